@@ -1,0 +1,375 @@
+package cim
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// DateTime is a CIM datetime value (DSP0004 §5.2.4): either a point in
+// time, written yyyymmddHHMMSS.mmmmmmsUUU with the offset from UTC in
+// minutes, or an interval, written ddddddddHHMMSS.mmmmmm:000.
+//
+// A field of a point in time may be wholly asterisks ("unknown"); the
+// microseconds field may also have asterisks in place of its trailing
+// digits, to say how precise the value is. Intervals take no asterisks.
+// The zero DateTime is the point in time 0000-00-00 with every field
+// unknown and is never produced by the codec; use [DateTime.IsZero].
+type DateTime struct {
+	interval bool
+	valid    bool
+	// For a point in time: year, month, day; -1 for an asterisked field.
+	year, month, day int
+	// Days of an interval.
+	days int64
+	// hour, minute, second: -1 for an asterisked field.
+	hour, minute, second int
+	micro                int // 0..999999, the asterisked digits zero
+	microDigits          int // significant microsecond digits, 0 to 6
+	offset               int // minutes east of UTC
+	offsetUnknown        bool
+}
+
+// NewDateTime returns the point in time t, keeping t's offset from UTC
+// when it is a whole number of minutes (else t is taken in UTC).
+// Years outside 0 to 9999 are clamped to that range.
+func NewDateTime(t time.Time) DateTime {
+	_, off := t.Zone()
+	if off%60 != 0 || off/60 > 999 || off/60 < -999 {
+		t = t.UTC()
+		off = 0
+	}
+	if t.Year() < 0 {
+		t = time.Date(0, 1, 1, 0, 0, 0, 0, t.Location())
+	} else if t.Year() > 9999 {
+		t = time.Date(9999, 12, 31, 23, 59, 59, 999999000, t.Location())
+	}
+	return DateTime{
+		valid: true,
+		year:  t.Year(), month: int(t.Month()), day: t.Day(),
+		hour: t.Hour(), minute: t.Minute(), second: t.Second(),
+		micro: t.Nanosecond() / 1000, microDigits: 6,
+		offset: off / 60,
+	}
+}
+
+// NewInterval returns the interval d, truncated to microseconds. Negative
+// durations are taken as zero, since CIM intervals have no sign.
+func NewInterval(d time.Duration) DateTime {
+	if d < 0 {
+		d = 0
+	}
+	us := int64(d / time.Microsecond)
+	return DateTime{
+		interval: true, valid: true,
+		days:   us / (86400 * 1e6),
+		hour:   int(us / (3600 * 1e6) % 24),
+		minute: int(us / (60 * 1e6) % 60),
+		second: int(us / 1e6 % 60),
+		micro:  int(us % 1e6), microDigits: 6,
+	}
+}
+
+// IsZero reports whether d is the zero DateTime (no value).
+func (d DateTime) IsZero() bool { return !d.valid }
+
+// IsInterval reports whether d is an interval rather than a point in time.
+func (d DateTime) IsInterval() bool { return d.interval }
+
+// HasWildcards reports whether any field of d is unknown (asterisks).
+func (d DateTime) HasWildcards() bool {
+	if !d.valid {
+		return true
+	}
+	return d.year < 0 || d.month < 0 || d.day < 0 || d.hour < 0 || d.minute < 0 || d.second < 0 ||
+		d.microDigits < 6 || d.offsetUnknown
+}
+
+// Offset returns the offset from UTC in minutes of a point in time.
+func (d DateTime) Offset() int { return d.offset }
+
+// Time returns the point in time d as a time.Time in a fixed zone of d's
+// offset. ok is false for intervals and for values with unknown fields
+// other than trailing microseconds (which are taken as zero).
+func (d DateTime) Time() (t time.Time, ok bool) {
+	if !d.valid || d.interval || d.year < 0 || d.month < 0 || d.day < 0 || d.hour < 0 ||
+		d.minute < 0 || d.second < 0 || d.offsetUnknown {
+		return time.Time{}, false
+	}
+	loc := time.UTC
+	if d.offset != 0 {
+		loc = time.FixedZone("", d.offset*60)
+	}
+	return time.Date(d.year, time.Month(d.month), d.day, d.hour, d.minute, d.second, d.micro*1000, loc), true
+}
+
+// Duration returns an interval as a time.Duration; ok is false for points
+// in time and for intervals too long for a Duration.
+func (d DateTime) Duration() (time.Duration, bool) {
+	if !d.valid || !d.interval {
+		return 0, false
+	}
+	if d.days > int64(math.MaxInt64/int64(24*time.Hour))-1 {
+		return 0, false
+	}
+	return time.Duration(d.days)*24*time.Hour + time.Duration(d.hour)*time.Hour +
+		time.Duration(d.minute)*time.Minute + time.Duration(d.second)*time.Second +
+		time.Duration(d.micro)*time.Microsecond, true
+}
+
+// String returns the DMTF form of d, always 25 characters.
+func (d DateTime) String() string {
+	if !d.valid {
+		return "**************.******+***"
+	}
+	b := make([]byte, 0, 25)
+	field := func(v, width int) {
+		if v < 0 {
+			for i := 0; i < width; i++ {
+				b = append(b, '*')
+			}
+			return
+		}
+		b = appendPadded(b, int64(v), width)
+	}
+	if d.interval {
+		b = appendPadded(b, d.days, 8)
+	} else {
+		field(d.year, 4)
+		field(d.month, 2)
+		field(d.day, 2)
+	}
+	field(d.hour, 2)
+	field(d.minute, 2)
+	field(d.second, 2)
+	b = append(b, '.')
+	micro := appendPadded(nil, int64(d.micro), 6)
+	for i := d.microDigits; i < 6; i++ {
+		micro[i] = '*'
+	}
+	b = append(b, micro...)
+	if d.interval {
+		return string(append(b, ":000"...))
+	}
+	if d.offsetUnknown {
+		return string(append(b, "+***"...))
+	}
+	off := d.offset
+	if off < 0 {
+		b = append(b, '-')
+		off = -off
+	} else {
+		b = append(b, '+')
+	}
+	return string(appendPadded(b, int64(off), 3))
+}
+
+func appendPadded(b []byte, v int64, width int) []byte {
+	s := strconv.FormatInt(v, 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
+}
+
+// MarshalText encodes d in its DMTF form.
+func (d DateTime) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText decodes the DMTF form.
+func (d *DateTime) UnmarshalText(b []byte) error {
+	v, err := ParseDateTime(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// ParseDateTime decodes a CIM datetime string. Its errors are
+// CIM_ERR_INVALID_PARAMETER and name the field that is wrong.
+func ParseDateTime(s string) (DateTime, error) {
+	fail := func(pos int, what string) (DateTime, error) {
+		return DateTime{}, Errorf(ErrInvalidParameter, "CIM datetime %q: %s at character %d", s, what, pos+1)
+	}
+	if len(s) != 25 {
+		return fail(0, fmt.Sprintf("length is %d, not 25", len(s)))
+	}
+	if s[14] != '.' {
+		return fail(14, "expected '.'")
+	}
+	d := DateTime{valid: true, interval: s[21] == ':'}
+	// num reads a field of digits, or wholly asterisks (allowed says so); -1 means asterisks.
+	num := func(start, width int, allowStar bool) (int64, bool) {
+		f := s[start : start+width]
+		stars, digits := 0, 0
+		for i := 0; i < width; i++ {
+			switch {
+			case f[i] == '*':
+				stars++
+			case f[i] >= '0' && f[i] <= '9':
+				digits++
+			}
+		}
+		if stars == width && allowStar {
+			return -1, true
+		}
+		if digits != width {
+			return 0, false
+		}
+		v, _ := strconv.ParseInt(f, 10, 64)
+		return v, true
+	}
+	fields := []struct {
+		start, width int
+		min, max     int64
+		dst          *int
+		name         string
+	}{
+		{8, 2, 0, 23, &d.hour, "hours"},
+		{10, 2, 0, 59, &d.minute, "minutes"},
+		{12, 2, 0, 60, &d.second, "seconds"},
+	}
+	if d.interval {
+		v, ok := num(0, 8, false)
+		if !ok {
+			return fail(0, "days must be 8 digits")
+		}
+		d.days = v
+		if s[22:] != "000" {
+			return fail(22, "an interval ends in \":000\"")
+		}
+	} else {
+		fields = append([]struct {
+			start, width int
+			min, max     int64
+			dst          *int
+			name         string
+		}{
+			{0, 4, 0, 9999, &d.year, "year"},
+			{4, 2, 1, 12, &d.month, "month"},
+			{6, 2, 1, 31, &d.day, "day"},
+		}, fields...)
+		if s[21] != '+' && s[21] != '-' {
+			return fail(21, "expected '+', '-' or ':' before the offset")
+		}
+		if s[22:] == "***" {
+			d.offsetUnknown = true
+		} else {
+			v, ok := num(22, 3, false)
+			if !ok {
+				return fail(22, "offset must be 3 digits (minutes) or \"***\"")
+			}
+			d.offset = int(v)
+			if s[21] == '-' {
+				d.offset = -d.offset
+			}
+		}
+	}
+	for _, f := range fields {
+		v, ok := num(f.start, f.width, !d.interval)
+		if !ok {
+			return fail(f.start, f.name+" must be digits or wholly asterisks")
+		}
+		if v >= 0 && (v < f.min || v > f.max) {
+			return fail(f.start, fmt.Sprintf("%s %d is out of range %d to %d", f.name, v, f.min, f.max))
+		}
+		*f.dst = int(v)
+	}
+	if d.interval && d.second > 59 {
+		return fail(12, "seconds out of range")
+	}
+	// Microseconds: digits, then (points in time only) trailing asterisks.
+	micro := s[15:21]
+	d.microDigits = 6
+	for i := 0; i < 6; i++ {
+		c := micro[i]
+		if c == '*' {
+			if d.interval {
+				return fail(15+i, "an interval takes no asterisks")
+			}
+			if d.microDigits == 6 {
+				d.microDigits = i
+			}
+			continue
+		}
+		if c < '0' || c > '9' || d.microDigits < 6 {
+			return fail(15+i, "microseconds must be digits, then only asterisks")
+		}
+		d.micro = d.micro*10 + int(c-'0')
+	}
+	for i := d.microDigits; i < 6; i++ {
+		d.micro *= 10
+	}
+	if !d.interval && d.year >= 0 && d.month > 0 && d.day > 0 {
+		if d.day > daysIn(d.year, d.month) {
+			return fail(6, fmt.Sprintf("day %d does not exist in %04d-%02d", d.day, d.year, d.month))
+		}
+	}
+	return d, nil
+}
+
+func daysIn(year, month int) int {
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// Compare orders two datetimes: intervals by length, points in time by
+// the instant after normalising to UTC, unknown fields taken as their
+// smallest value; every interval orders before every point in time.
+// It returns -1, 0 or +1.
+func (d DateTime) Compare(o DateTime) int {
+	if d.interval != o.interval {
+		if d.interval {
+			return -1
+		}
+		return 1
+	}
+	a, b := d.key(), o.key()
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// key returns a tuple that orders like the value.
+func (d DateTime) key() [2]int64 {
+	z := func(v int) int64 {
+		if v < 0 {
+			return 0
+		}
+		return int64(v)
+	}
+	us := (z(d.hour)*3600+z(d.minute)*60+z(d.second))*1e6 + int64(d.micro)
+	if d.interval {
+		return [2]int64{d.days, us}
+	}
+	month, day := z(d.month), z(d.day)
+	if month == 0 {
+		month = 1
+	}
+	if day == 0 {
+		day = 1
+	}
+	days := time.Date(int(z(d.year)), time.Month(month), int(day), 0, 0, 0, 0, time.UTC).Unix() / 86400
+	off := int64(d.offset)
+	if d.offsetUnknown {
+		off = 0
+	}
+	us -= off * 60 * 1e6
+	// Normalise us into [0, one day).
+	const day1 = 86400 * 1e6
+	for us < 0 {
+		us += day1
+		days--
+	}
+	for us >= day1 {
+		us -= day1
+		days++
+	}
+	return [2]int64{days, us}
+}
