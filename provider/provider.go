@@ -1,0 +1,62 @@
+// Package provider defines how sources of CIM instances plug into the
+// object manager: the [Provider] interface that every source implements,
+// the optional [Reporter] and [Notifier] interfaces, and [ErrNotImplemented]
+// for platforms a source does not run on. The sources themselves live in
+// sub-packages, one per operating-system source.
+package provider
+
+import (
+	"context"
+	"runtime"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// Provider yields the instances of some concrete classes from one source.
+// Providers know the cim package and nothing of the object manager.
+type Provider interface {
+	// Name names the provider in reports and logs, such as "linux-logon".
+	Name() string
+	// Classes returns the concrete classes whose instances it yields.
+	Classes() []string
+	// Enumerate returns the current instances of class, one of Classes().
+	// A provider may use hint to do less work; it may also ignore it, since
+	// the object manager filters what it returns again.
+	Enumerate(ctx context.Context, class string, hint Hint) ([]*cim.Instance, error)
+}
+
+// Hint narrows what the object manager needs from a provider.
+type Hint struct {
+	// Keys, when not nil, asks only for instances whose key properties
+	// have these values; names are lower-case.
+	Keys map[string]any
+	// RefersTo, when not nil, asks an association provider only for the
+	// association instances one of whose references is this path.
+	RefersTo *cim.ObjectPath
+}
+
+// Source says what a provider read and what it found there, for the line a
+// user sees when a query returns nothing ("sources checked: …").
+type Source struct {
+	Name  string // what kind of source: "utmp", "logind", "smbstatus"
+	Where string // its path or command
+	Found int    // how many records it held
+	Note  string // why it held nothing, or "" when it was read as usual
+}
+
+// Reporter is implemented by providers that can report what their last
+// Enumerate read.
+type Reporter interface {
+	Sources() []Source
+}
+
+// Notifier is implemented by providers that can tell the object manager
+// at once when their sources change (inotify on utmp, say). Watch calls
+// changed, at least once per change and possibly more, until ctx ends.
+type Notifier interface {
+	Watch(ctx context.Context, changed func()) error
+}
+
+// ErrNotImplemented is the error a source returns on an operating system
+// it does not run on.
+var ErrNotImplemented = &cim.Error{Code: cim.ErrNotSupported, Description: "not implemented on " + runtime.GOOS}
