@@ -12,10 +12,17 @@ type PropertyValue struct {
 // of its properties, in the order they were set. Property names are matched
 // case-insensitively. Path is the instance's object path; the object
 // manager sets it from the class's key properties.
+//
+// Owner names the local user an instance belongs to (the user of a
+// session, of a process, the account itself), for access control: a user
+// who is not an administrator sees only the instances they own. Providers
+// set it; an empty Owner means the instance is for administrators only.
+// It is not a property and never leaves the program.
 type Instance struct {
 	ClassName  string
 	Properties []PropertyValue
 	Path       ObjectPath
+	Owner      string
 }
 
 // NewInstance returns an empty instance of the named class.
