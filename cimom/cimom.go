@@ -1,0 +1,273 @@
+// Package cimom is the CIM object manager: the one path every front end
+// (CLI, CIM-XML server, history recorder) takes to the data. It dispatches
+// operations to the providers that serve each concrete class, enumerates
+// abstract classes deeply through their concrete subclasses, looks up
+// instances by key, traverses associations, checks every instance against
+// the schema and hides from each viewer what is not theirs to see.
+package cimom
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// Options configures an ObjectManager.
+type Options struct {
+	// Host is the name put in instance paths (__SERVER); default os.Hostname.
+	Host string
+	// SkipValidation turns off the schema check of every instance that
+	// providers return. Tests keep it on; it costs little.
+	SkipValidation bool
+}
+
+// ObjectManager answers CIM operations for namespace root/cimv2 from its
+// providers. It is safe for concurrent use.
+type ObjectManager struct {
+	reg       *schema.Registry
+	host      string
+	validate  bool
+	providers []provider.Provider
+	byClass   map[string]provider.Provider // lower-case concrete class → provider
+
+	mu      sync.Mutex
+	sources map[string][]provider.Source // provider name → what its last run read
+}
+
+// New returns an object manager over the registry's classes, served by
+// the given providers. Two providers may not serve the same class, and
+// each class a provider names must be a concrete class of the schema.
+func New(reg *schema.Registry, opts Options, providers ...provider.Provider) (*ObjectManager, error) {
+	host := opts.Host
+	if host == "" {
+		host, _ = os.Hostname()
+		if host == "" {
+			host = "localhost"
+		}
+	}
+	om := &ObjectManager{reg: reg, host: host, validate: !opts.SkipValidation, providers: providers,
+		byClass: map[string]provider.Provider{}, sources: map[string][]provider.Source{}}
+	for _, p := range providers {
+		for _, cn := range p.Classes() {
+			c, err := reg.Class(cn)
+			if err != nil {
+				return nil, fmt.Errorf("provider %s: %w", p.Name(), err)
+			}
+			if c.IsAbstract() {
+				return nil, cim.Errorf(cim.ErrInvalidClass, "provider %s serves abstract class %s", p.Name(), c.Name)
+			}
+			k := strings.ToLower(c.Name)
+			if other, dup := om.byClass[k]; dup {
+				return nil, cim.Errorf(cim.ErrAlreadyExists, "providers %s and %s both serve %s", other.Name(), p.Name(), c.Name)
+			}
+			om.byClass[k] = p
+		}
+	}
+	return om, nil
+}
+
+// Schema returns the class registry.
+func (om *ObjectManager) Schema() *schema.Registry { return om.reg }
+
+// Host returns the host name that instance paths carry.
+func (om *ObjectManager) Host() string { return om.host }
+
+// Namespace returns the one namespace served, root/cimv2.
+func (om *ObjectManager) Namespace() string { return schema.Namespace }
+
+// Providers returns the providers, in the order given to New.
+func (om *ObjectManager) Providers() []provider.Provider {
+	return append([]provider.Provider(nil), om.providers...)
+}
+
+// CheckNamespace returns CIM_ERR_INVALID_NAMESPACE unless ns names
+// root/cimv2 (any case, '/' or '\' separators). An empty ns is accepted.
+func (om *ObjectManager) CheckNamespace(ns string) error {
+	if ns == "" || strings.EqualFold(strings.Trim(strings.ReplaceAll(ns, `\`, "/"), "/"), schema.Namespace) {
+		return nil
+	}
+	return cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not served; this server has %s", ns, schema.Namespace)
+}
+
+// EnumOptions narrows an enumeration.
+type EnumOptions struct {
+	// Shallow returns only instances of exactly the class named, as WMI's
+	// shallow enumeration does; otherwise subclasses' instances come too.
+	Shallow bool
+	// Hint is passed on to providers (key lookups, association ends); the
+	// result is filtered by its Keys again whatever providers do.
+	Hint provider.Hint
+}
+
+// Classes returns the concrete classes an enumeration of className visits.
+func (om *ObjectManager) concreteClasses(className string, shallow bool) ([]*cim.Class, error) {
+	c, err := om.reg.Class(className)
+	if err != nil {
+		return nil, err
+	}
+	names := []string{c.Name}
+	if !shallow {
+		names = append(names, om.reg.Subclasses(c.Name, true)...)
+	}
+	var out []*cim.Class
+	for _, n := range names {
+		cc, _ := om.reg.Class(n)
+		if !cc.IsAbstract() {
+			out = append(out, cc)
+		}
+	}
+	return out, nil
+}
+
+// EnumerateInstances returns the instances of className and, unless
+// opts.Shallow, of every class derived from it, each with its Path set,
+// checked against the schema and visible to the context's viewer. An
+// unknown class is CIM_ERR_INVALID_CLASS; a class no provider serves has
+// no instances.
+func (om *ObjectManager) EnumerateInstances(ctx context.Context, className string, opts EnumOptions) ([]*cim.Instance, error) {
+	classes, err := om.concreteClasses(className, opts.Shallow)
+	if err != nil {
+		return nil, err
+	}
+	viewer := ViewerFrom(ctx)
+	var out []*cim.Instance
+	for _, c := range classes {
+		p := om.byClass[strings.ToLower(c.Name)]
+		if p == nil {
+			continue
+		}
+		insts, err := p.Enumerate(ctx, c.Name, opts.Hint)
+		if r, ok := p.(provider.Reporter); ok {
+			om.mu.Lock()
+			om.sources[p.Name()] = r.Sources()
+			om.mu.Unlock()
+		}
+		if err != nil {
+			return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
+		}
+		for _, in := range insts {
+			if !strings.EqualFold(in.ClassName, c.Name) {
+				return nil, cim.Errorf(cim.ErrFailed, "provider %s returned a %s when asked for %s", p.Name(), in.ClassName, c.Name)
+			}
+			in.ClassName = c.Name
+			if om.validate {
+				if err := om.reg.Validate(in); err != nil {
+					return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s broke the schema: %w", p.Name(), err))
+				}
+			}
+			path, err := om.reg.PathOf(in, om.host, schema.Namespace)
+			if err != nil {
+				return nil, err
+			}
+			in.Path = path
+			if !viewer.CanSee(in) || !matchesKeys(in, opts.Hint.Keys) {
+				continue
+			}
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+func matchesKeys(in *cim.Instance, keys map[string]any) bool {
+	for k, want := range keys {
+		got, ok := in.Path.Key(k)
+		if !ok {
+			got = in.Value(k)
+		}
+		if !keyEqual(got, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// keyEqual compares key values the way paths do: references by path,
+// strings exactly, integers by value.
+func keyEqual(a, b any) bool {
+	return cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: a}}}.Equal(
+		cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: b}}})
+}
+
+// GetInstance returns the instance that path names. The path's class may
+// be the instance's own class or any superclass that declares the keys
+// (Win32_LogonSession.LogonId="42" finds a Linux_LogonSession). An unknown
+// class is CIM_ERR_INVALID_CLASS, a wrong namespace
+// CIM_ERR_INVALID_NAMESPACE, a missing or extra key
+// CIM_ERR_INVALID_PARAMETER, no such instance CIM_ERR_NOT_FOUND.
+func (om *ObjectManager) GetInstance(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error) {
+	if err := om.CheckNamespace(path.Namespace); err != nil {
+		return nil, err
+	}
+	c, err := om.reg.Class(path.ClassName)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := om.keyHint(c, path)
+	if err != nil {
+		return nil, err
+	}
+	insts, err := om.EnumerateInstances(ctx, c.Name, EnumOptions{Hint: provider.Hint{Keys: keys}})
+	if err != nil {
+		return nil, err
+	}
+	if len(insts) == 0 {
+		return nil, cim.Errorf(cim.ErrNotFound, "no instance %s", path.Relative())
+	}
+	return insts[0], nil
+}
+
+// keyHint checks the path's keys against the class's and converts their
+// values to the keys' types.
+func (om *ObjectManager) keyHint(c *cim.Class, path cim.ObjectPath) (map[string]any, error) {
+	keyNames := c.KeyNames()
+	if len(path.Keys) == 0 {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "%s names a class, not an instance: give its keys %s", path, strings.Join(keyNames, ", "))
+	}
+	keys := map[string]any{}
+	for _, kb := range path.Keys {
+		p := c.Property(kb.Name)
+		if p == nil || !p.IsKey() {
+			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s is not a key of %s (its keys: %s)", kb.Name, c.Name, strings.Join(keyNames, ", "))
+		}
+		v := kb.Value
+		if p.Type.Kind != cim.KindReference {
+			if s, isStr := v.(string); isStr && p.Type.Kind != cim.KindString {
+				cv, err := cim.ParseValue(p.Type, s)
+				if err != nil {
+					return nil, cim.Errorf(cim.ErrInvalidParameter, "key %s: %v", p.Name, err)
+				}
+				v = cv
+			}
+		}
+		keys[strings.ToLower(p.Name)] = v
+	}
+	if len(keys) != len(keyNames) {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "%s needs every key of %s: %s", path, c.Name, strings.Join(keyNames, ", "))
+	}
+	return keys, nil
+}
+
+// Sources returns what each provider read in its last enumeration, for the
+// line that says where the program looked when nothing was found.
+func (om *ObjectManager) Sources() []provider.Source {
+	om.mu.Lock()
+	defer om.mu.Unlock()
+	names := make([]string, 0, len(om.sources))
+	for n := range om.sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []provider.Source
+	for _, n := range names {
+		out = append(out, om.sources[n]...)
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/output"
+)
+
+func init() { registerCommand(newEnumCmd) }
+
+var instanceFormats = []output.Format{output.Table, output.List, output.JSON, output.CSV, output.MOF, output.XML}
+
+func newEnumCmd(e *env) *cobra.Command {
+	var out string
+	var shallow bool
+	cmd := &cobra.Command{
+		Use:   "enum CLASS",
+		Short: "Enumerate the instances of a class and (unless --shallow) of its subclasses",
+		Example: `  cimsess enum Win32_Session
+  cimsess enum Win32_LogonSession --output json
+  cimsess enum Win32_LogonSession --utmp ./utmp.copy --proc ./proc-snapshot`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := output.ParseFormat(out, instanceFormats...)
+			if err != nil {
+				return &usageError{err}
+			}
+			om, err := e.objectManager()
+			if err != nil {
+				return err
+			}
+			insts, err := om.EnumerateInstances(cmd.Context(), args[0], cimom.EnumOptions{Shallow: shallow})
+			if err != nil {
+				return err
+			}
+			return e.writeInstances(f, om, insts, nil, "instances of "+args[0])
+		},
+	}
+	cmd.Flags().BoolVar(&shallow, "shallow", false, "only instances of exactly CLASS, not of its subclasses")
+	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
+	addSourceFlags(cmd, &e.src)
+	return cmd
+}
+
+// writeInstances renders instances, and when there are none says on
+// stderr where the program looked.
+func (e *env) writeInstances(f output.Format, om *cimom.ObjectManager, insts []*cim.Instance, props []string, what string) error {
+	if len(insts) == 0 {
+		reportEmpty(e.stderr, what, om)
+		if f != output.JSON && f != output.XML {
+			return nil
+		}
+	}
+	r := output.Renderer{Schema: om.Schema(), Properties: props}
+	return r.Write(e.stdout, f, insts)
+}
+
+func init() { registerCommand(newGetCmd) }
+
+func newGetCmd(e *env) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "get OBJECTPATH",
+		Short: "Get one instance by its object path",
+		Example: `  cimsess get 'Win32_LogonSession.LogonId="42"'
+  cimsess get '\\HOST\root\cimv2:Win32_UserAccount.Domain="HOST",Name="alice"'`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := output.ParseFormat(out, instanceFormats...)
+			if err != nil {
+				return &usageError{err}
+			}
+			path, err := cim.ParseObjectPath(args[0])
+			if err != nil {
+				return err
+			}
+			om, err := e.objectManager()
+			if err != nil {
+				return err
+			}
+			in, err := om.GetInstance(cmd.Context(), path)
+			if err != nil {
+				return err
+			}
+			r := output.Renderer{Schema: om.Schema()}
+			return r.Write(e.stdout, f, []*cim.Instance{in})
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: table, list, json, csv, mof or xml")
+	addSourceFlags(cmd, &e.src)
+	return cmd
+}

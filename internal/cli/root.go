@@ -1,0 +1,117 @@
+// Package cli implements the cimsess command line: one cobra command per
+// verb, all going through the same object manager, and the mapping of CIM
+// status codes to exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// Exit codes of the cimsess command.
+const (
+	ExitOK           = 0 // success
+	ExitFailure      = 1 // any other failure
+	ExitUsage        = 2 // bad flags or arguments
+	ExitInvalid      = 3 // unknown class or namespace, malformed query
+	ExitNotFound     = 4 // no such instance
+	ExitAccessDenied = 5 // not allowed to read a source or see an object
+)
+
+// ExitCode maps an error to the command's exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	switch cim.CodeOf(err) {
+	case cim.ErrInvalidClass, cim.ErrInvalidQuery, cim.ErrInvalidNamespace, cim.ErrQueryLanguageNotSupported:
+		return ExitInvalid
+	case cim.ErrNotFound:
+		return ExitNotFound
+	case cim.ErrAccessDenied:
+		return ExitAccessDenied
+	case cim.ErrInvalidParameter:
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+type usageError struct{ err error }
+
+func (u *usageError) Error() string { return u.err.Error() }
+func (u *usageError) Unwrap() error { return u.err }
+
+// env is what every command needs: its streams and the source flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	src            SourceFlags
+}
+
+// Main runs the command line with args and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		msg := err.Error()
+		// Multi-line messages (a query with a caret under it) keep their shape.
+		fmt.Fprintf(stderr, "cimsess: %s\n", strings.TrimRight(msg, "\n"))
+	}
+	return ExitCode(err)
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "cimsess",
+		Short: "Who is interacting with this machine, how, since when — as WMI Win32_Session instances",
+		Long: `cimsess reads the sessions of this machine from the operating system's own records
+(utmp, the kernel's audit session ids, systemd-logind, Samba) and answers for them
+the way WMI does: the Win32_Session class family, WQL queries, object paths, and a
+CIM-XML server that WBEM clients such as wbemcli talk to.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.AddCommand(newVersionCmd(e), newClassesCmd(e), newClassCmd(e))
+	for _, add := range extraCommands {
+		root.AddCommand(add(e))
+	}
+	return root
+}
+
+// extraCommands are commands that other files of this package register
+// from init, so that each verb stays in a file of its own.
+var extraCommands []func(*env) *cobra.Command
+
+func registerCommand(f func(*env) *cobra.Command) { extraCommands = append(extraCommands, f) }
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return &usageError{err}
+		}
+		return nil
+	}
+}

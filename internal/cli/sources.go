@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// SourceFlags are the operating-system roots every data command takes, so
+// that the same commands run on fixture trees and on other machines'
+// copies of their files. Empty means the source's own default.
+type SourceFlags struct {
+	Utmp      string // utmp file
+	Wtmp      string // wtmp file
+	Proc      string // procfs root
+	Logind    string // logind sessions folder
+	SmbStatus string // the smbstatus command
+	SmbConf   string // smb.conf passed to smbstatus -s
+	Host      string // host name in object paths
+}
+
+func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
+	f := cmd.Flags()
+	f.StringVar(&s.Utmp, "utmp", "", "utmp file to read (default /var/run/utmp)")
+	f.StringVar(&s.Proc, "proc", "", "procfs root (default /proc)")
+	f.StringVar(&s.Logind, "logind", "", "systemd-logind sessions folder (default /run/systemd/sessions)")
+	f.StringVar(&s.SmbStatus, "smbstatus", "", "smbstatus command for SMB sessions (default smbstatus from PATH)")
+	f.StringVar(&s.SmbConf, "smb-conf", "", "smb.conf passed to smbstatus -s (default Samba's own)")
+	f.StringVar(&s.Host, "host", "", "host name in object paths (default this machine's name)")
+}
+
+// providerFactories build the providers of each source; files of this
+// package register them from init, one file per source.
+var providerFactories []func(SourceFlags) ([]provider.Provider, error)
+
+func registerProviders(f func(SourceFlags) ([]provider.Provider, error)) {
+	providerFactories = append(providerFactories, f)
+}
+
+// objectManager builds the object manager over every registered source.
+func (e *env) objectManager() (*cimom.ObjectManager, error) {
+	reg, err := schema.Default()
+	if err != nil {
+		return nil, err
+	}
+	var ps []provider.Provider
+	for _, f := range providerFactories {
+		p, err := f(e.src)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p...)
+	}
+	return cimom.New(reg, cimom.Options{Host: e.src.Host}, ps...)
+}
+
+// reportEmpty writes the line that says where the program looked when a
+// command found nothing, so that an empty answer is never a mystery.
+func reportEmpty(w io.Writer, what string, om *cimom.ObjectManager) {
+	srcs := om.Sources()
+	if len(srcs) == 0 {
+		fmt.Fprintf(w, "no %s; no source serves it on this system\n", what)
+		return
+	}
+	parts := make([]string, 0, len(srcs))
+	for _, s := range srcs {
+		held := fmt.Sprintf("%d records", s.Found)
+		if s.Found == 1 {
+			held = "1 record"
+		}
+		if s.Note != "" {
+			held = s.Note
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", s.Name, s.Where, held))
+	}
+	fmt.Fprintf(w, "no %s; sources checked: %s\n", what, strings.Join(parts, ", "))
+}

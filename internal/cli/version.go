@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Version is the program's version; release builds set it with
+// -ldflags "-X github.com/cimsess/cimsess/internal/cli.Version=…".
+var Version = "dev"
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of cimsess",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := Version
+			if v == "dev" {
+				if bi, ok := debug.ReadBuildInfo(); ok {
+					for _, s := range bi.Settings {
+						if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+							v = "dev-" + s.Value[:12]
+						}
+					}
+				}
+			}
+			_, err := fmt.Fprintf(e.stdout, "cimsess %s %s/%s %s\n", v, runtime.GOOS, runtime.GOARCH, runtime.Version())
+			return err
+		},
+	}
+}

@@ -1,0 +1,291 @@
+// Package schema holds the CIM classes cimsess serves, as embedded MOF files
+// (the single source of truth, in schema/mof), and the [Registry] that
+// resolves their inheritance, answers questions about the class tree and
+// validates instances against it.
+package schema
+
+import (
+	"embed"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/mof"
+)
+
+// Namespace is the CIM namespace of every class in the schema.
+const Namespace = "root/cimv2"
+
+//go:embed mof/*.mof
+var mofFiles embed.FS
+
+// Registry is a resolved set of classes: each class with every inherited
+// property, the tree of subclasses, and lookups by case-insensitive name.
+// A Registry is immutable once built and safe for concurrent use.
+type Registry struct {
+	byName   map[string]*entry // lower-case name → entry
+	ordered  []string          // class names, parents before children, siblings by name
+	children map[string][]string
+}
+
+type entry struct {
+	declared *cim.Class // as the MOF declares it
+	resolved *cim.Class // with inherited properties
+}
+
+var (
+	defaultOnce sync.Once
+	defaultReg  *Registry
+	defaultErr  error
+)
+
+// Default returns the registry of the embedded schema, loading it once.
+func Default() (*Registry, error) {
+	defaultOnce.Do(func() { defaultReg, defaultErr = Load(mofFiles) })
+	return defaultReg, defaultErr
+}
+
+// MustDefault is Default for callers that cannot go on without the schema:
+// the embedded schema is tested, so an error is a build defect.
+func MustDefault() *Registry {
+	r, err := Default()
+	if err != nil {
+		panic("cimsess: the embedded schema does not load: " + err.Error())
+	}
+	return r
+}
+
+// Load parses every *.mof file under the root of fsys (or its mof/
+// folder) and builds a registry of their classes.
+func Load(fsys fs.FS) (*Registry, error) {
+	var classes []*cim.Class
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.EqualFold(path.Ext(p), ".mof") {
+			return nil
+		}
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		cs, err := mof.Parse(p, src)
+		if err != nil {
+			return err
+		}
+		classes = append(classes, cs...)
+		return nil
+	})
+	if err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	return New(classes)
+}
+
+// New builds a registry from class declarations (each with only its own
+// properties). Every superclass must be among them, and no name may repeat.
+func New(decls []*cim.Class) (*Registry, error) {
+	r := &Registry{byName: map[string]*entry{}, children: map[string][]string{}}
+	for _, c := range decls {
+		k := strings.ToLower(c.Name)
+		if _, dup := r.byName[k]; dup {
+			return nil, cim.Errorf(cim.ErrAlreadyExists, "class %s is declared twice", c.Name)
+		}
+		r.byName[k] = &entry{declared: c}
+	}
+	for _, c := range decls {
+		if c.SuperClass == "" {
+			continue
+		}
+		if _, ok := r.byName[strings.ToLower(c.SuperClass)]; !ok {
+			return nil, cim.Errorf(cim.ErrInvalidSuperclass, "class %s derives from %s, which is not in the schema", c.Name, c.SuperClass)
+		}
+		sk := strings.ToLower(c.SuperClass)
+		r.children[sk] = append(r.children[sk], c.Name)
+	}
+	for _, kids := range r.children {
+		sort.Slice(kids, func(i, j int) bool { return strings.ToLower(kids[i]) < strings.ToLower(kids[j]) })
+	}
+	for _, c := range decls {
+		if _, err := r.resolve(c.Name, 0); err != nil {
+			return nil, err
+		}
+	}
+	var roots []string
+	for _, c := range decls {
+		if c.SuperClass == "" {
+			roots = append(roots, c.Name)
+		}
+	}
+	sort.Slice(roots, func(i, j int) bool { return strings.ToLower(roots[i]) < strings.ToLower(roots[j]) })
+	var walk func(string)
+	walk = func(n string) {
+		r.ordered = append(r.ordered, n)
+		for _, k := range r.children[strings.ToLower(n)] {
+			walk(k)
+		}
+	}
+	for _, root := range roots {
+		walk(root)
+	}
+	return r, nil
+}
+
+// resolve computes (once) the class with its inherited properties.
+func (r *Registry) resolve(name string, depth int) (*cim.Class, error) {
+	e := r.byName[strings.ToLower(name)]
+	if e.resolved != nil {
+		return e.resolved, nil
+	}
+	if depth > 64 {
+		return nil, cim.Errorf(cim.ErrInvalidSuperclass, "class %s is its own ancestor", name)
+	}
+	d := e.declared
+	out := &cim.Class{Name: d.Name, SuperClass: d.SuperClass, Qualifiers: d.Qualifiers}
+	if d.SuperClass != "" {
+		sup, err := r.resolve(d.SuperClass, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if sup.IsAssociation() && !d.IsAssociation() {
+			out.Qualifiers = append(append(cim.Qualifiers(nil), d.Qualifiers...), cim.Qualifier{Name: "Association", Value: true})
+		}
+		for _, p := range sup.Properties {
+			p.Propagated = true
+			out.Properties = append(out.Properties, p)
+		}
+	}
+	for _, p := range d.Properties {
+		p.ClassOrigin = d.Name
+		p.Propagated = false
+		if old := out.Property(p.Name); old != nil {
+			p.Qualifiers = mergeQualifiers(old.Qualifiers, p.Qualifiers)
+			*old = p
+			continue
+		}
+		out.Properties = append(out.Properties, p)
+	}
+	e.resolved = out
+	return out, nil
+}
+
+// mergeQualifiers keeps the inherited qualifiers a redeclared property
+// does not set itself (the ToSubclass flavor every qualifier here has),
+// except Override, which belongs to the declaration alone.
+func mergeQualifiers(inherited, own cim.Qualifiers) cim.Qualifiers {
+	out := append(cim.Qualifiers(nil), own...)
+	for _, q := range inherited {
+		if _, set := own.Get(q.Name); !set && !strings.EqualFold(q.Name, "Override") {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Class returns the resolved class named name (case-insensitive): every
+// property, inherited ones first. An unknown name is CIM_ERR_INVALID_CLASS.
+// The class is shared: callers must not modify it.
+func (r *Registry) Class(name string) (*cim.Class, error) {
+	e, ok := r.byName[strings.ToLower(name)]
+	if !ok {
+		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, Namespace)
+	}
+	return e.resolved, nil
+}
+
+// Declared returns the class named name as its MOF declares it, with only
+// its own properties.
+func (r *Registry) Declared(name string) (*cim.Class, error) {
+	e, ok := r.byName[strings.ToLower(name)]
+	if !ok {
+		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, Namespace)
+	}
+	return e.declared, nil
+}
+
+// Names returns every class name, each parent before its children.
+func (r *Registry) Names() []string { return append([]string(nil), r.ordered...) }
+
+// Children returns the direct subclasses of name ("" for the root classes).
+func (r *Registry) Children(name string) []string {
+	if name == "" {
+		var roots []string
+		for _, n := range r.ordered {
+			if c, _ := r.Class(n); c.SuperClass == "" {
+				roots = append(roots, n)
+			}
+		}
+		return roots
+	}
+	return append([]string(nil), r.children[strings.ToLower(name)]...)
+}
+
+// Subclasses returns the classes derived from name, directly or (deep)
+// through any number of generations, parents before children.
+func (r *Registry) Subclasses(name string, deep bool) []string {
+	if !deep {
+		return r.Children(name)
+	}
+	var out []string
+	var walk func(string)
+	walk = func(n string) {
+		for _, k := range r.children[strings.ToLower(n)] {
+			out = append(out, k)
+			walk(k)
+		}
+	}
+	walk(name)
+	return out
+}
+
+// Derivation returns the superclasses of name, nearest first (WMI's
+// __DERIVATION). It is empty for a root class or an unknown name.
+func (r *Registry) Derivation(name string) []string {
+	var out []string
+	for i := 0; i < 64; i++ {
+		c, err := r.Class(name)
+		if err != nil || c.SuperClass == "" {
+			return out
+		}
+		sup, _ := r.Class(c.SuperClass)
+		out = append(out, sup.Name)
+		name = sup.Name
+	}
+	return out
+}
+
+// IsA reports whether class is ancestor or derives from it.
+func (r *Registry) IsA(class, ancestor string) bool {
+	if strings.EqualFold(class, ancestor) {
+		_, err := r.Class(class)
+		return err == nil
+	}
+	for _, s := range r.Derivation(class) {
+		if strings.EqualFold(s, ancestor) {
+			return true
+		}
+	}
+	return false
+}
+
+// PathOf returns the object path of inst from its class's key properties,
+// with the given host and namespace (either may be empty).
+func (r *Registry) PathOf(inst *cim.Instance, host, namespace string) (cim.ObjectPath, error) {
+	c, err := r.Class(inst.ClassName)
+	if err != nil {
+		return cim.ObjectPath{}, err
+	}
+	p := cim.ObjectPath{Host: host, Namespace: namespace, ClassName: c.Name}
+	for _, k := range c.KeyNames() {
+		v, _ := inst.Get(k)
+		if v == nil {
+			return cim.ObjectPath{}, cim.Errorf(cim.ErrFailed, "%s instance has no value for key %s", c.Name, k)
+		}
+		p.Keys = append(p.Keys, cim.KeyBinding{Name: k, Value: v})
+	}
+	return p, nil
+}
