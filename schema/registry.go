@@ -273,7 +273,8 @@ func (r *Registry) IsA(class, ancestor string) bool {
 }
 
 // PathOf returns the object path of inst from its class's key properties,
-// with the given host and namespace (either may be empty).
+// with the given host and namespace (either may be empty). Keys are in
+// alphabetical order, as WMI writes them (Domain="HOST",Name="alice").
 func (r *Registry) PathOf(inst *cim.Instance, host, namespace string) (cim.ObjectPath, error) {
 	c, err := r.Class(inst.ClassName)
 	if err != nil {
@@ -287,5 +288,6 @@ func (r *Registry) PathOf(inst *cim.Instance, host, namespace string) (cim.Objec
 		}
 		p.Keys = append(p.Keys, cim.KeyBinding{Name: k, Value: v})
 	}
+	sort.Slice(p.Keys, func(i, j int) bool { return strings.ToLower(p.Keys[i].Name) < strings.ToLower(p.Keys[j].Name) })
 	return p, nil
 }
