@@ -29,6 +29,7 @@ type DateTime struct {
 	microDigits          int // significant microsecond digits, 0 to 6
 	offset               int // minutes east of UTC
 	offsetUnknown        bool
+	minus                bool // the offset was written with '-' (kept for "-000" and "-***")
 }
 
 // NewDateTime returns the point in time t, keeping t's offset from UTC
@@ -50,7 +51,7 @@ func NewDateTime(t time.Time) DateTime {
 		year:  t.Year(), month: int(t.Month()), day: t.Day(),
 		hour: t.Hour(), minute: t.Minute(), second: t.Second(),
 		micro: t.Nanosecond() / 1000, microDigits: 6,
-		offset: off / 60,
+		offset: off / 60, minus: off < 0,
 	}
 }
 
@@ -110,12 +111,12 @@ func (d DateTime) Duration() (time.Duration, bool) {
 	if !d.valid || !d.interval {
 		return 0, false
 	}
-	if d.days > int64(math.MaxInt64/int64(24*time.Hour))-1 {
+	rest := time.Duration(d.hour)*time.Hour + time.Duration(d.minute)*time.Minute +
+		time.Duration(d.second)*time.Second + time.Duration(d.micro)*time.Microsecond
+	if d.days > int64((math.MaxInt64-rest)/(24*time.Hour)) {
 		return 0, false
 	}
-	return time.Duration(d.days)*24*time.Hour + time.Duration(d.hour)*time.Hour +
-		time.Duration(d.minute)*time.Minute + time.Duration(d.second)*time.Second +
-		time.Duration(d.micro)*time.Microsecond, true
+	return time.Duration(d.days)*24*time.Hour + rest, true
 }
 
 // String returns the DMTF form of d, always 25 characters.
@@ -152,16 +153,18 @@ func (d DateTime) String() string {
 	if d.interval {
 		return string(append(b, ":000"...))
 	}
+	sign := byte('+')
+	if d.minus {
+		sign = '-'
+	}
 	if d.offsetUnknown {
-		return string(append(b, "+***"...))
+		return string(append(b, sign, '*', '*', '*'))
 	}
 	off := d.offset
 	if off < 0 {
-		b = append(b, '-')
 		off = -off
-	} else {
-		b = append(b, '+')
 	}
+	b = append(b, sign)
 	return string(appendPadded(b, int64(off), 3))
 }
 
@@ -253,6 +256,7 @@ func ParseDateTime(s string) (DateTime, error) {
 		if s[21] != '+' && s[21] != '-' {
 			return fail(21, "expected '+', '-' or ':' before the offset")
 		}
+		d.minus = s[21] == '-'
 		if s[22:] == "***" {
 			d.offsetUnknown = true
 		} else {
