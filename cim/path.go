@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // KeyBinding is one key property's value in an object path. Values are
@@ -113,6 +114,14 @@ func formatKeyValue(v any) string {
 		return QuoteString(x.String())
 	case Char16:
 		return QuoteString(x.String())
+	case float32, float64:
+		// A real keeps a '.' or an exponent, so that it reads back as a
+		// real and not as an integer.
+		f := FormatValue(v)
+		if !strings.ContainsAny(f, ".eEIN") {
+			f += ".0"
+		}
+		return f
 	}
 	return FormatValue(v)
 }
@@ -218,7 +227,12 @@ func ParseObjectPath(s string) (ObjectPath, error) {
 	colon := strings.IndexByte(rest, ':')
 	firstKey := strings.IndexAny(rest, ".=")
 	if colon >= 0 && (firstKey < 0 || colon < firstKey) {
-		p.Namespace = strings.ReplaceAll(rest[:colon], `\`, "/")
+		// Leading and trailing separators and spaces are not part of the
+		// name (\\HOST\\root\cimv2\: is root/cimv2), and a namespace that
+		// began with "//" or a space would not read back the same.
+		p.Namespace = strings.TrimFunc(strings.ReplaceAll(rest[:colon], `\`, "/"), func(r rune) bool {
+			return r == '/' || unicode.IsSpace(r)
+		})
 		if p.Namespace == "" {
 			return fail(off, "empty namespace")
 		}
@@ -259,6 +273,9 @@ func ParseObjectPath(s string) (ObjectPath, error) {
 			return fail(off, "expected a key property name")
 		}
 		name := rest[:n]
+		if _, dup := p.Key(name); dup {
+			return fail(off, "key "+name+" is given twice")
+		}
 		rest = rest[n:]
 		off += n
 		if rest == "" || rest[0] != '=' {
@@ -331,8 +348,12 @@ func parseKeyValue(s string) (any, int, string) {
 		}
 		return u, end, ""
 	}
-	if f, err := strconv.ParseFloat(tok, 64); err == nil {
-		return f, end, ""
+	// Reals in decimal notation only: ParseFloat's NaN, Inf and hex forms
+	// would not read back as the same value.
+	if strings.Trim(tok, "0123456789+-.eE") == "" {
+		if f, err := strconv.ParseFloat(tok, 64); err == nil {
+			return f, end, ""
+		}
 	}
 	return nil, 0, "key value " + strconv.Quote(tok) + " is neither quoted nor a number nor a boolean"
 }
