@@ -196,6 +196,9 @@ func Convert(t Type, v any) (any, error) {
 		}
 	case KindReal32:
 		if f, ok := AsFloat64(v); ok {
+			if math.Abs(f) > math.MaxFloat32 && !math.IsInf(f, 0) {
+				return nil, Errorf(ErrTypeMismatch, "%v is out of range for %s", v, t)
+			}
 			return float32(f), nil
 		}
 	case KindReal64:
@@ -215,7 +218,9 @@ func Convert(t Type, v any) (any, error) {
 			}
 			if fv, ok := v.(float64); ok && fv == math.Trunc(fv) {
 				r := intRanges[t.Kind]
-				if fv < r[0] || fv > r[1] {
+				// r[1]+1, not r[1]: MaxInt64 rounds up to 2^63 as a float64,
+				// which int64() cannot hold.
+				if fv < r[0] || fv >= r[1]+1 {
 					return nil, Errorf(ErrTypeMismatch, "%v is out of range for %s", v, t)
 				}
 				return castInt(t.Kind, int64(fv)), nil
@@ -274,7 +279,13 @@ func ParseValue(t Type, s string) (any, error) {
 		}
 		return nil, bad(nil)
 	case KindReal32, KindReal64:
-		f, err := strconv.ParseFloat(ts, 64)
+		// Parsed at the kind's own precision: a real32 out of range is an
+		// error, and the shortest text of a float32 reads back exactly.
+		bits := 64
+		if t.Kind == KindReal32 {
+			bits = 32
+		}
+		f, err := strconv.ParseFloat(ts, bits)
 		if err != nil {
 			return nil, bad(err)
 		}
