@@ -29,10 +29,31 @@ func (r *Registry) Validate(inst *cim.Instance) error {
 		if err := checkValue(c.Name, p, pv.Value); err != nil {
 			return err
 		}
+		if err := r.checkRefClass(c.Name, p, pv.Value); err != nil {
+			return err
+		}
 	}
 	for _, k := range c.KeyNames() {
 		if inst.Value(k) == nil {
 			return cim.Errorf(cim.ErrFailed, "%s instance has no value for its key %s", c.Name, k)
+		}
+	}
+	return nil
+}
+
+// checkRefClass checks that a reference names an object of the class the
+// property refers to, or of a class derived from it.
+func (r *Registry) checkRefClass(class string, p *cim.Property, v any) error {
+	if p.Type.Kind != cim.KindReference || p.Type.RefClass == "" {
+		return nil
+	}
+	refs := []any{v}
+	if arr, ok := v.([]any); ok {
+		refs = arr
+	}
+	for _, e := range refs {
+		if ref, ok := e.(cim.ObjectPath); ok && !r.IsA(ref.ClassName, p.Type.RefClass) {
+			return cim.Errorf(cim.ErrTypeMismatch, "%s.%s refers to a %s, which is not a %s", class, p.Name, ref.ClassName, p.Type.RefClass)
 		}
 	}
 	return nil

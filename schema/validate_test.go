@@ -1,0 +1,164 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+func goodSession() *cim.Instance {
+	return cim.NewInstance("Linux_LogonSession").
+		Set("LogonId", "42").
+		Set("Caption", "alice on pts/0").
+		Set("Status", "OK").
+		Set("StartTime", cim.NewDateTime(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))).
+		Set("IdleTime", cim.NewInterval(90*time.Second)).
+		Set("LogonType", uint32(10)).
+		Set("UserId", uint32(1000)).
+		Set("TTY", nil)
+}
+
+func TestValidate(t *testing.T) {
+	r := reg(t)
+	point := cim.NewDateTime(time.Now())
+	interval := cim.NewInterval(time.Minute)
+	acctRef, _ := cim.ParseObjectPath(`Win32_UserAccount.Domain="H",Name="a"`)
+	sessRef, _ := cim.ParseObjectPath(`Win32_LogonSession.LogonId="42"`)
+	cases := []struct {
+		name string
+		in   *cim.Instance
+		code cim.Status // StatusOK: valid
+	}{
+		{"good", goodSession(), cim.StatusOK},
+		{"only the key", cim.NewInstance("Win32_LogonSession").Set("LogonId", "1"), cim.StatusOK},
+		{"class name in any case", cim.NewInstance("win32_logonsession").Set("logonid", "1"), cim.StatusOK},
+		{"unknown class", cim.NewInstance("Win32_Nope").Set("LogonId", "1"), cim.ErrInvalidClass},
+		{"abstract class", cim.NewInstance("Win32_Session"), cim.ErrInvalidClass},
+		{"abstract association", cim.NewInstance("Win32_SessionResource"), cim.ErrInvalidClass},
+		{"no key", cim.NewInstance("Win32_LogonSession").Set("Caption", "x"), cim.ErrFailed},
+		{"NULL key", cim.NewInstance("Win32_LogonSession").Set("LogonId", nil), cim.ErrFailed},
+		{"one of two keys", cim.NewInstance("Win32_UserAccount").Set("Name", "a"), cim.ErrFailed},
+		{"both keys", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H"), cim.StatusOK},
+		{"unknown property", goodSession().Set("Nope", "x"), cim.ErrNoSuchProperty},
+		{"subclass property on the superclass", cim.NewInstance("Win32_LogonSession").Set("LogonId", "1").Set("TTY", "pts/0"), cim.ErrNoSuchProperty},
+		{"string for uint32", goodSession().Set("LogonType", "2"), cim.ErrTypeMismatch},
+		{"uint16 for uint32", goodSession().Set("LogonType", uint16(2)), cim.ErrTypeMismatch},
+		{"int for uint32", goodSession().Set("UserId", 1000), cim.ErrTypeMismatch},
+		{"uint32 for string", goodSession().Set("LogonId", uint32(42)), cim.ErrTypeMismatch},
+		{"array for scalar", goodSession().Set("Caption", []any{"a"}), cim.ErrTypeMismatch},
+		{"string for datetime", goodSession().Set("StartTime", "20260101000000.000000+000"), cim.ErrTypeMismatch},
+		{"Caption of 64", goodSession().Set("Caption", strings.Repeat("é", 64)), cim.StatusOK},
+		{"Caption of 65", goodSession().Set("Caption", strings.Repeat("x", 65)), cim.ErrFailed},
+		{"Status of 10", goodSession().Set("Status", "NonRecover"), cim.StatusOK},
+		{"Status too long", goodSession().Set("Status", "Terminated"), cim.ErrFailed},
+		{"Status not in the list", goodSession().Set("Status", "Broken"), cim.ErrFailed},
+		{"Status wrong case", goodSession().Set("Status", "ok"), cim.ErrFailed},
+		{"Status NULL", goodSession().Set("Status", nil), cim.StatusOK},
+		{"string not UTF-8", goodSession().Set("Description", "a\xffb"), cim.ErrFailed},
+		{"LogonType 0", goodSession().Set("LogonType", uint32(0)), cim.StatusOK},
+		{"LogonType 1", goodSession().Set("LogonType", uint32(1)), cim.ErrFailed},
+		{"LogonType 13", goodSession().Set("LogonType", uint32(13)), cim.StatusOK},
+		{"LogonType 14", goodSession().Set("LogonType", uint32(14)), cim.ErrFailed},
+		{"interval for StartTime", goodSession().Set("StartTime", interval), cim.ErrTypeMismatch},
+		{"point for IdleTime", goodSession().Set("IdleTime", point), cim.ErrTypeMismatch},
+		{"interval for InstallDate", goodSession().Set("InstallDate", interval), cim.ErrTypeMismatch},
+		{"SessionType 2", cim.NewInstance("Win32_ServerSession").Set("ComputerName", "c").Set("UserName", "u").Set("SessionType", uint32(2)), cim.StatusOK},
+		{"SessionType 3", cim.NewInstance("Win32_ServerSession").Set("ComputerName", "c").Set("UserName", "u").Set("SessionType", uint32(3)), cim.ErrFailed},
+		{"ExecutionState in map", cim.NewInstance("Win32_Process").Set("Handle", "1").Set("ExecutionState", uint16(3)), cim.StatusOK},
+		{"ExecutionState out of map", cim.NewInstance("Win32_Process").Set("Handle", "1").Set("ExecutionState", uint16(10)), cim.ErrFailed},
+		{"Handle of 256", cim.NewInstance("Win32_Process").Set("Handle", strings.Repeat("9", 256)), cim.StatusOK},
+		{"Handle of 257", cim.NewInstance("Win32_Process").Set("Handle", strings.Repeat("9", 257)), cim.ErrFailed},
+		{"association", cim.NewInstance("Win32_LoggedOnUser").Set("Antecedent", acctRef).Set("Dependent", sessRef), cim.StatusOK},
+		{"association with a string reference", cim.NewInstance("Win32_LoggedOnUser").Set("Antecedent", acctRef.String()).Set("Dependent", sessRef), cim.ErrTypeMismatch},
+		{"association with a reference to the wrong class", cim.NewInstance("Win32_LoggedOnUser").Set("Antecedent", sessRef).Set("Dependent", sessRef), cim.ErrTypeMismatch},
+		{"association with a reference to an unknown class", cim.NewInstance("Win32_LoggedOnUser").Set("Antecedent", acctRef).Set("Dependent", cim.ObjectPath{ClassName: "Nope", Keys: []cim.KeyBinding{{Name: "K", Value: "1"}}}), cim.ErrTypeMismatch},
+		{"association with a reference to a subclass", cim.NewInstance("Win32_LoggedOnUser").Set("Antecedent", acctRef).Set("Dependent", cim.ObjectPath{ClassName: "Linux_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "1"}}}), cim.StatusOK},
+		{"association missing an end", cim.NewInstance("Win32_LoggedOnUser").Set("Antecedent", acctRef), cim.ErrFailed},
+		{"boolean", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H").Set("Disabled", true), cim.StatusOK},
+		{"boolean as string", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H").Set("Disabled", "true"), cim.ErrTypeMismatch},
+		{"SIDType uint8", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H").Set("SIDType", uint8(1)), cim.StatusOK},
+	}
+	for _, tc := range cases {
+		err := r.Validate(tc.in)
+		if got := cim.CodeOf(err); got != tc.code {
+			t.Errorf("%s: Validate = %v, want %v", tc.name, err, tc.code)
+		}
+		if err != nil && !strings.Contains(err.Error(), " ") {
+			t.Errorf("%s: error %q says nothing", tc.name, err)
+		}
+	}
+}
+
+// TestValidateEveryStatus checks the twelve Status strings, each of which
+// also fits MaxLen(10).
+func TestValidateEveryStatus(t *testing.T) {
+	r := reg(t)
+	for _, s := range []string{"OK", "Error", "Degraded", "Unknown", "Pred Fail", "Starting", "Stopping", "Service",
+		"Stressed", "NonRecover", "No Contact", "Lost Comm"} {
+		if err := r.Validate(goodSession().Set("Status", s)); err != nil {
+			t.Errorf("Status %q: %v", s, err)
+		}
+	}
+}
+
+// TestValidateEveryConcreteClass checks that an instance of each concrete
+// class with its keys set is valid, and one without them is not.
+func TestValidateEveryConcreteClass(t *testing.T) {
+	r := reg(t)
+	for _, n := range r.Names() {
+		c, _ := r.Class(n)
+		if c.IsAbstract() {
+			if err := r.Validate(cim.NewInstance(n)); cim.CodeOf(err) != cim.ErrInvalidClass {
+				t.Errorf("abstract %s: %v", n, err)
+			}
+			continue
+		}
+		in := cim.NewInstance(n)
+		for _, k := range c.KeyNames() {
+			p := c.Property(k)
+			switch p.Type.Kind {
+			case cim.KindString:
+				in.Set(k, "k")
+			case cim.KindReference:
+				in.Set(k, cim.ObjectPath{ClassName: p.Type.RefClass, Keys: []cim.KeyBinding{{Name: "X", Value: "1"}}})
+			default:
+				t.Fatalf("%s.%s: a key of type %s", n, k, p.Type)
+			}
+		}
+		if err := r.Validate(in); err != nil {
+			t.Errorf("%s with its keys: %v", n, err)
+		}
+		if len(c.KeyNames()) > 0 {
+			if err := r.Validate(cim.NewInstance(n)); err == nil {
+				t.Errorf("%s without keys is valid", n)
+			}
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	cases := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"", 3, ""},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc"},
+		{"ééééé", 2, "éé"},
+		{"日本語テキスト", 3, "日本語"},
+		{"abc", 0, ""},
+	}
+	for _, tc := range cases {
+		if got := Truncate(tc.in, tc.max); got != tc.want {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+	r := reg(t)
+	long := strings.Repeat("ü", 100)
+	if err := r.Validate(goodSession().Set("Caption", Truncate(long, 64))); err != nil {
+		t.Errorf("a truncated Caption is not valid: %v", err)
+	}
+}
