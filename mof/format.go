@@ -26,8 +26,9 @@ const (
 // Values are written in MOF's literal syntax; Go values outside the cim
 // package's mapping are written as strings. A parse gives back the
 // canonical Go types (a qualifier value of any integer type comes back as
-// int64), and a qualifier's declared Type is not written, since MOF
-// carries it in a qualifier declaration instead. Real values that are NaN
+// int64, an empty qualifier list comes back nil), and a qualifier's
+// declared Type is not written, since MOF carries it in a qualifier
+// declaration instead. Real values that are NaN
 // or infinite have no MOF literal and are written so that the parse fails.
 func Format(c *cim.Class) string {
 	var b strings.Builder

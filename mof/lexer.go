@@ -129,7 +129,7 @@ func decodeSource(file string, src []byte) (string, error) {
 // tokenize returns every token of src, ending with a tEOF token.
 func tokenize(file, src string) ([]token, error) {
 	lx := &lexer{file: file, src: src, line: 1, col: 1}
-	var toks []token
+	toks := make([]token, 0, len(src)/6+1)
 	for {
 		t, err := lx.next()
 		if err != nil {
@@ -269,7 +269,8 @@ func (lx *lexer) number(p pos) (token, error) {
 	if r := lx.peek(); r == '+' || r == '-' {
 		lx.advance()
 	}
-	hex := strings.HasPrefix(strings.ToLower(lx.src[lx.off:]), "0x")
+	rest := lx.src[lx.off:]
+	hex := len(rest) >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X')
 	for lx.off < len(lx.src) {
 		r := lx.peek()
 		if isIdentPart(r) || r == '.' {
