@@ -1,0 +1,444 @@
+package testenv
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// SSHD is a running OpenSSH server on 127.0.0.1 with its own configuration
+// (UsePAM yes, public keys only, for [TestUser] only) and host key, started by
+// [StartSSHD] and stopped at the test's cleanup.
+type SSHD struct {
+	dir     string
+	port    int
+	key     string // the client's private key
+	cmd     *exec.Cmd
+	log     *lockedBuffer
+	exited  chan struct{}
+	loginMu sync.Mutex // one Login at a time finds its new processes
+
+	mu     sync.Mutex
+	logins []*Login
+}
+
+// StartSSHD starts sshd in the foreground (-D -e) on a free port of 127.0.0.1
+// and waits until it accepts connections. It needs root, sshd, ssh and
+// ssh-keygen; it creates the test user, /run/sshd and /var/run/utmp when
+// missing. Cleanup ends every login still open and stops the server.
+func StartSSHD(tb testing.TB) *SSHD {
+	tb.Helper()
+	if runtime.GOOS != "linux" {
+		tb.Skipf("testenv: sshd logins are only tested on Linux, not %s", runtime.GOOS)
+	}
+	RequireRoot(tb)
+	RequireTool(tb, "sshd", "ssh", "ssh-keygen")
+	ensureSystem(tb)
+
+	dir := serverDir(tb, "cimsess-sshd-")
+	s := &SSHD{dir: dir, key: filepath.Join(dir, "client_key")}
+	for _, k := range []string{"host_key", "client_key"} {
+		if out, err := runCmd(20*time.Second, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cimsess-test", "-f", filepath.Join(dir, k)); err != nil {
+			tb.Fatalf("testenv: %v: %s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(s.key + ".pub")
+	if err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	// sshd reads authorized_keys as the user, so it must be readable by all.
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o644); err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	sshdPath, _ := LookTool("sshd")
+
+	var lastLog string
+	for attempt := 0; attempt < 3; attempt++ {
+		s.port = freePort(tb)
+		conf := filepath.Join(dir, "sshd_config")
+		if err := os.WriteFile(conf, []byte(s.config()), 0o644); err != nil {
+			tb.Fatalf("testenv: %v", err)
+		}
+		if out, err := runCmd(20*time.Second, sshdPath, "-t", "-f", conf); err != nil {
+			tb.Fatalf("testenv: sshd rejects its config: %v: %s", err, out)
+		}
+		s.log = &lockedBuffer{}
+		s.cmd = exec.Command(sshdPath, "-D", "-e", "-f", conf)
+		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+		s.cmd.SysProcAttr = serverAttr()
+		if err := s.cmd.Start(); err != nil {
+			tb.Fatalf("testenv: start sshd: %v", err)
+		}
+		s.exited = make(chan struct{})
+		go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(s.cmd, s.exited)
+		ready := waitUntil(10*time.Second, 20*time.Millisecond, func() bool {
+			select {
+			case <-s.exited:
+				return true
+			default:
+			}
+			return dialable(s.port) && strings.Contains(s.log.String(), "Server listening")
+		})
+		select {
+		case <-s.exited:
+			lastLog = s.log.String()
+			if strings.Contains(lastLog, "in use") {
+				continue // another test took the port in between: try another
+			}
+			tb.Fatalf("testenv: sshd exited at start: %s", lastLog)
+		default:
+		}
+		if !ready {
+			s.stop()
+			tb.Fatalf("testenv: sshd not ready on port %d within 10s: %s", s.port, s.log.String())
+		}
+		tb.Cleanup(s.stop)
+		return s
+	}
+	tb.Fatalf("testenv: sshd could not bind a port: %s", lastLog)
+	return nil
+}
+
+// config renders sshd_config for this server.
+func (s *SSHD) config() string {
+	return fmt.Sprintf(`# cimsess test sshd: its own port, host key and keys; PAM on.
+ListenAddress 127.0.0.1
+Port %d
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+AllowUsers %s
+StrictModes no
+PrintMotd no
+PrintLastLog no
+UseDNS no
+LogLevel VERBOSE
+`, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "sshd.pid"),
+		filepath.Join(s.dir, "authorized_keys"), TestUser)
+}
+
+// User returns the account the logins use ([TestUser]).
+func (s *SSHD) User() string { return TestUser }
+
+// Port returns the TCP port sshd listens on at 127.0.0.1.
+func (s *SSHD) Port() int { return s.port }
+
+// PID returns the listener's process id.
+func (s *SSHD) PID() int { return s.cmd.Process.Pid }
+
+// Log returns what sshd has written so far (LogLevel VERBOSE).
+func (s *SSHD) Log() string { return s.log.String() }
+
+// stop ends the open logins and the listener.
+func (s *SSHD) stop() {
+	s.mu.Lock()
+	logins := append([]*Login(nil), s.logins...)
+	s.mu.Unlock()
+	for _, l := range logins {
+		l.cleanup()
+	}
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	// Sessions are their own process groups (sshd calls setsid): end any
+	// left under the listener before the listener itself.
+	procs := listProcs()
+	rest := descendantsOf(procs, s.cmd.Process.Pid)
+	signalPIDs(syscall.SIGKILL, rest...)
+	signalPIDs(syscall.SIGTERM, s.cmd.Process.Pid)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+// LoginOpts says how [SSHD.Login] logs in.
+type LoginOpts struct {
+	// TTY asks for a terminal (ssh -tt): sshd then writes a utmp record.
+	TTY bool
+	// Command runs instead of a login shell when not empty, e.g. "sleep 30".
+	Command string
+}
+
+// Login is one SSH login of the test user, kept open until [Login.Close],
+// [Login.KillSSHD9] or the test's cleanup.
+type Login struct {
+	// Started is the time just before the ssh client was started.
+	Started time.Time
+
+	sshd    *SSHD
+	opts    LoginOpts
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	out     *lockedBuffer
+	done    chan struct{}
+	monitor int    // sshd: USER [priv]
+	child   int    // sshd: USER@pts/N or USER@notty
+	leader  int    // the shell or command
+	line    string // "pts/N", or "" without a terminal
+	sid     uint32
+
+	mu     sync.Mutex
+	closed bool
+	ghost  bool
+}
+
+// Login logs the test user in over ssh and returns once the session's
+// processes exist (and, with a terminal, its utmp record), within 20 s.
+func (s *SSHD) Login(tb testing.TB, opts LoginOpts) *Login {
+	tb.Helper()
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+
+	prefix := "sshd: " + TestUser
+	before := map[int]bool{}
+	for _, c := range childrenOf(listProcs(), s.PID()) {
+		before[c.PID] = true
+	}
+	sshPath, err := LookTool("ssh")
+	if err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	args := []string{"-F", "/dev/null", "-i", s.key, "-p", strconv.Itoa(s.port),
+		"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+		"-o", "ConnectTimeout=10"}
+	if opts.TTY {
+		args = append(args, "-tt")
+	} else {
+		args = append(args, "-T")
+	}
+	args = append(args, TestUser+"@127.0.0.1")
+	if opts.Command != "" {
+		args = append(args, opts.Command)
+	}
+	l := &Login{sshd: s, opts: opts, out: &lockedBuffer{}, done: make(chan struct{})}
+	l.cmd = exec.Command(sshPath, args...)
+	l.cmd.Stdout, l.cmd.Stderr = l.out, l.out
+	if l.stdin, err = l.cmd.StdinPipe(); err != nil {
+		tb.Fatalf("testenv: %v", err)
+	}
+	l.Started = time.Now()
+	if err := l.cmd.Start(); err != nil {
+		tb.Fatalf("testenv: start ssh: %v", err)
+	}
+	go func() { _ = l.cmd.Wait(); close(l.done) }()
+	s.mu.Lock()
+	s.logins = append(s.logins, l)
+	s.mu.Unlock()
+	tb.Cleanup(l.cleanup)
+
+	found := waitUntil(15*time.Second, 20*time.Millisecond, func() bool {
+		select {
+		case <-l.done:
+			return true
+		default:
+		}
+		procs := listProcs()
+		for _, m := range childrenOf(procs, s.PID()) {
+			if before[m.PID] || !strings.HasPrefix(m.Cmdline, prefix) {
+				continue
+			}
+			for _, c := range childrenOf(procs, m.PID) {
+				if !strings.HasPrefix(c.Cmdline, prefix+"@") {
+					continue
+				}
+				for _, g := range childrenOf(procs, c.PID) {
+					l.monitor, l.child, l.leader = m.PID, c.PID, g.PID
+					l.line = strings.TrimSpace(strings.TrimPrefix(c.Cmdline, prefix+"@"))
+					if l.line == "notty" {
+						l.line = ""
+					}
+					return true
+				}
+			}
+		}
+		return false
+	})
+	select {
+	case <-l.done:
+		tb.Fatalf("testenv: ssh login ended at once: %s\nsshd: %s", l.out.String(), s.Log())
+	default:
+	}
+	if !found {
+		tb.Fatalf("testenv: ssh login's processes not found within 15s: %s\nsshd: %s", l.out.String(), s.Log())
+	}
+	l.sid, _ = readSessionID(l.leader)
+	if opts.TTY {
+		if _, err := l.WaitUtmp(UtmpUserProcess, 5*time.Second); err != nil {
+			tb.Logf("testenv: %v", err)
+		}
+	}
+	return l
+}
+
+// MonitorPID returns the session's privileged sshd process ("sshd: USER
+// [priv]"), the listener's child. Its pid is the one sshd writes into the
+// utmp record (ut_pid), and it is the process that writes DEAD_PROCESS at
+// logout.
+func (l *Login) MonitorPID() int { return l.monitor }
+
+// SSHDPID returns the session's unprivileged sshd process ("sshd:
+// USER@pts/N" or "sshd: USER@notty"), the monitor's child.
+func (l *Login) SSHDPID() int { return l.child }
+
+// ShellPID returns the session's leader: the first process the session runs
+// (the login shell, or the command), child of [Login.SSHDPID].
+func (l *Login) ShellPID() int { return l.leader }
+
+// SessionID returns the kernel audit session id of the login's processes
+// (/proc/PID/sessionid), or [UnsetSessionID] when none was set.
+func (l *Login) SessionID() uint32 { return l.sid }
+
+// Line returns the login's terminal, e.g. "pts/3", or "" without one.
+func (l *Login) Line() string { return l.line }
+
+// Output returns what the ssh client printed so far.
+func (l *Login) Output() string { return l.out.String() }
+
+// UtmpEntry returns the login's record in /var/run/utmp (ut_pid equal to
+// [Login.MonitorPID]), if there is one.
+func (l *Login) UtmpEntry() (UtmpEntry, bool) {
+	recs, err := readUtmp(UtmpPath)
+	if err != nil {
+		return UtmpEntry{}, false
+	}
+	for _, r := range recs {
+		if r.PID == int32(l.monitor) && (r.Type == UtmpUserProcess || r.Type == UtmpDeadProcess) {
+			return r, true
+		}
+	}
+	return UtmpEntry{}, false
+}
+
+// WaitUtmp waits up to timeout until the login's utmp record has type typ
+// ([UtmpUserProcess] or [UtmpDeadProcess]) and returns it.
+func (l *Login) WaitUtmp(typ int16, timeout time.Duration) (UtmpEntry, error) {
+	var got UtmpEntry
+	var ok bool
+	if waitUntil(timeout, 20*time.Millisecond, func() bool {
+		got, ok = l.UtmpEntry()
+		return ok && got.Type == typ
+	}) {
+		return got, nil
+	}
+	if !ok {
+		return UtmpEntry{}, cim.Errorf(cim.ErrNotFound, "testenv: no utmp record with pid %d within %v", l.monitor, timeout)
+	}
+	return got, cim.Errorf(cim.ErrFailed, "testenv: utmp record of pid %d has type %d, not %d, after %v", l.monitor, got.Type, typ, timeout)
+}
+
+// Close logs out normally: it types "exit" into a shell, or ends the command
+// with SIGTERM, then closes the client's input and waits (at most 15 s) for
+// the client and the session's sshd to exit, so that sshd has written the
+// DEAD_PROCESS record. A login already closed returns nil.
+func (l *Login) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+
+	if l.opts.Command == "" {
+		_, _ = io.WriteString(l.stdin, "exit\n")
+	} else {
+		signalPIDs(syscall.SIGTERM, l.leader)
+	}
+	_ = l.stdin.Close()
+	var err error
+	select {
+	case <-l.done:
+	case <-time.After(10 * time.Second):
+		_ = l.cmd.Process.Kill()
+		err = cim.Errorf(cim.ErrFailed, "testenv: ssh client did not exit within 10s of logout: %s", l.out.String())
+	}
+	if !waitGone(5*time.Second, l.monitor, l.child, l.leader) {
+		l.killAll()
+		_, _ = markDead(UtmpPath, l.monitor)
+		if err == nil {
+			err = cim.Errorf(cim.ErrFailed, "testenv: session of pid %d still alive 5s after logout; killed", l.monitor)
+		}
+	}
+	return err
+}
+
+// KillSSHD9 makes a ghost: it sends SIGKILL to the session's privileged sshd
+// first (the one process that would write DEAD_PROCESS), then to the rest of
+// the session, and waits for them and the client to go. The utmp record stays
+// USER_PROCESS with a pid that no longer exists; cleanup closes it.
+func (l *Login) KillSSHD9() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return cim.Errorf(cim.ErrFailed, "testenv: login already closed")
+	}
+	l.closed, l.ghost = true, true
+	l.mu.Unlock()
+	gone := l.killAll()
+	_ = l.stdin.Close()
+	select {
+	case <-l.done:
+	case <-time.After(10 * time.Second):
+		_ = l.cmd.Process.Kill()
+	}
+	if !gone {
+		return cim.Errorf(cim.ErrFailed, "testenv: session of pid %d survived SIGKILL for 5s", l.monitor)
+	}
+	return nil
+}
+
+// killAll sends SIGKILL to the monitor, then to every other process of the
+// session (by audit session id and by descent), and waits up to 5 s.
+func (l *Login) killAll() bool {
+	procs := listProcs()
+	pids := []int{l.child, l.leader}
+	pids = append(pids, descendantsOf(procs, l.monitor)...)
+	pids = append(pids, pidsWithSessionID(procs, l.sid)...)
+	signalPIDs(syscall.SIGKILL, l.monitor)
+	signalPIDs(syscall.SIGKILL, pids...)
+	return waitGone(5*time.Second, append(pids, l.monitor)...)
+}
+
+// cleanup ends the login hard if it is still open and closes a ghost's
+// utmp record.
+func (l *Login) cleanup() {
+	l.mu.Lock()
+	open, ghost := !l.closed, l.ghost
+	l.closed = true
+	l.ghost = false
+	l.mu.Unlock()
+	if open {
+		l.killAll()
+		_ = l.stdin.Close()
+		select {
+		case <-l.done:
+		case <-time.After(5 * time.Second):
+			_ = l.cmd.Process.Kill()
+		}
+	}
+	if open || ghost {
+		_, _ = markDead(UtmpPath, l.monitor)
+	}
+}
