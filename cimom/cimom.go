@@ -159,7 +159,9 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 			in.ClassName = c.Name
 			if om.validate {
 				if err := om.reg.Validate(in); err != nil {
-					return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s broke the schema: %w", p.Name(), err))
+					// CIM_ERR_FAILED whatever Validate's code: a provider's
+					// bad instance is the server's fault, not the caller's.
+					return nil, cim.Errorf(cim.ErrFailed, "provider %s broke the schema: %v", p.Name(), err)
 				}
 			}
 			path, err := om.reg.PathOf(in, om.host, schema.Namespace)
@@ -237,6 +239,9 @@ func (om *ObjectManager) keyHint(c *cim.Class, path cim.ObjectPath) (map[string]
 		if p == nil || !p.IsKey() {
 			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s is not a key of %s (its keys: %s)", kb.Name, c.Name, strings.Join(keyNames, ", "))
 		}
+		if _, dup := keys[strings.ToLower(p.Name)]; dup {
+			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s gives key %s twice", path, p.Name)
+		}
 		v := kb.Value
 		if p.Type.Kind != cim.KindReference {
 			if s, isStr := v.(string); isStr && p.Type.Kind != cim.KindString {
@@ -245,6 +250,14 @@ func (om *ObjectManager) keyHint(c *cim.Class, path cim.ObjectPath) (map[string]
 					return nil, cim.Errorf(cim.ErrInvalidParameter, "key %s: %v", p.Name, err)
 				}
 				v = cv
+			}
+			// An unquoted number for a string key (Win32_Process.Handle=123)
+			// means its text, as WMI takes it.
+			if _, isStr := v.(string); !isStr && p.Type.Kind == cim.KindString {
+				switch v.(type) {
+				case int64, uint64:
+					v = cim.FormatValue(v)
+				}
 			}
 		}
 		keys[strings.ToLower(p.Name)] = v
