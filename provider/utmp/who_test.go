@@ -31,8 +31,8 @@ func whoRecords() []utmp.Record {
 		{Type: utmp.UserProcess, PID: 1, Line: strings.Repeat("L", utmp.MaxLine), ID: "wxyz",
 			User: strings.Repeat("U", utmp.MaxUser), Host: strings.Repeat("h", utmp.MaxHost), Time: t0},
 		{Type: utmp.UserProcess, PID: 2, Line: "pts/\xff\xfe", User: "d\xe9j\xe0", Host: "\xc3(\x80.example", Time: t0},
-		{Type: utmp.UserProcess, PID: 3, Line: "tty2", User: "zero"},                                         // zero time
-		{Type: utmp.UserProcess, PID: 4, Line: "tty3", User: "old", Time: time.Unix(-1<<31, 0)},            // 1901
+		{Type: utmp.UserProcess, PID: 3, Line: "tty2", User: "zero"},                                      // zero time
+		{Type: utmp.UserProcess, PID: 4, Line: "tty3", User: "old", Time: time.Unix(-1<<31, 0)},           // 1901
 		{Type: utmp.UserProcess, PID: 5, Line: "tty4", User: "late", Time: time.Unix(1<<31-1, 999999000)}, // 2038
 		{Type: utmp.UserProcess, PID: 6, Line: "", User: "noline", Host: "h", Time: t0},
 		{Type: utmp.UserProcess, PID: 7, Line: "pts/7", User: "", Host: "nobody.example", Time: t0}, // not shown
