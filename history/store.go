@@ -1,0 +1,640 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// DefaultPath is where the history database lives unless --db says else.
+const DefaultPath = "/var/lib/cimsess/history.db"
+
+// Where a session row came from.
+const (
+	SourceWtmp = "wtmp" // backfilled from wtmp, never seen live
+	SourceLive = "live" // seen live by the recorder (perhaps also in wtmp)
+)
+
+// MatchWindow is how far apart the start times of a wtmp login and a
+// session seen live (or two wtmp passes) may be and still be the same
+// session, given the same terminal and user.
+const MatchWindow = 2 * time.Second
+
+// Session is one session lifecycle as the history holds it.
+type Session struct {
+	ID         int64     // row id
+	Class      string    // CIM class, such as Linux_LogonSession
+	LogonID    string    // LogonId (or the relative path's keys for other classes); "" when only wtmp knew it
+	Path       string    // canonical object path when seen live
+	User       string    // user name
+	TTY        string    // terminal line, "" for none
+	RemoteHost string    // remote host, "" for a local session
+	LogonType  *uint32   // LogonType when known
+	PID        int64     // leader process id, 0 when unknown
+	Start      time.Time // login
+	End        time.Time // logout; zero while open
+	How        End       // how it ended; EndNone while open
+	Status     string    // last Status seen ("" when never seen live)
+	Source     string    // SourceWtmp or SourceLive
+}
+
+// Open reports whether the session has not ended.
+func (s Session) Open() bool { return s.End.IsZero() }
+
+// StatusChange is one change of a session's Status.
+type StatusChange struct {
+	SessionID int64
+	At        time.Time
+	From, To  string
+}
+
+// migrations are applied in order; PRAGMA user_version counts how many a
+// database has had. Append, never edit.
+var migrations = []string{
+	`CREATE TABLE sessions (
+		id          INTEGER PRIMARY KEY,
+		class       TEXT    NOT NULL,
+		logon_id    TEXT    NOT NULL DEFAULT '',
+		path        TEXT    NOT NULL DEFAULT '',
+		user        TEXT    NOT NULL DEFAULT '',
+		tty         TEXT    NOT NULL DEFAULT '',
+		remote_host TEXT    NOT NULL DEFAULT '',
+		logon_type  INTEGER,
+		pid         INTEGER NOT NULL DEFAULT 0,
+		start_us    INTEGER NOT NULL,
+		end_us      INTEGER,
+		how         TEXT    NOT NULL DEFAULT '',
+		status      TEXT    NOT NULL DEFAULT '',
+		source      TEXT    NOT NULL
+	);
+	CREATE INDEX sessions_tty_start ON sessions(tty, start_us);
+	CREATE INDEX sessions_start ON sessions(start_us);
+	CREATE INDEX sessions_open ON sessions(path) WHERE end_us IS NULL;
+	CREATE TABLE status_changes (
+		session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+		at_us      INTEGER NOT NULL,
+		old_status TEXT    NOT NULL,
+		new_status TEXT    NOT NULL
+	);
+	CREATE INDEX status_changes_session ON status_changes(session_id);
+	CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+}
+
+// Store is an open history database. It is safe for concurrent use, also
+// by several processes (SQLite's WAL mode and a busy timeout).
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Options configures Open.
+type Options struct {
+	// ReadOnly opens an existing database without writing to it.
+	ReadOnly bool
+}
+
+// Open opens (creating it and its folder when missing, unless ReadOnly)
+// the history database at path and brings its schema up to date. Errors
+// are one-line [*cim.Error]s: CIM_ERR_ACCESS_DENIED when the file or its
+// folder may not be written, CIM_ERR_NOT_FOUND for a read-only open of a
+// missing file, CIM_ERR_FAILED for a file that is not a history database.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		path = DefaultPath
+	}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fsError(path, err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fsError(filepath.Dir(path), err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if opts.ReadOnly {
+		q.Add("mode", "ro")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_txlock", "immediate")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, dbError(path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx, opts.ReadOnly); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return dbError(s.path, err)
+	}
+	return nil
+}
+
+func (s *Store) migrate(ctx context.Context, readOnly bool) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return dbError(s.path, err)
+	}
+	// A file SQLite reads but that holds other tables is not ours.
+	if v == 0 {
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			return dbError(s.path, err)
+		}
+		if n > 0 {
+			return cim.Errorf(cim.ErrFailed, "history database %s: not a cimsess history database (it holds other tables)", s.path)
+		}
+	}
+	if v > len(migrations) {
+		return cim.Errorf(cim.ErrNotSupported, "history database %s: schema version %d is newer than this cimsess knows (%d)", s.path, v, len(migrations))
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	if readOnly {
+		return cim.Errorf(cim.ErrFailed, "history database %s: schema version %d needs upgrading to %d; open it writable once", s.path, v, len(migrations))
+	}
+	for ; v < len(migrations); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return dbError(s.path, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return dbError(s.path, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return dbError(s.path, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return dbError(s.path, err)
+		}
+	}
+	return nil
+}
+
+// fsError turns a file-system error into a one-line *cim.Error.
+func fsError(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return cim.Errorf(cim.ErrAccessDenied, "history database %s: permission denied", path)
+	case errors.Is(err, fs.ErrNotExist):
+		return cim.Errorf(cim.ErrNotFound, "history database %s: no such file", path)
+	}
+	return cim.Errorf(cim.ErrFailed, "history database %s: %s", path, oneLine(err.Error()))
+}
+
+// dbError turns a database error into a one-line *cim.Error.
+func dbError(path string, err error) error {
+	var ce *cim.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return cim.Errorf(cim.ErrFailed, "history database %s: %v", path, err)
+	}
+	msg := err.Error()
+	low := strings.ToLower(msg)
+	switch {
+	case strings.Contains(low, "not a database"), strings.Contains(low, "malformed"), strings.Contains(low, "corrupt"):
+		return cim.Errorf(cim.ErrFailed, "history database %s: not a valid SQLite database (corrupt or another kind of file); move it away to start a new history", path)
+	case strings.Contains(low, "readonly"), strings.Contains(low, "read-only"), strings.Contains(low, "permission denied"),
+		strings.Contains(low, "unable to open"):
+		return cim.Errorf(cim.ErrAccessDenied, "history database %s: cannot open it for writing (%s)", path, oneLine(msg))
+	case strings.Contains(low, "database is locked"), strings.Contains(low, "busy"):
+		return cim.Errorf(cim.ErrFailed, "history database %s: locked by another process for too long", path)
+	}
+	return cim.Errorf(cim.ErrFailed, "history database %s: %s", path, oneLine(msg))
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// us converts a time to the stored microseconds; the zero Time is 1970,
+// as a zero ut_tv is.
+func us(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromUS(v int64) time.Time { return time.UnixMicro(v) }
+
+const sessionCols = `id, class, logon_id, path, user, tty, remote_host, logon_type, pid, start_us, end_us, how, status, source`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSession(r scanner) (Session, error) {
+	var s Session
+	var lt, end sql.NullInt64
+	var start int64
+	var how string
+	if err := r.Scan(&s.ID, &s.Class, &s.LogonID, &s.Path, &s.User, &s.TTY, &s.RemoteHost, &lt, &s.PID, &start, &end, &how, &s.Status, &s.Source); err != nil {
+		return s, err
+	}
+	if lt.Valid {
+		v := uint32(lt.Int64)
+		s.LogonType = &v
+	}
+	s.Start = fromUS(start)
+	if end.Valid {
+		s.End = fromUS(end.Int64)
+	}
+	s.How = End(how)
+	return s, nil
+}
+
+// meta reads one number of the meta table; 0 when unset.
+func (s *Store) meta(ctx context.Context, q queryer, key string) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, dbError(s.path, err)
+	}
+	return v, nil
+}
+
+func setMeta(ctx context.Context, q queryer, key string, v int64) error {
+	_, err := q.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, v)
+	return err
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// findMatch returns the row of the same session as a login on tty by user
+// at start, or sql.ErrNoRows. Rows of the other origin match within
+// MatchWindow (a live StartTime and a wtmp record's time differ a
+// little); rows of the same origin only at the same microsecond, so that
+// quick logins on one line stay apart.
+func findMatch(ctx context.Context, q queryer, tty, user string, start time.Time, source string) (Session, error) {
+	st := us(start)
+	w := MatchWindow.Microseconds()
+	row := q.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions
+		WHERE tty = ? AND user = ? AND (start_us = ? OR (source <> ? AND start_us BETWEEN ? AND ?))
+		ORDER BY abs(start_us - ?), id LIMIT 1`, tty, user, st, source, st-w, st+w, st)
+	return scanSession(row)
+}
+
+// BackfillStats says what a Backfill did.
+type BackfillStats struct {
+	Seen    int // lifecycles given
+	Added   int // new rows
+	Closed  int // open wtmp rows that wtmp now closes
+	Skipped int // lifecycles older than the retention watermark
+}
+
+// Backfill merges lifecycles from wtmp (see [PairWtmp]) into the history,
+// in one transaction: a lifecycle that matches a row (same terminal and
+// user, start within [MatchWindow]) closes it when the row came from wtmp
+// and is still open; one that matches none is added, unless it ended
+// before what retention has pruned. Rows seen live are left to the
+// [Recorder], which knows whether they are still present. progress, when
+// not nil, is called now and then with how many lifecycles are done.
+// Running it again on the same wtmp changes nothing.
+func (s *Store) Backfill(ctx context.Context, lcs []Lifecycle, progress func(done, total int)) (BackfillStats, error) {
+	st := BackfillStats{Seen: len(lcs)}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return st, dbError(s.path, err)
+	}
+	defer tx.Rollback()
+	water, err := s.meta(ctx, tx, "pruned_before_us")
+	if err != nil {
+		return st, err
+	}
+	for i, lc := range lcs {
+		if progress != nil && i%500 == 0 {
+			progress(i, len(lcs))
+		}
+		if lc.How != EndNone && water != 0 && us(lc.End) < water {
+			st.Skipped++
+			continue
+		}
+		row, err := findMatch(ctx, tx, lc.Line, lc.User, lc.Start, SourceWtmp)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			var end any
+			if lc.How != EndNone {
+				end = us(lc.End)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(class, user, tty, remote_host, pid, start_us, end_us, how, source)
+				VALUES('Linux_LogonSession', ?, ?, ?, ?, ?, ?, ?, ?)`,
+				lc.User, lc.Line, lc.Host, lc.PID, us(lc.Start), end, string(lc.How), SourceWtmp); err != nil {
+				return st, dbError(s.path, err)
+			}
+			st.Added++
+		case err != nil:
+			return st, dbError(s.path, err)
+		case row.Open() && row.Source == SourceWtmp && lc.How != EndNone:
+			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET end_us = ?, how = ? WHERE id = ?`,
+				us(lc.End), string(lc.How), row.ID); err != nil {
+				return st, dbError(s.path, err)
+			}
+			st.Closed++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return st, dbError(s.path, err)
+	}
+	if progress != nil {
+		progress(len(lcs), len(lcs))
+	}
+	return st, nil
+}
+
+// Begin records a session seen live and returns its row id. A row of the
+// same session (same terminal and user, start within [MatchWindow]) that
+// wtmp or an earlier run put there is taken over rather than duplicated;
+// a still open row with the same path and start is returned as it is.
+func (s *Store) Begin(ctx context.Context, sess Session) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, dbError(s.path, err)
+	}
+	defer tx.Rollback()
+	id, err := s.begin(ctx, tx, sess)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, dbError(s.path, err)
+	}
+	return id, nil
+}
+
+func (s *Store) begin(ctx context.Context, tx *sql.Tx, sess Session) (int64, error) {
+	var lt any
+	if sess.LogonType != nil {
+		lt = int64(*sess.LogonType)
+	}
+	// The same live session again (a restart that finds it still there).
+	if sess.Path != "" {
+		row := tx.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE path = ? AND end_us IS NULL ORDER BY id DESC LIMIT 1`, sess.Path)
+		if old, err := scanSession(row); err == nil {
+			return old.ID, nil
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return 0, dbError(s.path, err)
+		}
+	}
+	if sess.TTY != "" {
+		old, err := findMatch(ctx, tx, sess.TTY, sess.User, sess.Start, SourceLive)
+		if err == nil && old.Path == "" && old.Open() {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET class = ?, logon_id = ?, path = ?, remote_host = ?, logon_type = ?,
+				pid = ?, status = ?, source = ? WHERE id = ?`,
+				sess.Class, sess.LogonID, sess.Path, sess.RemoteHost, lt, sess.PID, sess.Status, SourceLive, old.ID)
+			if err != nil {
+				return 0, dbError(s.path, err)
+			}
+			return old.ID, nil
+		} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, dbError(s.path, err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO sessions(class, logon_id, path, user, tty, remote_host, logon_type, pid, start_us, status, source)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.Class, sess.LogonID, sess.Path, sess.User, sess.TTY, sess.RemoteHost, lt, sess.PID, us(sess.Start), sess.Status, SourceLive)
+	if err != nil {
+		return 0, dbError(s.path, err)
+	}
+	return res.LastInsertId()
+}
+
+// Finish closes an open session row at end, ended as how. A row that is
+// already closed keeps its end.
+func (s *Store) Finish(ctx context.Context, id int64, end time.Time, how End) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET end_us = ?, how = ? WHERE id = ? AND end_us IS NULL`,
+		us(end), string(how), id); err != nil {
+		return dbError(s.path, err)
+	}
+	return nil
+}
+
+// SetStatus records that the session's Status became status at at; no
+// change is recorded when it already had that Status.
+func (s *Store) SetStatus(ctx context.Context, id int64, at time.Time, status string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError(s.path, err)
+	}
+	defer tx.Rollback()
+	var old string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM sessions WHERE id = ?`, id).Scan(&old); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return cim.Errorf(cim.ErrNotFound, "history: no session row %d", id)
+		}
+		return dbError(s.path, err)
+	}
+	if old == status {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET status = ? WHERE id = ?`, status, id); err != nil {
+		return dbError(s.path, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO status_changes(session_id, at_us, old_status, new_status) VALUES(?, ?, ?, ?)`,
+		id, us(at), old, status); err != nil {
+		return dbError(s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError(s.path, err)
+	}
+	return nil
+}
+
+// StatusChanges returns the Status changes of one session, oldest first.
+func (s *Store) StatusChanges(ctx context.Context, id int64) ([]StatusChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, at_us, old_status, new_status FROM status_changes WHERE session_id = ? ORDER BY at_us, rowid`, id)
+	if err != nil {
+		return nil, dbError(s.path, err)
+	}
+	defer rows.Close()
+	var out []StatusChange
+	for rows.Next() {
+		var c StatusChange
+		var at int64
+		if err := rows.Scan(&c.SessionID, &at, &c.From, &c.To); err != nil {
+			return nil, dbError(s.path, err)
+		}
+		c.At = fromUS(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(s.path, err)
+	}
+	return out, nil
+}
+
+// Filter selects sessions. Zero fields select everything.
+type Filter struct {
+	// Since and Until select sessions that were open at some time in
+	// [Since, Until]: started no later than Until, ended (if they have)
+	// no earlier than Since.
+	Since, Until time.Time
+	User         string   // exact user name
+	Classes      []string // any of these classes (case-insensitive)
+	OpenOnly     bool     // only sessions not ended
+}
+
+// Sessions returns the sessions the filter selects, by start time.
+func (s *Store) Sessions(ctx context.Context, f Filter) ([]Session, error) {
+	var where []string
+	var args []any
+	if !f.Since.IsZero() {
+		where = append(where, "(end_us IS NULL OR end_us >= ?)")
+		args = append(args, us(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "start_us <= ?")
+		args = append(args, us(f.Until))
+	}
+	if f.User != "" {
+		where = append(where, "user = ?")
+		args = append(args, f.User)
+	}
+	if len(f.Classes) > 0 {
+		ph := make([]string, len(f.Classes))
+		for i, c := range f.Classes {
+			ph[i] = "?"
+			args = append(args, strings.ToLower(c))
+		}
+		where = append(where, "lower(class) IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.OpenOnly {
+		where = append(where, "end_us IS NULL")
+	}
+	q := "SELECT " + sessionCols + " FROM sessions"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY start_us, id"
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, dbError(s.path, err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		sess, err := scanSession(rows)
+		if err != nil {
+			return nil, dbError(s.path, err)
+		}
+		out = append(out, sess)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError(s.path, err)
+	}
+	return out, nil
+}
+
+// Prune applies retention: it deletes sessions that ended before now-keep
+// (when keep > 0), then the oldest ended sessions beyond maxRows rows
+// (when maxRows > 0), and remembers the newest end it deleted so that a
+// later Backfill does not bring them back from wtmp. It returns how many
+// rows it deleted. Open sessions are never pruned.
+func (s *Store) Prune(ctx context.Context, now time.Time, keep time.Duration, maxRows int) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, dbError(s.path, err)
+	}
+	defer tx.Rollback()
+	water, err := s.meta(ctx, tx, "pruned_before_us")
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	if keep > 0 {
+		cut := us(now.Add(-keep))
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE end_us IS NOT NULL AND end_us < ?`, cut)
+		if err != nil {
+			return 0, dbError(s.path, err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+		if n > 0 && cut > water {
+			water = cut
+		}
+	}
+	if maxRows > 0 {
+		var count int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&count); err != nil {
+			return 0, dbError(s.path, err)
+		}
+		if extra := count - maxRows; extra > 0 {
+			var maxEnd sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT max(end_us) FROM (SELECT end_us FROM sessions WHERE end_us IS NOT NULL ORDER BY end_us, id LIMIT ?)`, extra).Scan(&maxEnd); err != nil {
+				return 0, dbError(s.path, err)
+			}
+			res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE end_us IS NOT NULL ORDER BY end_us, id LIMIT ?)`, extra)
+			if err != nil {
+				return 0, dbError(s.path, err)
+			}
+			n, _ := res.RowsAffected()
+			total += int(n)
+			if maxEnd.Valid && maxEnd.Int64+1 > water {
+				water = maxEnd.Int64 + 1
+			}
+		}
+	}
+	if err := setMeta(ctx, tx, "pruned_before_us", water); err != nil {
+		return 0, dbError(s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, dbError(s.path, err)
+	}
+	return total, nil
+}
+
+// Heartbeat records that the recorder was running at t.
+func (s *Store) Heartbeat(ctx context.Context, t time.Time) error {
+	if err := setMeta(ctx, s.db, "heartbeat_us", us(t)); err != nil {
+		return dbError(s.path, err)
+	}
+	return nil
+}
+
+// LastHeartbeat returns the last time a recorder said it was running, or
+// the zero Time.
+func (s *Store) LastHeartbeat(ctx context.Context) (time.Time, error) {
+	v, err := s.meta(ctx, s.db, "heartbeat_us")
+	if err != nil || v == 0 {
+		return time.Time{}, err
+	}
+	return fromUS(v), nil
+}

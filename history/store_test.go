@@ -1,0 +1,193 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "history.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestBackfillIsIdempotentAndCloses(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	first := PairWtmp(pairCases[1].recs) // alice closed, bob open
+	st, err := s.Backfill(ctx, first, nil)
+	if err != nil || st.Added != 2 {
+		t.Fatalf("first backfill: %+v %v", st, err)
+	}
+	st, err = s.Backfill(ctx, first, nil)
+	if err != nil || st.Added != 0 || st.Closed != 0 {
+		t.Fatalf("second backfill changed things: %+v %v", st, err)
+	}
+	// wtmp grows: bob logs out.
+	grown := append(pairCases[1].recs[:len(pairCases[1].recs):len(pairCases[1].recs)], logout(50, "pts/1", 101))
+	st, err = s.Backfill(ctx, PairWtmp(grown), nil)
+	if err != nil || st.Added != 0 || st.Closed != 1 {
+		t.Fatalf("grown backfill: %+v %v", st, err)
+	}
+	got, err := s.Sessions(ctx, Filter{User: "bob"})
+	if err != nil || len(got) != 1 || !got[0].End.Equal(at(50)) || got[0].How != EndLogout {
+		t.Fatalf("bob: %+v %v", got, err)
+	}
+}
+
+func TestBeginAdoptsWtmpRowAndStatus(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.Backfill(ctx, PairWtmp(pairCases[1].recs), nil); err != nil {
+		t.Fatal(err)
+	}
+	lt := uint32(10)
+	id, err := s.Begin(ctx, Session{Class: "Linux_LogonSession", LogonID: "7", Path: `linux_logonsession.logonid="7"`, User: "bob", TTY: "pts/1",
+		LogonType: &lt, PID: 101, Start: at(2).Add(800 * time.Millisecond), Status: "OK"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Begin(ctx, Session{Class: "Linux_LogonSession", LogonID: "7", Path: `linux_logonsession.logonid="7"`, User: "bob", TTY: "pts/1", Start: at(2)})
+	if err != nil || again != id {
+		t.Fatalf("second Begin: %d %v, want %d", again, err, id)
+	}
+	all, _ := s.Sessions(ctx, Filter{})
+	if len(all) != 2 {
+		t.Fatalf("want 2 rows (alice from wtmp, bob adopted), got %+v", all)
+	}
+	if err := s.SetStatus(ctx, id, at(3), "Lost Comm"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetStatus(ctx, id, at(4), "Lost Comm"); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.StatusChanges(ctx, id)
+	if err != nil || len(ch) != 1 || ch[0].From != "OK" || ch[0].To != "Lost Comm" {
+		t.Fatalf("status changes %+v %v", ch, err)
+	}
+	if err := s.Finish(ctx, id, at(9), EndGhost); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(ctx, id, at(10), EndLogout); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Sessions(ctx, Filter{User: "bob"})
+	if len(got) != 1 || got[0].How != EndGhost || !got[0].End.Equal(at(9)) || got[0].Source != SourceLive || *got[0].LogonType != 10 {
+		t.Fatalf("bob: %+v", got)
+	}
+}
+
+func TestFilter(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.Backfill(ctx, PairWtmp(busyWtmp(300)), nil); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Sessions(ctx, Filter{})
+	since, until := at(600), at(900)
+	win, _ := s.Sessions(ctx, Filter{Since: since, Until: until})
+	n := 0
+	for _, x := range all {
+		if !x.Start.After(until) && (x.Open() || !x.End.Before(since)) {
+			n++
+		}
+	}
+	if n == 0 || len(win) != n {
+		t.Fatalf("window: %d sessions, want %d (of %d)", len(win), n, len(all))
+	}
+	if got, _ := s.Sessions(ctx, Filter{Classes: []string{"win32_serversession"}}); len(got) != 0 {
+		t.Fatalf("class filter: %d", len(got))
+	}
+}
+
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	lcs := PairWtmp(busyWtmp(300))
+	if _, err := s.Backfill(ctx, lcs, nil); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Sessions(ctx, Filter{})
+	now := at(3000)
+	n, err := s.Prune(ctx, now, 2000*time.Minute, 50)
+	if err != nil || n == 0 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	left, _ := s.Sessions(ctx, Filter{})
+	if len(left) > 50 || len(left) != len(all)-n {
+		t.Fatalf("after prune %d rows (deleted %d of %d)", len(left), n, len(all))
+	}
+	for _, x := range left {
+		if !x.Open() && x.End.Before(now.Add(-2000*time.Minute)) {
+			t.Fatalf("kept an old session %+v", x)
+		}
+	}
+	// A new backfill of the same wtmp does not bring pruned rows back.
+	st, err := s.Backfill(ctx, lcs, nil)
+	if err != nil || st.Added != 0 {
+		t.Fatalf("backfill after prune: %+v %v", st, err)
+	}
+}
+
+func TestBadPaths(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte(strings.Repeat("this is not sqlite\n", 500)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, []byte("x"), 0o644)
+	for name, path := range map[string]string{
+		"corrupt":        corrupt,
+		"parent-is-file": filepath.Join(notDir, "history.db"),
+		"dir":            dir,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := Open(ctx, path, Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("no error")
+			}
+			var ce *cim.Error
+			if !errors.As(err, &ce) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("want a one-line *cim.Error, got %T %q", err, err)
+			}
+			t.Log(err)
+		})
+	}
+	if _, err := Open(ctx, filepath.Join(dir, "missing.db"), Options{ReadOnly: true}); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Fatalf("read-only missing: %v", err)
+	}
+}
+
+func TestReopenKeepsSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Backfill(ctx, PairWtmp(pairCases[0].recs), nil)
+	s.Close()
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	got, err := ro.Sessions(ctx, Filter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%+v %v", got, err)
+	}
+}
