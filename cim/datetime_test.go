@@ -349,3 +349,40 @@ func FuzzParseDateTime(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNewDateTime checks that NewDateTime keeps the instant and the offset
+// in minutes of any time in years 0 to 9999, and NewInterval any duration.
+func FuzzNewDateTime(f *testing.F) {
+	f.Add(int64(0), int64(0), int16(0))
+	f.Add(int64(1767225600), int64(123456789), int16(-300))
+	f.Add(int64(253402300799), int64(999999999), int16(999))
+	f.Add(int64(-62167219200), int64(0), int16(-999))
+	f.Fuzz(func(t *testing.T, sec, nsec int64, off int16) {
+		loc := time.FixedZone("", int(off%1000)*60)
+		in := time.Unix(sec%(253402300800+62167219200), nsec%1e9).In(loc)
+		if in.Year() < 0 || in.Year() > 9999 {
+			return
+		}
+		d := NewDateTime(in)
+		got, ok := d.Time()
+		if !ok || !got.Equal(in.Truncate(time.Microsecond)) {
+			t.Fatalf("NewDateTime(%v).Time() = %v, %v", in, got, ok)
+		}
+		_, want := in.Zone()
+		if _, o := got.Zone(); o != want || d.Offset()*60 != want {
+			t.Fatalf("NewDateTime(%v) offset %d min, want %d s", in, d.Offset(), want)
+		}
+		if p, err := ParseDateTime(d.String()); err != nil || p != d {
+			t.Fatalf("ParseDateTime(%q) = %#v, %v", d.String(), p, err)
+		}
+		dur := time.Duration(sec)
+		iv := NewInterval(dur)
+		back, ok := iv.Duration()
+		if !ok || back != max(dur, 0).Truncate(time.Microsecond) {
+			t.Fatalf("NewInterval(%d).Duration() = %v, %v", dur, back, ok)
+		}
+		if p, err := ParseDateTime(iv.String()); err != nil || p != iv {
+			t.Fatalf("ParseDateTime(%q) = %#v, %v", iv.String(), p, err)
+		}
+	})
+}
