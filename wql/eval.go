@@ -2,6 +2,7 @@ package wql
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -176,15 +177,28 @@ func (o *operand) objFn() func(c ctx) *cim.Instance {
 	return func(c ctx) *cim.Instance { return c.inst }
 }
 
-// raw returns the accessor of a class property's value.
+// raw returns the accessor of a class property's value. Instances of a
+// class usually hold their properties in the same order, so it first
+// looks where it found the property last time.
 func (o *operand) raw() func(c ctx) any {
 	obj, name := o.objFn(), o.prop.Name
+	var hint atomic.Int32
 	return func(c ctx) any {
 		in := obj(c)
 		if in == nil {
 			return nil
 		}
-		v, _ := in.Get(name)
+		ps := in.Properties
+		if h := int(hint.Load()); h < len(ps) && ps[h].Name == name {
+			return ps[h].Value
+		}
+		for i := range ps {
+			if ps[i].Name == name {
+				hint.Store(int32(i))
+				return ps[i].Value
+			}
+		}
+		v, _ := in.Get(name) // the name in another case
 		return v
 	}
 }

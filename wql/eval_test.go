@@ -382,3 +382,31 @@ func TestLikeCompile(t *testing.T) {
 		}
 	}
 }
+
+// A Query is shared by goroutines: its caches must not race.
+func TestConcurrentMatch(t *testing.T) {
+	insts := sessions(t)
+	q, err := Compile("SELECT * FROM CIM_ManagedSystemElement WHERE __THIS ISA 'Win32_Session' AND __SUPERCLASS IS NOT NULL AND __PROPERTY_COUNT > 1", newFakeSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	for g := 0; g < 4; g++ {
+		go func() {
+			n := 0
+			for i := 0; i < 200; i++ {
+				for _, in := range insts {
+					if q.Match(in) {
+						n++
+					}
+				}
+			}
+			done <- n
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if n := <-done; n != 200*len(insts) {
+			t.Errorf("goroutine matched %d, want %d", n, 200*len(insts))
+		}
+	}
+}

@@ -89,7 +89,13 @@ func (e *likeElem) matchOne(r rune) bool {
 	case likeOne:
 		return true
 	case likeLit:
-		return e.r == r || e.r == unicode.ToLower(r)
+		if e.r == r {
+			return true
+		}
+		if r < utf8.RuneSelf {
+			return 'A' <= r && r <= 'Z' && e.r == r+('a'-'A')
+		}
+		return e.r == unicode.ToLower(r)
 	case likeSet:
 		in := inRanges(e.ranges, r)
 		if !in {

@@ -126,8 +126,9 @@ func (q *Query) Within() float64 {
 	return 0
 }
 
-// Properties returns the selected properties, spelt as the schema spells
-// them (system properties in upper case), or nil for SELECT *.
+// Properties returns the selected properties of a data query, spelt as
+// the schema spells them (system properties in upper case), without
+// duplicates; nil for SELECT * and for the other statements.
 func (q *Query) Properties() []string {
 	if q.sel == nil {
 		return nil
