@@ -386,6 +386,9 @@ func (pr *preparer) expr(e Expr) (evalFn, *posError) {
 	case nil:
 		return nil, nil
 	case *Binary:
+		if x == nil || x.Left == nil || x.Right == nil || (x.Op != And && x.Op != Or) {
+			return nil, errAt(-1, "incomplete AND/OR condition")
+		}
 		l, err := pr.expr(x.Left)
 		if err != nil {
 			return nil, err
@@ -399,12 +402,18 @@ func (pr *preparer) expr(e Expr) (evalFn, *posError) {
 		}
 		return func(c ctx) bool { return l(c) && r(c) }, nil
 	case *Not:
+		if x == nil || x.X == nil {
+			return nil, errAt(-1, "NOT without a condition")
+		}
 		f, err := pr.expr(x.X)
 		if err != nil {
 			return nil, err
 		}
 		return func(c ctx) bool { return !f(c) }, nil
 	case *IsNull:
+		if x == nil {
+			return nil, errAt(-1, "nil condition")
+		}
 		o, err := pr.operand(x.Prop)
 		if err != nil {
 			return nil, err
@@ -415,8 +424,14 @@ func (pr *preparer) expr(e Expr) (evalFn, *posError) {
 		}
 		return f, nil
 	case *Isa:
+		if x == nil {
+			return nil, errAt(-1, "nil condition")
+		}
 		return pr.isa(x)
 	case *Like:
+		if x == nil {
+			return nil, errAt(-1, "nil condition")
+		}
 		o, err := pr.operand(x.Prop)
 		if err != nil {
 			return nil, err
@@ -434,6 +449,9 @@ func (pr *preparer) expr(e Expr) (evalFn, *posError) {
 			return ok && pat.match(s)
 		}, nil
 	case *Comparison:
+		if x == nil {
+			return nil, errAt(-1, "nil condition")
+		}
 		return pr.comparison(x)
 	}
 	return nil, errAt(-1, "unknown condition %T", e)

@@ -410,3 +410,37 @@ func TestConcurrentMatch(t *testing.T) {
 		}
 	}
 }
+
+// Statements built by hand may be incomplete: Prepare reports, never panics.
+func TestPrepareHandBuilt(t *testing.T) {
+	s := newFakeSchema()
+	ref := PropRef{Name: "Name"}
+	bad := []Statement{
+		(*Select)(nil),
+		&Select{Star: true, Class: "Win32_LogonSession", Where: &Binary{Op: And, Left: &IsNull{Prop: ref}}},
+		&Select{Star: true, Class: "Win32_LogonSession", Where: &Binary{Left: &IsNull{Prop: ref}, Right: &IsNull{Prop: ref}}},
+		&Select{Star: true, Class: "Win32_LogonSession", Where: &Not{}},
+		&Select{Star: true, Class: "Win32_LogonSession", Where: (*Comparison)(nil)},
+		&Select{Star: true, Class: "Win32_LogonSession", Where: &Comparison{Prop: ref, Value: Literal{Value: "x"}}},
+		&EventQuery{Star: true, Class: InstanceCreationEvent},
+	}
+	for i, st := range bad {
+		if _, err := Prepare(st, s); err == nil {
+			t.Errorf("%d: Prepare accepted %#v", i, st)
+		} else if _, ok := err.(*cim.Error); !ok {
+			t.Errorf("%d: %T", i, err)
+		}
+	}
+	good := &Select{Properties: []PropRef{{Name: "name"}}, Class: "win32_logonsession",
+		Where: &Comparison{Prop: PropRef{Name: "LogonType"}, Op: LT, Value: Literal{Value: int64(5)}, ConstFirst: true}}
+	q, err := Prepare(good, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := good.String(); got != "SELECT name FROM win32_logonsession WHERE 5 < LogonType" {
+		t.Errorf("String() = %q", got)
+	}
+	if q.Class() != "Win32_LogonSession" || !q.Match(sessions(t)[1]) || q.Match(sessions(t)[0]) {
+		t.Error("hand-built query does not evaluate as parsed")
+	}
+}

@@ -412,3 +412,25 @@ func TestCount(t *testing.T) {
 		t.Errorf("only %d malformed queries", n)
 	}
 }
+
+func TestPrepareAssociators(t *testing.T) {
+	s := newFakeSchema()
+	for _, in := range []string{
+		`ASSOCIATORS OF {\\H\root\cimv2:win32_logonsession.LogonId="42"} WHERE AssocClass = Win32_LoggedOnUser ResultClass = Win32_Account`,
+		`REFERENCES OF {Win32_LogonSession.LogonId="42"} WHERE ResultClass = CIM_Dependency KeysOnly`,
+	} {
+		q, err := Compile(in, s)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if q.Class() != "Win32_LogonSession" || q.IsEvent() || q.Properties() != nil || q.KeyFilter([]string{"LogonId"}) != nil {
+			t.Errorf("%s: Class %q", in, q.Class())
+		}
+		if q.Match(sessions(t)[0]) {
+			t.Errorf("%s: Match is for data queries", in)
+		}
+		if q.Statement().String() == "" {
+			t.Error("no statement")
+		}
+	}
+}

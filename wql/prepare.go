@@ -22,6 +22,9 @@ func Prepare(st Statement, schema Schema) (*Query, error) {
 	if st == nil || schema == nil {
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "wql.Prepare needs a statement and a schema")
 	}
+	if isNilStatement(st) {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "wql.Prepare needs a statement and a schema")
+	}
 	pr := &preparer{q: &Query{stmt: st, schema: schema, infos: newInfoCache(schema)}}
 	var perr *posError
 	switch s := st.(type) {
@@ -188,4 +191,19 @@ func (pr *preparer) pushDown(where Expr) {
 		}
 		pr.q.keyEqs = append(pr.q.keyEqs, keyEq{name: o.prop.Name, value: conv})
 	}
+}
+
+// isNilStatement reports whether st is a nil pointer in an interface.
+func isNilStatement(st Statement) bool {
+	switch s := st.(type) {
+	case *Select:
+		return s == nil
+	case *EventQuery:
+		return s == nil
+	case *Associators:
+		return s == nil
+	case *References:
+		return s == nil
+	}
+	return false
 }
