@@ -21,7 +21,9 @@ type Provider interface {
 	Classes() []string
 	// Enumerate returns the current instances of class, one of Classes().
 	// A provider may use hint to do less work; it may also ignore it, since
-	// the object manager filters what it returns again.
+	// the object manager filters what it returns again. The instances
+	// returned belong to the caller, which sets their Path: a provider that
+	// caches instances must hand out clones.
 	Enumerate(ctx context.Context, class string, hint Hint) ([]*cim.Instance, error)
 }
 
