@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e holds end-to-end tests that run cimsess against real servers
 // (sshd, smbd) started by internal/testenv, through the object manager and
 // through the built binary.
