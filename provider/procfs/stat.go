@@ -1,0 +1,110 @@
+package procfs
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+)
+
+// stat is what this package takes from /proc/PID/stat.
+type stat struct {
+	pid   int
+	comm  string
+	state byte
+	ppid  int
+	tty   uint64
+	start uint64 // field 22, clock ticks after boot
+}
+
+var errStat = errors.New("malformed stat line")
+
+// parseStat parses a /proc/PID/stat line: "pid (comm) state ppid pgrp
+// session tty_nr tpgid flags ... starttime ...". comm may hold spaces,
+// parentheses and newlines, so it runs from the first '(' to the last ')'.
+func parseStat(b []byte) (stat, error) {
+	var st stat
+	open := bytes.IndexByte(b, '(')
+	close := bytes.LastIndexByte(b, ')')
+	if open < 1 || close < open || b[open-1] != ' ' {
+		return st, errStat
+	}
+	pid, err := strconv.Atoi(string(b[:open-1]))
+	if err != nil || pid < 0 {
+		return st, errStat
+	}
+	st.pid = pid
+	st.comm = string(b[open+1 : close])
+	rest := b[close+1:]
+	// fields[0] is field 3 (state), so field N is fields[N-3].
+	var fields [20][]byte
+	n := 0
+	for n < len(fields) {
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) == 0 || rest[0] == '\n' {
+			break
+		}
+		end := bytes.IndexAny(rest, " \n")
+		if end < 0 {
+			end = len(rest)
+		}
+		fields[n] = rest[:end]
+		rest = rest[end:]
+		n++
+	}
+	if n < len(fields) || len(fields[0]) != 1 {
+		return st, errStat
+	}
+	st.state = fields[0][0]
+	if st.ppid, err = strconv.Atoi(string(fields[1])); err != nil || st.ppid < 0 {
+		return st, errStat
+	}
+	// tty_nr is printed as a signed int; it is a 32-bit encoded dev_t.
+	tty, err := strconv.ParseInt(string(fields[4]), 10, 64)
+	if err != nil {
+		return st, errStat
+	}
+	st.tty = uint64(uint32(tty))
+	if st.start, err = strconv.ParseUint(string(fields[19]), 10, 64); err != nil {
+		return st, errStat
+	}
+	return st, nil
+}
+
+// TTYName returns the name under /dev of the terminal whose device number
+// /proc/PID/stat gives as tty_nr: "pts/3" (majors 136-143), "tty1" (major
+// 4, minors 0-63), "ttyS0" (major 4, minors 64-255), "console", "ttyUSB0",
+// "ttyACM0", "ttyAMA0", "hvc0"... It returns "" for 0 (no terminal) and for
+// devices it does not know.
+func TTYName(ttyNr uint64) string {
+	if ttyNr == 0 {
+		return ""
+	}
+	// The kernel's new_encode_dev: minor low byte in bits 0-7, major in
+	// bits 8-19, the rest of the minor in bits 20-31.
+	major := (ttyNr >> 8) & 0xfff
+	minor := (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00)
+	num := func(prefix string, n uint64) string { return prefix + strconv.FormatUint(n, 10) }
+	switch {
+	case major >= 136 && major <= 143:
+		return num("pts/", (major-136)<<8|minor)
+	case major == 4 && minor < 64:
+		return num("tty", minor)
+	case major == 4 && minor < 256:
+		return num("ttyS", minor-64)
+	case major == 5 && minor == 0:
+		return "tty"
+	case major == 5 && minor == 1:
+		return "console"
+	case major == 188:
+		return num("ttyUSB", minor)
+	case major == 166:
+		return num("ttyACM", minor)
+	case major == 204 && minor >= 64 && minor <= 77:
+		return num("ttyAMA", minor-64)
+	case major == 229:
+		return num("hvc", minor)
+	case major == 3:
+		return num("ttyp", minor) // legacy BSD pty slaves
+	}
+	return ""
+}
