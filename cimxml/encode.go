@@ -1,0 +1,595 @@
+package cimxml
+
+import (
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// The versions this package speaks, as the CIM and MESSAGE elements carry them.
+const (
+	CIMVersion      = "2.0"
+	DTDVersion      = "2.0"
+	ProtocolVersion = "1.0"
+)
+
+// Encoder writes CIM-XML elements to a writer. It buffers what it writes and
+// passes it on in blocks of about 32 KiB and at Flush; the first write error
+// is kept and returned by Flush, and later writes do nothing.
+//
+// The methods write one element each, with everything inside it; the
+// caller strings them together into a document (see [Encoder.BeginResponse]).
+type Encoder struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+const flushAt = 32 << 10
+
+// NewEncoder returns an encoder that writes to w.
+func NewEncoder(w io.Writer) *Encoder {
+	return &Encoder{w: w, buf: make([]byte, 0, flushAt+4096)}
+}
+
+// Reset makes the encoder write to w, dropping anything not yet flushed.
+func (e *Encoder) Reset(w io.Writer) {
+	e.w, e.buf, e.err = w, e.buf[:0], nil
+}
+
+// Flush writes what is buffered and returns the first error met.
+func (e *Encoder) Flush() error {
+	if e.err == nil && len(e.buf) > 0 {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+	return e.err
+}
+
+func (e *Encoder) maybeFlush() {
+	if len(e.buf) >= flushAt {
+		_ = e.Flush()
+	}
+}
+
+// Raw writes s as it is: markup the caller vouches for.
+func (e *Encoder) Raw(s string) {
+	e.buf = append(e.buf, s...)
+	e.maybeFlush()
+}
+
+func (e *Encoder) open(name string) { e.buf = append(append(append(e.buf, '<'), name...), '>') }
+func (e *Encoder) close(name string) {
+	e.buf = append(append(append(e.buf, "</"...), name...), '>')
+	e.maybeFlush()
+}
+func (e *Encoder) start(name string) { e.buf = append(append(e.buf, '<'), name...) }
+func (e *Encoder) attr(name, value string) {
+	e.buf = append(append(append(e.buf, ' '), name...), `="`...)
+	e.buf = appendEscaped(e.buf, value, true)
+	e.buf = append(e.buf, '"')
+}
+func (e *Encoder) endStart()   { e.buf = append(e.buf, '>') }
+func (e *Encoder) emptyClose() { e.buf = append(e.buf, "/>"...) }
+func (e *Encoder) text(s string) {
+	e.buf = appendEscaped(e.buf, s, false)
+}
+
+// appendEscaped appends s escaped for XML text or (attr) a double-quoted
+// attribute. Characters XML 1.0 cannot carry at all (most C0 controls,
+// invalid UTF-8, U+FFFE/U+FFFF) become U+FFFD; CR, and in attributes TAB
+// and LF, are written as character references so they survive parsing.
+func appendEscaped(b []byte, s string, attr bool) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '<':
+				b = append(b, "&lt;"...)
+			case c == '>':
+				b = append(b, "&gt;"...)
+			case c == '&':
+				b = append(b, "&amp;"...)
+			case c == '"' && attr:
+				b = append(b, "&quot;"...)
+			case c == '\r':
+				b = append(b, "&#13;"...)
+			case c == '\n' && attr:
+				b = append(b, "&#10;"...)
+			case c == '\t' && attr:
+				b = append(b, "&#9;"...)
+			case c < 0x20 && c != '\n' && c != '\t':
+				b = append(b, "\uFFFD"...)
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
+
+// Escape returns s escaped for XML text.
+func Escape(s string) string { return string(appendEscaped(nil, s, false)) }
+
+// BeginResponse writes the XML declaration and opens CIM, MESSAGE (with the
+// request's id), SIMPLERSP and IMETHODRESPONSE for the intrinsic method
+// name. EndResponse closes them.
+func (e *Encoder) BeginResponse(id, method string) {
+	e.BeginMessage(id)
+	e.BeginMethodResponse(method, true)
+}
+
+// EndResponse closes what BeginResponse opened.
+func (e *Encoder) EndResponse() {
+	e.EndMethodResponse(true)
+	e.EndMessage()
+}
+
+// BeginMessage writes the XML declaration and opens CIM, MESSAGE and SIMPLERSP.
+func (e *Encoder) BeginMessage(id string) {
+	e.Raw(`<?xml version="1.0" encoding="utf-8" ?>` + "\n")
+	e.Raw(`<CIM CIMVERSION="` + CIMVersion + `" DTDVERSION="` + DTDVersion + `">`)
+	e.start("MESSAGE")
+	e.attr("ID", id)
+	e.attr("PROTOCOLVERSION", ProtocolVersion)
+	e.endStart()
+}
+
+// EndMessage closes MESSAGE and CIM.
+func (e *Encoder) EndMessage() { e.Raw("</MESSAGE></CIM>\n") }
+
+// BeginMethodResponse opens SIMPLERSP and IMETHODRESPONSE (intrinsic) or
+// METHODRESPONSE.
+func (e *Encoder) BeginMethodResponse(method string, intrinsic bool) {
+	e.Raw("<SIMPLERSP>")
+	if intrinsic {
+		e.start("IMETHODRESPONSE")
+	} else {
+		e.start("METHODRESPONSE")
+	}
+	e.attr("NAME", method)
+	e.endStart()
+}
+
+// EndMethodResponse closes what BeginMethodResponse opened.
+func (e *Encoder) EndMethodResponse(intrinsic bool) {
+	if intrinsic {
+		e.Raw("</IMETHODRESPONSE></SIMPLERSP>")
+	} else {
+		e.Raw("</METHODRESPONSE></SIMPLERSP>")
+	}
+}
+
+// Error writes an ERROR element with the error's CIM status code and
+// description.
+func (e *Encoder) Error(err *cim.Error) {
+	e.start("ERROR")
+	e.attr("CODE", strconv.Itoa(int(err.Code)))
+	if err.Description != "" {
+		e.attr("DESCRIPTION", err.Description)
+	}
+	e.emptyClose()
+}
+
+// BeginReturnValue opens IRETURNVALUE.
+func (e *Encoder) BeginReturnValue() { e.Raw("<IRETURNVALUE>\n") }
+
+// EndReturnValue closes IRETURNVALUE.
+func (e *Encoder) EndReturnValue() { e.Raw("</IRETURNVALUE>") }
+
+// ClassName writes a CLASSNAME element.
+func (e *Encoder) ClassName(name string) {
+	e.start("CLASSNAME")
+	e.attr("NAME", name)
+	e.emptyClose()
+}
+
+// keyValueType returns the VALUETYPE of a key's value.
+func keyValueType(v any) string {
+	switch v.(type) {
+	case bool:
+		return "boolean"
+	case string, cim.DateTime, cim.Char16:
+		return "string"
+	}
+	if cim.TypeOf(v).Kind.IsNumeric() {
+		return "numeric"
+	}
+	return "string"
+}
+
+// InstanceName writes an INSTANCENAME element: the class and key bindings
+// of p, without host or namespace.
+func (e *Encoder) InstanceName(p cim.ObjectPath) {
+	e.start("INSTANCENAME")
+	e.attr("CLASSNAME", p.ClassName)
+	if len(p.Keys) == 0 {
+		e.emptyClose()
+		return
+	}
+	e.endStart()
+	for _, k := range p.Keys {
+		e.start("KEYBINDING")
+		e.attr("NAME", k.Name)
+		e.endStart()
+		if ref, ok := k.Value.(cim.ObjectPath); ok {
+			e.ValueReference(ref)
+		} else {
+			e.start("KEYVALUE")
+			e.attr("VALUETYPE", keyValueType(k.Value))
+			e.endStart()
+			e.text(formatScalar(k.Value))
+			e.buf = append(e.buf, "</KEYVALUE>"...)
+		}
+		e.buf = append(e.buf, "</KEYBINDING>"...)
+	}
+	e.close("INSTANCENAME")
+}
+
+// LocalNamespacePath writes LOCALNAMESPACEPATH: one NAMESPACE per segment
+// of ns ("root/cimv2").
+func (e *Encoder) LocalNamespacePath(ns string) {
+	e.open("LOCALNAMESPACEPATH")
+	for _, seg := range strings.FieldsFunc(ns, func(r rune) bool { return r == '/' || r == '\\' }) {
+		e.start("NAMESPACE")
+		e.attr("NAME", seg)
+		e.emptyClose()
+	}
+	e.close("LOCALNAMESPACEPATH")
+}
+
+// NamespacePath writes NAMESPACEPATH: HOST and LOCALNAMESPACEPATH.
+func (e *Encoder) NamespacePath(host, ns string) {
+	e.open("NAMESPACEPATH")
+	e.open("HOST")
+	e.text(host)
+	e.close("HOST")
+	e.LocalNamespacePath(ns)
+	e.close("NAMESPACEPATH")
+}
+
+// InstancePath writes the most complete form of an instance's path that it
+// holds: INSTANCEPATH with a host and namespace, LOCALINSTANCEPATH with a
+// namespace only, INSTANCENAME otherwise.
+func (e *Encoder) InstancePath(p cim.ObjectPath) {
+	switch {
+	case p.Host != "" && p.Namespace != "":
+		e.open("INSTANCEPATH")
+		e.NamespacePath(p.Host, p.Namespace)
+		e.InstanceName(p)
+		e.close("INSTANCEPATH")
+	case p.Namespace != "":
+		e.open("LOCALINSTANCEPATH")
+		e.LocalNamespacePath(p.Namespace)
+		e.InstanceName(p)
+		e.close("LOCALINSTANCEPATH")
+	default:
+		e.InstanceName(p)
+	}
+}
+
+// ClassPath writes the most complete form of a class's path: CLASSPATH,
+// LOCALCLASSPATH or CLASSNAME.
+func (e *Encoder) ClassPath(p cim.ObjectPath) {
+	switch {
+	case p.Host != "" && p.Namespace != "":
+		e.open("CLASSPATH")
+		e.NamespacePath(p.Host, p.Namespace)
+		e.ClassName(p.ClassName)
+		e.close("CLASSPATH")
+	case p.Namespace != "":
+		e.open("LOCALCLASSPATH")
+		e.LocalNamespacePath(p.Namespace)
+		e.ClassName(p.ClassName)
+		e.close("LOCALCLASSPATH")
+	default:
+		e.ClassName(p.ClassName)
+	}
+}
+
+// ValueReference writes VALUE.REFERENCE holding the path p.
+func (e *Encoder) ValueReference(p cim.ObjectPath) {
+	e.open("VALUE.REFERENCE")
+	if p.IsClass() {
+		e.ClassPath(p)
+	} else {
+		e.InstancePath(p)
+	}
+	e.close("VALUE.REFERENCE")
+}
+
+// ObjectPath writes OBJECTPATH holding an INSTANCEPATH (or a CLASSPATH for
+// a class path), as AssociatorNames and ReferenceNames return them.
+func (e *Encoder) ObjectPath(p cim.ObjectPath) {
+	e.open("OBJECTPATH")
+	if p.IsClass() {
+		e.open("CLASSPATH")
+		e.NamespacePath(p.Host, p.Namespace)
+		e.ClassName(p.ClassName)
+		e.close("CLASSPATH")
+	} else {
+		e.open("INSTANCEPATH")
+		e.NamespacePath(p.Host, p.Namespace)
+		e.InstanceName(p)
+		e.close("INSTANCEPATH")
+	}
+	e.close("OBJECTPATH")
+	e.buf = append(e.buf, '\n')
+}
+
+// formatScalar renders a scalar value as a VALUE element holds it.
+func formatScalar(v any) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "TRUE"
+		}
+		return "FALSE"
+	case float32:
+		return formatReal(float64(x), 32)
+	case float64:
+		return formatReal(x, 64)
+	}
+	return cim.FormatValue(v)
+}
+
+func formatReal(f float64, bits int) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "INF"
+	case math.IsInf(f, -1):
+		return "-INF"
+	}
+	return strconv.FormatFloat(f, 'g', -1, bits)
+}
+
+// value writes VALUE, VALUE.ARRAY or VALUE.REFERENCE for a non-nil value.
+func (e *Encoder) value(v any) {
+	switch x := v.(type) {
+	case cim.ObjectPath:
+		e.ValueReference(x)
+	case []any:
+		e.open("VALUE.ARRAY")
+		for _, el := range x {
+			if el == nil {
+				e.Raw("<VALUE.NULL/>")
+				continue
+			}
+			e.open("VALUE")
+			e.text(formatScalar(el))
+			e.buf = append(e.buf, "</VALUE>"...)
+		}
+		e.close("VALUE.ARRAY")
+	default:
+		e.open("VALUE")
+		e.text(formatScalar(v))
+		e.close("VALUE")
+	}
+}
+
+// typeName returns the TYPE attribute of a kind.
+func typeName(k cim.Kind) string {
+	if k == cim.KindInvalid {
+		return "string"
+	}
+	return k.String()
+}
+
+// qualifierKinds are the declared types of the standard qualifiers
+// (DSP0004 §5.6.3) whose values MOF writes as bare integers.
+var qualifierKinds = map[string]cim.Kind{
+	"maxlen": cim.KindUint32, "minlen": cim.KindUint32, "arraysize": cim.KindUint32,
+	"maxvalue": cim.KindSint64, "minvalue": cim.KindSint64, "max": cim.KindUint32, "min": cim.KindUint32,
+}
+
+// Qualifier writes a QUALIFIER element. propagated marks a qualifier a
+// class inherits rather than declares.
+func (e *Encoder) Qualifier(q cim.Qualifier, propagated bool) {
+	t := cim.QualifierType(q)
+	if k, ok := qualifierKinds[strings.ToLower(q.Name)]; ok {
+		t.Kind = k
+	}
+	e.start("QUALIFIER")
+	e.attr("NAME", q.Name)
+	e.attr("TYPE", typeName(t.Kind))
+	if propagated {
+		e.attr("PROPAGATED", "true")
+	}
+	if strings.EqualFold(q.Name, "Key") || strings.EqualFold(q.Name, "Abstract") || strings.EqualFold(q.Name, "Association") {
+		e.attr("OVERRIDABLE", "false")
+	}
+	if q.Value == nil {
+		e.emptyClose()
+		return
+	}
+	e.endStart()
+	if arr, ok := q.Value.([]any); ok {
+		e.value(arr)
+	} else {
+		e.value(q.Value)
+	}
+	e.close("QUALIFIER")
+}
+
+// PropertyOptions says what a PROPERTY element carries besides its value.
+type PropertyOptions struct {
+	IncludeQualifiers  bool // QUALIFIER children from the class
+	IncludeClassOrigin bool // the CLASSORIGIN attribute
+	Propagated         bool // the PROPAGATED attribute, where true
+}
+
+// Property writes PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE for the
+// property p of a class with the value v (nil for NULL: no VALUE child).
+func (e *Encoder) Property(p *cim.Property, v any, o PropertyOptions) {
+	name := "PROPERTY"
+	switch {
+	case p.Type.Kind == cim.KindReference:
+		name = "PROPERTY.REFERENCE"
+	case p.Type.Array:
+		name = "PROPERTY.ARRAY"
+	}
+	e.start(name)
+	e.attr("NAME", p.Name)
+	if p.Type.Kind == cim.KindReference {
+		if p.Type.RefClass != "" {
+			e.attr("REFERENCECLASS", p.Type.RefClass)
+		}
+	} else {
+		e.attr("TYPE", typeName(p.Type.Kind))
+		if p.Type.Kind == cim.KindString {
+			if p.Qualifiers.Bool("EmbeddedObject") {
+				e.attr("EmbeddedObject", "object")
+			}
+		}
+	}
+	if o.IncludeClassOrigin && p.ClassOrigin != "" {
+		e.attr("CLASSORIGIN", p.ClassOrigin)
+	}
+	if o.Propagated && p.Propagated {
+		e.attr("PROPAGATED", "true")
+	}
+	// Always a closing tag: sblim's wbemcli cannot parse <PROPERTY …/>.
+	e.endStart()
+	if o.IncludeQualifiers {
+		for _, q := range p.Qualifiers {
+			e.Qualifier(q, false)
+		}
+	}
+	if v != nil {
+		if p.Type.Array {
+			if _, ok := v.([]any); !ok {
+				v = []any{v}
+			}
+		}
+		e.value(v)
+	}
+	e.close(name)
+}
+
+// InstanceOptions says what an INSTANCE element carries.
+type InstanceOptions struct {
+	IncludeQualifiers  bool // class and property qualifiers
+	IncludeClassOrigin bool // CLASSORIGIN on each property
+	// Keep, when not nil, says which of the class's properties to write;
+	// nil writes every one.
+	Keep func(p *cim.Property) bool
+}
+
+// Instance writes an INSTANCE element for in. With its resolved class c,
+// every property of the class is written in class order (unset ones as
+// NULL) with its declared type; without one (c nil), the instance's own
+// properties with types taken from their values.
+func (e *Encoder) Instance(in *cim.Instance, c *cim.Class, o InstanceOptions) {
+	e.start("INSTANCE")
+	e.attr("CLASSNAME", in.ClassName)
+	e.endStart()
+	po := PropertyOptions{IncludeQualifiers: o.IncludeQualifiers, IncludeClassOrigin: o.IncludeClassOrigin, Propagated: o.IncludeClassOrigin}
+	if c != nil {
+		if o.IncludeQualifiers {
+			for _, q := range c.Qualifiers {
+				e.Qualifier(q, false)
+			}
+		}
+		for i := range c.Properties {
+			p := &c.Properties[i]
+			if o.Keep != nil && !o.Keep(p) {
+				continue
+			}
+			e.Property(p, in.Value(p.Name), po)
+		}
+	} else {
+		for _, pv := range in.Properties {
+			p := cim.Property{Name: pv.Name, Type: cim.TypeOf(pv.Value)}
+			if o.Keep != nil && !o.Keep(&p) {
+				continue
+			}
+			e.Property(&p, pv.Value, po)
+		}
+	}
+	e.close("INSTANCE")
+}
+
+// NamedInstance writes VALUE.NAMEDINSTANCE: the instance's name and the
+// instance, as EnumerateInstances returns them.
+func (e *Encoder) NamedInstance(in *cim.Instance, c *cim.Class, o InstanceOptions) {
+	e.open("VALUE.NAMEDINSTANCE")
+	e.InstanceName(in.Path)
+	e.Instance(in, c, o)
+	e.close("VALUE.NAMEDINSTANCE")
+	e.buf = append(e.buf, '\n')
+}
+
+// ObjectWithPath writes VALUE.OBJECTWITHPATH: the instance's full path
+// (INSTANCEPATH) and the instance, as Associators, References and
+// ExecQuery return them. The path must have a host and namespace.
+func (e *Encoder) ObjectWithPath(in *cim.Instance, c *cim.Class, o InstanceOptions) {
+	e.open("VALUE.OBJECTWITHPATH")
+	e.open("INSTANCEPATH")
+	e.NamespacePath(in.Path.Host, in.Path.Namespace)
+	e.InstanceName(in.Path)
+	e.close("INSTANCEPATH")
+	e.Instance(in, c, o)
+	e.close("VALUE.OBJECTWITHPATH")
+	e.buf = append(e.buf, '\n')
+}
+
+// ClassOptions says what a CLASS element carries.
+type ClassOptions struct {
+	LocalOnly          bool // only the properties the class declares itself
+	IncludeQualifiers  bool
+	IncludeClassOrigin bool
+	// Keep, when not nil, says which properties to write (a PropertyList).
+	Keep func(p *cim.Property) bool
+}
+
+// Class writes a CLASS element for the resolved class c. Inherited
+// properties carry PROPAGATED="true".
+func (e *Encoder) Class(c *cim.Class, o ClassOptions) {
+	e.start("CLASS")
+	e.attr("NAME", c.Name)
+	if c.SuperClass != "" {
+		e.attr("SUPERCLASS", c.SuperClass)
+	}
+	e.endStart()
+	if o.IncludeQualifiers {
+		for _, q := range c.Qualifiers {
+			e.Qualifier(q, false)
+		}
+	}
+	po := PropertyOptions{IncludeQualifiers: o.IncludeQualifiers, IncludeClassOrigin: o.IncludeClassOrigin, Propagated: true}
+	for i := range c.Properties {
+		p := &c.Properties[i]
+		if o.LocalOnly && p.Propagated {
+			continue
+		}
+		if o.Keep != nil && !o.Keep(p) {
+			continue
+		}
+		e.Property(p, p.Default, po)
+	}
+	e.close("CLASS")
+	e.buf = append(e.buf, '\n')
+}
+
+// Value writes VALUE, VALUE.ARRAY or VALUE.REFERENCE for v; a nil v
+// (NULL) writes nothing.
+func (e *Encoder) Value(v any) {
+	if v != nil {
+		e.value(v)
+	}
+}

@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/server"
+)
+
+func init() { registerCommand(newServeCmd) }
+
+// serveFlags are the flags of `cimsess serve`.
+type serveFlags struct {
+	listen, listenTLS, metricsListen string
+	cert, key                        string
+	selfSigned                       bool
+	users                            string
+	noAuth, allowPlainHTTP           bool
+	maxRequest                       int64
+	maxConcurrent                    int
+	readHeaderTimeout, readTimeout   time.Duration
+	writeTimeout, idleTimeout        time.Duration
+	logFormat                        string
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the sessions to WBEM clients: CIM-XML over HTTP and HTTPS (DSP0200)",
+		Long: `serve answers CIM operations over HTTP (DMTF DSP0200, CIM-XML) at /cimom for namespace
+root/cimv2: EnumerateInstances, GetInstance, Associators, ExecQuery (WQL) and the other read
+operations, so that clients such as wbemcli and pywbem can read this machine's sessions.
+
+Every request is authenticated with HTTP Basic against the users file (bcrypt hashes; manage it
+with 'cimsess user'). An administrator sees every session, any other user only their own.
+Plain HTTP is served on loopback only unless --allow-plain-http; --no-auth is refused unless every
+listener is on loopback.
+
+HTTPS needs a certificate: --cert and --key (PEM), or --tls-self-signed for an in-memory one.
+To make a self-signed pair with OpenSSL:
+
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+    -keyout cimsess.key -out cimsess.crt -subj /CN=$(hostname) \
+    -addext "subjectAltName=DNS:$(hostname),DNS:localhost,IP:127.0.0.1"`,
+		Example: `  cimsess user add --users ./users alice --admin
+  cimsess serve --users ./users
+  wbemcli ei 'http://alice:secret@127.0.0.1:5988/root/cimv2:Win32_LogonSession'
+  cimsess serve --users ./users --tls-self-signed --listen '' --listen-tls 0.0.0.0:5989
+  cimsess serve --no-auth --metrics-listen 127.0.0.1:9598`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.serve(cmd.Context(), &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:5988", "HTTP address to listen on ('' for none)")
+	fl.StringVar(&f.listenTLS, "listen-tls", "127.0.0.1:5989", "HTTPS address, used when --cert/--key or --tls-self-signed is given")
+	fl.StringVar(&f.cert, "cert", "", "TLS certificate chain (PEM)")
+	fl.StringVar(&f.key, "key", "", "TLS private key (PEM)")
+	fl.BoolVar(&f.selfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate made at start (in memory)")
+	fl.StringVar(&f.users, "users", server.DefaultUsersFile, "users file (bcrypt hashes), managed with 'cimsess user'")
+	fl.BoolVar(&f.noAuth, "no-auth", false, "serve without authentication, everyone an administrator (loopback listeners only)")
+	fl.BoolVar(&f.allowPlainHTTP, "allow-plain-http", false, "allow HTTP Basic over plain HTTP on a non-loopback address (passwords in clear)")
+	fl.Int64Var(&f.maxRequest, "max-request", server.DefaultMaxRequestBytes, "largest request body in bytes")
+	fl.IntVar(&f.maxConcurrent, "max-concurrent", server.DefaultMaxConcurrent, "requests served at once; more get 503")
+	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "time allowed to read a request's headers")
+	fl.DurationVar(&f.readTimeout, "read-timeout", server.DefaultReadTimeout, "time allowed to read a whole request")
+	fl.DurationVar(&f.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "time allowed from the end of the headers to the end of the response")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", server.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	fl.StringVar(&f.metricsListen, "metrics-listen", "", "address for Prometheus metrics at /metrics (off when empty; unauthenticated)")
+	fl.StringVar(&f.logFormat, "log-format", "text", "request log format on stderr: text or json")
+	addSourceFlags(cmd, &e.src)
+	return cmd
+}
+
+// checkServeFlags applies the secure-by-default rules to the listeners.
+func checkServeFlags(f *serveFlags) (tlsOn bool, err error) {
+	tlsOn = f.selfSigned || f.cert != "" || f.key != ""
+	if (f.cert == "") != (f.key == "") {
+		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "--cert and --key go together")}
+	}
+	if f.selfSigned && f.cert != "" {
+		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "--tls-self-signed and --cert/--key exclude each other")}
+	}
+	if f.listen == "" && (!tlsOn || f.listenTLS == "") {
+		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "nothing to listen on: give --listen, or --listen-tls with a certificate")}
+	}
+	if f.noAuth {
+		for _, a := range []string{f.listen, f.listenTLSIf(tlsOn)} {
+			if a != "" && !server.IsLoopback(a) {
+				return false, &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed when every listener is on loopback; %s is not", a)}
+			}
+		}
+	} else if f.listen != "" && !server.IsLoopback(f.listen) && !f.allowPlainHTTP {
+		return false, &usageError{cim.Errorf(cim.ErrAccessDenied,
+			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--listen '' --tls-self-signed or --cert/--key) or pass --allow-plain-http", f.listen)}
+	}
+	return tlsOn, nil
+}
+
+func (f *serveFlags) listenTLSIf(on bool) string {
+	if on {
+		return f.listenTLS
+	}
+	return ""
+}
+
+func (e *env) serve(ctx context.Context, f *serveFlags) error {
+	tlsOn, err := checkServeFlags(f)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler
+	switch f.logFormat {
+	case "text":
+		handler = slog.NewTextHandler(e.stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	default:
+		return &usageError{cim.Errorf(cim.ErrInvalidParameter, "--log-format is text or json, not %q", f.logFormat)}
+	}
+	logger := slog.New(handler)
+
+	om, err := e.objectManager()
+	if err != nil {
+		return err
+	}
+	cfg := server.Config{
+		ObjectManager: om, NoAuth: f.noAuth, Logger: logger,
+		MaxRequestBytes: f.maxRequest, MaxConcurrent: f.maxConcurrent,
+		ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
+		WriteTimeout: f.writeTimeout, IdleTimeout: f.idleTimeout,
+	}
+	if !f.noAuth {
+		if cfg.Users, err = server.OpenUsers(f.users); err != nil {
+			return err
+		}
+		if cfg.Users.Count() == 0 {
+			return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
+		}
+	}
+	var metricsLn net.Listener
+	if f.metricsListen != "" {
+		cfg.Metrics = server.NewMetrics(om)
+		if metricsLn, err = net.Listen("tcp", f.metricsListen); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+		defer metricsLn.Close()
+		if !server.IsLoopback(f.metricsListen) {
+			logger.Warn("metrics are served without authentication off loopback", "address", f.metricsListen)
+		}
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+
+	var plain, secure net.Listener
+	if f.listen != "" {
+		if plain, err = net.Listen("tcp", f.listen); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+		defer plain.Close()
+		logger.Info("serving CIM-XML over HTTP", "address", plain.Addr().String(), "path", server.Path)
+	}
+	var tlsConf *tls.Config
+	if tlsOn && f.listenTLS != "" {
+		var cert tls.Certificate
+		if f.selfSigned {
+			if cert, _, err = server.SelfSigned(); err != nil {
+				return err
+			}
+		} else if cert, err = server.LoadCertificate(f.cert, f.key); err != nil {
+			return err
+		}
+		tlsConf = server.TLSConfig(cert)
+		if secure, err = net.Listen("tcp", f.listenTLS); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+		defer secure.Close()
+		logger.Info("serving CIM-XML over HTTPS", "address", secure.Addr().String(), "path", server.Path, "self_signed", f.selfSigned)
+	}
+	if metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", cfg.Metrics.Handler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+		go func() { _ = ms.Serve(metricsLn) }()
+		defer ms.Close()
+		logger.Info("serving metrics", "address", metricsLn.Addr().String(), "path", "/metrics")
+	}
+	err = srv.Serve(ctx, plain, secure, tlsConf)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return cim.Wrap(cim.ErrFailed, fmt.Errorf("serve: %w", err))
+	}
+	return nil
+}

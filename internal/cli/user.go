@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/server"
+)
+
+func init() { registerCommand(newUserCmd) }
+
+func newUserCmd(e *env) *cobra.Command {
+	var users string
+	cmd := &cobra.Command{
+		Use:   "user",
+		Short: "Manage the users of 'cimsess serve': add, del, list",
+		Long: `user manages the users file of 'cimsess serve': one account a line, its password as a
+bcrypt hash, and its role: an administrator sees every session, any other user only their own.
+The password is read from the terminal (asked twice) or, when standard input is not a
+terminal, from its first line; it is never a flag.`,
+		Example: `  cimsess user add --users ./users alice --admin
+  printf '%s\n' "$PASSWORD" | cimsess user add --users ./users bob
+  cimsess user list --users ./users
+  cimsess user del --users ./users bob`,
+	}
+	cmd.PersistentFlags().StringVar(&users, "users", server.DefaultUsersFile, "users file")
+	var admin bool
+	add := &cobra.Command{
+		Use:   "add NAME",
+		Short: "Add a user, or change the password and role of one",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !server.ValidUserName(args[0]) {
+				return &usageError{cim.Errorf(cim.ErrInvalidParameter, "bad user name %q: use 1 to 64 letters, digits and ._@-", args[0])}
+			}
+			pw, err := e.readPassword(args[0])
+			if err != nil {
+				return err
+			}
+			if err := server.AddUser(users, args[0], pw, admin, 0); err != nil {
+				return err
+			}
+			role := "user"
+			if admin {
+				role = "admin"
+			}
+			_, err = fmt.Fprintf(e.stdout, "%s saved in %s as %s\n", args[0], users, role)
+			return err
+		},
+	}
+	add.Flags().BoolVar(&admin, "admin", false, "make the user an administrator (sees every session)")
+	del := &cobra.Command{
+		Use:   "del NAME",
+		Short: "Delete a user",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return server.DeleteUser(users, args[0])
+		},
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the users and their roles",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			us, err := server.ReadUsersFile(users)
+			if err != nil {
+				return err
+			}
+			for _, u := range us {
+				role := "user"
+				if u.Admin {
+					role = "admin"
+				}
+				if _, err := fmt.Fprintf(e.stdout, "%s\t%s\n", u.Name, role); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(add, del, list)
+	return cmd
+}
+
+// readPassword reads a new password: from the terminal, twice and without
+// echo, when standard input is one; otherwise from its first line.
+func (e *env) readPassword(name string) ([]byte, error) {
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(e.stderr, "Password for %s: ", name)
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return nil, cim.Wrap(cim.ErrFailed, err)
+		}
+		fmt.Fprintf(e.stderr, "Again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return nil, cim.Wrap(cim.ErrFailed, err)
+		}
+		if !bytes.Equal(pw, again) {
+			return nil, cim.Errorf(cim.ErrInvalidParameter, "the passwords differ")
+		}
+		return pw, nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(e.stdin, 4096)).ReadBytes('\n')
+	if err != nil && err != io.EOF {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) == 0 {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "no password on standard input")
+	}
+	return line, nil
+}

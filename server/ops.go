@@ -1,0 +1,465 @@
+package server
+
+import (
+	"context"
+	"strings"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/cimxml"
+)
+
+// render writes the content of IRETURNVALUE; nil writes no IRETURNVALUE.
+type render func(e *cimxml.Encoder)
+
+// operation answers one intrinsic method: it computes the whole result
+// first, so that an error never follows half an answer.
+type operation func(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error)
+
+// operations are the intrinsic methods served, by lower-case name. The
+// string an operation returns is the class it was about, for the log.
+var operations map[string]operation
+
+// canonicalNames spells each intrinsic method as DSP0200 does.
+var canonicalNames = map[string]string{}
+
+// unsupported are the intrinsic methods of DSP0200 that this read-only
+// server answers with CIM_ERR_NOT_SUPPORTED.
+var unsupported = []string{"CreateClass", "ModifyClass", "DeleteClass", "CreateInstance", "ModifyInstance",
+	"DeleteInstance", "SetProperty", "GetQualifier", "SetQualifier", "DeleteQualifier", "EnumerateQualifiers",
+	"OpenEnumerateInstances", "OpenEnumerateInstancePaths", "OpenAssociatorInstances", "OpenAssociatorInstancePaths",
+	"OpenReferenceInstances", "OpenReferenceInstancePaths", "OpenQueryInstances", "PullInstancesWithPath",
+	"PullInstancePaths", "PullInstances", "CloseEnumeration", "EnumerationCount"}
+
+func init() {
+	operations = map[string]operation{
+		"enumerateclasses":       opEnumerateClasses,
+		"enumerateclassnames":    opEnumerateClassNames,
+		"getclass":               opGetClass,
+		"enumerateinstances":     opEnumerateInstances,
+		"enumerateinstancenames": opEnumerateInstanceNames,
+		"getinstance":            opGetInstance,
+		"getproperty":            opGetProperty,
+		"execquery":              opExecQuery,
+		"associators":            opAssociators,
+		"associatornames":        opAssociatorNames,
+		"references":             opReferences,
+		"referencenames":         opReferenceNames,
+	}
+	for _, n := range []string{"EnumerateClasses", "EnumerateClassNames", "GetClass", "EnumerateInstances",
+		"EnumerateInstanceNames", "GetInstance", "GetProperty", "ExecQuery", "Associators", "AssociatorNames",
+		"References", "ReferenceNames"} {
+		canonicalNames[strings.ToLower(n)] = n
+	}
+	for _, n := range unsupported {
+		canonicalNames[strings.ToLower(n)] = n
+	}
+}
+
+// dispatch runs one intrinsic call.
+func (s *Server) dispatch(ctx context.Context, c *cimxml.Call) (render, string, error) {
+	op := operations[strings.ToLower(c.Method)]
+	if op == nil {
+		return nil, "", cim.Errorf(cim.ErrNotSupported, "%s is not supported by this server (it is read-only and serves no pull operations)", c.Method)
+	}
+	if err := s.om.CheckNamespace(c.Namespace); err != nil {
+		return nil, "", err
+	}
+	return op(ctx, s, c)
+}
+
+// propertySet builds the Keep function of a PropertyList and the
+// DeepInheritance and LocalOnly rules relative to the class asked for:
+// without DeepInheritance only the properties that class has, with
+// LocalOnly only the ones it (or, deep, a subclass) declares.
+func (s *Server) propertySet(reqClass string, deep, localOnly bool, props []string) func(*cim.Property) bool {
+	if props == nil && deep && !localOnly {
+		return nil
+	}
+	reg := s.om.Schema()
+	reqC, _ := reg.Class(reqClass)
+	want := map[string]bool{}
+	for _, p := range props {
+		want[strings.ToLower(p)] = true
+	}
+	return func(p *cim.Property) bool {
+		if props != nil && !want[strings.ToLower(p.Name)] {
+			return false
+		}
+		if !deep && reqC != nil && reqC.Property(p.Name) == nil {
+			return false
+		}
+		if localOnly && reqC != nil {
+			if deep {
+				return reg.IsA(p.ClassOrigin, reqC.Name)
+			}
+			return strings.EqualFold(p.ClassOrigin, reqC.Name)
+		}
+		return true
+	}
+}
+
+type instFlags struct {
+	deep, localOnly, qualifiers, classOrigin bool
+	props                                    []string
+}
+
+// flags reads the flag parameters with their DSP0200 defaults for
+// instance operations. LocalOnly is deprecated for instances and defaults
+// to false here, as most servers treat it.
+func flags(c *cimxml.Call, deepDefault bool) (instFlags, error) {
+	var f instFlags
+	var err error
+	if f.deep, err = c.Bool("DeepInheritance", deepDefault); err != nil {
+		return f, err
+	}
+	if f.localOnly, err = c.Bool("LocalOnly", false); err != nil {
+		return f, err
+	}
+	if f.qualifiers, err = c.Bool("IncludeQualifiers", false); err != nil {
+		return f, err
+	}
+	if f.classOrigin, err = c.Bool("IncludeClassOrigin", false); err != nil {
+		return f, err
+	}
+	f.props, err = c.PropertyList()
+	return f, err
+}
+
+func requiredClass(c *cimxml.Call, name string) (string, error) {
+	cn, err := c.ClassName(name)
+	if err != nil {
+		return "", err
+	}
+	if cn == "" {
+		return "", cim.Errorf(cim.ErrInvalidParameter, "%s needs the parameter %s", c.Method, name)
+	}
+	return cn, nil
+}
+
+func requiredPath(c *cimxml.Call, name string) (cim.ObjectPath, error) {
+	v, _ := c.Param(name)
+	switch x := v.(type) {
+	case cim.ObjectPath:
+		return x, nil
+	case cimxml.ClassName:
+		return cim.ObjectPath{ClassName: string(x)}, nil
+	case nil:
+		return cim.ObjectPath{}, cim.Errorf(cim.ErrInvalidParameter, "%s needs the parameter %s", c.Method, name)
+	}
+	return cim.ObjectPath{}, cim.Errorf(cim.ErrInvalidParameter, "parameter %s must be an instance name", name)
+}
+
+func opEnumerateInstances(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	cn, err := requiredClass(c, "ClassName")
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := flags(c, true)
+	if err != nil {
+		return nil, cn, err
+	}
+	insts, err := s.om.EnumerateInstances(ctx, cn, cimom.EnumOptions{})
+	if err != nil {
+		return nil, cn, err
+	}
+	o := cimxml.InstanceOptions{IncludeQualifiers: f.qualifiers, IncludeClassOrigin: f.classOrigin,
+		Keep: s.propertySet(cn, f.deep, f.localOnly, f.props)}
+	reg := s.om.Schema()
+	return func(e *cimxml.Encoder) {
+		for _, in := range insts {
+			cls, _ := reg.Class(in.ClassName)
+			e.NamedInstance(in, cls, o)
+		}
+	}, cn, nil
+}
+
+func opEnumerateInstanceNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	cn, err := requiredClass(c, "ClassName")
+	if err != nil {
+		return nil, "", err
+	}
+	insts, err := s.om.EnumerateInstances(ctx, cn, cimom.EnumOptions{})
+	if err != nil {
+		return nil, cn, err
+	}
+	return func(e *cimxml.Encoder) {
+		for _, in := range insts {
+			e.InstanceName(in.Path)
+		}
+	}, cn, nil
+}
+
+func (s *Server) getInstance(ctx context.Context, c *cimxml.Call) (*cim.Instance, cim.ObjectPath, error) {
+	p, err := requiredPath(c, "InstanceName")
+	if err != nil {
+		return nil, p, err
+	}
+	if p.Namespace == "" {
+		p.Namespace = c.Namespace
+	}
+	in, err := s.om.GetInstance(ctx, p)
+	return in, p, err
+}
+
+func opGetInstance(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	f, err := flags(c, true)
+	if err != nil {
+		return nil, "", err
+	}
+	in, p, err := s.getInstance(ctx, c)
+	if err != nil {
+		return nil, p.ClassName, err
+	}
+	reg := s.om.Schema()
+	cls, _ := reg.Class(in.ClassName)
+	o := cimxml.InstanceOptions{IncludeQualifiers: f.qualifiers, IncludeClassOrigin: f.classOrigin,
+		Keep: s.propertySet(in.ClassName, true, f.localOnly, f.props)}
+	return func(e *cimxml.Encoder) { e.Instance(in, cls, o) }, p.ClassName, nil
+}
+
+func opGetProperty(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	name, err := c.String("PropertyName")
+	if err != nil {
+		return nil, "", err
+	}
+	in, p, err := s.getInstance(ctx, c)
+	if err != nil {
+		return nil, p.ClassName, err
+	}
+	cls, _ := s.om.Schema().Class(in.ClassName)
+	prop := cls.Property(name)
+	if prop == nil {
+		return nil, p.ClassName, cim.Errorf(cim.ErrNoSuchProperty, "%s has no property %q", cls.Name, name)
+	}
+	v := in.Value(prop.Name)
+	return func(e *cimxml.Encoder) { e.Value(v) }, p.ClassName, nil
+}
+
+func (s *Server) classFlags(c *cimxml.Call) (cimxml.ClassOptions, error) {
+	var o cimxml.ClassOptions
+	var err error
+	if o.LocalOnly, err = c.Bool("LocalOnly", true); err != nil {
+		return o, err
+	}
+	if o.IncludeQualifiers, err = c.Bool("IncludeQualifiers", true); err != nil {
+		return o, err
+	}
+	if o.IncludeClassOrigin, err = c.Bool("IncludeClassOrigin", false); err != nil {
+		return o, err
+	}
+	props, err := c.PropertyList()
+	if err != nil {
+		return o, err
+	}
+	o.Keep = s.propertySet("", true, false, props)
+	return o, nil
+}
+
+func opGetClass(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	cn, err := requiredClass(c, "ClassName")
+	if err != nil {
+		return nil, "", err
+	}
+	o, err := s.classFlags(c)
+	if err != nil {
+		return nil, cn, err
+	}
+	cls, err := s.om.Schema().Class(cn)
+	if err != nil {
+		return nil, cn, cim.Errorf(cim.ErrNotFound, "no class named %q in %s", cn, s.om.Namespace())
+	}
+	return func(e *cimxml.Encoder) { e.Class(cls, o) }, cn, nil
+}
+
+// classNames returns the classes an EnumerateClasses or
+// EnumerateClassNames names: the subclasses of ClassName (the root classes
+// without one), directly or deep.
+func (s *Server) classNames(c *cimxml.Call) ([]string, string, error) {
+	cn, err := c.ClassName("ClassName")
+	if err != nil {
+		return nil, "", err
+	}
+	deep, err := c.Bool("DeepInheritance", false)
+	if err != nil {
+		return nil, cn, err
+	}
+	reg := s.om.Schema()
+	if cn != "" {
+		cls, err := reg.Class(cn)
+		if err != nil {
+			return nil, cn, err
+		}
+		cn = cls.Name
+	}
+	if !deep {
+		return reg.Children(cn), cn, nil
+	}
+	if cn != "" {
+		return reg.Subclasses(cn, true), cn, nil
+	}
+	return reg.Names(), cn, nil
+}
+
+func opEnumerateClasses(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	names, cn, err := s.classNames(c)
+	if err != nil {
+		return nil, cn, err
+	}
+	o, err := s.classFlags(c)
+	if err != nil {
+		return nil, cn, err
+	}
+	reg := s.om.Schema()
+	return func(e *cimxml.Encoder) {
+		for _, n := range names {
+			cls, _ := reg.Class(n)
+			e.Class(cls, o)
+		}
+	}, cn, nil
+}
+
+func opEnumerateClassNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	names, cn, err := s.classNames(c)
+	if err != nil {
+		return nil, cn, err
+	}
+	return func(e *cimxml.Encoder) {
+		for _, n := range names {
+			e.ClassName(n)
+		}
+	}, cn, nil
+}
+
+// Querier is what ExecQuery needs of the object manager: a WQL query that
+// returns its instances and the selected properties (nil for all).
+type Querier interface {
+	ExecQuery(ctx context.Context, query string) ([]*cim.Instance, []string, error)
+}
+
+func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	lang, err := c.String("QueryLanguage")
+	if err != nil {
+		return nil, "", err
+	}
+	q, err := c.String("Query")
+	if err != nil {
+		return nil, "", err
+	}
+	if !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
+		return nil, "", cim.Errorf(cim.ErrQueryLanguageNotSupported, "query language %q is not supported; use WQL", lang)
+	}
+	if s.query == nil {
+		return nil, "", cim.Errorf(cim.ErrNotSupported, "ExecQuery is not available in this build")
+	}
+	insts, props, err := s.query.ExecQuery(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	o := cimxml.InstanceOptions{Keep: s.propertySet("", true, false, props)}
+	reg := s.om.Schema()
+	return func(e *cimxml.Encoder) {
+		for _, in := range insts {
+			cls, _ := reg.Class(in.ClassName)
+			e.ObjectWithPath(in, cls, o)
+		}
+	}, "", nil
+}
+
+func assocOptions(c *cimxml.Call, refs bool) (cimom.AssocOptions, error) {
+	var o cimom.AssocOptions
+	var err error
+	if !refs {
+		if o.AssocClass, err = c.ClassName("AssocClass"); err != nil {
+			return o, err
+		}
+		if o.ResultRole, err = c.String("ResultRole"); err != nil {
+			return o, err
+		}
+	}
+	if o.ResultClass, err = c.ClassName("ResultClass"); err != nil {
+		return o, err
+	}
+	o.Role, err = c.String("Role")
+	return o, err
+}
+
+// assoc runs Associators or References (refs) for the ObjectName.
+func (s *Server) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
+	p, err := requiredPath(c, "ObjectName")
+	if err != nil {
+		return nil, "", err
+	}
+	if p.IsClass() {
+		return nil, p.ClassName, cim.Errorf(cim.ErrNotSupported, "%s of a class (schema associations) is not supported; name an instance", c.Method)
+	}
+	if p.Namespace == "" {
+		p.Namespace = c.Namespace
+	}
+	o, err := assocOptions(c, refs)
+	if err != nil {
+		return nil, p.ClassName, err
+	}
+	var insts []*cim.Instance
+	if refs {
+		insts, err = s.om.References(ctx, p, o)
+	} else {
+		insts, err = s.om.Associators(ctx, p, o)
+	}
+	return insts, p.ClassName, err
+}
+
+func (s *Server) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
+	qual, err := c.Bool("IncludeQualifiers", false)
+	if err != nil {
+		return nil, "", err
+	}
+	origin, err := c.Bool("IncludeClassOrigin", false)
+	if err != nil {
+		return nil, "", err
+	}
+	props, err := c.PropertyList()
+	if err != nil {
+		return nil, "", err
+	}
+	insts, cn, err := s.assoc(ctx, c, refs)
+	if err != nil {
+		return nil, cn, err
+	}
+	o := cimxml.InstanceOptions{IncludeQualifiers: qual, IncludeClassOrigin: origin, Keep: s.propertySet("", true, false, props)}
+	reg := s.om.Schema()
+	return func(e *cimxml.Encoder) {
+		for _, in := range insts {
+			cls, _ := reg.Class(in.ClassName)
+			e.ObjectWithPath(in, cls, o)
+		}
+	}, cn, nil
+}
+
+func (s *Server) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
+	insts, cn, err := s.assoc(ctx, c, refs)
+	if err != nil {
+		return nil, cn, err
+	}
+	return func(e *cimxml.Encoder) {
+		for _, in := range insts {
+			e.ObjectPath(in.Path)
+		}
+	}, cn, nil
+}
+
+func opAssociators(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	return s.assocObjects(ctx, c, false)
+}
+
+func opAssociatorNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	return s.assocNames(ctx, c, false)
+}
+
+func opReferences(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	return s.assocObjects(ctx, c, true)
+}
+
+func opReferenceNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	return s.assocNames(ctx, c, true)
+}

@@ -1,0 +1,511 @@
+// Package server is cimsess's WBEM server: CIM operations over HTTP
+// (DMTF DSP0200) with CIM-XML bodies (DSP0201), answered by the object
+// manager. It serves the read operations of namespace root/cimv2 on
+// /cimom over HTTP and HTTPS, with POST and M-POST, keep-alive, and
+// chunked responses with CIMStatusCode trailers for clients that ask for
+// them; authenticates users with HTTP Basic against a file of bcrypt
+// hashes, and shows each non-administrator only their own sessions;
+// bounds request size, time and concurrency and refuses hostile XML; logs
+// every request with log/slog and counts them for Prometheus.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/cimxml"
+)
+
+// Path is where CIM operation requests are posted.
+const Path = "/cimom"
+
+// Realm is the HTTP Basic authentication realm.
+const Realm = "cimsess"
+
+// DMTF's extension URI for CIM operations in M-POST's Man header.
+const manExtension = "http://www.dmtf.org/cim/mapping.http/v1.0"
+
+// Defaults of the Config limits.
+const (
+	DefaultMaxRequestBytes   = 4 << 20
+	DefaultMaxConcurrent     = 64
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+)
+
+// Config configures a Server. Zero limits take the defaults above.
+type Config struct {
+	// ObjectManager answers the operations. Required.
+	ObjectManager *cimom.ObjectManager
+	// Users authenticates requests. It is required unless NoAuth is set.
+	Users *Users
+	// NoAuth serves every request, unauthenticated, as an administrator.
+	// The command line allows it on loopback listeners only.
+	NoAuth bool
+	// Logger receives one record per request; nil discards them.
+	Logger *slog.Logger
+	// Metrics, when not nil, counts requests and times them.
+	Metrics *Metrics
+	// MaxRequestBytes bounds a request body.
+	MaxRequestBytes int64
+	// MaxConcurrent bounds the requests being served at once; more get 503.
+	MaxConcurrent int
+	// Timeouts of the HTTP server (see net/http.Server).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Limits bound the XML of a request.
+	Limits cimxml.Limits
+}
+
+// Server answers CIM operations over HTTP. Its ServeHTTP is the handler of
+// Path; NewHTTPServer wraps it in an http.Server with the limits applied.
+type Server struct {
+	cfg   Config
+	om    *cimom.ObjectManager
+	query Querier
+	log   *slog.Logger
+	sem   chan struct{}
+	pool  sync.Pool
+}
+
+// New returns a server for the configuration.
+func New(cfg Config) (*Server, error) {
+	if cfg.ObjectManager == nil {
+		return nil, cim.Errorf(cim.ErrFailed, "server: no object manager")
+	}
+	if cfg.Users == nil && !cfg.NoAuth {
+		return nil, cim.Errorf(cim.ErrAccessDenied, "server: no users file and authentication not turned off")
+	}
+	if cfg.MaxRequestBytes <= 0 {
+		cfg.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, om: cfg.ObjectManager, log: logger, sem: make(chan struct{}, cfg.MaxConcurrent)}
+	s.query = queryOf(cfg.ObjectManager)
+	s.pool.New = func() any { return newRespBuf() }
+	return s, nil
+}
+
+// queryOf returns the object manager's WQL query method when it has one.
+func queryOf(om *cimom.ObjectManager) Querier {
+	var x any = om
+	if q, ok := x.(Querier); ok {
+		return q
+	}
+	return nil
+}
+
+// SetQuerier replaces what answers ExecQuery (nil: CIM_ERR_NOT_SUPPORTED).
+func (s *Server) SetQuerier(q Querier) { s.query = q }
+
+// NewHTTPServer returns an http.Server that serves Path with the
+// configured timeouts and header limit, logging its own errors to the
+// server's logger. The caller sets TLSConfig for HTTPS.
+func (s *Server) NewHTTPServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle(Path, s)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "CIM operations are served at "+Path, http.StatusNotFound)
+	})
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		ErrorLog:          log.New(slogWriter{s.log}, "", 0),
+	}
+}
+
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Warn("http server", "error", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// Serve serves HTTP on plain and HTTPS on secure (either may be nil, not
+// both) until ctx ends, then shuts down gracefully, giving requests in
+// flight up to five seconds.
+func (s *Server) Serve(ctx context.Context, plain net.Listener, secure net.Listener, tlsConf *tls.Config) error {
+	if plain == nil && secure == nil {
+		return cim.Errorf(cim.ErrInvalidParameter, "server: no listener")
+	}
+	var servers []*http.Server
+	errc := make(chan error, 2)
+	if plain != nil {
+		hs := s.NewHTTPServer()
+		servers = append(servers, hs)
+		go func() { errc <- hs.Serve(plain) }()
+	}
+	if secure != nil {
+		hs := s.NewHTTPServer()
+		hs.TLSConfig = tlsConf
+		servers = append(servers, hs)
+		go func() { errc <- hs.Serve(tls.NewListener(secure, tlsConf)) }()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, hs := range servers {
+		_ = hs.Shutdown(sctx)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// reqLog is what the log record and the metrics of one request say.
+type reqLog struct {
+	user, op, class string
+	status          string // CIM status name, or "http_NNN" for a protocol fault
+	http            int
+	detail          string
+}
+
+// ServeHTTP answers one CIM operation request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rl := &reqLog{http: http.StatusOK}
+	defer func() {
+		d := time.Since(start)
+		attrs := []any{"remote", r.RemoteAddr, "user", rl.user, "operation", rl.op, "class", rl.class,
+			"cim_status", rl.status, "http_status", rl.http, "duration", d}
+		if rl.detail != "" {
+			attrs = append(attrs, "detail", rl.detail)
+		}
+		s.log.Info("cimxml request", attrs...)
+		if s.cfg.Metrics != nil {
+			op := rl.op
+			if _, known := canonicalNames[strings.ToLower(op)]; !known && op != "" {
+				op = "other"
+			}
+			s.cfg.Metrics.observe(op, rl.status, d)
+		}
+	}()
+	fault := func(code int, cimError, detail string, hdr http.Header) {
+		rl.http, rl.status, rl.detail = code, "http_"+strconv.Itoa(code), detail
+		for k, v := range hdr {
+			w.Header()[k] = v
+		}
+		if cimError != "" {
+			w.Header().Set("CIMError", cimError)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, http.StatusText(code)+": "+detail+"\n")
+	}
+	if r.Method != http.MethodPost && r.Method != "M-POST" {
+		fault(http.StatusMethodNotAllowed, "", "use POST or M-POST", http.Header{"Allow": {"POST, M-POST"}})
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		fault(http.StatusServiceUnavailable, "", "too many requests at once; retry", http.Header{"Retry-After": {"1"}})
+		return
+	}
+
+	// Authentication.
+	viewer := cimom.Viewer{}
+	if !s.cfg.NoAuth {
+		name, pass, ok := r.BasicAuth()
+		if !ok {
+			fault(http.StatusUnauthorized, "", "authentication required", http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}})
+			return
+		}
+		rl.user = name
+		u, ok := s.cfg.Users.Authenticate(name, pass)
+		if !ok {
+			fault(http.StatusUnauthorized, "", "wrong user name or password", http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}})
+			return
+		}
+		viewer = cimom.Viewer{User: u.Name, Restricted: !u.Admin}
+	}
+
+	// Headers (DSP0200 §7): M-POST puts them under a numbered prefix.
+	prefix := ""
+	if r.Method == "M-POST" {
+		ns, ok := manPrefix(r.Header.Values("Man"))
+		if !ok {
+			fault(http.StatusNotExtended, "", "M-POST needs a Man header with "+manExtension+"; ns=NN", nil)
+			return
+		}
+		prefix = ns + "-"
+	}
+	get := func(name string) string { return r.Header.Get(prefix + name) }
+	rl.op = get("CIMMethod")
+	if op := get("CIMOperation"); !strings.EqualFold(strings.TrimSpace(op), "MethodCall") {
+		fault(http.StatusBadRequest, cimxml.CIMErrorUnsupportedOperation, fmt.Sprintf("CIMOperation %q is not MethodCall", op), nil)
+		return
+	}
+	if v := strings.TrimSpace(get("CIMProtocolVersion")); v != "" && !strings.HasPrefix(v, "1.") {
+		fault(http.StatusNotImplemented, cimxml.CIMErrorUnsupportedProtocolVersion, fmt.Sprintf("CIMProtocolVersion %q", v), nil)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/xml" && mt != "text/xml") {
+			fault(http.StatusUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q is not application/xml", ct), nil)
+			return
+		}
+	}
+
+	// Body.
+	if r.ContentLength > s.cfg.MaxRequestBytes {
+		w.Header().Set("Connection", "close")
+		fault(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request is over %d bytes", s.cfg.MaxRequestBytes), nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fault(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request is over %d bytes", s.cfg.MaxRequestBytes), http.Header{"Connection": {"close"}})
+			return
+		}
+		fault(http.StatusBadRequest, "", "reading the request: "+err.Error(), http.Header{"Connection": {"close"}})
+		return
+	}
+	req, err := cimxml.DecodeRequest(body, s.cfg.Limits)
+	if err != nil {
+		if pe, ok := cimxml.IsProtocolError(err); ok {
+			fault(pe.HTTPStatus, pe.CIMError, pe.Detail, nil)
+			return
+		}
+		fault(http.StatusBadRequest, cimxml.CIMErrorRequestNotValid, err.Error(), nil)
+		return
+	}
+	if !req.Multi {
+		c := req.Calls[0]
+		rl.op = c.Method
+		if m := get("CIMMethod"); m != c.Method {
+			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, fmt.Sprintf("CIMMethod header %q, body calls %q", m, c.Method), nil)
+			return
+		}
+		obj, err := url.PathUnescape(get("CIMObject"))
+		if err != nil || obj == "" || (c.Intrinsic && normNS(obj) != normNS(c.Namespace)) {
+			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, fmt.Sprintf("CIMObject header %q does not name the call's target %q", get("CIMObject"), c.Namespace), nil)
+			return
+		}
+	} else {
+		rl.op = "MultiRequest"
+		if get("CIMBatch") == "" && !hasHeader(r, prefix+"CIMBatch") {
+			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, "a MULTIREQ needs the CIMBatch header", nil)
+			return
+		}
+	}
+
+	ctx := cimom.WithViewer(r.Context(), viewer)
+	s.respond(ctx, w, r, req, prefix, rl)
+}
+
+func hasHeader(r *http.Request, name string) bool {
+	_, ok := r.Header[http.CanonicalHeaderKey(name)]
+	return ok
+}
+
+func normNS(ns string) string {
+	return strings.ToLower(strings.Trim(strings.ReplaceAll(ns, `\`, "/"), "/"))
+}
+
+// manPrefix finds the ns number DSP0200's extension is declared with in
+// M-POST's Man header: `http://www.dmtf.org/cim/mapping.http/v1.0 ; ns=73`.
+func manPrefix(values []string) (string, bool) {
+	for _, v := range values {
+		for _, decl := range strings.Split(v, ",") {
+			parts := strings.Split(decl, ";")
+			uri := strings.Trim(strings.TrimSpace(parts[0]), `"`)
+			if !strings.EqualFold(uri, manExtension) {
+				continue
+			}
+			for _, p := range parts[1:] {
+				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "ns") {
+					val = strings.TrimSpace(val)
+					if n, err := strconv.Atoi(val); err == nil && n >= 0 && n < 100 {
+						return fmt.Sprintf("%02d", n), true
+					}
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// respBuf is a pooled response buffer with its encoder.
+type respBuf struct {
+	buf bytes.Buffer
+	enc *cimxml.Encoder
+}
+
+func newRespBuf() *respBuf {
+	b := &respBuf{}
+	b.enc = cimxml.NewEncoder(&b.buf)
+	return b
+}
+
+// result is the outcome of one call, rendered later.
+type result struct {
+	call  *cimxml.Call
+	out   render
+	err   *cim.Error
+	class string
+}
+
+func (s *Server) run(ctx context.Context, c *cimxml.Call) result {
+	res := result{call: c}
+	if !c.Intrinsic {
+		res.err = cim.Errorf(cim.ErrNotSupported, "extrinsic method %s: the classes served have no methods", c.Method)
+		return res
+	}
+	out, class, err := s.dispatch(ctx, c)
+	res.out, res.class = out, class
+	if err != nil {
+		res.err = cim.Wrap(cim.ErrFailed, err)
+		if ctx.Err() != nil {
+			res.err = cim.Errorf(cim.ErrFailed, "the request was cancelled: %v", ctx.Err())
+		}
+	}
+	return res
+}
+
+func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Request, req *cimxml.Request, prefix string, rl *reqLog) {
+	results := make([]result, len(req.Calls))
+	status := cim.StatusOK
+	var first *cim.Error
+	for i, c := range req.Calls {
+		results[i] = s.run(ctx, c)
+		if results[i].err != nil && first == nil {
+			first = results[i].err
+			status = first.Code
+		}
+		if i == 0 {
+			rl.class = results[i].class
+		}
+	}
+	rl.status = status.String()
+	if first != nil {
+		rl.detail = first.Description
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", `application/xml; charset="utf-8"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	if prefix != "" {
+		h.Set("Ext", "")
+	}
+	h.Set(prefix+"CIMOperation", "MethodResponse")
+	trailers := acceptsTrailers(r)
+	if trailers {
+		h.Set("Trailer", prefix+"CIMStatusCode, "+prefix+"CIMStatusCodeDescription")
+	}
+
+	rb := s.pool.Get().(*respBuf)
+	defer s.pool.Put(rb)
+	rb.buf.Reset()
+	var enc *cimxml.Encoder
+	if trailers {
+		w.WriteHeader(http.StatusOK)
+		enc = cimxml.NewEncoder(w)
+	} else {
+		enc = rb.enc
+		enc.Reset(&rb.buf)
+	}
+	enc.BeginMessage(req.ID)
+	if req.Multi {
+		enc.Raw("<MULTIRSP>")
+	}
+	for _, res := range results {
+		name := res.call.Method
+		if cn, ok := canonicalNames[strings.ToLower(name)]; ok && res.call.Intrinsic {
+			name = cn
+		}
+		enc.BeginMethodResponse(name, res.call.Intrinsic)
+		switch {
+		case res.err != nil:
+			enc.Error(res.err)
+		case res.out != nil:
+			enc.BeginReturnValue()
+			res.out(enc)
+			enc.EndReturnValue()
+		}
+		enc.EndMethodResponse(res.call.Intrinsic)
+	}
+	if req.Multi {
+		enc.Raw("</MULTIRSP>")
+	}
+	enc.EndMessage()
+	err := enc.Flush()
+	if trailers {
+		h.Set(prefix+"CIMStatusCode", strconv.Itoa(int(status)))
+		if first != nil {
+			h.Set(prefix+"CIMStatusCodeDescription", first.Description)
+		}
+		return
+	}
+	if err != nil {
+		rl.detail = err.Error()
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(rb.buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(rb.buf.Bytes())
+}
+
+// acceptsTrailers reports whether the client sent TE: trailers.
+func acceptsTrailers(r *http.Request) bool {
+	for _, v := range r.Header.Values("TE") {
+		for _, t := range strings.Split(v, ",") {
+			t, _, _ = strings.Cut(t, ";")
+			if strings.EqualFold(strings.TrimSpace(t), "trailers") {
+				return true
+			}
+		}
+	}
+	return false
+}
