@@ -16,15 +16,15 @@ import (
 // The values of the CIMError header (DSP0200 §7.3.1.6) for requests that are
 // not CIM operations the server can process.
 const (
-	CIMErrorUnsupportedProtocolVersion = "unsupported-protocol-version"
+	CIMErrorUnsupportedProtocolVersion  = "unsupported-protocol-version"
 	CIMErrorMultipleRequestsUnsupported = "multiple-requests-unsupported"
-	CIMErrorUnsupportedCIMVersion      = "unsupported-cim-version"
-	CIMErrorUnsupportedDTDVersion      = "unsupported-dtd-version"
-	CIMErrorRequestNotValid            = "request-not-valid"
-	CIMErrorRequestNotWellFormed       = "request-not-well-formed"
-	CIMErrorRequestNotLoosely          = "request-not-loosely-valid"
-	CIMErrorHeaderMismatch             = "header-mismatch"
-	CIMErrorUnsupportedOperation       = "unsupported-operation"
+	CIMErrorUnsupportedCIMVersion       = "unsupported-cim-version"
+	CIMErrorUnsupportedDTDVersion       = "unsupported-dtd-version"
+	CIMErrorRequestNotValid             = "request-not-valid"
+	CIMErrorRequestNotWellFormed        = "request-not-well-formed"
+	CIMErrorRequestNotLoosely           = "request-not-loosely-valid"
+	CIMErrorHeaderMismatch              = "header-mismatch"
+	CIMErrorUnsupportedOperation        = "unsupported-operation"
 )
 
 // ProtocolError is a request the server cannot take as a CIM operation at
