@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The project's test command, as root: `sudo scripts/test.sh [go test args]`.
+# It installs what the end-to-end tests need (scripts/setup-deps.sh), then runs
+# go vet, a cross-compile check for Windows, macOS and FreeBSD, and go test on
+# every package. Extra arguments go to go test; an argument that names a
+# package (./… or github.com/…) replaces the default ./... .
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+if [ "$(id -u)" = 0 ]; then
+	scripts/setup-deps.sh
+else
+	echo "test.sh: not root: skipping setup; tests that need root or servers will skip" >&2
+fi
+
+echo "== go vet ./..."
+go vet ./...
+
+for goos in windows darwin freebsd; do
+	echo "== GOOS=$goos go build ./..."
+	GOOS=$goos go build ./...
+done
+
+pkgs=()
+for a in "$@"; do
+	case "$a" in
+	./* | github.com/*) pkgs+=("$a") ;;
+	esac
+done
+[ "${#pkgs[@]}" -gt 0 ] || set -- ./... "$@"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "== go test -count=1 -timeout 20m -v $*"
+set +e
+go test -count=1 -timeout 20m -v "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(grep -cE '^ *--- PASS' "$log" || true)
+failed=$(grep -cE '^ *--- FAIL' "$log" || true)
+skipped=$(grep -cE '^ *--- SKIP' "$log" || true)
+echo "== packages"
+grep -E '^(ok|FAIL|\?) ' "$log" || true
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	failed=1 # a build failure or a panic outside a test
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"
