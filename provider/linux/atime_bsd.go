@@ -1,0 +1,12 @@
+//go:build darwin || freebsd || netbsd || openbsd
+
+package linux
+
+import (
+	"syscall"
+	"time"
+)
+
+func statAtime(st *syscall.Stat_t) time.Time {
+	return time.Unix(int64(st.Atimespec.Sec), int64(st.Atimespec.Nsec))
+}

@@ -1,0 +1,8 @@
+package linux
+
+import (
+	"syscall"
+	"time"
+)
+
+func statAtime(st *syscall.Stat_t) time.Time { return time.Unix(int64(st.Atim.Sec), int64(st.Atim.Nsec)) }

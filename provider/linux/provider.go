@@ -1,0 +1,578 @@
+// Package linux is the provider of Linux_LogonSession instances (the
+// schema's subclass of Win32_LogonSession): it merges the utmp file, the
+// kernel's audit session ids in /proc and systemd-logind's session files
+// into one instance per logon session, more truthfully than who(1) does —
+// every login, tty or not, is a session, and a record whose processes are
+// gone is shown as a ghost ("Lost Comm"), never as live.
+//
+// The rules it keeps are tables in this package, also in the README:
+// [statusOf] for Status, [logonTypeOf] for LogonType, and this for LogonId:
+// the audit session id (/proc/PID/sessionid) where one is set; otherwise
+// "utmp:LINE:PID" from the utmp record. A session's audit id is remembered
+// (in memory and in a state file, see [Options.StatePath]) so that a ghost
+// keeps the LogonId it had while its processes lived.
+package linux
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/logind"
+	"github.com/cimsess/cimsess/provider/procfs"
+	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// ClassName is the class this provider serves.
+const ClassName = "Linux_LogonSession"
+
+// DefaultStatePath is where audit session ids of utmp sessions are kept
+// between runs. It is on /run, so it is empty after a boot, as the
+// kernel's audit ids start again then.
+const DefaultStatePath = "/run/cimsess/logon-ids"
+
+// Options configures a [Provider]. Empty fields take the system's defaults.
+type Options struct {
+	UtmpPath   string      // default utmp.DefaultPath
+	Layout     utmp.Layout // default utmp.LayoutFor(runtime.GOARCH)
+	ProcRoot   string      // default /proc
+	LogindRoot string      // default /run/systemd/sessions
+	DevRoot    string      // where terminals live, for idle times; default /dev
+	// StatePath is the file that remembers audit ids across runs, so that
+	// one-shot commands see a ghost with the LogonId it had. Default
+	// DefaultStatePath when ProcRoot is the system's /proc, else none; "-"
+	// for none. A state file that cannot be written is silently not kept.
+	StatePath string
+	// UserName names a uid; default os/user.
+	UserName func(uid uint32) (string, bool)
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Provider serves Linux_LogonSession. It is safe for concurrent use.
+type Provider struct {
+	opts         Options
+	proc         *procfs.FS
+	explicitUtmp bool // a utmp path the user named must exist
+
+	mu      sync.Mutex
+	ids     map[string]uint32 // utmp record key → audit session id
+	saved   string            // the state file's content as last read or written
+	sources []provider.Source
+	names   map[uint32]string
+}
+
+// New returns a provider with the options' defaults filled in.
+func New(opts Options) *Provider {
+	explicitUtmp := opts.UtmpPath != ""
+	if opts.UtmpPath == "" {
+		opts.UtmpPath = utmp.DefaultPath
+	}
+	if !opts.Layout.Valid() {
+		opts.Layout = utmp.LayoutFor(runtime.GOARCH)
+	}
+	systemProc := opts.ProcRoot == "" || opts.ProcRoot == procfs.DefaultRoot
+	if opts.ProcRoot == "" {
+		opts.ProcRoot = procfs.DefaultRoot
+	}
+	if opts.LogindRoot == "" {
+		opts.LogindRoot = logind.DefaultRoot
+	}
+	if opts.DevRoot == "" {
+		opts.DevRoot = "/dev"
+	}
+	if opts.StatePath == "" && systemProc {
+		opts.StatePath = DefaultStatePath
+	}
+	if opts.StatePath == "-" {
+		opts.StatePath = ""
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Provider{opts: opts, explicitUtmp: explicitUtmp, proc: procfs.New(opts.ProcRoot), ids: map[string]uint32{}, names: map[uint32]string{}}
+}
+
+// Name names the provider.
+func (p *Provider) Name() string { return "linux-logon" }
+
+// Classes returns the one class served.
+func (p *Provider) Classes() []string { return []string{ClassName} }
+
+// Sources returns what the last Enumerate read.
+func (p *Provider) Sources() []provider.Source {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]provider.Source(nil), p.sources...)
+}
+
+// session is one logon session as the sources describe it.
+type session struct {
+	id       string
+	audit    uint32
+	hasAudit bool
+	procs    []procfs.Process // live processes
+	rec      *utmp.Record
+	ld       *logind.Session
+}
+
+// Enumerate returns the logon sessions. hint.Keys["logonid"] narrows the
+// result to one session (the sources are read whole all the same: a
+// session's identity needs all of them).
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+	if !strings.EqualFold(class, ClassName) {
+		return nil, cim.Errorf(cim.ErrInvalidClass, "linux-logon serves %s, not %s", ClassName, class)
+	}
+	var sources []provider.Source
+
+	// utmp: the login records.
+	var recs []utmp.Record
+	warn, err := utmp.ReadFile(ctx, p.opts.UtmpPath, p.opts.Layout, func(r utmp.Record) error {
+		if r.UserProcess() {
+			recs = append(recs, r)
+		}
+		return nil
+	})
+	src := provider.Source{Name: "utmp", Where: p.opts.UtmpPath, Found: len(recs)}
+	switch {
+	case err != nil && cim.CodeOf(err) == cim.ErrNotFound && !p.explicitUtmp:
+		src.Note = "not present" // no utmp is a machine with no tty logins
+	case err != nil:
+		return nil, err
+	case warn != nil:
+		src.Note = fmt.Sprintf("%d login records; %v", len(recs), warn)
+	}
+	sources = append(sources, src)
+
+	// /proc: every process with its audit session.
+	procs, perr := p.proc.List(ctx)
+	psrc := provider.Source{Name: "procfs", Where: p.opts.ProcRoot}
+	if perr != nil {
+		if ctx.Err() != nil {
+			return nil, perr
+		}
+		psrc.Note = "not readable: " + perr.Error()
+	}
+
+	// logind: its session files (absent logind is normal).
+	lds, lerr := logind.Read(ctx, p.opts.LogindRoot)
+	lsrc := provider.Source{Name: "logind", Where: p.opts.LogindRoot, Found: len(lds.Sessions)}
+	if lerr != nil {
+		lsrc.Note = lerr.Error()
+	} else if !lds.Present {
+		lsrc.Note = "not running"
+	}
+
+	sessions, byPID := p.group(procs, lds.Sessions)
+	psrc.Found = len(sessions)
+	p.attachRecords(recs, sessions, byPID)
+	sources = append(sources, psrc, lsrc)
+
+	now := p.opts.Now()
+	var out []*cim.Instance
+	ids := make([]string, 0, len(sessions))
+	for id := range sessions {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+	want, narrowed := hint.Keys["logonid"]
+	for _, id := range ids {
+		if narrowed {
+			if s, ok := want.(string); !ok || s != id {
+				continue
+			}
+		}
+		out = append(out, p.instance(sessions[id], now))
+	}
+	p.mu.Lock()
+	p.sources = sources
+	p.mu.Unlock()
+	return out, nil
+}
+
+// idLess orders numeric LogonIds numerically, before the others.
+func idLess(a, b string) bool {
+	ai, aerr := strconv.ParseUint(a, 10, 64)
+	bi, berr := strconv.ParseUint(b, 10, 64)
+	switch {
+	case aerr == nil && berr == nil:
+		return ai < bi
+	case aerr == nil:
+		return true
+	case berr == nil:
+		return false
+	}
+	return a < b
+}
+
+// group makes one session of each audit session id among the live
+// processes and the logind sessions.
+func (p *Provider) group(procs []procfs.Process, lds []logind.Session) (map[string]*session, map[int]*procfs.Process) {
+	sessions := map[string]*session{}
+	byPID := make(map[int]*procfs.Process, len(procs))
+	for i := range procs {
+		pr := &procs[i]
+		byPID[pr.PID] = pr
+		if !pr.HasSession() || pr.State == 'Z' {
+			continue
+		}
+		id := strconv.FormatUint(uint64(pr.SessionID), 10)
+		s := sessions[id]
+		if s == nil {
+			s = &session{id: id, audit: pr.SessionID, hasAudit: true}
+			sessions[id] = s
+		}
+		s.procs = append(s.procs, *pr)
+	}
+	for i := range lds {
+		ld := &lds[i]
+		// logind names a session by its audit id where there is one.
+		id := ld.ID
+		if ld.AuditID != 0 && ld.AuditID != procfs.Unset {
+			id = strconv.FormatUint(uint64(ld.AuditID), 10)
+		}
+		s := sessions[id]
+		if s == nil {
+			s = &session{id: id}
+			if n, err := strconv.ParseUint(id, 10, 32); err == nil && uint32(n) != procfs.Unset {
+				s.audit, s.hasAudit = uint32(n), true
+			}
+			sessions[id] = s
+		}
+		s.ld = ld
+	}
+	return sessions, byPID
+}
+
+// recordKey identifies a utmp record across reads.
+func recordKey(r *utmp.Record) string {
+	return fmt.Sprintf("%s|%d|%d", r.Line, r.PID, r.Time.UnixMicro())
+}
+
+// attachRecords gives each utmp login record to the session of its
+// process, or, when the process is gone, to the session it had (from the
+// remembered ids), or else to a session of its own.
+func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, byPID map[int]*procfs.Process) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.loadState()
+	live := map[string]uint32{}
+	for i := range recs {
+		r := &recs[i]
+		key := recordKey(r)
+		pr := byPID[int(r.PID)]
+		// A process that started well after the login is a reused pid.
+		if pr != nil && (pr.State == 'Z' || (!r.Time.IsZero() && pr.StartTime.After(r.Time.Add(2*time.Second)))) {
+			pr = nil
+		}
+		var s *session
+		switch {
+		case pr != nil && pr.HasSession():
+			s = sessions[strconv.FormatUint(uint64(pr.SessionID), 10)]
+			live[key] = pr.SessionID
+		case pr == nil:
+			if audit, ok := p.ids[key]; ok {
+				live[key] = audit
+				id := strconv.FormatUint(uint64(audit), 10)
+				if s = sessions[id]; s == nil {
+					s = &session{id: id, audit: audit, hasAudit: true}
+					sessions[id] = s
+				}
+			}
+		}
+		if s == nil {
+			id := "utmp:" + r.Line + ":" + strconv.Itoa(int(r.PID))
+			if s = sessions[id]; s == nil {
+				s = &session{id: id}
+				sessions[id] = s
+			}
+			if pr != nil {
+				s.procs = append(s.procs, *pr)
+			}
+		}
+		if s.rec == nil || (!r.Time.IsZero() && r.Time.Before(s.rec.Time)) {
+			s.rec = r
+		}
+	}
+	p.ids = live
+	p.saveState()
+}
+
+// loadState reads the remembered ids once; p.mu is held.
+func (p *Provider) loadState() {
+	if p.opts.StatePath == "" || p.saved != "" {
+		return
+	}
+	b, err := os.ReadFile(p.opts.StatePath)
+	if err != nil {
+		return
+	}
+	p.saved = string(b)
+	for _, line := range strings.Split(p.saved, "\n") {
+		k, v, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseUint(v, 10, 32); err == nil {
+			p.ids[k] = uint32(n)
+		}
+	}
+}
+
+// saveState writes the remembered ids when they changed; p.mu is held.
+func (p *Provider) saveState() {
+	if p.opts.StatePath == "" {
+		return
+	}
+	keys := make([]string, 0, len(p.ids))
+	for k := range p.ids {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s\t%d\n", k, p.ids[k])
+	}
+	if b.String() == p.saved {
+		return
+	}
+	dir := filepath.Dir(p.opts.StatePath)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(dir, ".logon-ids-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.WriteString(b.String())
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p.opts.StatePath) != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	p.saved = b.String()
+}
+
+// userName names a uid, remembering the answers.
+func (p *Provider) userName(uid uint32) (string, bool) {
+	p.mu.Lock()
+	n, ok := p.names[uid]
+	p.mu.Unlock()
+	if ok {
+		return n, n != ""
+	}
+	if p.opts.UserName != nil {
+		n, ok = p.opts.UserName(uid)
+	} else if u, err := user.LookupId(strconv.FormatUint(uint64(uid), 10)); err == nil {
+		n, ok = u.Username, true
+	}
+	p.mu.Lock()
+	p.names[uid] = n
+	p.mu.Unlock()
+	return n, ok
+}
+
+// instance builds the CIM instance of one session.
+func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
+	in := cim.NewInstance(ClassName)
+	in.Set("LogonId", s.id)
+
+	// Who: the login uid is the truth; utmp and logind only name it.
+	var uid uint32
+	var hasUID bool
+	for _, pr := range s.procs {
+		if pr.HasLoginUID() {
+			uid, hasUID = pr.LoginUID, true
+			break
+		}
+	}
+	if !hasUID && s.ld != nil && s.ld.UID != procfs.Unset {
+		uid, hasUID = s.ld.UID, true
+	}
+	userName := ""
+	if hasUID {
+		userName, _ = p.userName(uid)
+	}
+	if userName == "" && s.rec != nil {
+		userName = validUTF8(s.rec.User)
+	}
+	if userName == "" && s.ld != nil {
+		userName = s.ld.User
+	}
+
+	// Where from.
+	var tty, remoteHost, remoteAddr, seat, class, state, service string
+	if s.rec != nil {
+		tty = validUTF8(s.rec.Line)
+		if h := validUTF8(s.rec.Host); h != "" && !strings.HasPrefix(h, ":") {
+			remoteHost = h
+		}
+		if s.rec.Addr.IsValid() && !s.rec.Addr.IsUnspecified() {
+			remoteAddr = s.rec.Addr.Unmap().String()
+		}
+	}
+	if s.ld != nil {
+		if tty == "" {
+			tty = s.ld.TTY
+		}
+		if remoteHost == "" && s.ld.Remote {
+			remoteHost = s.ld.RemoteHost
+		}
+		seat, class, state, service = s.ld.Seat, s.ld.Class, s.ld.State, s.ld.Service
+	}
+	if remoteAddr == "" {
+		if a, err := netip.ParseAddr(remoteHost); err == nil {
+			remoteAddr = a.Unmap().String()
+		}
+	}
+
+	// The leader: logind's, else the session's first process.
+	leader := -1
+	if s.ld != nil && s.ld.Leader > 0 {
+		leader = s.ld.Leader
+	}
+	var first *procfs.Process
+	for i := range s.procs {
+		pr := &s.procs[i]
+		if first == nil || pr.StartTicks < first.StartTicks || (pr.StartTicks == first.StartTicks && pr.PID < first.PID) {
+			first = pr
+		}
+	}
+	if leader < 0 && first != nil {
+		leader = first.PID
+	}
+	if leader < 0 && s.rec != nil && s.rec.PID > 0 {
+		leader = int(s.rec.PID)
+	}
+	if service == "" && first != nil {
+		service = pamServiceOf(first.Comm)
+	}
+
+	// When: the login record's time, else logind's, else the first process's.
+	var start time.Time
+	switch {
+	case s.rec != nil && !s.rec.Time.IsZero():
+		start = s.rec.Time
+	case s.ld != nil && !s.ld.Start.IsZero():
+		start = s.ld.Start
+	case first != nil:
+		start = first.StartTime
+	}
+
+	alive := len(s.procs) > 0
+	status := statusOf(alive, state)
+
+	in.Set("UserName", nullIf(userName))
+	if hasUID {
+		in.Set("UserId", uid)
+	}
+	in.Set("TTY", nullIf(tty))
+	in.Set("RemoteHost", nullIf(remoteHost))
+	in.Set("RemoteAddress", nullIf(remoteAddr))
+	if leader > 0 {
+		in.Set("LeaderProcessId", uint32(leader))
+	}
+	in.Set("Seat", nullIf(seat))
+	in.Set("SessionClass", nullIf(class))
+	in.Set("State", nullIf(state))
+	in.Set("Service", nullIf(service))
+	if s.hasAudit {
+		in.Set("AuditSessionId", s.audit)
+	}
+	if !start.IsZero() {
+		in.Set("StartTime", cim.NewDateTime(start.In(time.Local)))
+	}
+	if tty != "" && alive {
+		if idle, ok := p.idle(tty, now); ok {
+			in.Set("IdleTime", cim.NewInterval(idle))
+		}
+	}
+	in.Set("Status", status)
+	in.Set("AuthenticationPackage", nullIf(service))
+	if lt, ok := logonTypeOf(tty != "", remoteHost != "", seat, service, class); ok {
+		in.Set("LogonType", lt)
+	}
+	where := tty
+	if where == "" {
+		where = service
+	}
+	if where == "" {
+		where = "notty"
+	}
+	in.Set("Name", nullIf(userName+"@"+where))
+	caption := userName + " on " + where
+	if remoteHost != "" {
+		caption += " from " + remoteHost
+	}
+	in.Set("Caption", schema.Truncate(caption, 64))
+	desc := fmt.Sprintf("Logon session %s of %s", s.id, orUnknown(userName))
+	if hasUID {
+		desc += fmt.Sprintf(" (uid %d)", uid)
+	}
+	if tty != "" {
+		desc += " on " + tty
+	}
+	if remoteHost != "" {
+		desc += " from " + remoteHost
+	}
+	if service != "" {
+		desc += " via " + service
+	}
+	if !alive {
+		desc += "; its processes are gone but its record remains"
+	}
+	in.Set("Description", desc)
+	in.Owner = userName
+	return in
+}
+
+// idle is how long the terminal has had no input, as w(1) computes it:
+// now less the device's access time.
+func (p *Provider) idle(tty string, now time.Time) (time.Duration, bool) {
+	if strings.Contains(tty, "..") {
+		return 0, false
+	}
+	fi, err := os.Stat(filepath.Join(p.opts.DevRoot, tty))
+	if err != nil {
+		return 0, false
+	}
+	at, ok := accessTime(fi)
+	if !ok {
+		return 0, false
+	}
+	d := now.Sub(at)
+	if d < 0 {
+		d = 0
+	}
+	return d.Truncate(time.Second), true
+}
+
+func nullIf(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unknown user"
+	}
+	return s
+}
+
+// validUTF8 keeps a utmp string printable: bytes that are not UTF-8
+// become U+FFFD, and trailing NULs are gone already.
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
