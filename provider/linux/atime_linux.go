@@ -5,4 +5,6 @@ import (
 	"time"
 )
 
-func statAtime(st *syscall.Stat_t) time.Time { return time.Unix(int64(st.Atim.Sec), int64(st.Atim.Nsec)) }
+func statAtime(st *syscall.Stat_t) time.Time {
+	return time.Unix(int64(st.Atim.Sec), int64(st.Atim.Nsec))
+}
