@@ -359,3 +359,25 @@ func TestUserProcess(t *testing.T) {
 		t.Error("user process without a user, or a dead one, counted")
 	}
 }
+
+// TestSystemFiles reads this machine's utmp and wtmp, when there are any.
+func TestSystemFiles(t *testing.T) {
+	for _, path := range []string{utmp.DefaultPath, utmp.DefaultWtmpPath} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Logf("%s: %v", path, err)
+			continue
+		}
+		recs, warn, err := utmp.ReadAll(context.Background(), path, utmp.Native)
+		if cim.CodeOf(err) == cim.ErrAccessDenied {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if fi.Size()%int64(utmp.Native.Size) == 0 && warn != nil {
+			t.Errorf("%s: warning %v on a whole file", path, warn)
+		}
+		t.Logf("%s: %d records", path, len(recs))
+	}
+}
