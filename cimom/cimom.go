@@ -191,9 +191,14 @@ func matchesKeys(in *cim.Instance, keys map[string]any) bool {
 	return true
 }
 
-// keyEqual compares key values the way paths do: references by path,
-// strings exactly, integers by value.
+// keyEqual compares key values the way WMI does: strings whatever their
+// case, references by path, integers by value.
 func keyEqual(a, b any) bool {
+	if sa, ok := a.(string); ok {
+		if sb, ok := b.(string); ok {
+			return strings.EqualFold(sa, sb)
+		}
+	}
 	return cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: a}}}.Equal(
 		cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: b}}})
 }

@@ -65,7 +65,7 @@ func (e *env) objectManager() (*cimom.ObjectManager, error) {
 func reportEmpty(w io.Writer, what string, om *cimom.ObjectManager) {
 	srcs := om.Sources()
 	if len(srcs) == 0 {
-		fmt.Fprintf(w, "no %s; no source serves it on this system\n", what)
+		fmt.Fprintf(w, "no %s\n", what)
 		return
 	}
 	parts := make([]string, 0, len(srcs))

@@ -190,7 +190,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	want, narrowed := hint.Keys["logonid"]
 	for _, id := range ids {
 		if narrowed {
-			if s, ok := want.(string); !ok || s != id {
+			if s, ok := want.(string); !ok || !strings.EqualFold(s, id) {
 				continue
 			}
 		}

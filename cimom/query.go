@@ -1,0 +1,97 @@
+package cimom
+
+import (
+	"context"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/wql"
+)
+
+// Compile parses and checks a WQL statement against the schema.
+func (om *ObjectManager) Compile(query string) (*wql.Query, error) {
+	return wql.Compile(query, om.reg)
+}
+
+// ExecQuery runs a WQL data query, ASSOCIATORS OF or REFERENCES OF, and
+// returns the matching instances and, for a select list, the names of the
+// selected properties (nil for SELECT *). Event queries are answered by
+// [ObjectManager.Subscribe], not here (CIM_ERR_NOT_SUPPORTED).
+func (om *ObjectManager) ExecQuery(ctx context.Context, query string) ([]*cim.Instance, []string, error) {
+	q, err := om.Compile(query)
+	if err != nil {
+		return nil, nil, err
+	}
+	return om.Run(ctx, q)
+}
+
+// Run runs a compiled query; see ExecQuery.
+func (om *ObjectManager) Run(ctx context.Context, q *wql.Query) ([]*cim.Instance, []string, error) {
+	switch st := q.Statement().(type) {
+	case *wql.Select:
+		insts, err := om.selectInstances(ctx, q)
+		return insts, q.Properties(), err
+	case *wql.Associators:
+		if st.ClassDefsOnly || st.SchemaOnly {
+			return nil, nil, cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
+		}
+		insts, err := om.Associators(ctx, st.Path, AssocOptions{AssocClass: st.AssocClass, ResultClass: st.ResultClass,
+			Role: st.Role, ResultRole: st.ResultRole, RequiredQualifier: st.RequiredQualifier,
+			RequiredAssocQualifier: st.RequiredAssocQualifier})
+		return om.keysOnly(insts, st.KeysOnly), nil, err
+	case *wql.References:
+		if st.ClassDefsOnly || st.SchemaOnly {
+			return nil, nil, cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
+		}
+		insts, err := om.References(ctx, st.Path, AssocOptions{ResultClass: st.ResultClass, Role: st.Role,
+			RequiredQualifier: st.RequiredQualifier})
+		return om.keysOnly(insts, st.KeysOnly), nil, err
+	}
+	return nil, nil, cim.Errorf(cim.ErrNotSupported, "event queries deliver events as they happen: use watch (or Subscribe), not a data query")
+}
+
+// selectInstances enumerates what a SELECT needs, pushing the class and
+// key equalities of its WHERE down, and keeps what matches.
+func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query) ([]*cim.Instance, error) {
+	class, shallow := q.Class(), false
+	if exact := q.ExactClass(); exact != "" {
+		if !om.reg.IsA(exact, class) {
+			return nil, nil
+		}
+		class, shallow = exact, true
+	}
+	c, err := om.reg.Class(class)
+	if err != nil {
+		return nil, err
+	}
+	// Key equalities become a lookup; string keys match whatever their
+	// case, as WQL compares strings.
+	hint := provider.Hint{Keys: q.KeyFilter(c.KeyNames())}
+	insts, err := om.EnumerateInstances(ctx, class, EnumOptions{Shallow: shallow, Hint: hint})
+	if err != nil {
+		return nil, err
+	}
+	out := insts[:0]
+	for _, in := range insts {
+		if q.Match(in) {
+			out = append(out, q.Project(in))
+		}
+	}
+	return out, nil
+}
+
+// keysOnly keeps only the key properties of each instance when asked.
+func (om *ObjectManager) keysOnly(insts []*cim.Instance, keysOnly bool) []*cim.Instance {
+	if !keysOnly {
+		return insts
+	}
+	out := make([]*cim.Instance, len(insts))
+	for i, in := range insts {
+		k := &cim.Instance{ClassName: in.ClassName, Path: in.Path, Owner: in.Owner}
+		for _, kb := range in.Path.Keys {
+			k.Set(kb.Name, in.Value(kb.Name))
+		}
+		out[i] = k
+	}
+	return out
+}
