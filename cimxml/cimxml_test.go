@@ -163,7 +163,7 @@ func TestCallParamErrors(t *testing.T) {
 
 func TestEscape(t *testing.T) {
 	for in, want := range map[string]string{
-		`a<b>&"c'`:     `a&lt;b&gt;&amp;"c'`,
+		`a<b>&"c'`:      `a&lt;b&gt;&amp;"c'`,
 		"tab\tnl\ncr\r": "tab\tnl\ncr&#13;",
 		"bell\x07":      "bell\uFFFD",
 		"bad\xffutf8":   "bad\uFFFDutf8",
