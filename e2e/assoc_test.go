@@ -4,8 +4,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"os"
-	"path/filepath"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,54 +17,10 @@ import (
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/provider/accounts"
 	"github.com/cimsess/cimsess/provider/assoc"
+	"github.com/cimsess/cimsess/provider/linux"
 	"github.com/cimsess/cimsess/provider/process"
 	"github.com/cimsess/cimsess/schema"
 )
-
-// auditSessions serves one Linux_LogonSession per kernel audit session id
-// found in /proc, with its login uid's user: the least the associations
-// need of a logon session. It stands in for provider/linux until that
-// provider is wired here; the joins under test are the same.
-type auditSessions struct{ users *accounts.DB }
-
-func (a *auditSessions) Name() string      { return "audit-sessions" }
-func (a *auditSessions) Classes() []string { return []string{"Linux_LogonSession"} }
-func (a *auditSessions) Enumerate(ctx context.Context, _ string, h provider.Hint) ([]*cim.Instance, error) {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
-	}
-	seen := map[uint64]bool{}
-	var out []*cim.Instance
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		sid, err1 := readUint(filepath.Join("/proc", e.Name(), "sessionid"))
-		uid, err2 := readUint(filepath.Join("/proc", e.Name(), "loginuid"))
-		if err1 != nil || err2 != nil || sid == process.UnsetSessionID || uid == process.UnsetSessionID || seen[sid] {
-			continue
-		}
-		id := strconv.FormatUint(sid, 10)
-		if want, ok := h.Keys["logonid"]; ok && want != id {
-			continue
-		}
-		seen[sid] = true
-		in := cim.NewInstance("Linux_LogonSession")
-		in.Owner = a.users.UserName(uint32(uid))
-		in.Set("LogonId", id).Set("AuditSessionId", uint32(sid)).Set("UserId", uint32(uid)).Set("UserName", in.Owner)
-		out = append(out, in)
-	}
-	return out, nil
-}
-
-func readUint(path string) (uint64, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32)
-}
 
 // childrenOf returns the pids whose parent is ppid.
 func childrenOf(t *testing.T, ppid int) []int {
@@ -103,11 +60,15 @@ func TestLogonSessionAssociations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := &auditSessions{users: db}
+	names := func(uid uint32) (string, bool) {
+		a, ok := db.LookupUID(uid)
+		return a.Name, ok
+	}
+	sessions := linux.New(linux.Options{UserName: names, StatePath: "-"})
 	procs := process.New(process.Options{Host: host, UserName: db.UserName})
 	links := assoc.New(assoc.Options{
 		Sessions: func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
-			return sessions.Enumerate(ctx, "", h)
+			return sessions.Enumerate(ctx, linux.ClassName, h)
 		},
 		Accounts:  accts,
 		Processes: procs,
@@ -179,6 +140,41 @@ func TestLogonSessionAssociations(t *testing.T) {
 	back, err := om.Associators(ctx, got[sleep].Path, cimom.AssocOptions{AssocClass: "Win32_SessionProcess"})
 	if err != nil || len(back) != 1 || back[0].String("LogonId") != strconv.FormatUint(uint64(sid), 10) {
 		t.Errorf("the sleep's session: %v, %v", back, err)
+	}
+}
+
+// TestAssociatorsQueryBinary runs ASSOCIATORS OF through the built
+// binary, over the providers the command line registers.
+func TestAssociatorsQueryBinary(t *testing.T) {
+	testenv.RequireTool(t, "sshd", "ssh")
+	sshd := testenv.StartSSHD(t)
+	login := sshd.Login(t, testenv.LoginOpts{Command: "sleep 60; true"})
+	sid := login.SessionID()
+	if sid == process.UnsetSessionID {
+		t.Fatalf("the ssh login has no audit session id")
+	}
+	bin := buildCimsess(t)
+	q := "ASSOCIATORS OF {Win32_LogonSession.LogonId='" + strconv.FormatUint(uint64(sid), 10) + "'} WHERE ResultClass = Win32_Process"
+	out, err := exec.Command(bin, "query", q, "--output", "json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cimsess query: %v\n%s", err, out)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	shell := strconv.Itoa(login.ShellPID())
+	var sawShell, sawSleep bool
+	for _, r := range rows {
+		sawShell = sawShell || r["Handle"] == shell
+		sawSleep = sawSleep || r["CommandLine"] == "sleep 60"
+	}
+	if !sawShell || !sawSleep {
+		t.Errorf("cimsess query shows the shell %v and the sleep %v:\n%s", sawShell, sawSleep, out)
+	}
+	out, err = exec.Command(bin, "query", "ASSOCIATORS OF {Win32_LogonSession.LogonId='"+strconv.FormatUint(uint64(sid), 10)+"'} WHERE AssocClass = Win32_LoggedOnUser", "--output", "json").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"Name": "`+testenv.TestUser+`"`) && !strings.Contains(string(out), `"Name":"`+testenv.TestUser+`"`) {
+		t.Errorf("the session's account through cimsess query: %v\n%s", err, out)
 	}
 }
 
