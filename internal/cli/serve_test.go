@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cimxml"
+)
+
+func TestCheckServeFlags(t *testing.T) {
+	base := func() serveFlags {
+		return serveFlags{listen: "127.0.0.1:5988", listenTLS: "127.0.0.1:5989", users: "u"}
+	}
+	cases := []struct {
+		name  string
+		mod   func(*serveFlags)
+		ok    bool
+		tlsOn bool
+	}{
+		{"defaults", func(f *serveFlags) {}, true, false},
+		{"self-signed", func(f *serveFlags) { f.selfSigned = true }, true, true},
+		{"cert without key", func(f *serveFlags) { f.cert = "c" }, false, false},
+		{"cert and self-signed", func(f *serveFlags) { f.cert, f.key, f.selfSigned = "c", "k", true }, false, false},
+		{"nothing to listen on", func(f *serveFlags) { f.listen = "" }, false, false},
+		{"https only", func(f *serveFlags) { f.listen, f.cert, f.key = "", "c", "k" }, true, true},
+		{"plain http off loopback", func(f *serveFlags) { f.listen = "0.0.0.0:5988" }, false, false},
+		{"plain http off loopback allowed", func(f *serveFlags) { f.listen, f.allowPlainHTTP = ":5988", true }, true, false},
+		{"https off loopback", func(f *serveFlags) { f.listen, f.listenTLS, f.selfSigned = "", "0.0.0.0:5989", true }, true, true},
+		{"no-auth loopback", func(f *serveFlags) { f.noAuth = true; f.listen = "localhost:5988" }, true, false},
+		{"no-auth ipv6 loopback", func(f *serveFlags) { f.noAuth = true; f.listen = "[::1]:5988" }, true, false},
+		{"no-auth off loopback", func(f *serveFlags) { f.noAuth, f.listen = true, ":5988" }, false, false},
+		{"no-auth tls off loopback", func(f *serveFlags) { f.noAuth, f.selfSigned, f.listenTLS = true, true, "10.0.0.1:5989" }, false, false},
+		{"no-auth plain-http flag does not help", func(f *serveFlags) { f.noAuth, f.allowPlainHTTP, f.listen = true, true, "0.0.0.0:1" }, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := base()
+			tc.mod(&f)
+			tlsOn, err := checkServeFlags(&f)
+			if (err == nil) != tc.ok {
+				t.Fatalf("err %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && ExitCode(err) != ExitUsage {
+				t.Errorf("exit code %d for %v", ExitCode(err), err)
+			}
+			if err == nil && tlsOn != tc.tlsOn {
+				t.Errorf("tls %v", tlsOn)
+			}
+		})
+	}
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestUserCommand(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "etc", "users")
+	if _, stderr, code := runCLI(t, "s3cret\n", "user", "add", "--users", users, "alice", "--admin"); code != 0 {
+		t.Fatalf("add alice: %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "pw\n", "user", "add", "--users", users, "bob"); code != 0 {
+		t.Fatalf("add bob: %d %s", code, stderr)
+	}
+	out, _, code := runCLI(t, "", "user", "list", "--users", users)
+	if code != 0 || out != "alice\tadmin\nbob\tuser\n" {
+		t.Errorf("list: %d %q", code, out)
+	}
+	if _, stderr, code := runCLI(t, "", "user", "add", "--users", users, "carol"); code != ExitUsage {
+		t.Errorf("add without a password: %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "x\n", "user", "add", "--users", users, "bad:name"); code != ExitUsage {
+		t.Errorf("bad name: %d %s", code, stderr)
+	}
+	if _, _, code := runCLI(t, "", "user", "del", "--users", users, "bob"); code != 0 {
+		t.Errorf("del bob: %d", code)
+	}
+	if _, _, code := runCLI(t, "", "user", "del", "--users", users, "bob"); code != ExitNotFound {
+		t.Errorf("del bob twice: %d", code)
+	}
+	out, _, _ = runCLI(t, "", "user", "list", "--users", users)
+	if out != "alice\tadmin\n" {
+		t.Errorf("list after del: %q", out)
+	}
+}
+
+func TestXMLOutput(t *testing.T) {
+	out, stderr, code := runCLI(t, "", "class", "Win32_LogonSession", "--output", "xml")
+	if code != 0 {
+		t.Fatalf("class: %d %s", code, stderr)
+	}
+	if err := cimxml.Validate([]byte(out)); err != nil || !strings.Contains(out, `<CLASS NAME="Win32_LogonSession" SUPERCLASS="Win32_Session">`) {
+		t.Errorf("class xml: %v\n%s", err, out)
+	}
+	out, stderr, code = runCLI(t, "", "enum", "Win32_ServerConnection", "--output", "xml", "--smbstatus", filepath.Join(t.TempDir(), "no-such-smbstatus"))
+	if err := cimxml.Validate([]byte(out)); err != nil {
+		t.Errorf("enum xml (exit %d, %s): %v\n%s", code, stderr, err, out)
+	}
+}
+
+// TestServeCommand runs `cimsess serve` on a free loopback port with a
+// users file and talks to it.
+func TestServeCommand(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users")
+	if _, stderr, code := runCLI(t, "pw\n", "user", "add", "--users", users, "admin", "--admin"); code != 0 {
+		t.Fatalf("user add: %s", stderr)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	var stderr lockedBuf
+	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
+	root := newRoot(e)
+	root.SetArgs([]string{"serve", "--users", users, "--listen", addr, "--log-format", "json",
+		"--utmp", filepath.Join(t.TempDir(), "utmp"), "--smbstatus", filepath.Join(t.TempDir(), "none")})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	}()
+	body := `<?xml version="1.0" encoding="utf-8" ?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLEREQ><IMETHODCALL NAME="EnumerateClassNames"><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH></IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>`
+	var resp *http.Response
+	for i := 0; i < 100; i++ {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/cimom", strings.NewReader(body))
+		req.SetBasicAuth("admin", "pw")
+		req.Header.Set("CIMOperation", "MethodCall")
+		req.Header.Set("CIMMethod", "EnumerateClassNames")
+		req.Header.Set("CIMObject", "root/cimv2")
+		if resp, err = http.DefaultClient.Do(req); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("server never answered: %v; log: %s", err, stderr.String())
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(got, []byte(`<CLASSNAME NAME="CIM_ManagedSystemElement"/>`)) {
+		t.Errorf("HTTP %d: %s", resp.StatusCode, got)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if log := stderr.String(); !strings.Contains(log, `"operation":"EnumerateClassNames"`) || !strings.Contains(log, `"user":"admin"`) {
+		t.Errorf("request log: %s", log)
+	}
+}
+
+// lockedBuf is a buffer safe for the server's goroutines and the test.
+type lockedBuf struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
