@@ -349,7 +349,7 @@ func (l *Login) WaitUtmp(typ int16, timeout time.Duration) (UtmpEntry, error) {
 }
 
 // Close logs out normally: it types "exit" into a shell, or ends the command
-// with SIGTERM, then closes the client's input and waits (at most 15 s) for
+// (the leader and its descendants) with SIGTERM, then closes the client's input and waits (at most 15 s) for
 // the client and the session's sshd to exit, so that sshd has written the
 // DEAD_PROCESS record. A login already closed returns nil.
 func (l *Login) Close() error {
@@ -364,7 +364,9 @@ func (l *Login) Close() error {
 	if l.opts.Command == "" {
 		_, _ = io.WriteString(l.stdin, "exit\n")
 	} else {
-		signalPIDs(syscall.SIGTERM, l.leader)
+		// The whole command, not only the leader: a shell running
+		// "sleep 60; true" would leave sleep holding the channel open.
+		signalPIDs(syscall.SIGTERM, append([]int{l.leader}, descendantsOf(listProcs(), l.leader)...)...)
 	}
 	_ = l.stdin.Close()
 	var err error

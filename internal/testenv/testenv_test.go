@@ -162,6 +162,16 @@ func TestSSHDLogins(t *testing.T) {
 	if alive(notty.ShellPID()) || alive(notty.MonitorPID()) {
 		t.Error("no-tty session still alive after Close")
 	}
+
+	// A command that is a shell script: Close ends its children too.
+	script := s.Login(t, LoginOpts{Command: "sleep 30; true"})
+	start := time.Now()
+	if err := script.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close of a script took %v", d)
+	}
 }
 
 // TestSSHDGhost makes a ghost: the utmp record stays USER_PROCESS, its pid gone.
