@@ -52,7 +52,8 @@ type Options struct {
 	DevRoot    string      // where terminals live, for idle times; default /dev
 	// StatePath is the file that remembers audit ids across runs, so that
 	// one-shot commands see a ghost with the LogonId it had. Default
-	// DefaultStatePath when ProcRoot is the system's /proc, else none; "-"
+	// DefaultStatePath when ProcRoot is the system's /proc and UtmpPath the
+	// system's utmp, else none; "-"
 	// for none. A state file that cannot be written is silently not kept.
 	StatePath string
 	// UserName names a uid; default os/user.
@@ -93,7 +94,10 @@ func New(opts Options) *Provider {
 	if opts.DevRoot == "" {
 		opts.DevRoot = "/dev"
 	}
-	if opts.StatePath == "" && systemProc {
+	// The state file remembers the system's sessions: a run over another
+	// utmp file (a copy, a benchmark's) must neither read nor rewrite it.
+	systemUtmp := !explicitUtmp || filepath.Clean(opts.UtmpPath) == utmp.DefaultPath || filepath.Clean(opts.UtmpPath) == "/run/utmp"
+	if opts.StatePath == "" && systemProc && systemUtmp {
 		opts.StatePath = DefaultStatePath
 	}
 	if opts.StatePath == "-" {
@@ -252,13 +256,29 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session) (map[stri
 			sessions[id] = s
 		}
 		s.ld = ld
+		// A session without an audit id (a user manager, a container
+		// without pam_loginuid) lives while logind's leader does.
+		if len(s.procs) == 0 && ld.Leader > 0 {
+			if pr := byPID[ld.Leader]; pr != nil && pr.State != 'Z' && !pr.HasSession() {
+				s.procs = append(s.procs, *pr)
+			}
+		}
 	}
 	return sessions, byPID
 }
 
-// recordKey identifies a utmp record across reads.
+// recordKey identifies a utmp record across reads. The line is escaped
+// (utmp.Display) so that a key never holds the tab or newline that
+// separate the state file's fields.
 func recordKey(r *utmp.Record) string {
-	return fmt.Sprintf("%s|%d|%d", r.Line, r.PID, r.Time.UnixMicro())
+	return fmt.Sprintf("%s|%d|%d", utmp.Display(r.Line), r.PID, r.Time.UnixMicro())
+}
+
+// fallbackID is the LogonId of a session known only by its utmp record:
+// "utmp:LINE:PID", the line escaped as utmp.Display does, so that the key
+// is valid UTF-8 and distinct lines give distinct ids.
+func fallbackID(r *utmp.Record) string {
+	return "utmp:" + utmp.Display(r.Line) + ":" + strconv.Itoa(int(r.PID))
 }
 
 // attachRecords gives each utmp login record to the session of its
@@ -293,7 +313,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 			}
 		}
 		if s == nil {
-			id := "utmp:" + r.Line + ":" + strconv.Itoa(int(r.PID))
+			id := fallbackID(r)
 			if s = sessions[id]; s == nil {
 				s = &session{id: id}
 				sessions[id] = s

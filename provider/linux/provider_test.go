@@ -1,0 +1,412 @@
+package linux
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/procfs"
+	"github.com/cimsess/cimsess/provider/utmp"
+)
+
+const unset = procfs.Unset
+
+// pts returns tty_nr of /dev/pts/N.
+func pts(n uint64) uint64 { return 136<<8 | n&0xff | (n&^0xff)<<12 }
+
+// sshLogin adds the processes of an ssh login with audit session sid:
+// sshd (the leader), bash and sleep, all with login uid uid.
+func (w *world) sshLogin(sid uint32, uid uint32, firstPID int, start time.Time, tty uint64) {
+	w.addProc(fproc{pid: firstPID, ppid: 1, comm: "sshd", start: start, loginUID: uid, session: sid, cmdline: "sshd: x [priv]"})
+	w.addProc(fproc{pid: firstPID + 1, ppid: firstPID, comm: "sshd", start: start.Add(10 * time.Millisecond), uid: uid, loginUID: uid, session: sid, cmdline: "sshd: x@pts/0"})
+	w.addProc(fproc{pid: firstPID + 2, ppid: firstPID + 1, comm: "bash", start: start.Add(50 * time.Millisecond), uid: uid, tty: tty, loginUID: uid, session: sid, cmdline: "-bash"})
+}
+
+func TestGroupsProcessesByAuditSession(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(7, 1000, 100, t0, 0)
+	w.addProc(fproc{pid: 110, ppid: 102, comm: "sleep", start: t0.Add(time.Minute), uid: 1000, loginUID: 1000, session: 7})
+	w.sshLogin(8, 1001, 200, t0.Add(time.Hour), 0)
+	// Processes outside any login make no session.
+	w.addProc(fproc{pid: 1, comm: "systemd", loginUID: unset, session: unset})
+	w.addProc(fproc{pid: 2, comm: "kthreadd", loginUID: unset, session: unset, noAudit: true})
+	got := enum(t, w.provider())
+	if len(got) != 2 {
+		t.Fatalf("%d instances, want 2: %v", len(got), got)
+	}
+	want(t, got["7"], map[string]any{"UserName": "alice", "UserId": 1000, "AuditSessionId": 7, "LeaderProcessId": 100,
+		"TTY": nil, "RemoteHost": nil, "Service": "sshd", "LogonType": LogonNetwork, "Status": StatusOK,
+		"StartTime": t0, "Name": "alice@sshd", "Caption": "alice on sshd"})
+	want(t, got["8"], map[string]any{"UserName": "bob", "UserId": 1001, "LeaderProcessId": 200, "Status": StatusOK})
+	if o := got["7"].Owner; o != "alice" {
+		t.Errorf("Owner %q, want alice", o)
+	}
+}
+
+func TestUtmpRecordJoinsItsSession(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(7, 1000, 100, t0, pts(0))
+	login := t0.Add(300 * time.Millisecond)
+	w.records(
+		utmp.Record{Type: utmp.BootTime, Line: "~", User: "reboot", Time: bootTime},
+		utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/0", ID: "ts/0", User: "alice", Host: "192.0.2.1",
+			Addr: netip.MustParseAddr("192.0.2.1"), Time: login},
+		utmp.Record{Type: utmp.DeadProcess, PID: 90, Line: "pts/1", ID: "ts/1", Time: login},
+		utmp.Record{Type: utmp.LoginProcess, PID: 91, Line: "tty1", User: "LOGIN", Time: login},
+	)
+	w.tty("pts/0", w.now.Add(-90*time.Second-300*time.Millisecond))
+	got := enum(t, w.provider())
+	if len(got) != 1 {
+		t.Fatalf("%d instances, want 1: %v", len(got), got)
+	}
+	want(t, got["7"], map[string]any{"UserName": "alice", "TTY": "pts/0", "RemoteHost": "192.0.2.1", "RemoteAddress": "192.0.2.1",
+		"LogonType": LogonRemoteInteractive, "StartTime": login, "Status": StatusOK, "IdleTime": 90 * time.Second,
+		"LeaderProcessId": 100, "Caption": "alice on pts/0 from 192.0.2.1", "Name": "alice@pts/0"})
+}
+
+func TestGhosts(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(7, 1000, 100, t0, pts(3))
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/3", User: "alice", Host: "10.0.0.1", Time: t0.Add(time.Second)},
+		// Its processes are gone and nobody remembered its audit id.
+		utmp.Record{Type: utmp.UserProcess, PID: 555, Line: "pts/5", User: "bob", Host: "10.0.0.2", Time: t0.Add(2 * time.Second)},
+	)
+	w.tty("pts/3", w.now)
+	w.tty("pts/5", w.now)
+	state := filepath.Join(w.dir, "state", "logon-ids")
+	p := w.providerWithState(state)
+	got := enum(t, p)
+	want(t, got["7"], map[string]any{"Status": StatusOK, "TTY": "pts/3"})
+	want(t, got["utmp:pts/5:555"], map[string]any{"Status": StatusLostComm, "UserName": "bob", "TTY": "pts/5",
+		"LeaderProcessId": 555, "AuditSessionId": nil, "UserId": nil, "IdleTime": nil, "LogonType": LogonRemoteInteractive,
+		"StartTime": t0.Add(2 * time.Second)})
+	if d := got["utmp:pts/5:555"].String("Description"); !strings.Contains(d, "gone") {
+		t.Errorf("a ghost's Description %q does not say its processes are gone", d)
+	}
+
+	// The login's processes die, its record stays: the same LogonId, now Lost Comm.
+	for _, pid := range []int{100, 101, 102} {
+		w.killProc(pid)
+	}
+	got = enum(t, p)
+	if len(got) != 2 {
+		t.Fatalf("%d instances, want 2: %v", len(got), got)
+	}
+	want(t, got["7"], map[string]any{"Status": StatusLostComm, "UserName": "alice", "AuditSessionId": 7, "TTY": "pts/3",
+		"IdleTime": nil, "LeaderProcessId": 102})
+
+	// A one-shot run (a new provider) reads the id from the state file.
+	got = enum(t, w.providerWithState(state))
+	want(t, got["7"], map[string]any{"Status": StatusLostComm, "AuditSessionId": 7})
+	// Without a state file the ghost falls back to its record's id.
+	got = enum(t, w.provider())
+	want(t, got["utmp:pts/3:102"], map[string]any{"Status": StatusLostComm, "UserName": "alice"})
+
+	// Once the record goes (DEAD_PROCESS), so does the session and its remembered id.
+	w.records(utmp.Record{Type: utmp.DeadProcess, PID: 102, Line: "pts/3", Time: t0.Add(time.Hour)})
+	if got = enum(t, p); len(got) != 0 {
+		t.Fatalf("after logout: %v, want none", got)
+	}
+	b, err := os.ReadFile(state)
+	if err != nil || len(b) != 0 {
+		t.Errorf("state file after logout: %q, %v; want empty", b, err)
+	}
+}
+
+func TestPIDReuse(t *testing.T) {
+	w := newWorld(t)
+	login := bootTime.Add(time.Hour)
+	// pid 300 logged in on pts/4, died uncleanly, and the pid now belongs
+	// to a process of another session that started a day later.
+	w.records(utmp.Record{Type: utmp.UserProcess, PID: 300, Line: "pts/4", User: "carol", Host: "h.example", Time: login})
+	w.addProc(fproc{pid: 300, comm: "sshd", start: login.Add(24 * time.Hour), loginUID: 1000, session: 9})
+	got := enum(t, w.provider())
+	if len(got) != 2 {
+		t.Fatalf("%d instances, want 2: %v", len(got), got)
+	}
+	want(t, got["utmp:pts/4:300"], map[string]any{"Status": StatusLostComm, "UserName": "carol", "TTY": "pts/4"})
+	want(t, got["9"], map[string]any{"Status": StatusOK, "UserName": "alice", "TTY": nil})
+
+	// A process that started within the login's second is the login's.
+	w.addProc(fproc{pid: 300, comm: "sshd", start: login.Add(time.Second), loginUID: 1000, session: 9})
+	got = enum(t, w.provider())
+	if len(got) != 1 {
+		t.Fatalf("%d instances, want 1: %v", len(got), got)
+	}
+	want(t, got["9"], map[string]any{"Status": StatusOK, "UserName": "alice", "TTY": "pts/4"})
+
+	// A zombie is no live session.
+	w.addProc(fproc{pid: 300, comm: "sshd", state: 'Z', start: login.Add(time.Second), loginUID: 1000, session: 9})
+	got = enum(t, w.provider())
+	want(t, got["utmp:pts/4:300"], map[string]any{"Status": StatusLostComm})
+	if len(got) != 1 {
+		t.Errorf("%d instances, want 1: %v", len(got), got)
+	}
+}
+
+func TestFallbackIDs(t *testing.T) {
+	w := newWorld(t)
+	login := bootTime.Add(time.Hour)
+	// No audit support (or no pam_loginuid): the record's id, with a live process.
+	w.addProc(fproc{pid: 400, comm: "bash", start: login, uid: 1001, loginUID: unset, session: unset})
+	w.addProc(fproc{pid: 401, comm: "login", start: login, uid: 0, noAudit: true})
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 400, Line: "pts/9", User: "bob", Host: "", Time: login},
+		utmp.Record{Type: utmp.UserProcess, PID: 401, Line: "tty1", User: "carol", Host: ":0", Time: login},
+		utmp.Record{Type: utmp.UserProcess, PID: 402, Line: "pts/\xff", User: "d\xe9j\xe0", Host: "h\xc3(", Time: login},
+		utmp.Record{Type: utmp.UserProcess, PID: 403, Line: "pts/10", User: "", Time: login}, // no user: not a login
+	)
+	got := enum(t, w.provider())
+	if len(got) != 3 {
+		t.Fatalf("%d instances, want 3: %v", len(got), got)
+	}
+	want(t, got["utmp:pts/9:400"], map[string]any{"Status": StatusOK, "UserName": "bob", "TTY": "pts/9", "RemoteHost": nil,
+		"LogonType": LogonInteractive, "LeaderProcessId": 400, "AuditSessionId": nil})
+	// An X display is no remote host.
+	want(t, got["utmp:tty1:401"], map[string]any{"Status": StatusOK, "UserName": "carol", "RemoteHost": nil, "LogonType": LogonInteractive,
+		"Service": "login"})
+	// Bytes that are not UTF-8 are escaped in the id (distinct lines keep
+	// distinct ids) and replaced in the shown strings.
+	in := got[`utmp:pts/\xff:402`]
+	want(t, in, map[string]any{"Status": StatusLostComm, "UserName": "d\uFFFDj\uFFFD", "TTY": "pts/\uFFFD", "RemoteHost": "h\uFFFD("})
+}
+
+func TestLogindStates(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(12, 1000, 500, t0, 0)
+	w.sshLogin(13, 1001, 600, t0, 0)
+	w.sshLogin(14, 1002, 700, t0, 0)
+	w.logindSession("12", "UID=1000", "USER=alice", "STATE=opening", "REMOTE=1", "REMOTE_HOST=192.0.2.7", "SERVICE=sshd",
+		"TYPE=tty", "CLASS=user", "TTY=pts/7", "LEADER=500", "AUDIT=12", "REALTIME=1772352000000000")
+	w.logindSession("13", "UID=1001", "USER=bob", "STATE=closing", "SERVICE=sshd", "CLASS=user", "LEADER=600", "AUDIT=13")
+	w.logindSession("14", "UID=1002", "USER=carol", "STATE=active", "SERVICE=gdm-password", "TYPE=wayland", "CLASS=user",
+		"SEAT=seat0", "LEADER=700", "AUDIT=14")
+	// logind's session of a user's service manager, with no audit id.
+	w.addProc(fproc{pid: 800, comm: "systemd", start: t0, uid: 1000, loginUID: unset, session: unset})
+	w.logindSession("c1", "UID=1000", "USER=alice", "STATE=online", "CLASS=manager", "SERVICE=systemd-user", "LEADER=800")
+	// A session file whose processes are all gone.
+	w.logindSession("15", "UID=1001", "USER=bob", "STATE=closing", "SERVICE=sshd", "CLASS=user", "LEADER=900", "AUDIT=15")
+	got := enum(t, w.provider())
+	if len(got) != 5 {
+		t.Fatalf("%d instances, want 5: %v", len(got), got)
+	}
+	want(t, got["12"], map[string]any{"Status": StatusStarting, "State": "opening", "TTY": "pts/7", "RemoteHost": "192.0.2.7",
+		"RemoteAddress": "192.0.2.7", "LogonType": LogonRemoteInteractive, "SessionClass": "user",
+		"StartTime": time.UnixMicro(1772352000000000), "AuthenticationPackage": "sshd"})
+	want(t, got["13"], map[string]any{"Status": StatusStopping, "State": "closing", "LogonType": LogonNetwork})
+	want(t, got["14"], map[string]any{"Status": StatusOK, "Seat": "seat0", "LogonType": LogonInteractive, "Service": "gdm-password"})
+	want(t, got["c1"], map[string]any{"Status": StatusOK, "UserName": "alice", "LogonType": LogonService, "LeaderProcessId": 800,
+		"AuditSessionId": nil})
+	want(t, got["15"], map[string]any{"Status": StatusLostComm, "UserName": "bob", "LeaderProcessId": 900})
+}
+
+func TestStartTimePrecedence(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	rec := t0.Add(2 * time.Second)
+	ld := t0.Add(time.Second)
+	w.sshLogin(20, 1000, 100, t0, pts(1))
+	w.sshLogin(21, 1000, 200, t0, 0)
+	w.sshLogin(22, 1000, 300, t0.Add(500*time.Millisecond), 0)
+	w.sshLogin(23, 1000, 400, t0, pts(2))
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/1", User: "alice", Time: rec},
+		utmp.Record{Type: utmp.UserProcess, PID: 402, Line: "pts/2", User: "alice"}, // a zero time says nothing
+	)
+	for _, id := range []string{"20", "21", "23"} {
+		w.logindSession(id, "UID=1000", "STATE=active", "AUDIT="+id, "REALTIME=1772355601000000")
+	}
+	got := enum(t, w.provider())
+	want(t, got["20"], map[string]any{"StartTime": rec})                                                            // the record
+	want(t, got["21"], map[string]any{"StartTime": ld})                                                             // logind
+	want(t, got["22"], map[string]any{"StartTime": t0.Add(500 * time.Millisecond).Truncate(10 * time.Millisecond)}) // the first process
+	want(t, got["23"], map[string]any{"StartTime": ld, "TTY": "pts/2"})
+	if !ld.Equal(time.UnixMicro(1772355601000000)) {
+		t.Fatalf("fixture: %v", time.UnixMicro(1772355601000000).UTC())
+	}
+}
+
+func TestIdleTime(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(30, 1000, 100, t0, pts(0))
+	w.sshLogin(31, 1000, 200, t0, pts(1))
+	w.sshLogin(32, 1000, 300, t0, pts(2))
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/0", User: "alice", Time: t0},
+		utmp.Record{Type: utmp.UserProcess, PID: 202, Line: "pts/1", User: "alice", Time: t0},
+		utmp.Record{Type: utmp.UserProcess, PID: 302, Line: "../../etc/passwd", User: "alice", Time: t0},
+	)
+	w.tty("pts/0", w.now.Add(-3*time.Hour-4*time.Minute-5*time.Second-999*time.Millisecond))
+	w.tty("pts/1", w.now.Add(time.Minute)) // typed "in the future": not negative
+	got := enum(t, w.provider())
+	want(t, got["30"], map[string]any{"IdleTime": 3*time.Hour + 4*time.Minute + 5*time.Second})
+	want(t, got["31"], map[string]any{"IdleTime": time.Duration(0)})
+	want(t, got["32"], map[string]any{"IdleTime": nil, "TTY": "../../etc/passwd"})
+}
+
+func TestCaptionAndNames(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	long := strings.Repeat("h", utmp.MaxHost)
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 1, Line: strings.Repeat("L", utmp.MaxLine), User: strings.Repeat("é", utmp.MaxUser/2), Host: long, Time: t0},
+		utmp.Record{Type: utmp.UserProcess, PID: 2, Line: "pts/1", User: "u", Host: "[::1]", Time: t0},
+	)
+	got := enum(t, w.provider())
+	for id, in := range got {
+		if c := in.String("Caption"); c == "" || len([]rune(c)) > 64 {
+			t.Errorf("%s: Caption %q", id, c)
+		}
+		if in.String("Description") == "" || in.String("Name") == "" {
+			t.Errorf("%s: no Description or Name: %v", id, in)
+		}
+	}
+	want(t, got["utmp:pts/1:2"], map[string]any{"RemoteHost": "[::1]", "RemoteAddress": nil})
+}
+
+func TestHintAndErrors(t *testing.T) {
+	w := newWorld(t)
+	w.sshLogin(7, 1000, 100, bootTime, 0)
+	w.sshLogin(8, 1000, 200, bootTime, 0)
+	p := w.provider()
+	ctx := context.Background()
+	insts, err := p.Enumerate(ctx, "linux_logonsession", provider.Hint{Keys: map[string]any{"logonid": "8"}})
+	if err != nil || len(insts) != 1 || insts[0].String("LogonId") != "8" {
+		t.Errorf("hint LogonId 8: %v, %v", insts, err)
+	}
+	if insts, err := p.Enumerate(ctx, ClassName, provider.Hint{Keys: map[string]any{"logonid": uint32(8)}}); err != nil || len(insts) != 0 {
+		t.Errorf("hint of a number: %v, %v", insts, err)
+	}
+	if _, err := p.Enumerate(ctx, "Win32_Process", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
+		t.Errorf("other class: %v, want ErrInvalidClass", err)
+	}
+	srcs := p.Sources()
+	if len(srcs) != 3 || srcs[0].Name != "utmp" || srcs[1].Found != 2 {
+		t.Errorf("sources %+v", srcs)
+	}
+
+	// A utmp file the user named must exist; the default one need not.
+	missing := filepath.Join(w.dir, "nothing")
+	p = New(Options{UtmpPath: missing, ProcRoot: w.proc, LogindRoot: w.logind, StatePath: "-"})
+	if _, err := p.Enumerate(ctx, ClassName, provider.Hint{}); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("missing named utmp: %v, want ErrNotFound", err)
+	}
+	p = New(Options{ProcRoot: w.proc, LogindRoot: w.logind, StatePath: "-"})
+	p.opts.UtmpPath = missing
+	if insts, err := p.Enumerate(ctx, ClassName, provider.Hint{}); err != nil || len(insts) != 2 {
+		t.Errorf("missing default utmp: %d, %v", len(insts), err)
+	}
+	// An unreadable proc root is a note, not a failure: the records remain.
+	p = New(Options{UtmpPath: w.utmp, ProcRoot: missing, LogindRoot: missing, StatePath: "-"})
+	if _, err := p.Enumerate(ctx, ClassName, provider.Hint{}); err != nil {
+		t.Errorf("missing proc root: %v", err)
+	} else if s := p.Sources(); s[1].Note == "" || s[2].Note != "not running" {
+		t.Errorf("sources %+v", s)
+	}
+	// A truncated utmp file is a note too.
+	b, _ := os.ReadFile(w.utmp)
+	os.WriteFile(w.utmp, append(b, 1, 2, 3), 0o644)
+	p = w.provider()
+	if _, err := p.Enumerate(ctx, ClassName, provider.Hint{}); err != nil || p.Sources()[0].Note == "" {
+		t.Errorf("truncated utmp: %v, %+v", err, p.Sources())
+	}
+	// A cancelled context stops it.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := w.provider().Enumerate(cctx, ClassName, provider.Hint{}); err == nil {
+		t.Error("cancelled context: no error")
+	}
+}
+
+func TestStateFileDefault(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{}, DefaultStatePath},
+		{Options{ProcRoot: "/proc", UtmpPath: "/var/run/utmp"}, DefaultStatePath},
+		{Options{UtmpPath: "/run/utmp"}, DefaultStatePath},
+		{Options{UtmpPath: "copy-of-utmp"}, ""}, // another file must not rewrite the system's ids
+		{Options{ProcRoot: "fixture"}, ""},
+		{Options{StatePath: "-"}, ""},
+		{Options{ProcRoot: "fixture", StatePath: "ids"}, "ids"},
+	} {
+		if got := New(c.opts).opts.StatePath; got != c.want {
+			t.Errorf("%+v: StatePath %q, want %q", c.opts, got, c.want)
+		}
+	}
+}
+
+func TestOrderOfIDs(t *testing.T) {
+	ids := []string{"utmp:b:1", "10", "9", "c1", "utmp:a:2", "100"}
+	want := []string{"9", "10", "100", "c1", "utmp:a:2", "utmp:b:1"}
+	for i := range ids {
+		for j := range ids {
+			a, b := ids[i], ids[j]
+			ia, ib := indexOf(want, a), indexOf(want, b)
+			if idLess(a, b) != (ia < ib) {
+				t.Errorf("idLess(%q, %q) = %v", a, b, idLess(a, b))
+			}
+		}
+	}
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// FuzzEnumerate feeds any utmp file and any state file to the provider
+// over a small proc tree: it must never fail on them, and every instance
+// must be valid with a distinct LogonId.
+func FuzzEnumerate(f *testing.F) {
+	t0 := bootTime.Add(time.Hour)
+	seed := func(state string, recs ...utmp.Record) {
+		var b []byte
+		for _, r := range recs {
+			b = utmp.AppendEncode(b, r, utmp.Native)
+		}
+		f.Add(b, state)
+	}
+	seed("")
+	seed("pts/3|102|1772359201000000\t7\n", utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/3", User: "alice", Time: t0.Add(time.Second)})
+	seed("garbage\n\t\t\nx\t99999999999\n", utmp.Record{Type: utmp.UserProcess, PID: 555, Line: "pts/\xff\n\t", User: "d\xe9", Host: ":0"})
+	seed("", utmp.Record{Type: utmp.UserProcess, PID: 300, Line: "pts/4", User: "carol", Host: "h.example", Time: t0},
+		utmp.Record{Type: utmp.UserProcess, PID: 300, Line: "pts/4", User: "carol", Time: t0.Add(-time.Hour)},
+		utmp.Record{Type: utmp.DeadProcess, PID: 1, Line: "pts/4"})
+	w := newWorld(f)
+	w.sshLogin(7, 1000, 100, t0, pts(3))
+	w.addProc(fproc{pid: 300, comm: "bash", start: t0, loginUID: unset, session: unset})
+	f.Fuzz(func(t *testing.T, file []byte, state string) {
+		if err := os.WriteFile(w.utmp, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		statePath := filepath.Join(w.dir, "ids")
+		if err := os.WriteFile(statePath, []byte(state), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := w.providerWithState(statePath)
+		for range 2 {
+			got := enum(t, p)
+			if _, ok := got["7"]; !ok {
+				t.Fatalf("the live session 7 is missing: %v", got)
+			}
+		}
+	})
+}

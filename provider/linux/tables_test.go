@@ -1,0 +1,68 @@
+package linux
+
+import "testing"
+
+func TestStatusOf(t *testing.T) {
+	for _, c := range []struct {
+		alive bool
+		state string
+		want  string
+	}{
+		{true, "", StatusOK},
+		{true, "active", StatusOK},
+		{true, "online", StatusOK},
+		{true, "opening", StatusStarting},
+		{true, "OPENING", StatusStarting},
+		{true, "closing", StatusStopping},
+		{false, "", StatusLostComm},
+		{false, "active", StatusLostComm},
+		{false, "opening", StatusLostComm},
+		{false, "closing", StatusLostComm},
+	} {
+		if got := statusOf(c.alive, c.state); got != c.want {
+			t.Errorf("statusOf(%v, %q) = %q, want %q", c.alive, c.state, got, c.want)
+		}
+	}
+}
+
+func TestLogonTypeOf(t *testing.T) {
+	for _, c := range []struct {
+		tty, remote          bool
+		seat, service, class string
+		want                 uint32
+		known                bool
+	}{
+		{true, true, "", "sshd", "user", LogonRemoteInteractive, true},
+		{true, true, "", "", "", LogonRemoteInteractive, true},
+		{true, false, "", "login", "user", LogonInteractive, true},
+		{true, false, "", "", "", LogonInteractive, true},
+		{false, false, "seat0", "gdm-password", "user", LogonInteractive, true},
+		{false, true, "seat0", "", "", LogonInteractive, true},
+		{false, true, "", "sshd", "user", LogonNetwork, true},
+		{false, false, "", "SSHD", "", LogonNetwork, true},
+		{false, false, "", "cron", "background", LogonBatch, true},
+		{false, false, "", "crond", "", LogonBatch, true},
+		{false, false, "", "atd", "", LogonBatch, true},
+		{false, false, "", "systemd-user", "manager", LogonService, true},
+		{false, false, "", "", "manager-early", LogonService, true},
+		{false, false, "", "su", "user", 0, false},
+		{false, false, "", "", "", 0, false},
+		{false, true, "", "", "", 0, false},
+	} {
+		got, ok := logonTypeOf(c.tty, c.remote, c.seat, c.service, c.class)
+		if got != c.want || ok != c.known {
+			t.Errorf("logonTypeOf(%v, %v, %q, %q, %q) = %d, %v; want %d, %v", c.tty, c.remote, c.seat, c.service, c.class, got, ok, c.want, c.known)
+		}
+	}
+}
+
+func TestPAMServiceOf(t *testing.T) {
+	for comm, want := range map[string]string{
+		"sshd": "sshd", "sshd-session": "sshd", "login": "login", "cron": "cron", "CRON": "cron", "crond": "cron",
+		"atd": "atd", "su": "su", "sudo": "sudo", "systemd": "systemd-user", "bash": "", "": "", "gdm-session-wor": "",
+	} {
+		if got := pamServiceOf(comm); got != want {
+			t.Errorf("pamServiceOf(%q) = %q, want %q", comm, got, want)
+		}
+	}
+}
