@@ -118,7 +118,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fsError(path, err)
 		}
 	} else if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fsError(filepath.Dir(path), err)
+		code := cim.ErrFailed
+		if errors.Is(err, fs.ErrPermission) {
+			code = cim.ErrAccessDenied
+		}
+		return nil, cim.Errorf(code, "history database %s: cannot create its folder: %s", path, oneLine(err.Error()))
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -355,9 +359,9 @@ func (s *Store) Backfill(ctx context.Context, lcs []Lifecycle, progress func(don
 			if lc.How != EndNone {
 				end = us(lc.End)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(class, user, tty, remote_host, pid, start_us, end_us, how, source)
-				VALUES('Linux_LogonSession', ?, ?, ?, ?, ?, ?, ?, ?)`,
-				lc.User, lc.Line, lc.Host, lc.PID, us(lc.Start), end, string(lc.How), SourceWtmp); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source)
+				VALUES('Linux_LogonSession', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				lc.User, lc.Line, lc.Host, wtmpLogonType(lc), lc.PID, us(lc.Start), end, string(lc.How), SourceWtmp); err != nil {
 				return st, dbError(s.path, err)
 			}
 			st.Added++
@@ -378,6 +382,16 @@ func (s *Store) Backfill(ctx context.Context, lcs []Lifecycle, progress func(don
 		progress(len(lcs), len(lcs))
 	}
 	return st, nil
+}
+
+// wtmpLogonType is the LogonType of a wtmp login, by the Linux
+// provider's rule: a terminal and a remote host is RemoteInteractive
+// (10), a terminal alone (or an X display such as ":0") Interactive (2).
+func wtmpLogonType(lc Lifecycle) int64 {
+	if lc.Host != "" && !strings.HasPrefix(lc.Host, ":") {
+		return 10
+	}
+	return 2
 }
 
 // Begin records a session seen live and returns its row id. A row of the

@@ -1,0 +1,302 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/schema"
+)
+
+func init() { registerCommand(newHistoryCmd) }
+
+// historyFlags are the flags of every command that uses the history.
+type historyFlags struct {
+	db   string
+	wtmp string
+}
+
+func addHistoryFlags(cmd *cobra.Command, h *historyFlags) {
+	cmd.Flags().StringVar(&h.db, "db", history.DefaultPath, "history database (SQLite)")
+	cmd.Flags().StringVar(&h.wtmp, "wtmp", "/var/log/wtmp", "wtmp file to backfill the history from ('-' for none)")
+}
+
+func newHistoryCmd(e *env) *cobra.Command {
+	var h historyFlags
+	var since, until, user, class, out string
+	var noBackfill bool
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "Sessions that came and went: last(1) with more in it, from the history database and wtmp",
+		Long: `history lists the sessions of the history database, oldest first, after merging in
+what wtmp knows (logins paired with logouts, shutdowns and crashes exactly as last(1)
+pairs them), so that it shows the same sessions as last -f WTMP and more: the sessions
+'cimsess record' saw live (also those with no terminal, which wtmp never holds), their
+LogonId, LogonType and how they ended:
+
+  logout                       a logout (or, in wtmp, a later login on the same line)
+  ghost                        recorded live: the session went away after its processes had died
+  seen-gone-while-not-running  the recorder found it gone when it started again
+  shutdown                     wtmp: the system went down (last's "down")
+  crash                        wtmp: the system booted again without a shutdown (last's "crash")
+
+--since and --until take a duration back from now (90m, 36h, 7d), a date (2026-01-31),
+a local time (2026-01-31 14:00, 2026-01-31T14:00:05), an RFC 3339 time, today or yesterday;
+they select the sessions that were open at some time between them.`,
+		Example: `  cimsess history --since 7d
+  cimsess history --user alice --output json
+  cimsess history --wtmp ./wtmp.copy --db ./history.db --since 2026-01-01 --until 2026-02-01`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := output.ParseFormat(out, output.Table, output.JSON, output.CSV)
+			if err != nil {
+				return &usageError{err}
+			}
+			now := time.Now()
+			var filt history.Filter
+			if filt.Since, err = parseWhen(since, now); err != nil {
+				return &usageError{fmt.Errorf("--since: %w", err)}
+			}
+			if filt.Until, err = parseWhen(until, now); err != nil {
+				return &usageError{fmt.Errorf("--until: %w", err)}
+			}
+			filt.User = user
+			if class != "" {
+				reg, err := schema.Default()
+				if err != nil {
+					return err
+				}
+				c, err := reg.Class(class)
+				if err != nil {
+					return err
+				}
+				filt.Classes = append([]string{c.Name}, reg.Subclasses(c.Name, true)...)
+			}
+			ctx := cmd.Context()
+			store, err := e.openHistory(ctx, h, noBackfill)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			sessions, err := store.Sessions(ctx, filt)
+			if err != nil {
+				return err
+			}
+			return writeSessions(e.stdout, f, sessions)
+		},
+	}
+	addHistoryFlags(cmd, &h)
+	cmd.Flags().StringVar(&since, "since", "", "only sessions open at or after this time (duration back, date or time)")
+	cmd.Flags().StringVar(&until, "until", "", "only sessions open at or before this time")
+	cmd.Flags().StringVar(&user, "user", "", "only this user's sessions")
+	cmd.Flags().StringVar(&class, "class", "", "only sessions of this class and its subclasses, such as Win32_ServerSession")
+	cmd.Flags().BoolVar(&noBackfill, "no-backfill", false, "do not merge wtmp in first; show the database as it is")
+	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
+	return cmd
+}
+
+// openHistory opens the history database and merges wtmp into it. When
+// the database may not be written, an existing one is read as it is.
+func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) (*history.Store, error) {
+	store, err := history.Open(ctx, h.db, history.Options{})
+	if err != nil {
+		if cim.CodeOf(err) != cim.ErrAccessDenied {
+			return nil, err
+		}
+		ro, rerr := history.Open(ctx, h.db, history.Options{ReadOnly: true})
+		if rerr != nil {
+			return nil, err
+		}
+		fmt.Fprintf(e.stderr, "cimsess: %v; showing it without merging wtmp in\n", err)
+		return ro, nil
+	}
+	if noBackfill {
+		return store, nil
+	}
+	if _, err := history.BackfillFile(ctx, store, h.wtmp, e.progressBar("merging wtmp"), nil); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+// progressBar returns a progress callback that draws a bar on stderr when
+// stderr is a terminal and the job is long, else nil.
+func (e *env) progressBar(what string) func(done, total int) {
+	f, ok := e.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	const minTotal = 2000
+	shown := false
+	return func(done, total int) {
+		if total < minTotal {
+			return
+		}
+		const width = 30
+		fill := width * done / total
+		fmt.Fprintf(f, "\r%s [%s%s] %3d%% %d/%d", what, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), 100*done/total, done, total)
+		shown = true
+		if done >= total && shown {
+			fmt.Fprint(f, "\r\033[K")
+		}
+	}
+}
+
+// sessionJSON is a session as JSON and CSV show it.
+type sessionJSON struct {
+	Class      string  `json:"Class"`
+	LogonID    string  `json:"LogonId"`
+	User       string  `json:"User"`
+	TTY        string  `json:"TTY"`
+	RemoteHost string  `json:"RemoteHost"`
+	LogonType  *uint32 `json:"LogonType"`
+	PID        int64   `json:"LeaderProcessId"`
+	Start      string  `json:"Start"`
+	End        *string `json:"End"`
+	How        string  `json:"How"`
+	Status     string  `json:"Status"`
+	Source     string  `json:"Source"`
+}
+
+func toJSON(s history.Session) sessionJSON {
+	j := sessionJSON{Class: s.Class, LogonID: s.LogonID, User: s.User, TTY: s.TTY, RemoteHost: s.RemoteHost,
+		LogonType: s.LogonType, PID: s.PID, Start: s.Start.Format(time.RFC3339Nano), How: string(s.How),
+		Status: s.Status, Source: s.Source}
+	if !s.Open() {
+		end := s.End.Format(time.RFC3339Nano)
+		j.End = &end
+	}
+	return j
+}
+
+func writeSessions(w io.Writer, f output.Format, sessions []history.Session) error {
+	switch f {
+	case output.JSON:
+		out := make([]sessionJSON, len(sessions))
+		for i, s := range sessions {
+			out[i] = toJSON(s)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case output.CSV:
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"Class", "LogonId", "User", "TTY", "RemoteHost", "LogonType", "LeaderProcessId", "Start", "End", "How", "Status", "Source"})
+		for _, s := range sessions {
+			j := toJSON(s)
+			lt, end := "", ""
+			if j.LogonType != nil {
+				lt = strconv.FormatUint(uint64(*j.LogonType), 10)
+			}
+			if j.End != nil {
+				end = *j.End
+			}
+			cw.Write([]string{j.Class, j.LogonID, j.User, j.TTY, j.RemoteHost, lt, strconv.FormatInt(j.PID, 10), j.Start, end, j.How, j.Status, j.Source})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "USER\tTTY\tFROM\tSTART\tEND\tDURATION\tHOW\tCLASS\tLOGONID")
+	const layout = "2006-01-02 15:04:05"
+	for _, s := range sessions {
+		end, dur, how := "still logged in", "", string(s.How)
+		if !s.Open() {
+			end = s.End.Local().Format(layout)
+			dur = formatDuration(s.End.Sub(s.Start))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(s.User), dash(s.TTY), dash(s.RemoteHost),
+			s.Start.Local().Format(layout), end, dur, dash(how), s.Class, dash(s.LogonID))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// formatDuration is last's (days+hh:mm), with seconds under a minute.
+func formatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	}
+	m := int64(d / time.Minute)
+	if m >= 24*60 {
+		return fmt.Sprintf("%d+%02d:%02d", m/(24*60), (m/60)%24, m%60)
+	}
+	return fmt.Sprintf("%02d:%02d", m/60, m%60)
+}
+
+// parseDuration is time.ParseDuration with d (days) and w (weeks).
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil || v < 0 {
+				return 0, fmt.Errorf("invalid duration %q", s)
+			}
+			return time.Duration(v * float64(u.unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (use 90m, 36h, 7d)", s)
+	}
+	return d, nil
+}
+
+// parseWhen reads --since and --until: "" is no bound.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "":
+		return time.Time{}, nil
+	case "now":
+		return now, nil
+	case "today":
+		y, m, d := now.Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, now.Location()), nil
+	case "yesterday":
+		y, m, d := now.AddDate(0, 0, -1).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, now.Location()), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			return t, nil
+		}
+	}
+	if d, err := parseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a duration (7d), a date (2026-01-31) nor a time (2026-01-31 14:00)", s)
+}
