@@ -22,6 +22,10 @@
 // sessionid file of each process, building no process instances; asked for
 // those of one process, it reads that process's sessionid alone.
 //
+// The sessions' answer is reused for Options.CacheFor (500 ms), so that one
+// traversal, which asks for both classes, reads the sessions once; a
+// session that began within that time may be missed by the next one.
+//
 // The Owner of an association is the Owner of its session (for
 // Win32_LoggedOnUser, the account's user), so a user sees the associations
 // of their own sessions.
@@ -32,6 +36,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
@@ -59,16 +65,37 @@ type Options struct {
 	// Host is the host of the session paths built here; default the
 	// accounts provider's.
 	Host string
+	// CacheFor is how long one answer of Sessions is reused, so that one
+	// association traversal, which asks for both classes, reads the
+	// sessions once; default 500 ms, negative for no cache.
+	CacheFor time.Duration
+	// Now is the clock of the cache; default time.Now.
+	Now func() time.Time
 }
 
-// Provider serves Win32_LoggedOnUser and Win32_SessionProcess.
+// Provider serves Win32_LoggedOnUser and Win32_SessionProcess. It is safe
+// for concurrent use.
 type Provider struct {
 	opts Options
+
+	mu    sync.Mutex
+	cache map[string]cached // LogonId asked for ("" for all) → answer
+}
+
+type cached struct {
+	at    time.Time
+	insts []*cim.Instance
 }
 
 // New returns a provider over the given sources.
 func New(opts Options) *Provider {
-	return &Provider{opts: opts}
+	if opts.CacheFor == 0 {
+		opts.CacheFor = 500 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Provider{opts: opts, cache: map[string]cached{}}
 }
 
 // Name returns "assoc".
@@ -113,11 +140,7 @@ func logonID(path *cim.ObjectPath) (string, bool) {
 // sessions returns the sessions, only the one with LogonId id when id is
 // not "".
 func (p *Provider) sessions(ctx context.Context, id string) ([]*cim.Instance, error) {
-	var hint provider.Hint
-	if id != "" {
-		hint.Keys = map[string]any{"logonid": id}
-	}
-	all, err := p.opts.Sessions(ctx, hint)
+	all, err := p.cachedSessions(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +154,42 @@ func (p *Provider) sessions(ctx context.Context, id string) ([]*cim.Instance, er
 		}
 	}
 	return out, nil
+}
+
+// cachedSessions asks Sessions for session id (all when ""), or returns
+// its answer of less than CacheFor ago. The instances are only read here.
+func (p *Provider) cachedSessions(ctx context.Context, id string) ([]*cim.Instance, error) {
+	now := p.opts.Now()
+	if p.opts.CacheFor > 0 {
+		p.mu.Lock()
+		c, ok := p.cache[id]
+		if !ok && id != "" {
+			c, ok = p.cache[""] // all sessions answer for one
+		}
+		p.mu.Unlock()
+		if ok && now.Sub(c.at) >= 0 && now.Sub(c.at) < p.opts.CacheFor {
+			return c.insts, nil
+		}
+	}
+	var hint provider.Hint
+	if id != "" {
+		hint.Keys = map[string]any{"logonid": id}
+	}
+	insts, err := p.opts.Sessions(ctx, hint)
+	if err != nil {
+		return nil, err
+	}
+	if p.opts.CacheFor > 0 {
+		p.mu.Lock()
+		for k, c := range p.cache { // keep the map small
+			if now.Sub(c.at) >= p.opts.CacheFor || now.Sub(c.at) < 0 {
+				delete(p.cache, k)
+			}
+		}
+		p.cache[id] = cached{at: now, insts: insts}
+		p.mu.Unlock()
+	}
+	return insts, nil
 }
 
 // sessionPath returns the object path of a session instance.

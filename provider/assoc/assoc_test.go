@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
@@ -259,5 +260,39 @@ func TestWrongClassAndMissingSources(t *testing.T) {
 	p := New(Options{})
 	if _, err := p.Enumerate(context.Background(), LoggedOnUserClass, provider.Hint{}); cim.CodeOf(err) != cim.ErrFailed {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestSessionsCache checks that one traversal, which asks for both
+// association classes, reads the sessions once, and that the cache ends.
+func TestSessionsCache(t *testing.T) {
+	w := newWorld(t, procs, session("5", uint32(5), "alice", 1000))
+	now := time.Unix(1000, 0)
+	var calls int
+	ap := New(Options{
+		Sessions: func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
+			calls++
+			return w.sessions.Enumerate(ctx, "", h)
+		},
+		Accounts: w.accts, Processes: w.procs.Provider, Host: "h1",
+		Now: func() time.Time { return now },
+	})
+	ctx := context.Background()
+	ref := mustPath(t, `Linux_LogonSession.LogonId="5"`)
+	for _, cls := range []string{LoggedOnUserClass, SessionProcessClass} {
+		insts, err := ap.Enumerate(ctx, cls, provider.Hint{RefersTo: &ref})
+		if err != nil || len(insts) == 0 {
+			t.Fatalf("%s: %v %v", cls, insts, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("sessions read %d times in one traversal, want 1", calls)
+	}
+	now = now.Add(time.Second)
+	if _, err := ap.Enumerate(ctx, SessionProcessClass, provider.Hint{RefersTo: &ref}); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("sessions read %d times after the cache ended, want 2", calls)
 	}
 }
