@@ -1,18 +1,56 @@
 package cli
 
 import (
-	"runtime"
+	"context"
+	"strconv"
+	"sync"
 
+	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/accounts"
+	"github.com/cimsess/cimsess/provider/assoc"
 	"github.com/cimsess/cimsess/provider/linux"
+	"github.com/cimsess/cimsess/provider/process"
+	"github.com/cimsess/cimsess/provider/samba"
 )
 
+// On Linux every source is wired here, each provider built once: the logon
+// sessions feed the associations, and one user database names every uid.
 func init() {
-	registerProviders(func(s SourceFlags) ([]provider.Provider, error) {
-		// Other systems read Linux's files only when pointed at copies.
-		if runtime.GOOS != "linux" && s.Utmp == "" && s.Proc == "" && s.Logind == "" {
-			return nil, nil
+	registerProviders(func(f SourceFlags) ([]provider.Provider, error) {
+		accts := accounts.New(accounts.Options{Domain: f.Host, Host: f.Host})
+		names := userNames(accts)
+		logons := linux.New(linux.Options{UtmpPath: f.Utmp, ProcRoot: f.Proc, LogindRoot: f.Logind, UserName: names})
+		procs := process.New(process.Options{Proc: f.Proc, Host: f.Host,
+			UserName: func(uid uint32) string { n, _ := names(uid); return n }})
+		sessions := func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
+			return logons.Enumerate(ctx, linux.ClassName, h)
 		}
-		return []provider.Provider{linux.New(linux.Options{UtmpPath: s.Utmp, ProcRoot: s.Proc, LogindRoot: s.Logind})}, nil
+		return []provider.Provider{
+			logons,
+			accts,
+			procs,
+			assoc.New(assoc.Options{Sessions: sessions, Accounts: accts, Processes: procs, Host: f.Host}),
+			samba.New(samba.Options{Command: f.SmbStatus, Conf: f.SmbConf, Host: f.Host, Proc: f.Proc, UserName: names}),
+		}, nil
 	})
+}
+
+// userNames returns a uid-to-name function over the local user database,
+// read on first use; a uid it does not know is named by its number.
+func userNames(accts *accounts.Provider) func(uid uint32) (string, bool) {
+	var (
+		once sync.Once
+		db   *accounts.DB
+		err  error
+	)
+	return func(uid uint32) (string, bool) {
+		once.Do(func() { db, err = accts.DB(context.Background()) })
+		if err == nil && db != nil {
+			if a, ok := db.LookupUID(uid); ok {
+				return a.Name, true
+			}
+		}
+		return strconv.FormatUint(uint64(uid), 10), false
+	}
 }
