@@ -1,0 +1,294 @@
+//go:build linux
+
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/internal/testenv"
+	"github.com/cimsess/cimsess/provider/linux"
+	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// watchEvent is one line of `cimsess watch --output json`.
+type watchEvent struct {
+	Class            string         `json:"__CLASS"`
+	TimeCreated      uint64         `json:"TIME_CREATED"`
+	TargetInstance   map[string]any `json:"TargetInstance"`
+	PreviousInstance map[string]any `json:"PreviousInstance"`
+}
+
+// timeOf converts TIME_CREATED back to a time.
+func timeOf(tc uint64) time.Time {
+	const ticks1601 = 116444736000000000
+	v := int64(tc) - ticks1601
+	return time.Unix(v/1e7, (v%1e7)*100)
+}
+
+func (ev watchEvent) prop(name string) string {
+	v := ev.TargetInstance[name]
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// watcher runs `cimsess watch` and collects its events.
+type watcher struct {
+	mu     sync.Mutex
+	events []watchEvent
+	stderr strings.Builder
+	cmd    *exec.Cmd
+	done   chan struct{}
+}
+
+func startWatch(t *testing.T, bin string, args ...string) *watcher {
+	t.Helper()
+	w := &watcher{done: make(chan struct{})}
+	w.cmd = exec.Command(bin, append([]string{"watch", "--output", "json"}, args...)...)
+	stdout, err := w.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := w.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = w.cmd.Process.Kill()
+		<-w.done
+	})
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := sync.Once{}
+		for sc.Scan() {
+			w.mu.Lock()
+			w.stderr.WriteString(sc.Text() + "\n")
+			w.mu.Unlock()
+			if strings.Contains(sc.Text(), "watching") {
+				once.Do(func() { close(ready) })
+			}
+		}
+	}()
+	go func() {
+		defer close(w.done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var ev watchEvent
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Errorf("watch printed a line that is not JSON: %q", sc.Text())
+				continue
+			}
+			w.mu.Lock()
+			w.events = append(w.events, ev)
+			w.mu.Unlock()
+		}
+		_ = w.cmd.Wait()
+	}()
+	select {
+	case <-ready:
+	case <-w.done:
+		t.Fatalf("cimsess watch ended: %s", w.stderrText())
+	case <-time.After(15 * time.Second):
+		t.Fatalf("cimsess watch not ready: %s", w.stderrText())
+	}
+	return w
+}
+
+func (w *watcher) stderrText() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stderr.String()
+}
+
+// wait returns the first event that match accepts, waiting up to 10 s.
+func (w *watcher) wait(t *testing.T, what string, match func(watchEvent) bool) watchEvent {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		for _, ev := range w.events {
+			if match(ev) {
+				w.mu.Unlock()
+				return ev
+			}
+		}
+		w.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t.Fatalf("no %s event within 10s; events: %+v\nstderr: %s", what, w.events, w.stderr.String())
+	return watchEvent{}
+}
+
+// loginTime returns the time sshd wrote into the login's utmp record.
+func loginTime(t *testing.T, l *testenv.Login) time.Time {
+	t.Helper()
+	var at time.Time
+	_, err := utmp.ReadFile(context.Background(), utmp.DefaultPath, utmp.Native, func(r utmp.Record) error {
+		if r.Type == utmp.UserProcess && int(r.PID) == l.MonitorPID() || (l.Line() != "" && r.Line == l.Line() && r.Type == utmp.UserProcess) {
+			at = r.Time
+		}
+		return nil
+	})
+	if err != nil || at.IsZero() {
+		t.Fatalf("no utmp record of the login (pid %d, %s): %v", l.MonitorPID(), l.Line(), err)
+	}
+	return at
+}
+
+// sameSession reports whether an event's instance is the login's
+// session: by its audit session id (the LogonId) where it has one, else
+// by terminal.
+func sameSession(ev watchEvent, l *testenv.Login) bool {
+	if l.SessionID() != 0 && l.SessionID() != 4294967295 {
+		return ev.prop("LogonId") == strconv.FormatUint(uint64(l.SessionID()), 10)
+	}
+	return l.Line() != "" && ev.prop("TTY") == l.Line()
+}
+
+// TestWatchEndToEnd runs `cimsess watch` and makes real ssh logins: a
+// login is a creation event, a logout a deletion event, and a session
+// whose sshd is killed with SIGKILL a modification to Status 'Lost Comm'.
+func TestWatchEndToEnd(t *testing.T) {
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "sshd", "ssh")
+	sshd := testenv.StartSSHD(t)
+	bin := buildCimsess(t)
+	w := startWatch(t, bin, "SELECT * FROM __InstanceOperationEvent WITHIN 1 WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = '"+testenv.TestUser+"'")
+
+	l := sshd.Login(t, testenv.LoginOpts{TTY: true})
+	created := w.wait(t, "creation", func(ev watchEvent) bool {
+		return ev.Class == cimom.InstanceCreationEvent && sameSession(ev, l)
+	})
+	if created.PreviousInstance != nil || created.TargetInstance["__CLASS"] != "Linux_LogonSession" {
+		t.Errorf("creation event: %+v", created)
+	}
+	delay := timeOf(created.TimeCreated).Sub(loginTime(t, l))
+	t.Logf("login-to-event delay (utmp record to TIME_CREATED): %v", delay)
+	// A tty session is complete (has its terminal) by the time of this
+	// event or of a modification right after it.
+	w.wait(t, "session with its terminal", func(ev watchEvent) bool {
+		return sameSession(ev, l) && ev.prop("TTY") == l.Line() && ev.Class != cimom.InstanceDeletionEvent
+	})
+
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.wait(t, "deletion", func(ev watchEvent) bool {
+		return ev.Class == cimom.InstanceDeletionEvent && sameSession(ev, l)
+	})
+
+	g := sshd.Login(t, testenv.LoginOpts{TTY: true})
+	w.wait(t, "creation of the second login", func(ev watchEvent) bool {
+		return ev.Class == cimom.InstanceCreationEvent && sameSession(ev, g)
+	})
+	if err := g.KillSSHD9(); err != nil {
+		t.Fatal(err)
+	}
+	ghost := w.wait(t, "modification to Lost Comm", func(ev watchEvent) bool {
+		return ev.Class == cimom.InstanceModificationEvent && sameSession(ev, g) && ev.prop("Status") == "Lost Comm"
+	})
+	if ghost.PreviousInstance == nil || fmt.Sprint(ghost.PreviousInstance["Status"]) == "Lost Comm" {
+		t.Errorf("ghost event's PreviousInstance: %+v", ghost.PreviousInstance)
+	}
+}
+
+// TestWatchCountTimeout checks that watch stops by itself.
+func TestWatchCountTimeout(t *testing.T) {
+	bin := buildCimsess(t)
+	start := time.Now()
+	cmd := exec.Command(bin, "watch", "--timeout", "300ms", "SELECT * FROM __InstanceCreationEvent WITHIN 0.1 WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = 'no such user here'")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("watch --timeout: %v: %s", err, out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("watch --timeout 300ms took %v", d)
+	}
+	cmd = exec.Command(bin, "watch", "SELECT * FROM Win32_LogonSession")
+	out, err = cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 || !strings.Contains(string(out), "not an event query") {
+		t.Fatalf("data query: %v: %s", err, out)
+	}
+}
+
+// TestEventLatency measures login-to-event delay over 20 real ssh logins,
+// through inotify notifications and through polling alone (WITHIN 1 and
+// WITHIN 0.1), with the engine in-process. It runs only when
+// CIMSESS_LATENCY=1:
+//
+//	CIMSESS_LATENCY=1 go test -run TestEventLatency -v ./e2e/
+func TestEventLatency(t *testing.T) {
+	if os.Getenv("CIMSESS_LATENCY") != "1" {
+		t.Skip("set CIMSESS_LATENCY=1 to measure event latency")
+	}
+	testenv.RequireRoot(t)
+	testenv.RequireTool(t, "sshd", "ssh")
+	sshd := testenv.StartSSHD(t)
+	const n = 20
+	for _, mode := range []struct {
+		name     string
+		within   string
+		noNotify bool
+	}{{"notify", "1", false}, {"poll-1s", "1", true}, {"poll-100ms", "0.1", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			om, err := cimom.New(schema.MustDefault(), cimom.Options{}, linux.New(linux.Options{StatePath: "-"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ch, err := om.Subscribe(ctx, "SELECT * FROM __InstanceCreationEvent WITHIN "+mode.within+" WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = '"+testenv.TestUser+"' AND TargetInstance.TTY IS NOT NULL",
+				cimom.SubscribeOptions{NoNotify: mode.noNotify})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var delays []time.Duration
+			for i := 0; i < n; i++ {
+				l := sshd.Login(t, testenv.LoginOpts{TTY: true})
+				var ev cimom.Event
+				select {
+				case ev = <-ch:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("login %d: no event", i)
+				}
+				delays = append(delays, ev.Time.Sub(loginTime(t, l)))
+				l.Close()
+				drain(ch)
+			}
+			sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+			p50, p95 := delays[n/2], delays[(n*95+99)/100-1]
+			t.Logf("%s: login-to-event delay over %d logins: p50 %v, p95 %v, min %v, max %v", mode.name, n, p50, p95, delays[0], delays[n-1])
+		})
+	}
+}
+
+func drain(ch <-chan cimom.Event) {
+	for {
+		select {
+		case <-ch:
+		case <-time.After(50 * time.Millisecond):
+			return
+		}
+	}
+}
