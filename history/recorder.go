@@ -243,6 +243,9 @@ func (r *Recorder) reconcile(ctx context.Context, class string, insts []*cim.Ins
 		} else if hb.After(row.Start) {
 			end = hb
 		}
+		if end.Before(row.Start) {
+			end = row.Start
+		}
 		if err := r.Store.Finish(ctx, row.ID, end, EndGone); err != nil {
 			return err
 		}
@@ -264,6 +267,11 @@ func wtmpEnd(lcs []Lifecycle, row Session) (time.Time, bool) {
 		d := lc.Start.Sub(row.Start)
 		if d < 0 {
 			d = -d
+		}
+		if d != 0 && (row.Source == SourceWtmp || row.PID == 0 || int64(lc.PID) != row.PID) || lc.End.Before(row.Start) {
+			// The same start, or the same leader and a start close by
+			// (see findMatch); and no session ends before it began.
+			continue
 		}
 		if d <= MatchWindow && (best < 0 || d < best) {
 			best, found = d, lc.End
@@ -315,6 +323,9 @@ func (r *Recorder) record(ctx context.Context, ev cimom.Event) error {
 			}
 		}
 		if ev.Class == cimom.InstanceModificationEvent {
+			if err := r.Store.Update(ctx, id, SessionOf(ev.Target, ev.Time)); err != nil {
+				return err
+			}
 			if st := ev.Target.String("Status"); st != "" {
 				return r.Store.SetStatus(ctx, id, ev.Time, st)
 			}

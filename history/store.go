@@ -27,8 +27,8 @@ const (
 )
 
 // MatchWindow is how far apart the start times of a wtmp login and a
-// session seen live (or two wtmp passes) may be and still be the same
-// session, given the same terminal and user.
+// session seen live may be and still be the same session, given the same
+// terminal, user and leader pid.
 const MatchWindow = 2 * time.Second
 
 // Session is one session lifecycle as the history holds it.
@@ -304,16 +304,18 @@ type queryer interface {
 }
 
 // findMatch returns the row of the same session as a login on tty by user
-// at start, or sql.ErrNoRows. Rows of the other origin match within
-// MatchWindow (a live StartTime and a wtmp record's time differ a
-// little); rows of the same origin only at the same microsecond, so that
-// quick logins on one line stay apart.
-func findMatch(ctx context.Context, q queryer, tty, user string, start time.Time, source string) (Session, error) {
+// at start with leader pid, or sql.ErrNoRows. The same session has the
+// same start to the microsecond (the Linux provider takes StartTime from
+// the utmp record that wtmp repeats); a row of the other origin also
+// matches with the same leader pid and a start within MatchWindow (a
+// session seen before its utmp record). Quick logins on one line stay
+// apart.
+func findMatch(ctx context.Context, q queryer, tty, user string, start time.Time, pid int64, source string) (Session, error) {
 	st := us(start)
 	w := MatchWindow.Microseconds()
 	row := q.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions
-		WHERE tty = ? AND user = ? AND (start_us = ? OR (source <> ? AND start_us BETWEEN ? AND ?))
-		ORDER BY abs(start_us - ?), id LIMIT 1`, tty, user, st, source, st-w, st+w, st)
+		WHERE tty = ? AND user = ? AND (start_us = ? OR (source <> ? AND pid = ? AND pid <> 0 AND start_us BETWEEN ? AND ?))
+		ORDER BY abs(start_us - ?), id LIMIT 1`, tty, user, st, source, pid, st-w, st+w, st)
 	return scanSession(row)
 }
 
@@ -352,7 +354,7 @@ func (s *Store) Backfill(ctx context.Context, lcs []Lifecycle, progress func(don
 			st.Skipped++
 			continue
 		}
-		row, err := findMatch(ctx, tx, lc.Line, lc.User, lc.Start, SourceWtmp)
+		row, err := findMatch(ctx, tx, lc.Line, lc.User, lc.Start, int64(lc.PID), SourceWtmp)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			var end any
@@ -429,7 +431,7 @@ func (s *Store) begin(ctx context.Context, tx *sql.Tx, sess Session) (int64, err
 		}
 	}
 	if sess.TTY != "" {
-		old, err := findMatch(ctx, tx, sess.TTY, sess.User, sess.Start, SourceLive)
+		old, err := findMatch(ctx, tx, sess.TTY, sess.User, sess.Start, sess.PID, SourceLive)
 		if err == nil && old.Path == "" && old.Open() {
 			_, err := tx.ExecContext(ctx, `UPDATE sessions SET class = ?, logon_id = ?, path = ?, remote_host = ?, logon_type = ?,
 				pid = ?, status = ?, source = ? WHERE id = ?`,
@@ -449,6 +451,23 @@ func (s *Store) begin(ctx context.Context, tx *sql.Tx, sess Session) (int64, err
 		return 0, dbError(s.path, err)
 	}
 	return res.LastInsertId()
+}
+
+// Update rewrites what a session row says of an open session seen live
+// (user, terminal, remote host, LogonType, leader, start), for a session
+// whose sources filled in as it came up: a login is often seen through
+// /proc a moment before its utmp record names its terminal. Status has
+// its own history: see SetStatus.
+func (s *Store) Update(ctx context.Context, id int64, sess Session) error {
+	var lt any
+	if sess.LogonType != nil {
+		lt = int64(*sess.LogonType)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET user = ?, tty = ?, remote_host = ?, logon_type = ?, pid = ?, start_us = ?
+		WHERE id = ? AND end_us IS NULL`, sess.User, sess.TTY, sess.RemoteHost, lt, sess.PID, us(sess.Start), id); err != nil {
+		return dbError(s.path, err)
+	}
+	return nil
 }
 
 // Finish closes an open session row at end, ended as how. A row that is
