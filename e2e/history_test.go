@@ -167,7 +167,9 @@ func TestHistoryAgreesWithLast(t *testing.T) {
 	in := func(min int, user, line, host string, pid int32) utmp.Record {
 		return wrec(utmp.UserProcess, min, user, line, host, pid)
 	}
-	out := func(min int, line string, pid int32) utmp.Record { return wrec(utmp.DeadProcess, min, "", line, "", pid) }
+	out := func(min int, line string, pid int32) utmp.Record {
+		return wrec(utmp.DeadProcess, min, "", line, "", pid)
+	}
 	files := map[string][]utmp.Record{
 		"logins": {boot(0), in(1, "alice", "pts/0", "192.0.2.7", 100), in(2, "bob", "tty1", "", 101), out(50, "pts/0", 100),
 			in(51, "alice", "pts/0", "2001:db8::5", 102), out(52, "pts/0", 102), in(53, "carol", "pts/1", "host.example", 103)},
