@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
@@ -24,14 +26,45 @@ const (
 // The methods write one element each, with everything inside it; the
 // caller strings them together into a document (see [Encoder.BeginResponse]).
 type Encoder struct {
-	w   io.Writer
-	buf []byte
-	err error
+	w    io.Writer
+	buf  []byte
+	err  error
+	vals []any // scratch: one instance's values in class order
+	// The class positions of the last instance's properties: instances of
+	// one provider set their properties in the same order, so the next
+	// instance usually has the same layout.
+	lastClass *cim.Class
+	lastNames []string
+	lastIdx   []int
+}
+
+// layout returns, for each property of in, its position in class c (or -1).
+func (e *Encoder) layout(c *cim.Class, ix *classIndex, in *cim.Instance) []int {
+	if e.lastClass == c && len(e.lastNames) == len(in.Properties) {
+		same := true
+		for k := range in.Properties {
+			if in.Properties[k].Name != e.lastNames[k] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return e.lastIdx
+		}
+	}
+	e.lastClass = c
+	e.lastNames, e.lastIdx = e.lastNames[:0], e.lastIdx[:0]
+	for _, pv := range in.Properties {
+		e.lastNames = append(e.lastNames, pv.Name)
+		e.lastIdx = append(e.lastIdx, ix.find(pv.Name))
+	}
+	return e.lastIdx
 }
 
 const flushAt = 32 << 10
 
-// NewEncoder returns an encoder that writes to w.
+// NewEncoder returns an encoder that writes to w. With a nil w it keeps
+// everything in memory, for [Encoder.Bytes], and Flush does nothing.
 func NewEncoder(w io.Writer) *Encoder {
 	return &Encoder{w: w, buf: make([]byte, 0, flushAt+4096)}
 }
@@ -39,10 +72,18 @@ func NewEncoder(w io.Writer) *Encoder {
 // Reset makes the encoder write to w, dropping anything not yet flushed.
 func (e *Encoder) Reset(w io.Writer) {
 	e.w, e.buf, e.err = w, e.buf[:0], nil
+	e.lastClass = nil
 }
+
+// Bytes returns what an encoder without a writer holds. It is valid until
+// the next write or Reset.
+func (e *Encoder) Bytes() []byte { return e.buf }
 
 // Flush writes what is buffered and returns the first error met.
 func (e *Encoder) Flush() error {
+	if e.w == nil {
+		return e.err
+	}
 	if e.err == nil && len(e.buf) > 0 {
 		_, e.err = e.w.Write(e.buf)
 	}
@@ -51,7 +92,7 @@ func (e *Encoder) Flush() error {
 }
 
 func (e *Encoder) maybeFlush() {
-	if len(e.buf) >= flushAt {
+	if len(e.buf) >= flushAt && e.w != nil {
 		_ = e.Flush()
 	}
 }
@@ -84,6 +125,9 @@ func (e *Encoder) text(s string) {
 // invalid UTF-8, U+FFFE/U+FFFF) become U+FFFD; CR, and in attributes TAB
 // and LF, are written as character references so they survive parsing.
 func appendEscaped(b []byte, s string, attr bool) []byte {
+	if plain(s) {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -119,6 +163,18 @@ func appendEscaped(b []byte, s string, attr bool) []byte {
 		i += n
 	}
 	return b
+}
+
+// plain reports whether s is printable ASCII without XML's special
+// characters, so that it needs no escaping in text or attributes.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // Escape returns s escaped for XML text.
@@ -370,15 +426,44 @@ func (e *Encoder) value(v any) {
 				e.Raw("<VALUE.NULL/>")
 				continue
 			}
-			e.open("VALUE")
-			e.text(formatScalar(el))
+			e.buf = append(e.buf, "<VALUE>"...)
+			e.appendScalar(el)
 			e.buf = append(e.buf, "</VALUE>"...)
 		}
 		e.close("VALUE.ARRAY")
 	default:
-		e.open("VALUE")
+		e.buf = append(e.buf, "<VALUE>"...)
+		e.appendScalar(v)
+		e.buf = append(e.buf, "</VALUE>"...)
+	}
+}
+
+// appendScalar writes a scalar value's text without going through a string
+// where it need not.
+func (e *Encoder) appendScalar(v any) {
+	switch x := v.(type) {
+	case string:
+		e.buf = appendEscaped(e.buf, x, false)
+	case uint8:
+		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
+	case uint16:
+		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
+	case uint32:
+		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
+	case uint64:
+		e.buf = strconv.AppendUint(e.buf, x, 10)
+	case int8:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int16:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int32:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, x, 10)
+	case cim.DateTime:
+		e.buf = append(e.buf, x.String()...)
+	default:
 		e.text(formatScalar(v))
-		e.close("VALUE")
 	}
 }
 
@@ -436,35 +521,12 @@ type PropertyOptions struct {
 // Property writes PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE for the
 // property p of a class with the value v (nil for NULL: no VALUE child).
 func (e *Encoder) Property(p *cim.Property, v any, o PropertyOptions) {
-	name := "PROPERTY"
-	switch {
-	case p.Type.Kind == cim.KindReference:
-		name = "PROPERTY.REFERENCE"
-	case p.Type.Array:
-		name = "PROPERTY.ARRAY"
-	}
-	e.start(name)
-	e.attr("NAME", p.Name)
-	if p.Type.Kind == cim.KindReference {
-		if p.Type.RefClass != "" {
-			e.attr("REFERENCECLASS", p.Type.RefClass)
-		}
-	} else {
-		e.attr("TYPE", typeName(p.Type.Kind))
-		if p.Type.Kind == cim.KindString {
-			if p.Qualifiers.Bool("EmbeddedObject") {
-				e.attr("EmbeddedObject", "object")
-			}
-		}
-	}
-	if o.IncludeClassOrigin && p.ClassOrigin != "" {
-		e.attr("CLASSORIGIN", p.ClassOrigin)
-	}
-	if o.Propagated && p.Propagated {
-		e.attr("PROPAGATED", "true")
-	}
-	// Always a closing tag: sblim's wbemcli cannot parse <PROPERTY …/>.
-	e.endStart()
+	e.property(p, makeTag(p, o), v, o)
+}
+
+// property writes a property with its tags made beforehand.
+func (e *Encoder) property(p *cim.Property, tag propertyTag, v any, o PropertyOptions) {
+	e.buf = append(e.buf, tag.open...)
 	if o.IncludeQualifiers {
 		for _, q := range p.Qualifiers {
 			e.Qualifier(q, false)
@@ -478,7 +540,107 @@ func (e *Encoder) Property(p *cim.Property, v any, o PropertyOptions) {
 		}
 		e.value(v)
 	}
-	e.close(name)
+	// Always a closing tag: sblim's wbemcli cannot parse <PROPERTY …/>.
+	e.buf = append(e.buf, tag.close...)
+	e.maybeFlush()
+}
+
+type propertyTag struct{ open, close string }
+
+// makeTag renders the start and end tags of a property element.
+func makeTag(p *cim.Property, o PropertyOptions) propertyTag {
+	name := "PROPERTY"
+	switch {
+	case p.Type.Kind == cim.KindReference:
+		name = "PROPERTY.REFERENCE"
+	case p.Type.Array:
+		name = "PROPERTY.ARRAY"
+	}
+	t := Encoder{}
+	t.start(name)
+	t.attr("NAME", p.Name)
+	if p.Type.Kind == cim.KindReference {
+		if p.Type.RefClass != "" {
+			t.attr("REFERENCECLASS", p.Type.RefClass)
+		}
+	} else {
+		t.attr("TYPE", typeName(p.Type.Kind))
+		if p.Type.Kind == cim.KindString && p.Qualifiers.Bool("EmbeddedObject") {
+			t.attr("EmbeddedObject", "object")
+		}
+	}
+	if o.IncludeClassOrigin && p.ClassOrigin != "" {
+		t.attr("CLASSORIGIN", p.ClassOrigin)
+	}
+	if o.Propagated && p.Propagated {
+		t.attr("PROPAGATED", "true")
+	}
+	t.endStart()
+	return propertyTag{open: string(t.buf), close: "</" + name + ">"}
+}
+
+const maxCached = 1 << 12
+
+// classIndex maps a class's property names, exactly and in lower case,
+// to their positions.
+type classIndex struct {
+	c            *cim.Class
+	exact, lower map[string]int
+	// tags holds the property tags of the class for each combination of
+	// CLASSORIGIN and PROPAGATED, made on first use.
+	tags [4]atomic.Pointer[[]propertyTag]
+}
+
+// tagsFor returns the tags of every property of the class for o.
+func (ix *classIndex) tagsFor(o PropertyOptions) []propertyTag {
+	k := 0
+	if o.IncludeClassOrigin {
+		k |= 1
+	}
+	if o.Propagated {
+		k |= 2
+	}
+	if t := ix.tags[k].Load(); t != nil {
+		return *t
+	}
+	t := make([]propertyTag, len(ix.c.Properties))
+	for i := range ix.c.Properties {
+		t[i] = makeTag(&ix.c.Properties[i], o)
+	}
+	ix.tags[k].Store(&t)
+	return t
+}
+
+var (
+	indexCache sync.Map // *cim.Class → *classIndex
+	indexCount atomic.Int64
+)
+
+func indexOf(c *cim.Class) *classIndex {
+	if x, ok := indexCache.Load(c); ok {
+		return x.(*classIndex)
+	}
+	ix := &classIndex{c: c, exact: make(map[string]int, len(c.Properties)), lower: make(map[string]int, len(c.Properties))}
+	for i, p := range c.Properties {
+		ix.exact[p.Name] = i
+		ix.lower[strings.ToLower(p.Name)] = i
+	}
+	if indexCount.Load() < maxCached {
+		if _, loaded := indexCache.LoadOrStore(c, ix); !loaded {
+			indexCount.Add(1)
+		}
+	}
+	return ix
+}
+
+func (ix *classIndex) find(name string) int {
+	if i, ok := ix.exact[name]; ok {
+		return i
+	}
+	if i, ok := ix.lower[strings.ToLower(name)]; ok {
+		return i
+	}
+	return -1
 }
 
 // InstanceOptions says what an INSTANCE element carries.
@@ -505,13 +667,27 @@ func (e *Encoder) Instance(in *cim.Instance, c *cim.Class, o InstanceOptions) {
 				e.Qualifier(q, false)
 			}
 		}
+		// The instance's values in class order, found with one pass.
+		ix := indexOf(c)
+		vals := e.vals[:0]
+		for range c.Properties {
+			vals = append(vals, nil)
+		}
+		for k, j := range e.layout(c, ix, in) {
+			if j >= 0 {
+				vals[j] = in.Properties[k].Value
+			}
+		}
+		tags := ix.tagsFor(po)
 		for i := range c.Properties {
 			p := &c.Properties[i]
 			if o.Keep != nil && !o.Keep(p) {
 				continue
 			}
-			e.Property(p, in.Value(p.Name), po)
+			e.property(p, tags[i], vals[i], po)
 		}
+		clear(vals)
+		e.vals = vals
 	} else {
 		for _, pv := range in.Properties {
 			p := cim.Property{Name: pv.Name, Type: cim.TypeOf(pv.Value)}
@@ -572,6 +748,7 @@ func (e *Encoder) Class(c *cim.Class, o ClassOptions) {
 		}
 	}
 	po := PropertyOptions{IncludeQualifiers: o.IncludeQualifiers, IncludeClassOrigin: o.IncludeClassOrigin, Propagated: true}
+	tags := indexOf(c).tagsFor(po)
 	for i := range c.Properties {
 		p := &c.Properties[i]
 		if o.LocalOnly && p.Propagated {
@@ -580,7 +757,7 @@ func (e *Encoder) Class(c *cim.Class, o ClassOptions) {
 		if o.Keep != nil && !o.Keep(p) {
 			continue
 		}
-		e.Property(p, p.Default, po)
+		e.property(p, tags[i], p.Default, po)
 	}
 	e.close("CLASS")
 	e.buf = append(e.buf, '\n')

@@ -128,10 +128,11 @@ type testServer struct {
 }
 
 type serverOpts struct {
-	sessions int
-	noAuth   bool
-	tls      bool
-	cfg      func(*Config)
+	sessions       int
+	skipValidation bool
+	noAuth         bool
+	tls            bool
+	cfg            func(*Config)
 }
 
 const (
@@ -154,9 +155,9 @@ func writeTestUsers(t testing.TB) string {
 	return path
 }
 
-func newObjectManager(t testing.TB, sessions int) *cimom.ObjectManager {
+func newObjectManager(t testing.TB, sessions int, skipValidation bool) *cimom.ObjectManager {
 	t.Helper()
-	om, err := cimom.New(schema.MustDefault(), cimom.Options{Host: testHost}, newSessionProvider(sessions))
+	om, err := cimom.New(schema.MustDefault(), cimom.Options{Host: testHost, SkipValidation: skipValidation}, newSessionProvider(sessions))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		o.sessions = 3
 	}
 	ts := &testServer{logs: &lockedWriter{w: &bytes.Buffer{}}}
-	om := newObjectManager(t, o.sessions)
+	om := newObjectManager(t, o.sessions, o.skipValidation)
 	ts.metrics = NewMetrics(om)
 	cfg := Config{ObjectManager: om, NoAuth: o.noAuth, Metrics: ts.metrics,
 		Logger: slog.New(slog.NewTextHandler(ts.logs, nil))}

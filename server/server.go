@@ -10,7 +10,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -377,17 +376,16 @@ func manPrefix(values []string) (string, bool) {
 	return "", false
 }
 
-// respBuf is a pooled response buffer with its encoder.
+// respBuf is a pooled in-memory encoder for responses sent with a
+// Content-Length.
 type respBuf struct {
-	buf bytes.Buffer
 	enc *cimxml.Encoder
 }
 
-func newRespBuf() *respBuf {
-	b := &respBuf{}
-	b.enc = cimxml.NewEncoder(&b.buf)
-	return b
-}
+func newRespBuf() *respBuf { return &respBuf{enc: cimxml.NewEncoder(nil)} }
+
+// maxPooled is the largest response buffer kept for reuse.
+const maxPooled = 8 << 20
 
 // result is the outcome of one call, rendered later.
 type result struct {
@@ -445,16 +443,19 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 		h.Set("Trailer", prefix+"CIMStatusCode, "+prefix+"CIMStatusCodeDescription")
 	}
 
-	rb := s.pool.Get().(*respBuf)
-	defer s.pool.Put(rb)
-	rb.buf.Reset()
 	var enc *cimxml.Encoder
 	if trailers {
 		w.WriteHeader(http.StatusOK)
 		enc = cimxml.NewEncoder(w)
 	} else {
+		rb := s.pool.Get().(*respBuf)
 		enc = rb.enc
-		enc.Reset(&rb.buf)
+		enc.Reset(nil)
+		defer func() {
+			if cap(enc.Bytes()) <= maxPooled {
+				s.pool.Put(rb)
+			}
+		}()
 	}
 	enc.BeginMessage(req.ID)
 	if req.Multi {
@@ -492,9 +493,10 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 		rl.detail = err.Error()
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(rb.buf.Len()))
+	out := enc.Bytes()
+	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(rb.buf.Bytes())
+	_, _ = w.Write(out)
 }
 
 // acceptsTrailers reports whether the client sent TE: trailers.
