@@ -14,6 +14,7 @@
 package linux
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
@@ -21,6 +22,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,8 +143,12 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	}
 	var sources []provider.Source
 
-	// utmp: the login records.
+	// utmp: the login records. The file's size bounds their number: one
+	// allocation instead of a doubling slice (a big utmp is mostly logins).
 	var recs []utmp.Record
+	if fi, err := os.Stat(p.opts.UtmpPath); err == nil && fi.Mode().IsRegular() && p.opts.Layout.Size > 0 {
+		recs = make([]utmp.Record, 0, min(fi.Size()/int64(p.opts.Layout.Size), maxPrealloc))
+	}
 	warn, err := utmp.ReadFile(ctx, p.opts.UtmpPath, p.opts.Layout, func(r utmp.Record) error {
 		if r.UserProcess() {
 			recs = append(recs, r)
@@ -185,13 +191,9 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	sources = append(sources, psrc, lsrc)
 
 	now := p.opts.Now()
-	var out []*cim.Instance
-	ids := make([]string, 0, len(sessions))
-	for id := range sessions {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return idLess(ids[i], ids[j]) })
+	ids := sortedIDs(sessions)
 	want, narrowed := hint.Keys["logonid"]
+	out := make([]*cim.Instance, 0, len(ids))
 	for _, id := range ids {
 		if narrowed {
 			if s, ok := want.(string); !ok || !strings.EqualFold(s, id) {
@@ -204,6 +206,44 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	p.sources = sources
 	p.mu.Unlock()
 	return out, nil
+}
+
+// maxPrealloc caps what a utmp file's size may make Enumerate allocate
+// in advance.
+const maxPrealloc = 1 << 20
+
+// sortKey is a LogonId with its number, parsed once for sorting.
+type sortKey struct {
+	id  string
+	n   uint64
+	num bool
+}
+
+// sortedIDs returns the sessions' ids in idLess order. Each id is parsed
+// once: parsing in the comparison cost a failed ParseUint (and its error)
+// per comparison of two "utmp:" ids, most of the time of a big utmp.
+func sortedIDs(sessions map[string]*session) []string {
+	keys := make([]sortKey, 0, len(sessions))
+	for id := range sessions {
+		n, err := strconv.ParseUint(id, 10, 64)
+		keys = append(keys, sortKey{id, n, err == nil})
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		switch {
+		case a.num && b.num:
+			return cmp.Compare(a.n, b.n)
+		case a.num:
+			return -1
+		case b.num:
+			return 1
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.id
+	}
+	return ids
 }
 
 // idLess orders numeric LogonIds numerically, before the others.
@@ -271,7 +311,13 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session) (map[stri
 // (utmp.Display) so that a key never holds the tab or newline that
 // separate the state file's fields.
 func recordKey(r *utmp.Record) string {
-	return fmt.Sprintf("%s|%d|%d", utmp.Display(r.Line), r.PID, r.Time.UnixMicro())
+	b := make([]byte, 0, len(r.Line)+32)
+	b = append(b, utmp.Display(r.Line)...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, int64(r.PID), 10)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, r.Time.UnixMicro(), 10)
+	return string(b)
 }
 
 // fallbackID is the LogonId of a session known only by its utmp record:
@@ -289,10 +335,26 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	defer p.mu.Unlock()
 	p.loadState()
 	live := map[string]uint32{}
+	// The sessions made of records alone, in one allocation: in a big
+	// utmp of ghosts there is one per record.
+	var slab []session
+	newSession := func(id string) *session {
+		if len(slab) == cap(slab) {
+			slab = make([]session, 0, min(len(recs), 1024))
+		}
+		slab = append(slab, session{id: id})
+		return &slab[len(slab)-1]
+	}
 	for i := range recs {
 		r := &recs[i]
-		key := recordKey(r)
+		// The key is needed to remember a live session's id or to find a
+		// ghost's; ghosts with nothing remembered (all of a copied utmp)
+		// need none.
+		var key string
 		pr := byPID[int(r.PID)]
+		if pr != nil || len(p.ids) > 0 {
+			key = recordKey(r)
+		}
 		// A process that started well after the login is a reused pid.
 		if pr != nil && (pr.State == 'Z' || (!r.Time.IsZero() && pr.StartTime.After(r.Time.Add(2*time.Second)))) {
 			pr = nil
@@ -307,7 +369,8 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 				live[key] = audit
 				id := strconv.FormatUint(uint64(audit), 10)
 				if s = sessions[id]; s == nil {
-					s = &session{id: id, audit: audit, hasAudit: true}
+					s = newSession(id)
+					s.audit, s.hasAudit = audit, true
 					sessions[id] = s
 				}
 			}
@@ -315,7 +378,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 		if s == nil {
 			id := fallbackID(r)
 			if s = sessions[id]; s == nil {
-				s = &session{id: id}
+				s = newSession(id)
 				sessions[id] = s
 			}
 			if pr != nil {
@@ -406,8 +469,14 @@ func (p *Provider) userName(uid uint32) (string, bool) {
 
 // instance builds the CIM instance of one session.
 func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
+	// Each property is set once, so they are appended without Set's
+	// lookup, into a slice of the right size.
 	in := cim.NewInstance(ClassName)
-	in.Set("LogonId", s.id)
+	in.Properties = make([]cim.PropertyValue, 0, numProps)
+	set := func(name string, v any) {
+		in.Properties = append(in.Properties, cim.PropertyValue{Name: name, Value: v})
+	}
+	set("LogonId", s.id)
 
 	// Who: the login uid is the truth; utmp and logind only name it.
 	var uid uint32
@@ -452,7 +521,7 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 		}
 		seat, class, state, service = s.ld.Seat, s.ld.Class, s.ld.State, s.ld.Service
 	}
-	if remoteAddr == "" {
+	if remoteAddr == "" && looksLikeAddr(remoteHost) {
 		if a, err := netip.ParseAddr(remoteHost); err == nil {
 			remoteAddr = a.Unmap().String()
 		}
@@ -494,35 +563,35 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	alive := len(s.procs) > 0
 	status := statusOf(alive, state)
 
-	in.Set("UserName", nullIf(userName))
+	set("UserName", nullIf(userName))
 	if hasUID {
-		in.Set("UserId", uid)
+		set("UserId", uid)
 	}
-	in.Set("TTY", nullIf(tty))
-	in.Set("RemoteHost", nullIf(remoteHost))
-	in.Set("RemoteAddress", nullIf(remoteAddr))
+	set("TTY", nullIf(tty))
+	set("RemoteHost", nullIf(remoteHost))
+	set("RemoteAddress", nullIf(remoteAddr))
 	if leader > 0 {
-		in.Set("LeaderProcessId", uint32(leader))
+		set("LeaderProcessId", uint32(leader))
 	}
-	in.Set("Seat", nullIf(seat))
-	in.Set("SessionClass", nullIf(class))
-	in.Set("State", nullIf(state))
-	in.Set("Service", nullIf(service))
+	set("Seat", nullIf(seat))
+	set("SessionClass", nullIf(class))
+	set("State", nullIf(state))
+	set("Service", nullIf(service))
 	if s.hasAudit {
-		in.Set("AuditSessionId", s.audit)
+		set("AuditSessionId", s.audit)
 	}
 	if !start.IsZero() {
-		in.Set("StartTime", cim.NewDateTime(start.In(time.Local)))
+		set("StartTime", cim.NewDateTime(start.In(time.Local)))
 	}
 	if tty != "" && alive {
 		if idle, ok := p.idle(tty, now); ok {
-			in.Set("IdleTime", cim.NewInterval(idle))
+			set("IdleTime", cim.NewInterval(idle))
 		}
 	}
-	in.Set("Status", status)
-	in.Set("AuthenticationPackage", nullIf(service))
+	set("Status", boxedStatus(status))
+	set("AuthenticationPackage", nullIf(service))
 	if lt, ok := logonTypeOf(tty != "", remoteHost != "", seat, service, class); ok {
-		in.Set("LogonType", lt)
+		set("LogonType", lt)
 	}
 	where := tty
 	if where == "" {
@@ -531,29 +600,33 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	if where == "" {
 		where = "notty"
 	}
-	in.Set("Name", nullIf(userName+"@"+where))
+	set("Name", nullIf(userName+"@"+where))
 	caption := userName + " on " + where
 	if remoteHost != "" {
-		caption += " from " + remoteHost
+		caption = userName + " on " + where + " from " + remoteHost
 	}
-	in.Set("Caption", schema.Truncate(caption, 64))
-	desc := fmt.Sprintf("Logon session %s of %s", s.id, orUnknown(userName))
+	set("Caption", schema.Truncate(caption, 64))
+	var desc strings.Builder
+	desc.Grow(64 + len(s.id) + len(userName) + len(tty) + len(remoteHost) + len(service) + len(ghostNote))
+	desc.WriteString("Logon session ")
+	desc.WriteString(s.id)
+	desc.WriteString(" of ")
+	desc.WriteString(orUnknown(userName))
 	if hasUID {
-		desc += fmt.Sprintf(" (uid %d)", uid)
+		desc.WriteString(" (uid ")
+		desc.WriteString(strconv.FormatUint(uint64(uid), 10))
+		desc.WriteString(")")
 	}
-	if tty != "" {
-		desc += " on " + tty
-	}
-	if remoteHost != "" {
-		desc += " from " + remoteHost
-	}
-	if service != "" {
-		desc += " via " + service
+	for _, part := range [...][2]string{{" on ", tty}, {" from ", remoteHost}, {" via ", service}} {
+		if part[1] != "" {
+			desc.WriteString(part[0])
+			desc.WriteString(part[1])
+		}
 	}
 	if !alive {
-		desc += "; its processes are gone but its record remains"
+		desc.WriteString(ghostNote)
 	}
-	in.Set("Description", desc)
+	set("Description", desc.String())
 	in.Owner = userName
 	return in
 }
@@ -577,6 +650,50 @@ func (p *Provider) idle(tty string, now time.Time) (time.Duration, bool) {
 		d = 0
 	}
 	return d.Truncate(time.Second), true
+}
+
+// The Status values as interfaces, boxed once, not once per instance.
+var (
+	boxedOK       any = StatusOK
+	boxedStarting any = StatusStarting
+	boxedStopping any = StatusStopping
+	boxedLostComm any = StatusLostComm
+)
+
+func boxedStatus(s string) any {
+	switch s {
+	case StatusOK:
+		return boxedOK
+	case StatusStarting:
+		return boxedStarting
+	case StatusStopping:
+		return boxedStopping
+	case StatusLostComm:
+		return boxedLostComm
+	}
+	return s
+}
+
+// ghostNote ends the Description of a ghost.
+const ghostNote = "; its processes are gone but its record remains"
+
+// numProps is how many properties instance sets at most.
+const numProps = 20
+
+// looksLikeAddr reports whether s may be an IP address (hex digits, dots,
+// colons, a zone): host names are not parsed, which would cost an error
+// each.
+func looksLikeAddr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%': // an IPv6 zone follows
+			return i > 0
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func nullIf(s string) any {

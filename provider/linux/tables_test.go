@@ -66,3 +66,14 @@ func TestPAMServiceOf(t *testing.T) {
 		}
 	}
 }
+
+func TestLooksLikeAddr(t *testing.T) {
+	for s, want := range map[string]bool{
+		"192.0.2.1": true, "::1": true, "fe80::1%eth0": true, "2001:db8::a": true, "::ffff:10.0.0.1": true,
+		"": false, "host.example": false, "h": false, "%eth0": false, "[::1]": false, "10.0.0.1 ": false,
+	} {
+		if got := looksLikeAddr(s); got != want {
+			t.Errorf("looksLikeAddr(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
