@@ -1,0 +1,351 @@
+package windows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider"
+)
+
+// Options configures the providers. Empty fields take the defaults.
+type Options struct {
+	// Host is the host in the associations' reference paths; default
+	// os.Hostname.
+	Host string
+	// Location is the time zone of StartTime's offset; default time.Local.
+	Location *time.Location
+	// Timeout bounds one read of the system; default 15 s. Windows calls
+	// cannot be interrupted: one that outlives it finishes unseen.
+	Timeout time.Duration
+	// CacheFor is how long one read answers for, so that one operation
+	// that enumerates several classes (an association traversal) reads the
+	// system once and sees one state; default 500 ms, negative for none.
+	CacheFor time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Host == "" {
+		o.Host, _ = os.Hostname()
+		if o.Host == "" {
+			o.Host = "localhost"
+		}
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.CacheFor == 0 {
+		o.CacheFor = 500 * time.Millisecond
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// call runs f off the caller's goroutine and returns its result, or a
+// *cim.Error when ctx ends or the timeout passes first.
+func call[T any](ctx context.Context, timeout time.Duration, what string, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f(ctx)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return zero, cim.Errorf(cim.ErrFailed, "windows: %s did not answer within %s", what, timeout)
+		}
+		return zero, cim.Wrap(cim.ErrFailed, ctx.Err())
+	}
+}
+
+// LogonProvider serves Win32_LogonSession from LSA and WTS. It is safe
+// for concurrent use.
+type LogonProvider struct {
+	opts Options
+	api  api
+
+	mu      sync.Mutex
+	insts   []*cim.Instance
+	at      time.Time
+	sources []provider.Source
+}
+
+// NewLogonProvider returns the provider of Win32_LogonSession over this
+// system's LSA; on systems other than Windows it answers
+// [provider.ErrNotImplemented].
+func NewLogonProvider(opts Options) *LogonProvider { return newLogonProvider(opts, systemAPI()) }
+
+func newLogonProvider(opts Options, a api) *LogonProvider {
+	opts.defaults()
+	return &LogonProvider{opts: opts, api: a}
+}
+
+// Name returns "windows-logon".
+func (p *LogonProvider) Name() string { return "windows-logon" }
+
+// Classes returns the one class served.
+func (p *LogonProvider) Classes() []string { return []string{LogonClass} }
+
+// Sources reports what the last read found.
+func (p *LogonProvider) Sources() []provider.Source {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]provider.Source(nil), p.sources...)
+}
+
+// Enumerate returns the logon sessions the caller may read.
+// hint.Keys["logonid"] narrows the result to one.
+func (p *LogonProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+	if !strings.EqualFold(class, LogonClass) {
+		return nil, cim.Errorf(cim.ErrInvalidClass, "windows-logon serves %s, not %s", LogonClass, class)
+	}
+	insts, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*cim.Instance, 0, len(insts))
+	for _, in := range insts {
+		if matchKeys(in, hint.Keys) {
+			out = append(out, in.Clone())
+		}
+	}
+	return out, nil
+}
+
+func (p *LogonProvider) snapshot(ctx context.Context) ([]*cim.Instance, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.opts.Now()
+	if p.opts.CacheFor > 0 && !p.at.IsZero() && now.Sub(p.at) >= 0 && now.Sub(p.at) < p.opts.CacheFor {
+		return p.insts, nil
+	}
+	type answer struct {
+		lsa     []LogonSessionData
+		wts     []WTSSession
+		wtsNote string
+	}
+	a, err := call(ctx, p.opts.Timeout, "LSA", func(ctx context.Context) (answer, error) {
+		var a answer
+		var err error
+		if a.lsa, err = p.api.LogonSessions(ctx); err != nil {
+			return a, err
+		}
+		wts, werr := p.api.TerminalSessions(ctx)
+		if werr != nil {
+			// Without WTS the sessions are still there; only their
+			// states are not known.
+			a.wtsNote = "not readable: " + werr.Error()
+			if serviceDown(werr) {
+				a.wtsNote = "terminal services not running"
+			}
+			return a, nil
+		}
+		a.wts = wts
+		return a, nil
+	})
+	lsaSrc := provider.Source{Name: "lsa", Where: "LsaEnumerateLogonSessions"}
+	if err != nil {
+		ce := toCIM("logon sessions", err)
+		lsaSrc.Note = "failed: " + ce.Description
+		if ce.Code == cim.ErrAccessDenied {
+			lsaSrc.Note = "access denied"
+		}
+		p.sources = []provider.Source{lsaSrc}
+		return nil, ce
+	}
+	lsaSrc.Found = len(a.lsa)
+	p.sources = []provider.Source{lsaSrc, {Name: "wts", Where: "WTSEnumerateSessions", Found: len(a.wts), Note: a.wtsNote}}
+	p.insts = MapLogonSessions(a.lsa, a.wts, LogonOptions{Location: p.opts.Location})
+	p.at = now
+	return p.insts, nil
+}
+
+// ServerProvider serves Win32_ServerSession, Win32_ServerConnection and
+// Win32_SessionConnection from the Server service. It is safe for
+// concurrent use.
+type ServerProvider struct {
+	opts Options
+	api  api
+
+	mu      sync.Mutex
+	snap    ServerSnapshot
+	at      time.Time
+	sources []provider.Source
+}
+
+// NewServerProvider returns the provider of the SMB server's sessions and
+// connections over this system's Server service; on systems other than
+// Windows it answers [provider.ErrNotImplemented].
+func NewServerProvider(opts Options) *ServerProvider { return newServerProvider(opts, systemAPI()) }
+
+func newServerProvider(opts Options, a api) *ServerProvider {
+	opts.defaults()
+	return &ServerProvider{opts: opts, api: a}
+}
+
+// Name returns "windows-server".
+func (p *ServerProvider) Name() string { return "windows-server" }
+
+// Classes returns the three classes served.
+func (p *ServerProvider) Classes() []string {
+	return []string{SessionClass, ConnectionClass, AssociationClass}
+}
+
+// Sources reports what the last read found, or why it found nothing.
+func (p *ServerProvider) Sources() []provider.Source {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]provider.Source(nil), p.sources...)
+}
+
+// Enumerate returns the instances of one of the three classes; Hint.Keys
+// and Hint.RefersTo narrow the result.
+func (p *ServerProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+	var pick func(ServerSnapshot) []*cim.Instance
+	switch {
+	case strings.EqualFold(class, SessionClass):
+		pick = func(s ServerSnapshot) []*cim.Instance { return s.Sessions }
+	case strings.EqualFold(class, ConnectionClass):
+		pick = func(s ServerSnapshot) []*cim.Instance { return s.Connections }
+	case strings.EqualFold(class, AssociationClass):
+		pick = func(s ServerSnapshot) []*cim.Instance { return s.Links }
+	default:
+		return nil, cim.Errorf(cim.ErrInvalidClass, "windows-server does not serve %s", class)
+	}
+	snap, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	insts := pick(snap)
+	out := make([]*cim.Instance, 0, len(insts))
+	for _, in := range insts {
+		if matchKeys(in, hint.Keys) && refersTo(in, hint.RefersTo) {
+			out = append(out, in.Clone())
+		}
+	}
+	return out, nil
+}
+
+func (p *ServerProvider) snapshot(ctx context.Context) (ServerSnapshot, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.opts.Now()
+	if p.opts.CacheFor > 0 && !p.at.IsZero() && now.Sub(p.at) >= 0 && now.Sub(p.at) < p.opts.CacheFor {
+		return p.snap, nil
+	}
+	type answer struct {
+		sessions []SessionInfo502
+		conns    map[string][]ConnectionInfo1
+	}
+	src := provider.Source{Name: "netapi", Where: "NetSessionEnum"}
+	a, err := call(ctx, p.opts.Timeout, "the Server service", func(ctx context.Context) (answer, error) {
+		var a answer
+		var err error
+		if a.sessions, err = p.api.ServerSessions(ctx); err != nil {
+			return a, err
+		}
+		a.conns = map[string][]ConnectionInfo1{}
+		for _, s := range a.sessions {
+			if _, done := a.conns[s.ComputerName]; done || computerName(s.ComputerName) == "" {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return a, err
+			}
+			q := s.ComputerName
+			if !strings.HasPrefix(q, `\\`) {
+				q = `\\` + q
+			}
+			cs, err := p.api.ServerConnections(ctx, q)
+			if err != nil {
+				return a, fmt.Errorf("connections from %s: %w", computerName(s.ComputerName), err)
+			}
+			a.conns[s.ComputerName] = cs
+		}
+		return a, nil
+	})
+	var inner error = err
+	for {
+		if u := errors.Unwrap(inner); u != nil {
+			inner = u
+			continue
+		}
+		break
+	}
+	switch {
+	case err != nil && serviceDown(inner):
+		// No Server service: no SMB sessions, which is not a failure.
+		src.Note = "Server service not running"
+		p.sources = []provider.Source{src}
+		p.snap, p.at = ServerSnapshot{}, now
+		return p.snap, nil
+	case err != nil:
+		var ce *cim.Error
+		if accessDenied(inner) {
+			ce = cim.Errorf(cim.ErrAccessDenied, "windows: reading SMB sessions: access denied; only administrators may list them (%v)", err)
+			src.Note = "access denied"
+		} else {
+			ce = toCIM("SMB sessions", err)
+			src.Note = "failed: " + ce.Description
+		}
+		p.sources = []provider.Source{src}
+		return ServerSnapshot{}, ce
+	}
+	p.snap = MapServer(a.sessions, a.conns, ServerOptions{Host: p.opts.Host})
+	src.Found = len(p.snap.Sessions)
+	p.sources = []provider.Source{src}
+	p.at = now
+	return p.snap, nil
+}
+
+// matchKeys reports whether in has the string values hint asks for
+// (compared without regard to case, as Windows names are).
+func matchKeys(in *cim.Instance, keys map[string]any) bool {
+	for k, want := range keys {
+		if s, ok := want.(string); ok {
+			if got, isStr := in.Value(k).(string); isStr && !strings.EqualFold(got, s) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// refersTo reports whether one of in's references is target (by class
+// and keys).
+func refersTo(in *cim.Instance, target *cim.ObjectPath) bool {
+	if target == nil {
+		return true
+	}
+	t := *target
+	t.Host, t.Namespace = "", ""
+	for _, pv := range in.Properties {
+		if ref, ok := pv.Value.(cim.ObjectPath); ok {
+			ref.Host, ref.Namespace = "", ""
+			if ref.Equal(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
