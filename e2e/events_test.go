@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"sort"
@@ -258,21 +259,34 @@ func TestEventLatency(t *testing.T) {
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			ch, err := om.Subscribe(ctx, "SELECT * FROM __InstanceCreationEvent WITHIN "+mode.within+" WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = '"+testenv.TestUser+"' AND TargetInstance.TTY IS NOT NULL",
+			// A login is known once an event shows its session with its
+			// terminal: the creation event, or the modification that adds
+			// the terminal when a rescan saw the session's processes before
+			// sshd wrote its utmp record.
+			ch, err := om.Subscribe(ctx, "SELECT * FROM __InstanceOperationEvent WITHIN "+mode.within+" WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = '"+testenv.TestUser+"'",
 				cimom.SubscribeOptions{NoNotify: mode.noNotify})
 			if err != nil {
 				t.Fatal(err)
 			}
+			rnd := rand.New(rand.NewPCG(1, 2))
 			var delays []time.Duration
 			for i := 0; i < n; i++ {
+				// Out of step with the rescans, as real logins are.
+				time.Sleep(time.Duration(rnd.Int64N(int64(time.Second))))
 				l := sshd.Login(t, testenv.LoginOpts{TTY: true})
-				var ev cimom.Event
-				select {
-				case ev = <-ch:
-				case <-time.After(10 * time.Second):
-					t.Fatalf("login %d: no event", i)
+				var seen time.Time
+				timeout := time.After(10 * time.Second)
+				for seen.IsZero() {
+					select {
+					case ev := <-ch:
+						if ev.Class != cimom.InstanceDeletionEvent && ev.Target.String("TTY") == l.Line() {
+							seen = ev.Time
+						}
+					case <-timeout:
+						t.Fatalf("login %d: no event with its terminal", i)
+					}
 				}
-				delays = append(delays, ev.Time.Sub(loginTime(t, l)))
+				delays = append(delays, seen.Sub(loginTime(t, l)))
 				l.Close()
 				drain(ch)
 			}
