@@ -229,6 +229,9 @@ type cached struct {
 	expires time.Time
 }
 
+// usersRecheck is how often the users file is checked for changes.
+var usersRecheck = 2 * time.Second
+
 const (
 	cacheTTL  = time.Minute
 	cacheSize = 4096
@@ -267,7 +270,7 @@ func (u *Users) reload(force bool) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	now := time.Now()
-	if !force && now.Sub(u.lastCheck) < 2*time.Second {
+	if !force && now.Sub(u.lastCheck) < usersRecheck {
 		return nil
 	}
 	u.lastCheck = now
