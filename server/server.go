@@ -217,8 +217,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.log.Info("cimxml request", attrs...)
 		if s.cfg.Metrics != nil {
+			// Label values are the DSP0200 names only, so that clients
+			// cannot grow the label set with made-up method names.
 			op := rl.op
-			if _, known := canonicalNames[strings.ToLower(op)]; !known && op != "" {
+			if cn, known := canonicalNames[strings.ToLower(op)]; known {
+				op = cn
+			} else if op != "" {
 				op = "other"
 			}
 			s.cfg.Metrics.observe(op, rl.status, d)
