@@ -8,7 +8,8 @@
 // The rules it keeps are tables in this package, also in the README:
 // [statusOf] for Status, [logonTypeOf] for LogonType, and this for LogonId:
 // the audit session id (/proc/PID/sessionid) where one is set; otherwise
-// "utmp:LINE:PID" from the utmp record. A session's audit id is remembered
+// "utmp:LINE:PID" from the utmp record (LINE escaped as utmp.Display
+// shows it, so that the id is valid UTF-8). A session's audit id is remembered
 // (in memory and in a state file, see [Options.StatePath]) so that a ghost
 // keeps the LogonId it had while its processes lived.
 package linux
@@ -185,7 +186,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		lsrc.Note = "not running"
 	}
 
-	sessions, byPID := p.group(procs, lds.Sessions)
+	sessions, byPID := p.group(procs, lds.Sessions, len(recs))
 	psrc.Found = len(sessions)
 	p.attachRecords(recs, sessions, byPID)
 	sources = append(sources, psrc, lsrc)
@@ -262,9 +263,10 @@ func idLess(a, b string) bool {
 }
 
 // group makes one session of each audit session id among the live
-// processes and the logind sessions.
-func (p *Provider) group(procs []procfs.Process, lds []logind.Session) (map[string]*session, map[int]*procfs.Process) {
-	sessions := map[string]*session{}
+// processes and the logind sessions. The map is sized for them and for
+// nrecs more made of utmp records.
+func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int) (map[string]*session, map[int]*procfs.Process) {
+	sessions := make(map[string]*session, min(len(procs)+len(lds)+nrecs, maxPrealloc))
 	byPID := make(map[int]*procfs.Process, len(procs))
 	for i := range procs {
 		pr := &procs[i]
