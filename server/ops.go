@@ -99,6 +99,22 @@ func (s *Server) propertySet(reqClass string, deep, localOnly bool, props []stri
 	}
 }
 
+// classOf returns a function that finds the resolved class of each
+// instance, remembering the last one: a result is mostly of one class.
+func (s *Server) classOf() func(in *cim.Instance) *cim.Class {
+	reg := s.om.Schema()
+	var lastName string
+	var last *cim.Class
+	return func(in *cim.Instance) *cim.Class {
+		if last != nil && in.ClassName == lastName {
+			return last
+		}
+		last, _ = reg.Class(in.ClassName)
+		lastName = in.ClassName
+		return last
+	}
+}
+
 type instFlags struct {
 	deep, localOnly, qualifiers, classOrigin bool
 	props                                    []string
@@ -165,11 +181,10 @@ func opEnumerateInstances(ctx context.Context, s *Server, c *cimxml.Call) (rende
 	}
 	o := cimxml.InstanceOptions{IncludeQualifiers: f.qualifiers, IncludeClassOrigin: f.classOrigin,
 		Keep: s.propertySet(cn, f.deep, f.localOnly, f.props)}
-	reg := s.om.Schema()
+	classOf := s.classOf()
 	return func(e *cimxml.Encoder) {
 		for _, in := range insts {
-			cls, _ := reg.Class(in.ClassName)
-			e.NamedInstance(in, cls, o)
+			e.NamedInstance(in, classOf(in), o)
 		}
 	}, cn, nil
 }
@@ -357,11 +372,10 @@ func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string
 		return nil, "", err
 	}
 	o := cimxml.InstanceOptions{Keep: s.propertySet("", true, false, props)}
-	reg := s.om.Schema()
+	classOf := s.classOf()
 	return func(e *cimxml.Encoder) {
 		for _, in := range insts {
-			cls, _ := reg.Class(in.ClassName)
-			e.ObjectWithPath(in, cls, o)
+			e.ObjectWithPath(in, classOf(in), o)
 		}
 	}, "", nil
 }
@@ -427,11 +441,10 @@ func (s *Server) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (r
 		return nil, cn, err
 	}
 	o := cimxml.InstanceOptions{IncludeQualifiers: qual, IncludeClassOrigin: origin, Keep: s.propertySet("", true, false, props)}
-	reg := s.om.Schema()
+	classOf := s.classOf()
 	return func(e *cimxml.Encoder) {
 		for _, in := range insts {
-			cls, _ := reg.Class(in.ClassName)
-			e.ObjectWithPath(in, cls, o)
+			e.ObjectWithPath(in, classOf(in), o)
 		}
 	}, cn, nil
 }
