@@ -82,11 +82,13 @@ var (
 // administrator.
 type sessionCollector struct{ om *cimom.ObjectManager }
 
+// Describe sends the descriptions of the sessions metrics.
 func (c *sessionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- sessionsDesc
 	ch <- scrapeDesc
 }
 
+// Collect enumerates the session classes and sends their counts.
 func (c *sessionCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -155,6 +155,7 @@ func (s *Server) NewHTTPServer() *http.Server {
 
 type slogWriter struct{ l *slog.Logger }
 
+// Write logs one line of the http.Server's own error log.
 func (w slogWriter) Write(p []byte) (int, error) {
 	w.l.Warn("http server", "error", strings.TrimSpace(string(p)))
 	return len(p), nil
