@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -95,7 +96,15 @@ they select the sessions that were open at some time between them.`,
 			if err != nil {
 				return err
 			}
-			return writeSessions(e.stdout, f, sessions)
+			changes := map[int64][]history.StatusChange{}
+			if f == output.JSON {
+				for _, s := range sessions {
+					if changes[s.ID], err = store.StatusChanges(ctx, s.ID); err != nil {
+						return err
+					}
+				}
+			}
+			return writeSessions(e.stdout, f, sessions, changes)
 		},
 	}
 	addHistoryFlags(cmd, &h)
@@ -170,6 +179,15 @@ type sessionJSON struct {
 	How        string  `json:"How"`
 	Status     string  `json:"Status"`
 	Source     string  `json:"Source"`
+	// StatusChanges are the session's changes of Status (JSON only).
+	StatusChanges []statusChangeJSON `json:"StatusChanges,omitempty"`
+}
+
+// statusChangeJSON is one change of a session's Status.
+type statusChangeJSON struct {
+	At   string `json:"At"`
+	From string `json:"From"`
+	To   string `json:"To"`
 }
 
 func toJSON(s history.Session) sessionJSON {
@@ -183,12 +201,15 @@ func toJSON(s history.Session) sessionJSON {
 	return j
 }
 
-func writeSessions(w io.Writer, f output.Format, sessions []history.Session) error {
+func writeSessions(w io.Writer, f output.Format, sessions []history.Session, changes map[int64][]history.StatusChange) error {
 	switch f {
 	case output.JSON:
 		out := make([]sessionJSON, len(sessions))
 		for i, s := range sessions {
 			out[i] = toJSON(s)
+			for _, c := range changes[s.ID] {
+				out[i].StatusChanges = append(out[i].StatusChanges, statusChangeJSON{At: c.At.Format(time.RFC3339Nano), From: c.From, To: c.To})
+			}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -259,14 +280,14 @@ func parseDuration(s string) (time.Duration, error) {
 	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
 		if n, ok := strings.CutSuffix(s, u.suffix); ok {
 			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v < 0 {
+			if err != nil || !(v >= 0) || v*float64(u.unit) >= math.MaxInt64 {
 				return 0, fmt.Errorf("invalid duration %q", s)
 			}
 			return time.Duration(v * float64(u.unit)), nil
 		}
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
+	if err != nil || d < 0 {
 		return 0, fmt.Errorf("invalid duration %q (use 90m, 36h, 7d)", s)
 	}
 	return d, nil
