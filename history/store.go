@@ -124,11 +124,26 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		return nil, cim.Errorf(code, "history database %s: cannot create its folder: %s", path, oneLine(err.Error()))
 	}
+	s, err := open(ctx, path, opts.ReadOnly, false)
+	if err != nil && opts.ReadOnly {
+		// A WAL database whose -shm file is missing cannot be read by one
+		// who may not create it; with no writer about, it is immutable.
+		if s2, err2 := open(ctx, path, true, true); err2 == nil {
+			return s2, nil
+		}
+	}
+	return s, err
+}
+
+func open(ctx context.Context, path string, readOnly, immutable bool) (*Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
-	if opts.ReadOnly {
+	if readOnly {
 		q.Add("mode", "ro")
+		if immutable {
+			q.Add("immutable", "1")
+		}
 	} else {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
@@ -140,7 +155,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, dbError(path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.migrate(ctx, opts.ReadOnly); err != nil {
+	if err := s.migrate(ctx, readOnly); err != nil {
 		db.Close()
 		return nil, err
 	}
