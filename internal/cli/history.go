@@ -19,6 +19,7 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
 )
 
@@ -32,7 +33,7 @@ type historyFlags struct {
 
 func addHistoryFlags(cmd *cobra.Command, h *historyFlags) {
 	cmd.Flags().StringVar(&h.db, "db", history.DefaultPath, "history database (SQLite)")
-	cmd.Flags().StringVar(&h.wtmp, "wtmp", "/var/log/wtmp", "wtmp file to backfill the history from ('-' for none)")
+	cmd.Flags().StringVar(&h.wtmp, "wtmp", utmp.DefaultWtmpPath, "wtmp file to backfill the history from ('-' for none)")
 }
 
 func newHistoryCmd(e *env) *cobra.Command {
