@@ -387,7 +387,9 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 				s.procs = append(s.procs, *pr)
 			}
 		}
-		if s.rec == nil || (!r.Time.IsZero() && r.Time.Before(s.rec.Time)) {
+		// A session's record is its earliest; one with a time is preferred
+		// to one without (a zero time says nothing).
+		if s.rec == nil || (!r.Time.IsZero() && (s.rec.Time.IsZero() || r.Time.Before(s.rec.Time))) {
 			s.rec = r
 		}
 	}

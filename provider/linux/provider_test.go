@@ -223,7 +223,12 @@ func TestStartTimePrecedence(t *testing.T) {
 	w.records(
 		utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/1", User: "alice", Time: rec},
 		utmp.Record{Type: utmp.UserProcess, PID: 402, Line: "pts/2", User: "alice"}, // a zero time says nothing
+		// Two records of one session: the earliest with a time counts.
+		utmp.Record{Type: utmp.UserProcess, PID: 500, Line: "pts/5", User: "alice"},
+		utmp.Record{Type: utmp.UserProcess, PID: 501, Line: "pts/6", User: "alice", Time: rec.Add(time.Minute)},
+		utmp.Record{Type: utmp.UserProcess, PID: 502, Line: "pts/7", User: "alice", Time: rec},
 	)
+	w.sshLogin(24, 1000, 500, t0, pts(5))
 	for _, id := range []string{"20", "21", "23"} {
 		w.logindSession(id, "UID=1000", "STATE=active", "AUDIT="+id, "REALTIME=1772355601000000")
 	}
@@ -232,6 +237,7 @@ func TestStartTimePrecedence(t *testing.T) {
 	want(t, got["21"], map[string]any{"StartTime": ld})                                                             // logind
 	want(t, got["22"], map[string]any{"StartTime": t0.Add(500 * time.Millisecond).Truncate(10 * time.Millisecond)}) // the first process
 	want(t, got["23"], map[string]any{"StartTime": ld, "TTY": "pts/2"})
+	want(t, got["24"], map[string]any{"StartTime": rec, "TTY": "pts/7"})
 	if !ld.Equal(time.UnixMicro(1772355601000000)) {
 		t.Fatalf("fixture: %v", time.UnixMicro(1772355601000000).UTC())
 	}
