@@ -121,55 +121,70 @@ func (d DateTime) Duration() (time.Duration, bool) {
 
 // String returns the DMTF form of d, always 25 characters.
 func (d DateTime) String() string {
+	var a [25]byte
+	return string(d.appendDMTF(a[:0]))
+}
+
+// AppendText appends the DMTF form of d (25 characters) to b, without
+// allocating when b has room; it implements encoding.TextAppender and
+// never fails.
+func (d DateTime) AppendText(b []byte) ([]byte, error) { return d.appendDMTF(b), nil }
+
+// appendDMTF appends the DMTF form of d to b.
+func (d DateTime) appendDMTF(b []byte) []byte {
 	if !d.valid {
-		return "**************.******+***"
-	}
-	b := make([]byte, 0, 25)
-	field := func(v, width int) {
-		if v < 0 {
-			for i := 0; i < width; i++ {
-				b = append(b, '*')
-			}
-			return
-		}
-		b = appendPadded(b, int64(v), width)
+		return append(b, "**************.******+***"...)
 	}
 	if d.interval {
 		b = appendPadded(b, d.days, 8)
 	} else {
-		field(d.year, 4)
-		field(d.month, 2)
-		field(d.day, 2)
+		b = appendField(b, d.year, 4)
+		b = appendField(b, d.month, 2)
+		b = appendField(b, d.day, 2)
 	}
-	field(d.hour, 2)
-	field(d.minute, 2)
-	field(d.second, 2)
+	b = appendField(b, d.hour, 2)
+	b = appendField(b, d.minute, 2)
+	b = appendField(b, d.second, 2)
 	b = append(b, '.')
-	micro := appendPadded(nil, int64(d.micro), 6)
-	for i := d.microDigits; i < 6; i++ {
-		micro[i] = '*'
+	n := len(b)
+	b = appendPadded(b, int64(d.micro), 6)
+	for i := n + d.microDigits; i < len(b); i++ {
+		b[i] = '*'
 	}
-	b = append(b, micro...)
 	if d.interval {
-		return string(append(b, ":000"...))
+		return append(b, ":000"...)
 	}
 	sign := byte('+')
 	if d.minus {
 		sign = '-'
 	}
 	if d.offsetUnknown {
-		return string(append(b, sign, '*', '*', '*'))
+		return append(b, sign, '*', '*', '*')
 	}
 	off := d.offset
 	if off < 0 {
 		off = -off
 	}
 	b = append(b, sign)
-	return string(appendPadded(b, int64(off), 3))
+	return appendPadded(b, int64(off), 3)
 }
 
+// appendField appends a field of width digits, or asterisks for an
+// unknown (negative) field.
+func appendField(b []byte, v, width int) []byte {
+	if v < 0 {
+		for i := 0; i < width; i++ {
+			b = append(b, '*')
+		}
+		return b
+	}
+	return appendPadded(b, int64(v), width)
+}
+
+// appendPadded appends v in decimal, zero-padded on the left to width.
 func appendPadded(b []byte, v int64, width int) []byte {
-	s := strconv.FormatInt(v, 10)
+	var a [20]byte
+	s := strconv.AppendInt(a[:0], v, 10)
 	for i := len(s); i < width; i++ {
 		b = append(b, '0')
 	}
@@ -177,7 +192,7 @@ func appendPadded(b []byte, v int64, width int) []byte {
 }
 
 // MarshalText encodes d in its DMTF form.
-func (d DateTime) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+func (d DateTime) MarshalText() ([]byte, error) { return d.appendDMTF(make([]byte, 0, 25)), nil }
 
 // UnmarshalText decodes the DMTF form.
 func (d *DateTime) UnmarshalText(b []byte) error {

@@ -310,6 +310,35 @@ func TestZeroDateTime(t *testing.T) {
 	}
 }
 
+// TestDateTimeAppendText checks that AppendText appends what String
+// returns, and does so without allocating into a buffer with room.
+func TestDateTimeAppendText(t *testing.T) {
+	vals := []DateTime{{}, NewInterval(90 * time.Second), NewDateTime(time.Date(2026, 1, 15, 9, 30, 0, 0, time.FixedZone("", -90*60)))}
+	for _, tc := range dateTimeCases {
+		if tc.ok {
+			d, err := ParseDateTime(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals = append(vals, d)
+		}
+	}
+	buf := make([]byte, 0, 64)
+	for _, d := range vals {
+		got, err := d.AppendText(append(buf[:0], "<V>"...))
+		if err != nil || string(got) != "<V>"+d.String() {
+			t.Errorf("AppendText of %s = %q, %v", d, got, err)
+		}
+		m, _ := d.MarshalText()
+		if string(m) != d.String() {
+			t.Errorf("MarshalText of %s = %q", d, m)
+		}
+		if n := testing.AllocsPerRun(10, func() { buf, _ = d.AppendText(buf[:0]) }); n != 0 {
+			t.Errorf("AppendText of %s allocates %v times", d, n)
+		}
+	}
+}
+
 func FuzzParseDateTime(f *testing.F) {
 	for _, tc := range dateTimeCases {
 		f.Add(tc.in)
@@ -325,6 +354,9 @@ func FuzzParseDateTime(f *testing.F) {
 		out := d.String()
 		if out != s {
 			t.Fatalf("ParseDateTime(%q).String() = %q", s, out)
+		}
+		if app, _ := d.AppendText([]byte("x")); string(app) != "x"+s {
+			t.Fatalf("ParseDateTime(%q).AppendText(x) = %q", s, app)
 		}
 		again, err := ParseDateTime(out)
 		if err != nil || again != d {
