@@ -27,6 +27,7 @@ var mofFiles embed.FS
 // A Registry is immutable once built and safe for concurrent use.
 type Registry struct {
 	byName   map[string]*entry // lower-case name → entry
+	byExact  map[string]*entry // name as declared → entry
 	ordered  []string          // class names, parents before children, siblings by name
 	children map[string][]string
 }
@@ -34,6 +35,7 @@ type Registry struct {
 type entry struct {
 	declared *cim.Class // as the MOF declares it
 	resolved *cim.Class // with inherited properties
+	info     *compiled  // resolved's checks and keys
 }
 
 var (
@@ -89,13 +91,15 @@ func Load(fsys fs.FS) (*Registry, error) {
 // New builds a registry from class declarations (each with only its own
 // properties). Every superclass must be among them, and no name may repeat.
 func New(decls []*cim.Class) (*Registry, error) {
-	r := &Registry{byName: map[string]*entry{}, children: map[string][]string{}}
+	r := &Registry{byName: map[string]*entry{}, byExact: map[string]*entry{}, children: map[string][]string{}}
 	for _, c := range decls {
 		k := strings.ToLower(c.Name)
 		if _, dup := r.byName[k]; dup {
 			return nil, cim.Errorf(cim.ErrAlreadyExists, "class %s is declared twice", c.Name)
 		}
-		r.byName[k] = &entry{declared: c}
+		e := &entry{declared: c}
+		r.byName[k] = e
+		r.byExact[c.Name] = e
 	}
 	for _, c := range decls {
 		if c.SuperClass == "" {
@@ -114,6 +118,9 @@ func New(decls []*cim.Class) (*Registry, error) {
 		if _, err := r.resolve(c.Name, 0); err != nil {
 			return nil, err
 		}
+	}
+	for _, e := range r.byName {
+		e.info = compile(e.resolved)
 	}
 	var roots []string
 	for _, c := range decls {
@@ -190,11 +197,24 @@ func mergeQualifiers(inherited, own cim.Qualifiers) cim.Qualifiers {
 // property, inherited ones first. An unknown name is CIM_ERR_INVALID_CLASS.
 // The class is shared: callers must not modify it.
 func (r *Registry) Class(name string) (*cim.Class, error) {
+	e, err := r.entry(name)
+	if err != nil {
+		return nil, err
+	}
+	return e.resolved, nil
+}
+
+// entry returns the entry of the class named name (case-insensitive); a
+// name spelt as declared is found without allocating.
+func (r *Registry) entry(name string) (*entry, error) {
+	if e, ok := r.byExact[name]; ok {
+		return e, nil
+	}
 	e, ok := r.byName[strings.ToLower(name)]
 	if !ok {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, Namespace)
 	}
-	return e.resolved, nil
+	return e, nil
 }
 
 // Declared returns the class named name as its MOF declares it, with only
@@ -276,18 +296,23 @@ func (r *Registry) IsA(class, ancestor string) bool {
 // with the given host and namespace (either may be empty). Keys are in
 // alphabetical order, as WMI writes them (Domain="HOST",Name="alice").
 func (r *Registry) PathOf(inst *cim.Instance, host, namespace string) (cim.ObjectPath, error) {
-	c, err := r.Class(inst.ClassName)
+	e, err := r.entry(inst.ClassName)
 	if err != nil {
 		return cim.ObjectPath{}, err
 	}
-	p := cim.ObjectPath{Host: host, Namespace: namespace, ClassName: c.Name}
-	for _, k := range c.KeyNames() {
-		v, _ := inst.Get(k)
-		if v == nil {
+	c := e.resolved
+	// The first missing key in declaration order is the one reported.
+	for _, k := range e.info.keys {
+		if inst.Value(k) == nil {
 			return cim.ObjectPath{}, cim.Errorf(cim.ErrFailed, "%s instance has no value for key %s", c.Name, k)
 		}
-		p.Keys = append(p.Keys, cim.KeyBinding{Name: k, Value: v})
 	}
-	sort.Slice(p.Keys, func(i, j int) bool { return strings.ToLower(p.Keys[i].Name) < strings.ToLower(p.Keys[j].Name) })
+	p := cim.ObjectPath{Host: host, Namespace: namespace, ClassName: c.Name}
+	if len(e.info.pathKeys) > 0 {
+		p.Keys = make([]cim.KeyBinding, len(e.info.pathKeys))
+		for i, k := range e.info.pathKeys {
+			p.Keys[i] = cim.KeyBinding{Name: k, Value: inst.Value(k)}
+		}
+	}
 	return p, nil
 }

@@ -1,7 +1,7 @@
 package schema
 
 import (
-	"strings"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
@@ -14,26 +14,28 @@ import (
 // where the property has SubType("interval"). A provider whose instances
 // fail this has a bug; the error says which property and why.
 func (r *Registry) Validate(inst *cim.Instance) error {
-	c, err := r.Class(inst.ClassName)
+	e, err := r.entry(inst.ClassName)
 	if err != nil {
 		return err
 	}
-	if c.IsAbstract() {
+	c, x := e.resolved, e.info
+	if x.abstract {
 		return cim.Errorf(cim.ErrInvalidClass, "%s is abstract and can have no instances of its own", c.Name)
 	}
 	for _, pv := range inst.Properties {
-		p := c.Property(pv.Name)
-		if p == nil {
+		i := x.find(c, pv.Name)
+		if i < 0 {
 			return cim.Errorf(cim.ErrNoSuchProperty, "%s has no property %s", c.Name, pv.Name)
 		}
-		if err := checkValue(c.Name, p, pv.Value); err != nil {
+		p := &c.Properties[i]
+		if err := checkValue(c.Name, p, &x.props[i], pv.Value); err != nil {
 			return err
 		}
 		if err := r.checkRefClass(c.Name, p, pv.Value); err != nil {
 			return err
 		}
 	}
-	for _, k := range c.KeyNames() {
+	for _, k := range x.keys {
 		if inst.Value(k) == nil {
 			return cim.Errorf(cim.ErrFailed, "%s instance has no value for its key %s", c.Name, k)
 		}
@@ -59,7 +61,7 @@ func (r *Registry) checkRefClass(class string, p *cim.Property, v any) error {
 	return nil
 }
 
-func checkValue(class string, p *cim.Property, v any) error {
+func checkValue(class string, p *cim.Property, pc *propCheck, v any) error {
 	if v == nil {
 		return nil
 	}
@@ -69,16 +71,16 @@ func checkValue(class string, p *cim.Property, v any) error {
 			return cim.Errorf(cim.ErrTypeMismatch, "%s.%s is %s but holds %T", class, p.Name, p.Type, v)
 		}
 		for _, e := range arr {
-			if err := checkScalar(class, p, e); err != nil {
+			if err := checkScalar(class, p, pc, e); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return checkScalar(class, p, v)
+	return checkScalar(class, p, pc, v)
 }
 
-func checkScalar(class string, p *cim.Property, v any) error {
+func checkScalar(class string, p *cim.Property, pc *propCheck, v any) error {
 	if v == nil {
 		return nil
 	}
@@ -91,29 +93,60 @@ func checkScalar(class string, p *cim.Property, v any) error {
 		if !utf8.ValidString(x) {
 			return cim.Errorf(cim.ErrFailed, "%s.%s holds a string that is not UTF-8", class, p.Name)
 		}
-		if max, ok := p.Qualifiers.Int("MaxLen"); ok && int64(utf8.RuneCountInString(x)) > max {
-			return cim.Errorf(cim.ErrFailed, "%s.%s is %d characters long, more than its MaxLen(%d)", class, p.Name, utf8.RuneCountInString(x), max)
+		if pc.hasMaxLen && int64(len(x)) > pc.maxLen {
+			if n := utf8.RuneCountInString(x); int64(n) > pc.maxLen {
+				return cim.Errorf(cim.ErrFailed, "%s.%s is %d characters long, more than its MaxLen(%d)", class, p.Name, n, pc.maxLen)
+			}
 		}
 	case cim.DateTime:
-		wantInterval := strings.EqualFold(p.Qualifiers.String("SubType"), "interval")
-		if x.IsInterval() != wantInterval {
+		if x.IsInterval() != pc.interval {
 			what := "a point in time"
-			if wantInterval {
+			if pc.interval {
 				what = "an interval"
 			}
 			return cim.Errorf(cim.ErrTypeMismatch, "%s.%s must hold %s, not %s", class, p.Name, what, x)
 		}
 	}
-	if vm := p.Qualifiers.Strings("ValueMap"); len(vm) > 0 {
-		s := cim.FormatValue(v)
-		for _, allowed := range vm {
-			if allowed == s || allowed == ".." {
-				return nil
-			}
+	if pc.hasValueMap && !pc.anyValue {
+		if inValueMap(pc.valueMap, v) {
+			return nil
 		}
-		return cim.Errorf(cim.ErrFailed, "%s.%s = %q is not one of its ValueMap %v", class, p.Name, s, vm)
+		return cim.Errorf(cim.ErrFailed, "%s.%s = %q is not one of its ValueMap %v", class, p.Name, cim.FormatValue(v), pc.valueList)
 	}
 	return nil
+}
+
+// inValueMap reports whether the text form of v (cim.FormatValue's) is
+// in the set, formatting integers on the stack.
+func inValueMap(set map[string]struct{}, v any) bool {
+	var a [24]byte
+	var b []byte
+	switch x := v.(type) {
+	case string:
+		_, ok := set[x]
+		return ok
+	case uint8:
+		b = strconv.AppendUint(a[:0], uint64(x), 10)
+	case uint16:
+		b = strconv.AppendUint(a[:0], uint64(x), 10)
+	case uint32:
+		b = strconv.AppendUint(a[:0], uint64(x), 10)
+	case uint64:
+		b = strconv.AppendUint(a[:0], x, 10)
+	case int8:
+		b = strconv.AppendInt(a[:0], int64(x), 10)
+	case int16:
+		b = strconv.AppendInt(a[:0], int64(x), 10)
+	case int32:
+		b = strconv.AppendInt(a[:0], int64(x), 10)
+	case int64:
+		b = strconv.AppendInt(a[:0], x, 10)
+	default:
+		_, ok := set[cim.FormatValue(v)]
+		return ok
+	}
+	_, ok := set[string(b)]
+	return ok
 }
 
 // Truncate shortens s to at most max characters, for properties with a

@@ -79,6 +79,9 @@ func TestValidate(t *testing.T) {
 		{"boolean", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H").Set("Disabled", true), cim.StatusOK},
 		{"boolean as string", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H").Set("Disabled", "true"), cim.ErrTypeMismatch},
 		{"SIDType uint8", cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H").Set("SIDType", uint8(1)), cim.StatusOK},
+		{"property names in any case", cim.NewInstance("Linux_LogonSession").Set("LOGONID", "1").Set("status", "OK").Set("logonType", uint32(2)), cim.StatusOK},
+		{"property name by Unicode case folding", cim.NewInstance("Linux_LogonSession").Set("LogonId", "1").Set("ſtatus", "OK"), cim.StatusOK},
+		{"key named in another case", cim.NewInstance("Win32_UserAccount").Set("NAME", "a").Set("domain", "H"), cim.StatusOK},
 	}
 	for _, tc := range cases {
 		err := r.Validate(tc.in)
@@ -88,6 +91,67 @@ func TestValidate(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), " ") {
 			t.Errorf("%s: error %q says nothing", tc.name, err)
 		}
+	}
+}
+
+// TestValidateValueMapRange checks that ".." in a ValueMap allows any
+// value, and that integer ValueMaps compare the value's decimal text.
+func TestValidateValueMapRange(t *testing.T) {
+	vm := func(vs ...string) cim.Qualifier {
+		arr := make([]any, len(vs))
+		for i, v := range vs {
+			arr[i] = v
+		}
+		return cim.Qualifier{Name: "ValueMap", Value: arr}
+	}
+	r, err := New([]*cim.Class{{Name: "T_Thing", Properties: []cim.Property{
+		{Name: "Id", Type: cim.Type{Kind: cim.KindString}, Qualifiers: cim.Qualifiers{{Name: "Key", Value: true}}},
+		{Name: "Open", Type: cim.Type{Kind: cim.KindUint16}, Qualifiers: cim.Qualifiers{vm("1", "2", "..")}},
+		{Name: "Small", Type: cim.Type{Kind: cim.KindSint8}, Qualifiers: cim.Qualifiers{vm("-1", "0")}},
+		{Name: "Big", Type: cim.Type{Kind: cim.KindUint64}, Qualifiers: cim.Qualifiers{vm("18446744073709551615")}},
+		{Name: "Flags", Type: cim.Type{Kind: cim.KindUint8, Array: true}, Qualifiers: cim.Qualifiers{vm("1", "2")}},
+		{Name: "Flag", Type: cim.Type{Kind: cim.KindBoolean}, Qualifiers: cim.Qualifiers{vm("true")}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thing := func() *cim.Instance { return cim.NewInstance("T_Thing").Set("Id", "x") }
+	for _, tc := range []struct {
+		name string
+		in   *cim.Instance
+		code cim.Status
+	}{
+		{"open map, listed", thing().Set("Open", uint16(2)), cim.StatusOK},
+		{"open map, unlisted", thing().Set("Open", uint16(999)), cim.StatusOK},
+		{"signed in map", thing().Set("Small", int8(-1)), cim.StatusOK},
+		{"signed out of map", thing().Set("Small", int8(1)), cim.ErrFailed},
+		{"uint64 max in map", thing().Set("Big", uint64(1<<64-1)), cim.StatusOK},
+		{"uint64 out of map", thing().Set("Big", uint64(1)), cim.ErrFailed},
+		{"array in map", thing().Set("Flags", []any{uint8(1), nil, uint8(2)}), cim.StatusOK},
+		{"array out of map", thing().Set("Flags", []any{uint8(1), uint8(3)}), cim.ErrFailed},
+		{"boolean in map", thing().Set("Flag", true), cim.StatusOK},
+		{"boolean out of map", thing().Set("Flag", false), cim.ErrFailed},
+	} {
+		if got := cim.CodeOf(r.Validate(tc.in)); got != tc.code {
+			t.Errorf("%s: Validate = %v, want %v", tc.name, r.Validate(tc.in), tc.code)
+		}
+	}
+}
+
+// TestValidateAllocs checks that validating a good instance whose class
+// and property names are spelt as declared, and finding its path, cost
+// no allocations beyond the path's keys.
+func TestValidateAllocs(t *testing.T) {
+	r := reg(t)
+	in := goodSession()
+	if n := testing.AllocsPerRun(20, func() { _ = r.Validate(in) }); n != 0 {
+		t.Errorf("Validate allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(20, func() { _, _ = r.PathOf(in, "h", Namespace) }); n > 1 {
+		t.Errorf("PathOf allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(20, func() { _, _ = r.Class("Linux_LogonSession") }); n != 0 {
+		t.Errorf("Class allocates %v times", n)
 	}
 }
 

@@ -1,0 +1,92 @@
+package schema
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// compiled is what Validate and PathOf need of a resolved class, worked
+// out once when the registry is built (resolved classes never change):
+// property lookups by name, each property's checks, and the keys.
+type compiled struct {
+	abstract bool
+	exact    map[string]int // property name as declared → index
+	lower    map[string]int // lower-case property name → index
+	props    []propCheck    // by property index
+	keys     []string       // key property names, in declaration order
+	pathKeys []string       // the same, ordered as PathOf writes them
+}
+
+// propCheck is one property's checks, from its qualifiers.
+type propCheck struct {
+	maxLen    int64 // MaxLen, when hasMaxLen
+	hasMaxLen bool
+	interval  bool // SubType("interval")
+	// valueMap is the ValueMap as a set, when the property has one
+	// (hasValueMap); anyValue when it holds "..", which allows any value.
+	valueMap    map[string]struct{}
+	valueList   []string // the ValueMap in order, for error messages
+	hasValueMap bool
+	anyValue    bool
+}
+
+// compile works out the checks of a resolved class.
+func compile(c *cim.Class) *compiled {
+	x := &compiled{
+		abstract: c.IsAbstract(),
+		exact:    make(map[string]int, len(c.Properties)),
+		lower:    make(map[string]int, len(c.Properties)),
+		props:    make([]propCheck, len(c.Properties)),
+	}
+	for i := range c.Properties {
+		p := &c.Properties[i]
+		if _, dup := x.exact[p.Name]; !dup {
+			x.exact[p.Name] = i
+		}
+		if _, dup := x.lower[strings.ToLower(p.Name)]; !dup {
+			x.lower[strings.ToLower(p.Name)] = i
+		}
+		pc := &x.props[i]
+		pc.maxLen, pc.hasMaxLen = p.Qualifiers.Int("MaxLen")
+		pc.interval = strings.EqualFold(p.Qualifiers.String("SubType"), "interval")
+		if vm := p.Qualifiers.Strings("ValueMap"); len(vm) > 0 {
+			pc.hasValueMap, pc.valueList = true, vm
+			pc.valueMap = make(map[string]struct{}, len(vm))
+			for _, v := range vm {
+				pc.valueMap[v] = struct{}{}
+				if v == ".." {
+					pc.anyValue = true
+				}
+			}
+		}
+		if p.IsKey() {
+			x.keys = append(x.keys, p.Name)
+		}
+	}
+	x.pathKeys = append([]string(nil), x.keys...)
+	sort.SliceStable(x.pathKeys, func(i, j int) bool {
+		return strings.ToLower(x.pathKeys[i]) < strings.ToLower(x.pathKeys[j])
+	})
+	return x
+}
+
+// find returns the index of the property of c named name,
+// case-insensitively as cim.Class.Property matches, or -1; the name as
+// declared is found without allocating.
+func (x *compiled) find(c *cim.Class, name string) int {
+	if i, ok := x.exact[name]; ok {
+		return i
+	}
+	if i, ok := x.lower[strings.ToLower(name)]; ok {
+		return i
+	}
+	// Unicode case folding matches a few names lower-casing does not.
+	for i := range c.Properties {
+		if strings.EqualFold(c.Properties[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
