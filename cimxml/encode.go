@@ -461,7 +461,7 @@ func (e *Encoder) appendScalar(v any) {
 	case int64:
 		e.buf = strconv.AppendInt(e.buf, x, 10)
 	case cim.DateTime:
-		e.buf = append(e.buf, x.String()...)
+		e.buf, _ = x.AppendText(e.buf)
 	default:
 		e.text(formatScalar(v))
 	}
