@@ -208,3 +208,43 @@ func FuzzInstance(f *testing.F) {
 		}
 	})
 }
+
+func TestWatch(t *testing.T) {
+	path := writeFile(t, utmpx.Darwin, mac[:1], 0)
+	p := New(Options{Format: utmpx.Darwin, Path: path})
+	ctx, cancel := context.WithCancel(context.Background())
+	changed := make(chan struct{}, 16)
+	done := make(chan error, 1)
+	go func() { done <- p.Watch(ctx, func() { changed <- struct{}{} }) }()
+	var _ provider.Notifier = p
+	// Write until the watcher, which starts asynchronously, sees a write.
+	deadline := time.After(5 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	b := utmpx.Encode(mac[2], utmpx.Darwin)
+wait:
+	for {
+		select {
+		case <-changed:
+			break wait
+		case <-tick.C:
+			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(b)
+			f.Close()
+		case <-deadline:
+			t.Fatal("no change seen")
+		}
+	}
+	// Another file in the folder is not a change.
+	os.WriteFile(filepath.Join(filepath.Dir(path), "other"), nil, 0o644)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := New(Options{Path: filepath.Join(t.TempDir(), "gone", "utmpx")}).Watch(context.Background(), func() {}); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("unwatchable folder: %v", err)
+	}
+}
