@@ -183,12 +183,25 @@ func appendField(b []byte, v, width int) []byte {
 
 // appendPadded appends v in decimal, zero-padded on the left to width.
 func appendPadded(b []byte, v int64, width int) []byte {
-	var a [20]byte
-	s := strconv.AppendInt(a[:0], v, 10)
-	for i := len(s); i < width; i++ {
-		b = append(b, '0')
+	if v < 0 || width > 19 {
+		var a [24]byte
+		s := strconv.AppendInt(a[:0], v, 10)
+		for i := len(s); i < width; i++ {
+			b = append(b, '0')
+		}
+		return append(b, s...)
 	}
-	return append(b, s...)
+	var a [20]byte
+	i := len(a)
+	for {
+		i--
+		a[i] = byte('0' + v%10)
+		v /= 10
+		width--
+		if v == 0 && width <= 0 {
+			return append(b, a[i:]...)
+		}
+	}
 }
 
 // MarshalText encodes d in its DMTF form.
