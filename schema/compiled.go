@@ -3,6 +3,7 @@ package schema
 import (
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -17,6 +18,44 @@ type compiled struct {
 	props    []propCheck    // by property index
 	keys     []string       // key property names, in declaration order
 	pathKeys []string       // the same, ordered as PathOf writes them
+	// last is the layout of the last instance validated: instances from
+	// one provider set their properties in the same order, so the next
+	// one usually has the same names and needs no lookups.
+	last atomic.Pointer[layout]
+}
+
+// layout maps an instance's property names, in its order, to the
+// positions of the class's properties.
+type layout struct {
+	names []string
+	idx   []int
+}
+
+// layoutOf returns the class position of each of inst's properties, or
+// nil if one of them is not a property of c.
+func (x *compiled) layoutOf(c *cim.Class, inst *cim.Instance) []int {
+	if l := x.last.Load(); l != nil && len(l.names) == len(inst.Properties) {
+		same := true
+		for k := range inst.Properties {
+			if inst.Properties[k].Name != l.names[k] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return l.idx
+		}
+	}
+	l := &layout{names: make([]string, len(inst.Properties)), idx: make([]int, len(inst.Properties))}
+	for k, pv := range inst.Properties {
+		i := x.find(c, pv.Name)
+		if i < 0 {
+			return nil
+		}
+		l.names[k], l.idx[k] = pv.Name, i
+	}
+	x.last.Store(l)
+	return l.idx
 }
 
 // propCheck is one property's checks, from its qualifiers.

@@ -22,8 +22,14 @@ func (r *Registry) Validate(inst *cim.Instance) error {
 	if x.abstract {
 		return cim.Errorf(cim.ErrInvalidClass, "%s is abstract and can have no instances of its own", c.Name)
 	}
-	for _, pv := range inst.Properties {
-		i := x.find(c, pv.Name)
+	idx := x.layoutOf(c, inst)
+	for k, pv := range inst.Properties {
+		var i int
+		if idx != nil {
+			i = idx[k]
+		} else {
+			i = x.find(c, pv.Name)
+		}
 		if i < 0 {
 			return cim.Errorf(cim.ErrNoSuchProperty, "%s has no property %s", c.Name, pv.Name)
 		}

@@ -138,6 +138,37 @@ func TestValidateValueMapRange(t *testing.T) {
 	}
 }
 
+// TestValidateLayouts validates instances whose properties come in
+// different orders, from several goroutines, so that the remembered
+// layout of one never answers for another.
+func TestValidateLayouts(t *testing.T) {
+	r := reg(t)
+	a := goodSession()
+	b := cim.NewInstance("Linux_LogonSession").Set("UserId", uint32(1)).Set("LogonId", "1").Set("LogonType", uint32(2))
+	bad := cim.NewInstance("Linux_LogonSession").Set("UserId", uint32(1)).Set("LogonId", "1").Set("LogonType", "2")
+	unknown := cim.NewInstance("Linux_LogonSession").Set("UserId", uint32(1)).Set("LogonId", "1").Set("Nope", uint32(2))
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				for _, tc := range []struct {
+					in   *cim.Instance
+					code cim.Status
+				}{{a, cim.StatusOK}, {b, cim.StatusOK}, {bad, cim.ErrTypeMismatch}, {b, cim.StatusOK}, {unknown, cim.ErrNoSuchProperty}, {a, cim.StatusOK}} {
+					if got := cim.CodeOf(r.Validate(tc.in)); got != tc.code {
+						t.Errorf("Validate(%v) = %v, want %v", tc.in.Properties, got, tc.code)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
+
 // TestValidateAllocs checks that validating a good instance whose class
 // and property names are spelt as declared, and finding its path, cost
 // no allocations beyond the path's keys.
