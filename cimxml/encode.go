@@ -545,7 +545,17 @@ func (e *Encoder) property(p *cim.Property, tag propertyTag, v any, o PropertyOp
 	e.maybeFlush()
 }
 
-type propertyTag struct{ open, close string }
+// propertyTag is a property element's start and end tags and, for a
+// scalar property that is not a reference, the same joined with VALUE's
+// tags and the element of a NULL value, so that an instance's property
+// takes two appends and a value.
+type propertyTag struct {
+	open, close string
+	scalar      bool   // neither an array nor a reference
+	openValue   string // open + "<VALUE>"
+	closeValue  string // "</VALUE>" + close
+	null        string // open + close
+}
 
 // makeTag renders the start and end tags of a property element.
 func makeTag(p *cim.Property, o PropertyOptions) propertyTag {
@@ -576,7 +586,10 @@ func makeTag(p *cim.Property, o PropertyOptions) propertyTag {
 		t.attr("PROPAGATED", "true")
 	}
 	t.endStart()
-	return propertyTag{open: string(t.buf), close: "</" + name + ">"}
+	open, closeTag := string(t.buf), "</"+name+">"
+	return propertyTag{open: open, close: closeTag,
+		scalar:    !p.Type.Array && p.Type.Kind != cim.KindReference,
+		openValue: open + "<VALUE>", closeValue: "</VALUE>" + closeTag, null: open + closeTag}
 }
 
 const maxCached = 1 << 12
@@ -684,8 +697,27 @@ func (e *Encoder) Instance(in *cim.Instance, c *cim.Class, o InstanceOptions) {
 			if o.Keep != nil && !o.Keep(p) {
 				continue
 			}
+			if !po.IncludeQualifiers {
+				// What property writes, with the tags joined.
+				t, v := &tags[i], vals[i]
+				if v == nil {
+					e.buf = append(e.buf, t.null...)
+					continue
+				}
+				if t.scalar {
+					switch v.(type) {
+					case cim.ObjectPath, []any:
+					default:
+						e.buf = append(e.buf, t.openValue...)
+						e.appendScalar(v)
+						e.buf = append(e.buf, t.closeValue...)
+						continue
+					}
+				}
+			}
 			e.property(p, tags[i], vals[i], po)
 		}
+		e.maybeFlush()
 		clear(vals)
 		e.vals = vals
 	} else {
