@@ -36,6 +36,9 @@ type Encoder struct {
 	lastClass *cim.Class
 	lastNames []string
 	lastIdx   []int
+	// Templates of the last layouts of instances written (a ring).
+	tpls    []*instTemplate
+	tplNext int
 }
 
 // layout returns, for each property of in, its position in class c (or -1).
@@ -606,13 +609,7 @@ type classIndex struct {
 
 // tagsFor returns the tags of every property of the class for o.
 func (ix *classIndex) tagsFor(o PropertyOptions) []propertyTag {
-	k := 0
-	if o.IncludeClassOrigin {
-		k |= 1
-	}
-	if o.Propagated {
-		k |= 2
-	}
+	k := tagsKey(o)
 	if t := ix.tags[k].Load(); t != nil {
 		return *t
 	}
@@ -622,6 +619,18 @@ func (ix *classIndex) tagsFor(o PropertyOptions) []propertyTag {
 	}
 	ix.tags[k].Store(&t)
 	return t
+}
+
+// tagsKey is the index of the property tags for o in classIndex.tags.
+func tagsKey(o PropertyOptions) int {
+	k := 0
+	if o.IncludeClassOrigin {
+		k |= 1
+	}
+	if o.Propagated {
+		k |= 2
+	}
+	return k
 }
 
 var (
@@ -680,8 +689,16 @@ func (e *Encoder) Instance(in *cim.Instance, c *cim.Class, o InstanceOptions) {
 				e.Qualifier(q, false)
 			}
 		}
-		// The instance's values in class order, found with one pass.
 		ix := indexOf(c)
+		if !po.IncludeQualifiers && o.Keep == nil {
+			key := tagsKey(po)
+			if t := e.template(c, ix, ix.tagsFor(po), key, in); t != nil && t.plainScalars(in) {
+				t.write(e, in)
+				e.close("INSTANCE")
+				return
+			}
+		}
+		// The instance's values in class order, found with one pass.
 		vals := e.vals[:0]
 		for range c.Properties {
 			vals = append(vals, nil)
