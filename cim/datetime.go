@@ -135,6 +135,51 @@ func (d DateTime) appendDMTF(b []byte) []byte {
 	if !d.valid {
 		return append(b, "**************.******+***"...)
 	}
+	if d.fits() {
+		// Every field fits its width: fill the 25 characters in place.
+		n := len(b)
+		b = append(b, "00000000000000.000000+000"...)
+		out := b[n : n+25]
+		if d.interval {
+			putDigits(out[0:8], d.days)
+		} else {
+			putField(out[0:4], d.year)
+			putField(out[4:6], d.month)
+			putField(out[6:8], d.day)
+		}
+		putField(out[8:10], d.hour)
+		putField(out[10:12], d.minute)
+		putField(out[12:14], d.second)
+		putDigits(out[15:21], int64(d.micro))
+		for i := 15 + d.microDigits; i < 21; i++ {
+			out[i] = '*'
+		}
+		switch {
+		case d.interval:
+			out[21] = ':'
+		case d.offsetUnknown:
+			if d.minus {
+				out[21] = '-'
+			}
+			out[22], out[23], out[24] = '*', '*', '*'
+		default:
+			if d.minus {
+				out[21] = '-'
+			}
+			off := d.offset
+			if off < 0 {
+				off = -off
+			}
+			putDigits(out[22:25], int64(off))
+		}
+		return b
+	}
+	return d.appendFields(b)
+}
+
+// appendFields appends the DMTF form of a valid d field by field, for
+// values whose fields do not fit their widths.
+func (d DateTime) appendFields(b []byte) []byte {
 	if d.interval {
 		b = appendPadded(b, d.days, 8)
 	} else {
@@ -167,6 +212,35 @@ func (d DateTime) appendDMTF(b []byte) []byte {
 	}
 	b = append(b, sign)
 	return appendPadded(b, int64(off), 3)
+}
+
+// fits reports whether every field of d fits its width, as they do in
+// any DateTime that NewDateTime, NewInterval or ParseDateTime returns.
+func (d DateTime) fits() bool {
+	return d.days >= 0 && d.days <= 99999999 && d.year <= 9999 && d.month <= 99 && d.day <= 99 &&
+		d.hour <= 99 && d.minute <= 99 && d.second <= 99 && d.micro >= 0 && d.micro <= 999999 &&
+		d.microDigits >= 0 && d.microDigits <= 6 && d.offset >= -999 && d.offset <= 999
+}
+
+// putField writes v in decimal over all of dst, zero-padded, or fills dst
+// with asterisks for an unknown (negative) field. v must fit.
+func putField(dst []byte, v int) {
+	if v < 0 {
+		for i := range dst {
+			dst[i] = '*'
+		}
+		return
+	}
+	putDigits(dst, int64(v))
+}
+
+// putDigits writes v (not negative, and fitting) in decimal over all of
+// dst, zero-padded.
+func putDigits(dst []byte, v int64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // appendField appends a field of width digits, or asterisks for an

@@ -336,6 +336,16 @@ func TestDateTimeAppendText(t *testing.T) {
 		if n := testing.AllocsPerRun(10, func() { buf, _ = d.AppendText(buf[:0]) }); n != 0 {
 			t.Errorf("AppendText of %s allocates %v times", d, n)
 		}
+		if d.valid {
+			if fast, slow := d.appendDMTF(nil), d.appendFields(nil); string(fast) != string(slow) {
+				t.Errorf("in place %q, field by field %q", fast, slow)
+			}
+		}
+	}
+	// Fields too wide for their places are written whole, as before.
+	wide := DateTime{valid: true, year: 12345, month: 1, day: 2, hour: 3, minute: 4, second: 5, micro: 6, microDigits: 6, offset: 1000}
+	if got := wide.String(); got != "123450102030405.000006+1000" {
+		t.Errorf("wide DateTime = %q", got)
 	}
 }
 
@@ -357,6 +367,9 @@ func FuzzParseDateTime(f *testing.F) {
 		}
 		if app, _ := d.AppendText([]byte("x")); string(app) != "x"+s {
 			t.Fatalf("ParseDateTime(%q).AppendText(x) = %q", s, app)
+		}
+		if d.valid && string(d.appendFields(nil)) != s {
+			t.Fatalf("ParseDateTime(%q) field by field = %q", s, d.appendFields(nil))
 		}
 		again, err := ParseDateTime(out)
 		if err != nil || again != d {
