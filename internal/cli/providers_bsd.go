@@ -1,4 +1,4 @@
-//go:build darwin
+//go:build darwin || freebsd
 
 package cli
 
@@ -7,9 +7,10 @@ import (
 	"github.com/cimsess/cimsess/provider/darwin"
 )
 
+// On macOS and FreeBSD the logins are in the utmpx file (/var/run/utmpx,
+// /var/run/utx.active), which the darwin provider reads in each system's
+// own format.
 func init() {
-	// macOS's logins are in /var/run/utmpx; --utmp names a copy of a
-	// Linux utmp file, which the Linux provider reads.
 	registerProviders(func(SourceFlags) ([]provider.Provider, error) {
 		return []provider.Provider{darwin.New(darwin.Options{})}, nil
 	})
