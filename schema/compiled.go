@@ -2,6 +2,7 @@ package schema
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -69,6 +70,10 @@ type propCheck struct {
 	valueList   []string // the ValueMap in order, for error messages
 	hasValueMap bool
 	anyValue    bool
+	// The ValueMap's entries that are integers in their canonical
+	// decimal form, for integer values: no formatting, a short scan.
+	ints  []int64
+	uints []uint64 // those above MaxInt64
 }
 
 // compile works out the checks of a resolved class.
@@ -97,6 +102,11 @@ func compile(c *cim.Class) *compiled {
 				pc.valueMap[v] = struct{}{}
 				if v == ".." {
 					pc.anyValue = true
+				}
+				if n, err := strconv.ParseInt(v, 10, 64); err == nil && strconv.FormatInt(n, 10) == v {
+					pc.ints = append(pc.ints, n)
+				} else if u, err := strconv.ParseUint(v, 10, 64); err == nil && strconv.FormatUint(u, 10) == v {
+					pc.uints = append(pc.uints, u)
 				}
 			}
 		}

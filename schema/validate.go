@@ -1,7 +1,8 @@
 package schema
 
 import (
-	"strconv"
+	"math"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
@@ -90,8 +91,8 @@ func checkScalar(class string, p *cim.Property, pc *propCheck, v any) error {
 	if v == nil {
 		return nil
 	}
-	got := cim.TypeOf(v)
-	if got.Kind != p.Type.Kind || got.Array {
+	if k, scalar := scalarKind(v); !scalar || k != p.Type.Kind {
+		got := cim.TypeOf(v)
 		return cim.Errorf(cim.ErrTypeMismatch, "%s.%s is %s but holds %s (%T)", class, p.Name, p.Type.Scalar(), got, v)
 	}
 	switch x := v.(type) {
@@ -114,7 +115,7 @@ func checkScalar(class string, p *cim.Property, pc *propCheck, v any) error {
 		}
 	}
 	if pc.hasValueMap && !pc.anyValue {
-		if inValueMap(pc.valueMap, v) {
+		if inValueMap(pc, v) {
 			return nil
 		}
 		return cim.Errorf(cim.ErrFailed, "%s.%s = %q is not one of its ValueMap %v", class, p.Name, cim.FormatValue(v), pc.valueList)
@@ -123,36 +124,62 @@ func checkScalar(class string, p *cim.Property, pc *propCheck, v any) error {
 }
 
 // inValueMap reports whether the text form of v (cim.FormatValue's) is
-// in the set, formatting integers on the stack.
-func inValueMap(set map[string]struct{}, v any) bool {
-	var a [24]byte
-	var b []byte
+// in the property's ValueMap, comparing integers as integers.
+func inValueMap(pc *propCheck, v any) bool {
+	var i int64
 	switch x := v.(type) {
 	case string:
-		_, ok := set[x]
+		_, ok := pc.valueMap[x]
 		return ok
 	case uint8:
-		b = strconv.AppendUint(a[:0], uint64(x), 10)
+		i = int64(x)
 	case uint16:
-		b = strconv.AppendUint(a[:0], uint64(x), 10)
+		i = int64(x)
 	case uint32:
-		b = strconv.AppendUint(a[:0], uint64(x), 10)
+		i = int64(x)
 	case uint64:
-		b = strconv.AppendUint(a[:0], x, 10)
+		if x > math.MaxInt64 {
+			return slices.Contains(pc.uints, x)
+		}
+		i = int64(x)
 	case int8:
-		b = strconv.AppendInt(a[:0], int64(x), 10)
+		i = int64(x)
 	case int16:
-		b = strconv.AppendInt(a[:0], int64(x), 10)
+		i = int64(x)
 	case int32:
-		b = strconv.AppendInt(a[:0], int64(x), 10)
+		i = int64(x)
 	case int64:
-		b = strconv.AppendInt(a[:0], x, 10)
+		i = x
 	default:
-		_, ok := set[cim.FormatValue(v)]
+		_, ok := pc.valueMap[cim.FormatValue(v)]
 		return ok
 	}
-	_, ok := set[string(b)]
-	return ok
+	return slices.Contains(pc.ints, i)
+}
+
+// scalarKind returns the CIM kind of a scalar value as cim.TypeOf does,
+// and false for an array.
+func scalarKind(v any) (cim.Kind, bool) {
+	switch v.(type) {
+	case string:
+		return cim.KindString, true
+	case uint32:
+		return cim.KindUint32, true
+	case cim.DateTime:
+		return cim.KindDateTime, true
+	case bool:
+		return cim.KindBoolean, true
+	case uint16:
+		return cim.KindUint16, true
+	case uint64:
+		return cim.KindUint64, true
+	case uint8:
+		return cim.KindUint8, true
+	case []any:
+		return cim.KindInvalid, false
+	}
+	t := cim.TypeOf(v)
+	return t.Kind, !t.Array
 }
 
 // Truncate shortens s to at most max characters, for properties with a
