@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/server"
 )
 
@@ -30,6 +32,8 @@ type serveFlags struct {
 	readHeaderTimeout, readTimeout   time.Duration
 	writeTimeout, idleTimeout        time.Duration
 	logFormat                        string
+	history                          historyFlags
+	dbExplicit                       bool
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -59,6 +63,7 @@ To make a self-signed pair with OpenSSL:
   cimsess serve --no-auth --metrics-listen 127.0.0.1:9598`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.dbExplicit = cmd.Flags().Changed("db")
 			return e.serve(cmd.Context(), &f)
 		},
 	}
@@ -79,6 +84,8 @@ To make a self-signed pair with OpenSSL:
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", server.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "address for Prometheus metrics at /metrics (off when empty; unauthenticated)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "request log format on stderr: text or json")
+	addHistoryFlags(cmd, &f.history)
+	fl.Lookup("db").Usage = "history database (SQLite) to record sessions into while serving ('' for none)"
 	addSourceFlags(cmd, &e.src)
 	return cmd
 }
@@ -149,6 +156,9 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 			return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
 		}
 	}
+	if err := e.recordWhileServing(ctx, f, om, logger); err != nil {
+		return err
+	}
 	var metricsLn net.Listener
 	if f.metricsListen != "" {
 		cfg.Metrics = server.NewMetrics(om)
@@ -202,5 +212,34 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return cim.Wrap(cim.ErrFailed, fmt.Errorf("serve: %w", err))
 	}
+	return nil
+}
+
+// recordWhileServing keeps the history database up to date in the
+// background, as 'cimsess record' does. A database the user named must
+// open; the default one is skipped with a warning when it cannot be (a
+// server run by a user who may not write /var/lib).
+func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.ObjectManager, logger *slog.Logger) error {
+	if f.history.db == "" {
+		return nil
+	}
+	store, err := history.Open(ctx, f.history.db, history.Options{})
+	if err != nil {
+		if f.dbExplicit {
+			return err
+		}
+		logger.Warn("not recording the session history", "db", f.history.db, "error", err.Error())
+		return nil
+	}
+	rec := &history.Recorder{Store: store, OM: om, Wtmp: f.history.wtmp,
+		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		Ready: func() { logger.Info("recording the session history", "db", store.Path()) },
+	}
+	go func() {
+		defer store.Close()
+		if err := rec.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("the history recorder stopped", "error", err.Error())
+		}
+	}()
 	return nil
 }

@@ -17,7 +17,6 @@ import (
 // copies of their files. Empty means the source's own default.
 type SourceFlags struct {
 	Utmp      string // utmp file
-	Wtmp      string // wtmp file
 	Proc      string // procfs root
 	Logind    string // logind sessions folder
 	SmbStatus string // the smbstatus command
