@@ -232,7 +232,7 @@ func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.O
 		return nil
 	}
 	rec := &history.Recorder{Store: store, OM: om, Wtmp: f.history.wtmp,
-		Logf: func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
+		Logf:  func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 		Ready: func() { logger.Info("recording the session history", "db", store.Path()) },
 	}
 	go func() {
