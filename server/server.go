@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
@@ -82,7 +81,12 @@ type Server struct {
 	query Querier
 	log   *slog.Logger
 	sem   chan struct{}
-	pool  sync.Pool
+	// bufs keeps response encoders for reuse. Unlike a sync.Pool, which
+	// the garbage collector empties, it keeps them across collections:
+	// an encoder holds a whole response (hundreds of KiB for a large
+	// enumeration), and growing a new one each time was most of the
+	// garbage a request made besides the instances themselves.
+	bufs chan *respBuf
 }
 
 // New returns a server for the configuration.
@@ -117,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, om: cfg.ObjectManager, log: logger, sem: make(chan struct{}, cfg.MaxConcurrent)}
 	s.query = queryOf(cfg.ObjectManager)
-	s.pool.New = func() any { return newRespBuf() }
+	s.bufs = make(chan *respBuf, min(cfg.MaxConcurrent, maxIdleBufs))
 	return s, nil
 }
 
@@ -392,6 +396,30 @@ func newRespBuf() *respBuf { return &respBuf{enc: cimxml.NewEncoder(nil)} }
 // maxPooled is the largest response buffer kept for reuse.
 const maxPooled = 8 << 20
 
+// maxIdleBufs bounds the response encoders kept for reuse.
+const maxIdleBufs = 16
+
+// getBuf returns an idle response encoder, or a new one.
+func (s *Server) getBuf() *respBuf {
+	select {
+	case rb := <-s.bufs:
+		return rb
+	default:
+		return newRespBuf()
+	}
+}
+
+// putBuf keeps rb for reuse unless it grew too large or enough are kept.
+func (s *Server) putBuf(rb *respBuf) {
+	if cap(rb.enc.Bytes()) > maxPooled {
+		return
+	}
+	select {
+	case s.bufs <- rb:
+	default:
+	}
+}
+
 // result is the outcome of one call, rendered later.
 type result struct {
 	call  *cimxml.Call
@@ -453,14 +481,10 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 		w.WriteHeader(http.StatusOK)
 		enc = cimxml.NewEncoder(w)
 	} else {
-		rb := s.pool.Get().(*respBuf)
+		rb := s.getBuf()
 		enc = rb.enc
 		enc.Reset(nil)
-		defer func() {
-			if cap(enc.Bytes()) <= maxPooled {
-				s.pool.Put(rb)
-			}
-		}()
+		defer s.putBuf(rb)
 	}
 	enc.BeginMessage(req.ID)
 	if req.Multi {
