@@ -152,6 +152,8 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 		if err != nil {
 			return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
 		}
+		// The key bindings of every instance's path, allocated at once.
+		keyBuf := make([]cim.KeyBinding, len(insts)*om.reg.KeyCount(c.Name))
 		for _, in := range insts {
 			if !strings.EqualFold(in.ClassName, c.Name) {
 				return nil, cim.Errorf(cim.ErrFailed, "provider %s returned a %s when asked for %s", p.Name(), in.ClassName, c.Name)
@@ -164,10 +166,11 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 					return nil, cim.Errorf(cim.ErrFailed, "provider %s broke the schema: %v", p.Name(), err)
 				}
 			}
-			path, err := om.reg.PathOf(in, om.host, schema.Namespace)
+			path, rest, err := om.reg.PathOfBuf(in, om.host, schema.Namespace, keyBuf)
 			if err != nil {
 				return nil, err
 			}
+			keyBuf = rest
 			in.Path = path
 			if !viewer.CanSee(in) || !matchesKeys(in, opts.Hint.Keys) {
 				continue

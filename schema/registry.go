@@ -296,23 +296,47 @@ func (r *Registry) IsA(class, ancestor string) bool {
 // with the given host and namespace (either may be empty). Keys are in
 // alphabetical order, as WMI writes them (Domain="HOST",Name="alice").
 func (r *Registry) PathOf(inst *cim.Instance, host, namespace string) (cim.ObjectPath, error) {
+	p, _, err := r.PathOfBuf(inst, host, namespace, nil)
+	return p, err
+}
+
+// PathOfBuf is PathOf taking the path's key bindings from the front of
+// buf when it has room for them (else from a new slice), so that a caller
+// finding the paths of many instances can allocate their keys at once. It
+// returns the rest of buf. Each path's Keys has no spare capacity, so
+// appending to it never writes over another's.
+func (r *Registry) PathOfBuf(inst *cim.Instance, host, namespace string, buf []cim.KeyBinding) (cim.ObjectPath, []cim.KeyBinding, error) {
 	e, err := r.entry(inst.ClassName)
 	if err != nil {
-		return cim.ObjectPath{}, err
+		return cim.ObjectPath{}, buf, err
 	}
 	c := e.resolved
 	// The first missing key in declaration order is the one reported.
 	for _, k := range e.info.keys {
 		if inst.Value(k) == nil {
-			return cim.ObjectPath{}, cim.Errorf(cim.ErrFailed, "%s instance has no value for key %s", c.Name, k)
+			return cim.ObjectPath{}, buf, cim.Errorf(cim.ErrFailed, "%s instance has no value for key %s", c.Name, k)
 		}
 	}
 	p := cim.ObjectPath{Host: host, Namespace: namespace, ClassName: c.Name}
-	if len(e.info.pathKeys) > 0 {
-		p.Keys = make([]cim.KeyBinding, len(e.info.pathKeys))
+	if n := len(e.info.pathKeys); n > 0 {
+		if len(buf) >= n {
+			p.Keys, buf = buf[:n:n], buf[n:]
+		} else {
+			p.Keys = make([]cim.KeyBinding, n)
+		}
 		for i, k := range e.info.pathKeys {
 			p.Keys[i] = cim.KeyBinding{Name: k, Value: inst.Value(k)}
 		}
 	}
-	return p, nil
+	return p, buf, nil
+}
+
+// KeyCount returns the number of key properties of the class named name
+// (case-insensitive), or 0 for an unknown class.
+func (r *Registry) KeyCount(name string) int {
+	e, err := r.entry(name)
+	if err != nil {
+		return 0
+	}
+	return len(e.info.keys)
 }

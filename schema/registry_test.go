@@ -317,6 +317,35 @@ func TestPathOf(t *testing.T) {
 	}
 }
 
+// TestPathOfBuf checks that paths take their keys from the buffer given,
+// without room to grow into each other's, and from a new slice when the
+// buffer is short.
+func TestPathOfBuf(t *testing.T) {
+	r := reg(t)
+	if n := r.KeyCount("win32_useraccount"); n != 2 {
+		t.Errorf("KeyCount(Win32_UserAccount) = %d", n)
+	}
+	if n := r.KeyCount("Nope"); n != 0 {
+		t.Errorf("KeyCount(Nope) = %d", n)
+	}
+	buf := make([]cim.KeyBinding, 3)
+	a, buf, err := r.PathOfBuf(cim.NewInstance("Win32_UserAccount").Set("Name", "a").Set("Domain", "H"), "", "", buf)
+	if err != nil || len(buf) != 1 || len(a.Keys) != 2 || cap(a.Keys) != 2 {
+		t.Fatalf("first path %v, %d left, %v", a, len(buf), err)
+	}
+	b, buf, err := r.PathOfBuf(cim.NewInstance("Win32_UserAccount").Set("Name", "b").Set("Domain", "H"), "", "", buf)
+	if err != nil || len(buf) != 1 || len(b.Keys) != 2 {
+		t.Fatalf("second path %v, %d left, %v", b, len(buf), err)
+	}
+	_ = append(a.Keys, cim.KeyBinding{Name: "X", Value: "x"})
+	if a.String() != `Win32_UserAccount.Domain="H",Name="a"` || b.String() != `Win32_UserAccount.Domain="H",Name="b"` {
+		t.Errorf("paths %s and %s", a, b)
+	}
+	if _, rest, err := r.PathOfBuf(cim.NewInstance("Win32_UserAccount").Set("Name", "c"), "", "", buf); cim.CodeOf(err) != cim.ErrFailed || len(rest) != 1 {
+		t.Errorf("PathOfBuf without a key: %v, %d left", err, len(rest))
+	}
+}
+
 func TestNewErrors(t *testing.T) {
 	a := &cim.Class{Name: "A"}
 	b := &cim.Class{Name: "B", SuperClass: "A"}
