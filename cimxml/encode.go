@@ -39,6 +39,7 @@ type Encoder struct {
 	// Templates of the last layouts of instances written (a ring).
 	tpls    []*instTemplate
 	tplNext int
+	nameTpl *nameTemplate // of the last INSTANCENAME written
 }
 
 // layout returns, for each property of in, its position in class c (or -1).
@@ -273,6 +274,9 @@ func keyValueType(v any) string {
 // InstanceName writes an INSTANCENAME element: the class and key bindings
 // of p, without host or namespace.
 func (e *Encoder) InstanceName(p cim.ObjectPath) {
+	if e.instanceName(&p) {
+		return
+	}
 	e.start("INSTANCENAME")
 	e.attr("CLASSNAME", p.ClassName)
 	if len(p.Keys) == 0 {

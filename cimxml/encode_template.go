@@ -104,3 +104,76 @@ func (t *instTemplate) write(e *Encoder, in *cim.Instance) {
 	}
 	e.buf = append(e.buf, t.static[len(t.order)]...)
 }
+
+// nameTemplate is the markup of an INSTANCENAME around its key values,
+// for one class, key names and value types, remembered by the encoder
+// for the last instance name it wrote.
+type nameTemplate struct {
+	class  string
+	names  []string
+	types  []string // VALUETYPE of each key
+	static []string // static[i] before key value i, static[len] last
+}
+
+// matches reports whether the template writes p, whose keys hold no
+// references.
+func (t *nameTemplate) matches(p *cim.ObjectPath) bool {
+	if t.class != p.ClassName || len(t.names) != len(p.Keys) {
+		return false
+	}
+	for i := range p.Keys {
+		if p.Keys[i].Name != t.names[i] || keyValueType(p.Keys[i].Value) != t.types[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// newNameTemplate makes the template of p, whose keys hold no references.
+func newNameTemplate(p *cim.ObjectPath) *nameTemplate {
+	t := &nameTemplate{class: p.ClassName}
+	m := Encoder{}
+	m.start("INSTANCENAME")
+	m.attr("CLASSNAME", p.ClassName)
+	m.endStart()
+	for _, k := range p.Keys {
+		vt := keyValueType(k.Value)
+		t.names, t.types = append(t.names, k.Name), append(t.types, vt)
+		m.start("KEYBINDING")
+		m.attr("NAME", k.Name)
+		m.endStart()
+		m.start("KEYVALUE")
+		m.attr("VALUETYPE", vt)
+		m.endStart()
+		t.static = append(t.static, string(m.buf))
+		m.buf = append(m.buf[:0], "</KEYVALUE></KEYBINDING>"...)
+	}
+	m.buf = append(m.buf, "</INSTANCENAME>"...)
+	t.static = append(t.static, string(m.buf))
+	return t
+}
+
+// instanceName writes p's INSTANCENAME from a template when its keys
+// hold no references, and reports whether it did.
+func (e *Encoder) instanceName(p *cim.ObjectPath) bool {
+	if len(p.Keys) == 0 {
+		return false
+	}
+	for i := range p.Keys {
+		if _, ref := p.Keys[i].Value.(cim.ObjectPath); ref {
+			return false
+		}
+	}
+	t := e.nameTpl
+	if t == nil || !t.matches(p) {
+		t = newNameTemplate(p)
+		e.nameTpl = t
+	}
+	for i := range p.Keys {
+		e.buf = append(e.buf, t.static[i]...)
+		e.text(formatScalar(p.Keys[i].Value))
+	}
+	e.buf = append(e.buf, t.static[len(p.Keys)]...)
+	e.maybeFlush()
+	return true
+}

@@ -103,3 +103,40 @@ func BenchmarkNamedInstances(b *testing.B) {
 		})
 	}
 }
+
+// TestInstanceNameTemplates checks INSTANCENAME written from templates
+// as paths of different classes, keys and key types follow each other.
+func TestInstanceNameTemplates(t *testing.T) {
+	kb := func(kv ...any) []cim.KeyBinding {
+		var out []cim.KeyBinding
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, cim.KeyBinding{Name: kv[i].(string), Value: kv[i+1]})
+		}
+		return out
+	}
+	ref := cim.ObjectPath{ClassName: "Win32_UserAccount", Keys: kb("Name", "a")}
+	cases := []struct {
+		p    cim.ObjectPath
+		want string
+	}{
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "1")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string">1</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "<&>")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string">&lt;&amp;&gt;</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", uint32(7))}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="numeric">7</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("id", true)}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="id"><KEYVALUE VALUETYPE="boolean">TRUE</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "B", Keys: kb("Domain", "H", "Name", "a\"b")}, `<INSTANCENAME CLASSNAME="B"><KEYBINDING NAME="Domain"><KEYVALUE VALUETYPE="string">H</KEYVALUE></KEYBINDING><KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string">a"b</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "B", Keys: kb("Domain", "H")}, `<INSTANCENAME CLASSNAME="B"><KEYBINDING NAME="Domain"><KEYVALUE VALUETYPE="string">H</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "C", Keys: kb("Antecedent", ref)}, `<INSTANCENAME CLASSNAME="C"><KEYBINDING NAME="Antecedent"><VALUE.REFERENCE><INSTANCENAME CLASSNAME="Win32_UserAccount"><KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string">a</KEYVALUE></KEYBINDING></INSTANCENAME></VALUE.REFERENCE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "C"}, `<INSTANCENAME CLASSNAME="C"/>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "2")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string">2</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+	}
+	e := NewEncoder(nil)
+	for round := 0; round < 2; round++ {
+		for _, tc := range cases {
+			e.Reset(nil)
+			e.InstanceName(tc.p)
+			if got := string(e.Bytes()); got != tc.want {
+				t.Errorf("InstanceName(%s) =\n%s\nwant\n%s", tc.p, got, tc.want)
+			}
+		}
+	}
+}
