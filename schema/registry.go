@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/mof"
@@ -26,9 +27,10 @@ var mofFiles embed.FS
 // property, the tree of subclasses, and lookups by case-insensitive name.
 // A Registry is immutable once built and safe for concurrent use.
 type Registry struct {
-	byName   map[string]*entry // lower-case name → entry
-	byExact  map[string]*entry // name as declared → entry
-	ordered  []string          // class names, parents before children, siblings by name
+	byName   map[string]*entry     // lower-case name → entry
+	byExact  map[string]*entry     // name as declared → entry
+	last     atomic.Pointer[entry] // the entry last found by its exact name
+	ordered  []string              // class names, parents before children, siblings by name
 	children map[string][]string
 }
 
@@ -207,7 +209,15 @@ func (r *Registry) Class(name string) (*cim.Class, error) {
 // entry returns the entry of the class named name (case-insensitive); a
 // name spelt as declared is found without allocating.
 func (r *Registry) entry(name string) (*entry, error) {
+	// An enumeration asks for one class many times over, usually with
+	// the very string the registry holds, which compares at once.
+	if e := r.last.Load(); e != nil && e.declared.Name == name {
+		return e, nil
+	}
 	if e, ok := r.byExact[name]; ok {
+		if r.last.Load() != e {
+			r.last.Store(e)
+		}
 		return e, nil
 	}
 	e, ok := r.byName[strings.ToLower(name)]

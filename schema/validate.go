@@ -38,8 +38,10 @@ func (r *Registry) Validate(inst *cim.Instance) error {
 		if err := checkValue(c.Name, p, &x.props[i], pv.Value); err != nil {
 			return err
 		}
-		if err := r.checkRefClass(c.Name, p, pv.Value); err != nil {
-			return err
+		if p.Type.Kind == cim.KindReference {
+			if err := r.checkRefClass(c.Name, p, pv.Value); err != nil {
+				return err
+			}
 		}
 	}
 	for _, k := range x.keys {
