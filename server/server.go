@@ -4,7 +4,10 @@
 // /cimom over HTTP and HTTPS, with POST and M-POST, keep-alive, and
 // chunked responses with CIMStatusCode trailers for clients that ask for
 // them; authenticates users with HTTP Basic against a file of bcrypt
-// hashes, and shows each non-administrator only their own sessions;
+// hashes (remembering a successful check for a minute, under a keyed
+// hash of the name, password and bcrypt hash, so that a client's every
+// request does not pay for bcrypt; see [Users]), and shows each
+// non-administrator only their own sessions;
 // bounds request size, time and concurrency and refuses hostile XML; logs
 // every request with log/slog and counts them for Prometheus.
 package server
