@@ -16,6 +16,8 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/schema"
 )
 
 // ClassName is the class this package serves.
@@ -180,10 +182,7 @@ func New(opts Options) *Provider {
 }
 
 func hostname() string {
-	h, _ := os.Hostname()
-	if h == "" {
-		return "localhost"
-	}
+	h := prop.Host("")
 	if i := strings.IndexByte(h, '.'); i > 0 { // the short name, as a computer's domain is
 		h = h[:i]
 	}
@@ -299,11 +298,11 @@ func (p *Provider) Instance(a Account, now time.Time) *cim.Instance {
 	if disabled {
 		status = "Degraded"
 	}
-	in.Set("Caption", truncate(p.opts.Domain+`\`+a.Name, 64)).
+	in.Set("Caption", schema.Truncate(p.opts.Domain+`\`+a.Name, 64)).
 		Set("Domain", p.opts.Domain).
 		Set("Name", a.Name).
-		Set("FullName", nullIfEmpty(a.FullName())).
-		Set("Description", nullIfEmpty(gecosRest(a.GECOS))).
+		Set("FullName", prop.NullIfEmpty(a.FullName())).
+		Set("Description", prop.NullIfEmpty(gecosRest(a.GECOS))).
 		Set("SID", SID(a.UID)).
 		Set("SIDType", uint8(1)).
 		Set("LocalAccount", true).
@@ -338,18 +337,4 @@ func gecosRest(gecos string) string {
 		}
 	}
 	return strings.Join(rest, ", ")
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max])
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/internal/prop"
 	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/provider/utmpx"
 	"github.com/cimsess/cimsess/schema"
@@ -170,7 +171,7 @@ func statusOf(alive, known bool) string {
 // remoteHost returns the record's host when it names a remote one: not
 // empty and not an X display (":0").
 func remoteHost(r utmpx.Record) string {
-	h := validUTF8(r.Host)
+	h := prop.Clean(r.Host)
 	if h == "" || strings.HasPrefix(h, ":") {
 		return ""
 	}
@@ -178,8 +179,8 @@ func remoteHost(r utmpx.Record) string {
 }
 
 func (p *Provider) instance(id string, r utmpx.Record) *cim.Instance {
-	user := validUTF8(r.User)
-	line := validUTF8(r.Line)
+	user := prop.Clean(r.User)
+	line := prop.Clean(r.Line)
 	host := remoteHost(r)
 	alive, known := false, false
 	if r.PID > 0 {
@@ -224,7 +225,3 @@ func (p *Provider) instance(id string, r utmpx.Record) *cim.Instance {
 	in.Owner = user
 	return in
 }
-
-// validUTF8 keeps a record's string printable: bytes that are not UTF-8
-// become U+FFFD.
-func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

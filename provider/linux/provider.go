@@ -32,6 +32,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/internal/prop"
 	"github.com/cimsess/cimsess/provider/logind"
 	"github.com/cimsess/cimsess/provider/procfs"
 	"github.com/cimsess/cimsess/provider/utmp"
@@ -499,7 +500,7 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 		userName, _ = p.userName(uid)
 	}
 	if userName == "" && s.rec != nil {
-		userName = validUTF8(s.rec.User)
+		userName = prop.Clean(s.rec.User)
 	}
 	if userName == "" && s.ld != nil {
 		userName = s.ld.User
@@ -508,8 +509,8 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	// Where from.
 	var tty, remoteHost, remoteAddr, seat, class, state, service string
 	if s.rec != nil {
-		tty = validUTF8(s.rec.Line)
-		if h := validUTF8(s.rec.Host); h != "" && !strings.HasPrefix(h, ":") {
+		tty = prop.Clean(s.rec.Line)
+		if h := prop.Clean(s.rec.Host); h != "" && !strings.HasPrefix(h, ":") {
 			remoteHost = h
 		}
 		if s.rec.Addr.IsValid() && !s.rec.Addr.IsUnspecified() {
@@ -567,20 +568,20 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	alive := len(s.procs) > 0
 	status := statusOf(alive, state)
 
-	set("UserName", nullIf(userName))
+	set("UserName", prop.NullIfEmpty(userName))
 	if hasUID {
 		set("UserId", uid)
 	}
-	set("TTY", nullIf(tty))
-	set("RemoteHost", nullIf(remoteHost))
-	set("RemoteAddress", nullIf(remoteAddr))
+	set("TTY", prop.NullIfEmpty(tty))
+	set("RemoteHost", prop.NullIfEmpty(remoteHost))
+	set("RemoteAddress", prop.NullIfEmpty(remoteAddr))
 	if leader > 0 {
 		set("LeaderProcessId", uint32(leader))
 	}
-	set("Seat", nullIf(seat))
-	set("SessionClass", nullIf(class))
-	set("State", nullIf(state))
-	set("Service", nullIf(service))
+	set("Seat", prop.NullIfEmpty(seat))
+	set("SessionClass", prop.NullIfEmpty(class))
+	set("State", prop.NullIfEmpty(state))
+	set("Service", prop.NullIfEmpty(service))
 	if s.hasAudit {
 		set("AuditSessionId", s.audit)
 	}
@@ -593,7 +594,7 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 		}
 	}
 	set("Status", boxedStatus(status))
-	set("AuthenticationPackage", nullIf(service))
+	set("AuthenticationPackage", prop.NullIfEmpty(service))
 	if lt, ok := logonTypeOf(tty != "", remoteHost != "", seat, service, class); ok {
 		set("LogonType", lt)
 	}
@@ -604,7 +605,7 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	if where == "" {
 		where = "notty"
 	}
-	set("Name", nullIf(userName+"@"+where))
+	set("Name", prop.NullIfEmpty(userName+"@"+where))
 	caption := userName + " on " + where
 	if remoteHost != "" {
 		caption = userName + " on " + where + " from " + remoteHost
@@ -615,7 +616,7 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	desc.WriteString("Logon session ")
 	desc.WriteString(s.id)
 	desc.WriteString(" of ")
-	desc.WriteString(orUnknown(userName))
+	desc.WriteString(prop.OrUnknown(userName))
 	if hasUID {
 		desc.WriteString(" (uid ")
 		desc.WriteString(strconv.FormatUint(uint64(uid), 10))
@@ -699,21 +700,3 @@ func looksLikeAddr(s string) bool {
 	}
 	return s != ""
 }
-
-func nullIf(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "an unknown user"
-	}
-	return s
-}
-
-// validUTF8 keeps a utmp string printable: bytes that are not UTF-8
-// become U+FFFD, and trailing NULs are gone already.
-func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }

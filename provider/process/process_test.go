@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/procfs"
 	"github.com/cimsess/cimsess/schema"
 )
 
@@ -177,41 +179,20 @@ func TestRealProc(t *testing.T) {
 	}
 }
 
-var statCases = []string{
-	"401 (sleep) S 400 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 5100 8192000 300 18446744073709551615",
-	"1 (a) b) c) R 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0",
-	"x (y) S",
-	"",
-	"5 () Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 99999999999 0 1 2 3",
-}
-
-func FuzzParseStat(f *testing.F) {
-	for _, s := range statCases {
-		f.Add([]byte(s))
+// FuzzInstance maps whatever /proc may say of a process (the parsing is
+// procfs's, fuzzed there) and checks the instance obeys the schema.
+func FuzzInstance(f *testing.F) {
+	for _, fp := range fixture {
+		f.Add(fp.comm, fp.exe, fp.cmdline, uint32(fp.pid), uint32(fp.ppid), uint64(fp.startTick))
 	}
+	f.Add("caf\xe9\x00", "/x\xff (deleted)", "a\x00\"b c\"\x00\xfe", uint32(1<<31), uint32(0), uint64(1<<63))
 	reg := schema.MustDefault()
 	p := New(Options{Proc: ".", Host: "h", OSName: "L"})
-	f.Fuzz(func(t *testing.T, data []byte) {
-		s, ok := ParseStat(data)
-		if !ok {
-			return
-		}
-		if s.PID <= 0 || s.PPID < 0 {
-			t.Fatalf("pid %d ppid %d", s.PID, s.PPID)
-		}
-		pr := s.Proc
-		pr.Cmdline = ParseCmdline(data)
-		pr.SessionID = UnsetSessionID
+	f.Fuzz(func(t *testing.T, comm, exe, cmdline string, pid, ppid uint32, ticks uint64) {
+		pr := procfs.Process{PID: int(pid), PPID: int(ppid), Comm: comm, Exe: exe, Args: strings.Split(cmdline, "\x00"),
+			SessionID: UnsetSessionID, UTimeTicks: ticks, STimeTicks: ticks, VSize: ticks, RSSPages: ticks % (1 << 40)}
 		if err := reg.Validate(p.Instance(pr)); err != nil {
 			t.Fatal(err)
 		}
-	})
-}
-
-func FuzzParseStatusUID(f *testing.F) {
-	f.Add([]byte("Name:\tx\nUid:\t1000\t1001\t1000\t1000\n"))
-	f.Add([]byte("Uid: 1"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = ParseStatusUID(data)
 	})
 }

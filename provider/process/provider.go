@@ -42,7 +42,19 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/provider/procfs"
+	"github.com/cimsess/cimsess/schema"
 )
+
+// UnsetSessionID is what /proc/PID/sessionid holds when no audit session
+// was set for the process (no pam_loginuid in its ancestry): [procfs.Unset]
+// as an untyped constant, to compare with ids of any integer type.
+const UnsetSessionID = 1<<32 - 1
+
+// fields is what Win32_Process needs of each process.
+const fields = procfs.FieldStartTime | procfs.FieldEUID | procfs.FieldSessionID |
+	procfs.FieldArgs | procfs.FieldExe | procfs.FieldUsage
 
 // ClassName is the class this package serves.
 const ClassName = "Win32_Process"
@@ -65,6 +77,7 @@ type Options struct {
 type Provider struct {
 	opts Options
 	osOK bool
+	fs   *procfs.FS
 
 	mu      sync.Mutex
 	sources []provider.Source
@@ -74,14 +87,9 @@ type Provider struct {
 func New(opts Options) *Provider {
 	p := &Provider{osOK: opts.Proc != "" || runtime.GOOS == "linux"}
 	if opts.Proc == "" {
-		opts.Proc = "/proc"
+		opts.Proc = procfs.DefaultRoot
 	}
-	if opts.Host == "" {
-		opts.Host, _ = os.Hostname()
-		if opts.Host == "" {
-			opts.Host = "localhost"
-		}
-	}
+	opts.Host = prop.Host(opts.Host)
 	if opts.OSName == "" {
 		opts.OSName = osName()
 	}
@@ -89,6 +97,7 @@ func New(opts Options) *Provider {
 		opts.UserName = func(uid uint32) string { return strconv.FormatUint(uint64(uid), 10) }
 	}
 	p.opts = opts
+	p.fs = procfs.New(opts.Proc)
 	return p
 }
 
@@ -98,7 +107,7 @@ func osName() string {
 		for _, line := range strings.Split(string(data), "\n") {
 			if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
 				if v = strings.Trim(strings.TrimSpace(v), `"'`); v != "" && utf8.ValidString(v) {
-					return truncate(v, 256)
+					return schema.Truncate(v, 256)
 				}
 			}
 		}
@@ -155,14 +164,22 @@ func PIDOf(path cim.ObjectPath) (int, bool) {
 	return pid, true
 }
 
-func (p *Provider) reader(ctx context.Context) (*reader, error) {
+// ready reports why the provider cannot read now: not on this system, or
+// ctx has ended.
+func (p *Provider) ready(ctx context.Context) error {
 	if !p.osOK {
-		return nil, provider.ErrNotImplemented
+		return provider.ErrNotImplemented
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
+		return cim.Wrap(cim.ErrFailed, err)
 	}
-	return newReader(p.opts.Proc), nil
+	return nil
+}
+
+// failed words an error of procfs as this provider's: the processes could
+// not be read.
+func failed(err error) error {
+	return cim.Errorf(cim.ErrFailed, "process: %s", cim.Wrap(cim.ErrFailed, err).Description)
 }
 
 // Enumerate returns the processes as Win32_Process instances. Hint.Keys
@@ -171,8 +188,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	if !strings.EqualFold(class, ClassName) {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "process: does not serve %s", class)
 	}
-	r, err := p.reader(ctx)
-	if err != nil {
+	if err := p.ready(ctx); err != nil {
 		return nil, err
 	}
 	if h, ok := hint.Keys["handle"]; ok {
@@ -180,27 +196,29 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		if !ok {
 			return nil, nil
 		}
-		pr, ok := r.read(pid)
-		if !ok {
+		pr, err := p.fs.GetFields(pid, fields)
+		if cim.CodeOf(err) == cim.ErrNotFound {
 			p.setSource(0, "")
 			return nil, nil
+		}
+		if err != nil {
+			p.setSource(0, err.Error())
+			return nil, failed(err)
 		}
 		p.setSource(1, "")
 		return []*cim.Instance{p.Instance(pr)}, nil
 	}
-	pids, err := r.pids()
+	procs, err := p.fs.ListFields(ctx, fields) // processes gone between the listing and the read are skipped
 	if err != nil {
-		p.setSource(0, err.Error())
-		return nil, cim.Errorf(cim.ErrFailed, "process: %v", err)
-	}
-	out := make([]*cim.Instance, 0, len(pids))
-	for i, pid := range pids {
-		if i%256 == 0 && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil, cim.Wrap(cim.ErrFailed, ctx.Err())
 		}
-		if pr, ok := r.read(pid); ok { // gone between the listing and the read: skipped
-			out = append(out, p.Instance(pr))
-		}
+		p.setSource(0, err.Error())
+		return nil, failed(err)
+	}
+	out := make([]*cim.Instance, len(procs))
+	for i := range procs {
+		out[i] = p.Instance(procs[i])
 	}
 	p.setSource(len(out), "")
 	return out, nil
@@ -208,23 +226,14 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 
 // SessionPIDs returns the pids of the processes whose audit session id is
 // one of ids (every set id when ids is nil), by session id. It reads only
-// /proc/PID/sessionid of each process.
+// /proc/PID/sessionid of each process ([procfs.FS.SessionPIDs]).
 func (p *Provider) SessionPIDs(ctx context.Context, ids map[uint32]bool) (map[uint32][]int, error) {
-	r, err := p.reader(ctx)
-	if err != nil {
+	if err := p.ready(ctx); err != nil {
 		return nil, err
 	}
-	pids, err := r.pids()
+	out, err := p.fs.SessionPIDs(ctx, ids)
 	if err != nil {
-		return nil, cim.Errorf(cim.ErrFailed, "process: %v", err)
-	}
-	out := map[uint32][]int{}
-	for _, pid := range pids {
-		sid, ok := r.sessionID(pid)
-		if !ok || sid == UnsetSessionID || (ids != nil && !ids[sid]) {
-			continue
-		}
-		out[sid] = append(out[sid], pid)
+		return nil, failed(err)
 	}
 	return out, nil
 }
@@ -232,39 +241,38 @@ func (p *Provider) SessionPIDs(ctx context.Context, ids map[uint32]bool) (map[ui
 // SessionOf returns the audit session id of process pid; false when the
 // process is gone or has none.
 func (p *Provider) SessionOf(ctx context.Context, pid int) (uint32, bool) {
-	r, err := p.reader(ctx)
-	if err != nil {
+	if p.ready(ctx) != nil {
 		return 0, false
 	}
-	sid, ok := r.sessionID(pid)
+	sid, ok := p.fs.SessionID(pid)
 	return sid, ok && sid != UnsetSessionID
 }
 
 // Instance maps one process onto a Win32_Process instance (see the
 // package documentation).
-func (p *Provider) Instance(pr Proc) *cim.Instance {
+func (p *Provider) Instance(pr procfs.Process) *cim.Instance {
 	name := pr.Comm
 	if pr.Exe != "" {
 		name = filepath.Base(strings.TrimSuffix(pr.Exe, " (deleted)"))
 	}
-	name = clean(name)
+	name = prop.Clean(name)
 	in := cim.NewInstance(ClassName)
-	in.Owner = p.opts.UserName(pr.UID)
+	in.Owner = p.opts.UserName(pr.EUID)
 	in.Set("Handle", strconv.Itoa(pr.PID)).
 		Set("ProcessId", uint32(pr.PID)).
 		Set("ParentProcessId", uint32(pr.PPID)).
 		Set("Name", name).
-		Set("Caption", truncate(name, 64)).
+		Set("Caption", schema.Truncate(name, 64)).
 		Set("Description", name).
-		Set("ExecutablePath", nullIfEmpty(clean(pr.Exe))).
-		Set("CommandLine", nullIfEmpty(clean(JoinCommandLine(pr.Cmdline)))).
-		Set("CSName", truncate(p.opts.Host, 256)).
-		Set("OSName", truncate(p.opts.OSName, 256)).
+		Set("ExecutablePath", prop.NullIfEmpty(prop.Clean(pr.Exe))).
+		Set("CommandLine", prop.NullIfEmpty(prop.Clean(JoinCommandLine(pr.Args)))).
+		Set("CSName", schema.Truncate(p.opts.Host, 256)).
+		Set("OSName", schema.Truncate(p.opts.OSName, 256)).
 		Set("ThreadCount", pr.Threads).
 		Set("VirtualSize", pr.VSize).
 		Set("WorkingSetSize", pr.RSSPages*uint64(os.Getpagesize())).
-		Set("UserModeTime", pr.UTimeTicks*(10_000_000/clockTicks)).
-		Set("KernelModeTime", pr.STimeTicks*(10_000_000/clockTicks))
+		Set("UserModeTime", pr.UTimeTicks*(10_000_000/procfs.ClockTicks)).
+		Set("KernelModeTime", pr.STimeTicks*(10_000_000/procfs.ClockTicks))
 	if pr.SessionID != UnsetSessionID {
 		in.Set("SessionId", pr.SessionID)
 	} else {
@@ -292,25 +300,4 @@ func JoinCommandLine(args []string) string {
 		b.WriteString(cim.QuoteString(a))
 	}
 	return b.String()
-}
-
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return s
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	return string([]rune(s)[:max])
 }

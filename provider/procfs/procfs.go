@@ -1,7 +1,10 @@
-// Package procfs reads what the session providers need about processes
-// from Linux's /proc: parent, command, real and login uid, the kernel
-// audit session id that pam_loginuid gives every process of a login,
-// controlling terminal and start time.
+// Package procfs reads what the providers need about processes from
+// Linux's /proc: parent, command, real and login uid, the kernel audit
+// session id that pam_loginuid gives every process of a login,
+// controlling terminal and start time ([FS.List]); on request also the
+// argument list, effective uid, thread count, memory and CPU times that
+// Win32_Process shows ([FS.ListFields], [Fields]); and, cheapest of all,
+// which processes belong to which audit session ([FS.SessionPIDs]).
 //
 // The root is injectable ([New]), and the package only reads files, so it
 // builds everywhere and its tests run on fixture trees on every operating
@@ -20,6 +23,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,9 +75,51 @@ type Process struct {
 	// 22); with PID it identifies a process across pid reuse.
 	StartTicks uint64
 	// StartTime is when the process started, to the second boot time
-	// gives: btime of /proc/stat plus StartTicks.
+	// gives: btime of /proc/stat plus StartTicks ([FieldStartTime]).
 	StartTime time.Time
+
+	// The fields below are read only when asked for ([FS.ListFields]).
+
+	// EUID is the effective user id, the second Uid: field of
+	// /proc/PID/status ([FieldEUID]).
+	EUID uint32
+	// Args is the argument list, /proc/PID/cmdline split at its NULs
+	// (trailing NULs dropped); nil for kernel threads and zombies
+	// ([FieldArgs]). A process that rewrote its argv into one
+	// space-separated string (as sshd does) yields that one string.
+	Args []string
+	// Threads, VSize (bytes), RSSPages (resident pages), UTimeTicks and
+	// STimeTicks (user and system CPU time in [ClockTicks]) are fields 20,
+	// 23, 24, 14 and 15 of /proc/PID/stat ([FieldUsage]).
+	Threads    uint32
+	VSize      uint64
+	RSSPages   uint64
+	UTimeTicks uint64
+	STimeTicks uint64
 }
+
+// Fields selects what [FS.ListFields] and [FS.GetFields] read of each
+// process beyond what /proc/PID/stat gives at no extra cost (PID, PPID,
+// State, Comm, TTY, TTYName, StartTicks): each field set costs a file
+// read or a little parsing per process, so a caller asks for what it uses.
+type Fields uint
+
+// The field sets. Fields not asked for stay zero, except LoginUID and
+// SessionID, which stay [Unset].
+const (
+	FieldStartTime Fields = 1 << iota // StartTime (reads btime of /proc/stat)
+	FieldUID                          // UID (reads /proc/PID/status)
+	FieldEUID                         // EUID (reads /proc/PID/status)
+	FieldLoginUID                     // LoginUID (reads /proc/PID/loginuid)
+	FieldSessionID                    // SessionID (reads /proc/PID/sessionid)
+	FieldCmdline                      // Cmdline (reads /proc/PID/cmdline)
+	FieldArgs                         // Args (reads /proc/PID/cmdline)
+	FieldExe                          // Exe (reads the /proc/PID/exe link)
+	FieldUsage                        // Threads, VSize, RSSPages, UTimeTicks, STimeTicks (parses more of stat)
+
+	// DefaultFields is what [FS.List] and [FS.Get] read.
+	DefaultFields = FieldStartTime | FieldUID | FieldLoginUID | FieldSessionID | FieldCmdline | FieldExe
+)
 
 // HasSession reports whether the process belongs to an audit session.
 func (p Process) HasSession() bool { return p.SessionID != Unset }
@@ -157,11 +203,99 @@ func (f *FS) bootTime(r *reader) (time.Time, error) {
 
 func (f *FS) getReader() *reader { return f.bufs.Get().(*reader) }
 
-// List returns every process, in pid order. Processes that exit while
-// they are read, or whose stat may not be read, are left out. It fails
-// only when the root itself cannot be read (or ctx ends), with a
-// [*cim.Error].
+// List returns every process, in pid order, with [DefaultFields].
+// Processes that exit while they are read, or whose stat may not be read,
+// are left out. It fails only when the root itself cannot be read (or ctx
+// ends), with a [*cim.Error].
 func (f *FS) List(ctx context.Context) ([]Process, error) {
+	return f.ListFields(ctx, DefaultFields)
+}
+
+// ListFields is [FS.List] reading the fields asked for (see [Fields]).
+// Without [FieldStartTime] it does not need /proc/stat.
+func (f *FS) ListFields(ctx context.Context, fields Fields) ([]Process, error) {
+	pids, err := f.pids(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var boot time.Time
+	if fields&FieldStartTime != 0 {
+		r := f.getReader()
+		boot, err = f.readBootTime(r)
+		f.bufs.Put(r)
+		if err != nil {
+			return nil, err
+		}
+	}
+	procs := make([]Process, len(pids))
+	ok := make([]bool, len(pids))
+	err = f.each(ctx, len(pids), func(r *reader, i int) {
+		p, err := f.read(r, pids[i], boot, fields)
+		if err == nil { // else vanished, or hidden from us: not a failure of the list
+			procs[i], ok[i] = p, true
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for i := range procs {
+		if ok[i] {
+			procs[n] = procs[i]
+			n++
+		}
+	}
+	return procs[:n:n], nil
+}
+
+// SessionPIDs returns the pids of the processes whose audit session id is
+// one of ids (every set id when ids is nil), by session id, each list in
+// pid order. It reads only /proc/PID/sessionid of each process: the cheap
+// join of processes to logon sessions. Errors are as for [FS.List].
+func (f *FS) SessionPIDs(ctx context.Context, ids map[uint32]bool) (map[uint32][]int, error) {
+	pids, err := f.pids(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sids := make([]uint32, len(pids))
+	err = f.each(ctx, len(pids), func(r *reader, i int) {
+		sids[i] = Unset
+		if b, err := r.readFile(f.pidPath(pids[i], "sessionid"), 64); err == nil {
+			if v, ok := parseUint32(b); ok {
+				sids[i] = v
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint32][]int{}
+	for i, sid := range sids {
+		if sid != Unset && (ids == nil || ids[sid]) {
+			out[sid] = append(out[sid], pids[i])
+		}
+	}
+	return out, nil
+}
+
+// SessionID returns the audit session id of process pid, read from
+// /proc/PID/sessionid alone; false when the process is gone or the file
+// may not be read. The id may be [Unset].
+func (f *FS) SessionID(pid int) (uint32, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	r := f.getReader()
+	defer f.bufs.Put(r)
+	b, err := r.readFile(f.pidPath(pid, "sessionid"), 64)
+	if err != nil {
+		return 0, false
+	}
+	return parseUint32(b)
+}
+
+// pids lists the process directories of the root, in pid order.
+func (f *FS) pids(ctx context.Context) ([]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, cim.Wrap(cim.ErrFailed, err)
 	}
@@ -181,19 +315,15 @@ func (f *FS) List(ctx context.Context) ([]Process, error) {
 		}
 	}
 	slices.Sort(pids)
+	return pids, nil
+}
 
-	r := f.getReader()
-	boot, err := f.readBootTime(r)
-	f.bufs.Put(r)
-	if err != nil {
-		return nil, err
-	}
-	// procfs reads cost kernel time (stat and status walk the task), and
-	// they scale across CPUs: split the pids among a few workers, each
-	// with its own buffer, each filling its own slots of the result.
-	procs := make([]Process, len(pids))
-	ok := make([]bool, len(pids))
-	workers := min(runtime.GOMAXPROCS(0), maxWorkers, (len(pids)+minPerWorker-1)/minPerWorker)
+// each calls fn for 0..n-1. procfs reads cost kernel time (stat and
+// status walk the task), and they scale across CPUs: the indexes are
+// shared among a few workers, each with its own buffer; fn may fill slot
+// i of a result without a lock. It fails only when ctx ends.
+func (f *FS) each(ctx context.Context, n int, fn func(r *reader, i int)) error {
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers, (n+minPerWorker-1)/minPerWorker)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
@@ -204,49 +334,46 @@ func (f *FS) List(ctx context.Context) ([]Process, error) {
 			defer f.bufs.Put(r)
 			for {
 				start := int(next.Add(batch)) - batch
-				if start >= len(pids) || ctx.Err() != nil {
+				if start >= n || ctx.Err() != nil {
 					return
 				}
-				for i := start; i < min(start+batch, len(pids)); i++ {
-					p, err := f.read(r, pids[i], boot)
-					if err == nil { // else vanished, or hidden from us: not a failure of the list
-						procs[i], ok[i] = p, true
-					}
+				for i := start; i < min(start+batch, n); i++ {
+					fn(r, i)
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
+		return cim.Wrap(cim.ErrFailed, err)
 	}
-	n := 0
-	for i := range procs {
-		if ok[i] {
-			procs[n] = procs[i]
-			n++
-		}
-	}
-	return procs[:n:n], nil
+	return nil
 }
 
-// How List shares out the work.
+// How each shares out the work.
 const (
 	maxWorkers   = 8
 	minPerWorker = 64
 	batch        = 32
 )
 
-// Get returns the process pid. It fails with [cim.ErrNotFound] when there
-// is no such process (or it exits while being read).
-func (f *FS) Get(pid int) (Process, error) {
+// Get returns the process pid with [DefaultFields]. It fails with
+// [cim.ErrNotFound] when there is no such process (or it exits while
+// being read).
+func (f *FS) Get(pid int) (Process, error) { return f.GetFields(pid, DefaultFields) }
+
+// GetFields is [FS.Get] reading the fields asked for (see [Fields]).
+func (f *FS) GetFields(pid int, fields Fields) (Process, error) {
 	r := f.getReader()
 	defer f.bufs.Put(r)
-	boot, err := f.bootTime(r)
-	if err != nil {
-		return Process{}, err
+	var boot time.Time
+	if fields&FieldStartTime != 0 {
+		var err error
+		if boot, err = f.bootTime(r); err != nil {
+			return Process{}, err
+		}
 	}
-	p, err := f.read(r, pid, boot)
+	p, err := f.read(r, pid, boot, fields)
 	if err != nil {
 		if errors.Is(err, errVanished) {
 			return Process{}, cim.Errorf(cim.ErrNotFound, "procfs: no process %d", pid)
@@ -277,9 +404,10 @@ func (f *FS) pidPath(pid int, file string) string {
 	return f.root + string(filepath.Separator) + strconv.Itoa(pid) + string(filepath.Separator) + file
 }
 
-// read reads one process. It returns errVanished (wrapped) when the
-// process is gone or its stat may not be read.
-func (f *FS) read(r *reader, pid int, boot time.Time) (Process, error) {
+// read reads one process: stat, then the files fields asks for. It
+// returns errVanished (wrapped) when the process is gone or its stat may
+// not be read.
+func (f *FS) read(r *reader, pid int, boot time.Time, fields Fields) (Process, error) {
 	if pid <= 0 {
 		return Process{}, errVanished
 	}
@@ -287,7 +415,12 @@ func (f *FS) read(r *reader, pid int, boot time.Time) (Process, error) {
 	if err != nil {
 		return Process{}, errVanished
 	}
-	st, err := parseStat(b)
+	var u *usage
+	var us usage
+	if fields&FieldUsage != 0 {
+		u = &us
+	}
+	st, err := parseStatUsage(b, u)
 	if err != nil || st.pid != pid {
 		return Process{}, errVanished
 	}
@@ -299,39 +432,64 @@ func (f *FS) read(r *reader, pid int, boot time.Time) (Process, error) {
 		TTY:        st.tty,
 		TTYName:    TTYName(st.tty),
 		StartTicks: st.start,
-		StartTime:  boot.Add(time.Duration(st.start) * (time.Second / ClockTicks)),
 		LoginUID:   Unset,
 		SessionID:  Unset,
+		Threads:    us.threads,
+		VSize:      us.vsize,
+		RSSPages:   us.rss,
+		UTimeTicks: us.utime,
+		STimeTicks: us.stime,
 	}
-
-	b, err = r.readFile(f.pidPath(pid, "status"), 64<<10)
-	if isGone(err) {
-		return Process{}, errVanished
+	if fields&FieldStartTime != 0 {
+		p.StartTime = boot.Add(time.Duration(st.start) * (time.Second / ClockTicks))
 	}
-	if err == nil {
-		if uid, ok := statusUID(b); ok {
-			p.UID = uid
+	if fields&(FieldUID|FieldEUID) != 0 {
+		b, err = r.readFile(f.pidPath(pid, "status"), 64<<10)
+		if isGone(err) {
+			return Process{}, errVanished
+		}
+		if err == nil {
+			ruid, euid, rok, eok := statusUIDs(b)
+			if rok && fields&FieldUID != 0 {
+				p.UID = ruid
+			}
+			if eok && fields&FieldEUID != 0 {
+				p.EUID = euid
+			}
 		}
 	}
 	// Without audit support in the kernel these two files do not exist:
 	// both stay Unset.
-	if b, err := r.readFile(f.pidPath(pid, "loginuid"), 64); err == nil {
-		if v, ok := parseUint32(b); ok {
-			p.LoginUID = v
+	if fields&FieldLoginUID != 0 {
+		if b, err := r.readFile(f.pidPath(pid, "loginuid"), 64); err == nil {
+			if v, ok := parseUint32(b); ok {
+				p.LoginUID = v
+			}
 		}
 	}
-	if b, err := r.readFile(f.pidPath(pid, "sessionid"), 64); err == nil {
-		if v, ok := parseUint32(b); ok {
-			p.SessionID = v
+	if fields&FieldSessionID != 0 {
+		if b, err := r.readFile(f.pidPath(pid, "sessionid"), 64); err == nil {
+			if v, ok := parseUint32(b); ok {
+				p.SessionID = v
+			}
 		}
 	}
-	if b, err := r.readFile(f.pidPath(pid, "cmdline"), 256<<10); err == nil {
-		p.Cmdline = joinCmdline(b)
-	} else if isGone(err) {
-		return Process{}, errVanished
+	if fields&(FieldCmdline|FieldArgs) != 0 {
+		if b, err := r.readFile(f.pidPath(pid, "cmdline"), 256<<10); err == nil {
+			if fields&FieldArgs != 0 {
+				p.Args = splitCmdline(b)
+			}
+			if fields&FieldCmdline != 0 {
+				p.Cmdline = joinCmdline(b)
+			}
+		} else if isGone(err) {
+			return Process{}, errVanished
+		}
 	}
-	if exe, err := os.Readlink(f.pidPath(pid, "exe")); err == nil {
-		p.Exe = exe
+	if fields&FieldExe != 0 {
+		if exe, err := os.Readlink(f.pidPath(pid, "exe")); err == nil {
+			p.Exe = exe
+		}
 	}
 	return p, nil
 }
@@ -375,20 +533,60 @@ func parseUint32(b []byte) (uint32, bool) {
 
 // statusUID returns the real uid from /proc/PID/status.
 func statusUID(b []byte) (uint32, bool) {
+	uid, _, ok, _ := statusUIDs(b)
+	return uid, ok
+}
+
+// statusUIDs returns the real and the effective uid from the first Uid:
+// line of /proc/PID/status ("Uid:\treal\teffective\tsaved\tfs"), each with
+// whether it was there and a number.
+func statusUIDs(b []byte) (ruid, euid uint32, rok, eok bool) {
 	i := bytes.Index(b, []byte("\nUid:"))
 	if i < 0 {
 		if !bytes.HasPrefix(b, []byte("Uid:")) {
-			return 0, false
+			return 0, 0, false, false
 		}
 		i = -1
 	}
 	b = b[i+len("\nUid:"):]
-	b = bytes.TrimLeft(b, " \t")
-	end := bytes.IndexAny(b, " \t\n")
-	if end < 0 {
-		end = len(b)
+	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
+		b = b[:nl]
 	}
-	return parseUint32(b[:end])
+	next := func() []byte {
+		b = bytes.TrimLeft(b, " \t")
+		end := bytes.IndexAny(b, " \t")
+		if end < 0 {
+			end = len(b)
+		}
+		tok := b[:end]
+		b = b[end:]
+		return tok
+	}
+	ruid, rok = parseUint32(next())
+	if !rok {
+		return 0, 0, false, false
+	}
+	euid, eok = parseUint32(next())
+	return ruid, euid, rok, eok
+}
+
+// splitCmdline splits /proc/PID/cmdline (NUL-separated argv, trailing NULs
+// dropped) into its arguments; nil when it is empty.
+func splitCmdline(b []byte) []string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) == 0 {
+		return nil
+	}
+	all := string(b) // one allocation; the arguments slice it
+	out := make([]string, 0, bytes.Count(b, []byte{0})+1)
+	for {
+		i := strings.IndexByte(all, 0)
+		if i < 0 {
+			return append(out, all)
+		}
+		out = append(out, all[:i])
+		all = all[i+1:]
+	}
 }
 
 // joinCmdline turns the NUL-separated argument list into one line.

@@ -348,3 +348,191 @@ func BenchmarkList(b *testing.B) {
 		})
 	}
 }
+
+// The lines provider/process parsed itself before it read through this
+// package, with what [FieldUsage] takes of them.
+var usageCases = []struct {
+	line string
+	want usage
+	ok   bool
+}{
+	{"401 (sleep) S 400 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 5100 8192000 300 18446744073709551615",
+		usage{utime: 250, stime: 50, threads: 3, vsize: 8192000, rss: 300}, true},
+	{"1 (a) b) c) R 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0", usage{threads: 1}, true},
+	{"5 () Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 99999999999 0 1 2 3", usage{vsize: 2, rss: 3}, true},      // threads beyond 32 bits: 0
+	{"6 (short) S 1 1 1 0 -1 0 0 0 0 0 7 8 0 0 20 0 2 0 9", usage{utime: 7, stime: 8, threads: 2}, true}, // no fields 23, 24
+	{"x (y) S", usage{}, false},
+	{"", usage{}, false},
+}
+
+func TestParseStatUsage(t *testing.T) {
+	for _, tc := range usageCases {
+		var u usage
+		st, err := parseStatUsage([]byte(tc.line), &u)
+		if (err == nil) != tc.ok || (tc.ok && u != tc.want) {
+			t.Errorf("parseStatUsage(%q) = %+v, %v; want %+v ok=%v", tc.line, u, err, tc.want, tc.ok)
+		}
+		if st0, err0 := parseStat([]byte(tc.line)); st0 != st || (err0 == nil) != (err == nil) {
+			t.Errorf("parseStat(%q) and parseStatUsage disagree: %+v/%v, %+v/%v", tc.line, st0, err0, st, err)
+		}
+	}
+}
+
+func FuzzParseStatUsage(f *testing.F) {
+	for _, tc := range usageCases {
+		f.Add([]byte(tc.line))
+	}
+	for _, tc := range statCases {
+		f.Add([]byte(tc.line))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var u usage
+		st, err := parseStatUsage(b, &u)
+		st0, err0 := parseStat(b)
+		if (err == nil) != (err0 == nil) || st != st0 {
+			t.Fatalf("parseStat %+v, %v; parseStatUsage %+v, %v", st0, err0, st, err)
+		}
+	})
+}
+
+func TestStatusUIDs(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		ruid, euid uint32
+		rok, eok   bool
+	}{
+		{"Name:\tx\nUid:\t1000\t1001\t1000\t1000\n", 1000, 1001, true, true},
+		{"Uid: 1", 1, 0, true, false},
+		{"Uid:\t1\nGid:\t5\t5\n", 1, 0, true, false}, // the effective uid is on the Uid: line or nowhere
+		{"Name:\tx\nGid:\t5\n", 0, 0, false, false},
+		{"Uid:\tx\t5\n", 0, 0, false, false},
+		{"Uid:\t5\tx\n", 5, 0, true, false},
+	} {
+		r, e, rok, eok := statusUIDs([]byte(tc.in))
+		if r != tc.ruid || e != tc.euid || rok != tc.rok || eok != tc.eok {
+			t.Errorf("statusUIDs(%q) = %d %d %v %v", tc.in, r, e, rok, eok)
+		}
+	}
+}
+
+func FuzzStatusUIDs(f *testing.F) {
+	f.Add([]byte("Name:\tx\nUid:\t1000\t1001\t1000\t1000\n"))
+	f.Add([]byte("Uid: 1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, _, rok, eok := statusUIDs(b)
+		if r2, ok2 := statusUID(b); r2 != r || ok2 != rok {
+			t.Fatalf("statusUID and statusUIDs disagree on %q", b)
+		}
+		if eok && !rok {
+			t.Fatalf("an effective uid without a real one in %q", b)
+		}
+	})
+}
+
+func TestSplitCmdline(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                "[]",
+		"\x00\x00":                        "[]",
+		"sleep\x0060\x00":                 `["sleep" "60"]`,
+		"python3\x00my script.py\x00\x00": `["python3" "my script.py"]`,
+		"sshd: alice@pts/3":               `["sshd: alice@pts/3"]`,
+		"a\x00\x00b":                      `["a" "" "b"]`,
+	} {
+		if got := fmt.Sprintf("%q", splitCmdline([]byte(in))); got != want {
+			t.Errorf("splitCmdline(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func FuzzSplitCmdline(f *testing.F) {
+	f.Add([]byte("python3\x00my script.py\x00\x00"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		args := splitCmdline(b)
+		joined := strings.Join(args, "\x00")
+		if joined != strings.TrimRight(string(b), "\x00") {
+			t.Fatalf("splitCmdline(%q) = %q does not join back", b, args)
+		}
+		if want := joinCmdline(append([]byte(nil), b...)); strings.Join(args, " ") != want {
+			t.Fatalf("splitCmdline(%q) joined by spaces %q, joinCmdline %q", b, strings.Join(args, " "), want)
+		}
+	})
+}
+
+func TestListFields(t *testing.T) {
+	fs := New(filepath.Join("testdata", "proc"))
+	ctx := context.Background()
+	all, err := fs.ListFields(ctx, DefaultFields|FieldEUID|FieldArgs|FieldUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic, _ := fs.List(ctx)
+	if len(all) != len(basic) {
+		t.Fatalf("%d processes with every field, %d with the default", len(all), len(basic))
+	}
+	for i := range all {
+		p := all[i]
+		if p.UID != basic[i].UID || p.Cmdline != basic[i].Cmdline || !p.StartTime.Equal(basic[i].StartTime) {
+			t.Errorf("%d: the default fields differ: %+v / %+v", p.PID, p, basic[i])
+		}
+		if strings.Join(p.Args, " ") != p.Cmdline {
+			t.Errorf("%d: Args %q, Cmdline %q", p.PID, p.Args, p.Cmdline)
+		}
+	}
+	bash := all[2]
+	if bash.PID != 4300 || bash.EUID != 0 || bash.UID != 1000 || bash.Threads == 0 {
+		t.Errorf("4300 = %+v", bash)
+	}
+	// Asked for nothing, it reads only stat: no btime needed, no uid.
+	dir := t.TempDir()
+	writeProc(t, dir, 100, 1, "smbd", 0, 3)
+	min, err := New(dir).ListFields(ctx, 0)
+	if err != nil || len(min) != 1 || min[0].Comm != "smbd" || min[0].UID != 0 || min[0].SessionID != Unset || !min[0].StartTime.IsZero() {
+		t.Errorf("ListFields(0) = %+v, %v", min, err)
+	}
+	if _, err := New(dir).GetFields(100, FieldStartTime); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("GetFields with a start time and no btime: %v", err)
+	}
+	if p, err := fs.GetFields(4242, FieldStartTime); err != nil || !p.StartTime.Equal(boot.Add(3600*time.Second)) || p.Exe != "" {
+		t.Errorf("GetFields(4242, FieldStartTime) = %+v, %v", p, err)
+	}
+}
+
+func TestSessionPIDs(t *testing.T) {
+	fs := New(filepath.Join("testdata", "proc"))
+	ctx := context.Background()
+	all, err := fs.SessionPIDs(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(all) != "map[7:[4242 4300 4301 5000] 12:[8000]]" {
+		t.Errorf("SessionPIDs(nil) = %v", all)
+	}
+	some, _ := fs.SessionPIDs(ctx, map[uint32]bool{12: true, 99: true})
+	if fmt.Sprint(some) != "map[12:[8000]]" {
+		t.Errorf("SessionPIDs(12, 99) = %v", some)
+	}
+	for pid, want := range map[int]string{4300: "7 true", 1: "4294967295 true", 9000: "0 false", 12345: "0 false", 0: "0 false"} {
+		if sid, ok := fs.SessionID(pid); fmt.Sprint(sid, ok) != want {
+			t.Errorf("SessionID(%d) = %d %v, want %s", pid, sid, ok, want)
+		}
+	}
+	if _, err := New(filepath.Join(t.TempDir(), "none")).SessionPIDs(ctx, nil); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("SessionPIDs of a missing root: %v", err)
+	}
+}
+
+func BenchmarkSessionPIDs(b *testing.B) {
+	root := b.TempDir()
+	for i := range 2000 {
+		writeProc(b, root, 1000+i, 1, "proc"+strconv.Itoa(i), 0, uint32(i%50))
+	}
+	fs := New(root)
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := fs.SessionPIDs(context.Background(), map[uint32]bool{7: true})
+		if err != nil || len(m[7]) != 40 {
+			b.Fatal(len(m[7]), err)
+		}
+	}
+}

@@ -16,12 +16,25 @@ type stat struct {
 	start uint64 // field 22, clock ticks after boot
 }
 
+// usage is what [FieldUsage] takes from /proc/PID/stat besides stat.
+type usage struct {
+	utime, stime uint64 // fields 14 and 15, clock ticks
+	threads      uint32 // field 20
+	vsize        uint64 // field 23, bytes
+	rss          uint64 // field 24, pages
+}
+
 var errStat = errors.New("malformed stat line")
 
 // parseStat parses a /proc/PID/stat line: "pid (comm) state ppid pgrp
 // session tty_nr tpgid flags ... starttime ...". comm may hold spaces,
 // parentheses and newlines, so it runs from the first '(' to the last ')'.
-func parseStat(b []byte) (stat, error) {
+func parseStat(b []byte) (stat, error) { return parseStatUsage(b, nil) }
+
+// parseStatUsage is parseStat that also fills u, when not nil, from the
+// fields after starttime too. Fields it cannot read as numbers, and
+// fields 23 and 24 when the line ends before them, leave u's zero.
+func parseStatUsage(b []byte, u *usage) (stat, error) {
 	var st stat
 	open := bytes.IndexByte(b, '(')
 	close := bytes.LastIndexByte(b, ')')
@@ -35,10 +48,15 @@ func parseStat(b []byte) (stat, error) {
 	st.pid = pid
 	st.comm = string(b[open+1 : close])
 	rest := b[close+1:]
-	// fields[0] is field 3 (state), so field N is fields[N-3].
-	var fields [20][]byte
+	// fields[0] is field 3 (state), so field N is fields[N-3]. Field 22
+	// (starttime) is the last one stat needs, 24 (rss) the last of usage.
+	var fields [22][]byte
+	want := 20
+	if u != nil {
+		want = len(fields)
+	}
 	n := 0
-	for n < len(fields) {
+	for n < want {
 		rest = bytes.TrimLeft(rest, " ")
 		if len(rest) == 0 || rest[0] == '\n' {
 			break
@@ -51,7 +69,7 @@ func parseStat(b []byte) (stat, error) {
 		rest = rest[end:]
 		n++
 	}
-	if n < len(fields) || len(fields[0]) != 1 {
+	if n < 20 || len(fields[0]) != 1 {
 		return st, errStat
 	}
 	st.state = fields[0][0]
@@ -66,6 +84,14 @@ func parseStat(b []byte) (stat, error) {
 	st.tty = uint64(uint32(tty))
 	if st.start, err = strconv.ParseUint(string(fields[19]), 10, 64); err != nil {
 		return st, errStat
+	}
+	if u != nil {
+		num := func(field int) uint64 { v, _ := strconv.ParseUint(string(fields[field-3]), 10, 64); return v }
+		u.utime, u.stime = num(14), num(15)
+		if t := num(20); t <= 1<<32-1 {
+			u.threads = uint32(t)
+		}
+		u.vsize, u.rss = num(23), num(24)
 	}
 	return st, nil
 }

@@ -7,19 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/provider/internal/serversess"
 )
 
 // The classes this package serves.
 const (
-	SessionClass     = "Win32_ServerSession"
-	ConnectionClass  = "Win32_ServerConnection"
-	AssociationClass = "Win32_SessionConnection"
+	SessionClass     = serversess.SessionClass
+	ConnectionClass  = serversess.ConnectionClass
+	AssociationClass = serversess.AssociationClass
 )
-
-const namespace = "root/cimv2"
 
 // The SessionType values.
 const (
@@ -191,8 +190,8 @@ func build(all []*session, opts MapOptions) Snapshot {
 			in.Set("ComputerName", se.computer).Set("UserName", se.user).
 				Set("ActiveTime", nil).Set("IdleTime", nil).
 				Set("ResourcesOpened", se.opened).
-				Set("ClientType", nullIfEmpty(se.dialect)).
-				Set("TransportName", nullIfEmpty(se.transport)).
+				Set("ClientType", prop.NullIfEmpty(se.dialect)).
+				Set("TransportName", prop.NullIfEmpty(se.transport)).
 				Set("SessionType", se.sessionType)
 			merged[k] = in
 			snap.Sessions = append(snap.Sessions, in)
@@ -202,8 +201,8 @@ func build(all []*session, opts MapOptions) Snapshot {
 		if !se.started.IsZero() && (started[k].IsZero() || se.started.Before(started[k])) {
 			started[k] = se.started
 			in.Set("ActiveTime", seconds(opts.Now, se.started)).
-				Set("ClientType", nullIfEmpty(se.dialect)).
-				Set("TransportName", nullIfEmpty(se.transport)).
+				Set("ClientType", prop.NullIfEmpty(se.dialect)).
+				Set("TransportName", prop.NullIfEmpty(se.transport)).
 				Set("SessionType", se.sessionType)
 		}
 	}
@@ -247,21 +246,12 @@ func build(all []*session, opts MapOptions) Snapshot {
 
 // SessionPath returns the object path of a Win32_ServerSession.
 func SessionPath(host, computer, user string) cim.ObjectPath {
-	return cim.ObjectPath{Host: host, Namespace: namespaceIf(host), ClassName: SessionClass,
-		Keys: []cim.KeyBinding{{Name: "ComputerName", Value: computer}, {Name: "UserName", Value: user}}}
+	return serversess.SessionPath(host, computer, user)
 }
 
 // ConnectionPath returns the object path of a Win32_ServerConnection.
 func ConnectionPath(host, computer, share, user string) cim.ObjectPath {
-	return cim.ObjectPath{Host: host, Namespace: namespaceIf(host), ClassName: ConnectionClass,
-		Keys: []cim.KeyBinding{{Name: "ComputerName", Value: computer}, {Name: "ShareName", Value: share}, {Name: "UserName", Value: user}}}
-}
-
-func namespaceIf(host string) string {
-	if host == "" {
-		return ""
-	}
-	return namespace
+	return serversess.ConnectionPath(host, computer, share, user)
 }
 
 // parseHostname splits smbstatus's "ipv4:ADDR:PORT" / "ipv6:ADDR:PORT"
@@ -321,21 +311,9 @@ func seconds(now, then time.Time) uint32 {
 	return uint32(d)
 }
 
-// clean makes a string safe for a property: valid UTF-8 and without NULs.
-func clean(s string) string {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.ReplaceAll(s, "\x00", "")
-}
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
+// clean makes a string safe for a property ([prop.Clean]), without the
+// spaces around it.
+func clean(s string) string { return prop.Clean(strings.TrimSpace(s)) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

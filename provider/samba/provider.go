@@ -12,6 +12,10 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/provider/internal/serversess"
+	"github.com/cimsess/cimsess/provider/internal/snapcache"
+	"github.com/cimsess/cimsess/provider/procfs"
 )
 
 // Options configures a [Provider].
@@ -47,11 +51,10 @@ type Options struct {
 // Win32_SessionConnection from smbstatus. It is safe for concurrent use.
 type Provider struct {
 	opts Options
+	proc *procfs.FS
 
 	mu      sync.Mutex
-	snap    Snapshot
-	at      time.Time
-	err     error
+	cache   snapcache.Cache[Snapshot]
 	sources []provider.Source
 }
 
@@ -60,25 +63,18 @@ func New(opts Options) *Provider {
 	if opts.Command == "" {
 		opts.Command = "smbstatus"
 	}
-	if opts.Host == "" {
-		opts.Host, _ = os.Hostname()
-		if opts.Host == "" {
-			opts.Host = "localhost"
-		}
-	}
+	opts.Host = prop.Host(opts.Host)
 	if opts.Proc == "" {
-		opts.Proc = "/proc"
+		opts.Proc = procfs.DefaultRoot
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 15 * time.Second
 	}
-	if opts.CacheFor == 0 {
-		opts.CacheFor = 500 * time.Millisecond
-	}
+	opts.CacheFor = snapcache.For(opts.CacheFor)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Provider{opts: opts}
+	return &Provider{opts: opts, proc: procfs.New(opts.Proc)}
 }
 
 // Name returns "samba".
@@ -117,41 +113,12 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	}
 	out := make([]*cim.Instance, 0, len(insts))
 	for _, in := range insts {
-		if !matchKeys(in, hint.Keys) || !refersTo(in, hint.RefersTo) {
+		if !serversess.MatchKeys(in, hint.Keys, false) || !serversess.RefersTo(in, hint.RefersTo) {
 			continue
 		}
 		out = append(out, in.Clone()) // the cache stays the provider's own
 	}
 	return out, nil
-}
-
-func matchKeys(in *cim.Instance, keys map[string]any) bool {
-	for k, want := range keys {
-		if s, ok := want.(string); ok {
-			if got, isStr := in.Value(k).(string); isStr && got != s {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func refersTo(in *cim.Instance, target *cim.ObjectPath) bool {
-	if target == nil {
-		return true
-	}
-	for _, pv := range in.Properties {
-		if ref, ok := pv.Value.(cim.ObjectPath); ok && sameKeys(ref, *target) {
-			return true
-		}
-	}
-	return false
-}
-
-// sameKeys compares two paths by class and keys, ignoring host and namespace.
-func sameKeys(a, b cim.ObjectPath) bool {
-	a.Host, a.Namespace, b.Host, b.Namespace = "", "", "", ""
-	return a.Equal(b)
 }
 
 // snapshot runs smbstatus, or returns the last run's result while it is
@@ -160,15 +127,7 @@ func (p *Provider) snapshot(ctx context.Context) (Snapshot, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.opts.Now()
-	if p.opts.CacheFor > 0 && !p.at.IsZero() && now.Sub(p.at) >= 0 && now.Sub(p.at) < p.opts.CacheFor {
-		return p.snap, p.err
-	}
-	p.snap, p.err = p.read(ctx, now)
-	p.at = now
-	if p.err != nil {
-		p.at = time.Time{} // errors are not cached
-	}
-	return p.snap, p.err
+	return p.cache.Get(now, p.opts.CacheFor, func() (Snapshot, error) { return p.read(ctx, now) })
 }
 
 // read runs smbstatus once and maps its output. Called with p.mu held.
@@ -226,10 +185,10 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 		return Snapshot{}, err
 	}
 	snap := Map(st, MapOptions{Now: now, Host: p.opts.Host, GuestAccount: p.opts.GuestAccount, UserName: p.opts.UserName,
-		ProcStart: func(pid int) (time.Time, bool) { return procStart(p.opts.Proc, pid) }})
+		ProcStart: func(pid int) (time.Time, bool) { return procStart(p.proc, pid) }})
 	src.Found = len(snap.Sessions)
 	if len(snap.Sessions) == 0 {
-		if running, known := smbdRunning(p.opts.Proc); known && !running {
+		if running, known := smbdRunning(ctx, p.proc); known && !running {
 			src.Note = "smbd not running"
 		}
 	}

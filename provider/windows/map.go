@@ -5,18 +5,19 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/provider/internal/serversess"
 	"github.com/cimsess/cimsess/schema"
 )
 
 // The classes this package serves.
 const (
 	LogonClass       = "Win32_LogonSession"
-	SessionClass     = "Win32_ServerSession"
-	ConnectionClass  = "Win32_ServerConnection"
-	AssociationClass = "Win32_SessionConnection"
+	SessionClass     = serversess.SessionClass
+	ConnectionClass  = serversess.ConnectionClass
+	AssociationClass = serversess.AssociationClass
 )
 
 // Status values Windows sessions take.
@@ -154,13 +155,13 @@ func accountName(domain, user string) string {
 // logonInstance builds the instance of one logon session.
 func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *cim.Instance {
 	id := d.LogonID.String()
-	user := clean(d.UserName)
-	account := accountName(clean(d.LogonDomain), user)
-	pkg := clean(d.AuthenticationPackage)
+	user := prop.Clean(d.UserName)
+	account := accountName(prop.Clean(d.LogonDomain), user)
+	pkg := prop.Clean(d.AuthenticationPackage)
 
 	in := cim.NewInstance(LogonClass)
 	in.Set("LogonId", id)
-	in.Set("AuthenticationPackage", nullIf(pkg))
+	in.Set("AuthenticationPackage", prop.NullIfEmpty(pkg))
 	typeName := ""
 	if lt, ok := logonTypeOf(d.LogonType); ok {
 		in.Set("LogonType", lt)
@@ -177,7 +178,7 @@ func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *ci
 	// Where: the window station of an interactive logon, else its kind.
 	where := ""
 	if wts != nil && d.Session != 0 && interactiveType(d.LogonType) {
-		where = clean(wts.WinStationName)
+		where = prop.Clean(wts.WinStationName)
 	}
 	who := account
 	if who == "" {
@@ -201,9 +202,9 @@ func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *ci
 	in.Set("Caption", schema.Truncate(caption, 64))
 
 	var desc strings.Builder
-	fmt.Fprintf(&desc, "Logon session %s of %s", id, orUnknown(account))
+	fmt.Fprintf(&desc, "Logon session %s of %s", id, prop.OrUnknown(account))
 	if d.Sid != "" {
-		fmt.Fprintf(&desc, " (%s)", clean(d.Sid))
+		fmt.Fprintf(&desc, " (%s)", prop.Clean(d.Sid))
 	}
 	if typeName != "" {
 		fmt.Fprintf(&desc, ", %s logon", typeName)
@@ -213,7 +214,7 @@ func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *ci
 	if pkg != "" {
 		fmt.Fprintf(&desc, " via %s", pkg)
 	}
-	if s := clean(d.LogonServer); s != "" {
+	if s := prop.Clean(d.LogonServer); s != "" {
 		fmt.Fprintf(&desc, " at %s", s)
 	}
 	fmt.Fprintf(&desc, ", terminal session %d", d.Session)
@@ -246,7 +247,7 @@ type ServerSnapshot struct {
 // computerName is a client's name without the "\\" NetSessionEnum puts
 // before it, as WMI shows it.
 func computerName(cname string) string {
-	return strings.TrimLeft(clean(cname), `\`)
+	return strings.TrimLeft(prop.Clean(cname), `\`)
 }
 
 // MapServer turns NetSessionEnum's sessions and, per client computer (the
@@ -260,7 +261,7 @@ func MapServer(sessions []SessionInfo502, conns map[string][]ConnectionInfo1, op
 	merged := map[skey]*cim.Instance{}
 	for i := range sessions {
 		s := &sessions[i]
-		computer, user := computerName(s.ComputerName), clean(s.UserName)
+		computer, user := computerName(s.ComputerName), prop.Clean(s.UserName)
 		if computer == "" {
 			continue // no key
 		}
@@ -279,11 +280,11 @@ func MapServer(sessions []SessionInfo502, conns map[string][]ConnectionInfo1, op
 		in.Set("ComputerName", computer).Set("UserName", user).
 			Set("ActiveTime", s.Time).Set("IdleTime", s.IdleTime).
 			Set("ResourcesOpened", s.NumOpens).
-			Set("ClientType", nullIf(clean(s.ClientType))).
-			Set("TransportName", nullIf(clean(s.Transport))).
+			Set("ClientType", prop.NullIfEmpty(prop.Clean(s.ClientType))).
+			Set("TransportName", prop.NullIfEmpty(prop.Clean(s.Transport))).
 			Set("SessionType", sessionTypeOf(s.UserFlags)).
 			Set("Name", user+"@"+computer).
-			Set("Caption", schema.Truncate("SMB session of "+orUnknown(user)+" from "+computer, 64)).
+			Set("Caption", schema.Truncate("SMB session of "+prop.OrUnknown(user)+" from "+computer, 64)).
 			Set("Status", StatusOK)
 		in.Owner = user
 		merged[k] = in
@@ -303,7 +304,7 @@ func MapServer(sessions []SessionInfo502, conns map[string][]ConnectionInfo1, op
 			continue
 		}
 		for _, c := range conns[cname] {
-			user, share := clean(c.UserName), clean(c.NetName)
+			user, share := prop.Clean(c.UserName), prop.Clean(c.NetName)
 			if share == "" {
 				continue
 			}
@@ -320,7 +321,7 @@ func MapServer(sessions []SessionInfo502, conns map[string][]ConnectionInfo1, op
 				Set("ActiveTime", c.Time).Set("ConnectionID", c.ID).
 				Set("NumberOfFiles", c.NumOpens).Set("NumberOfUsers", c.NumUsers).
 				Set("Name", user+"@"+computer+`\`+share).
-				Set("Caption", schema.Truncate(orUnknown(user)+" from "+computer+" on share "+share, 64)).
+				Set("Caption", schema.Truncate(prop.OrUnknown(user)+" from "+computer+" on share "+share, 64)).
 				Set("Status", StatusOK)
 			in.Owner = user
 			seen[k] = in
@@ -337,46 +338,12 @@ func MapServer(sessions []SessionInfo502, conns map[string][]ConnectionInfo1, op
 	return snap
 }
 
-const namespace = "root/cimv2"
-
 // SessionPath returns the object path of a Win32_ServerSession.
 func SessionPath(host, computer, user string) cim.ObjectPath {
-	return cim.ObjectPath{Host: host, Namespace: namespaceIf(host), ClassName: SessionClass,
-		Keys: []cim.KeyBinding{{Name: "ComputerName", Value: computer}, {Name: "UserName", Value: user}}}
+	return serversess.SessionPath(host, computer, user)
 }
 
 // ConnectionPath returns the object path of a Win32_ServerConnection.
 func ConnectionPath(host, computer, share, user string) cim.ObjectPath {
-	return cim.ObjectPath{Host: host, Namespace: namespaceIf(host), ClassName: ConnectionClass,
-		Keys: []cim.KeyBinding{{Name: "ComputerName", Value: computer}, {Name: "ShareName", Value: share}, {Name: "UserName", Value: user}}}
-}
-
-func namespaceIf(host string) string {
-	if host == "" {
-		return ""
-	}
-	return namespace
-}
-
-func nullIf(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "an unknown user"
-	}
-	return s
-}
-
-// clean makes a string from Windows safe for a property: valid UTF-8
-// (unpaired surrogates become U+FFFD) and without NULs.
-func clean(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.ReplaceAll(s, "\x00", "")
+	return serversess.ConnectionPath(host, computer, share, user)
 }

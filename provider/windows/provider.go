@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/provider/internal/serversess"
+	"github.com/cimsess/cimsess/provider/internal/snapcache"
 )
 
 // Options configures the providers. Empty fields take the defaults.
@@ -32,21 +34,14 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
-	if o.Host == "" {
-		o.Host, _ = os.Hostname()
-		if o.Host == "" {
-			o.Host = "localhost"
-		}
-	}
+	o.Host = prop.Host(o.Host)
 	if o.Location == nil {
 		o.Location = time.Local
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 15 * time.Second
 	}
-	if o.CacheFor == 0 {
-		o.CacheFor = 500 * time.Millisecond
-	}
+	o.CacheFor = snapcache.For(o.CacheFor)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -85,8 +80,7 @@ type LogonProvider struct {
 	api  api
 
 	mu      sync.Mutex
-	insts   []*cim.Instance
-	at      time.Time
+	cache   snapcache.Cache[[]*cim.Instance]
 	sources []provider.Source
 }
 
@@ -125,20 +119,23 @@ func (p *LogonProvider) Enumerate(ctx context.Context, class string, hint provid
 	}
 	out := make([]*cim.Instance, 0, len(insts))
 	for _, in := range insts {
-		if matchKeys(in, hint.Keys) {
+		if serversess.MatchKeys(in, hint.Keys, true) {
 			out = append(out, in.Clone())
 		}
 	}
 	return out, nil
 }
 
+// snapshot reads the logon sessions, or returns the last read while it
+// is fresh.
 func (p *LogonProvider) snapshot(ctx context.Context) ([]*cim.Instance, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.opts.Now()
-	if p.opts.CacheFor > 0 && !p.at.IsZero() && now.Sub(p.at) >= 0 && now.Sub(p.at) < p.opts.CacheFor {
-		return p.insts, nil
-	}
+	return p.cache.Get(p.opts.Now(), p.opts.CacheFor, func() ([]*cim.Instance, error) { return p.read(ctx) })
+}
+
+// read reads LSA and WTS once and maps them. Called with p.mu held.
+func (p *LogonProvider) read(ctx context.Context) ([]*cim.Instance, error) {
 	type answer struct {
 		lsa     []LogonSessionData
 		wts     []WTSSession
@@ -175,9 +172,7 @@ func (p *LogonProvider) snapshot(ctx context.Context) ([]*cim.Instance, error) {
 	}
 	lsaSrc.Found = len(a.lsa)
 	p.sources = []provider.Source{lsaSrc, {Name: "wts", Where: "WTSEnumerateSessions", Found: len(a.wts), Note: a.wtsNote}}
-	p.insts = MapLogonSessions(a.lsa, a.wts, LogonOptions{Location: p.opts.Location})
-	p.at = now
-	return p.insts, nil
+	return MapLogonSessions(a.lsa, a.wts, LogonOptions{Location: p.opts.Location}), nil
 }
 
 // ServerProvider serves Win32_ServerSession, Win32_ServerConnection and
@@ -188,8 +183,7 @@ type ServerProvider struct {
 	api  api
 
 	mu      sync.Mutex
-	snap    ServerSnapshot
-	at      time.Time
+	cache   snapcache.Cache[ServerSnapshot]
 	sources []provider.Source
 }
 
@@ -239,20 +233,24 @@ func (p *ServerProvider) Enumerate(ctx context.Context, class string, hint provi
 	insts := pick(snap)
 	out := make([]*cim.Instance, 0, len(insts))
 	for _, in := range insts {
-		if matchKeys(in, hint.Keys) && refersTo(in, hint.RefersTo) {
+		if serversess.MatchKeys(in, hint.Keys, true) && serversess.RefersTo(in, hint.RefersTo) {
 			out = append(out, in.Clone())
 		}
 	}
 	return out, nil
 }
 
+// snapshot reads the SMB sessions, or returns the last read while it is
+// fresh.
 func (p *ServerProvider) snapshot(ctx context.Context) (ServerSnapshot, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.opts.Now()
-	if p.opts.CacheFor > 0 && !p.at.IsZero() && now.Sub(p.at) >= 0 && now.Sub(p.at) < p.opts.CacheFor {
-		return p.snap, nil
-	}
+	return p.cache.Get(p.opts.Now(), p.opts.CacheFor, func() (ServerSnapshot, error) { return p.read(ctx) })
+}
+
+// read reads the Server service once and maps its answer. Called with
+// p.mu held.
+func (p *ServerProvider) read(ctx context.Context) (ServerSnapshot, error) {
 	type answer struct {
 		sessions []SessionInfo502
 		conns    map[string][]ConnectionInfo1
@@ -297,8 +295,7 @@ func (p *ServerProvider) snapshot(ctx context.Context) (ServerSnapshot, error) {
 		// No Server service: no SMB sessions, which is not a failure.
 		src.Note = "Server service not running"
 		p.sources = []provider.Source{src}
-		p.snap, p.at = ServerSnapshot{}, now
-		return p.snap, nil
+		return ServerSnapshot{}, nil
 	case err != nil:
 		var ce *cim.Error
 		if accessDenied(inner) {
@@ -311,41 +308,8 @@ func (p *ServerProvider) snapshot(ctx context.Context) (ServerSnapshot, error) {
 		p.sources = []provider.Source{src}
 		return ServerSnapshot{}, ce
 	}
-	p.snap = MapServer(a.sessions, a.conns, ServerOptions{Host: p.opts.Host})
-	src.Found = len(p.snap.Sessions)
+	snap := MapServer(a.sessions, a.conns, ServerOptions{Host: p.opts.Host})
+	src.Found = len(snap.Sessions)
 	p.sources = []provider.Source{src}
-	p.at = now
-	return p.snap, nil
-}
-
-// matchKeys reports whether in has the string values hint asks for
-// (compared without regard to case, as Windows names are).
-func matchKeys(in *cim.Instance, keys map[string]any) bool {
-	for k, want := range keys {
-		if s, ok := want.(string); ok {
-			if got, isStr := in.Value(k).(string); isStr && !strings.EqualFold(got, s) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// refersTo reports whether one of in's references is target (by class
-// and keys).
-func refersTo(in *cim.Instance, target *cim.ObjectPath) bool {
-	if target == nil {
-		return true
-	}
-	t := *target
-	t.Host, t.Namespace = "", ""
-	for _, pv := range in.Properties {
-		if ref, ok := pv.Value.(cim.ObjectPath); ok {
-			ref.Host, ref.Namespace = "", ""
-			if ref.Equal(t) {
-				return true
-			}
-		}
-	}
-	return false
+	return snap, nil
 }

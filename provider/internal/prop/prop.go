@@ -1,0 +1,51 @@
+// Package prop holds the small conversions every provider applies to the
+// strings it reads from the system before they become property values:
+// one way, in one place, for all of them. Truncation to a property's
+// MaxLen is [schema.Truncate].
+package prop
+
+import (
+	"os"
+	"strings"
+	"unicode/utf8"
+)
+
+// NullIfEmpty returns nil (a NULL property) for "", else s.
+func NullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Clean makes a string from the system safe for a property: bytes that
+// are not UTF-8 (and unpaired surrogates) become U+FFFD, and NULs are
+// dropped. A string that is fine already is returned without copying.
+func Clean(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "")
+}
+
+// OrUnknown returns s, or "an unknown user" for "": the user in a
+// caption or description when the source did not name one.
+func OrUnknown(s string) string {
+	if s == "" {
+		return "an unknown user"
+	}
+	return s
+}
+
+// Host returns host, or when it is "" the system's host name, or
+// "localhost" when that is not known: the default host of the paths a
+// provider builds.
+func Host(host string) string {
+	if host != "" {
+		return host
+	}
+	if h, _ := os.Hostname(); h != "" {
+		return h
+	}
+	return "localhost"
+}

@@ -1,0 +1,53 @@
+package prop
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+func TestClean(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"alice", "alice"},
+		{"a\x00b\x00", "ab"},
+		{"caf\xe9", "caf\uFFFD"},
+		{"\xff\x00x", "\uFFFDx"},
+		{"  spaced  ", "  spaced  "},
+	} {
+		if got := Clean(tc.in); got != tc.want {
+			t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNullIfEmptyOrUnknownHost(t *testing.T) {
+	if NullIfEmpty("") != nil || NullIfEmpty("x") != "x" {
+		t.Error("NullIfEmpty")
+	}
+	if OrUnknown("") != "an unknown user" || OrUnknown("bob") != "bob" {
+		t.Error("OrUnknown")
+	}
+	if Host("h1") != "h1" || Host("") == "" {
+		t.Error("Host")
+	}
+}
+
+func FuzzClean(f *testing.F) {
+	for _, s := range []string{"", "alice", "a\x00b", "caf\xe9", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c := Clean(s)
+		if !utf8.ValidString(c) {
+			t.Fatalf("Clean(%q) = %q: not UTF-8", s, c)
+		}
+		for i := 0; i < len(c); i++ {
+			if c[i] == 0 {
+				t.Fatalf("Clean(%q) = %q holds a NUL", s, c)
+			}
+		}
+		if Clean(c) != c {
+			t.Fatalf("Clean is not idempotent on %q", s)
+		}
+	})
+}
