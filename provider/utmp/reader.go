@@ -1,15 +1,12 @@
 package utmp
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider/internal/recfile"
 )
 
 // TruncatedError reports a file that ends in the middle of a record: the
@@ -17,49 +14,25 @@ import (
 // glibc and who ignore such a tail; [Reader] returns every whole record
 // before it and reports it through [Reader.Warning]. It unwraps to a
 // [*cim.Error] with code [cim.ErrFailed].
-type TruncatedError struct {
-	Offset int64 // where the partial record starts
-	Have   int   // how many bytes of it the file holds
-	Size   int   // the record size of the layout
-}
-
-// Error describes the truncation.
-func (e *TruncatedError) Error() string {
-	return fmt.Sprintf("utmp: truncated record at byte %d: %d of %d bytes", e.Offset, e.Have, e.Size)
-}
-
-// Unwrap returns the error as a [*cim.Error].
-func (e *TruncatedError) Unwrap() error {
-	return &cim.Error{Code: cim.ErrFailed, Description: e.Error()}
-}
-
-// bufSize is the Reader's buffer: 170 records of 384 bytes.
-const bufSize = 64 << 10
+type TruncatedError = recfile.TruncatedError
 
 // Reader reads records one at a time from a stream, through a fixed
 // buffer; it never holds more than one record.
 type Reader struct {
-	br      *bufio.Reader
+	s       recfile.Stream
 	l       Layout
-	off     int64
 	rec     [400]byte
 	scratch [lineSize + idSize + userSize + hostSize]byte
-	warn    error
-	err     error
 }
 
 // NewReader returns a Reader of records of layout l from r.
 func NewReader(r io.Reader, l Layout) *Reader {
 	rd := &Reader{l: l}
 	if !l.Valid() {
-		rd.err = cim.Errorf(cim.ErrInvalidParameter, "utmp: invalid layout %d-byte", l.Size)
+		rd.s.Fail(cim.Errorf(cim.ErrInvalidParameter, "utmp: invalid layout %d-byte", l.Size))
 		return rd
 	}
-	if br, ok := r.(*bufio.Reader); ok && br.Size() >= l.Size {
-		rd.br = br
-	} else {
-		rd.br = bufio.NewReaderSize(r, bufSize)
-	}
+	rd.s.Init(r, l.Size, "utmp")
 	return rd
 }
 
@@ -68,25 +41,10 @@ func NewReader(r io.Reader, l Layout) *Reader {
 // [Reader.Warning]). Any other error is a [*cim.Error]; once Next has
 // returned an error it returns the same one again.
 func (rd *Reader) Next() (Record, error) {
-	if rd.err != nil {
-		return Record{}, rd.err
-	}
 	b := rd.rec[:rd.l.Size]
-	n, err := io.ReadFull(rd.br, b)
-	switch {
-	case err == io.EOF:
-		rd.err = io.EOF
-		return Record{}, io.EOF
-	case err == io.ErrUnexpectedEOF:
-		rd.warn = &TruncatedError{Offset: rd.off, Have: n, Size: rd.l.Size}
-		rd.off += int64(n)
-		rd.err = io.EOF
-		return Record{}, io.EOF
-	case err != nil:
-		rd.err = cim.Errorf(cim.ErrFailed, "utmp: reading record at byte %d: %v", rd.off, err)
-		return Record{}, rd.err
+	if err := rd.s.Next(b); err != nil {
+		return Record{}, err
 	}
-	rd.off += int64(n)
 	var r Record
 	decodeFixed(b, rd.l, &r)
 	rd.strings(b, &r)
@@ -96,10 +54,10 @@ func (rd *Reader) Next() (Record, error) {
 // strings sets the four string fields with one allocation: the fields
 // are gathered in scratch, turned into one string, and sliced.
 func (rd *Reader) strings(b []byte, r *Record) {
-	line := cstr(b[offLine : offLine+lineSize])
-	id := cstr(b[offID : offID+idSize])
-	user := cstr(b[offUser : offUser+userSize])
-	host := cstr(b[offHost : offHost+hostSize])
+	line := recfile.CString(b[offLine : offLine+lineSize])
+	id := recfile.CString(b[offID : offID+idSize])
+	user := recfile.CString(b[offUser : offUser+userSize])
+	host := recfile.CString(b[offHost : offHost+hostSize])
 	n := copy(rd.scratch[:], line)
 	n += copy(rd.scratch[n:], id)
 	n += copy(rd.scratch[n:], user)
@@ -127,11 +85,11 @@ func (rd *Reader) Raw() []byte {
 }
 
 // Offset returns how many bytes Next has consumed.
-func (rd *Reader) Offset() int64 { return rd.off }
+func (rd *Reader) Offset() int64 { return rd.s.Offset() }
 
 // Warning returns a [*TruncatedError] once Next has returned io.EOF at
 // a partial record, else nil.
-func (rd *Reader) Warning() error { return rd.warn }
+func (rd *Reader) Warning() error { return rd.s.Warning() }
 
 // ReadFile streams the records of the file at path, of layout l, to fn.
 // It stops at the first error fn returns and returns it as err. warn is
@@ -140,32 +98,7 @@ func (rd *Reader) Warning() error { return rd.warn }
 // [cim.ErrNotFound] when the file does not exist, [cim.ErrAccessDenied]
 // when it may not be read. ctx is checked every few hundred records.
 func ReadFile(ctx context.Context, path string, l Layout, fn func(Record) error) (warn error, err error) {
-	if err := ctx.Err(); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, openError(err)
-	}
-	defer f.Close()
-	rd := NewReader(f, l)
-	for i := 0; ; i++ {
-		if i&255 == 255 {
-			if err := ctx.Err(); err != nil {
-				return nil, cim.Wrap(cim.ErrFailed, err)
-			}
-		}
-		r, err := rd.Next()
-		if err == io.EOF {
-			return rd.Warning(), nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := fn(r); err != nil {
-			return nil, err
-		}
-	}
+	return recfile.ReadFile(ctx, path, "utmp", func(r io.Reader) *Reader { return NewReader(r, l) }, fn)
 }
 
 // ReadAll returns all records of the file at path; warn and err are as
@@ -182,17 +115,6 @@ func ReadAll(ctx context.Context, path string, l Layout) (recs []Record, warn er
 		return nil, nil, err
 	}
 	return recs, warn, nil
-}
-
-func openError(err error) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return cim.Errorf(cim.ErrNotFound, "utmp: %v", err)
-	case errors.Is(err, fs.ErrPermission):
-		return cim.Errorf(cim.ErrAccessDenied, "utmp: %v", err)
-	default:
-		return cim.Errorf(cim.ErrFailed, "utmp: %v", err)
-	}
 }
 
 // Writer writes records of one layout to a stream.
@@ -232,7 +154,7 @@ func WriteFile(path string, recs []Record, l Layout) error {
 		buf = AppendEncode(buf, r, l)
 	}
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
-		return openError(err)
+		return recfile.OpenError("utmp", err)
 	}
 	return nil
 }

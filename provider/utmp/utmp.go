@@ -25,6 +25,8 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+
+	"github.com/cimsess/cimsess/provider/internal/recfile"
 )
 
 // DefaultPath is where glibc keeps the current logins on Linux (UTMP_FILE).
@@ -199,16 +201,6 @@ func (l Layout) offAddr() int {
 	return 348
 }
 
-// cstr returns the bytes of b before the first NUL, or all of b.
-func cstr(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
-}
-
 // decodeFixed decodes the non-string fields of one record of l.Size bytes.
 func decodeFixed(b []byte, l Layout, r *Record) {
 	o := l.order()
@@ -252,10 +244,10 @@ func Decode(b []byte, l Layout) (Record, bool) {
 		return r, false
 	}
 	decodeFixed(b, l, &r)
-	r.Line = string(cstr(b[offLine : offLine+lineSize]))
-	r.ID = string(cstr(b[offID : offID+idSize]))
-	r.User = string(cstr(b[offUser : offUser+userSize]))
-	r.Host = string(cstr(b[offHost : offHost+hostSize]))
+	r.Line = string(recfile.CString(b[offLine : offLine+lineSize]))
+	r.ID = string(recfile.CString(b[offID : offID+idSize]))
+	r.User = string(recfile.CString(b[offUser : offUser+userSize]))
+	r.Host = string(recfile.CString(b[offHost : offHost+hostSize]))
 	return r, true
 }
 

@@ -17,6 +17,8 @@ import (
 	"encoding/binary"
 	"strconv"
 	"time"
+
+	"github.com/cimsess/cimsess/provider/internal/recfile"
 )
 
 // Type is a record's ut_type, in macOS's numbering.
@@ -178,16 +180,6 @@ func toFreeBSD(t Type) (uint8, bool) {
 	return 0, false
 }
 
-// cstr returns b up to its first NUL.
-func cstr(b []byte) []byte {
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
-}
-
 // fields returns the offsets and sizes of the four strings in a format:
 // line, id, user, host.
 func (f Format) fields() [4][2]int {
@@ -230,10 +222,10 @@ func Decode(b []byte, f Format) (Record, bool) {
 	var r Record
 	decodeFixed(b, f, &r)
 	fs := f.fields()
-	r.Line = string(cstr(b[fs[0][0] : fs[0][0]+fs[0][1]]))
-	r.ID = string(cstr(b[fs[1][0] : fs[1][0]+fs[1][1]]))
-	r.User = string(cstr(b[fs[2][0] : fs[2][0]+fs[2][1]]))
-	r.Host = string(cstr(b[fs[3][0] : fs[3][0]+fs[3][1]]))
+	r.Line = string(recfile.CString(b[fs[0][0] : fs[0][0]+fs[0][1]]))
+	r.ID = string(recfile.CString(b[fs[1][0] : fs[1][0]+fs[1][1]]))
+	r.User = string(recfile.CString(b[fs[2][0] : fs[2][0]+fs[2][1]]))
+	r.Host = string(recfile.CString(b[fs[3][0] : fs[3][0]+fs[3][1]]))
 	return r, true
 }
 

@@ -1,0 +1,176 @@
+// Package recfile reads files of fixed-size records, as utmp, wtmp and
+// utmpx files are: a record stream over a buffered reader that tells a
+// clean end from a file cut in the middle of a record, the streaming loop
+// over a file with its context checks, and the mapping of open errors to
+// CIM status codes. The record formats themselves (decoding) stay with
+// the packages that know them (provider/utmp, provider/utmpx).
+package recfile
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// BufSize is the buffer a [Stream] reads through: 64 KiB, 170 records of
+// 384 bytes.
+const BufSize = 64 << 10
+
+// TruncatedError reports a file that ends in the middle of a record: the
+// last Have bytes, at byte Offset, are less than a record of Size bytes.
+// The C libraries and who ignore such a tail; a [Stream] returns every
+// whole record before it and reports it through [Stream.Warning]. It
+// unwraps to a [*cim.Error] with code [cim.ErrFailed].
+type TruncatedError struct {
+	Offset int64 // where the partial record starts
+	Have   int   // how many bytes of it the file holds
+	Size   int   // the record size of the format
+	// Source names the reader in the message ("utmp", "utmpx").
+	Source string
+}
+
+// Error describes the truncation.
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("%s: truncated record at byte %d: %d of %d bytes", e.Source, e.Offset, e.Have, e.Size)
+}
+
+// Unwrap returns the error as a [*cim.Error].
+func (e *TruncatedError) Unwrap() error {
+	return &cim.Error{Code: cim.ErrFailed, Description: e.Error()}
+}
+
+// Stream reads records of one size from a stream, through a buffer. The
+// zero Stream is not ready: call [Stream.Init] (or [Stream.Fail]). It is
+// a value to embed in a format's reader, so that a reader costs one
+// allocation.
+type Stream struct {
+	br     *bufio.Reader
+	size   int
+	source string
+	off    int64
+	warn   error
+	err    error
+}
+
+// Init makes s read records of size bytes from r; source names the
+// reader in errors. A [bufio.Reader] that holds a record is used as it is.
+func (s *Stream) Init(r io.Reader, size int, source string) {
+	*s = Stream{size: size, source: source}
+	if br, ok := r.(*bufio.Reader); ok && br.Size() >= size {
+		s.br = br
+	} else {
+		s.br = bufio.NewReaderSize(r, BufSize)
+	}
+}
+
+// Fail makes every [Stream.Next] return err (a format the reader cannot
+// read, found before the first record).
+func (s *Stream) Fail(err error) { s.err = err }
+
+// Next reads the next record into b, which is one record long. At the
+// end of the stream it returns [io.EOF], also when the stream ends in a
+// partial record (see [Stream.Warning]). Any other error is a
+// [*cim.Error]; once Next has returned an error it returns the same one
+// again.
+func (s *Stream) Next(b []byte) error {
+	if s.err != nil {
+		return s.err
+	}
+	n, err := io.ReadFull(s.br, b)
+	switch {
+	case err == nil:
+		s.off += int64(n)
+		return nil
+	case err == io.EOF:
+		s.err = io.EOF
+	case err == io.ErrUnexpectedEOF:
+		s.warn = &TruncatedError{Offset: s.off, Have: n, Size: len(b), Source: s.source}
+		s.off += int64(n)
+		s.err = io.EOF
+	default:
+		s.err = cim.Errorf(cim.ErrFailed, "%s: reading record at byte %d: %v", s.source, s.off, err)
+	}
+	return s.err
+}
+
+// Offset returns how many bytes Next has consumed.
+func (s *Stream) Offset() int64 { return s.off }
+
+// Warning returns a [*TruncatedError] once Next has returned io.EOF at
+// a partial record, else nil.
+func (s *Stream) Warning() error { return s.warn }
+
+// Records is a reader of decoded records: what [ReadFile] streams.
+type Records[R any] interface {
+	// Next returns the next record, or io.EOF at the end.
+	Next() (R, error)
+	// Warning returns what was wrong with the end of the stream, if
+	// anything, once Next has returned io.EOF.
+	Warning() error
+}
+
+// ReadFile streams the records of the file at path, read by the reader
+// newReader makes of it, to fn. It stops at the first error fn returns
+// and returns it as err. warn is the reader's [Records.Warning] (the
+// [*TruncatedError] of a partial last record), which is not a failure:
+// fn has seen every whole record. Errors are [*cim.Error]s: see
+// [OpenError]; ctx is checked every 256 records.
+func ReadFile[R any, D Records[R]](ctx context.Context, path, source string, newReader func(io.Reader) D, fn func(R) error) (warn error, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, OpenError(source, err)
+	}
+	defer f.Close()
+	rd := newReader(f)
+	for i := 0; ; i++ {
+		if i&255 == 255 {
+			if err := ctx.Err(); err != nil {
+				return nil, cim.Wrap(cim.ErrFailed, err)
+			}
+		}
+		r, err := rd.Next()
+		if err == io.EOF {
+			return rd.Warning(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(r); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// OpenError maps an error opening or writing a record file to a
+// [*cim.Error]: [cim.ErrNotFound] when the file does not exist,
+// [cim.ErrAccessDenied] when it may not be read, [cim.ErrFailed]
+// otherwise; the message starts with source.
+func OpenError(source string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return cim.Errorf(cim.ErrNotFound, "%s: %v", source, err)
+	case errors.Is(err, fs.ErrPermission):
+		return cim.Errorf(cim.ErrAccessDenied, "%s: %v", source, err)
+	default:
+		return cim.Errorf(cim.ErrFailed, "%s: %v", source, err)
+	}
+}
+
+// CString returns b up to its first NUL: a fixed-size C string field.
+func CString(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
