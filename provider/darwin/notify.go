@@ -4,9 +4,7 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/fsnotify/fsnotify"
-
-	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider/internal/watch"
 )
 
 // Watch calls changed whenever the utmpx file changes, until ctx ends, so
@@ -15,33 +13,7 @@ import (
 // is replaced or created later is still seen. A process that dies without
 // a logout record is not notified: the next rescan finds the ghost.
 func (p *Provider) Watch(ctx context.Context, changed func()) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return cim.Errorf(cim.ErrFailed, "watching %s: %v", p.opts.Path, err)
-	}
-	defer w.Close()
 	dir, name := filepath.Split(filepath.Clean(p.opts.Path))
-	if err := w.Add(filepath.Clean(dir)); err != nil {
-		return cim.Errorf(cim.ErrNotFound, "%s cannot be watched: %v", dir, err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-w.Events:
-			if !ok {
-				return nil
-			}
-			if filepath.Base(ev.Name) == name {
-				changed()
-			}
-		case err, ok := <-w.Errors:
-			if !ok {
-				return nil
-			}
-			if err == fsnotify.ErrEventOverflow {
-				changed() // events were lost: say something changed
-			}
-		}
-	}
+	return watch.Dirs(ctx, []string{filepath.Clean(dir)},
+		func(path string) bool { return filepath.Base(path) == name }, changed)
 }
