@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
@@ -47,10 +48,11 @@ func TestLogonSessionAssociations(t *testing.T) {
 		t.Fatalf("the ssh login has no audit session id (sshd without pam_loginuid?)")
 	}
 	shell := login.ShellPID()
-	kids := childrenOf(t, shell)
-	if len(kids) != 1 {
-		t.Fatalf("the login's shell %d has children %v, want its sleep", shell, kids)
-	}
+	var kids []int
+	waitFor(t, 10*time.Second, "the login's shell to start its sleep", func() bool {
+		kids = childrenOf(t, shell)
+		return len(kids) == 1
+	})
 	sleep := kids[0]
 
 	ctx := context.Background()

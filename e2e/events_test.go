@@ -227,6 +227,7 @@ func TestWatchEndToEnd(t *testing.T) {
 	w.wait(t, "creation of the second login", func(ev watchEvent) bool {
 		return ev.Class == cimom.InstanceCreationEvent && sameSession(ev, g)
 	})
+	g.HoldTerminal(t) // so that no other test's login takes the ghost's line
 	if err := g.KillSSHD9(); err != nil {
 		t.Fatal(err)
 	}

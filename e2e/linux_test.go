@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -188,15 +187,7 @@ func TestSSHGhostSession(t *testing.T) {
 	}
 	checkProps(t, in, map[string]string{"Status": "OK", "TTY": l.Line()})
 
-	// Hold the terminal open: once the session's processes are gone its
-	// pts number is free, and the next login on this machine (another
-	// test's) would get it and overwrite the ghost's utmp record, which
-	// glibc finds by line. A real ghost then vanishes too; here it must stay.
-	hold, err := os.OpenFile("/dev/"+l.Line(), os.O_RDONLY|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		t.Fatalf("holding the terminal: %v", err)
-	}
-	defer hold.Close()
+	l.HoldTerminal(t) // so that no other test's login takes the ghost's line
 
 	// kill -9 of the session's sshd: nobody writes DEAD_PROCESS.
 	if err := l.KillSSHD9(); err != nil {

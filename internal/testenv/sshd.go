@@ -386,6 +386,23 @@ func (l *Login) Close() error {
 	return err
 }
 
+// HoldTerminal keeps the login's terminal device open until the test ends.
+// Once a ghost's processes are gone its pts number is free, and the next
+// login on the machine (another test's) would get it and overwrite the
+// ghost's utmp record, which glibc finds by line: a real ghost vanishes
+// that way too, but a test that watches one needs it to stay.
+func (l *Login) HoldTerminal(tb testing.TB) {
+	tb.Helper()
+	if l.Line() == "" {
+		tb.Fatalf("testenv: the login has no terminal to hold")
+	}
+	f, err := os.OpenFile("/dev/"+l.Line(), os.O_RDONLY|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		tb.Fatalf("testenv: holding the terminal: %v", err)
+	}
+	tb.Cleanup(func() { f.Close() })
+}
+
 // KillSSHD9 makes a ghost: it sends SIGKILL to the session's privileged sshd
 // first (the one process that would write DEAD_PROCESS), then to the rest of
 // the session, and waits for them and the client to go. The utmp record stays

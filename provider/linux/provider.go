@@ -338,6 +338,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	defer p.mu.Unlock()
 	p.loadState()
 	live := map[string]uint32{}
+	var owners map[string]*session // terminal → the one live audit session holding it; built when first needed
 	// The sessions made of records alone, in one allocation: in a big
 	// utmp of ghosts there is one per record.
 	var slab []session
@@ -376,6 +377,12 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 					s.audit, s.hasAudit = audit, true
 					sessions[id] = s
 				}
+			} else if owner := ttyOwners(sessions, &owners)[r.Line]; owner != nil && r.Line != "" && startedBy(owner, r.Time) {
+				// The record's own process is gone, but the session's
+				// other processes still hold its terminal (a leader killed
+				// first): the record is theirs, and remembered as such.
+				s = owner
+				live[recordKey(r)] = owner.audit
 			}
 		}
 		if s == nil {
@@ -396,6 +403,51 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	}
 	p.ids = live
 	p.saveState()
+}
+
+// ttyOwners returns (building it on first use into *cache) the map from a
+// terminal to the live audit session whose processes hold it; a terminal
+// that processes of two sessions hold belongs to neither.
+func ttyOwners(sessions map[string]*session, cache *map[string]*session) map[string]*session {
+	if *cache != nil {
+		return *cache
+	}
+	owners := map[string]*session{}
+	shared := map[string]bool{}
+	for _, s := range sessions {
+		if !s.hasAudit {
+			continue
+		}
+		for i := range s.procs {
+			tty := s.procs[i].TTYName
+			if tty == "" || shared[tty] {
+				continue
+			}
+			if o, ok := owners[tty]; ok && o != s {
+				delete(owners, tty)
+				shared[tty] = true
+				continue
+			}
+			owners[tty] = s
+		}
+	}
+	*cache = owners
+	return owners
+}
+
+// startedBy reports whether session s had begun by time t (with the slack
+// of /proc's whole-second boot time), so that a record is not given to a
+// later session that reused its terminal.
+func startedBy(s *session, t time.Time) bool {
+	if t.IsZero() {
+		return false
+	}
+	for i := range s.procs {
+		if !s.procs[i].StartTime.After(t.Add(2 * time.Second)) {
+			return true
+		}
+	}
+	return false
 }
 
 // loadState reads the remembered ids once; p.mu is held.
