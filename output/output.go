@@ -106,11 +106,16 @@ func (r Renderer) propsOf(in *cim.Instance) []string {
 }
 
 // columns returns the union of the instances' properties, in order of
-// first appearance.
+// first appearance; each class's list is looked at once.
 func (r Renderer) columns(insts []*cim.Instance) []string {
 	var cols []string
 	seen := map[string]bool{}
+	classes := map[string]bool{}
 	for _, in := range insts {
+		if classes[in.ClassName] {
+			continue
+		}
+		classes[in.ClassName] = true
 		for _, n := range r.propsOf(in) {
 			k := strings.ToLower(n)
 			if !seen[k] {
@@ -326,11 +331,25 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 	if err := cw.Write(append([]string{"__CLASS"}, cols...)); err != nil {
 		return err
 	}
+	// Each instance's values go to their columns in one pass over the
+	// instance, not one search of it per column.
+	index := make(map[string]int, len(cols))
+	for i, c := range cols {
+		index[c] = i + 1
+		index[strings.ToLower(c)] = i + 1
+	}
 	row := make([]string, len(cols)+1)
 	for _, in := range insts {
+		clear(row)
 		row[0] = in.ClassName
-		for i, c := range cols {
-			row[i+1] = cim.FormatValue(in.Value(c))
+		for _, pv := range in.Properties {
+			i, ok := index[pv.Name]
+			if !ok {
+				i, ok = index[strings.ToLower(pv.Name)]
+			}
+			if ok {
+				row[i] = cim.FormatValue(pv.Value)
+			}
 		}
 		if err := cw.Write(row); err != nil {
 			return err

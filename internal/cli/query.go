@@ -23,6 +23,7 @@ func newQueryCmd(e *env) *cobra.Command {
 			if err != nil {
 				return &usageError{err}
 			}
+			oneShot()
 			om, err := e.objectManager()
 			if err != nil {
 				return err

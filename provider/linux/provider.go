@@ -134,6 +134,9 @@ type session struct {
 	procs    []procfs.Process // live processes
 	rec      *utmp.Record
 	ld       *logind.Session
+	// recordOnly marks a session made of a utmp record alone (its id
+	// "utmp:LINE:PID"); such sessions keep the order of their records.
+	recordOnly bool
 }
 
 // Enumerate returns the logon sessions. hint.Keys["logonid"] narrows the
@@ -189,11 +192,12 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 
 	sessions, byPID := p.group(procs, lds.Sessions, len(recs))
 	psrc.Found = len(sessions)
-	p.attachRecords(recs, sessions, byPID)
+	recordOnly := p.attachRecords(recs, sessions, byPID)
 	sources = append(sources, psrc, lsrc)
 
 	now := p.opts.Now()
-	ids := sortedIDs(sessions)
+	ids := sortedIDs(sessions, len(recordOnly))
+	ids = append(ids, recordOnly...)
 	want, narrowed := hint.Keys["logonid"]
 	out := make([]*cim.Instance, 0, len(ids))
 	for _, id := range ids {
@@ -221,12 +225,17 @@ type sortKey struct {
 	num bool
 }
 
-// sortedIDs returns the sessions' ids in idLess order. Each id is parsed
+// sortedIDs returns the ids of the sessions that are not made of a utmp
+// record alone (the last skip of them, which the caller appends in record
+// order, as who lists them) in idLess order. Each id is parsed
 // once: parsing in the comparison cost a failed ParseUint (and its error)
 // per comparison of two "utmp:" ids, most of the time of a big utmp.
-func sortedIDs(sessions map[string]*session) []string {
-	keys := make([]sortKey, 0, len(sessions))
-	for id := range sessions {
+func sortedIDs(sessions map[string]*session, skip int) []string {
+	keys := make([]sortKey, 0, len(sessions)-skip)
+	for id, s := range sessions {
+		if s.recordOnly {
+			continue
+		}
 		n, err := strconv.ParseUint(id, 10, 64)
 		keys = append(keys, sortKey{id, n, err == nil})
 	}
@@ -241,7 +250,7 @@ func sortedIDs(sessions map[string]*session) []string {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	ids := make([]string, len(keys))
+	ids := make([]string, len(keys), len(sessions))
 	for i, k := range keys {
 		ids[i] = k.id
 	}
@@ -333,7 +342,7 @@ func fallbackID(r *utmp.Record) string {
 // attachRecords gives each utmp login record to the session of its
 // process, or, when the process is gone, to the session it had (from the
 // remembered ids), or else to a session of its own.
-func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, byPID map[int]*procfs.Process) {
+func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, byPID map[int]*procfs.Process) (recordOnly []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.loadState()
@@ -389,7 +398,9 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 			id := fallbackID(r)
 			if s = sessions[id]; s == nil {
 				s = newSession(id)
+				s.recordOnly = true
 				sessions[id] = s
+				recordOnly = append(recordOnly, id)
 			}
 			if pr != nil {
 				s.procs = append(s.procs, *pr)
@@ -403,6 +414,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	}
 	p.ids = live
 	p.saveState()
+	return recordOnly
 }
 
 // ttyOwners returns (building it on first use into *cache) the map from a
