@@ -1,0 +1,130 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/schema"
+)
+
+func sample(t *testing.T) []*cim.Instance {
+	t.Helper()
+	reg := schema.MustDefault()
+	start := cim.NewDateTime(time.Date(2026, 11, 25, 20, 45, 11, 523938000, time.FixedZone("", 60*60)))
+	a := cim.NewInstance("Linux_LogonSession").Set("LogonId", "348").Set("UserName", "alice").
+		Set("LogonType", uint32(10)).Set("StartTime", start).Set("IdleTime", cim.NewInterval(26*time.Hour+5*time.Second)).
+		Set("Caption", "alice on pts/0\x1b[31m").Set("Status", "OK")
+	b := cim.NewInstance("Linux_LogonSession").Set("LogonId", "utmp:pts/1:42").Set("Status", "Lost Comm")
+	for _, in := range []*cim.Instance{a, b} {
+		p, err := reg.PathOf(in, "host", schema.Namespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Path = p
+	}
+	return []*cim.Instance{a, b}
+}
+
+func render(t *testing.T, r Renderer, f Format, insts []*cim.Instance) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.Write(&buf, f, insts); err != nil {
+		t.Fatalf("%s: %v", f, err)
+	}
+	return buf.String()
+}
+
+func TestJSONHasEveryPropertyAndNulls(t *testing.T) {
+	out := render(t, Renderer{Schema: schema.MustDefault()}, JSON, sample(t))
+	var objs []map[string]any
+	if err := json.Unmarshal([]byte(out), &objs); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(objs) != 2 {
+		t.Fatalf("%d objects", len(objs))
+	}
+	o := objs[0]
+	if o["__CLASS"] != "Linux_LogonSession" || !strings.Contains(o["__PATH"].(string), `LogonId="348"`) {
+		t.Errorf("system properties: %v %v", o["__CLASS"], o["__PATH"])
+	}
+	if o["StartTime"] != "20261125204511.523938+060" || o["IdleTime"] != "00000001020005.000000:000" {
+		t.Errorf("datetimes: %v %v", o["StartTime"], o["IdleTime"])
+	}
+	if v, ok := o["InstallDate"]; !ok || v != nil {
+		t.Errorf("InstallDate should be present and null, got %v (%v)", v, ok)
+	}
+	if o["LogonType"] != float64(10) {
+		t.Errorf("LogonType = %v", o["LogonType"])
+	}
+}
+
+func TestCSVHeaderAndRows(t *testing.T) {
+	out := render(t, Renderer{Schema: schema.MustDefault(), Properties: []string{"LogonId", "Status", "StartTime"}}, CSV, sample(t))
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"__CLASS", "LogonId", "Status", "StartTime"},
+		{"Linux_LogonSession", "348", "OK", "20261125204511.523938+060"},
+		{"Linux_LogonSession", "utmp:pts/1:42", "Lost Comm", ""},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows: %q", rows)
+	}
+	for i := range want {
+		if strings.Join(rows[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d = %q, want %q", i, rows[i], want[i])
+		}
+	}
+}
+
+func TestTableDropsEmptyColumnsAndEscapesControls(t *testing.T) {
+	r := Renderer{Schema: schema.MustDefault(), Location: time.UTC}
+	out := render(t, r, Table, sample(t))
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("table:\n%s", out)
+	}
+	if strings.Contains(lines[0], "InstallDate") || !strings.Contains(lines[0], "LogonId") {
+		t.Errorf("header: %s", lines[0])
+	}
+	if strings.Contains(out, "\x1b") || !strings.Contains(out, `\x1b[31m`) {
+		t.Errorf("control character not escaped:\n%q", out)
+	}
+	if !strings.Contains(lines[1], "2026-11-25 19:45:11") || !strings.Contains(lines[1], "1d02:00:05") {
+		t.Errorf("human datetimes: %s", lines[1])
+	}
+	if render(t, r, Table, nil) != "" {
+		t.Error("an empty table prints something")
+	}
+}
+
+func TestListAndMOF(t *testing.T) {
+	insts := sample(t)
+	r := Renderer{Schema: schema.MustDefault()}
+	list := render(t, r, List, insts)
+	if !strings.Contains(list, "LogonId=348\n") || !strings.Contains(list, "\n\nCaption=") {
+		t.Errorf("list:\n%s", list)
+	}
+	m := render(t, r, MOF, insts[:1])
+	for _, want := range []string{"instance of Linux_LogonSession\n{", `LogonId = "348";`, "LogonType = 10;", `StartTime = "20261125204511.523938+060";`, "};"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("MOF lacks %q:\n%s", want, m)
+		}
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	if f, err := ParseFormat("JSON", Table, JSON); err != nil || f != JSON {
+		t.Errorf("ParseFormat(JSON) = %v, %v", f, err)
+	}
+	if _, err := ParseFormat("yaml", Table, JSON); cim.CodeOf(err) != cim.ErrInvalidParameter || !strings.Contains(err.Error(), "table, json") {
+		t.Errorf("ParseFormat(yaml) error = %v", err)
+	}
+}
