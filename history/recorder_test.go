@@ -158,7 +158,10 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("bob: %+v", b)
 	}
 
-	// Live: erin logs in, turns ghost, goes away; bob logs out.
+	// Live: erin logs in, turns ghost, goes away; bob logs out. The
+	// rescan is a minute away, so the changes must come through Watch:
+	// wait until the recorder's subscription has started watching.
+	waitFor(t, "the recorder to watch", func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.watch) > 0 })
 	p.put(live("13", "erin", "pts/3", time.Now(), "OK"))
 	waitFor(t, "erin", func() bool { got, _ := s.Sessions(ctx, Filter{User: "erin"}); return len(got) == 1 })
 	p.put(live("13", "erin", "pts/3", time.Now(), "Lost Comm"))
