@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
-
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider"
@@ -279,11 +277,8 @@ func TestEventLatency(t *testing.T) {
 	}{{"notify", "1", false}, {"poll-1s", "1", true}, {"poll-100ms", "0.1", true}} {
 		t.Run(mode.name, func(t *testing.T) {
 			var p provider.Provider = linux.New(linux.Options{StatePath: "-"})
-			if _, ok := p.(provider.Notifier); !ok && !mode.noNotify {
-				// Until the Linux provider notifies changes itself, watch
-				// utmp here, as it will, to measure the engine's path.
-				t.Log("the Linux provider does not implement provider.Notifier: watching utmp with fsnotify in the test")
-				p = utmpNotifier{p}
+			if _, ok := p.(provider.Notifier); !ok {
+				t.Fatal("the Linux provider does not notify changes (provider.Notifier)")
 			}
 			om, err := cimom.New(schema.MustDefault(), cimom.Options{}, p)
 			if err != nil {
@@ -340,31 +335,6 @@ func drain(ch <-chan cimom.Event) {
 		case <-ch:
 		case <-time.After(50 * time.Millisecond):
 			return
-		}
-	}
-}
-
-// utmpNotifier adds provider.Notifier to a provider: inotify on utmp.
-type utmpNotifier struct{ provider.Provider }
-
-// Watch calls changed whenever utmp is written.
-func (u utmpNotifier) Watch(ctx context.Context, changed func()) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	if err := w.Add(utmp.DefaultPath); err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-w.Events:
-			changed()
-		case err := <-w.Errors:
-			return err
 		}
 	}
 }
