@@ -200,13 +200,17 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	ids = append(ids, recordOnly...)
 	want, narrowed := hint.Keys["logonid"]
 	out := make([]*cim.Instance, 0, len(ids))
+	slab := instanceSlab{left: len(ids)}
+	if narrowed {
+		slab.left = 1
+	}
 	for _, id := range ids {
 		if narrowed {
 			if s, ok := want.(string); !ok || !strings.EqualFold(s, id) {
 				continue
 			}
 		}
-		out = append(out, p.instance(sessions[id], now))
+		out = append(out, p.instance(sessions[id], now, &slab))
 	}
 	p.mu.Lock()
 	p.sources = sources
@@ -537,15 +541,7 @@ func (p *Provider) userName(uid uint32) (string, bool) {
 }
 
 // instance builds the CIM instance of one session.
-func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
-	// Each property is set once, so they are appended without Set's
-	// lookup, into a slice of the right size.
-	in := cim.NewInstance(ClassName)
-	in.Properties = make([]cim.PropertyValue, 0, numProps)
-	set := func(name string, v any) {
-		in.Properties = append(in.Properties, cim.PropertyValue{Name: name, Value: v})
-	}
-	set("LogonId", s.id)
+func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Instance {
 
 	// Who: the login uid is the truth; utmp and logind only name it.
 	var uid uint32
@@ -631,7 +627,26 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 
 	alive := len(s.procs) > 0
 	status := statusOf(alive, state)
+	var idle time.Duration
+	hasIdle := false
+	if tty != "" && alive {
+		idle, hasIdle = p.idle(tty, now)
+	}
+	lt, hasLT := logonTypeOf(tty != "", remoteHost != "", seat, service, class)
 
+	// Each property is set once, so they are appended without Set's
+	// lookup, into a slice of exactly the right size cut from a slab.
+	n := 14
+	for _, b := range [...]bool{hasUID, leader > 0, s.hasAudit, !start.IsZero(), hasIdle, hasLT} {
+		if b {
+			n++
+		}
+	}
+	in := a.instance(n)
+	set := func(name string, v any) {
+		in.Properties = append(in.Properties, cim.PropertyValue{Name: name, Value: v})
+	}
+	set("LogonId", s.id)
 	set("UserName", prop.NullIfEmpty(userName))
 	if hasUID {
 		set("UserId", uid)
@@ -645,21 +660,20 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	set("Seat", prop.NullIfEmpty(seat))
 	set("SessionClass", prop.NullIfEmpty(class))
 	set("State", prop.NullIfEmpty(state))
-	set("Service", prop.NullIfEmpty(service))
+	boxedService := prop.NullIfEmpty(service)
+	set("Service", boxedService)
 	if s.hasAudit {
 		set("AuditSessionId", s.audit)
 	}
 	if !start.IsZero() {
 		set("StartTime", cim.NewDateTime(start.In(time.Local)))
 	}
-	if tty != "" && alive {
-		if idle, ok := p.idle(tty, now); ok {
-			set("IdleTime", cim.NewInterval(idle))
-		}
+	if hasIdle {
+		set("IdleTime", cim.NewInterval(idle))
 	}
 	set("Status", boxedStatus(status))
-	set("AuthenticationPackage", prop.NullIfEmpty(service))
-	if lt, ok := logonTypeOf(tty != "", remoteHost != "", seat, service, class); ok {
+	set("AuthenticationPackage", boxedService)
+	if hasLT {
 		set("LogonType", lt)
 	}
 	where := tty
@@ -669,34 +683,84 @@ func (p *Provider) instance(s *session, now time.Time) *cim.Instance {
 	if where == "" {
 		where = "notty"
 	}
-	set("Name", prop.NullIfEmpty(userName+"@"+where))
-	caption := userName + " on " + where
-	if remoteHost != "" {
-		caption = userName + " on " + where + " from " + remoteHost
-	}
-	set("Caption", schema.Truncate(caption, 64))
-	var desc strings.Builder
-	desc.Grow(64 + len(s.id) + len(userName) + len(tty) + len(remoteHost) + len(service) + len(ghostNote))
-	desc.WriteString("Logon session ")
-	desc.WriteString(s.id)
-	desc.WriteString(" of ")
-	desc.WriteString(prop.OrUnknown(userName))
+	// Name, Caption and Description are built into one buffer and become
+	// one string, of which each is a part: one allocation, not three.
+	var ubuf [20]byte
+	uidText := ""
 	if hasUID {
-		desc.WriteString(" (uid ")
-		desc.WriteString(strconv.FormatUint(uint64(uid), 10))
-		desc.WriteString(")")
+		uidText = string(strconv.AppendUint(ubuf[:0], uint64(uid), 10))
+	}
+	b := make([]byte, 0, 2*len(userName)+2*len(where)+2*len(remoteHost)+len(s.id)+len(tty)+len(service)+len(uidText)+len(ghostNote)+80)
+	b = append(b, userName...)
+	b = append(b, '@')
+	b = append(b, where...)
+	nameEnd := len(b)
+	b = append(b, userName...)
+	b = append(b, " on "...)
+	b = append(b, where...)
+	if remoteHost != "" {
+		b = append(b, " from "...)
+		b = append(b, remoteHost...)
+	}
+	captionEnd := len(b)
+	b = append(b, "Logon session "...)
+	b = append(b, s.id...)
+	b = append(b, " of "...)
+	b = append(b, prop.OrUnknown(userName)...)
+	if hasUID {
+		b = append(b, " (uid "...)
+		b = append(b, uidText...)
+		b = append(b, ')')
 	}
 	for _, part := range [...][2]string{{" on ", tty}, {" from ", remoteHost}, {" via ", service}} {
 		if part[1] != "" {
-			desc.WriteString(part[0])
-			desc.WriteString(part[1])
+			b = append(b, part[0]...)
+			b = append(b, part[1]...)
 		}
 	}
 	if !alive {
-		desc.WriteString(ghostNote)
+		b = append(b, ghostNote...)
 	}
-	set("Description", desc.String())
+	text := string(b)
+	set("Name", text[:nameEnd]) // never empty: it holds "@"
+	set("Caption", schema.Truncate(text[nameEnd:captionEnd], 64))
+	set("Description", text[captionEnd:])
 	in.Owner = userName
+	return in
+}
+
+// instanceSlab hands out instances and their property slices cut from
+// larger allocations: a big utmp makes one instance per record, and one
+// allocation per instance, and another per property slice, was a fifth of
+// Enumerate's time. Each slab holds only instances that are returned, so
+// memory grows with nothing but the instances held.
+type instanceSlab struct {
+	insts []cim.Instance
+	props []cim.PropertyValue
+	left  int // instances still to be made, to size the next slab
+}
+
+// slabInstances and slabProps bound a slab's size.
+const (
+	slabInstances = 512
+	slabProps     = slabInstances * 17
+)
+
+// instance returns an instance of ClassName with room for exactly n
+// properties.
+func (a *instanceSlab) instance(n int) *cim.Instance {
+	if len(a.insts) == cap(a.insts) {
+		a.insts = make([]cim.Instance, 0, max(1, min(a.left, slabInstances)))
+	}
+	if cap(a.props)-len(a.props) < n {
+		a.props = make([]cim.PropertyValue, 0, max(n, min(a.left*numProps, slabProps)))
+	}
+	a.insts = append(a.insts, cim.Instance{ClassName: ClassName})
+	in := &a.insts[len(a.insts)-1]
+	k := len(a.props)
+	a.props = a.props[:k+n]
+	in.Properties = a.props[k : k : k+n]
+	a.left--
 	return in
 }
 
