@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +127,45 @@ func TestParseFormat(t *testing.T) {
 	}
 	if _, err := ParseFormat("yaml", Table, JSON); cim.CodeOf(err) != cim.ErrInvalidParameter || !strings.Contains(err.Error(), "table, json") {
 		t.Errorf("ParseFormat(yaml) error = %v", err)
+	}
+}
+
+// TestCSVFieldsAsEncodingCSV checks that the hand-rolled CSV writer quotes
+// and escapes each kind of value exactly as encoding/csv does.
+func TestCSVFieldsAsEncodingCSV(t *testing.T) {
+	dt := cim.NewDateTime(time.Date(2026, 1, 2, 3, 4, 5, 6000, time.FixedZone("", -90*60)))
+	values := []any{
+		nil, "", "plain", "a,b", `say "hi"`, "two\nlines", "cr\rhere", " lead", "\u00a0nbsp", `\.`, `\..`, "trail ",
+		"ünïcode", uint8(7), uint16(65535), uint32(4000000000), uint64(1 << 63), int8(-8), int16(-16), int32(-32),
+		int64(-64), true, false, float64(1.5), float32(-0.25), dt, cim.NewInterval(90 * time.Minute),
+		[]any{"x", uint32(1)}, cim.Char16('q'),
+	}
+	for _, v := range values {
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		if err := cw.Write([]string{cim.FormatValue(v)}); err != nil {
+			t.Fatal(err)
+		}
+		cw.Flush()
+		got := string(appendCSVValue(nil, v)) + "\n"
+		if got != want.String() {
+			t.Errorf("%#v: got %q, want %q", v, got, want.String())
+		}
+	}
+}
+
+// BenchmarkCSV measures CSV rendering of many instances.
+func BenchmarkCSV(b *testing.B) {
+	one := sample(&testing.T{})
+	insts := make([]*cim.Instance, 0, 10000)
+	for len(insts) < cap(insts) {
+		insts = append(insts, one...)
+	}
+	r := Renderer{Schema: schema.MustDefault()}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Write(io.Discard, CSV, insts); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
