@@ -196,21 +196,21 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	sources = append(sources, psrc, lsrc)
 
 	now := p.opts.Now()
-	ids := sortedIDs(sessions, len(recordOnly))
-	ids = append(ids, recordOnly...)
+	ordered := sortedSessions(sessions, len(recordOnly))
+	ordered = append(ordered, recordOnly...)
 	want, narrowed := hint.Keys["logonid"]
-	out := make([]*cim.Instance, 0, len(ids))
-	slab := instanceSlab{left: len(ids)}
+	out := make([]*cim.Instance, 0, len(ordered))
+	slab := instanceSlab{left: len(ordered)}
 	if narrowed {
 		slab.left = 1
 	}
-	for _, id := range ids {
+	for _, s := range ordered {
 		if narrowed {
-			if s, ok := want.(string); !ok || !strings.EqualFold(s, id) {
+			if w, ok := want.(string); !ok || !strings.EqualFold(w, s.id) {
 				continue
 			}
 		}
-		out = append(out, p.instance(sessions[id], now, &slab))
+		out = append(out, p.instance(s, now, &slab))
 	}
 	p.mu.Lock()
 	p.sources = sources
@@ -222,26 +222,30 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 // in advance.
 const maxPrealloc = 1 << 20
 
-// sortKey is a LogonId with its number, parsed once for sorting.
+// sortKey is a session with its LogonId's number, parsed once for sorting.
 type sortKey struct {
 	id  string
+	s   *session
 	n   uint64
 	num bool
 }
 
-// sortedIDs returns the ids of the sessions that are not made of a utmp
+// sortedSessions returns the sessions that are not made of a utmp
 // record alone (the last skip of them, which the caller appends in record
-// order, as who lists them) in idLess order. Each id is parsed
+// order, as who lists them) in idLess order of their ids, with room for
+// the skipped ones. Each id is parsed
 // once: parsing in the comparison cost a failed ParseUint (and its error)
 // per comparison of two "utmp:" ids, most of the time of a big utmp.
-func sortedIDs(sessions map[string]*session, skip int) []string {
+// Sessions, not ids, are returned: looking each id up again cost a map
+// access per instance.
+func sortedSessions(sessions map[string]*session, skip int) []*session {
 	keys := make([]sortKey, 0, len(sessions)-skip)
 	for id, s := range sessions {
 		if s.recordOnly {
 			continue
 		}
 		n, err := strconv.ParseUint(id, 10, 64)
-		keys = append(keys, sortKey{id, n, err == nil})
+		keys = append(keys, sortKey{id, s, n, err == nil})
 	}
 	slices.SortFunc(keys, func(a, b sortKey) int {
 		switch {
@@ -254,11 +258,11 @@ func sortedIDs(sessions map[string]*session, skip int) []string {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	ids := make([]string, len(keys), len(sessions))
+	out := make([]*session, len(keys), len(sessions))
 	for i, k := range keys {
-		ids[i] = k.id
+		out[i] = k.s
 	}
-	return ids
+	return out
 }
 
 // idLess orders numeric LogonIds numerically, before the others.
@@ -346,7 +350,7 @@ func fallbackID(r *utmp.Record) string {
 // attachRecords gives each utmp login record to the session of its
 // process, or, when the process is gone, to the session it had (from the
 // remembered ids), or else to a session of its own.
-func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, byPID map[int]*procfs.Process) (recordOnly []string) {
+func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, byPID map[int]*procfs.Process) (recordOnly []*session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.loadState()
@@ -404,7 +408,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 				s = newSession(id)
 				s.recordOnly = true
 				sessions[id] = s
-				recordOnly = append(recordOnly, id)
+				recordOnly = append(recordOnly, s)
 			}
 			if pr != nil {
 				s.procs = append(s.procs, *pr)
