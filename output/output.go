@@ -342,21 +342,28 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 	}
 	buf = append(buf, '\n')
 	// Each instance's values go to their columns in one pass over the
-	// instance, not one search of it per column.
+	// instance, not one search of it per column; the columns of an
+	// instance's properties are looked up once per layout (the sequence of
+	// property names), which a provider repeats from instance to instance.
 	index := make(map[string]int, len(cols))
 	for i, c := range cols {
 		index[c] = i
 		index[strings.ToLower(c)] = i
 	}
+	var layouts []csvLayout
 	row := make([]any, len(cols))
 	for _, in := range insts {
 		clear(row)
-		for _, pv := range in.Properties {
-			i, ok := index[pv.Name]
-			if !ok {
-				i, ok = index[strings.ToLower(pv.Name)]
+		l := findLayout(layouts, in.Properties)
+		if l == nil {
+			if len(layouts) == maxCSVLayouts {
+				layouts = layouts[:0]
 			}
-			if ok {
+			layouts = append(layouts, newCSVLayout(in.Properties, index))
+			l = &layouts[len(layouts)-1]
+		}
+		for k, pv := range in.Properties {
+			if i := l.col[k]; i >= 0 {
 				row[i] = pv.Value
 			}
 		}
@@ -375,6 +382,50 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 	}
 	_, err := w.Write(buf)
 	return err
+}
+
+// maxCSVLayouts bounds the layouts the CSV writer remembers.
+const maxCSVLayouts = 16
+
+// csvLayout maps the properties of instances whose properties have the
+// same names in the same order to their columns (-1 for none).
+type csvLayout struct {
+	names []string
+	col   []int
+}
+
+func newCSVLayout(props []cim.PropertyValue, index map[string]int) csvLayout {
+	l := csvLayout{names: make([]string, len(props)), col: make([]int, len(props))}
+	for k, pv := range props {
+		l.names[k] = pv.Name
+		i, ok := index[pv.Name]
+		if !ok {
+			i, ok = index[strings.ToLower(pv.Name)]
+		}
+		if !ok {
+			i = -1
+		}
+		l.col[k] = i
+	}
+	return l
+}
+
+// findLayout returns the layout of props' names, or nil.
+func findLayout(layouts []csvLayout, props []cim.PropertyValue) *csvLayout {
+next:
+	for j := range layouts {
+		l := &layouts[j]
+		if len(l.names) != len(props) {
+			continue
+		}
+		for k := range props {
+			if l.names[k] != props[k].Name {
+				continue next
+			}
+		}
+		return l
+	}
+	return nil
 }
 
 // appendCSVValue appends one value as a CSV field: the text
