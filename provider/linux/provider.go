@@ -694,7 +694,8 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	if hasUID {
 		uidText = string(strconv.AppendUint(ubuf[:0], uint64(uid), 10))
 	}
-	b := make([]byte, 0, 2*len(userName)+2*len(where)+2*len(remoteHost)+len(s.id)+len(tty)+len(service)+len(uidText)+len(ghostNote)+80)
+	var stack [320]byte // on the stack: the string below is the one copy
+	b := stack[:0]
 	b = append(b, userName...)
 	b = append(b, '@')
 	b = append(b, where...)
