@@ -490,11 +490,14 @@ func csvNeedsQuotes(s string) bool {
 	if s == `\.` {
 		return true
 	}
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
-			return true
-		}
+	// four vectorised scans beat one byte-by-byte switch on the long
+	// Descriptions most rows hold
+	if strings.IndexByte(s, ',') >= 0 || strings.IndexByte(s, '"') >= 0 ||
+		strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
+		return true
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		return c == ' ' || ('\t' <= c && c <= '\r')
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r)

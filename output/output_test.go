@@ -135,7 +135,7 @@ func TestParseFormat(t *testing.T) {
 func TestCSVFieldsAsEncodingCSV(t *testing.T) {
 	dt := cim.NewDateTime(time.Date(2026, 1, 2, 3, 4, 5, 6000, time.FixedZone("", -90*60)))
 	values := []any{
-		nil, "", "plain", "a,b", `say "hi"`, "two\nlines", "cr\rhere", " lead", "\u00a0nbsp", `\.`, `\..`, "trail ",
+		nil, "", "plain", "a,b", `say "hi"`, "two\nlines", "cr\rhere", " lead", "\u00a0nbsp", `\.`, `\..`, "trail ", "\tx", "\vx", "\u0085x", "x\t",
 		"ünïcode", uint8(7), uint16(65535), uint32(4000000000), uint64(1 << 63), int8(-8), int16(-16), int32(-32),
 		int64(-64), true, false, float64(1.5), float32(-0.25), dt, cim.NewInterval(90 * time.Minute),
 		[]any{"x", uint32(1)}, cim.Char16('q'),
