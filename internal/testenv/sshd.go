@@ -364,17 +364,27 @@ func (l *Login) Close() error {
 	if l.opts.Command == "" {
 		_, _ = io.WriteString(l.stdin, "exit\n")
 	} else {
-		// The whole command, not only the leader: a shell running
-		// "sleep 60; true" would leave sleep holding the channel open.
-		signalPIDs(syscall.SIGTERM, append([]int{l.leader}, descendantsOf(listProcs(), l.leader)...)...)
+		l.endCommand()
 	}
 	_ = l.stdin.Close()
 	var err error
-	select {
-	case <-l.done:
-	case <-time.After(10 * time.Second):
-		_ = l.cmd.Process.Kill()
-		err = cim.Errorf(cim.ErrFailed, "testenv: ssh client did not exit within 10s of logout: %s", l.out.String())
+	deadline := time.After(10 * time.Second)
+	again := time.NewTicker(200 * time.Millisecond)
+	defer again.Stop()
+wait:
+	for {
+		select {
+		case <-l.done:
+			break wait
+		case <-again.C:
+			if l.opts.Command != "" {
+				l.endCommand() // a child forked after the first signal
+			}
+		case <-deadline:
+			_ = l.cmd.Process.Kill()
+			err = cim.Errorf(cim.ErrFailed, "testenv: ssh client did not exit within 10s of logout: %s", l.out.String())
+			break wait
+		}
 	}
 	if !waitGone(5*time.Second, l.monitor, l.child, l.leader) {
 		l.killAll()
@@ -384,6 +394,21 @@ func (l *Login) Close() error {
 		}
 	}
 	return err
+}
+
+// endCommand sends SIGTERM to the login's command: the leader, its
+// descendants, and every other process of its audit session but sshd's
+// own (a shell signalled while it forks leaves its child to init, still
+// holding the channel open, so descendants alone are not enough).
+func (l *Login) endCommand() {
+	procs := listProcs()
+	pids := append([]int{l.leader}, descendantsOf(procs, l.leader)...)
+	for _, pid := range pidsWithSessionID(procs, l.sid) {
+		if pid != l.monitor && pid != l.child {
+			pids = append(pids, pid)
+		}
+	}
+	signalPIDs(syscall.SIGTERM, pids...)
 }
 
 // HoldTerminal keeps the login's terminal device open until the test ends.
