@@ -16,20 +16,24 @@ import (
 // digits, to say how precise the value is. Intervals take no asterisks.
 // The zero DateTime is the point in time 0000-00-00 with every field
 // unknown and is never produced by the codec; use [DateTime.IsZero].
+//
+// Its fields are as small as their ranges allow (24 bytes in all), as
+// every DateTime property value is boxed in an interface: a provider of
+// many instances allocates one per value.
 type DateTime struct {
-	interval bool
-	valid    bool
-	// For a point in time: year, month, day; -1 for an asterisked field.
-	year, month, day int
-	// Days of an interval.
-	days int64
-	// hour, minute, second: -1 for an asterisked field.
-	hour, minute, second int
-	micro                int // 0..999999, the asterisked digits zero
-	microDigits          int // significant microsecond digits, 0 to 6
-	offset               int // minutes east of UTC
-	offsetUnknown        bool
-	minus                bool // the offset was written with '-' (kept for "-000" and "-***")
+	// Days of an interval (at most 99999999).
+	days  int32
+	micro int32 // 0..999999, the asterisked digits zero
+	// For a point in time: year; -1 for an asterisked field.
+	year   int16
+	offset int16 // minutes east of UTC
+	// month, day, hour, minute, second: -1 for an asterisked field.
+	month, day, hour, minute, second int8
+	microDigits                      int8 // significant microsecond digits, 0 to 6
+	interval                         bool
+	valid                            bool
+	offsetUnknown                    bool
+	minus                            bool // the offset was written with '-' (kept for "-000" and "-***")
 }
 
 // NewDateTime returns the point in time t, keeping t's offset from UTC
@@ -46,12 +50,15 @@ func NewDateTime(t time.Time) DateTime {
 	} else if t.Year() > 9999 {
 		t = time.Date(9999, 12, 31, 23, 59, 59, 999999000, t.Location())
 	}
+	// Date and Clock compute the calendar once each, not once per field.
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
 	return DateTime{
 		valid: true,
-		year:  t.Year(), month: int(t.Month()), day: t.Day(),
-		hour: t.Hour(), minute: t.Minute(), second: t.Second(),
-		micro: t.Nanosecond() / 1000, microDigits: 6,
-		offset: off / 60, minus: off < 0,
+		year:  int16(year), month: int8(month), day: int8(day),
+		hour: int8(hour), minute: int8(minute), second: int8(second),
+		micro: int32(t.Nanosecond() / 1000), microDigits: 6,
+		offset: int16(off / 60), minus: off < 0,
 	}
 }
 
@@ -64,11 +71,11 @@ func NewInterval(d time.Duration) DateTime {
 	us := int64(d / time.Microsecond)
 	return DateTime{
 		interval: true, valid: true,
-		days:   us / (86400 * 1e6),
-		hour:   int(us / (3600 * 1e6) % 24),
-		minute: int(us / (60 * 1e6) % 60),
-		second: int(us / 1e6 % 60),
-		micro:  int(us % 1e6), microDigits: 6,
+		days:   int32(us / (86400 * 1e6)), // a Duration is under 110,000 days
+		hour:   int8(us / (3600 * 1e6) % 24),
+		minute: int8(us / (60 * 1e6) % 60),
+		second: int8(us / 1e6 % 60),
+		micro:  int32(us % 1e6), microDigits: 6,
 	}
 }
 
@@ -88,7 +95,7 @@ func (d DateTime) HasWildcards() bool {
 }
 
 // Offset returns the offset from UTC in minutes of a point in time.
-func (d DateTime) Offset() int { return d.offset }
+func (d DateTime) Offset() int { return int(d.offset) }
 
 // Time returns the point in time d as a time.Time in a fixed zone of d's
 // offset. ok is false for intervals and for values with unknown fields
@@ -100,9 +107,9 @@ func (d DateTime) Time() (t time.Time, ok bool) {
 	}
 	loc := time.UTC
 	if d.offset != 0 {
-		loc = time.FixedZone("", d.offset*60)
+		loc = time.FixedZone("", int(d.offset)*60)
 	}
-	return time.Date(d.year, time.Month(d.month), d.day, d.hour, d.minute, d.second, d.micro*1000, loc), true
+	return time.Date(int(d.year), time.Month(d.month), int(d.day), int(d.hour), int(d.minute), int(d.second), int(d.micro)*1000, loc), true
 }
 
 // Duration returns an interval as a time.Duration; ok is false for points
@@ -113,7 +120,7 @@ func (d DateTime) Duration() (time.Duration, bool) {
 	}
 	rest := time.Duration(d.hour)*time.Hour + time.Duration(d.minute)*time.Minute +
 		time.Duration(d.second)*time.Second + time.Duration(d.micro)*time.Microsecond
-	if d.days > int64((math.MaxInt64-rest)/(24*time.Hour)) {
+	if int64(d.days) > int64((math.MaxInt64-rest)/(24*time.Hour)) {
 		return 0, false
 	}
 	return time.Duration(d.days)*24*time.Hour + rest, true
@@ -141,17 +148,17 @@ func (d DateTime) appendDMTF(b []byte) []byte {
 		b = append(b, "00000000000000.000000+000"...)
 		out := b[n : n+25]
 		if d.interval {
-			putDigits(out[0:8], d.days)
+			putDigits(out[0:8], int64(d.days))
 		} else {
-			putField(out[0:4], d.year)
-			putField(out[4:6], d.month)
-			putField(out[6:8], d.day)
+			putField(out[0:4], int(d.year))
+			putField(out[4:6], int(d.month))
+			putField(out[6:8], int(d.day))
 		}
-		putField(out[8:10], d.hour)
-		putField(out[10:12], d.minute)
-		putField(out[12:14], d.second)
+		putField(out[8:10], int(d.hour))
+		putField(out[10:12], int(d.minute))
+		putField(out[12:14], int(d.second))
 		putDigits(out[15:21], int64(d.micro))
-		for i := 15 + d.microDigits; i < 21; i++ {
+		for i := 15 + int(d.microDigits); i < 21; i++ {
 			out[i] = '*'
 		}
 		switch {
@@ -166,7 +173,7 @@ func (d DateTime) appendDMTF(b []byte) []byte {
 			if d.minus {
 				out[21] = '-'
 			}
-			off := d.offset
+			off := int(d.offset)
 			if off < 0 {
 				off = -off
 			}
@@ -181,19 +188,19 @@ func (d DateTime) appendDMTF(b []byte) []byte {
 // values whose fields do not fit their widths.
 func (d DateTime) appendFields(b []byte) []byte {
 	if d.interval {
-		b = appendPadded(b, d.days, 8)
+		b = appendPadded(b, int64(d.days), 8)
 	} else {
-		b = appendField(b, d.year, 4)
-		b = appendField(b, d.month, 2)
-		b = appendField(b, d.day, 2)
+		b = appendField(b, int(d.year), 4)
+		b = appendField(b, int(d.month), 2)
+		b = appendField(b, int(d.day), 2)
 	}
-	b = appendField(b, d.hour, 2)
-	b = appendField(b, d.minute, 2)
-	b = appendField(b, d.second, 2)
+	b = appendField(b, int(d.hour), 2)
+	b = appendField(b, int(d.minute), 2)
+	b = appendField(b, int(d.second), 2)
 	b = append(b, '.')
 	n := len(b)
 	b = appendPadded(b, int64(d.micro), 6)
-	for i := n + d.microDigits; i < len(b); i++ {
+	for i := n + int(d.microDigits); i < len(b); i++ {
 		b[i] = '*'
 	}
 	if d.interval {
@@ -206,7 +213,7 @@ func (d DateTime) appendFields(b []byte) []byte {
 	if d.offsetUnknown {
 		return append(b, sign, '*', '*', '*')
 	}
-	off := d.offset
+	off := int(d.offset)
 	if off < 0 {
 		off = -off
 	}
@@ -325,22 +332,23 @@ func ParseDateTime(s string) (DateTime, error) {
 		v, _ := strconv.ParseInt(f, 10, 64)
 		return v, true
 	}
+	var year, month, day, hour, minute, second int
 	fields := []struct {
 		start, width int
 		min, max     int64
 		dst          *int
 		name         string
 	}{
-		{8, 2, 0, 23, &d.hour, "hours"},
-		{10, 2, 0, 59, &d.minute, "minutes"},
-		{12, 2, 0, 60, &d.second, "seconds"},
+		{8, 2, 0, 23, &hour, "hours"},
+		{10, 2, 0, 59, &minute, "minutes"},
+		{12, 2, 0, 60, &second, "seconds"},
 	}
 	if d.interval {
 		v, ok := num(0, 8, false)
 		if !ok {
 			return fail(0, "days must be 8 digits")
 		}
-		d.days = v
+		d.days = int32(v)
 		if s[22:] != "000" {
 			return fail(22, "an interval ends in \":000\"")
 		}
@@ -351,9 +359,9 @@ func ParseDateTime(s string) (DateTime, error) {
 			dst          *int
 			name         string
 		}{
-			{0, 4, 0, 9999, &d.year, "year"},
-			{4, 2, 1, 12, &d.month, "month"},
-			{6, 2, 1, 31, &d.day, "day"},
+			{0, 4, 0, 9999, &year, "year"},
+			{4, 2, 1, 12, &month, "month"},
+			{6, 2, 1, 31, &day, "day"},
 		}, fields...)
 		if s[21] != '+' && s[21] != '-' {
 			return fail(21, "expected '+', '-' or ':' before the offset")
@@ -366,7 +374,7 @@ func ParseDateTime(s string) (DateTime, error) {
 			if !ok {
 				return fail(22, "offset must be 3 digits (minutes) or \"***\"")
 			}
-			d.offset = int(v)
+			d.offset = int16(v)
 			if s[21] == '-' {
 				d.offset = -d.offset
 			}
@@ -382,6 +390,8 @@ func ParseDateTime(s string) (DateTime, error) {
 		}
 		*f.dst = int(v)
 	}
+	d.year, d.month, d.day = int16(year), int8(month), int8(day)
+	d.hour, d.minute, d.second = int8(hour), int8(minute), int8(second)
 	if d.interval && d.second > 59 {
 		return fail(12, "seconds out of range")
 	}
@@ -395,20 +405,20 @@ func ParseDateTime(s string) (DateTime, error) {
 				return fail(15+i, "an interval takes no asterisks")
 			}
 			if d.microDigits == 6 {
-				d.microDigits = i
+				d.microDigits = int8(i)
 			}
 			continue
 		}
 		if c < '0' || c > '9' || d.microDigits < 6 {
 			return fail(15+i, "microseconds must be digits, then only asterisks")
 		}
-		d.micro = d.micro*10 + int(c-'0')
+		d.micro = d.micro*10 + int32(c-'0')
 	}
-	for i := d.microDigits; i < 6; i++ {
+	for i := int(d.microDigits); i < 6; i++ {
 		d.micro *= 10
 	}
 	if !d.interval && d.year >= 0 && d.month > 0 && d.day > 0 {
-		if d.day > daysIn(d.year, d.month) {
+		if int(d.day) > daysIn(int(d.year), int(d.month)) {
 			return fail(6, fmt.Sprintf("day %d does not exist in %04d-%02d", d.day, d.year, d.month))
 		}
 	}
@@ -444,24 +454,24 @@ func (d DateTime) Compare(o DateTime) int {
 
 // key returns a tuple that orders like the value.
 func (d DateTime) key() [2]int64 {
-	z := func(v int) int64 {
+	z := func(v int64) int64 {
 		if v < 0 {
 			return 0
 		}
-		return int64(v)
+		return v
 	}
-	us := (z(d.hour)*3600+z(d.minute)*60+z(d.second))*1e6 + int64(d.micro)
+	us := (z(int64(d.hour))*3600+z(int64(d.minute))*60+z(int64(d.second)))*1e6 + int64(d.micro)
 	if d.interval {
-		return [2]int64{d.days, us}
+		return [2]int64{int64(d.days), us}
 	}
-	month, day := z(d.month), z(d.day)
+	month, day := z(int64(d.month)), z(int64(d.day))
 	if month == 0 {
 		month = 1
 	}
 	if day == 0 {
 		day = 1
 	}
-	days := time.Date(int(z(d.year)), time.Month(month), int(day), 0, 0, 0, 0, time.UTC).Unix() / 86400
+	days := time.Date(int(z(int64(d.year))), time.Month(month), int(day), 0, 0, 0, 0, time.UTC).Unix() / 86400
 	off := int64(d.offset)
 	if d.offsetUnknown {
 		off = 0
