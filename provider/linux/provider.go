@@ -198,24 +198,52 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	now := p.opts.Now()
 	ordered := sortedSessions(sessions, len(recordOnly))
 	ordered = append(ordered, recordOnly...)
-	want, narrowed := hint.Keys["logonid"]
-	out := make([]*cim.Instance, 0, len(ordered))
-	slab := instanceSlab{left: len(ordered)}
-	if narrowed {
-		slab.left = 1
-	}
-	for _, s := range ordered {
-		if narrowed {
-			if w, ok := want.(string); !ok || !strings.EqualFold(w, s.id) {
-				continue
+	var out []*cim.Instance
+	if want, narrowed := hint.Keys["logonid"]; narrowed {
+		slab := instanceSlab{left: 1}
+		for _, s := range ordered {
+			if w, ok := want.(string); ok && strings.EqualFold(w, s.id) {
+				out = append(out, p.instance(s, now, &slab))
 			}
 		}
-		out = append(out, p.instance(s, now, &slab))
+	} else {
+		out = p.instances(ordered, now)
 	}
 	p.mu.Lock()
 	p.sources = sources
 	p.mu.Unlock()
 	return out, nil
+}
+
+// parallelMin is how many sessions make building their instances worth
+// spreading over the CPUs.
+const parallelMin = 4096
+
+// instances builds the instances of sessions, in their order: a big utmp
+// (all ghosts, one instance per record) is cut into one run of sessions
+// per CPU, each built with its own slab.
+func (p *Provider) instances(sessions []*session, now time.Time) []*cim.Instance {
+	out := make([]*cim.Instance, len(sessions))
+	parts := min(runtime.GOMAXPROCS(0), len(sessions)/parallelMin)
+	if parts <= 1 {
+		slab := instanceSlab{left: len(sessions)}
+		for i, s := range sessions {
+			out[i] = p.instance(s, now, &slab)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	for k := range parts {
+		lo, hi := k*len(sessions)/parts, (k+1)*len(sessions)/parts
+		wg.Go(func() {
+			slab := instanceSlab{left: hi - lo}
+			for i := lo; i < hi; i++ {
+				out[i] = p.instance(sessions[i], now, &slab)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // maxPrealloc caps what a utmp file's size may make Enumerate allocate
