@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -153,32 +154,74 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 			return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
 		}
 		// The key bindings of every instance's path, allocated at once.
-		keyBuf := make([]cim.KeyBinding, len(insts)*om.reg.KeyCount(c.Name))
-		for _, in := range insts {
-			if !strings.EqualFold(in.ClassName, c.Name) {
-				return nil, cim.Errorf(cim.ErrFailed, "provider %s returned a %s when asked for %s", p.Name(), in.ClassName, c.Name)
-			}
-			in.ClassName = c.Name
-			if om.validate {
-				if err := om.reg.Validate(in); err != nil {
-					// CIM_ERR_FAILED whatever Validate's code: a provider's
-					// bad instance is the server's fault, not the caller's.
-					return nil, cim.Errorf(cim.ErrFailed, "provider %s broke the schema: %v", p.Name(), err)
-				}
-			}
-			path, rest, err := om.reg.PathOfBuf(in, om.host, schema.Namespace, keyBuf)
-			if err != nil {
+		kc := om.reg.KeyCount(c.Name)
+		keyBuf := make([]cim.KeyBinding, len(insts)*kc)
+		keep := make([]bool, len(insts))
+		// Many instances are checked on every CPU, each a run of them;
+		// the error reported is the first instance's that fails.
+		parts := min(runtime.GOMAXPROCS(0), len(insts)/parallelMin)
+		if parts <= 1 {
+			if err := om.admit(p, c.Name, insts, keep, keyBuf, viewer, opts.Hint.Keys); err != nil {
 				return nil, err
 			}
-			keyBuf = rest
-			in.Path = path
-			if !viewer.CanSee(in) || !matchesKeys(in, opts.Hint.Keys) {
-				continue
+		} else {
+			errs := make([]error, parts)
+			var wg sync.WaitGroup
+			for k := range parts {
+				lo, hi := k*len(insts)/parts, (k+1)*len(insts)/parts
+				wg.Go(func() {
+					errs[k] = om.admit(p, c.Name, insts[lo:hi], keep[lo:hi], keyBuf[lo*kc:hi*kc], viewer, opts.Hint.Keys)
+				})
 			}
-			out = append(out, in)
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+		if out == nil {
+			out = make([]*cim.Instance, 0, len(insts))
+		}
+		for i, in := range insts {
+			if keep[i] {
+				out = append(out, in)
+			}
 		}
 	}
 	return out, nil
+}
+
+// parallelMin is how many instances make checking them worth spreading
+// over the CPUs.
+const parallelMin = 4096
+
+// admit checks a provider's instances of class (in its schema when the
+// object manager validates), sets their paths from keyBuf and marks in
+// keep those the viewer may see that match keys. It stops at the first
+// instance that fails.
+func (om *ObjectManager) admit(p provider.Provider, class string, insts []*cim.Instance, keep []bool, keyBuf []cim.KeyBinding, viewer Viewer, keys map[string]any) error {
+	for i, in := range insts {
+		if !strings.EqualFold(in.ClassName, class) {
+			return cim.Errorf(cim.ErrFailed, "provider %s returned a %s when asked for %s", p.Name(), in.ClassName, class)
+		}
+		in.ClassName = class
+		if om.validate {
+			if err := om.reg.Validate(in); err != nil {
+				// CIM_ERR_FAILED whatever Validate's code: a provider's
+				// bad instance is the server's fault, not the caller's.
+				return cim.Errorf(cim.ErrFailed, "provider %s broke the schema: %v", p.Name(), err)
+			}
+		}
+		path, rest, err := om.reg.PathOfBuf(in, om.host, schema.Namespace, keyBuf)
+		if err != nil {
+			return err
+		}
+		keyBuf = rest
+		in.Path = path
+		keep[i] = viewer.CanSee(in) && matchesKeys(in, keys)
+	}
+	return nil
 }
 
 func matchesKeys(in *cim.Instance, keys map[string]any) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -513,4 +514,44 @@ func TestConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestManyInstancesCheckedInParallel covers the runs of instances checked
+// on several CPUs: order, paths and the viewer hold, and of two bad
+// instances the first is the one reported.
+func TestManyInstancesCheckedInParallel(t *testing.T) {
+	ctx := context.Background()
+	const n = 3*parallelMin + 7
+	insts := make([]*cim.Instance, n)
+	for i := range insts {
+		user := "alice"
+		if i%3 == 0 {
+			user = "bob"
+		}
+		insts[i] = session(strconv.Itoa(i), user)
+	}
+	p := &testProvider{name: "many", data: map[string][]*cim.Instance{"Linux_LogonSession": insts}}
+	om, err := New(schema.MustDefault(), Options{Host: host}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := om.EnumerateInstances(ctx, "Win32_LogonSession", EnumOptions{})
+	if err != nil || len(got) != n {
+		t.Fatalf("EnumerateInstances: %d instances, %v", len(got), err)
+	}
+	for i, in := range got {
+		if k, _ := in.Path.Key("LogonId"); k != strconv.Itoa(i) {
+			t.Fatalf("instance %d has path %s", i, in.Path)
+		}
+	}
+	alice, err := om.EnumerateInstances(WithViewer(ctx, Viewer{Restricted: true, User: "alice"}), "Win32_LogonSession", EnumOptions{})
+	if err != nil || len(alice) != n-(n+2)/3 {
+		t.Fatalf("alice sees %d instances, %v", len(alice), err)
+	}
+	insts[n-2].Set("Status", "Broken")
+	insts[parallelMin+1].Set("LogonType", uint32(1))
+	_, err = om.EnumerateInstances(ctx, "Win32_LogonSession", EnumOptions{})
+	if cim.CodeOf(err) != cim.ErrFailed || !strings.Contains(err.Error(), "LogonType") {
+		t.Errorf("two bad instances: %v, want the first's (LogonType)", err)
+	}
 }
