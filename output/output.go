@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -350,38 +352,86 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 		index[c] = i
 		index[strings.ToLower(c)] = i
 	}
-	var layouts []csvLayout
-	row := make([]any, len(cols))
-	for _, in := range insts {
-		clear(row)
-		l := findLayout(layouts, in.Properties)
-		if l == nil {
-			if len(layouts) == maxCSVLayouts {
-				layouts = layouts[:0]
-			}
-			layouts = append(layouts, newCSVLayout(in.Properties, index))
-			l = &layouts[len(layouts)-1]
-		}
-		for k, pv := range in.Properties {
-			if i := l.col[k]; i >= 0 {
-				row[i] = pv.Value
+	parts := min(runtime.GOMAXPROCS(0), len(insts)/csvChunk)
+	if parts <= 1 {
+		rw := csvRows{index: index, row: make([]any, len(cols))}
+		for _, in := range insts {
+			buf = rw.append(buf, in)
+			if len(buf) >= csvBufSize {
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				buf = buf[:0]
 			}
 		}
-		buf = appendCSVField(buf, in.ClassName)
-		for _, v := range row {
-			buf = append(buf, ',')
-			buf = appendCSVValue(buf, v)
+		_, err := w.Write(buf)
+		return err
+	}
+	// Many rows are formatted on every CPU, a chunk each per round, and
+	// written in order after the round: memory holds one round's text.
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	bufs := make([][]byte, parts)
+	rws := make([]csvRows, parts)
+	for k := range rws {
+		rws[k] = csvRows{index: index, row: make([]any, len(cols))}
+	}
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(insts); lo += parts * csvChunk {
+		for k := range parts {
+			a, b := min(lo+k*csvChunk, len(insts)), min(lo+(k+1)*csvChunk, len(insts))
+			wg.Go(func() {
+				out := bufs[k][:0]
+				for _, in := range insts[a:b] {
+					out = rws[k].append(out, in)
+				}
+				bufs[k] = out
+			})
 		}
-		buf = append(buf, '\n')
-		if len(buf) >= csvBufSize {
-			if _, err := w.Write(buf); err != nil {
+		wg.Wait()
+		for k := range bufs {
+			if _, err := w.Write(bufs[k]); err != nil {
 				return err
 			}
-			buf = buf[:0]
 		}
 	}
-	_, err := w.Write(buf)
-	return err
+	return nil
+}
+
+// csvChunk is how many rows one CPU formats at a time when there are
+// many.
+const csvChunk = 2048
+
+// csvRows formats instances as CSV rows of the columns of index.
+type csvRows struct {
+	index   map[string]int // column of a property name, and of it in lower case
+	layouts []csvLayout
+	row     []any // one value per column
+}
+
+// append appends the row of in to b.
+func (rw *csvRows) append(b []byte, in *cim.Instance) []byte {
+	clear(rw.row)
+	l := findLayout(rw.layouts, in.Properties)
+	if l == nil {
+		if len(rw.layouts) == maxCSVLayouts {
+			rw.layouts = rw.layouts[:0]
+		}
+		rw.layouts = append(rw.layouts, newCSVLayout(in.Properties, rw.index))
+		l = &rw.layouts[len(rw.layouts)-1]
+	}
+	for k, pv := range in.Properties {
+		if i := l.col[k]; i >= 0 {
+			rw.row[i] = pv.Value
+		}
+	}
+	b = appendCSVField(b, in.ClassName)
+	for _, v := range rw.row {
+		b = append(b, ',')
+		b = appendCSVValue(b, v)
+	}
+	return append(b, '\n')
 }
 
 // maxCSVLayouts bounds the layouts the CSV writer remembers.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,5 +168,32 @@ func BenchmarkCSV(b *testing.B) {
 		if err := r.Write(io.Discard, CSV, insts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCSVManyRowsInOrder checks the rows formatted on several CPUs come
+// out as one CPU formats them, in order.
+func TestCSVManyRowsInOrder(t *testing.T) {
+	one := sample(t)
+	insts := make([]*cim.Instance, 0, 3*csvChunk+5)
+	for i := 0; len(insts) < cap(insts); i++ {
+		in := one[i%2].Clone()
+		in.Set("LogonId", strconv.Itoa(i))
+		insts = append(insts, in)
+	}
+	r := Renderer{Schema: schema.MustDefault()}
+	got := render(t, r, CSV, insts)
+	cols := r.columns(insts)
+	index := map[string]int{}
+	for i, c := range cols {
+		index[c], index[strings.ToLower(c)] = i, i
+	}
+	rw := csvRows{index: index, row: make([]any, len(cols))}
+	want := []byte("__CLASS," + strings.Join(cols, ",") + "\n")
+	for _, in := range insts {
+		want = rw.append(want, in)
+	}
+	if got != string(want) {
+		t.Errorf("rows differ from one CPU's (%d vs %d bytes)", len(got), len(want))
 	}
 }
