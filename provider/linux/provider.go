@@ -148,6 +148,19 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	}
 	var sources []provider.Source
 
+	// /proc and logind are read while utmp is: the three are independent,
+	// and /proc alone costs as much as thousands of utmp records.
+	var (
+		procs      []procfs.Process
+		perr, lerr error
+		lds        logind.Snapshot
+		others     sync.WaitGroup
+	)
+	others.Go(func() {
+		procs, perr = p.proc.List(ctx)
+		lds, lerr = logind.Read(ctx, p.opts.LogindRoot)
+	})
+
 	// utmp: the login records. The file's size bounds their number: one
 	// allocation instead of a doubling slice (a big utmp is mostly logins).
 	var recs []utmp.Record
@@ -165,14 +178,15 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	case err != nil && cim.CodeOf(err) == cim.ErrNotFound && !p.explicitUtmp:
 		src.Note = "not present" // no utmp is a machine with no tty logins
 	case err != nil:
+		others.Wait()
 		return nil, err
 	case warn != nil:
 		src.Note = fmt.Sprintf("%d login records; %v", len(recs), warn)
 	}
 	sources = append(sources, src)
 
+	others.Wait()
 	// /proc: every process with its audit session.
-	procs, perr := p.proc.List(ctx)
 	psrc := provider.Source{Name: "procfs", Where: p.opts.ProcRoot}
 	if perr != nil {
 		if ctx.Err() != nil {
@@ -182,7 +196,6 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	}
 
 	// logind: its session files (absent logind is normal).
-	lds, lerr := logind.Read(ctx, p.opts.LogindRoot)
 	lsrc := provider.Source{Name: "logind", Where: p.opts.LogindRoot, Found: len(lds.Sessions)}
 	if lerr != nil {
 		lsrc.Note = lerr.Error()
