@@ -533,6 +533,9 @@ func appendCSVField(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// csvSpecial marks the bytes that make a field need quotes.
+var csvSpecial = [256]bool{',': true, '"': true, '\n': true, '\r': true}
+
 func csvNeedsQuotes(s string) bool {
 	if s == "" {
 		return false
@@ -540,10 +543,17 @@ func csvNeedsQuotes(s string) bool {
 	if s == `\.` {
 		return true
 	}
-	// four vectorised scans beat one byte-by-byte switch on the long
-	// Descriptions most rows hold
-	if strings.IndexByte(s, ',') >= 0 || strings.IndexByte(s, '"') >= 0 ||
+	if len(s) < 32 {
+		// short: one pass, a table lookup a byte
+		for i := 0; i < len(s); i++ {
+			if csvSpecial[s[i]] {
+				return true
+			}
+		}
+	} else if strings.IndexByte(s, ',') >= 0 || strings.IndexByte(s, '"') >= 0 ||
 		strings.IndexByte(s, '\n') >= 0 || strings.IndexByte(s, '\r') >= 0 {
+		// long (the Descriptions most rows hold): four vectorised scans
+		// beat one byte-by-byte pass
 		return true
 	}
 	if c := s[0]; c < utf8.RuneSelf {
