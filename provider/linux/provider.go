@@ -385,7 +385,12 @@ func recordKey(r *utmp.Record) string {
 // "utmp:LINE:PID", the line escaped as utmp.Display does, so that the key
 // is valid UTF-8 and distinct lines give distinct ids.
 func fallbackID(r *utmp.Record) string {
-	return "utmp:" + utmp.Display(r.Line) + ":" + strconv.Itoa(int(r.PID))
+	var a [64]byte // on the stack: the string is the one allocation
+	b := append(a[:0], "utmp:"...)
+	b = append(b, utmp.Display(r.Line)...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(r.PID), 10)
+	return string(b)
 }
 
 // attachRecords gives each utmp login record to the session of its
