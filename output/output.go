@@ -352,7 +352,7 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 		index[c] = i
 		index[strings.ToLower(c)] = i
 	}
-	parts := min(runtime.GOMAXPROCS(0), len(insts)/csvChunk)
+	parts := min(runtime.GOMAXPROCS(0), len(insts)/csvParallelMin)
 	if parts <= 1 {
 		rw := csvRows{index: index, row: make([]any, len(cols))}
 		for _, in := range insts {
@@ -375,6 +375,7 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 	bufs := make([][]byte, parts)
 	rws := make([]csvRows, parts)
 	for k := range rws {
+		bufs[k] = make([]byte, 0, 2*csvBufSize) // room for a chunk of most rows
 		rws[k] = csvRows{index: index, row: make([]any, len(cols))}
 	}
 	var wg sync.WaitGroup
@@ -400,8 +401,12 @@ func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 }
 
 // csvChunk is how many rows one CPU formats at a time when there are
-// many.
-const csvChunk = 2048
+// many: few enough that their text fits the buffer each CPU is given.
+const csvChunk = 256
+
+// csvParallelMin is how many rows make formatting them worth spreading
+// over the CPUs.
+const csvParallelMin = 2048
 
 // csvRows formats instances as CSV rows of the columns of index.
 type csvRows struct {

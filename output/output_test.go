@@ -175,7 +175,7 @@ func BenchmarkCSV(b *testing.B) {
 // out as one CPU formats them, in order.
 func TestCSVManyRowsInOrder(t *testing.T) {
 	one := sample(t)
-	insts := make([]*cim.Instance, 0, 3*csvChunk+5)
+	insts := make([]*cim.Instance, 0, 3*csvParallelMin+5)
 	for i := 0; len(insts) < cap(insts); i++ {
 		in := one[i%2].Clone()
 		in.Set("LogonId", strconv.Itoa(i))
