@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
 
@@ -26,26 +27,37 @@ func newEnumCmd(e *env) *cobra.Command {
   cimsess enum Win32_LogonSession --utmp ./utmp.copy --proc ./proc-snapshot`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := output.ParseFormat(out, instanceFormats...)
-			if err != nil {
-				return &usageError{err}
-			}
-			oneShot()
-			om, err := e.objectManager()
-			if err != nil {
-				return err
-			}
-			insts, err := om.EnumerateInstances(cmd.Context(), args[0], cimom.EnumOptions{Shallow: shallow})
-			if err != nil {
-				return err
-			}
-			return e.writeInstances(f, om, insts, nil, "instances of "+args[0])
+			return e.listInstances(cmd.Context(), out, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
+				insts, err := om.EnumerateInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow})
+				return insts, nil, err
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "only instances of exactly CLASS, not of its subclasses")
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
 	addSourceFlags(cmd, &e.src)
 	return cmd
+}
+
+// listInstances is what every instance-listing command does: check the
+// output format, build the object manager, fetch (the instances and, for a
+// WQL select list, the properties to show) and print; what names the
+// result in the line printed when there is none.
+func (e *env) listInstances(ctx context.Context, out, what string, fetch func(context.Context, *cimom.ObjectManager) ([]*cim.Instance, []string, error)) error {
+	f, err := output.ParseFormat(out, instanceFormats...)
+	if err != nil {
+		return &usageError{err}
+	}
+	oneShot()
+	om, err := e.objectManager()
+	if err != nil {
+		return err
+	}
+	insts, props, err := fetch(ctx, om)
+	if err != nil {
+		return err
+	}
+	return e.writeInstances(f, om, insts, props, what)
 }
 
 // writeInstances renders instances, and when there are none says on
@@ -72,25 +84,17 @@ func newGetCmd(e *env) *cobra.Command {
   cimsess get '\\HOST\root\cimv2:Win32_UserAccount.Domain="HOST",Name="alice"'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := output.ParseFormat(out, instanceFormats...)
-			if err != nil {
-				return &usageError{err}
-			}
 			path, err := cim.ParseObjectPath(args[0])
 			if err != nil {
 				return err
 			}
-			oneShot()
-			om, err := e.objectManager()
-			if err != nil {
-				return err
-			}
-			in, err := om.GetInstance(cmd.Context(), path)
-			if err != nil {
-				return err
-			}
-			r := output.Renderer{Schema: om.Schema()}
-			return r.Write(e.stdout, f, []*cim.Instance{in})
+			return e.listInstances(cmd.Context(), out, "instance", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
+				in, err := om.GetInstance(ctx, path)
+				if err != nil {
+					return nil, nil, err
+				}
+				return []*cim.Instance{in}, nil, nil
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: table, list, json, csv, mof or xml")

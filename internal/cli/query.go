@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
-	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
 )
 
 func init() { registerCommand(newQueryCmd) }
@@ -14,25 +17,14 @@ func newQueryCmd(e *env) *cobra.Command {
 		Use:   "query WQL",
 		Short: "Run a WQL query: SELECT, ASSOCIATORS OF or REFERENCES OF",
 		Example: `  cimsess query "SELECT * FROM Win32_Session"
-  cimsess query "SELECT LogonId, UserName, StartTime FROM Win32_LogonSession WHERE LogonType = 10" -o csv
+  cimsess query "SELECT LogonId, UserName, StartTime FROM Linux_LogonSession WHERE LogonType = 10" -o csv
   cimsess query "SELECT * FROM Linux_LogonSession WHERE UserName LIKE 'a%' AND StartTime > '20260101000000.000000+000'"
   cimsess query 'ASSOCIATORS OF {Win32_LogonSession.LogonId="5"} WHERE ResultClass = Win32_Process'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := output.ParseFormat(out, instanceFormats...)
-			if err != nil {
-				return &usageError{err}
-			}
-			oneShot()
-			om, err := e.objectManager()
-			if err != nil {
-				return err
-			}
-			insts, props, err := om.ExecQuery(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return e.writeInstances(f, om, insts, props, "instances match")
+			return e.listInstances(cmd.Context(), out, "instances match", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
+				return om.ExecQuery(ctx, args[0])
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
