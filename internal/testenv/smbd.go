@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -31,13 +30,10 @@ const SMBFile = "hello.txt"
 // lock, state, cache, pid and private directories (nothing of the system's
 // Samba is touched), started by [StartSMBD] and stopped at cleanup.
 type SMBD struct {
+	daemon
 	dir      string
 	conf     string
-	port     int
 	password string
-	cmd      *exec.Cmd
-	log      *lockedBuffer
-	exited   chan struct{}
 
 	connMu sync.Mutex // one Connect at a time
 }
@@ -74,9 +70,7 @@ func StartSMBD(tb testing.TB) *SMBD {
 	s.password = "Pw-" + hex.EncodeToString(rnd[:])
 	smbdPath, _ := LookTool("smbd")
 
-	var lastLog string
-	for attempt := 0; attempt < 3; attempt++ {
-		s.port = freePort(tb)
+	s.start(tb, "smbd", 15*time.Second, 25*time.Millisecond, func(attempt int) *exec.Cmd {
 		if err := os.WriteFile(s.conf, []byte(s.config()), 0o644); err != nil {
 			tb.Fatalf("testenv: %v", err)
 		}
@@ -89,41 +83,9 @@ func StartSMBD(tb testing.TB) *SMBD {
 				tb.Fatalf("testenv: %v: %s", err, out)
 			}
 		}
-		s.log = &lockedBuffer{}
-		s.cmd = exec.Command(smbdPath, "--foreground", "--no-process-group", "--debug-stdout", "-d", "1", "-s", s.conf)
-		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-		s.cmd.SysProcAttr = serverAttr()
-		if err := s.cmd.Start(); err != nil {
-			tb.Fatalf("testenv: start smbd: %v", err)
-		}
-		s.exited = make(chan struct{})
-		go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(s.cmd, s.exited)
-		ready := waitUntil(15*time.Second, 25*time.Millisecond, func() bool {
-			select {
-			case <-s.exited:
-				return true
-			default:
-			}
-			return dialable(s.port)
-		})
-		select {
-		case <-s.exited:
-			lastLog = s.log.String()
-			if strings.Contains(lastLog, "in use") {
-				continue
-			}
-			tb.Fatalf("testenv: smbd exited at start: %s", lastLog)
-		default:
-		}
-		if !ready {
-			s.stop()
-			tb.Fatalf("testenv: smbd not ready on port %d within 15s: %s", s.port, s.log.String())
-		}
-		tb.Cleanup(s.stop)
-		return s
-	}
-	tb.Fatalf("testenv: smbd could not bind a port: %s", lastLog)
-	return nil
+		return exec.Command(smbdPath, "--foreground", "--no-process-group", "--debug-stdout", "-d", "1", "-s", s.conf)
+	}, nil, s.stop)
+	return s
 }
 
 // config renders smb.conf for this server.

@@ -21,12 +21,9 @@ import (
 // (UsePAM yes, public keys only, for [TestUser] only) and host key, started by
 // [StartSSHD] and stopped at the test's cleanup.
 type SSHD struct {
+	daemon
 	dir     string
-	port    int
-	key     string // the client's private key
-	cmd     *exec.Cmd
-	log     *lockedBuffer
-	exited  chan struct{}
+	key     string     // the client's private key
 	loginMu sync.Mutex // one Login at a time finds its new processes
 
 	mu     sync.Mutex
@@ -63,51 +60,17 @@ func StartSSHD(tb testing.TB) *SSHD {
 	}
 	sshdPath, _ := LookTool("sshd")
 
-	var lastLog string
-	for attempt := 0; attempt < 3; attempt++ {
-		s.port = freePort(tb)
-		conf := filepath.Join(dir, "sshd_config")
+	conf := filepath.Join(dir, "sshd_config")
+	s.start(tb, "sshd", 10*time.Second, 20*time.Millisecond, func(int) *exec.Cmd {
 		if err := os.WriteFile(conf, []byte(s.config()), 0o644); err != nil {
 			tb.Fatalf("testenv: %v", err)
 		}
 		if out, err := runCmd(20*time.Second, sshdPath, "-t", "-f", conf); err != nil {
 			tb.Fatalf("testenv: sshd rejects its config: %v: %s", err, out)
 		}
-		s.log = &lockedBuffer{}
-		s.cmd = exec.Command(sshdPath, "-D", "-e", "-f", conf)
-		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-		s.cmd.SysProcAttr = serverAttr()
-		if err := s.cmd.Start(); err != nil {
-			tb.Fatalf("testenv: start sshd: %v", err)
-		}
-		s.exited = make(chan struct{})
-		go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(s.cmd, s.exited)
-		ready := waitUntil(10*time.Second, 20*time.Millisecond, func() bool {
-			select {
-			case <-s.exited:
-				return true
-			default:
-			}
-			return dialable(s.port) && strings.Contains(s.log.String(), "Server listening")
-		})
-		select {
-		case <-s.exited:
-			lastLog = s.log.String()
-			if strings.Contains(lastLog, "in use") {
-				continue // another test took the port in between: try another
-			}
-			tb.Fatalf("testenv: sshd exited at start: %s", lastLog)
-		default:
-		}
-		if !ready {
-			s.stop()
-			tb.Fatalf("testenv: sshd not ready on port %d within 10s: %s", s.port, s.log.String())
-		}
-		tb.Cleanup(s.stop)
-		return s
-	}
-	tb.Fatalf("testenv: sshd could not bind a port: %s", lastLog)
-	return nil
+		return exec.Command(sshdPath, "-D", "-e", "-f", conf)
+	}, func() bool { return strings.Contains(s.log.String(), "Server listening") }, s.stop)
+	return s
 }
 
 // config renders sshd_config for this server.
