@@ -8,6 +8,7 @@ package provider
 import (
 	"context"
 	"runtime"
+	"sync"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -50,6 +51,28 @@ type Source struct {
 // Enumerate read.
 type Reporter interface {
 	Sources() []Source
+}
+
+// SourceLog keeps what a provider's last read found and implements
+// [Reporter] for it: embed it, and call SetSources after each read. It is
+// safe for concurrent use and has a lock of its own.
+type SourceLog struct {
+	mu      sync.Mutex
+	sources []Source
+}
+
+// SetSources records what the last read found.
+func (l *SourceLog) SetSources(s ...Source) {
+	l.mu.Lock()
+	l.sources = append([]Source(nil), s...)
+	l.mu.Unlock()
+}
+
+// Sources returns what the last read found.
+func (l *SourceLog) Sources() []Source {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Source(nil), l.sources...)
 }
 
 // Notifier is implemented by providers that can tell the object manager

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -163,8 +162,7 @@ type Options struct {
 type Provider struct {
 	opts Options
 
-	mu      sync.Mutex
-	sources []provider.Source
+	provider.SourceLog
 }
 
 // New returns a provider with the options' defaults filled in.
@@ -203,13 +201,6 @@ func (p *Provider) Domain() string { return p.opts.Domain }
 func (p *Provider) Path(name string) cim.ObjectPath {
 	return cim.ObjectPath{Host: p.opts.Host, Namespace: namespace, ClassName: ClassName,
 		Keys: []cim.KeyBinding{{Name: "Domain", Value: p.opts.Domain}, {Name: "Name", Value: name}}}
-}
-
-// Sources reports the files the last Enumerate read.
-func (p *Provider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
 }
 
 // DB loads the user database from the provider's root.
@@ -282,9 +273,7 @@ func shortErr(err error) string {
 }
 
 func (p *Provider) setSources(s []provider.Source) {
-	p.mu.Lock()
-	p.sources = s
-	p.mu.Unlock()
+	p.SetSources(s...)
 }
 
 // Instance maps one account onto a Win32_UserAccount instance (see the

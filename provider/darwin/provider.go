@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
@@ -68,8 +67,7 @@ type Provider struct {
 	opts     Options
 	explicit bool
 
-	mu      sync.Mutex
-	sources []provider.Source
+	provider.SourceLog
 }
 
 // New returns a provider with the options' defaults filled in.
@@ -96,13 +94,6 @@ func (p *Provider) Name() string { return "utmpx-logon" }
 // Classes returns the one class served.
 func (p *Provider) Classes() []string { return []string{ClassName} }
 
-// Sources returns what the last Enumerate read.
-func (p *Provider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
-}
-
 // Enumerate returns one instance per login record. hint.Keys["logonid"]
 // narrows the result to one.
 func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
@@ -127,9 +118,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	case warn != nil:
 		src.Note = fmt.Sprintf("%d login records; %v", len(byID), warn)
 	}
-	p.mu.Lock()
-	p.sources = []provider.Source{src}
-	p.mu.Unlock()
+	p.SetSources(src)
 
 	ids := make([]string, 0, len(byID))
 	for id := range byID {

@@ -72,11 +72,11 @@ type Provider struct {
 	proc         *procfs.FS
 	explicitUtmp bool // a utmp path the user named must exist
 
-	mu      sync.Mutex
-	ids     map[string]uint32 // utmp record key → audit session id
-	saved   string            // the state file's content as last read or written
-	sources []provider.Source
-	names   map[uint32]string
+	mu    sync.Mutex
+	ids   map[string]uint32 // utmp record key → audit session id
+	saved string            // the state file's content as last read or written
+	provider.SourceLog
+	names map[uint32]string
 }
 
 // New returns a provider with the options' defaults filled in.
@@ -118,13 +118,6 @@ func (p *Provider) Name() string { return "linux-logon" }
 
 // Classes returns the one class served.
 func (p *Provider) Classes() []string { return []string{ClassName} }
-
-// Sources returns what the last Enumerate read.
-func (p *Provider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
-}
 
 // session is one logon session as the sources describe it.
 type session struct {
@@ -222,9 +215,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	} else {
 		out = p.instances(ordered, now)
 	}
-	p.mu.Lock()
-	p.sources = sources
-	p.mu.Unlock()
+	p.SetSources(sources...)
 	return out, nil
 }
 

@@ -37,7 +37,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
@@ -79,8 +78,7 @@ type Provider struct {
 	osOK bool
 	fs   *procfs.FS
 
-	mu      sync.Mutex
-	sources []provider.Source
+	provider.SourceLog
 }
 
 // New returns a provider with the options' defaults filled in.
@@ -121,17 +119,8 @@ func (p *Provider) Name() string { return "process" }
 // Classes returns Win32_Process.
 func (p *Provider) Classes() []string { return []string{ClassName} }
 
-// Sources reports what the last Enumerate read.
-func (p *Provider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
-}
-
 func (p *Provider) setSource(found int, note string) {
-	p.mu.Lock()
-	p.sources = []provider.Source{{Name: "procfs", Where: p.opts.Proc, Found: found, Note: note}}
-	p.mu.Unlock()
+	p.SetSources(provider.Source{Name: "procfs", Where: p.opts.Proc, Found: found, Note: note})
 }
 
 // Path returns the object path of process pid:

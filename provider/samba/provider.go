@@ -53,9 +53,9 @@ type Provider struct {
 	opts Options
 	proc *procfs.FS
 
-	mu      sync.Mutex
-	cache   snapcache.Cache[Snapshot]
-	sources []provider.Source
+	mu    sync.Mutex
+	cache snapcache.Cache[Snapshot]
+	provider.SourceLog
 }
 
 // New returns a provider with the options' defaults filled in.
@@ -83,14 +83,6 @@ func (p *Provider) Name() string { return "samba" }
 // Classes returns the three classes served.
 func (p *Provider) Classes() []string {
 	return []string{SessionClass, ConnectionClass, AssociationClass}
-}
-
-// Sources reports what the last smbstatus run found, or why it found
-// nothing ("smbstatus not installed", "smbd not running").
-func (p *Provider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
 }
 
 // Enumerate returns the instances of one of the three classes. Hint.Keys
@@ -139,7 +131,7 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 	args = append(args, "--json")
 	where := strings.Join(args, " ")
 	src := provider.Source{Name: "smbstatus", Where: where}
-	setNote := func(note string) { src.Note = note; p.sources = []provider.Source{src} }
+	setNote := func(note string) { src.Note = note; p.SetSources(src) }
 
 	path, err := lookPath(args[0])
 	if err != nil {
@@ -192,7 +184,7 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 			src.Note = "smbd not running"
 		}
 	}
-	p.sources = []provider.Source{src}
+	p.SetSources(src)
 	return snap, nil
 }
 

@@ -79,9 +79,9 @@ type LogonProvider struct {
 	opts Options
 	api  api
 
-	mu      sync.Mutex
-	cache   snapcache.Cache[[]*cim.Instance]
-	sources []provider.Source
+	mu    sync.Mutex
+	cache snapcache.Cache[[]*cim.Instance]
+	provider.SourceLog
 }
 
 // NewLogonProvider returns the provider of Win32_LogonSession over this
@@ -99,13 +99,6 @@ func (p *LogonProvider) Name() string { return "windows-logon" }
 
 // Classes returns the one class served.
 func (p *LogonProvider) Classes() []string { return []string{LogonClass} }
-
-// Sources reports what the last read found.
-func (p *LogonProvider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
-}
 
 // Enumerate returns the logon sessions the caller may read.
 // hint.Keys["logonid"] narrows the result to one.
@@ -167,11 +160,11 @@ func (p *LogonProvider) read(ctx context.Context) ([]*cim.Instance, error) {
 		if ce.Code == cim.ErrAccessDenied {
 			lsaSrc.Note = "access denied"
 		}
-		p.sources = []provider.Source{lsaSrc}
+		p.SetSources(lsaSrc)
 		return nil, ce
 	}
 	lsaSrc.Found = len(a.lsa)
-	p.sources = []provider.Source{lsaSrc, {Name: "wts", Where: "WTSEnumerateSessions", Found: len(a.wts), Note: a.wtsNote}}
+	p.SetSources(lsaSrc, provider.Source{Name: "wts", Where: "WTSEnumerateSessions", Found: len(a.wts), Note: a.wtsNote})
 	return MapLogonSessions(a.lsa, a.wts, LogonOptions{Location: p.opts.Location}), nil
 }
 
@@ -182,9 +175,9 @@ type ServerProvider struct {
 	opts Options
 	api  api
 
-	mu      sync.Mutex
-	cache   snapcache.Cache[ServerSnapshot]
-	sources []provider.Source
+	mu    sync.Mutex
+	cache snapcache.Cache[ServerSnapshot]
+	provider.SourceLog
 }
 
 // NewServerProvider returns the provider of the SMB server's sessions and
@@ -203,13 +196,6 @@ func (p *ServerProvider) Name() string { return "windows-server" }
 // Classes returns the three classes served.
 func (p *ServerProvider) Classes() []string {
 	return []string{SessionClass, ConnectionClass, AssociationClass}
-}
-
-// Sources reports what the last read found, or why it found nothing.
-func (p *ServerProvider) Sources() []provider.Source {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]provider.Source(nil), p.sources...)
 }
 
 // Enumerate returns the instances of one of the three classes; Hint.Keys
@@ -294,7 +280,7 @@ func (p *ServerProvider) read(ctx context.Context) (ServerSnapshot, error) {
 	case err != nil && serviceDown(inner):
 		// No Server service: no SMB sessions, which is not a failure.
 		src.Note = "Server service not running"
-		p.sources = []provider.Source{src}
+		p.SetSources(src)
 		return ServerSnapshot{}, nil
 	case err != nil:
 		var ce *cim.Error
@@ -305,11 +291,11 @@ func (p *ServerProvider) read(ctx context.Context) (ServerSnapshot, error) {
 			ce = toCIM("SMB sessions", err)
 			src.Note = "failed: " + ce.Description
 		}
-		p.sources = []provider.Source{src}
+		p.SetSources(src)
 		return ServerSnapshot{}, ce
 	}
 	snap := MapServer(a.sessions, a.conns, ServerOptions{Host: p.opts.Host})
 	src.Found = len(snap.Sessions)
-	p.sources = []provider.Source{src}
+	p.SetSources(src)
 	return snap, nil
 }
