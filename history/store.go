@@ -468,18 +468,29 @@ func (s *Store) begin(ctx context.Context, tx *sql.Tx, sess Session) (int64, err
 	return res.LastInsertId()
 }
 
-// Update rewrites what a session row says of an open session seen live
+// Update fills in what a session row says of an open session seen live
 // (user, terminal, remote host, LogonType, leader, start), for a session
 // whose sources filled in as it came up: a login is often seen through
-// /proc a moment before its utmp record names its terminal. Status has
-// its own history: see SetStatus.
+// /proc a moment before its utmp record names its terminal. It never
+// erases: a field the new state leaves empty keeps what the row knew, as
+// at logout, when the utmp record goes a moment before the session's last
+// processes. The start moves only to a start read with the terminal's
+// record (utmp's, to the microsecond) or while the row names no terminal,
+// so a process-derived start (to the second) never replaces utmp's.
+// Status has its own history: see SetStatus.
 func (s *Store) Update(ctx context.Context, id int64, sess Session) error {
 	var lt any
 	if sess.LogonType != nil {
 		lt = int64(*sess.LogonType)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET user = ?, tty = ?, remote_host = ?, logon_type = ?, pid = ?, start_us = ?
-		WHERE id = ? AND end_us IS NULL`, sess.User, sess.TTY, sess.RemoteHost, lt, sess.PID, us(sess.Start), id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET
+		user = COALESCE(NULLIF(?1, ''), user),
+		start_us = CASE WHEN ?2 != '' OR tty = '' THEN ?3 ELSE start_us END,
+		tty = COALESCE(NULLIF(?2, ''), tty),
+		remote_host = COALESCE(NULLIF(?4, ''), remote_host),
+		logon_type = COALESCE(?5, logon_type),
+		pid = COALESCE(NULLIF(?6, 0), pid)
+		WHERE id = ?7 AND end_us IS NULL`, sess.User, sess.TTY, us(sess.Start), sess.RemoteHost, lt, sess.PID, id); err != nil {
 		return dbError(s.path, err)
 	}
 	return nil

@@ -88,6 +88,37 @@ func TestBeginAdoptsWtmpRowAndStatus(t *testing.T) {
 	}
 }
 
+// TestUpdateFillsInNeverErases follows one login as the Linux provider
+// sees it: first through /proc (no terminal, start to the second), then
+// with its utmp record, then at logout with the record gone but processes
+// left. The row gains the terminal and utmp's start and keeps both.
+func TestUpdateFillsInNeverErases(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	path := `linux_logonsession.logonid="9"`
+	procStart := at(5).Truncate(time.Second)
+	utmpStart := at(5).Add(700 * time.Millisecond)
+	id, err := s.Begin(ctx, Session{Class: "Linux_LogonSession", LogonID: "9", Path: path, User: "carol", PID: 300, Start: procStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := uint32(10)
+	steps := []Session{
+		{User: "carol", TTY: "pts/4", RemoteHost: "192.0.2.9", LogonType: &lt, PID: 300, Start: utmpStart},
+		{User: "carol", PID: 0, Start: procStart}, // logout: utmp record gone, leader gone
+	}
+	for i, st := range steps {
+		if err := s.Update(ctx, id, st); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Sessions(ctx, Filter{User: "carol"})
+		if len(got) != 1 || got[0].TTY != "pts/4" || got[0].RemoteHost != "192.0.2.9" || got[0].PID != 300 ||
+			got[0].LogonType == nil || *got[0].LogonType != 10 || !got[0].Start.Equal(utmpStart) {
+			t.Fatalf("after step %d: %+v", i, got)
+		}
+	}
+}
+
 func TestFilter(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
