@@ -19,11 +19,15 @@ type compiled struct {
 	props    []propCheck    // by property index
 	keys     []string       // key property names, in declaration order
 	pathKeys []string       // the same, ordered as PathOf writes them
-	// last is the layout of the last instance validated: instances from
-	// one provider set their properties in the same order, so the next
-	// one usually has the same names and needs no lookups.
-	last atomic.Pointer[layout]
+	// recent holds the layouts of the last instances validated, newest
+	// first: a provider sets its properties in one order and leaves out
+	// those it does not know, so its instances come in a few layouts, and
+	// the next instance usually has one of them and needs no lookups.
+	recent atomic.Pointer[[]*layout]
 }
+
+// maxLayouts bounds how many layouts a class remembers.
+const maxLayouts = 8
 
 // layout maps an instance's property names, in its order, to the
 // positions of the class's properties.
@@ -35,15 +39,12 @@ type layout struct {
 // layoutOf returns the class position of each of inst's properties, or
 // nil if one of them is not a property of c.
 func (x *compiled) layoutOf(c *cim.Class, inst *cim.Instance) []int {
-	if l := x.last.Load(); l != nil && len(l.names) == len(inst.Properties) {
-		same := true
-		for k := range inst.Properties {
-			if inst.Properties[k].Name != l.names[k] {
-				same = false
-				break
-			}
-		}
-		if same {
+	var recent []*layout
+	if r := x.recent.Load(); r != nil {
+		recent = *r
+	}
+	for _, l := range recent {
+		if l.matches(inst) {
 			return l.idx
 		}
 	}
@@ -55,8 +56,28 @@ func (x *compiled) layoutOf(c *cim.Class, inst *cim.Instance) []int {
 		}
 		l.names[k], l.idx[k] = pv.Name, i
 	}
-	x.last.Store(l)
+	// Remembered copy-on-write: readers on other goroutines keep the
+	// slice they loaded. A race between two misses loses one layout,
+	// which the next miss adds again.
+	next := make([]*layout, 0, maxLayouts)
+	next = append(next, l)
+	next = append(next, recent[:min(len(recent), maxLayouts-1)]...)
+	x.recent.Store(&next)
 	return l.idx
+}
+
+// matches reports whether inst's properties have the layout's names, in
+// its order.
+func (l *layout) matches(inst *cim.Instance) bool {
+	if len(l.names) != len(inst.Properties) {
+		return false
+	}
+	for k := range inst.Properties {
+		if inst.Properties[k].Name != l.names[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // propCheck is one property's checks, from its qualifiers.

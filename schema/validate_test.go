@@ -178,6 +178,13 @@ func TestValidateAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { _ = r.Validate(in) }); n != 0 {
 		t.Errorf("Validate allocates %v times", n)
 	}
+	// A provider leaves out what it does not know, so instances of one
+	// class alternate between a few layouts: each is remembered.
+	short := goodSession()
+	short.Properties = short.Properties[:len(short.Properties)-1]
+	if n := testing.AllocsPerRun(20, func() { _ = r.Validate(in); _ = r.Validate(short) }); n != 0 {
+		t.Errorf("Validate of two alternating layouts allocates %v times", n)
+	}
 	if n := testing.AllocsPerRun(20, func() { _, _ = r.PathOf(in, "h", Namespace) }); n > 1 {
 		t.Errorf("PathOf allocates %v times", n)
 	}

@@ -170,6 +170,18 @@ func byID(t *testing.T, insts []*cim.Instance) map[string]*cim.Instance {
 		if err := reg.Validate(in); err != nil {
 			t.Errorf("instance %s is not valid: %v\n%v", in.String("LogonId"), err, in)
 		}
+		// Unknown properties are left out, not stored as NULL, and the
+		// slice was cut to the exact count: nothing to spare, no regrowth.
+		if len(in.Properties) != cap(in.Properties) {
+			t.Errorf("instance %s: %d properties in room for %d", in.String("LogonId"), len(in.Properties), cap(in.Properties))
+		}
+		names := map[string]bool{}
+		for _, pv := range in.Properties {
+			if pv.Value == nil || names[pv.Name] {
+				t.Errorf("instance %s: property %s is NULL or set twice", in.String("LogonId"), pv.Name)
+			}
+			names[pv.Name] = true
+		}
 		if c := in.String("Caption"); len([]rune(c)) > 64 {
 			t.Errorf("Caption %q is %d characters, more than 64", c, len([]rune(c)))
 		}

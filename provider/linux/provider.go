@@ -676,9 +676,14 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	lt, hasLT := logonTypeOf(tty != "", remoteHost != "", seat, service, class)
 
 	// Each property is set once, so they are appended without Set's
-	// lookup, into a slice of exactly the right size cut from a slab.
-	n := 14
-	for _, b := range [...]bool{hasUID, leader > 0, s.hasAudit, !start.IsZero(), hasIdle, hasLT} {
+	// lookup, into a slice of exactly the right size cut from a slab. A
+	// property the sources leave unknown is not stored at all (an absent
+	// property reads as NULL): a ghost from a copied utmp has half a dozen,
+	// and each would cost memory that a big utmp pays for 100,000 times.
+	n := 5 // LogonId, Status, Name, Caption, Description
+	for _, b := range [...]bool{hasUID, leader > 0, s.hasAudit, !start.IsZero(), hasIdle, hasLT,
+		userName != "", tty != "", remoteHost != "", remoteAddr != "", seat != "", class != "", state != "",
+		service != "", service != ""} { // Service and AuthenticationPackage
 		if b {
 			n++
 		}
@@ -687,22 +692,30 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	set := func(name string, v any) {
 		in.Properties = append(in.Properties, cim.PropertyValue{Name: name, Value: v})
 	}
+	setString := func(name, v string) {
+		if v != "" {
+			set(name, v)
+		}
+	}
 	set("LogonId", s.id)
-	set("UserName", prop.NullIfEmpty(userName))
+	setString("UserName", userName)
 	if hasUID {
 		set("UserId", uid)
 	}
-	set("TTY", prop.NullIfEmpty(tty))
-	set("RemoteHost", prop.NullIfEmpty(remoteHost))
-	set("RemoteAddress", prop.NullIfEmpty(remoteAddr))
+	setString("TTY", tty)
+	setString("RemoteHost", remoteHost)
+	setString("RemoteAddress", remoteAddr)
 	if leader > 0 {
 		set("LeaderProcessId", uint32(leader))
 	}
-	set("Seat", prop.NullIfEmpty(seat))
-	set("SessionClass", prop.NullIfEmpty(class))
-	set("State", prop.NullIfEmpty(state))
-	boxedService := prop.NullIfEmpty(service)
-	set("Service", boxedService)
+	setString("Seat", seat)
+	setString("SessionClass", class)
+	setString("State", state)
+	var boxedService any // boxed once for Service and AuthenticationPackage
+	if service != "" {
+		boxedService = service
+		set("Service", boxedService)
+	}
 	if s.hasAudit {
 		set("AuditSessionId", s.audit)
 	}
@@ -713,7 +726,9 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 		set("IdleTime", cim.NewInterval(idle))
 	}
 	set("Status", boxedStatus(status))
-	set("AuthenticationPackage", boxedService)
+	if boxedService != nil {
+		set("AuthenticationPackage", boxedService)
+	}
 	if hasLT {
 		set("LogonType", lt)
 	}
