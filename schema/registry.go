@@ -1,11 +1,14 @@
-// Package schema holds the CIM classes cimsess serves, as embedded MOF files
-// (the single source of truth, in schema/mof), and the [Registry] that
-// resolves their inheritance, answers questions about the class tree and
-// validates instances against it.
+// Package schema holds the CIM classes cimsess serves and the [Registry]
+// that resolves their inheritance, answers questions about the class tree
+// and validates instances against it. The classes are written as MOF in
+// schema/mof, the single source of truth, and compiled into Go literals by
+// go generate (declared_gen.go), so that no run parses MOF; a test fails
+// when the two differ.
 package schema
 
+//go:generate go run ./internal/gendecl
+
 import (
-	"embed"
 	"io/fs"
 	"path"
 	"sort"
@@ -19,9 +22,6 @@ import (
 
 // Namespace is the CIM namespace of every class in the schema.
 const Namespace = "root/cimv2"
-
-//go:embed mof/*.mof
-var mofFiles embed.FS
 
 // Registry is a resolved set of classes: each class with every inherited
 // property, the tree of subclasses, and lookups by case-insensitive name.
@@ -46,18 +46,19 @@ var (
 	defaultErr  error
 )
 
-// Default returns the registry of the embedded schema, loading it once.
+// Default returns the registry of the schema compiled into the program,
+// building it once.
 func Default() (*Registry, error) {
-	defaultOnce.Do(func() { defaultReg, defaultErr = Load(mofFiles) })
+	defaultOnce.Do(func() { defaultReg, defaultErr = New(declared) })
 	return defaultReg, defaultErr
 }
 
 // MustDefault is Default for callers that cannot go on without the schema:
-// the embedded schema is tested, so an error is a build defect.
+// the compiled-in schema is tested, so an error is a build defect.
 func MustDefault() *Registry {
 	r, err := Default()
 	if err != nil {
-		panic("cimsess: the embedded schema does not load: " + err.Error())
+		panic("cimsess: the compiled-in schema does not load: " + err.Error())
 	}
 	return r
 }

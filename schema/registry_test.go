@@ -2,7 +2,10 @@ package schema
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -15,9 +18,52 @@ func reg(t testing.TB) *Registry {
 	t.Helper()
 	r, err := Default()
 	if err != nil {
-		t.Fatalf("the embedded schema does not load: %v", err)
+		t.Fatalf("the compiled-in schema does not load: %v", err)
 	}
 	return r
+}
+
+// TestDeclaredMatchesMOF checks that the classes compiled into Go are
+// exactly those the MOF files declare, in the same order.
+func TestDeclaredMatchesMOF(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("mof", "*.mof"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no MOF files: %v", err)
+	}
+	sort.Strings(files)
+	var parsed []*cim.Class
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := mof.Parse(filepath.Base(f), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, cs...)
+	}
+	if len(parsed) != len(declared) {
+		t.Fatalf("the MOF files declare %d classes, declared_gen.go %d: run go generate ./schema", len(parsed), len(declared))
+	}
+	for i := range parsed {
+		if !reflect.DeepEqual(parsed[i], declared[i]) {
+			t.Errorf("class %s differs from its MOF (%s in declared_gen.go): run go generate ./schema", parsed[i].Name, declared[i].Name)
+		}
+	}
+	// Load, which parses MOF at run time, builds the same registry.
+	fromMOF, err := Load(os.DirFS("mof"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reg(t)
+	for _, n := range r.Names() {
+		a, _ := r.Class(n)
+		b, err := fromMOF.Class(n)
+		if err != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("class %s: the registry from MOF differs: %v", n, err)
+		}
+	}
 }
 
 // wantClasses is every class the schema must have, parent before child.
