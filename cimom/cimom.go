@@ -8,6 +8,7 @@ package cimom
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -144,47 +145,42 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 		if p == nil {
 			continue
 		}
-		insts, err := p.Enumerate(ctx, c.Name, opts.Hint)
+		kc := om.reg.KeyCount(c.Name)
+		var insts []*cim.Instance
+		checker, checks := p.(provider.Checker)
+		if checks {
+			// The provider checks each run as it makes it, on its own
+			// goroutines; a failed check comes back marked as such.
+			insts, err = checker.EnumerateChecked(ctx, c.Name, opts.Hint, func(run []*cim.Instance) error {
+				if err := om.check(p, c.Name, run, make([]cim.KeyBinding, len(run)*kc)); err != nil {
+					return &checkFailure{err}
+				}
+				return nil
+			})
+		} else {
+			insts, err = p.Enumerate(ctx, c.Name, opts.Hint)
+		}
 		if r, ok := p.(provider.Reporter); ok {
 			om.mu.Lock()
 			om.sources[p.Name()] = r.Sources()
 			om.mu.Unlock()
 		}
+		if cf := (*checkFailure)(nil); errors.As(err, &cf) {
+			return nil, cf.err
+		}
 		if err != nil {
 			return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
 		}
-		// The key bindings of every instance's path, allocated at once.
-		kc := om.reg.KeyCount(c.Name)
-		keyBuf := make([]cim.KeyBinding, len(insts)*kc)
-		keep := make([]bool, len(insts))
-		// Many instances are checked on every CPU, each a run of them;
-		// the error reported is the first instance's that fails.
-		parts := min(runtime.GOMAXPROCS(0), len(insts)/parallelMin)
-		if parts <= 1 {
-			if err := om.admit(p, c.Name, insts, keep, keyBuf, viewer, opts.Hint.Keys); err != nil {
+		if !checks {
+			if err := om.checkAll(p, c.Name, insts, kc); err != nil {
 				return nil, err
-			}
-		} else {
-			errs := make([]error, parts)
-			var wg sync.WaitGroup
-			for k := range parts {
-				lo, hi := k*len(insts)/parts, (k+1)*len(insts)/parts
-				wg.Go(func() {
-					errs[k] = om.admit(p, c.Name, insts[lo:hi], keep[lo:hi], keyBuf[lo*kc:hi*kc], viewer, opts.Hint.Keys)
-				})
-			}
-			wg.Wait()
-			for _, err := range errs {
-				if err != nil {
-					return nil, err
-				}
 			}
 		}
 		if out == nil {
 			out = make([]*cim.Instance, 0, len(insts))
 		}
-		for i, in := range insts {
-			if keep[i] {
+		for _, in := range insts {
+			if viewer.CanSee(in) && matchesKeys(in, opts.Hint.Keys) {
 				out = append(out, in)
 			}
 		}
@@ -192,16 +188,48 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 	return out, nil
 }
 
+// checkFailure marks the error of a check that a [provider.Checker] ran,
+// so that it is returned as the check made it, not as the provider's.
+type checkFailure struct{ err error }
+
+func (f *checkFailure) Error() string { return f.err.Error() }
+
+// checkAll checks instances a provider returned, with the key bindings of
+// every path allocated at once. Many instances are checked on every CPU,
+// each a run of them; the error reported is the first instance's that
+// fails.
+func (om *ObjectManager) checkAll(p provider.Provider, class string, insts []*cim.Instance, kc int) error {
+	keyBuf := make([]cim.KeyBinding, len(insts)*kc)
+	parts := min(runtime.GOMAXPROCS(0), len(insts)/parallelMin)
+	if parts <= 1 {
+		return om.check(p, class, insts, keyBuf)
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for k := range parts {
+		lo, hi := k*len(insts)/parts, (k+1)*len(insts)/parts
+		wg.Go(func() {
+			errs[k] = om.check(p, class, insts[lo:hi], keyBuf[lo*kc:hi*kc])
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // parallelMin is how many instances make checking them worth spreading
 // over the CPUs.
 const parallelMin = 4096
 
-// admit checks a provider's instances of class (in its schema when the
-// object manager validates), sets their paths from keyBuf and marks in
-// keep those the viewer may see that match keys. It stops at the first
-// instance that fails.
-func (om *ObjectManager) admit(p provider.Provider, class string, insts []*cim.Instance, keep []bool, keyBuf []cim.KeyBinding, viewer Viewer, keys map[string]any) error {
-	for i, in := range insts {
+// check checks a provider's instances of class (in its schema when the
+// object manager validates) and sets their paths from keyBuf. It stops at
+// the first instance that fails.
+func (om *ObjectManager) check(p provider.Provider, class string, insts []*cim.Instance, keyBuf []cim.KeyBinding) error {
+	for _, in := range insts {
 		if !strings.EqualFold(in.ClassName, class) {
 			return cim.Errorf(cim.ErrFailed, "provider %s returned a %s when asked for %s", p.Name(), in.ClassName, class)
 		}
@@ -219,7 +247,6 @@ func (om *ObjectManager) admit(p provider.Provider, class string, insts []*cim.I
 		}
 		keyBuf = rest
 		in.Path = path
-		keep[i] = viewer.CanSee(in) && matchesKeys(in, keys)
 	}
 	return nil
 }

@@ -383,6 +383,60 @@ func TestValidationCatchesBadProviders(t *testing.T) {
 	}
 }
 
+// checkingProvider is a testProvider that implements provider.Checker:
+// it checks its instances in runs of two, as it "builds" them.
+type checkingProvider struct {
+	*testProvider
+	runs int
+}
+
+func (p *checkingProvider) EnumerateChecked(ctx context.Context, class string, hint provider.Hint, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
+	insts, err := p.Enumerate(ctx, class, hint)
+	if err != nil || check == nil {
+		return insts, err
+	}
+	for lo := 0; lo < len(insts); lo += 2 {
+		p.runs++
+		if err := check(insts[lo:min(lo+2, len(insts))]); err != nil {
+			return nil, fmt.Errorf("building: %w", err)
+		}
+	}
+	return insts, nil
+}
+
+// TestCheckerChecksAsItBuilds checks that a provider.Checker's instances
+// are checked through it, run by run, with the same result and the same
+// errors as a plain provider's.
+func TestCheckerChecksAsItBuilds(t *testing.T) {
+	ctx := context.Background()
+	mods := map[string]func(*world){
+		"good":          func(*world) {},
+		"bad Status":    func(w *world) { w.sessions.data["Linux_LogonSession"][2].Set("Status", "Broken") },
+		"no key":        func(w *world) { w.sessions.data["Linux_LogonSession"][1].Delete("LogonId") },
+		"another class": func(w *world) { w.sessions.data["Linux_LogonSession"][0].ClassName = "Win32_LogonSession" },
+	}
+	for name, mod := range mods {
+		plain := newWorld(t, mod)
+		want, wantErr := plain.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
+		w := newWorld(t, mod)
+		cp := &checkingProvider{testProvider: w.sessions}
+		om, err := New(schema.MustDefault(), Options{Host: host}, cp, w.accounts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gotErr := om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || cim.CodeOf(gotErr) != cim.CodeOf(wantErr) {
+			t.Errorf("%s: error %v, want %v", name, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(paths(got), paths(want)) {
+			t.Errorf("%s: %v, want %v", name, paths(got), paths(want))
+		}
+		if cp.runs == 0 {
+			t.Errorf("%s: the checker's runs were not used", name)
+		}
+	}
+}
+
 func TestProviderErrors(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, func(w *world) { w.sessions.err = errors.New("utmp: bad record") })

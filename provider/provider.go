@@ -28,6 +28,22 @@ type Provider interface {
 	Enumerate(ctx context.Context, class string, hint Hint) ([]*cim.Instance, error)
 }
 
+// Checker is implemented by providers that build many instances and can
+// hand each run of them to the object manager's checks (the schema, the
+// path) as soon as the run is made, on the goroutine that made it: the
+// instances are then checked while they are still in the CPU's cache,
+// not in a second pass over all of them, which for a big utmp cost as
+// much as building them.
+type Checker interface {
+	Provider
+	// EnumerateChecked is Enumerate that calls check on runs of the
+	// instances it returns, each instance in exactly one run, before it
+	// returns; runs may be checked on several goroutines at once. It
+	// fails with the error of the first run, in the order of the result,
+	// whose check failed. A nil check checks nothing.
+	EnumerateChecked(ctx context.Context, class string, hint Hint, check func(run []*cim.Instance) error) ([]*cim.Instance, error)
+}
+
 // Hint narrows what the object manager needs from a provider.
 type Hint struct {
 	// Keys, when not nil, asks only for instances whose key properties

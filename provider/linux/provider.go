@@ -136,6 +136,12 @@ type session struct {
 // result to one session (the sources are read whole all the same: a
 // session's identity needs all of them).
 func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+	return p.EnumerateChecked(ctx, class, hint, nil)
+}
+
+// EnumerateChecked is Enumerate that calls check on each run of
+// instances as it builds them (see [provider.Checker]).
+func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint provider.Hint, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
 	if !strings.EqualFold(class, ClassName) {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "linux-logon serves %s, not %s", ClassName, class)
 	}
@@ -205,6 +211,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	ordered := sortedSessions(sessions, len(recordOnly))
 	ordered = append(ordered, recordOnly...)
 	var out []*cim.Instance
+	var cerr error // a check's
 	if want, narrowed := hint.Keys["logonid"]; narrowed {
 		slab := instanceSlab{left: 1}
 		for _, s := range ordered {
@@ -212,10 +219,16 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 				out = append(out, p.instance(s, now, &slab))
 			}
 		}
+		if check != nil && len(out) > 0 {
+			cerr = check(out)
+		}
 	} else {
-		out = p.instances(ordered, now)
+		out, cerr = p.instances(ordered, now, check)
 	}
 	p.SetSources(sources...)
+	if cerr != nil {
+		return nil, cerr
+	}
 	return out, nil
 }
 
@@ -223,32 +236,48 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 // spreading over the CPUs.
 const parallelMin = 4096
 
-// instances builds the instances of sessions, in their order: a big utmp
-// (all ghosts, one instance per record) is cut into one run of sessions
-// per CPU, each built with its own slab.
-func (p *Provider) instances(sessions []*session, now time.Time) []*cim.Instance {
+// instances builds the instances of sessions, in their order, and
+// checks each run of checkRun of them as soon as it is built (with a nil
+// check, nothing). A big utmp (all ghosts, one instance per record) is cut
+// into one part per CPU, each built with its own slab.
+func (p *Provider) instances(sessions []*session, now time.Time, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
 	out := make([]*cim.Instance, len(sessions))
-	parts := min(runtime.GOMAXPROCS(0), len(sessions)/parallelMin)
-	if parts <= 1 {
-		slab := instanceSlab{left: len(sessions)}
-		for i, s := range sessions {
-			out[i] = p.instance(s, now, &slab)
-		}
-		return out
-	}
-	var wg sync.WaitGroup
-	for k := range parts {
-		lo, hi := k*len(sessions)/parts, (k+1)*len(sessions)/parts
-		wg.Go(func() {
-			slab := instanceSlab{left: hi - lo}
-			for i := lo; i < hi; i++ {
+	build := func(lo, hi int) error {
+		slab := instanceSlab{left: hi - lo}
+		for run := lo; run < hi; run += checkRun {
+			end := min(run+checkRun, hi)
+			for i := run; i < end; i++ {
 				out[i] = p.instance(sessions[i], now, &slab)
 			}
-		})
+			if check != nil {
+				if err := check(out[run:end]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	parts := min(runtime.GOMAXPROCS(0), len(sessions)/parallelMin)
+	if parts <= 1 {
+		return out, build(0, len(sessions))
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for k := range parts {
+		wg.Go(func() { errs[k] = build(k*len(sessions)/parts, (k+1)*len(sessions)/parts) })
 	}
 	wg.Wait()
-	return out
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
+
+// checkRun is how many instances are checked at a time: few enough that
+// they are still in the CPU's cache when they are.
+const checkRun = 128
 
 // maxPrealloc caps what a utmp file's size may make Enumerate allocate
 // in advance.

@@ -2,10 +2,13 @@ package linux
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -415,4 +418,61 @@ func FuzzEnumerate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEnumerateChecked checks that every instance goes through check
+// exactly once, in runs, also when a big utmp is built on several CPUs,
+// and that a failed check fails the enumeration with its error.
+func TestEnumerateChecked(t *testing.T) {
+	w := newWorld(t)
+	var recs []utmp.Record
+	for i := range 2*parallelMin + 77 {
+		recs = append(recs, utmp.Record{Type: utmp.UserProcess, PID: int32(4_000_000 + i), Line: fmt.Sprintf("pts/%d", i),
+			User: "u", Time: bootTime.Add(time.Duration(i) * time.Second)})
+	}
+	w.records(recs...)
+	p := w.provider()
+	var mu sync.Mutex
+	seen := map[*cim.Instance]int{}
+	runs := 0
+	insts, err := p.EnumerateChecked(context.Background(), ClassName, provider.Hint{}, func(run []*cim.Instance) error {
+		mu.Lock()
+		defer mu.Unlock()
+		runs++
+		for _, in := range run {
+			seen[in]++
+		}
+		return nil
+	})
+	if err != nil || len(insts) != len(recs) {
+		t.Fatalf("%d instances, %v; want %d", len(insts), err, len(recs))
+	}
+	for _, in := range insts {
+		if seen[in] != 1 {
+			t.Fatalf("instance %s checked %d times", in.String("LogonId"), seen[in])
+		}
+	}
+	if len(seen) != len(insts) || runs < len(insts)/checkRun {
+		t.Errorf("%d instances checked in %d runs, want %d in at least %d", len(seen), runs, len(insts), len(insts)/checkRun)
+	}
+	// A failing check: its error comes back, whichever CPU met it.
+	bad := errors.New("bad instance")
+	_, err = p.EnumerateChecked(context.Background(), ClassName, provider.Hint{}, func(run []*cim.Instance) error {
+		for _, in := range run {
+			if in.String("TTY") == "pts/5000" {
+				return bad
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, bad) {
+		t.Errorf("failing check: %v", err)
+	}
+	// A narrowed enumeration checks its one instance.
+	n := 0
+	one, err := p.EnumerateChecked(context.Background(), ClassName, provider.Hint{Keys: map[string]any{"logonid": "utmp:pts/3:4000003"}},
+		func(run []*cim.Instance) error { n += len(run); return nil })
+	if err != nil || len(one) != 1 || n != 1 {
+		t.Errorf("narrowed: %d instances, %d checked, %v", len(one), n, err)
+	}
 }
