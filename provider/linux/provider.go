@@ -644,7 +644,7 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 			remoteHost = h
 		}
 		if s.rec.Addr.IsValid() && !s.rec.Addr.IsUnspecified() {
-			remoteAddr = s.rec.Addr.Unmap().String()
+			remoteAddr = addrText(s.rec.Addr.Unmap(), remoteHost)
 		}
 	}
 	if s.ld != nil {
@@ -658,7 +658,7 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	}
 	if remoteAddr == "" && looksLikeAddr(remoteHost) {
 		if a, err := netip.ParseAddr(remoteHost); err == nil {
-			remoteAddr = a.Unmap().String()
+			remoteAddr = addrText(a.Unmap(), remoteHost)
 		}
 	}
 
@@ -732,8 +732,17 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 		set("UserId", uid)
 	}
 	setString("TTY", tty)
-	setString("RemoteHost", remoteHost)
-	setString("RemoteAddress", remoteAddr)
+	if remoteHost != "" {
+		boxedHost := any(remoteHost) // boxed once when it is also the address, as who's hosts mostly are
+		set("RemoteHost", boxedHost)
+		if remoteAddr == remoteHost {
+			set("RemoteAddress", boxedHost)
+		} else {
+			setString("RemoteAddress", remoteAddr)
+		}
+	} else {
+		setString("RemoteAddress", remoteAddr)
+	}
 	if leader > 0 {
 		set("LeaderProcessId", uint32(leader))
 	}
@@ -898,6 +907,17 @@ const ghostNote = "; its processes are gone but its record remains"
 
 // numProps is how many properties instance sets at most.
 const numProps = 20
+
+// addrText is a's text: host itself when host already spells a that way
+// (as a utmp record's host mostly does), so that no string is made.
+func addrText(a netip.Addr, host string) string {
+	var buf [64]byte
+	b := a.AppendTo(buf[:0])
+	if string(b) == host {
+		return host
+	}
+	return string(b)
+}
 
 // looksLikeAddr reports whether s may be an IP address (hex digits, dots,
 // colons, a zone): host names are not parsed, which would cost an error

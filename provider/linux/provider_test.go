@@ -476,3 +476,19 @@ func TestEnumerateChecked(t *testing.T) {
 		t.Errorf("narrowed: %d instances, %d checked, %v", len(one), n, err)
 	}
 }
+
+func TestAddrText(t *testing.T) {
+	for _, tc := range []struct{ addr, host, want string }{
+		{"192.0.2.1", "192.0.2.1", "192.0.2.1"},
+		{"2001:db8::5", "2001:DB8::5", "2001:db8::5"}, // respelled as Go writes it
+		{"2001:db8::5", "host.example", "2001:db8::5"},
+		{"192.0.2.1", "", "192.0.2.1"},
+	} {
+		if got := addrText(netip.MustParseAddr(tc.addr), tc.host); got != tc.want {
+			t.Errorf("addrText(%s, %q) = %q, want %q", tc.addr, tc.host, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { _ = addrText(netip.MustParseAddr("192.0.2.1"), "192.0.2.1") }); n != 0 {
+		t.Errorf("addrText of a host spelt as the address allocates %v times", n)
+	}
+}
