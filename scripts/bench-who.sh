@@ -17,10 +17,12 @@
 # this machine's pid_max, see the output): every login is a ghost instance
 # to cimsess, as who shows it too.
 #
-# Run from anywhere in the repository. Uses hyperfine when installed, else
-# a loop of RUNS runs timed with date +%s%N (the mean, and the best run, as
-# the least disturbed by other load). CPU time (user+sys) and peak RSS come
-# from /usr/bin/time (Debian package "time") when present.
+# Run from anywhere in the repository. The two commands are timed in turn,
+# RUNS runs each, with date +%s%N: a run of who, a run of the command, and
+# so on, so that the shared machine's changing load weighs on both alike.
+# It prints the mean, the median (the figure least moved by a disturbed
+# run) and the best run of each. CPU time (user+sys) and peak RSS of one
+# run come from /usr/bin/time (Debian package "time") when present.
 set -euo pipefail
 
 RUNS=${2:-10}
@@ -46,32 +48,31 @@ cmd_for() {
 	printf '%s' "$out"
 }
 
-# "MEAN BEST" wall times in milliseconds over RUNS runs
-time_loop() {
-	local cmd=$1 i start end d total=0 best=
-	bash -c "$cmd" >/dev/null 2>&1 || true # warm-up
+# Wall times, in milliseconds, of RUNS runs of two commands taken in
+# turn (a run of one, then a run of the other), so that a change in the
+# machine's load (it is shared) weighs on both alike. Prints
+# "MEAN MEDIAN BEST" of the first command, then of the second.
+time_pair() {
+	local a=$1 b=$2 i start end
+	: >"$work/ta"
+	: >"$work/tb"
+	bash -c "exec $a" >/dev/null 2>&1 || true # warm-up
+	bash -c "exec $b" >/dev/null 2>&1 || true
 	for ((i = 0; i < RUNS; i++)); do
 		start=$(date +%s%N)
-		bash -c "exec $cmd" >/dev/null 2>&1 || true
+		bash -c "exec $a" >/dev/null 2>&1 || true
 		end=$(date +%s%N)
-		d=$((end - start))
-		total=$((total + d))
-		if [ -z "$best" ] || [ "$d" -lt "$best" ]; then best=$d; fi
+		echo $((end - start)) >>"$work/ta"
+		start=$(date +%s%N)
+		bash -c "exec $b" >/dev/null 2>&1 || true
+		end=$(date +%s%N)
+		echo $((end - start)) >>"$work/tb"
 	done
-	awk -v t="$total" -v n="$RUNS" -v b="$best" 'BEGIN { printf "%.1f %.1f\n", t / n / 1e6, b / 1e6 }'
-}
-
-# "MEAN BEST" in ms, with hyperfine when there is one
-time_ms() {
-	local cmd=$1
-	if command -v hyperfine >/dev/null 2>&1; then
-		hyperfine --warmup 1 --runs "$RUNS" --style none --export-json "$work/h.json" \
-			--ignore-failure "$cmd" >/dev/null 2>&1
-		awk -F: '/"mean"/ { gsub(/[ ,]/, "", $2); m = $2 * 1000 } /"min"/ { gsub(/[ ,]/, "", $2); b = $2 * 1000 }
-			END { printf "%.1f %.1f\n", m, b }' "$work/h.json"
-	else
-		time_loop "$cmd"
-	fi
+	for f in "$work/ta" "$work/tb"; do
+		sort -n "$f" | awk '{ v[NR] = $1; t += $1 }
+			END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+				printf "%.1f %.1f %.1f\n", t / NR / 1e6, m / 1e6, v[1] / 1e6 }'
+	done
 }
 
 # "CPU-ms PEAK-RSS-KiB" of one run, or "n/a n/a"
@@ -85,9 +86,9 @@ cpu_rss() {
 	fi
 }
 
-echo "timer: $(command -v hyperfine >/dev/null 2>&1 && echo hyperfine || echo "date loop, $RUNS runs"); $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg); pid_max $(cat /proc/sys/kernel/pid_max 2>/dev/null || echo ?)"
+echo "timer: date loop, $RUNS runs of each, in turn; $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg); pid_max $(cat /proc/sys/kernel/pid_max 2>/dev/null || echo ?)"
 echo "command: $CMD"
-printf '%-8s %-8s %10s %10s %8s %12s\n' records program mean-ms best-ms cpu-ms peak-rss-KiB
+printf '%-8s %-8s %9s %10s %8s %7s %12s\n' records program mean-ms median-ms best-ms cpu-ms peak-rss-KiB
 for n in $SIZES; do
 	file="$work/utmp.$n"
 	go run ./provider/utmp/internal/genutmp -out "$file" -n "$n"
@@ -96,12 +97,14 @@ for n in $SIZES; do
 	if ! bash -c "$other_cmd" >/dev/null 2>&1; then
 		echo "warning: '$other_cmd' failed; its times are of a failing run" >&2
 	fi
-	read -r who_mean who_best < <(time_ms "$who_cmd")
-	read -r other_mean other_best < <(time_ms "$other_cmd")
+	{
+		read -r who_mean who_median who_best
+		read -r other_mean other_median other_best
+	} < <(time_pair "$who_cmd" "$other_cmd")
 	read -r who_cpu who_rss < <(cpu_rss "$who_cmd")
 	read -r other_cpu other_rss < <(cpu_rss "$other_cmd")
-	printf '%-8s %-8s %10s %10s %8s %12s\n' "$n" who "$who_mean" "$who_best" "$who_cpu" "$who_rss"
-	printf '%-8s %-8s %10s %10s %8s %12s\n' "$n" command "$other_mean" "$other_best" "$other_cpu" "$other_rss"
-	awk -v a="$other_mean" -v b="$who_mean" -v c="$other_best" -v d="$who_best" \
-		'BEGIN { if (a > 0 && c > 0) printf "         speed-up who/command: %.2fx (means), %.2fx (best runs)\n", b / a, d / c }'
+	printf '%-8s %-8s %9s %10s %8s %7s %12s\n' "$n" who "$who_mean" "$who_median" "$who_best" "$who_cpu" "$who_rss"
+	printf '%-8s %-8s %9s %10s %8s %7s %12s\n' "$n" command "$other_mean" "$other_median" "$other_best" "$other_cpu" "$other_rss"
+	awk -v a="$other_mean" -v b="$who_mean" -v c="$other_median" -v d="$who_median" -v e="$other_best" -v f="$who_best" \
+		'BEGIN { if (a > 0 && c > 0 && e > 0) printf "         speed-up who/command: %.2fx (means), %.2fx (medians), %.2fx (best runs)\n", b / a, d / c, f / e }'
 done
