@@ -138,6 +138,13 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 		setNote("smbstatus not installed")
 		return Snapshot{}, nil
 	}
+	// Without smbd there is no session to ask about, and smbstatus is not
+	// run: it costs tens of milliseconds, and a recorder asks every
+	// second. Where /proc cannot tell, it is run all the same.
+	if running, known := smbdRunning(ctx, p.proc); known && !running {
+		setNote("smbd not running")
+		return Snapshot{}, nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args[1:]...)
@@ -179,11 +186,6 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 	snap := Map(st, MapOptions{Now: now, Host: p.opts.Host, GuestAccount: p.opts.GuestAccount, UserName: p.opts.UserName,
 		ProcStart: func(pid int) (time.Time, bool) { return procStart(p.proc, pid) }})
 	src.Found = len(snap.Sessions)
-	if len(snap.Sessions) == 0 {
-		if running, known := smbdRunning(ctx, p.proc); known && !running {
-			src.Note = "smbd not running"
-		}
-	}
 	p.SetSources(src)
 	return snap, nil
 }

@@ -193,12 +193,28 @@ func fakeSmbstatus(t *testing.T, stdout, stderr string, code int) string {
 	return script
 }
 
+// procWithSmbd returns a procfs root in which smbd runs as pid 4242.
+func procWithSmbd(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "4242")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stat := "4242 (smbd) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 500 10000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
+	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 func TestProvider(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("needs /bin/sh for the fake smbstatus")
 	}
 	sample := string(readSample(t, "smbstatus-4.17-two-sessions.json"))
 	emptyProc := t.TempDir() // a procfs without smbd
+	smbdProc := procWithSmbd(t)
 	ctx := context.Background()
 	tests := []struct {
 		name     string
@@ -213,7 +229,9 @@ func TestProvider(t *testing.T) {
 		{name: "sessions", stdout: sample, sessions: 2},
 		{name: "not root", stdout: `{"timestamp": "x"}`, stderr: "smbstatus only works as root!\n", code: 1, errCode: cim.ErrAccessDenied, note: "access denied: smbstatus needs root"},
 		{name: "never ran", stdout: `{"sessions": {}, "tcons": {}}`, stderr: "/run/samba/locking.tdb not initialised\nThis is normal if an SMB client has never connected to your server.\n", note: "smbd not running"},
-		{name: "stopped", stdout: `{"sessions": {}, "tcons": {}, "open_files": {}}`, proc: emptyProc, note: "smbd not running"},
+		// smbd does not run: smbstatus is not run at all (its sessions here
+		// would be a lie).
+		{name: "stopped", stdout: sample, proc: emptyProc, note: "smbd not running"},
 		{name: "old samba", stderr: "smbstatus: --json: unknown option\n", code: 1, errCode: cim.ErrNotSupported, note: "smbstatus has no --json (Samba 4.16 or later needed)"},
 		{name: "garbage", stdout: "not json", errCode: cim.ErrFailed, note: "unreadable output"},
 		{name: "failure", stderr: "boom\n", code: 2, errCode: cim.ErrFailed, note: "failed: boom"},
@@ -222,9 +240,10 @@ func TestProvider(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			proc := tc.proc
 			if proc == "" {
-				proc = "/proc"
+				proc = smbdProc
 			}
-			p := New(Options{Command: fakeSmbstatus(t, tc.stdout, tc.stderr, tc.code), Conf: "/etc/x.conf", Host: "h1", Proc: proc})
+			script := fakeSmbstatus(t, tc.stdout, tc.stderr, tc.code)
+			p := New(Options{Command: script, Conf: "/etc/x.conf", Host: "h1", Proc: proc})
 			om, err := cimom.New(schema.MustDefault(), cimom.Options{Host: "h1"}, p)
 			if err != nil {
 				t.Fatal(err)
@@ -239,6 +258,10 @@ func TestProvider(t *testing.T) {
 			srcs := p.Sources()
 			if len(srcs) != 1 || srcs[0].Note != tc.note || !strings.HasSuffix(srcs[0].Where, "-s /etc/x.conf --json") {
 				t.Errorf("sources %+v, want note %q", srcs, tc.note)
+			}
+			_, err = os.Stat(filepath.Join(filepath.Dir(script), "args"))
+			if ran := err == nil; ran != (proc != emptyProc) {
+				t.Errorf("smbstatus ran: %v, want %v", ran, proc != emptyProc)
 			}
 		})
 	}
@@ -261,7 +284,7 @@ func TestAssociations(t *testing.T) {
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("needs /bin/sh for the fake smbstatus")
 	}
-	p := New(Options{Command: fakeSmbstatus(t, string(readSample(t, "smbstatus-4.17-two-sessions.json")), "", 0), Host: "h1"})
+	p := New(Options{Command: fakeSmbstatus(t, string(readSample(t, "smbstatus-4.17-two-sessions.json")), "", 0), Host: "h1", Proc: procWithSmbd(t)})
 	om, err := cimom.New(schema.MustDefault(), cimom.Options{Host: "h1"}, p)
 	if err != nil {
 		t.Fatal(err)
