@@ -179,7 +179,14 @@ func (om *ObjectManager) EnumerateInstances(ctx context.Context, className strin
 		if out == nil {
 			out = make([]*cim.Instance, 0, len(insts))
 		}
-		for _, in := range insts {
+		for i, in := range insts {
+			if checks && in.Path.ClassName == "" {
+				// A Checker that left an instance out of its runs: the
+				// rule that every instance is checked holds all the same.
+				if err := om.check(p, c.Name, insts[i:i+1], nil); err != nil {
+					return nil, err
+				}
+			}
 			if viewer.CanSee(in) && matchesKeys(in, opts.Hint.Keys) {
 				out = append(out, in)
 			}

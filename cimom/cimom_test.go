@@ -384,10 +384,12 @@ func TestValidationCatchesBadProviders(t *testing.T) {
 }
 
 // checkingProvider is a testProvider that implements provider.Checker:
-// it checks its instances in runs of two, as it "builds" them.
+// it checks its instances in runs of two, as it "builds" them. A buggy
+// one (skipFirst) leaves its first run unchecked.
 type checkingProvider struct {
 	*testProvider
-	runs int
+	runs      int
+	skipFirst bool
 }
 
 func (p *checkingProvider) EnumerateChecked(ctx context.Context, class string, hint provider.Hint, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
@@ -397,6 +399,9 @@ func (p *checkingProvider) EnumerateChecked(ctx context.Context, class string, h
 	}
 	for lo := 0; lo < len(insts); lo += 2 {
 		p.runs++
+		if lo == 0 && p.skipFirst {
+			continue
+		}
 		if err := check(insts[lo:min(lo+2, len(insts))]); err != nil {
 			return nil, fmt.Errorf("building: %w", err)
 		}
@@ -415,24 +420,29 @@ func TestCheckerChecksAsItBuilds(t *testing.T) {
 		"no key":        func(w *world) { w.sessions.data["Linux_LogonSession"][1].Delete("LogonId") },
 		"another class": func(w *world) { w.sessions.data["Linux_LogonSession"][0].ClassName = "Win32_LogonSession" },
 	}
-	for name, mod := range mods {
-		plain := newWorld(t, mod)
-		want, wantErr := plain.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
-		w := newWorld(t, mod)
-		cp := &checkingProvider{testProvider: w.sessions}
-		om, err := New(schema.MustDefault(), Options{Host: host}, cp, w.accounts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, gotErr := om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
-		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || cim.CodeOf(gotErr) != cim.CodeOf(wantErr) {
-			t.Errorf("%s: error %v, want %v", name, gotErr, wantErr)
-		}
-		if !reflect.DeepEqual(paths(got), paths(want)) {
-			t.Errorf("%s: %v, want %v", name, paths(got), paths(want))
-		}
-		if cp.runs == 0 {
-			t.Errorf("%s: the checker's runs were not used", name)
+	for _, buggy := range []bool{false, true} {
+		for name, mod := range mods {
+			if buggy {
+				name += ", first run left unchecked"
+			}
+			plain := newWorld(t, mod)
+			want, wantErr := plain.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
+			w := newWorld(t, mod)
+			cp := &checkingProvider{testProvider: w.sessions, skipFirst: buggy}
+			om, err := New(schema.MustDefault(), Options{Host: host}, cp, w.accounts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, gotErr := om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || cim.CodeOf(gotErr) != cim.CodeOf(wantErr) {
+				t.Errorf("%s: error %v, want %v", name, gotErr, wantErr)
+			}
+			if !reflect.DeepEqual(paths(got), paths(want)) {
+				t.Errorf("%s: %v, want %v", name, paths(got), paths(want))
+			}
+			if cp.runs == 0 {
+				t.Errorf("%s: the checker's runs were not used", name)
+			}
 		}
 	}
 }
