@@ -75,6 +75,9 @@ type Provider struct {
 	mu    sync.Mutex
 	ids   map[string]uint32 // utmp record key → audit session id
 	saved string            // the state file's content as last read or written
+	// lastRecs is the login record last seen of each live audit session,
+	// for the moment after its logout is written while processes remain.
+	lastRecs map[uint32]utmp.Record
 	provider.SourceLog
 	names map[uint32]string
 }
@@ -130,6 +133,10 @@ type session struct {
 	// recordOnly marks a session made of a utmp record alone (its id
 	// "utmp:LINE:PID"); such sessions keep the order of their records.
 	recordOnly bool
+	// loggedOut marks a live session whose record is gone since it was
+	// last seen: its logout is written, its processes are ending; rec is
+	// the record it had.
+	loggedOut bool
 }
 
 // Enumerate returns the logon sessions. hint.Keys["logonid"] narrows the
@@ -202,9 +209,9 @@ func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint prov
 		lsrc.Note = "not running"
 	}
 
-	sessions, byPID := p.group(procs, lds.Sessions, len(recs))
+	sessions, audited, byPID := p.group(procs, lds.Sessions, len(recs))
 	psrc.Found = len(sessions)
-	recordOnly := p.attachRecords(recs, sessions, byPID)
+	recordOnly := p.attachRecords(recs, sessions, audited, byPID)
 	sources = append(sources, psrc, lsrc)
 
 	now := p.opts.Now()
@@ -348,11 +355,12 @@ func idLess(a, b string) bool {
 }
 
 // group makes one session of each audit session id among the live
-// processes and the logind sessions. The map is sized for them and for
-// nrecs more made of utmp records.
-func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int) (map[string]*session, map[int]*procfs.Process) {
-	sessions := make(map[string]*session, min(len(procs)+len(lds)+nrecs, maxPrealloc))
-	byPID := make(map[int]*procfs.Process, len(procs))
+// processes and the logind sessions, which it also returns as a list
+// (audited). The map is sized for them and for nrecs more made of utmp
+// records.
+func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int) (sessions map[string]*session, audited []*session, byPID map[int]*procfs.Process) {
+	sessions = make(map[string]*session, min(len(procs)+len(lds)+nrecs, maxPrealloc))
+	byPID = make(map[int]*procfs.Process, len(procs))
 	for i := range procs {
 		pr := &procs[i]
 		byPID[pr.PID] = pr
@@ -364,6 +372,7 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 		if s == nil {
 			s = &session{id: id, audit: pr.SessionID, hasAudit: true}
 			sessions[id] = s
+			audited = append(audited, s)
 		}
 		s.procs = append(s.procs, *pr)
 	}
@@ -379,6 +388,7 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 			s = &session{id: id}
 			if n, err := strconv.ParseUint(id, 10, 32); err == nil && uint32(n) != procfs.Unset {
 				s.audit, s.hasAudit = uint32(n), true
+				audited = append(audited, s)
 			}
 			sessions[id] = s
 		}
@@ -391,7 +401,7 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 			}
 		}
 	}
-	return sessions, byPID
+	return sessions, audited, byPID
 }
 
 // recordKey identifies a utmp record across reads. The line is escaped
@@ -421,8 +431,10 @@ func fallbackID(r *utmp.Record) string {
 
 // attachRecords gives each utmp login record to the session of its
 // process, or, when the process is gone, to the session it had (from the
-// remembered ids), or else to a session of its own.
-func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, byPID map[int]*procfs.Process) (recordOnly []*session) {
+// remembered ids), or else to a session of its own. A live session of
+// audited that has no record left but had one when last seen is logging
+// out: it keeps that record and is marked so.
+func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, audited []*session, byPID map[int]*procfs.Process) (recordOnly []*session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.loadState()
@@ -492,6 +504,22 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 			s.rec = r
 		}
 	}
+	// sshd writes the logout (DEAD_PROCESS) a moment before the session's
+	// last processes end, and a session can outlive it (a process left
+	// running): its terminal, host and start stay what they were.
+	lastRecs := map[uint32]utmp.Record{}
+	for _, s := range audited {
+		if len(s.procs) == 0 {
+			continue
+		}
+		if s.rec != nil {
+			lastRecs[s.audit] = *s.rec
+		} else if r, ok := p.lastRecs[s.audit]; ok {
+			s.rec, s.loggedOut = &r, true
+			lastRecs[s.audit] = r
+		}
+	}
+	p.lastRecs = lastRecs
 	p.ids = live
 	p.saveState()
 	return recordOnly
@@ -702,7 +730,7 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	}
 
 	alive := len(s.procs) > 0
-	status := statusOf(alive, state)
+	status := statusOf(alive, state, s.loggedOut)
 	var idle time.Duration
 	hasIdle := false
 	if tty != "" && alive {
@@ -819,6 +847,9 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 			b = append(b, part[1]...)
 		}
 	}
+	if s.loggedOut && alive {
+		b = append(b, loggedOutNote...)
+	}
 	if !alive {
 		b = append(b, ghostNote...)
 	}
@@ -910,6 +941,10 @@ func boxedStatus(s string) any {
 
 // ghostNote ends the Description of a ghost.
 const ghostNote = "; its processes are gone but its record remains"
+
+// loggedOutNote ends the Description of a session whose logout is written
+// while some of its processes remain.
+const loggedOutNote = "; its logout is recorded but some of its processes remain"
 
 // numProps is how many properties instance sets at most.
 const numProps = 20

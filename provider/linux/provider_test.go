@@ -492,3 +492,43 @@ func TestAddrText(t *testing.T) {
 		t.Errorf("addrText of a host spelt as the address allocates %v times", n)
 	}
 }
+
+// TestLoggedOutWhileProcessesRemain follows a login whose logout sshd has
+// written (its record turns DEAD_PROCESS) while some of its processes are
+// still there: a provider that saw the record keeps its terminal, host and
+// start and says Stopping, instead of showing a new session without a
+// terminal; once the processes end, the session is gone.
+func TestLoggedOutWhileProcessesRemain(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(7, 1000, 100, t0, pts(0))
+	login := t0.Add(300 * time.Millisecond)
+	w.records(utmp.Record{Type: utmp.UserProcess, PID: 100, Line: "pts/0", ID: "ts/0", User: "alice", Host: "192.0.2.1",
+		Addr: netip.MustParseAddr("192.0.2.1"), Time: login})
+	p := w.provider()
+	got := enum(t, p)
+	want(t, got["7"], map[string]any{"Status": StatusOK, "TTY": "pts/0", "LogonType": LogonRemoteInteractive, "StartTime": login})
+
+	w.records(utmp.Record{Type: utmp.DeadProcess, PID: 100, Line: "pts/0", ID: "ts/0", Time: t0.Add(time.Minute)})
+	w.killProc(102) // the shell is gone; sshd's processes remain
+	got = enum(t, p)
+	want(t, got["7"], map[string]any{"Status": StatusStopping, "TTY": "pts/0", "RemoteHost": "192.0.2.1",
+		"LogonType": LogonRemoteInteractive, "StartTime": login, "UserName": "alice"})
+	if d := got["7"].String("Description"); !strings.Contains(d, "logout is recorded") {
+		t.Errorf("Description %q does not say the logout is recorded", d)
+	}
+	// A one-shot run never saw the record: it shows what the sources say.
+	got = enum(t, w.provider())
+	want(t, got["7"], map[string]any{"Status": StatusOK, "TTY": nil, "LogonType": LogonNetwork})
+
+	w.killProc(100)
+	w.killProc(101)
+	if got = enum(t, p); len(got) != 0 {
+		t.Errorf("after the last process: %v, want none", got)
+	}
+	// A new session with the same audit id (ids are not reused, but a
+	// remembered record must not outlive its session) starts clean.
+	w.sshLogin(7, 1000, 200, t0.Add(2*time.Hour), 0)
+	got = enum(t, p)
+	want(t, got["7"], map[string]any{"Status": StatusOK, "TTY": nil})
+}

@@ -15,11 +15,13 @@ const (
 //
 //	a process of the session is alive, logind says "opening"  → Starting
 //	a process of the session is alive, logind says "closing"  → Stopping
+//	a process of the session is alive, its utmp record was
+//	  seen and is now gone (its logout is written)              → Stopping
 //	a process of the session is alive, otherwise              → OK
 //	no process of the session is alive (a ghost)              → Lost Comm
 //
 // A ghost is never shown as live, whatever its records still claim.
-func statusOf(alive bool, logindState string) string {
+func statusOf(alive bool, logindState string, loggedOut bool) string {
 	if !alive {
 		return StatusLostComm
 	}
@@ -27,6 +29,9 @@ func statusOf(alive bool, logindState string) string {
 	case "opening":
 		return StatusStarting
 	case "closing":
+		return StatusStopping
+	}
+	if loggedOut {
 		return StatusStopping
 	}
 	return StatusOK

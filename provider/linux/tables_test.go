@@ -4,23 +4,28 @@ import "testing"
 
 func TestStatusOf(t *testing.T) {
 	for _, c := range []struct {
-		alive bool
-		state string
-		want  string
+		alive     bool
+		state     string
+		loggedOut bool
+		want      string
 	}{
-		{true, "", StatusOK},
-		{true, "active", StatusOK},
-		{true, "online", StatusOK},
-		{true, "opening", StatusStarting},
-		{true, "OPENING", StatusStarting},
-		{true, "closing", StatusStopping},
-		{false, "", StatusLostComm},
-		{false, "active", StatusLostComm},
-		{false, "opening", StatusLostComm},
-		{false, "closing", StatusLostComm},
+		{true, "", false, StatusOK},
+		{true, "active", false, StatusOK},
+		{true, "online", false, StatusOK},
+		{true, "opening", false, StatusStarting},
+		{true, "OPENING", false, StatusStarting},
+		{true, "closing", false, StatusStopping},
+		{true, "", true, StatusStopping},
+		{true, "active", true, StatusStopping},
+		{true, "opening", true, StatusStarting},
+		{false, "", false, StatusLostComm},
+		{false, "", true, StatusLostComm},
+		{false, "active", false, StatusLostComm},
+		{false, "opening", false, StatusLostComm},
+		{false, "closing", false, StatusLostComm},
 	} {
-		if got := statusOf(c.alive, c.state); got != c.want {
-			t.Errorf("statusOf(%v, %q) = %q, want %q", c.alive, c.state, got, c.want)
+		if got := statusOf(c.alive, c.state, c.loggedOut); got != c.want {
+			t.Errorf("statusOf(%v, %q, %v) = %q, want %q", c.alive, c.state, c.loggedOut, got, c.want)
 		}
 	}
 }
