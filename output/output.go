@@ -114,10 +114,15 @@ func (r Renderer) columns(insts []*cim.Instance) []string {
 	var cols []string
 	seen := map[string]bool{}
 	classes := map[string]bool{}
+	last := ""
 	for _, in := range insts {
-		if classes[in.ClassName] {
+		// Instances come in runs of one class: a map lookup each is
+		// needed only where the class changes.
+		if in.ClassName == last || classes[in.ClassName] {
+			last = in.ClassName
 			continue
 		}
+		last = in.ClassName
 		classes[in.ClassName] = true
 		for _, n := range r.propsOf(in) {
 			k := strings.ToLower(n)

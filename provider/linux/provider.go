@@ -209,13 +209,13 @@ func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint prov
 		lsrc.Note = "not running"
 	}
 
-	sessions, audited, byPID := p.group(procs, lds.Sessions, len(recs))
+	sessions, grouped, byPID := p.group(procs, lds.Sessions, len(recs))
 	psrc.Found = len(sessions)
-	recordOnly := p.attachRecords(recs, sessions, audited, byPID)
+	recordOnly, remembered := p.attachRecords(recs, sessions, grouped, byPID)
 	sources = append(sources, psrc, lsrc)
 
 	now := p.opts.Now()
-	ordered := sortedSessions(sessions, len(recordOnly))
+	ordered := sortedSessions(append(grouped, remembered...), len(recordOnly))
 	ordered = append(ordered, recordOnly...)
 	var out []*cim.Instance
 	var cerr error // a check's
@@ -305,21 +305,17 @@ type sortKey struct {
 }
 
 // sortedSessions returns the sessions that are not made of a utmp
-// record alone (the last skip of them, which the caller appends in record
-// order, as who lists them) in idLess order of their ids, with room for
-// the skipped ones. Each id is parsed
-// once: parsing in the comparison cost a failed ParseUint (and its error)
-// per comparison of two "utmp:" ids, most of the time of a big utmp.
-// Sessions, not ids, are returned: looking each id up again cost a map
-// access per instance.
-func sortedSessions(sessions map[string]*session, skip int) []*session {
-	keys := make([]sortKey, 0, len(sessions)-skip)
-	for id, s := range sessions {
-		if s.recordOnly {
-			continue
-		}
-		n, err := strconv.ParseUint(id, 10, 64)
-		keys = append(keys, sortKey{id, s, n, err == nil})
+// record alone in idLess order of their ids, with room for extra more
+// (those made of records alone, which the caller appends in record order,
+// as who lists them). Each id is parsed once: parsing in the comparison
+// cost a failed ParseUint (and its error) per comparison of two "utmp:"
+// ids. The caller lists the sessions: finding them in the map of all
+// sessions cost a walk over every record-only one of a big utmp.
+func sortedSessions(sessions []*session, extra int) []*session {
+	keys := make([]sortKey, 0, len(sessions))
+	for _, s := range sessions {
+		n, err := strconv.ParseUint(s.id, 10, 64)
+		keys = append(keys, sortKey{s.id, s, n, err == nil})
 	}
 	slices.SortFunc(keys, func(a, b sortKey) int {
 		switch {
@@ -332,7 +328,7 @@ func sortedSessions(sessions map[string]*session, skip int) []*session {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	out := make([]*session, len(keys), len(sessions))
+	out := make([]*session, len(keys), len(keys)+extra)
 	for i, k := range keys {
 		out[i] = k.s
 	}
@@ -355,10 +351,10 @@ func idLess(a, b string) bool {
 }
 
 // group makes one session of each audit session id among the live
-// processes and the logind sessions, which it also returns as a list
-// (audited). The map is sized for them and for nrecs more made of utmp
+// processes and of each logind session, which it also returns as a list
+// (grouped). The map is sized for them and for nrecs more made of utmp
 // records.
-func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int) (sessions map[string]*session, audited []*session, byPID map[int]*procfs.Process) {
+func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int) (sessions map[string]*session, grouped []*session, byPID map[int]*procfs.Process) {
 	sessions = make(map[string]*session, min(len(procs)+len(lds)+nrecs, maxPrealloc))
 	byPID = make(map[int]*procfs.Process, len(procs))
 	for i := range procs {
@@ -372,7 +368,7 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 		if s == nil {
 			s = &session{id: id, audit: pr.SessionID, hasAudit: true}
 			sessions[id] = s
-			audited = append(audited, s)
+			grouped = append(grouped, s)
 		}
 		s.procs = append(s.procs, *pr)
 	}
@@ -388,9 +384,9 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 			s = &session{id: id}
 			if n, err := strconv.ParseUint(id, 10, 32); err == nil && uint32(n) != procfs.Unset {
 				s.audit, s.hasAudit = uint32(n), true
-				audited = append(audited, s)
 			}
 			sessions[id] = s
+			grouped = append(grouped, s)
 		}
 		s.ld = ld
 		// A session without an audit id (a user manager, a container
@@ -401,7 +397,7 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 			}
 		}
 	}
-	return sessions, audited, byPID
+	return sessions, grouped, byPID
 }
 
 // recordKey identifies a utmp record across reads. The line is escaped
@@ -431,10 +427,11 @@ func fallbackID(r *utmp.Record) string {
 
 // attachRecords gives each utmp login record to the session of its
 // process, or, when the process is gone, to the session it had (from the
-// remembered ids), or else to a session of its own. A live session of
-// audited that has no record left but had one when last seen is logging
-// out: it keeps that record and is marked so.
-func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, audited []*session, byPID map[int]*procfs.Process) (recordOnly []*session) {
+// remembered ids: it returns those it made, remembered), or else to a
+// session of its own (recordOnly). A live audit session of grouped that
+// has no record left but had one when last seen is logging out: it keeps
+// that record and is marked so.
+func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, grouped []*session, byPID map[int]*procfs.Process) (recordOnly, remembered []*session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.loadState()
@@ -477,6 +474,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 					s = newSession(id)
 					s.audit, s.hasAudit = audit, true
 					sessions[id] = s
+					remembered = append(remembered, s)
 				}
 			} else if owner := ttyOwners(sessions, &owners)[r.Line]; owner != nil && r.Line != "" && startedBy(owner, r.Time) {
 				// The record's own process is gone, but the session's
@@ -508,8 +506,8 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	// last processes end, and a session can outlive it (a process left
 	// running): its terminal, host and start stay what they were.
 	lastRecs := map[uint32]utmp.Record{}
-	for _, s := range audited {
-		if len(s.procs) == 0 {
+	for _, s := range grouped {
+		if !s.hasAudit || len(s.procs) == 0 {
 			continue
 		}
 		if s.rec != nil {
@@ -522,7 +520,7 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	p.lastRecs = lastRecs
 	p.ids = live
 	p.saveState()
-	return recordOnly
+	return recordOnly, remembered
 }
 
 // ttyOwners returns (building it on first use into *cache) the map from a
