@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,83 +44,7 @@ func runHistory(t *testing.T, bin string, args ...string) []historyRow {
 	return rows
 }
 
-// lastSession is one session as util-linux `last --time-format iso -w`
-// prints it.
-type lastSession struct {
-	User, Line, Host string
-	Start, End       time.Time // End is zero unless a logout time is printed
-	How              string    // logout, crash, shutdown or "" (still logged in / gone)
-	Length           string    // "(hh:mm)" as printed, for crash and down
-}
-
-// runLastFile runs last on file with TZ=UTC; a missing last fails the
-// test in CI.
-func runLastFile(t *testing.T, file string) []lastSession {
-	t.Helper()
-	testenv.RequireTool(t, "last")
-	path, _ := testenv.LookTool("last")
-	cmd := exec.Command(path, "-f", file, "--time-format", "iso", "-w")
-	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("last -f %s: %v", file, err)
-	}
-	var res []lastSession
-	for _, l := range strings.Split(string(out), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 3 || strings.Contains(l, " begins ") || (f[0] == "reboot" && f[1] == "system") {
-			continue
-		}
-		idx := -1
-		var start time.Time
-		for i := 2; i < len(f); i++ {
-			if ts, err := time.Parse(time.RFC3339, f[i]); err == nil {
-				idx, start = i, ts
-				break
-			}
-		}
-		if idx < 0 {
-			t.Fatalf("cannot parse last's line %q", l)
-		}
-		s := lastSession{User: f[0], Line: f[1], Host: strings.Join(f[2:idx], " "), Start: start}
-		rest := strings.Join(f[idx+1:], " ")
-		switch {
-		case strings.HasPrefix(rest, "- crash"):
-			s.How = "crash"
-		case strings.HasPrefix(rest, "- down"):
-			s.How = "shutdown"
-		case strings.HasPrefix(rest, "still logged in"), strings.HasPrefix(rest, "gone - no logout"):
-		case strings.HasPrefix(rest, "- "):
-			end, err := time.Parse(time.RFC3339, strings.Fields(rest)[1])
-			if err != nil {
-				t.Fatalf("cannot parse last's logout time in %q", l)
-			}
-			s.End, s.How = end, "logout"
-		default:
-			t.Fatalf("cannot parse last's line %q", l)
-		}
-		if i := strings.LastIndexByte(rest, '('); i >= 0 {
-			s.Length = rest[i:]
-		}
-		res = append(res, s)
-	}
-	// last lists the newest first; history the oldest first.
-	for i, j := 0, len(res)-1; i < j; i, j = i+1, j-1 {
-		res[i], res[j] = res[j], res[i]
-	}
-	return res
-}
-
-func lastLengthOf(d time.Duration) string {
-	secs := int64(d / time.Second)
-	mins, hours, days := (secs/60)%60, (secs/3600)%24, secs/86400
-	if days != 0 {
-		return fmt.Sprintf("(%d+%02d:%02d)", days, hours, mins)
-	}
-	return fmt.Sprintf("(%02d:%02d)", hours, mins)
-}
-
-func agree(t *testing.T, got []historyRow, want []lastSession) {
+func agree(t *testing.T, got []historyRow, want []testenv.LastSession) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("cimsess history has %d sessions, last %d:\n%+v\n%+v", len(got), len(want), got, want)
@@ -136,7 +59,7 @@ func agree(t *testing.T, got []historyRow, want []lastSession) {
 		case w.How == "logout":
 			ok = g.End != nil && g.End.Unix() == w.End.Unix()
 		default: // crash, shutdown: last prints the length only
-			ok = g.End != nil && lastLengthOf(g.End.Truncate(time.Second).Sub(g.Start.Truncate(time.Second))) == w.Length
+			ok = g.End != nil && testenv.LastLength(g.End.Truncate(time.Second).Sub(g.Start.Truncate(time.Second))) == w.Length
 		}
 		if !ok {
 			t.Errorf("#%d: cimsess %s %s %q %v–%v %q; last %s %s %q %v–%v %q %s", i, g.User, g.TTY, g.RemoteHost, g.Start, g.End, g.How,
@@ -185,7 +108,7 @@ func TestHistoryAgreesWithLast(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := runHistory(t, bin, "--wtmp", file, "--db", filepath.Join(dir, name+".db"))
-			agree(t, got, runLastFile(t, file))
+			agree(t, got, testenv.RunLast(t, file))
 			// A second run merges the same wtmp again and changes nothing.
 			again := runHistory(t, bin, "--wtmp", file, "--db", filepath.Join(dir, name+".db"))
 			if len(again) != len(got) {
@@ -210,7 +133,7 @@ func TestHistoryAgreesWithLast(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := runHistory(t, bin, "--wtmp", truncated, "--db", filepath.Join(dir, "truncated.db"))
-		agree(t, got, runLastFile(t, whole))
+		agree(t, got, testenv.RunLast(t, whole))
 	})
 	t.Run("filters", func(t *testing.T) {
 		db := filepath.Join(dir, "logins.db")

@@ -1,15 +1,12 @@
 package history
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider/utmp"
 )
 
@@ -134,115 +131,21 @@ func FuzzPairWtmp(f *testing.F) {
 	})
 }
 
-// lastLine is one session as `last --time-format iso -w` prints it.
-type lastLine struct {
-	User, Line, Host string
-	Start            time.Time
-	End              time.Time // zero unless a logout time is printed
-	How              End       // EndLogout, EndCrash, EndShutdown or EndNone
-	Length           string    // "(hh:mm)" as printed
-}
-
-// runLast runs util-linux last on file with TZ=UTC and returns the
-// sessions it lists, oldest first (reboot lines left out). It fails the
-// test when last is missing in CI and skips it elsewhere.
-func runLast(t testing.TB, file string) []lastLine {
-	t.Helper()
-	path, err := exec.LookPath("last")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("last(1) is missing: install util-linux (Debian: util-linux or wtmpdb's last is not the same)")
-		}
-		t.Skip("last(1) is missing")
-	}
-	cmd := exec.Command(path, "-f", file, "--time-format", "iso", "-w")
-	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("last -f %s: %v: %s", file, err, stderr.String())
-	}
-	return parseLast(t, string(out))
-}
-
-func parseLast(t testing.TB, out string) []lastLine {
-	var res []lastLine
-	for _, l := range strings.Split(out, "\n") {
-		f := strings.Fields(l)
-		if len(f) < 3 || strings.Contains(l, " begins ") {
-			continue
-		}
-		if f[0] == "reboot" && f[1] == "system" {
-			continue
-		}
-		idx := -1
-		var start time.Time
-		for i := 2; i < len(f); i++ {
-			if ts, err := time.Parse(time.RFC3339, f[i]); err == nil {
-				idx, start = i, ts
-				break
-			}
-		}
-		if idx < 0 {
-			t.Fatalf("cannot parse last line %q", l)
-		}
-		ll := lastLine{User: f[0], Line: f[1], Host: strings.Join(f[2:idx], " "), Start: start}
-		rest := strings.Join(f[idx+1:], " ")
-		switch {
-		case strings.HasPrefix(rest, "- crash"):
-			ll.How = EndCrash
-		case strings.HasPrefix(rest, "- down"):
-			ll.How = EndShutdown
-		case strings.HasPrefix(rest, "still logged in"), strings.HasPrefix(rest, "gone - no logout"):
-			ll.How = EndNone
-		case strings.HasPrefix(rest, "- "):
-			g := strings.Fields(rest)
-			end, err := time.Parse(time.RFC3339, g[1])
-			if err != nil {
-				t.Fatalf("cannot parse logout time in %q", l)
-			}
-			ll.End, ll.How = end, EndLogout
-		default:
-			t.Fatalf("cannot parse last line %q", l)
-		}
-		if i := strings.LastIndexByte(rest, '('); i >= 0 {
-			ll.Length = rest[i:]
-		}
-		res = append(res, ll)
-	}
-	for i, j := 0, len(res)-1; i < j; i, j = i+1, j-1 {
-		res[i], res[j] = res[j], res[i]
-	}
-	return res
-}
-
-// lastLength formats a session's length as last does.
-func lastLength(d time.Duration) string {
-	secs := int64(d / time.Second)
-	mins, hours, days := (secs/60)%60, (secs/3600)%24, secs/86400
-	switch {
-	case days != 0:
-		return fmt.Sprintf("(%d+%02d:%02d)", days, hours, mins)
-	default:
-		return fmt.Sprintf("(%02d:%02d)", hours, mins)
-	}
-}
-
-// CompareWithLast checks that lifecycles show what last printed.
-func compareWithLast(t *testing.T, got []Lifecycle, want []lastLine) {
+// compareWithLast checks that lifecycles show what last printed.
+func compareWithLast(t *testing.T, got []Lifecycle, want []testenv.LastSession) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("PairWtmp found %d sessions, last %d:\n%+v\n%+v", len(got), len(want), got, want)
 	}
 	for i, w := range want {
 		g := got[i]
-		ok := g.User == w.User && g.Line == w.Line && g.Host == w.Host && g.Start.Unix() == w.Start.Unix() && g.How == w.How
-		if ok && w.How == EndLogout {
+		how := End(w.How)
+		ok := g.User == w.User && g.Line == w.Line && g.Host == w.Host && g.Start.Unix() == w.Start.Unix() && g.How == how
+		if ok && how == EndLogout {
 			ok = g.End.Unix() == w.End.Unix()
 		}
-		if ok && (w.How == EndCrash || w.How == EndShutdown) {
-			ok = lastLength(g.End.Truncate(time.Second).Sub(g.Start.Truncate(time.Second))) == w.Length
+		if ok && (how == EndCrash || how == EndShutdown) {
+			ok = testenv.LastLength(g.End.Truncate(time.Second).Sub(g.Start.Truncate(time.Second))) == w.Length
 		}
 		if !ok {
 			t.Errorf("#%d: PairWtmp %s %s %q %v–%v %q; last %s %s %q %v–%v %q %s", i, g.User, g.Line, g.Host, g.Start, g.End, g.How,
@@ -263,7 +166,7 @@ func TestPairWtmpAgreesWithLast(t *testing.T) {
 			if err := utmp.WriteFile(file, tc.recs, utmp.Native); err != nil {
 				t.Fatal(err)
 			}
-			compareWithLast(t, PairWtmp(tc.recs), runLast(t, file))
+			compareWithLast(t, PairWtmp(tc.recs), testenv.RunLast(t, file))
 		})
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 var statCases = []struct {
@@ -185,5 +187,55 @@ func FuzzParseSMBStatus(f *testing.F) {
 		st.sessionFrom(445)
 		st.hasOpen("7", SMBFile)
 		st.hasTcon("1", SMBShare)
+	})
+}
+
+// lastSample is what `last --time-format iso -w` prints, newest first.
+const lastSample = `alice    pts/1        2001:db8::5      2026-04-05T06:53:00+00:00   still logged in
+reboot   system boot  6.1.0-test       2026-04-05T06:52:00+00:00   still running
+bob      pts/0        192.0.2.7        2026-04-05T06:01:00+00:00 - crash                     (00:51)
+carol    tty1                          2026-04-05T06:00:30+00:00 - down                      (1+02:00)
+dave     pts/2        host.example     2026-04-05T06:00:00+00:00 - 2026-04-05T06:50:00+00:00  (00:50)
+
+wtmp begins 2026-04-05T06:00:00+00:00
+`
+
+func TestParseLast(t *testing.T) {
+	got, err := ParseLast(lastSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time { ts, _ := time.Parse(time.RFC3339, s); return ts }
+	want := []LastSession{
+		{User: "dave", Line: "pts/2", Host: "host.example", Start: at("2026-04-05T06:00:00Z"), End: at("2026-04-05T06:50:00Z"), How: "logout", Length: "(00:50)"},
+		{User: "carol", Line: "tty1", Start: at("2026-04-05T06:00:30Z"), How: "shutdown", Length: "(1+02:00)"},
+		{User: "bob", Line: "pts/0", Host: "192.0.2.7", Start: at("2026-04-05T06:01:00Z"), How: "crash", Length: "(00:51)"},
+		{User: "alice", Line: "pts/1", Host: "2001:db8::5", Start: at("2026-04-05T06:53:00Z")},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d sessions, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.User != w.User || g.Line != w.Line || g.Host != w.Host || !g.Start.Equal(w.Start) || !g.End.Equal(w.End) || g.How != w.How || g.Length != w.Length {
+			t.Errorf("#%d: %+v, want %+v", i, g, w)
+		}
+	}
+	if l := LastLength(26*time.Hour + 59*time.Second); l != "(1+02:00)" {
+		t.Errorf("LastLength = %q", l)
+	}
+	if _, err := ParseLast("bob pts/0 nowhere - garbage\n"); err == nil {
+		t.Error("a line without a time parsed")
+	}
+}
+
+func FuzzParseLast(f *testing.F) {
+	f.Add(lastSample)
+	f.Add("x y 2026-04-05T06:00:00+00:00 - \n")
+	f.Fuzz(func(t *testing.T, out string) {
+		res, err := ParseLast(out)
+		if err == nil && len(res) > strings.Count(out, "\n")+1 {
+			t.Fatalf("%d sessions from %d lines", len(res), strings.Count(out, "\n")+1)
+		}
 	})
 }
