@@ -53,6 +53,22 @@ func (in *Instance) Get(name string) (any, bool) {
 	return nil, false
 }
 
+// HasNames reports whether the instance's properties are named names, in
+// that order and spelt alike: the layout by which the validator and the
+// renderers keep the work they do per property, since a provider's
+// instances mostly share a few layouts.
+func (in *Instance) HasNames(names []string) bool {
+	if len(names) != len(in.Properties) {
+		return false
+	}
+	for k := range in.Properties {
+		if in.Properties[k].Name != names[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // Value returns the value of property name, or nil when it is absent or NULL.
 func (in *Instance) Value(name string) any {
 	v, _ := in.Get(name)

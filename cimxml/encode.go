@@ -44,17 +44,8 @@ type Encoder struct {
 
 // layout returns, for each property of in, its position in class c (or -1).
 func (e *Encoder) layout(c *cim.Class, ix *classIndex, in *cim.Instance) []int {
-	if e.lastClass == c && len(e.lastNames) == len(in.Properties) {
-		same := true
-		for k := range in.Properties {
-			if in.Properties[k].Name != e.lastNames[k] {
-				same = false
-				break
-			}
-		}
-		if same {
-			return e.lastIdx
-		}
+	if e.lastClass == c && in.HasNames(e.lastNames) {
+		return e.lastIdx
 	}
 	e.lastClass = c
 	e.lastNames, e.lastIdx = e.lastNames[:0], e.lastIdx[:0]

@@ -23,15 +23,7 @@ const maxTemplates = 8
 
 // matches reports whether the template is for instances like in.
 func (t *instTemplate) matches(c *cim.Class, opts int, in *cim.Instance) bool {
-	if t.c != c || t.opts != opts || len(t.names) != len(in.Properties) {
-		return false
-	}
-	for k := range in.Properties {
-		if in.Properties[k].Name != t.names[k] {
-			return false
-		}
-	}
-	return true
+	return t.c == c && t.opts == opts && in.HasNames(t.names)
 }
 
 // template returns the template of in's layout, made on first use, or

@@ -423,7 +423,7 @@ type csvRows struct {
 // append appends the row of in to b.
 func (rw *csvRows) append(b []byte, in *cim.Instance) []byte {
 	clear(rw.row)
-	l := findLayout(rw.layouts, in.Properties)
+	l := findLayout(rw.layouts, in)
 	if l == nil {
 		if len(rw.layouts) == maxCSVLayouts {
 			rw.layouts = rw.layouts[:0]
@@ -470,20 +470,12 @@ func newCSVLayout(props []cim.PropertyValue, index map[string]int) csvLayout {
 	return l
 }
 
-// findLayout returns the layout of props' names, or nil.
-func findLayout(layouts []csvLayout, props []cim.PropertyValue) *csvLayout {
-next:
+// findLayout returns the layout of in's property names, or nil.
+func findLayout(layouts []csvLayout, in *cim.Instance) *csvLayout {
 	for j := range layouts {
-		l := &layouts[j]
-		if len(l.names) != len(props) {
-			continue
+		if in.HasNames(layouts[j].names) {
+			return &layouts[j]
 		}
-		for k := range props {
-			if l.names[k] != props[k].Name {
-				continue next
-			}
-		}
-		return l
 	}
 	return nil
 }

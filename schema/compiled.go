@@ -44,7 +44,7 @@ func (x *compiled) layoutOf(c *cim.Class, inst *cim.Instance) []int {
 		recent = *r
 	}
 	for _, l := range recent {
-		if l.matches(inst) {
+		if inst.HasNames(l.names) {
 			return l.idx
 		}
 	}
@@ -64,20 +64,6 @@ func (x *compiled) layoutOf(c *cim.Class, inst *cim.Instance) []int {
 	next = append(next, recent[:min(len(recent), maxLayouts-1)]...)
 	x.recent.Store(&next)
 	return l.idx
-}
-
-// matches reports whether inst's properties have the layout's names, in
-// its order.
-func (l *layout) matches(inst *cim.Instance) bool {
-	if len(l.names) != len(inst.Properties) {
-		return false
-	}
-	for k := range inst.Properties {
-		if inst.Properties[k].Name != l.names[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // propCheck is one property's checks, from its qualifiers.

@@ -764,14 +764,13 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 		set("UserId", uid)
 	}
 	setString("TTY", tty)
+	var boxedHost any // boxed once when it is also the address, as who's hosts mostly are
 	if remoteHost != "" {
-		boxedHost := any(remoteHost) // boxed once when it is also the address, as who's hosts mostly are
+		boxedHost = remoteHost
 		set("RemoteHost", boxedHost)
-		if remoteAddr == remoteHost {
-			set("RemoteAddress", boxedHost)
-		} else {
-			setString("RemoteAddress", remoteAddr)
-		}
+	}
+	if remoteAddr != "" && remoteAddr == remoteHost {
+		set("RemoteAddress", boxedHost)
 	} else {
 		setString("RemoteAddress", remoteAddr)
 	}
