@@ -1,17 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/cimsess/cimsess/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +122,7 @@ type testServer struct {
 	tlsAddr string
 	caPEM   []byte
 	users   string
-	logs    *lockedWriter
+	logs    *testenv.SyncBuffer
 	metrics *Metrics
 }
 
@@ -169,7 +168,7 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 	if o.sessions == 0 {
 		o.sessions = 3
 	}
-	ts := &testServer{logs: &lockedWriter{w: &bytes.Buffer{}}}
+	ts := &testServer{logs: &testenv.SyncBuffer{}}
 	om := newObjectManager(t, o.sessions, o.skipValidation)
 	ts.metrics = NewMetrics(om)
 	cfg := Config{ObjectManager: om, NoAuth: o.noAuth, Metrics: ts.metrics,
@@ -226,23 +225,6 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		}
 	})
 	return ts
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return fmt.Sprint(w.w)
 }
 
 // request builds a CIM-XML request for an intrinsic method of root/cimv2

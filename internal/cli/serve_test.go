@@ -3,12 +3,12 @@ package cli
 import (
 	"bytes"
 	"context"
+	"github.com/cimsess/cimsess/internal/testenv"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -122,7 +122,7 @@ func TestServeCommand(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	var stderr lockedBuf
+	var stderr testenv.SyncBuffer
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
 	root := newRoot(e)
 	root.SetArgs([]string{"serve", "--users", users, "--listen", addr, "--log-format", "json",
@@ -166,22 +166,4 @@ func TestServeCommand(t *testing.T) {
 	if log := stderr.String(); !strings.Contains(log, `"operation":"EnumerateClassNames"`) || !strings.Contains(log, `"user":"admin"`) {
 		t.Errorf("request log: %s", log)
 	}
-}
-
-// lockedBuf is a buffer safe for the server's goroutines and the test.
-type lockedBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
