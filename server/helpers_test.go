@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"github.com/cimsess/cimsess/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +18,7 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/cimxml"
+	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/schema"
 )

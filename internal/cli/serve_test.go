@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"github.com/cimsess/cimsess/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cimxml"
+	"github.com/cimsess/cimsess/internal/testenv"
 )
 
 func TestCheckServeFlags(t *testing.T) {
