@@ -379,6 +379,38 @@ func FormatValue(v any) string {
 	return fmt.Sprint(v)
 }
 
+// AppendPlain appends FormatValue's text of v to dst when v is an
+// integer, a boolean or a datetime: text of digits, letters and '.', '*',
+// ':', '+' or '-', which no rendering needs to quote or escape. It is the
+// renderers' way around a string per value. Other values are not appended
+// and ok is false.
+func AppendPlain(dst []byte, v any) (out []byte, ok bool) {
+	switch x := v.(type) {
+	case uint8:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint16:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10), true
+	case uint64:
+		return strconv.AppendUint(dst, x, 10), true
+	case int8:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int16:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case DateTime:
+		out, _ = x.AppendText(dst)
+		return out, true
+	}
+	return dst, false
+}
+
 // Equal reports whether two values are equal: same kind family and same
 // value. Integers compare by value across kinds; strings case-sensitively;
 // datetimes as instants; references by their canonical form.

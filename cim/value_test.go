@@ -443,3 +443,21 @@ func FuzzParseValue(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendPlain checks that AppendPlain writes what FormatValue does,
+// for the kinds it takes, and takes no other.
+func TestAppendPlain(t *testing.T) {
+	dt, _ := ParseDateTime("20260301080000.000000+060")
+	for _, v := range []any{uint8(255), uint16(65535), uint32(4000000000), uint64(1 << 63), int8(-128), int16(-1),
+		int32(-2147483648), int64(-9), true, false, dt} {
+		got, ok := AppendPlain([]byte("x="), v)
+		if !ok || string(got) != "x="+FormatValue(v) {
+			t.Errorf("AppendPlain(%T %v) = %q, %v; want %q", v, v, got, ok, "x="+FormatValue(v))
+		}
+	}
+	for _, v := range []any{"s", 1.5, float32(2), Char16('c'), nil, []any{uint8(1)}} {
+		if got, ok := AppendPlain([]byte("x="), v); ok || string(got) != "x=" {
+			t.Errorf("AppendPlain(%T %v) = %q, %v; want nothing", v, v, got, ok)
+		}
+	}
+}

@@ -442,25 +442,13 @@ func (e *Encoder) appendScalar(v any) {
 	switch x := v.(type) {
 	case string:
 		e.buf = appendEscaped(e.buf, x, false)
-	case uint8:
-		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
-	case uint16:
-		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
-	case uint32:
-		e.buf = strconv.AppendUint(e.buf, uint64(x), 10)
-	case uint64:
-		e.buf = strconv.AppendUint(e.buf, x, 10)
-	case int8:
-		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
-	case int16:
-		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
-	case int32:
-		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
-	case int64:
-		e.buf = strconv.AppendInt(e.buf, x, 10)
-	case cim.DateTime:
-		e.buf, _ = x.AppendText(e.buf)
-	default:
+		return
+	case bool: // CIM-XML writes TRUE and FALSE
+		e.text(formatScalar(v))
+		return
+	}
+	var ok bool
+	if e.buf, ok = cim.AppendPlain(e.buf, v); !ok {
 		e.text(formatScalar(v))
 	}
 }

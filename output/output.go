@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -488,28 +487,9 @@ func appendCSVValue(b []byte, v any) []byte {
 		return b
 	case string:
 		return appendCSVField(b, x)
-	case cim.DateTime:
-		// digits, '.', '*', ':' and a sign: never quoted
-		b, _ = x.AppendText(b)
-		return b
-	case uint8:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint16:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint64:
-		return strconv.AppendUint(b, x, 10)
-	case int8:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int16:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int32:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case bool:
-		return strconv.AppendBool(b, x)
+	}
+	if out, ok := cim.AppendPlain(b, v); ok {
+		return out // never quoted
 	}
 	return appendCSVField(b, cim.FormatValue(v))
 }
