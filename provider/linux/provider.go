@@ -737,21 +737,15 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	lt, hasLT := logonTypeOf(tty != "", remoteHost != "", seat, service, class)
 
 	// Each property is set once, so they are appended without Set's
-	// lookup, into a slice of exactly the right size cut from a slab. A
-	// property the sources leave unknown is not stored at all (an absent
-	// property reads as NULL): a ghost from a copied utmp has half a dozen,
-	// and each would cost memory that a big utmp pays for 100,000 times.
-	n := 5 // LogonId, Status, Name, Caption, Description
-	for _, b := range [...]bool{hasUID, leader > 0, s.hasAudit, !start.IsZero(), hasIdle, hasLT,
-		userName != "", tty != "", remoteHost != "", remoteAddr != "", seat != "", class != "", state != "",
-		service != "", service != ""} { // Service and AuthenticationPackage
-		if b {
-			n++
-		}
-	}
-	in := a.instance(n)
+	// lookup, first onto the stack, then copied into a slice of exactly
+	// their number cut from a slab. A property the sources leave unknown
+	// is not stored at all (an absent property reads as NULL): a ghost from
+	// a copied utmp has half a dozen, and each would cost memory that a big
+	// utmp pays for 100,000 times.
+	var stackProps [numProps]cim.PropertyValue
+	props := stackProps[:0]
 	set := func(name string, v any) {
-		in.Properties = append(in.Properties, cim.PropertyValue{Name: name, Value: v})
+		props = append(props, cim.PropertyValue{Name: name, Value: v})
 	}
 	setString := func(name, v string) {
 		if v != "" {
@@ -854,6 +848,8 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	set("Name", text[:nameEnd]) // never empty: it holds "@"
 	set("Caption", schema.Truncate(text[nameEnd:captionEnd], 64))
 	set("Description", text[captionEnd:])
+	in := a.instance(len(props))
+	in.Properties = append(in.Properties, props...)
 	in.Owner = userName
 	return in
 }
