@@ -175,6 +175,10 @@ func plain(s string) bool {
 // Escape returns s escaped for XML text.
 func Escape(s string) string { return string(appendEscaped(nil, s, false)) }
 
+// AppendEscaped appends s escaped for XML text, or (attr) for a
+// double-quoted attribute: Escape's rule without a string per value.
+func AppendEscaped(b []byte, s string, attr bool) []byte { return appendEscaped(b, s, attr) }
+
 // BeginResponse writes the XML declaration and opens CIM, MESSAGE (with the
 // request's id), SIMPLERSP and IMETHODRESPONSE for the intrinsic method
 // name. EndResponse closes them.

@@ -1,0 +1,424 @@
+package wsman
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/wql"
+)
+
+// enumerate answers WS-Enumeration Enumerate: it opens a context whose
+// operation runs at once and, with OptimizeEnumeration, returns the first
+// page if the operation is done within the operation timeout.
+func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Duration) ([]byte, error) {
+	res, err := h.resolve(req)
+	if err != nil {
+		return nil, err
+	}
+	en := req.Body
+	if !en.Is(NSEnum, "Enumerate") {
+		return nil, faultSchemaValidation("an Enumerate request's body must be wsen:Enumerate")
+	}
+	if res.kind == resClassDecl {
+		return nil, faultUnsupportedFeature("", "class declarations are got one at a time, with Get and the ClassName selector")
+	}
+	mode := modeObject
+	switch m := en.Child(NSWSMan, "EnumerationMode").T(); m {
+	case "":
+	case "EnumerateEPR":
+		mode = modeEPR
+	case "EnumerateObjectAndEPR":
+		mode = modeObjectAndEPR
+	default:
+		return nil, faultUnsupportedFeature("EnumerationMode", "the EnumerationMode %q is not EnumerateEPR or EnumerateObjectAndEPR", clip(m))
+	}
+	shallow := false
+	if pm := en.Child(NSCIMBind, "PolymorphismMode").T(); pm != "" {
+		switch pm {
+		case "None":
+			shallow = true
+		case "IncludeSubClassProperties":
+		default:
+			return nil, faultUnsupportedFeature("PolymorphismModeNotSupported", "the PolymorphismMode %q is not supported", clip(pm))
+		}
+	}
+	optimize := en.Child(NSWSMan, "OptimizeEnumeration") != nil
+	maxElems := 1
+	if me := en.Child(NSWSMan, "MaxElements"); me != nil {
+		n, err := strconv.Atoi(me.T())
+		if err != nil || n <= 0 {
+			return nil, faultSchemaValidation("MaxElements %q is not a positive number", clip(me.T()))
+		}
+		maxElems = n
+	}
+	var idle time.Duration
+	if ex := en.Child(NSEnum, "Expires").T(); ex != "" {
+		d, err := ParseDuration(ex)
+		if err != nil || d <= 0 {
+			return nil, receiverFault(actionEnumFault, "n:InvalidExpirationTime", "", codeEnumerationInvalid, "Expires %q is not a positive xs:duration", clip(ex))
+		}
+		idle = d
+	}
+	fetch, err := h.filter(res, en, shallow)
+	if err != nil {
+		return nil, err
+	}
+	e, err := h.store.open(ctx, cimom.ViewerFrom(ctx).User, idle, fetch)
+	if err != nil {
+		return nil, err
+	}
+	e.rend, e.mode = h.renderer(res), mode
+	var b []byte
+	b = append(b, "<n:EnumerateResponse><n:EnumerationContext>"...)
+	b = append(b, e.id...)
+	b = append(b, "</n:EnumerationContext>"...)
+	if !optimize {
+		h.store.put(e)
+		return append(b, "</n:EnumerateResponse>"...), nil
+	}
+	select {
+	case <-e.done:
+	case <-time.After(timeout):
+		// Not done yet: the client pulls for the rest, as WinRM allows.
+		h.store.put(e)
+		return append(b, "<w:Items></w:Items></n:EnumerateResponse>"...), nil
+	case <-ctx.Done():
+		h.store.drop(e)
+		return nil, ctx.Err()
+	}
+	if e.err != nil {
+		h.store.drop(e)
+		return nil, e.err
+	}
+	items, end, err := h.page(e, req, maxElems, 0, len(b)+64)
+	if err != nil {
+		h.store.put(e)
+		return nil, err
+	}
+	b = append(b, "<w:Items>"...)
+	b = append(b, items...)
+	b = append(b, "</w:Items>"...)
+	if end {
+		h.store.drop(e)
+		b = append(b, "<w:EndOfSequence/>"...)
+	} else {
+		h.store.put(e)
+	}
+	return append(b, "</n:EnumerateResponse>"...), nil
+}
+
+// pull answers WS-Enumeration Pull: the next page of the context.
+func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration) ([]byte, error) {
+	p := req.Body
+	if !p.Is(NSEnum, "Pull") {
+		return nil, faultSchemaValidation("a Pull request's body must be wsen:Pull")
+	}
+	id := p.Child(NSEnum, "EnumerationContext").T()
+	maxElems := 1
+	if me := p.Child(NSEnum, "MaxElements"); me != nil {
+		n, err := strconv.Atoi(me.T())
+		if err != nil || n <= 0 {
+			return nil, faultSchemaValidation("MaxElements %q is not a positive number", clip(me.T()))
+		}
+		maxElems = n
+	}
+	maxChars := 0
+	if mc := p.Child(NSEnum, "MaxCharacters"); mc != nil {
+		n, err := strconv.Atoi(mc.T())
+		if err != nil || n <= 0 {
+			return nil, faultSchemaValidation("MaxCharacters %q is not a positive number", clip(mc.T()))
+		}
+		maxChars = n
+	}
+	if mt := p.Child(NSEnum, "MaxTime").T(); mt != "" {
+		d, err := ParseDuration(mt)
+		if err != nil || d <= 0 {
+			return nil, faultSchemaValidation("MaxTime: %v", err)
+		}
+		timeout = min(timeout, d)
+	}
+	e, err := h.store.take(id, cimom.ViewerFrom(ctx).User)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-e.done:
+	case <-time.After(timeout):
+		h.store.put(e)
+		return nil, faultTimedOut()
+	case <-ctx.Done():
+		h.store.put(e)
+		return nil, ctx.Err()
+	}
+	if e.err != nil {
+		h.store.drop(e)
+		return nil, e.err
+	}
+	items, end, err := h.page(e, req, maxElems, maxChars, len(e.id)+128)
+	if err != nil {
+		h.store.put(e)
+		return nil, err
+	}
+	var b []byte
+	b = append(b, "<n:PullResponse>"...)
+	if !end {
+		b = append(b, "<n:EnumerationContext>"...)
+		b = append(b, e.id...)
+		b = append(b, "</n:EnumerationContext>"...)
+	}
+	b = append(b, "<n:Items>"...)
+	b = append(b, items...)
+	b = append(b, "</n:Items>"...)
+	if end {
+		h.store.drop(e)
+		b = append(b, "<n:EndOfSequence/>"...)
+	} else {
+		h.store.put(e)
+	}
+	return append(b, "</n:PullResponse>"...), nil
+}
+
+// release answers WS-Enumeration Release.
+func (h *Handler) release(ctx context.Context, req *Request) ([]byte, error) {
+	if !req.Body.Is(NSEnum, "Release") {
+		return nil, faultSchemaValidation("a Release request's body must be wsen:Release")
+	}
+	if !h.store.release(req.Body.Child(NSEnum, "EnumerationContext").T(), cimom.ViewerFrom(ctx).User) {
+		return nil, faultInvalidContext()
+	}
+	return nil, nil
+}
+
+// page renders up to maxElems instances of the context that fit the
+// envelope size the request allows (and maxChars, when given), and says
+// whether the context is then finished. An instance too big for the
+// envelope on its own is wsman:EncodingLimit.
+func (h *Handler) page(e *enumeration, req *Request, maxElems, maxChars, extra int) ([]byte, bool, error) {
+	maxElems = min(maxElems, h.cfg.MaxElements)
+	room := h.envelopeLimit(req) - overhead(req) - extra
+	if maxChars > 0 {
+		room = min(room, maxChars)
+	}
+	insts := h.store.next(e, maxElems)
+	var b []byte
+	for i, in := range insts {
+		n := len(b)
+		b = h.item(b, e, in)
+		if len(b) > room {
+			b = b[:n]
+			h.store.back(e, insts[i:])
+			if i == 0 {
+				return nil, false, faultEncodingLimit("MaxEnvelopeSize", "an instance does not fit in MaxEnvelopeSize %d; ask for a larger one", h.envelopeLimit(req))
+			}
+			break
+		}
+	}
+	return b, h.store.finished(e), nil
+}
+
+// item renders one instance in the context's enumeration mode.
+func (h *Handler) item(b []byte, e *enumeration, in *cim.Instance) []byte {
+	switch e.mode {
+	case modeEPR:
+		b = append(b, "<a:EndpointReference>"...)
+		b = e.rend.epr(b, in.Path)
+		return append(b, "</a:EndpointReference>"...)
+	case modeObjectAndEPR:
+		b = append(b, "<w:Item>"...)
+		b = e.rend.instance(b, in, e.props)
+		b = append(b, "<a:EndpointReference>"...)
+		b = e.rend.epr(b, in.Path)
+		return append(b, "</a:EndpointReference></w:Item>"...)
+	}
+	return e.rend.instance(b, in, e.props)
+}
+
+// filter returns the operation an Enumerate asks for: all instances of
+// the class, or those a WQL, selector or association filter picks. What
+// can be checked at once (the dialect, the query's syntax, the class) is.
+func (h *Handler) filter(res resource, en *Node, shallow bool) (fetchFunc, error) {
+	f := en.Child(NSWSMan, "Filter")
+	if f == nil {
+		f = en.Child(NSEnum, "Filter")
+	}
+	om := h.om
+	if f == nil {
+		if res.kind == resWildcard {
+			return nil, faultUnsupportedFeature("FilteringRequired", "a wildcard resource URI needs a filter (WQL or association) to say what to enumerate")
+		}
+		return func(ctx context.Context) ([]*cim.Instance, []string, error) {
+			insts, err := om.EnumerateInstances(ctx, res.class, cimom.EnumOptions{Shallow: shallow})
+			return insts, nil, err
+		}, nil
+	}
+	dialect, _ := f.Attr("Dialect")
+	switch dialect {
+	case DialectWQL, "":
+		if dialect == "" && len(f.Children) > 0 {
+			return nil, faultDialectUnavailable(dialect)
+		}
+		q, err := om.Compile(f.T())
+		if err != nil {
+			return nil, faultCannotProcessFilter("%s", errorText(err))
+		}
+		if _, ok := q.Statement().(*wql.EventQuery); ok {
+			return nil, faultCannotProcessFilter("an event query delivers events as they happen; enumerate with a data query (SELECT, ASSOCIATORS OF, REFERENCES OF)")
+		}
+		return func(ctx context.Context) ([]*cim.Instance, []string, error) {
+			insts, props, err := om.Run(ctx, q)
+			if cim.CodeOf(err) == cim.ErrNotSupported || cim.CodeOf(err) == cim.ErrInvalidQuery {
+				err = faultCannotProcessFilter("%s", errorText(err))
+			}
+			return insts, props, err
+		}, nil
+	case DialectSelector:
+		if res.kind != resInstances {
+			return nil, faultCannotProcessFilter("a selector filter needs a class's resource URI")
+		}
+		ss := f.Child(NSWSMan, "SelectorSet")
+		if ss == nil {
+			return nil, faultCannotProcessFilter("a selector filter needs a SelectorSet")
+		}
+		sels, err := decodeSelectorSet(ss)
+		if err != nil {
+			return nil, err
+		}
+		return h.selectorFilter(res.class, sels, shallow)
+	case DialectAssociation:
+		return h.assocFilter(f)
+	}
+	return nil, faultDialectUnavailable(dialect)
+}
+
+// errorText is an error's description without its CIM status name.
+func errorText(err error) string {
+	if ce, ok := err.(*cim.Error); ok {
+		return ce.Description
+	}
+	return err.Error()
+}
+
+// selectorFilter enumerates the instances of class whose properties equal
+// the selectors (strings whatever their case, as WMI compares keys).
+func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (fetchFunc, error) {
+	c, _ := h.om.Schema().Class(class)
+	want := map[string]string{}
+	keys := map[string]any{}
+	allKeys := true
+	for _, s := range sels {
+		if strings.EqualFold(s.Name, SelectorCIMNS) {
+			continue
+		}
+		p := c.Property(s.Name)
+		if p == nil {
+			return nil, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors, "%s has no property %q", c.Name, clip(s.Name))
+		}
+		if s.EPR != nil {
+			ref, err := h.eprPath(s.EPR)
+			if err != nil {
+				return nil, err
+			}
+			want[strings.ToLower(p.Name)] = ref.Canonical()
+		} else {
+			want[strings.ToLower(p.Name)] = strings.TrimSpace(s.Value)
+		}
+		if p.IsKey() && p.Type.Kind == cim.KindString && s.EPR == nil {
+			keys[strings.ToLower(p.Name)] = strings.TrimSpace(s.Value)
+		} else {
+			allKeys = false
+		}
+	}
+	om := h.om
+	return func(ctx context.Context) ([]*cim.Instance, []string, error) {
+		opts := cimom.EnumOptions{Shallow: shallow}
+		if allKeys && len(keys) > 0 {
+			opts.Hint = provider.Hint{Keys: keys}
+		}
+		insts, err := om.EnumerateInstances(ctx, c.Name, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		out := insts[:0]
+		for _, in := range insts {
+			ok := true
+			for name, v := range want {
+				got := in.Value(name)
+				s := cim.FormatValue(got)
+				if ref, isRef := got.(cim.ObjectPath); isRef {
+					s = ref.Canonical()
+				}
+				if got == nil || !strings.EqualFold(s, v) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				out = append(out, in)
+			}
+		}
+		return out, nil, nil
+	}, nil
+}
+
+// assocFilter reads DSP0227's association filter: AssociatedInstances
+// (ASSOCIATORS OF) or AssociationInstances (REFERENCES OF).
+func (h *Handler) assocFilter(f *Node) (fetchFunc, error) {
+	var n *Node
+	refs := false
+	if n = f.Child(NSCIMBind, "AssociatedInstances"); n == nil {
+		if n = f.Child(NSCIMBind, "AssociationInstances"); n == nil {
+			return nil, faultCannotProcessFilter("an association filter needs AssociatedInstances or AssociationInstances")
+		}
+		refs = true
+	}
+	obj := n.Child(NSCIMBind, "Object")
+	if obj == nil {
+		return nil, faultCannotProcessFilter("an association filter needs the Object whose associations to follow")
+	}
+	epr, err := decodeEPR(obj)
+	if err != nil {
+		return nil, err
+	}
+	path, err := h.eprPath(epr)
+	if err != nil {
+		return nil, err
+	}
+	opts := cimom.AssocOptions{
+		AssocClass:  n.Child(NSCIMBind, "AssociationClassName").T(),
+		ResultClass: n.Child(NSCIMBind, "ResultClassName").T(),
+		Role:        n.Child(NSCIMBind, "Role").T(),
+		ResultRole:  n.Child(NSCIMBind, "ResultRole").T(),
+	}
+	for _, cn := range []string{opts.AssocClass, opts.ResultClass} {
+		if cn != "" {
+			if _, err := h.om.Schema().Class(cn); err != nil {
+				return nil, faultCannotProcessFilter("no class %q", clip(cn))
+			}
+		}
+	}
+	var props []string
+	for _, c := range n.Children {
+		if c.Is(NSCIMBind, "IncludeResultProperty") {
+			props = append(props, c.T())
+		}
+	}
+	om := h.om
+	return func(ctx context.Context) ([]*cim.Instance, []string, error) {
+		var insts []*cim.Instance
+		var err error
+		if refs {
+			insts, err = om.References(ctx, path, opts)
+		} else {
+			insts, err = om.Associators(ctx, path, opts)
+		}
+		if cim.CodeOf(err) == cim.ErrInvalidParameter {
+			err = faultCannotProcessFilter("%s", errorText(err))
+		}
+		return insts, props, err
+	}, nil
+}

@@ -1,0 +1,382 @@
+package wsman
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cimsess/cimsess/cimom"
+)
+
+func TestIdentify(t *testing.T) {
+	h := newTestHandler(t, 1, Config{ProductVersion: "1.2.3"})
+	env := Message{Body: "<wsmid:Identify/>"}.Envelope()
+	code, n := post(t, h.AnonymousIdentify(), admin, env)
+	r := body(n)
+	if code != 200 || !r.Is(NSIdentity, "IdentifyResponse") || r.Child(NSIdentity, "ProductVersion").T() != "1.2.3" ||
+		r.Child(NSIdentity, "ProtocolVersion").T() != NSWSMan {
+		t.Fatalf("identify: %d %+v", code, r)
+	}
+	// Anything else without credentials is refused.
+	code, _ = postRaw(h.AnonymousIdentify(), admin, Message{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession"}.Envelope())
+	if code != http.StatusUnauthorized {
+		t.Fatalf("anonymous Get: %d", code)
+	}
+}
+
+func TestGet(t *testing.T) {
+	h := newTestHandler(t, 3, Config{})
+	get := func(uri string, sels ...Selector) (int, *Node) {
+		return post(t, h, admin, Message{Action: ActionGet, ResourceURI: uri, Selectors: sels, MessageID: "uuid:m1"}.Envelope())
+	}
+	for _, uri := range []string{wmiCIMv2 + "Win32_LogonSession", wmiCIMv2 + "win32_logonsession", PrefixCIM + "Linux_LogonSession"} {
+		code, n := get(uri, Selector{Name: "LogonId", Value: "100"})
+		in := body(n)
+		if code != 200 || in == nil || in.Name.Local != "Linux_LogonSession" {
+			t.Fatalf("%s: %d %+v", uri, code, in)
+		}
+		wantNS := PrefixWMI + "root/cimv2/Linux_LogonSession"
+		if strings.HasPrefix(uri, PrefixCIM) {
+			wantNS = PrefixCIM + "Linux_LogonSession"
+		}
+		if in.Name.Space != wantNS {
+			t.Errorf("%s: namespace %s", uri, in.Name.Space)
+		}
+		if typ, _ := attrNS(in, NSXSI, "type"); typ != "p:Linux_LogonSession_Type" {
+			t.Errorf("xsi:type %q", typ)
+		}
+		if v := in.Child(wantNS, "TTY").T(); v != "pts/0" {
+			t.Errorf("TTY %q", v)
+		}
+		if nil_, _ := attrNS(in.Child(wantNS, "Seat"), NSXSI, "nil"); nil_ != "true" {
+			t.Errorf("Seat not nil")
+		}
+		if v := in.Child(wantNS, "StartTime").Child(NSCommon, "Datetime").T(); v != "2026-01-15T09:30:00.123456+01:00" {
+			t.Errorf("StartTime %q", v)
+		}
+		if v := in.Child(wantNS, "IdleTime").Child(NSCommon, "Interval").T(); v != "P0DT0H1M30.500000S" {
+			t.Errorf("IdleTime %q", v)
+		}
+		if rel := n.Child(NSSOAP, "Header").Child(NSAddr, "RelatesTo").T(); rel != "uuid:m1" {
+			t.Errorf("RelatesTo %q", rel)
+		}
+	}
+	// The DMTF URI with its namespace selector, in either spelling.
+	for _, ns := range []string{"root/cimv2", `root\cimv2`} {
+		code, n := get(PrefixCIM+"Win32_LogonSession", Selector{Name: "LogonId", Value: "101"}, Selector{Name: "__cimnamespace", Value: ns})
+		if code != 200 || body(n).Child(PrefixCIM+"Linux_LogonSession", "Caption").T() != `a <b> & "c"` {
+			t.Fatalf("%s: %d", ns, code)
+		}
+	}
+	code, n := get(PrefixCIM+"Win32_LogonSession", Selector{Name: "LogonId", Value: "101"}, Selector{Name: "__cimnamespace", Value: "root/other"})
+	if code != 500 || subcode(n) != "a:DestinationUnreachable" {
+		t.Fatalf("other namespace: %d %s", code, subcode(n))
+	}
+	// Selectors that are not the keys.
+	for _, c := range []struct {
+		sels   []Selector
+		detail string
+	}{
+		{nil, "InsufficientSelectors"},
+		{[]Selector{{Name: "Nope", Value: "1"}}, "UnexpectedSelectors"},
+		{[]Selector{{Name: "LogonId", Value: "1"}, {Name: "logonid", Value: "2"}}, "DuplicateSelectors"},
+	} {
+		code, n := get(wmiCIMv2+"Win32_LogonSession", c.sels...)
+		d := body(n).Child(NSSOAP, "Detail")
+		if code != 500 || subcode(n) != "w:InvalidSelectors" || d.Child(NSWSMan, "FaultDetail").T() != detailPrefix+c.detail ||
+			d.Child(NSMSFault, "WSManFault") == nil {
+			t.Errorf("%v: %d %s %+v", c.sels, code, subcode(n), d)
+		}
+	}
+	code, n = get(wmiCIMv2+"Win32_LogonSession", Selector{Name: "LogonId", Value: "999"})
+	if code != 500 || subcode(n) != "a:DestinationUnreachable" {
+		t.Errorf("not found: %d %s", code, subcode(n))
+	}
+	code, n = get(wmiCIMv2+"No_Such_Class", Selector{Name: "X", Value: "1"})
+	if code != 500 || subcode(n) != "a:DestinationUnreachable" {
+		t.Errorf("no class: %d %s", code, subcode(n))
+	}
+	// A reference key as an endpoint reference.
+	acct := &EPR{ResourceURI: wmiCIMv2 + "Win32_UserAccount", Selectors: []Selector{{Name: "Domain", Value: testHost}, {Name: "Name", Value: "alice"}}}
+	sess := &EPR{ResourceURI: wmiCIMv2 + "Linux_LogonSession", Selectors: []Selector{{Name: "LogonId", Value: "100"}}}
+	code, n = get(wmiCIMv2+"Win32_LoggedOnUser", Selector{Name: "Antecedent", EPR: acct}, Selector{Name: "Dependent", EPR: sess})
+	if code != 200 || body(n).Name.Local != "Win32_LoggedOnUser" {
+		t.Fatalf("association Get: %d %+v", code, body(n))
+	}
+	ref := body(n).ChildLocal("Dependent")
+	if ref.Child(NSAddr, "ReferenceParameters").Child(NSWSMan, "ResourceURI").T() != wmiCIMv2+"Linux_LogonSession" {
+		t.Errorf("reference: %+v", ref)
+	}
+	// Get-CimClass: the class declaration in CIM-XML.
+	code, n = get(PrefixCIMXML+"*", Selector{Name: "ClassName", Value: "win32_logonsession"}, Selector{Name: "__cimnamespace", Value: "root/cimv2"})
+	if code != 200 || body(n).Name.Local != "CLASS" {
+		t.Fatalf("class: %d %+v", code, body(n))
+	}
+	if name, _ := body(n).Attr("NAME"); name != "Win32_LogonSession" {
+		t.Errorf("class NAME %q", name)
+	}
+}
+
+// enumerateAll runs Enumerate then Pulls to the end and returns the items.
+func enumerateAll(t *testing.T, h http.Handler, v cimom.Viewer, uri, enumBody string, page int) []*Node {
+	t.Helper()
+	code, n := post(t, h, v, Message{Action: ActionEnumerate, ResourceURI: uri, Body: enumBody}.Envelope())
+	r := body(n)
+	if code != 200 || !r.Is(NSEnum, "EnumerateResponse") {
+		t.Fatalf("enumerate: %d %s %s", code, subcode(n), body(n).Child(NSSOAP, "Reason").Child(NSSOAP, "Text").T())
+	}
+	var items []*Node
+	if it := r.Child(NSWSMan, "Items"); it != nil {
+		items = append(items, it.Children...)
+	}
+	end := r.Child(NSWSMan, "EndOfSequence") != nil
+	ctx := r.Child(NSEnum, "EnumerationContext").T()
+	for i := 0; !end; i++ {
+		if i > 10000 {
+			t.Fatal("no end")
+		}
+		code, n := post(t, h, v, Message{Action: ActionPull, ResourceURI: uri, Body: PullBody(ctx, page)}.Envelope())
+		r := body(n)
+		if code != 200 || !r.Is(NSEnum, "PullResponse") {
+			t.Fatalf("pull: %d %s", code, subcode(n))
+		}
+		got := r.Child(NSEnum, "Items").Children
+		if len(got) > page {
+			t.Fatalf("pull of %d gave %d", page, len(got))
+		}
+		items = append(items, got...)
+		end = r.Child(NSEnum, "EndOfSequence") != nil
+		if c := r.Child(NSEnum, "EnumerationContext"); c != nil {
+			ctx = c.T()
+		}
+	}
+	return items
+}
+
+func TestEnumeratePull(t *testing.T) {
+	h := newTestHandler(t, 25, Config{})
+	for _, c := range []struct {
+		body string
+		page int
+	}{
+		{EnumerateBody(0, "", "", ""), 1},
+		{EnumerateBody(10, "", "", ""), 10},
+		{EnumerateBody(100, "", "", ""), 7},
+	} {
+		items := enumerateAll(t, h, admin, wmiCIMv2+"Win32_LogonSession", c.body, c.page)
+		if len(items) != 25 {
+			t.Fatalf("%s: %d items", c.body, len(items))
+		}
+		for _, it := range items {
+			if it.Name.Local != "Linux_LogonSession" {
+				t.Fatalf("item %s", it.Name.Local)
+			}
+		}
+	}
+	if st := h.Stats(); st.Contexts != 0 || st.Held != 0 {
+		t.Errorf("contexts left: %+v", st)
+	}
+	// A restricted user sees their own sessions only.
+	items := enumerateAll(t, h, cimom.Viewer{User: "bob", Restricted: true}, wmiCIMv2+"Win32_LogonSession", EnumerateBody(5, "", "", ""), 5)
+	if len(items) != 12 {
+		t.Errorf("bob sees %d", len(items))
+	}
+	// EPRs, and objects with their EPRs.
+	items = enumerateAll(t, h, admin, wmiCIMv2+"Linux_LogonSession", EnumerateBody(30, "", "", "EnumerateEPR"), 30)
+	if len(items) != 25 || !items[0].Is(NSAddr, "EndpointReference") {
+		t.Fatalf("EPR mode: %d %+v", len(items), items[0])
+	}
+	sel := items[0].Child(NSAddr, "ReferenceParameters").Child(NSWSMan, "SelectorSet").Child(NSWSMan, "Selector")
+	if name, _ := sel.Attr("Name"); name != "LogonId" || sel.T() != "100" {
+		t.Errorf("EPR selector %s=%s", name, sel.T())
+	}
+	items = enumerateAll(t, h, admin, wmiCIMv2+"Linux_LogonSession", EnumerateBody(30, "", "", "EnumerateObjectAndEPR"), 30)
+	if len(items) != 25 || !items[0].Is(NSWSMan, "Item") || len(items[0].Children) != 2 {
+		t.Fatalf("ObjectAndEPR mode: %d %+v", len(items), items[0])
+	}
+	// Release ends a context; pulling it then is a fault.
+	_, n := post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(1, "", "", "")}.Envelope())
+	ctx := body(n).Child(NSEnum, "EnumerationContext").T()
+	if code, n := post(t, h, cimom.Viewer{User: "bob", Restricted: true}, Message{Action: ActionRelease, Body: ReleaseBody(ctx)}.Envelope()); code != 500 || subcode(n) != "n:InvalidEnumerationContext" {
+		t.Errorf("another user's release: %d %s", code, subcode(n))
+	}
+	if code, _ := post(t, h, admin, Message{Action: ActionRelease, Body: ReleaseBody(ctx)}.Envelope()); code != 200 {
+		t.Errorf("release: %d", code)
+	}
+	if code, n := post(t, h, admin, Message{Action: ActionPull, Body: PullBody(ctx, 1)}.Envelope()); code != 500 || subcode(n) != "n:InvalidEnumerationContext" {
+		t.Errorf("pull after release: %d %s", code, subcode(n))
+	}
+}
+
+func TestEnvelopeSizePages(t *testing.T) {
+	h := newTestHandler(t, 20, Config{})
+	m := Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(20, "", "", ""), MaxEnvelopeSize: 6000}
+	code, n := post(t, h, admin, m.Envelope())
+	r := body(n)
+	got := len(r.Child(NSWSMan, "Items").Children)
+	if code != 200 || got == 0 || got >= 20 || r.Child(NSWSMan, "EndOfSequence") != nil {
+		t.Fatalf("%d: %d items in 6000 bytes", code, got)
+	}
+	m.MaxEnvelopeSize = 1500
+	code, n = post(t, h, admin, m.Envelope())
+	if code != 500 || subcode(n) != "w:EncodingLimit" {
+		t.Fatalf("tiny envelope: %d %s", code, subcode(n))
+	}
+}
+
+func TestFilters(t *testing.T) {
+	h := newTestHandler(t, 6, Config{})
+	wql := func(q string) string { return EnumerateBody(50, DialectWQL, escText(q), "") }
+	items := enumerateAll(t, h, admin, wmiCIMv2+"*", wql("SELECT LogonId, UserName FROM Linux_LogonSession WHERE UserName = 'bob'"), 50)
+	if len(items) != 3 || len(items[0].Children) != 2 {
+		t.Fatalf("WQL: %d items, %+v", len(items), items[0])
+	}
+	items = enumerateAll(t, h, admin, wmiCIMv2+"*", wql(`ASSOCIATORS OF {Win32_LogonSession.LogonId="100"} WHERE ResultClass = Win32_UserAccount`), 50)
+	if len(items) != 1 || items[0].Name.Local != "Win32_UserAccount" {
+		t.Fatalf("ASSOCIATORS OF: %+v", items)
+	}
+	for q, want := range map[string]string{
+		"SELECT FROM":     "w:CannotProcessFilter",
+		"SELECT * FROM X": "w:CannotProcessFilter",
+		"SELECT * FROM __InstanceCreationEvent WITHIN 1 WHERE TargetInstance ISA 'Win32_LogonSession'": "w:CannotProcessFilter",
+	} {
+		code, n := post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "*", Body: wql(q)}.Envelope())
+		if code != 500 || subcode(n) != want {
+			t.Errorf("%s: %d %s", q, code, subcode(n))
+		}
+	}
+	code, n := post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "*", Body: EnumerateBody(1, "http://example.com/xpath", "x", "")}.Envelope())
+	if code != 500 || subcode(n) != "n:FilterDialectRequestedUnavailable" {
+		t.Errorf("dialect: %d %s", code, subcode(n))
+	}
+	code, n = post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "*", Body: EnumerateBody(1, "", "", "")}.Envelope())
+	if code != 500 || subcode(n) != "w:UnsupportedFeature" {
+		t.Errorf("wildcard without filter: %d %s", code, subcode(n))
+	}
+	// Selector filter.
+	sf := string(appendSelectorSet(nil, []Selector{{Name: "UserName", Value: "ALICE"}}))
+	items = enumerateAll(t, h, admin, wmiCIMv2+"Linux_LogonSession", EnumerateBody(50, DialectSelector, sf, ""), 50)
+	if len(items) != 3 {
+		t.Errorf("selector filter: %d", len(items))
+	}
+	// Association filter: the sessions of alice, and the links to them.
+	alice := &EPR{ResourceURI: PrefixCIM + "Win32_UserAccount", Selectors: []Selector{{Name: "Domain", Value: testHost}, {Name: "Name", Value: "alice"}}}
+	items = enumerateAll(t, h, admin, WildcardCIM, EnumerateBody(50, DialectAssociation, AssociationFilter(alice, false, "Win32_LoggedOnUser", "Win32_LogonSession", "Antecedent", "Dependent"), ""), 50)
+	if len(items) != 3 || items[0].Name.Space != PrefixCIM+"Linux_LogonSession" {
+		t.Fatalf("associated: %d %+v", len(items), items)
+	}
+	items = enumerateAll(t, h, admin, WildcardCIM, EnumerateBody(50, DialectAssociation, AssociationFilter(alice, true, "", "Win32_LoggedOnUser", "", ""), ""), 50)
+	if len(items) != 3 || items[0].Name.Local != "Win32_LoggedOnUser" {
+		t.Fatalf("association instances: %d", len(items))
+	}
+	if sels := items[0].ChildLocal("Antecedent").Child(NSAddr, "ReferenceParameters").Child(NSWSMan, "SelectorSet").Children; len(sels) != 3 {
+		t.Errorf("DMTF references carry __cimnamespace: %+v", sels)
+	}
+}
+
+func escText(s string) string { return string(esc(nil, s)) }
+
+func TestFaults(t *testing.T) {
+	h := newTestHandler(t, 2, Config{Limits: Limits{MaxBytes: 64 << 10}})
+	uri := wmiCIMv2 + "Win32_LogonSession"
+	for _, a := range []string{ActionPut, ActionCreate, ActionDelete, ActionRenew, ActionGetStatus, "http://example.com/custom/GetOwner"} {
+		code, n := post(t, h, admin, Message{Action: a, ResourceURI: uri}.Envelope())
+		if code != 500 || subcode(n) != "a:ActionNotSupported" {
+			t.Errorf("%s: %d %s", a, code, subcode(n))
+		}
+	}
+	must := strings.Replace(string(Message{Action: ActionGet, ResourceURI: uri}.Envelope()), "<s:Header>",
+		`<s:Header><x:Frob xmlns:x="urn:x" s:mustUnderstand="true">1</x:Frob><x:Ok xmlns:x="urn:x">1</x:Ok>`, 1)
+	code, n := post(t, h, admin, []byte(must))
+	if code != 500 || body(n).Child(NSSOAP, "Code").Child(NSSOAP, "Value").T() != "s:MustUnderstand" {
+		t.Errorf("mustUnderstand: %d %+v", code, body(n))
+	}
+	// UTF-16 with a BOM, both byte orders.
+	get := Message{Action: ActionGet, ResourceURI: uri, Selectors: []Selector{{Name: "LogonId", Value: "100"}}}.Envelope()
+	get = []byte(strings.Replace(string(get), `encoding="UTF-8"`, `encoding="UTF-16"`, 1))
+	for _, le := range []bool{true, false} {
+		code, n := post(t, h, admin, utf16Body(string(get), le))
+		if code != 200 || body(n).Name.Local != "Linux_LogonSession" {
+			t.Errorf("UTF-16 (le %v): %d %s", le, code, subcode(n))
+		}
+	}
+	hostile := map[string][]byte{
+		"doctype":    []byte(`<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><s:Envelope xmlns:s="` + NSSOAP + `"><s:Body>&b;</s:Body></s:Envelope>`),
+		"entity":     []byte(`<s:Envelope xmlns:s="` + NSSOAP + `"><s:Body>&xxe;</s:Body></s:Envelope>`),
+		"deep":       []byte(`<s:Envelope xmlns:s="` + NSSOAP + `"><s:Body>` + strings.Repeat("<a>", 100) + strings.Repeat("</a>", 100) + `</s:Body></s:Envelope>`),
+		"bad utf-8":  []byte("<s:Envelope xmlns:s=\"" + NSSOAP + "\"><s:Body>\xff\xfe\xfd</s:Body></s:Envelope>"),
+		"bad utf-16": append([]byte{0xFF, 0xFE}, 0x00, 0xD8, 0x41, 0x00),
+		"odd utf-16": {0xFE, 0xFF, 0x00},
+		"not soap":   []byte(`<Envelope><Body/></Envelope>`),
+		"soap 1.1":   []byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>`),
+		"huge":       []byte(`<s:Envelope xmlns:s="` + NSSOAP + `"><s:Body>` + strings.Repeat("x", 200<<10) + `</s:Body></s:Envelope>`),
+		"empty":      nil,
+	}
+	for name, b := range hostile {
+		code, n := post(t, h, admin, b)
+		if code != 500 || body(n) == nil || !body(n).Is(NSSOAP, "Fault") {
+			t.Errorf("%s: %d %+v", name, code, body(n))
+		}
+	}
+	r, _ := http.NewRequest(http.MethodGet, "/wsman", nil)
+	w := newRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d", w.Code)
+	}
+}
+
+func utf16Body(s string, le bool) []byte {
+	out := []byte{0xFE, 0xFF}
+	if le {
+		out = []byte{0xFF, 0xFE}
+	}
+	for _, r := range s {
+		if le {
+			out = append(out, byte(r), byte(r>>8))
+		} else {
+			out = append(out, byte(r>>8), byte(r))
+		}
+	}
+	return out
+}
+
+func TestContextLimits(t *testing.T) {
+	h := newTestHandler(t, 5, Config{Contexts: ContextLimits{MaxPerUser: 3, MaxTotal: 5, MaxHeld: 15}})
+	open := func(user string) (int, string) {
+		_, n := post(t, h, cimom.Viewer{User: user}, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(1, "", "", "")}.Envelope())
+		return 0, subcode(n)
+	}
+	for i := range 3 {
+		if _, f := open("u1"); f != "" {
+			t.Fatalf("context %d: %s", i, f)
+		}
+	}
+	if _, f := open("u1"); f != "w:QuotaLimit" {
+		t.Errorf("4th context of a user: %q", f)
+	}
+	// 3 contexts hold 4 instances each: the held bound (15) refuses 5 more.
+	if _, f := open("u2"); f != "w:QuotaLimit" {
+		t.Errorf("over the held bound: %q (%+v)", f, h.Stats())
+	}
+	if st := h.Stats(); st.Contexts != 3 || st.Held != 12 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestContextExpiry(t *testing.T) {
+	h := newTestHandler(t, 3, Config{Contexts: ContextLimits{Idle: 50 * 1e6}})
+	_, n := post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(1, "", "", "")}.Envelope())
+	ctx := body(n).Child(NSEnum, "EnumerationContext").T()
+	for i := 0; h.Stats().Contexts != 0; i++ {
+		if i > 200 {
+			t.Fatal("context never expired")
+		}
+		sleep()
+	}
+	if code, n := post(t, h, admin, Message{Action: ActionPull, Body: PullBody(ctx, 1)}.Envelope()); code != 500 || subcode(n) != "n:InvalidEnumerationContext" {
+		t.Errorf("expired: %d %s", code, subcode(n))
+	}
+	_ = fmt.Sprint()
+}
