@@ -132,6 +132,7 @@ type serverOpts struct {
 	noAuth         bool
 	tls            bool
 	cfg            func(*Config)
+	mount          func(*Server) // mounts more handlers before Serve
 }
 
 const (
@@ -189,6 +190,9 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 		t.Fatal(err)
 	}
 	ts.srv = srv
+	if o.mount != nil {
+		o.mount(srv)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

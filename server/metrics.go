@@ -18,8 +18,10 @@ import (
 //
 //	cimsess_sessions{class,status,logon_type}       sessions now, counted at scrape time
 //	cimsess_sessions_scrape_success{class}          1 when the class could be enumerated
-//	cimsess_cimxml_requests_total{operation,status} requests by operation and CIM status (or http_NNN)
-//	cimsess_cimxml_request_duration_seconds{operation}
+//	cimsess_requests_total{protocol,operation,status} requests by protocol ("cimxml", or the name a
+//	                                                 handler was mounted with), operation and outcome
+//	                                                 (CIM status name, or http_NNN)
+//	cimsess_request_duration_seconds{protocol,operation}
 //
 // plus the Go runtime and process collectors.
 type Metrics struct {
@@ -37,14 +39,14 @@ func NewMetrics(om *cimom.ObjectManager) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cimsess_cimxml_requests_total",
-			Help: "CIM-XML requests by intrinsic method and outcome (CIM status name, or http_NNN for a request refused before it ran).",
-		}, []string{"operation", "status"}),
+			Name: "cimsess_requests_total",
+			Help: "Requests by protocol, operation and outcome (CIM status name, or http_NNN for a request refused before it ran).",
+		}, []string{"protocol", "operation", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "cimsess_cimxml_request_duration_seconds",
-			Help:    "Time to answer a CIM-XML request, from its headers to the end of the response.",
+			Name:    "cimsess_request_duration_seconds",
+			Help:    "Time to answer a request, from its headers to the end of the response, by protocol and operation.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"operation"}),
+		}, []string{"protocol", "operation"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -62,12 +64,12 @@ func (m *Metrics) Handler() http.Handler {
 // Registry returns the registry, for tests and for adding collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-func (m *Metrics) observe(op, status string, d time.Duration) {
+func (m *Metrics) observe(protocol, op, status string, d time.Duration) {
 	if op == "" {
 		op = "none"
 	}
-	m.requests.WithLabelValues(op, status).Inc()
-	m.latency.WithLabelValues(op).Observe(d.Seconds())
+	m.requests.WithLabelValues(protocol, op, status).Inc()
+	m.latency.WithLabelValues(protocol, op).Observe(d.Seconds())
 }
 
 var (

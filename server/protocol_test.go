@@ -262,9 +262,9 @@ func TestMetrics(t *testing.T) {
 		`cimsess_sessions{class="Linux_LogonSession",logon_type="10",status="OK"} 1`,
 		`cimsess_sessions{class="Linux_LogonSession",logon_type="3",status="Lost Comm"} 1`,
 		`cimsess_sessions_scrape_success{class="Win32_Session"} 1`,
-		`cimsess_cimxml_requests_total{operation="EnumerateInstances",status="CIM_ERR_OK"} 1`,
-		`cimsess_cimxml_requests_total{operation="none",status="http_401"} 1`,
-		`cimsess_cimxml_request_duration_seconds_count{operation="EnumerateInstances"} 1`,
+		`cimsess_requests_total{operation="EnumerateInstances",protocol="cimxml",status="CIM_ERR_OK"} 1`,
+		`cimsess_requests_total{operation="none",protocol="cimxml",status="http_401"} 1`,
+		`cimsess_request_duration_seconds_count{operation="EnumerateInstances",protocol="cimxml"} 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(out, want) {

@@ -10,6 +10,9 @@
 // non-administrator only their own sessions;
 // bounds request size, time and concurrency and refuses hostile XML; logs
 // every request with log/slog and counts them for Prometheus.
+//
+// Those steps are net/http wrappers (see Pipeline) that any protocol
+// handler can be mounted behind with Handle, as WS-Man is at /wsman.
 package server
 
 import (
@@ -17,7 +20,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
 	"mime"
@@ -90,6 +92,10 @@ type Server struct {
 	// enumeration), and growing a new one each time was most of the
 	// garbage a request made besides the instances themselves.
 	bufs chan *respBuf
+	// cimxml is the CIM-XML handler behind the pipeline; mounts are
+	// every handler NewHTTPServer serves, CIM-XML's first.
+	cimxml http.Handler
+	mounts []mount
 }
 
 // New returns a server for the configuration.
@@ -125,6 +131,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, om: cfg.ObjectManager, log: logger, sem: make(chan struct{}, cfg.MaxConcurrent)}
 	s.query = queryOf(cfg.ObjectManager)
 	s.bufs = make(chan *respBuf, min(cfg.MaxConcurrent, maxIdleBufs))
+	s.cimxml = s.Pipeline("cimxml", http.HandlerFunc(s.serveCIMXML))
+	s.mounts = []mount{{pattern: Path, h: s.cimxml}}
 	return s, nil
 }
 
@@ -140,12 +148,14 @@ func queryOf(om *cimom.ObjectManager) Querier {
 // SetQuerier replaces what answers ExecQuery (nil: CIM_ERR_NOT_SUPPORTED).
 func (s *Server) SetQuerier(q Querier) { s.query = q }
 
-// NewHTTPServer returns an http.Server that serves Path with the
-// configured timeouts and header limit, logging its own errors to the
-// server's logger. The caller sets TLSConfig for HTTPS.
+// NewHTTPServer returns an http.Server that serves Path and what Handle
+// mounted with the configured timeouts and header limit, logging its own
+// errors to the server's logger. The caller sets TLSConfig for HTTPS.
 func (s *Server) NewHTTPServer() *http.Server {
 	mux := http.NewServeMux()
-	mux.Handle(Path, s)
+	for _, m := range s.mounts {
+		mux.Handle(m.pattern, m.h)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CIM operations are served at "+Path, http.StatusNotFound)
 	})
@@ -172,21 +182,35 @@ func (w slogWriter) Write(p []byte) (int, error) {
 // both) until ctx ends, then shuts down gracefully, giving requests in
 // flight up to five seconds.
 func (s *Server) Serve(ctx context.Context, plain net.Listener, secure net.Listener, tlsConf *tls.Config) error {
-	if plain == nil && secure == nil {
+	var p, q []net.Listener
+	if plain != nil {
+		p = append(p, plain)
+	}
+	if secure != nil {
+		q = append(q, secure)
+	}
+	return s.ServeListeners(ctx, p, q, tlsConf)
+}
+
+// ServeListeners is Serve for any number of listeners: HTTP on each of
+// plain, HTTPS with tlsConf on each of secure, every one serving every
+// mounted handler (CIM-XML at Path and those added with Handle).
+func (s *Server) ServeListeners(ctx context.Context, plain, secure []net.Listener, tlsConf *tls.Config) error {
+	if len(plain) == 0 && len(secure) == 0 {
 		return cim.Errorf(cim.ErrInvalidParameter, "server: no listener")
 	}
 	var servers []*http.Server
-	errc := make(chan error, 2)
-	if plain != nil {
+	errc := make(chan error, len(plain)+len(secure))
+	for _, ln := range plain {
 		hs := s.NewHTTPServer()
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(plain) }()
+		go func() { errc <- hs.Serve(ln) }()
 	}
-	if secure != nil {
+	for _, ln := range secure {
 		hs := s.NewHTTPServer()
 		hs.TLSConfig = tlsConf
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(tls.NewListener(secure, tlsConf)) }()
+		go func() { errc <- hs.Serve(tls.NewListener(ln, tlsConf)) }()
 	}
 	var err error
 	select {
@@ -204,78 +228,28 @@ func (s *Server) Serve(ctx context.Context, plain net.Listener, secure net.Liste
 	return err
 }
 
-// reqLog is what the log record and the metrics of one request say.
-type reqLog struct {
-	user, op, class string
-	status          string // CIM status name, or "http_NNN" for a protocol fault
-	http            int
-	detail          string
+// ServeHTTP answers one CIM operation request through the whole pipeline
+// (see Pipeline): it is the handler NewHTTPServer mounts at Path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.cimxml.ServeHTTP(w, r)
 }
 
-// ServeHTTP answers one CIM operation request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rl := &reqLog{http: http.StatusOK}
-	defer func() {
-		d := time.Since(start)
-		attrs := []any{"remote", r.RemoteAddr, "user", rl.user, "operation", rl.op, "class", rl.class,
-			"cim_status", rl.status, "http_status", rl.http, "duration", d}
-		if rl.detail != "" {
-			attrs = append(attrs, "detail", rl.detail)
-		}
-		s.log.Info("cimxml request", attrs...)
-		if s.cfg.Metrics != nil {
-			// Label values are the DSP0200 names only, so that clients
-			// cannot grow the label set with made-up method names.
-			op := rl.op
-			if cn, known := canonicalNames[strings.ToLower(op)]; known {
-				op = cn
-			} else if op != "" {
-				op = "other"
-			}
-			s.cfg.Metrics.observe(op, rl.status, d)
-		}
-	}()
+// serveCIMXML is the CIM-XML protocol handler, behind the pipeline: the
+// viewer is in the request's context and the body is read.
+func (s *Server) serveCIMXML(w http.ResponseWriter, r *http.Request) {
+	rl := Info(r.Context())
 	fault := func(code int, cimError, detail string, hdr http.Header) {
-		rl.http, rl.status, rl.detail = code, "http_"+strconv.Itoa(code), detail
-		for k, v := range hdr {
-			w.Header()[k] = v
-		}
 		if cimError != "" {
-			w.Header().Set("CIMError", cimError)
+			if hdr == nil {
+				hdr = http.Header{}
+			}
+			hdr.Set("CIMError", cimError)
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(code)
-		_, _ = io.WriteString(w, http.StatusText(code)+": "+detail+"\n")
+		Fault(w, r, code, detail, hdr)
 	}
 	if r.Method != http.MethodPost && r.Method != "M-POST" {
 		fault(http.StatusMethodNotAllowed, "", "use POST or M-POST", http.Header{"Allow": {"POST, M-POST"}})
 		return
-	}
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	default:
-		fault(http.StatusServiceUnavailable, "", "too many requests at once; retry", http.Header{"Retry-After": {"1"}})
-		return
-	}
-
-	// Authentication.
-	viewer := cimom.Viewer{}
-	if !s.cfg.NoAuth {
-		name, pass, ok := r.BasicAuth()
-		if !ok {
-			fault(http.StatusUnauthorized, "", "authentication required", http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}})
-			return
-		}
-		rl.user = name
-		u, ok := s.cfg.Users.Authenticate(name, pass)
-		if !ok {
-			fault(http.StatusUnauthorized, "", "wrong user name or password", http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}})
-			return
-		}
-		viewer = cimom.Viewer{User: u.Name, Restricted: !u.Admin}
 	}
 
 	// Headers (DSP0200 §7): M-POST puts them under a numbered prefix.
@@ -289,7 +263,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		prefix = ns + "-"
 	}
 	get := func(name string) string { return r.Header.Get(prefix + name) }
-	rl.op = get("CIMMethod")
+	setOp(rl, get("CIMMethod"))
 	if op := get("CIMOperation"); !strings.EqualFold(strings.TrimSpace(op), "MethodCall") {
 		fault(http.StatusBadRequest, cimxml.CIMErrorUnsupportedOperation, fmt.Sprintf("CIMOperation %q is not MethodCall", op), nil)
 		return
@@ -306,19 +280,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	// Body.
-	if r.ContentLength > s.cfg.MaxRequestBytes {
-		w.Header().Set("Connection", "close")
-		fault(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request is over %d bytes", s.cfg.MaxRequestBytes), nil)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxRequestBytes))
+	body, err := Body(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			fault(http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request is over %d bytes", s.cfg.MaxRequestBytes), http.Header{"Connection": {"close"}})
-			return
-		}
 		fault(http.StatusBadRequest, "", "reading the request: "+err.Error(), http.Header{"Connection": {"close"}})
 		return
 	}
@@ -333,7 +296,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !req.Multi {
 		c := req.Calls[0]
-		rl.op = c.Method
+		setOp(rl, c.Method)
 		if m := get("CIMMethod"); m != c.Method {
 			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, fmt.Sprintf("CIMMethod header %q, body calls %q", m, c.Method), nil)
 			return
@@ -344,15 +307,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		rl.op = "MultiRequest"
+		rl.Operation, rl.OperationLabel = "MultiRequest", "MultiRequest"
 		if get("CIMBatch") == "" && !hasHeader(r, prefix+"CIMBatch") {
 			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, "a MULTIREQ needs the CIMBatch header", nil)
 			return
 		}
 	}
 
-	ctx := cimom.WithViewer(r.Context(), viewer)
-	s.respond(ctx, w, r, req, prefix, rl)
+	s.respond(r.Context(), w, r, req, prefix, rl)
+}
+
+// setOp records the operation a request names; the metrics label is its
+// DSP0200 spelling, or "other" for a name DSP0200 does not have.
+func setOp(rl *RequestInfo, op string) {
+	rl.Operation, rl.OperationLabel = op, ""
+	if cn, known := canonicalNames[strings.ToLower(op)]; known {
+		rl.OperationLabel = cn
+	}
 }
 
 func hasHeader(r *http.Request, name string) bool {
@@ -448,7 +419,7 @@ func (s *Server) run(ctx context.Context, c *cimxml.Call) result {
 	return res
 }
 
-func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Request, req *cimxml.Request, prefix string, rl *reqLog) {
+func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Request, req *cimxml.Request, prefix string, rl *RequestInfo) {
 	results := make([]result, len(req.Calls))
 	status := cim.StatusOK
 	var first *cim.Error
@@ -459,12 +430,12 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 			status = first.Code
 		}
 		if i == 0 {
-			rl.class = results[i].class
+			rl.Class = results[i].class
 		}
 	}
-	rl.status = status.String()
+	rl.Status = status.String()
 	if first != nil {
-		rl.detail = first.Description
+		rl.Detail = first.Description
 	}
 
 	h := w.Header()
@@ -522,7 +493,7 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 		return
 	}
 	if err != nil {
-		rl.detail = err.Error()
+		rl.Detail = err.Error()
 		return
 	}
 	out := enc.Bytes()

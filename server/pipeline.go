@@ -1,0 +1,206 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cimsess/cimsess/cimom"
+)
+
+// The server's HTTP pipeline is a chain of net/http wrappers in front of
+// each protocol handler, outermost first:
+//
+//	Logged        one log record and the metrics of each request (RequestInfo)
+//	Authenticated HTTP Basic against Users; the viewer goes into the context
+//	BufferBody    reads the whole body, bounded by MaxRequestBytes
+//	Limited       one of MaxConcurrent slots while the handler runs, else 503
+//	the protocol  CIM-XML at Path; another (WS-Man) mounted with Handle
+//
+// Authentication and the body come before the slot, so that a client that
+// cannot log in, or sends its body slowly, never holds one.
+
+// RequestInfo is what the log record and the metrics of one request say.
+// Logged puts one in the request's context; each wrapper and the protocol
+// handler fill in what they learn (see Info).
+type RequestInfo struct {
+	// Protocol is the name the handler was mounted with ("cimxml").
+	Protocol string
+	// User is the user name the client sent, authenticated or not.
+	User string
+	// Operation is the operation as the client named it (for the log).
+	Operation string
+	// OperationLabel is the operation's metrics label, one of a fixed set
+	// the protocol handler knows; empty is "other" ("none" when Operation
+	// is empty too), so that clients cannot grow the label set.
+	OperationLabel string
+	// Class is the class the operation was about.
+	Class string
+	// Status is the outcome: a CIM status name, or http_NNN for a request
+	// refused before it ran.
+	Status string
+	// HTTPStatus is the response's HTTP status.
+	HTTPStatus int
+	// Detail says why a request failed.
+	Detail string
+}
+
+type infoKey struct{}
+
+// Info returns the request's RequestInfo. Outside Logged it returns a new
+// one that nobody reads, so handlers may always fill it in.
+func Info(ctx context.Context) *RequestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*RequestInfo); ok {
+		return ri
+	}
+	return &RequestInfo{HTTPStatus: http.StatusOK}
+}
+
+// Fault answers a request that is refused before it runs: HTTP status
+// code with a one-line plain-text body saying detail, the headers of hdr,
+// and the outcome recorded in the request's RequestInfo.
+func Fault(w http.ResponseWriter, r *http.Request, code int, detail string, hdr http.Header) {
+	ri := Info(r.Context())
+	ri.HTTPStatus, ri.Status, ri.Detail = code, "http_"+strconv.Itoa(code), detail
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, http.StatusText(code)+": "+detail+"\n")
+}
+
+// Handle mounts a protocol handler at pattern (a net/http.ServeMux
+// pattern such as "/wsman") behind the server's whole pipeline
+// (Pipeline), on every listener Serve serves. protocol names it in the
+// log and the metrics' protocol label. Call it before Serve or
+// NewHTTPServer.
+func (s *Server) Handle(pattern, protocol string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{pattern: pattern, h: s.Pipeline(protocol, h)})
+}
+
+type mount struct {
+	pattern string
+	h       http.Handler
+}
+
+// Pipeline returns h behind the server's wrappers: Logged, Authenticated,
+// BufferBody and Limited. h finds the viewer with cimom.ViewerFrom, the
+// body with Body, and reports what it did through Info.
+func (s *Server) Pipeline(protocol string, h http.Handler) http.Handler {
+	return s.Logged(protocol, s.Authenticated(s.BufferBody(s.Limited(h))))
+}
+
+// Logged logs one record per request and counts it in the metrics, with
+// what the inner handlers put in the request's RequestInfo.
+func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &RequestInfo{Protocol: protocol, HTTPStatus: http.StatusOK}
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		defer func() {
+			d := time.Since(start)
+			attrs := []any{"protocol", ri.Protocol, "remote", r.RemoteAddr, "user", ri.User, "operation", ri.Operation,
+				"class", ri.Class, "cim_status", ri.Status, "http_status", ri.HTTPStatus, "duration", d}
+			if ri.Detail != "" {
+				attrs = append(attrs, "detail", ri.Detail)
+			}
+			s.log.Info(protocol+" request", attrs...)
+			if s.cfg.Metrics != nil {
+				op := ri.OperationLabel
+				if op == "" && ri.Operation != "" {
+					op = "other"
+				}
+				s.cfg.Metrics.observe(protocol, op, ri.Status, d)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+var challenge = http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}}
+
+// Authenticated checks the request's HTTP Basic credentials against the
+// users file and puts the viewer they give into the request's context
+// (cimom.WithViewer): an administrator, or a restricted user who sees only
+// their own instances. With NoAuth every request is an administrator.
+func (s *Server) Authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		viewer := cimom.Viewer{}
+		if !s.cfg.NoAuth {
+			ri := Info(r.Context())
+			name, pass, ok := r.BasicAuth()
+			if !ok {
+				Fault(w, r, http.StatusUnauthorized, "authentication required", challenge)
+				return
+			}
+			ri.User = name
+			u, ok := s.cfg.Users.Authenticate(name, pass)
+			if !ok {
+				Fault(w, r, http.StatusUnauthorized, "wrong user name or password", challenge)
+				return
+			}
+			viewer = cimom.Viewer{User: u.Name, Restricted: !u.Admin}
+		}
+		next.ServeHTTP(w, r.WithContext(cimom.WithViewer(r.Context(), viewer)))
+	})
+}
+
+type bodyKey struct{}
+
+// BufferBody reads the whole request body, up to MaxRequestBytes (413
+// and the connection closed beyond), so that the handler after it gets
+// it at once (Body) and a slow client holds no slot while it sends.
+func (s *Server) BufferBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := s.cfg.MaxRequestBytes
+		tooLarge := fmt.Sprintf("the request is over %d bytes", max)
+		if r.ContentLength > max {
+			Fault(w, r, http.StatusRequestEntityTooLarge, tooLarge, http.Header{"Connection": {"close"}})
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				Fault(w, r, http.StatusRequestEntityTooLarge, tooLarge, http.Header{"Connection": {"close"}})
+				return
+			}
+			Fault(w, r, http.StatusBadRequest, "reading the request: "+err.Error(), http.Header{"Connection": {"close"}})
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Body returns the request body that BufferBody read; without BufferBody
+// it reads r.Body (unbounded: the caller bounds it).
+func Body(r *http.Request) ([]byte, error) {
+	if b, ok := r.Context().Value(bodyKey{}).([]byte); ok {
+		return b, nil
+	}
+	return io.ReadAll(r.Body)
+}
+
+// Limited runs the handler in one of MaxConcurrent slots, and answers
+// 503 with Retry-After at once when none is free.
+func (s *Server) Limited(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.sem <- struct{}{}:
+			defer func() { <-s.sem }()
+		default:
+			Fault(w, r, http.StatusServiceUnavailable, "too many requests at once; retry", http.Header{"Retry-After": {"1"}})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
