@@ -6,6 +6,7 @@
 set -euo pipefail
 
 packages=(openssh-server openssh-client samba smbclient sblim-wbemcli time)
+packages+=(postgresql) # fleethistory tests start a throwaway cluster of their own
 test_user=cimsess-test
 
 if [ "$(id -u)" != 0 ]; then

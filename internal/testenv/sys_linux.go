@@ -34,3 +34,13 @@ func lockFile(f *os.File) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// postgresAttr runs a PostgreSQL program as uid:gid when asUser (the
+// server refuses to run as root), in its own process group.
+func postgresAttr(asUser bool, uid, gid int) *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true}
+	if asUser {
+		a.Credential = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	}
+	return a
+}

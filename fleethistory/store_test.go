@@ -1,0 +1,354 @@
+package fleethistory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/history"
+)
+
+var t0 = time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
+
+func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+
+func u32(v uint32) *uint32 { return &v }
+
+func sess(host, id, user string, start time.Time) Session {
+	return Session{Session: history.Session{Class: "Linux_LogonSession", LogonID: id, User: user, TTY: "pts/" + id,
+		RemoteHost: "10.0.0.9", LogonType: u32(10), PID: 100, Start: start, Status: "OK",
+		Path: `Linux_LogonSession.LogonId="` + id + `"`}, Host: host, UID: u32(1000), RemoteAddress: "10.0.0.9"}
+}
+
+func begin(msg string, s Session) Change {
+	return Change{MsgID: msg, Kind: Begin, Time: s.Start, Session: s}
+}
+
+// finish ends s; its instance at deletion has its last Status ("Lost
+// Comm" for a ghost).
+func finish(msg string, s Session, end time.Time, how history.End) Change {
+	if how == history.EndGhost {
+		s.Status = "Lost Comm"
+	}
+	return Change{MsgID: msg, Kind: Finish, Time: end, Session: s, How: how}
+}
+
+func status(msg string, s Session, t time.Time, from, to string) Change {
+	s.Status = to
+	return Change{MsgID: msg, Kind: Update, Time: t, Session: s, PrevStatus: from}
+}
+
+func TestApplyIdempotentAndMerged(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	a := sess("web-1", "7", "alice", at(0))
+	batch := []Change{
+		begin("h1.a.1", a),
+		status("h1.a.2", a, at(5), "OK", "Lost Comm"),
+		finish("h1.a.3", a, at(70), history.EndGhost), // the next month
+	}
+	st, err := s.Apply(ctx, batch, 0)
+	if err != nil || st.Applied != 3 || st.Duplicate != 0 {
+		t.Fatalf("Apply = %+v, %v", st, err)
+	}
+	// Again, whole and in part, alone and mixed with a new one: no change.
+	b := sess("web-1", "8", "bob", at(10))
+	st, err = s.Apply(ctx, append(batch[1:], begin("h1.a.4", b)), 0)
+	if err != nil || st.Applied != 1 || st.Duplicate != 2 {
+		t.Fatalf("Apply again = %+v, %v", st, err)
+	}
+	rows, err := s.SessionList(ctx, Filter{})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows = %v, %v", rows, err)
+	}
+	r := rows[0]
+	if r.User != "alice" || r.Host != "web-1" || !r.Start.Equal(at(0)) || !r.End.Equal(at(70)) || r.How != history.EndGhost ||
+		r.Status != "Lost Comm" || *r.UID != 1000 || *r.LogonType != 10 || r.RemoteAddress != "10.0.0.9" || r.TTY != "pts/7" || r.PID != 100 {
+		t.Fatalf("row = %+v", r)
+	}
+	if !rows[1].Open() || rows[1].User != "bob" {
+		t.Fatalf("bob = %+v", rows[1])
+	}
+	ch, err := s.StatusChanges(ctx, r.Key())
+	if err != nil || len(ch) != 2 || ch[0].To != "OK" || ch[1].From != "OK" || ch[1].To != "Lost Comm" || !ch[1].At.Equal(at(5)) {
+		t.Fatalf("status changes = %+v, %v", ch, err)
+	}
+	months, err := s.Partitions(ctx)
+	if err != nil || len(months) != 2 {
+		t.Fatalf("partitions = %v, %v", months, err)
+	}
+}
+
+func TestApplyOutOfOrder(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	a := sess("db-7", "3", "carol", at(0))
+	// The end arrives first (another collector's batch), then the rest.
+	gone := a
+	gone.Status = "Degraded"
+	if _, err := s.Apply(ctx, []Change{finish("m3", gone, at(9), history.EndLogout)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	late := a
+	late.Status = "Degraded"
+	if _, err := s.Apply(ctx, []Change{status("m2", a, at(4), "OK", "Degraded"), begin("m1", a)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.SessionList(ctx, Filter{})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows = %v, %v", rows, err)
+	}
+	if r := rows[0]; !r.End.Equal(at(9)) || r.How != history.EndLogout || r.Status != "Degraded" {
+		t.Fatalf("row = %+v", r)
+	}
+	// A change without a start finds its row.
+	nostart := a
+	nostart.Start = time.Time{}
+	if _, err := s.Apply(ctx, []Change{status("m4", nostart, at(8), "Degraded", "OK")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Count(ctx); n != 1 {
+		t.Fatalf("count = %d after a change without start", n)
+	}
+}
+
+func TestApplyRefusesBadChanges(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	good := sess("h", "1", "u", at(0))
+	noHost := good
+	noHost.Host = ""
+	farFuture := good
+	farFuture.Start = time.Now().AddDate(5, 0, 0)
+	ancient := good
+	ancient.Start = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	st, err := s.Apply(ctx, []Change{begin("a", noHost), begin("b", farFuture), begin("c", ancient), begin("", good)}, 0)
+	if err != nil || st.Invalid != 4 || st.Applied != 0 {
+		t.Fatalf("Apply = %+v, %v", st, err)
+	}
+	old := good
+	old.Start = time.Now().AddDate(0, -3, 0)
+	st, err = s.Apply(ctx, []Change{{MsgID: "d", Kind: Begin, Time: old.Start, Session: old}}, 30*24*time.Hour)
+	if err != nil || st.Expired != 1 {
+		t.Fatalf("Apply expired = %+v, %v", st, err)
+	}
+}
+
+func TestConcurrentCollectorsNoLossNoDuplicate(t *testing.T) {
+	s1, url := openStore(t)
+	s2, err := Open(context.Background(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ctx := context.Background()
+	// 200 sessions on 20 hosts, each a begin, a status change and an end;
+	// both stores get every change, in batches of different sizes and
+	// orders, as two collectors would after redeliveries.
+	var all []Change
+	for i := 0; i < 200; i++ {
+		x := sess(fmt.Sprintf("host-%02d", i%20), fmt.Sprint(i), fmt.Sprintf("user%d", i%7), at(i))
+		id := fmt.Sprintf("ev.%d.", i)
+		gone := x
+		gone.Status = "Degraded"
+		all = append(all, begin(id+"1", x), status(id+"2", x, at(i+1), "OK", "Degraded"), finish(id+"3", gone, at(i+2), history.EndLogout))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	applied := 0
+	run := func(s *Store, size int, reverse bool) {
+		defer wg.Done()
+		list := append([]Change(nil), all...)
+		if reverse {
+			for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
+				list[i], list[j] = list[j], list[i]
+			}
+		}
+		for i := 0; i < len(list); i += size {
+			st, err := s.Apply(ctx, list[i:min(i+size, len(list))], 0)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			applied += st.Applied
+			mu.Unlock()
+		}
+	}
+	wg.Add(2)
+	go run(s1, 37, false)
+	go run(s2, 50, true)
+	wg.Wait()
+	if applied != len(all) {
+		t.Fatalf("applied %d changes, want %d", applied, len(all))
+	}
+	rows, err := s1.SessionList(ctx, Filter{})
+	if err != nil || len(rows) != 200 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	for _, r := range rows {
+		if r.Open() || r.Status != "Degraded" || !r.End.Equal(r.Start.Add(2*time.Minute)) {
+			t.Fatalf("row %+v", r)
+		}
+	}
+	var changes int
+	if err := s1.pool.QueryRow(ctx, "SELECT count(*) FROM status_changes").Scan(&changes); err != nil || changes != 400 {
+		t.Fatalf("status changes = %d, %v", changes, err)
+	}
+}
+
+func TestQueries(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	a := sess("web-1.example.com", "1", "deploy", at(0))
+	b := sess("web-2.example.com", "2", "deploy", at(30))
+	b.RemoteAddress, b.RemoteHost = "192.168.5.5", "jump.example.com"
+	c := sess("DB-7", "3", "root", at(10))
+	c.Host = "db-7"
+	c.RemoteAddress, c.RemoteHost = "2001:db8::5", "outside.example.org"
+	if _, err := s.Apply(ctx, []Change{begin("1", a), finish("2", a, at(20), history.EndLogout), begin("3", b), begin("4", c),
+		finish("5", c, at(60), history.EndCrash)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	names := func(f Filter) string {
+		rows, err := s.SessionList(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := ""
+		for _, r := range rows {
+			out += r.LogonID
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		f    Filter
+		want string
+	}{
+		{Filter{}, "132"},
+		{Filter{Host: "web-*"}, "12"},
+		{Filter{Host: "WEB-?.example.com"}, "12"},
+		{Filter{Host: "db-7"}, "3"},
+		{Filter{User: "deploy"}, "12"},
+		{Filter{At: at(15)}, "13"},
+		{Filter{At: at(20)}, "3"}, // a's end is not "open at"
+		{Filter{Host: "db-7", At: at(59)}, "3"},
+		{Filter{Since: at(25)}, "32"},
+		{Filter{Until: at(5)}, "1"},
+		{Filter{Since: at(21), Until: at(29)}, "3"},
+		{Filter{From: "192.168.0.0/16"}, "2"},
+		{Filter{From: "2001:db8::5"}, "3"},
+		{Filter{From: "*.example.org"}, "3"},
+		{Filter{From: "JUMP.example.com"}, "2"},
+		{Filter{OpenOnly: true}, "2"},
+		{Filter{Classes: []string{"linux_logonsession"}, Limit: 1}, "1"},
+	} {
+		if got := names(tc.f); got != tc.want {
+			t.Errorf("%+v: got %q, want %q", tc.f, got, tc.want)
+		}
+	}
+	if _, err := s.SessionList(ctx, Filter{Since: at(10), Until: at(5)}); cim.CodeOf(err) != cim.ErrInvalidParameter {
+		t.Errorf("until before since: %v", err)
+	}
+	k := Key{Host: "db-7", Class: "Linux_LogonSession", LogonID: "3", Start: at(10)}
+	if r, err := s.Session(ctx, k); err != nil || r.How != history.EndCrash {
+		t.Errorf("Session = %+v, %v", r, err)
+	}
+	k.LogonID = "nope"
+	if _, err := s.Session(ctx, k); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("missing Session: %v", err)
+	}
+}
+
+func TestPartitionsAheadAndRetention(t *testing.T) {
+	s, url := openStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	if err := s.EnsurePartitions(ctx, now, 2); err != nil {
+		t.Fatal(err)
+	}
+	old := sess("h", "1", "u", time.Date(2026, 8, 10, 0, 0, 0, 0, time.UTC))
+	mid := sess("h", "2", "u", time.Date(2026, 10, 10, 0, 0, 0, 0, time.UTC))
+	if _, err := s.Apply(ctx, []Change{begin("o", old), begin("m", mid), finish("e", old, old.Start.Add(time.Hour), "")}, 0); err != nil {
+		t.Fatal(err)
+	}
+	months, _ := s.Partitions(ctx)
+	if len(months) != 5 { // 2026-08, 10, 12, 2027-01, 02
+		t.Fatalf("partitions %v", months)
+	}
+	// Keep 60 days: everything that started before October goes.
+	dropped, err := s.Retain(ctx, now, 60*24*time.Hour)
+	if err != nil || len(dropped) != 1 || dropped[0].Month() != time.August {
+		t.Fatalf("Retain = %v, %v", dropped, err)
+	}
+	rows, _ := s.SessionList(ctx, Filter{})
+	if len(rows) != 1 || rows[0].LogonID != "2" {
+		t.Fatalf("rows after retention %+v", rows)
+	}
+	// Another store whose cache still has August: it makes it again.
+	s2, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.Apply(ctx, []Change{begin("o2", old)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Apply(ctx, []Change{begin("o3", sess("h", "3", "u", old.Start))}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Retain(ctx, now, 60*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Apply(ctx, []Change{begin("o4", sess("h", "4", "u", old.Start))}, 0); err != nil {
+		t.Fatalf("Apply after another store's retention: %v", err)
+	}
+}
+
+func TestOpenErrorsAndPasswordFile(t *testing.T) {
+	url := newDB(t)
+	ctx := context.Background()
+	// A second open migrates nothing and works; two at once too.
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(ctx, url, Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			s.Close()
+		}()
+	}
+	wg.Wait()
+	if _, err := Open(ctx, "postgres://postgres:s3cret@127.0.0.1:1/x?connect_timeout=2", Options{}); err == nil ||
+		cim.CodeOf(err) == 0 || contains(err.Error(), "s3cret") {
+		t.Errorf("unreachable: %v", err)
+	}
+	if _, err := Open(ctx, pg.URL("no_such_db"), Options{}); cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("missing database: %v", err)
+	}
+	if got := Redact("postgres://u:topsecret@h/db?password=alsosecret"); contains(got, "secret") {
+		t.Errorf("Redact = %s", got)
+	}
+	if got := Redact("host=h password=topsecret"); contains(got, "secret") {
+		t.Errorf("Redact = %s", got)
+	}
+	pf := t.TempDir() + "/pw"
+	if err := writeFile(pf, "anything\n"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, url, Options{PasswordFile: pf}) // trust auth: accepted
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(ctx, url, Options{PasswordFile: pf + ".missing"}); err == nil {
+		t.Error("missing password file accepted")
+	}
+}
