@@ -21,7 +21,10 @@ type KeyBinding struct {
 //	Win32_LogonSession.LogonId="42"
 //	Win32_Session                          (a class path: no keys)
 //	Win32_Singleton=@                      (a singleton instance)
+//	Win32_Process=1234                     (WMI's shorthand for a class of one key)
 //
+// The shorthand's one binding has an empty Name: the object manager
+// resolves it to the class's only key.
 // Host and Namespace are empty in a relative path.
 type ObjectPath struct {
 	Host      string
@@ -68,6 +71,11 @@ func (p ObjectPath) String() string {
 	b.WriteString(p.ClassName)
 	if p.Singleton {
 		b.WriteString("=@")
+		return b.String()
+	}
+	if len(p.Keys) == 1 && p.Keys[0].Name == "" {
+		b.WriteByte('=')
+		b.WriteString(formatKeyValue(p.Keys[0].Value))
 		return b.String()
 	}
 	for i, k := range p.Keys {
@@ -126,10 +134,11 @@ func formatKeyValue(v any) string {
 	return FormatValue(v)
 }
 
-// Equal reports whether two paths name the same object: class, namespace
-// and key names compare case-insensitively (namespace separators '/' and
-// '\' alike, an empty host or namespace matching any), key values exactly
-// (integers by value, references recursively).
+// Equal reports whether two paths name the same object, as WMI compares
+// them: class, namespace, key names and string key values
+// case-insensitively (namespace separators '/' and '\' alike, an empty
+// host or namespace, or the host ".", matching any), other key values by
+// value (integers whatever their Go type, references recursively).
 func (p ObjectPath) Equal(q ObjectPath) bool {
 	if !strings.EqualFold(p.ClassName, q.ClassName) || p.Singleton != q.Singleton || len(p.Keys) != len(q.Keys) {
 		return false
@@ -137,7 +146,7 @@ func (p ObjectPath) Equal(q ObjectPath) bool {
 	if p.Namespace != "" && q.Namespace != "" && !strings.EqualFold(normNS(p.Namespace), normNS(q.Namespace)) {
 		return false
 	}
-	if p.Host != "" && q.Host != "" && !strings.EqualFold(p.Host, q.Host) {
+	if p.Host != "" && q.Host != "" && p.Host != "." && q.Host != "." && !strings.EqualFold(p.Host, q.Host) {
 		return false
 	}
 	for _, k := range p.Keys {
@@ -176,6 +185,11 @@ func keyValueEqual(a, b any) bool {
 			}
 		}
 		return pa.Equal(pb)
+	}
+	if sa, ok := a.(string); ok {
+		if sb, ok := b.(string); ok {
+			return strings.EqualFold(sa, sb)
+		}
 	}
 	return Equal(a, b)
 }
@@ -257,6 +271,18 @@ func ParseObjectPath(s string) (ObjectPath, error) {
 	}
 	if rest == "=@" {
 		p.Singleton = true
+		return p, nil
+	}
+	if rest[0] == '=' {
+		// Class=value: the shorthand for the one key of a class.
+		val, used, err := parseKeyValue(rest[1:])
+		if err != "" {
+			return fail(off+1, err)
+		}
+		if used != len(rest)-1 {
+			return fail(off+1+used, "the shorthand Class=value takes one value; name the keys for more")
+		}
+		p.Keys = []KeyBinding{{Value: val}}
 		return p, nil
 	}
 	if rest[0] != '.' {

@@ -54,6 +54,11 @@ var pathCases = []struct {
 	{`\\H\\root\cimv2\:X`, ObjectPath{Host: "H", Namespace: "root/cimv2", ClassName: "X"}, `\\H\root\cimv2:X`},
 	{`/root/:X`, ObjectPath{Namespace: "root", ClassName: "X"}, `root:X`},
 	{`Klasse_Ü.Schlüssel="wert"`, ObjectPath{ClassName: "Klasse_Ü", Keys: []KeyBinding{{"Schlüssel", "wert"}}}, ""},
+	// WMI's shorthand for a class of one key.
+	{`Win32_Process=1234`, ObjectPath{ClassName: "Win32_Process", Keys: []KeyBinding{{"", int64(1234)}}}, ""},
+	{`Win32_LogonSession="501"`, ObjectPath{ClassName: "Win32_LogonSession", Keys: []KeyBinding{{"", "501"}}}, ""},
+	{`\\.\root\cimv2:Win32_LogonSession='501'`, ObjectPath{Host: ".", Namespace: "root/cimv2", ClassName: "Win32_LogonSession", Keys: []KeyBinding{{"", "501"}}},
+		`\\.\root\cimv2:Win32_LogonSession="501"`},
 }
 
 var badPaths = []string{
@@ -81,7 +86,9 @@ var badPaths = []string{
 	`C.K=Inf`,
 	`C.K=0x1p4`,
 	`C=@x`,
-	`C=1`,
+	`C=1,2`,
+	`C="a"b`,
+	`C=`,
 	`C K=1`,
 	`C.K=1.L=2`,
 	`C.=1`,
@@ -180,6 +187,8 @@ func TestObjectPathEqual(t *testing.T) {
 		{`root/cimv2:C.K=1`, `\\H\root\cimv2:C.K=1`},
 		{`C=@`, `c=@`},
 		{`C`, `c`},
+		{`C.K="a"`, `C.K="A"`}, // string values compare whatever their case, as WMI's
+		{`\\.\root\cimv2:C.K=1`, `\\H\root\cimv2:C.K=1`}, // "." is this host
 	}
 	for _, e := range eq {
 		a, b := mk(e[0]), mk(e[1])
@@ -188,7 +197,6 @@ func TestObjectPathEqual(t *testing.T) {
 		}
 	}
 	ne := [][2]string{
-		{`C.K="a"`, `C.K="A"`}, // values compare exactly
 		{`C.K=1`, `D.K=1`},
 		{`C.K=1`, `C.K=2`},
 		{`C.K=1`, `C.L=1`},

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -96,6 +97,26 @@ func (om *ObjectManager) CheckNamespace(ns string) error {
 		return nil
 	}
 	return cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not served; this server has %s", ns, schema.Namespace)
+}
+
+// CheckHost returns CIM_ERR_NOT_SUPPORTED unless host names this machine:
+// empty, ".", "localhost", a loopback address, or the host name instance paths carry (or its
+// first label), whatever their case, as WMI takes \\.\ and \\HOSTNAME\. A
+// path naming another host never gets this host's data.
+func (om *ObjectManager) CheckHost(host string) error {
+	if host == "" || host == "." || strings.EqualFold(host, "localhost") || strings.EqualFold(host, om.host) {
+		return nil
+	}
+	if short, _, _ := strings.Cut(om.host, "."); strings.EqualFold(host, short) {
+		return nil
+	}
+	if short, _, _ := strings.Cut(host, "."); strings.EqualFold(short, om.host) {
+		return nil
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return cim.Errorf(cim.ErrNotSupported, "the path names host %q: this object manager answers only for %s (use \\\\.\\ or no host)", host, om.host)
 }
 
 // EnumOptions narrows an enumeration.
@@ -290,6 +311,9 @@ func keyEqual(a, b any) bool {
 // CIM_ERR_INVALID_NAMESPACE, a missing or extra key
 // CIM_ERR_INVALID_PARAMETER, no such instance CIM_ERR_NOT_FOUND.
 func (om *ObjectManager) GetInstance(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error) {
+	if err := om.CheckHost(path.Host); err != nil {
+		return nil, err
+	}
 	if err := om.CheckNamespace(path.Namespace); err != nil {
 		return nil, err
 	}
@@ -319,6 +343,13 @@ func (om *ObjectManager) keyHint(c *cim.Class, path cim.ObjectPath) (map[string]
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "%s names a class, not an instance: give its keys %s", path, strings.Join(keyNames, ", "))
 	}
 	keys := map[string]any{}
+	if len(path.Keys) == 1 && path.Keys[0].Name == "" {
+		// WMI's shorthand Class=value names the class's only key.
+		if len(keyNames) != 1 {
+			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s: the shorthand Class=value needs a class of one key, and %s has %d: %s", path, c.Name, len(keyNames), strings.Join(keyNames, ", "))
+		}
+		path.Keys = []cim.KeyBinding{{Name: keyNames[0], Value: path.Keys[0].Value}}
+	}
 	for _, kb := range path.Keys {
 		p := c.Property(kb.Name)
 		if p == nil || !p.IsKey() {

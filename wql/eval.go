@@ -3,6 +3,7 @@ package wql
 import (
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -501,7 +502,14 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 		return nil, errAt(int(x.Pos), "%s is an array: WQL compares only single values (IS [NOT] NULL applies)", x.Prop)
 	}
 	if lit == nil {
-		return never, nil // a comparison with NULL is never true: use IS NULL
+		// A comparison with NULL is never true, as in WMI; say so, since
+		// IS NULL is what was meant.
+		is := "IS NULL"
+		if op != EQ {
+			is = "IS NOT NULL"
+		}
+		pr.warnAt(int(x.Pos), "%s %s NULL never matches: write %s %s", x.Prop, op, x.Prop, is)
+		return never, nil
 	}
 	mismatch := func(why string) *posError {
 		return errAt(litPos, "type mismatch: %s is %s, %s", x.Prop, o.typeName(), why)
@@ -548,9 +556,9 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 			return ok && holds(op, r)
 		}, nil
 	case vBool:
-		k, ok := lit.(bool)
+		k, ok := boolLiteral(lit)
 		if !ok {
-			return nil, mismatch("compared with TRUE or FALSE, not " + describeLiteral(lit))
+			return nil, mismatch("compared with TRUE, FALSE, 1 or 0, not " + describeLiteral(lit))
 		}
 		if op != EQ && op != NE {
 			return nil, errAt(int(x.Pos), "boolean %s compares with = and <> only", x.Prop)
@@ -566,9 +574,9 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 		if !ok {
 			return nil, mismatch("compared with a CIM datetime in quotes, not " + describeLiteral(lit))
 		}
-		k, err := cim.ParseDateTime(s)
+		k, err := parseDateLiteral(s, time.Local)
 		if err != nil {
-			return nil, errAt(litPos, "%s is a datetime, and %s is not one: %s", x.Prop, quoteWQL(s), cim.Wrap(cim.ErrInvalidParameter, err).Description)
+			return nil, errAt(litPos, "%s is a datetime, and %s is not one (a DMTF datetime, or a date such as '2026-11-25', '2026-11-25 14:30', '11/25/2026' or 'November 25, 2026'): %s", x.Prop, quoteWQL(s), cim.Wrap(cim.ErrInvalidParameter, err).Description)
 		}
 		if iv := isInterval(o.prop); iv != k.IsInterval() {
 			if iv {
@@ -623,6 +631,27 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 		}, nil
 	}
 	return nil, errAt(int(x.Pos), "cannot compare %s", x.Prop)
+}
+
+// boolLiteral reads a constant compared with a boolean: TRUE and FALSE,
+// and 1 and 0 as WMI takes them.
+func boolLiteral(v any) (bool, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case int64:
+		if x == 0 || x == 1 {
+			return x == 1, true
+		}
+	case string:
+		switch strings.ToUpper(strings.TrimSpace(x)) {
+		case "TRUE", "1":
+			return true, true
+		case "FALSE", "0":
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // describeLiteral names a constant's type for messages.

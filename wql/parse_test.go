@@ -309,7 +309,7 @@ var semanticErrors = []errCase{
 	{"SELECT * FROM Win32_LogonSession WHERE 5.5 = Name", cim.ErrInvalidQuery, 1, 40, "not compared with a real number"},
 	{"SELECT * FROM Win32_LogonSession WHERE LogonType = TRUE", cim.ErrInvalidQuery, 1, 52, "not compared with a boolean"},
 	{"SELECT * FROM Linux_LogonSession WHERE Remote < TRUE", cim.ErrInvalidQuery, 1, 40, "boolean Remote compares with = and <> only"},
-	{"SELECT * FROM Linux_LogonSession WHERE Remote = 1", cim.ErrInvalidQuery, 1, 49, "compared with TRUE or FALSE"},
+	{"SELECT * FROM Linux_LogonSession WHERE Remote = 2", cim.ErrInvalidQuery, 1, 49, "compared with TRUE, FALSE, 1 or 0"},
 	{"SELECT * FROM Linux_LogonSession WHERE StartTime > '2026'", cim.ErrInvalidQuery, 1, 52, "StartTime is a datetime, and '2026' is not one"},
 	{"SELECT * FROM Linux_LogonSession WHERE StartTime > 2026", cim.ErrInvalidQuery, 1, 52, "compared with a CIM datetime in quotes"},
 	{"SELECT * FROM Linux_LogonSession WHERE IdleTime > '20260101000000.000000+000'", cim.ErrInvalidQuery, 1, 51, "is a point in time, not an interval"},

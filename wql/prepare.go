@@ -1,6 +1,7 @@
 package wql
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/cimsess/cimsess/cim"
@@ -47,11 +48,25 @@ func Prepare(st Statement, schema Schema) (*Query, error) {
 		}
 		return nil, perr.format(st.source())
 	}
+	for _, w := range pr.warnings {
+		if src := st.source(); src != "" && w.pos >= 0 {
+			line, col, _ := lineCol(src, w.pos)
+			pr.q.warnings = append(pr.q.warnings, fmt.Sprintf("line %d, column %d: %s", line, col, w.msg))
+		} else {
+			pr.q.warnings = append(pr.q.warnings, w.msg)
+		}
+	}
 	return pr.q, nil
 }
 
 type preparer struct {
-	q *Query
+	q        *Query
+	warnings []posError
+}
+
+// warnAt notes something legal that cannot be what the query meant.
+func (pr *preparer) warnAt(pos int, format string, args ...any) {
+	pr.warnings = append(pr.warnings, posError{pos: pos, msg: fmt.Sprintf(format, args...)})
 }
 
 // class looks a class up, turning "unknown" into CIM_ERR_INVALID_CLASS at pos.

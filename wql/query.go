@@ -61,6 +61,7 @@ type Query struct {
 	sel        []selItem // nil for SELECT *
 	keyEqs     []keyEq
 	exactClass string
+	warnings   []string
 }
 
 // evalFn is a compiled condition.
@@ -96,6 +97,12 @@ func Compile(query string, schema Schema) (*Query, error) {
 	}
 	return Prepare(st, schema)
 }
+
+// Warnings returns what is legal in the query but cannot be what it
+// meant, such as "Prop = NULL", which never matches (IS NULL does), each
+// with the line and column it points at; nil when there is nothing to
+// say.
+func (q *Query) Warnings() []string { return q.warnings }
 
 // Statement returns the statement the query was prepared from.
 func (q *Query) Statement() Statement { return q.stmt }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +24,14 @@ func newQueryCmd(e *env) *cobra.Command {
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.listInstances(cmd.Context(), out, "instances match", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
-				return om.ExecQuery(ctx, args[0])
+				q, err := om.Compile(args[0])
+				if err != nil {
+					return nil, nil, err
+				}
+				for _, w := range q.Warnings() {
+					fmt.Fprintf(e.stderr, "cimsess: warning: %s\n", w)
+				}
+				return om.Run(ctx, q)
 			})
 		},
 	}

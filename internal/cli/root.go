@@ -73,6 +73,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command ") {
+		// cobra's own error for a verb it does not know: a usage error.
+		err = &usageError{fmt.Errorf("%w; see cimsess --help", err)}
+	}
 	if err != nil {
 		msg := err.Error()
 		// Multi-line messages (a query with a caret under it) keep their shape.
@@ -106,10 +110,14 @@ var extraCommands []func(*env) *cobra.Command
 
 func registerCommand(f func(*env) *cobra.Command) { extraCommands = append(extraCommands, f) }
 
-// exactArgs is cobra.ExactArgs with a usage error.
+// exactArgs is cobra.ExactArgs with a usage error, and a hint when the
+// arguments look like a query or path the shell split into words.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			if n == 1 && len(args) > 1 {
+				err = fmt.Errorf("%w: quote the whole argument, as in cimsess %s %q", err, cmd.Name(), strings.Join(args, " "))
+			}
 			return &usageError{err}
 		}
 		return nil

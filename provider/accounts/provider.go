@@ -238,11 +238,20 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	}
 	now := p.opts.Now()
 	if n, ok := hint.Keys["name"].(string); ok {
-		a, found := db.Lookup(n)
-		if !found {
-			return nil, nil
+		if a, found := db.Lookup(n); found {
+			return []*cim.Instance{p.Instance(a, now)}, nil
 		}
-		return []*cim.Instance{p.Instance(a, now)}, nil
+		// WMI compares key strings whatever their case: ROOT finds root
+		// (and every account that differs from it only in case).
+		var out []*cim.Instance
+		seen := map[string]bool{}
+		for _, a := range db.Accounts {
+			if strings.EqualFold(a.Name, n) && !seen[a.Name] {
+				seen[a.Name] = true
+				out = append(out, p.Instance(a, now))
+			}
+		}
+		return out, nil
 	}
 	out := make([]*cim.Instance, 0, len(db.Accounts))
 	seen := map[string]bool{}

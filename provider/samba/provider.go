@@ -105,7 +105,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	}
 	out := make([]*cim.Instance, 0, len(insts))
 	for _, in := range insts {
-		if !serversess.MatchKeys(in, hint.Keys, false) || !serversess.RefersTo(in, hint.RefersTo) {
+		if !serversess.MatchKeys(in, hint.Keys, true) || !serversess.RefersTo(in, hint.RefersTo) {
 			continue
 		}
 		out = append(out, in.Clone()) // the cache stays the provider's own
