@@ -1,0 +1,88 @@
+package wsman
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// TestClientRoundTrip asks the handler through the client and compares
+// what comes back with what the object manager holds, instance for
+// instance and value for value.
+func TestClientRoundTrip(t *testing.T) {
+	h := newTestHandler(t, 23, Config{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(cimom.WithViewer(r.Context(), cimom.Viewer{})))
+	}))
+	defer srv.Close()
+	c := &Client{URL: srv.URL + "/wsman", Schema: schema.MustDefault(), PageSize: 5}
+	ctx := context.Background()
+	if v, _, err := c.Identify(ctx); err != nil || v != "cimsess" {
+		t.Fatalf("identify: %q %v", v, err)
+	}
+	want, err := h.om.EnumerateInstances(ctx, "Win32_LogonSession", cimom.EnumOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*cim.Instance
+	pages := 0
+	err = c.EnumerateClass(ctx, "win32_logonsession", func(p []*cim.Instance) error {
+		pages++
+		got = append(got, p...)
+		return nil
+	})
+	if err != nil || len(got) != len(want) || pages != 5 {
+		t.Fatalf("enumerate: %d of %d in %d pages, %v", len(got), len(want), pages, err)
+	}
+	for i := range want {
+		if !got[i].Equal(want[i]) && !sameValues(t, got[i], want[i]) {
+			t.Fatalf("instance %d differs:\n got %+v\nwant %+v", i, got[i].Properties, want[i].Properties)
+		}
+		if got[i].Path.Host != "127.0.0.1" || !got[i].Path.Equal(want[i].Path.Relative()) {
+			t.Errorf("path %s (want %s on 127.0.0.1)", got[i].Path, want[i].Path)
+		}
+	}
+	in, err := c.Get(ctx, want[3].Path)
+	if err != nil || !sameValues(t, in, want[3]) {
+		t.Fatalf("get: %v", err)
+	}
+	var links []*cim.Instance
+	if err := c.Query(ctx, `REFERENCES OF {Linux_LogonSession.LogonId="100"}`, func(p []*cim.Instance) error { links = append(links, p...); return nil }); err != nil || len(links) != 1 {
+		t.Fatalf("references: %d %v", len(links), err)
+	}
+	if ref, ok := links[0].Value("Dependent").(cim.ObjectPath); !ok || ref.ClassName != "Linux_LogonSession" {
+		t.Errorf("reference %v", links[0].Value("Dependent"))
+	}
+	_, err = c.Get(ctx, cim.ObjectPath{ClassName: "Win32_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "nope"}}})
+	if cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("not found: %v", err)
+	}
+	if err := c.Query(ctx, "SELECT FROM", func([]*cim.Instance) error { return nil }); cim.CodeOf(err) != cim.ErrInvalidQuery {
+		t.Errorf("bad query: %v", err)
+	}
+	if st := h.Stats(); st.Contexts != 0 {
+		t.Errorf("contexts left open: %+v", st)
+	}
+}
+
+// sameValues compares two instances property by property, NULL and absent
+// alike.
+func sameValues(t *testing.T, a, b *cim.Instance) bool {
+	t.Helper()
+	c, err := schema.MustDefault().Class(b.ClassName)
+	if err != nil || a.ClassName != b.ClassName {
+		return false
+	}
+	for _, p := range c.Properties {
+		if !cim.Equal(a.Value(p.Name), b.Value(p.Name)) {
+			t.Logf("%s: %#v != %#v", p.Name, a.Value(p.Name), b.Value(p.Name))
+			return false
+		}
+	}
+	return true
+}
