@@ -10,6 +10,7 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/wsman"
 )
 
 func init() { registerCommand(newEnumCmd) }
@@ -19,6 +20,7 @@ var instanceFormats = []output.Format{output.Table, output.List, output.JSON, ou
 func newEnumCmd(e *env) *cobra.Command {
 	var out string
 	var shallow bool
+	var remote remoteFlags
 	cmd := &cobra.Command{
 		Use:   "enum CLASS",
 		Short: "Enumerate the instances of a class and (unless --shallow) of its subclasses",
@@ -27,6 +29,14 @@ func newEnumCmd(e *env) *cobra.Command {
   cimsess enum Win32_LogonSession --utmp ./utmp.copy --proc ./proc-snapshot`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if remote.url != "" {
+				if shallow {
+					return &usageError{cim.Errorf(cim.ErrNotSupported, "--shallow is not asked of a --remote host")}
+				}
+				return e.listRemote(cmd.Context(), &remote, out, "instances of "+args[0], nil, func(ctx context.Context, c *wsman.Client, page func([]*cim.Instance) error) error {
+					return c.EnumerateClass(ctx, args[0], page)
+				})
+			}
 			return e.listInstances(cmd.Context(), out, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
 				insts, err := om.EnumerateInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow})
 				return insts, nil, err
@@ -36,6 +46,7 @@ func newEnumCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "only instances of exactly CLASS, not of its subclasses")
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
 	addSourceFlags(cmd, &e.src)
+	addRemoteFlags(cmd, &remote)
 	return cmd
 }
 
@@ -77,6 +88,7 @@ func init() { registerCommand(newGetCmd) }
 
 func newGetCmd(e *env) *cobra.Command {
 	var out string
+	var remote remoteFlags
 	cmd := &cobra.Command{
 		Use:   "get OBJECTPATH",
 		Short: "Get one instance by its object path",
@@ -87,6 +99,15 @@ func newGetCmd(e *env) *cobra.Command {
 			path, err := cim.ParseObjectPath(args[0])
 			if err != nil {
 				return err
+			}
+			if remote.url != "" {
+				return e.listRemote(cmd.Context(), &remote, out, "instance", nil, func(ctx context.Context, c *wsman.Client, page func([]*cim.Instance) error) error {
+					in, err := c.Get(ctx, path)
+					if err != nil {
+						return err
+					}
+					return page([]*cim.Instance{in})
+				})
 			}
 			return e.listInstances(cmd.Context(), out, "instance", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
 				in, err := om.GetInstance(ctx, path)
@@ -99,6 +120,7 @@ func newGetCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: table, list, json, csv, mof or xml")
 	addSourceFlags(cmd, &e.src)
+	addRemoteFlags(cmd, &remote)
 	return cmd
 }
 

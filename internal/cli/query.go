@@ -8,12 +8,14 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/wsman"
 )
 
 func init() { registerCommand(newQueryCmd) }
 
 func newQueryCmd(e *env) *cobra.Command {
 	var out string
+	var remote remoteFlags
 	cmd := &cobra.Command{
 		Use:   "query WQL",
 		Short: "Run a WQL query: SELECT, ASSOCIATORS OF or REFERENCES OF",
@@ -23,6 +25,11 @@ func newQueryCmd(e *env) *cobra.Command {
   cimsess query 'ASSOCIATORS OF {Win32_LogonSession.LogonId="5"} WHERE ResultClass = Win32_Process'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if remote.url != "" {
+				return e.listRemote(cmd.Context(), &remote, out, "instances match", selectList(args[0]), func(ctx context.Context, c *wsman.Client, page func([]*cim.Instance) error) error {
+					return c.Query(ctx, args[0], page)
+				})
+			}
 			return e.listInstances(cmd.Context(), out, "instances match", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
 				q, err := om.Compile(args[0])
 				if err != nil {
@@ -37,5 +44,6 @@ func newQueryCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
 	addSourceFlags(cmd, &e.src)
+	addRemoteFlags(cmd, &remote)
 	return cmd
 }

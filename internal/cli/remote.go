@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/server"
+	"github.com/cimsess/cimsess/wql"
+	"github.com/cimsess/cimsess/wsman"
+)
+
+// remoteFlags say which host to ask instead of this machine.
+type remoteFlags struct {
+	url, user, cacert string
+	insecure, plain   bool
+}
+
+func addRemoteFlags(cmd *cobra.Command, r *remoteFlags) {
+	f := cmd.Flags()
+	f.StringVar(&r.url, "remote", "", "ask this WS-Management service instead of this machine: http(s)://HOST:PORT/wsman (cimsess serve, or WinRM)")
+	f.StringVar(&r.user, "user", "", "user name for --remote (HTTP Basic); the password comes from CIMSESS_PASSWORD or a prompt")
+	f.StringVar(&r.cacert, "cacert", "", "CA certificates (PEM) that --remote's HTTPS certificate must chain to")
+	f.BoolVar(&r.insecure, "insecure", false, "do not verify --remote's HTTPS certificate")
+	f.BoolVar(&r.plain, "allow-plain-http", false, "send --user's password over plain HTTP to a host that is not loopback")
+}
+
+// remoteClient opens the client for the remote flags.
+func (e *env) remoteClient(r *remoteFlags) (*wsman.Client, error) {
+	u, err := url.Parse(r.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote %q is not an http(s)://HOST:PORT/wsman URL", r.url)}
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/wsman"
+	}
+	if strings.HasSuffix(u.Path, "/cimom") {
+		return nil, &usageError{cim.Errorf(cim.ErrNotSupported, "--remote speaks WS-Management (…/wsman); CIM-XML hosts (…/cimom) are asked with wbemcli")}
+	}
+	c := &wsman.Client{URL: u.String(), User: r.user, Schema: schema.MustDefault(), PageSize: 100}
+	if r.user != "" {
+		if u.Scheme == "http" && !server.IsLoopback(u.Host) && !r.plain {
+			return nil, &usageError{cim.Errorf(cim.ErrAccessDenied,
+				"refusing to send a password over plain HTTP to %s; use https:// (port 5986) or pass --allow-plain-http", u.Host)}
+		}
+		pw, err := e.remotePassword(r.user, u.Host)
+		if err != nil {
+			return nil, err
+		}
+		c.Password = pw
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: r.insecure}
+	if r.cacert != "" {
+		pem, err := readCapped(r.cacert, 1<<20)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, cim.Errorf(cim.ErrInvalidParameter, "--cacert %s holds no PEM certificate", r.cacert)
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	c.HTTP = &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	return c, nil
+}
+
+// readCapped reads a small file whole, refusing one over max bytes.
+func readCapped(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	if int64(len(b)) > max {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "%s is over %d bytes", path, max)
+	}
+	return b, nil
+}
+
+// remotePassword reads the password from CIMSESS_PASSWORD, else from the
+// terminal without echo.
+func (e *env) remotePassword(user, host string) (string, error) {
+	if pw, ok := os.LookupEnv("CIMSESS_PASSWORD"); ok {
+		return pw, nil
+	}
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(e.stderr, "Password for %s at %s: ", user, host)
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", cim.Wrap(cim.ErrFailed, err)
+		}
+		return string(pw), nil
+	}
+	return "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--user %s needs a password: set CIMSESS_PASSWORD or run on a terminal", user)}
+}
+
+// listRemote is listInstances for --remote: fetch the pages from the
+// remote host and print them with the usual formats.
+func (e *env) listRemote(ctx context.Context, r *remoteFlags, out, what string, props []string,
+	fetch func(context.Context, *wsman.Client, func([]*cim.Instance) error) error) error {
+	f, err := output.ParseFormat(out, instanceFormats...)
+	if err != nil {
+		return &usageError{err}
+	}
+	c, err := e.remoteClient(r)
+	if err != nil {
+		return err
+	}
+	var insts []*cim.Instance
+	if err := fetch(ctx, c, func(p []*cim.Instance) error { insts = append(insts, p...); return nil }); err != nil {
+		return err
+	}
+	if len(insts) == 0 {
+		fmt.Fprintf(e.stderr, "cimsess: no %s at %s\n", what, c.URL)
+		if f != output.JSON && f != output.XML {
+			return nil
+		}
+	}
+	rd := output.Renderer{Schema: schema.MustDefault(), Properties: props}
+	return rd.Write(e.stdout, f, insts)
+}
+
+// selectList returns the select list of a WQL query when the local schema
+// can compile it (nil otherwise: every property the instances carry).
+func selectList(query string) []string {
+	q, err := wql.Compile(query, schema.MustDefault())
+	if err != nil {
+		return nil
+	}
+	return q.Properties()
+}
