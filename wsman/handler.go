@@ -90,9 +90,16 @@ func IsAnonymousIdentify(r *http.Request) bool {
 // request's context.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w, r, false) }
 
-// Info is what a handler learnt of a request, for the server's log.
+// Info is what a handler learnt of a request, for the server's log and
+// metrics.
 type Info struct {
-	Action, ResourceURI, Fault string
+	Action      string // as the client sent it (clipped)
+	Operation   string // Identify, Get, Enumerate, Pull, Release, or "" for another
+	ResourceURI string // as the client sent it (clipped)
+	Class       string // the class the resource URI names
+	Fault       string // the fault's subcode (or code); "" when none
+	Detail      string // the fault's reason
+	HTTPStatus  int    // the response's status
 }
 
 type infoKey struct{}
@@ -110,6 +117,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
+		info.HTTPStatus, info.Fault = http.StatusMethodNotAllowed, "http_405"
 		http.Error(w, "WS-Management requests are POSTed", http.StatusMethodNotAllowed)
 		return
 	}
@@ -118,6 +126,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		cs := strings.ToLower(params["charset"])
 		if err != nil || (mt != "application/soap+xml" && mt != "text/xml" && mt != "application/xml") ||
 			(cs != "" && cs != "utf-8" && cs != "utf-16" && cs != "utf-16le" && cs != "utf-16be") {
+			info.HTTPStatus, info.Fault = http.StatusUnsupportedMediaType, "http_415"
 			http.Error(w, "Content-Type must be application/soap+xml;charset=UTF-8 (or UTF-16)", http.StatusUnsupportedMediaType)
 			return
 		}
@@ -136,6 +145,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 			h.fault(w, nil, faultEncodingLimit("ServiceEnvelopeLimit", "the request is over %d bytes", h.cfg.Limits.MaxBytes), info)
 			return
 		}
+		info.HTTPStatus, info.Fault = http.StatusBadRequest, "http_400"
 		http.Error(w, "reading the request: "+err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -145,11 +155,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		return
 	}
 	info.Action, info.ResourceURI = clip(req.Action), clip(req.ResourceURI)
+	if res, ok := parseResourceURI(req.ResourceURI, req.Selectors); ok {
+		info.Class = res.class
+	}
 	if req.Body.Is(NSIdentity, "Identify") && (req.Action == "" || req.Action == NSIdentity+"/Identify") {
+		info.Operation, info.HTTPStatus = "Identify", http.StatusOK
 		h.identify(w)
 		return
 	}
 	if anonymous {
+		info.HTTPStatus, info.Fault = http.StatusUnauthorized, "unauthenticated"
 		w.Header().Set("WWW-Authenticate", `Basic realm="cimsess"`)
 		http.Error(w, "authentication required: only Identify is answered without it", http.StatusUnauthorized)
 		return
@@ -170,15 +185,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 	var action string
 	switch req.Action {
 	case ActionGet:
+		info.Operation = "Get"
 		action = ActionGetResponse
 		body2, err = h.get(ctx, req, timeout)
 	case ActionEnumerate:
+		info.Operation = "Enumerate"
 		action = ActionEnumerateResp
 		body2, err = h.enumerate(ctx, req, timeout)
 	case ActionPull:
+		info.Operation = "Pull"
 		action = ActionPullResponse
 		body2, err = h.pull(ctx, req, timeout)
 	case ActionRelease:
+		info.Operation = "Release"
 		action = ActionReleaseResponse
 		body2, err = h.release(ctx, req)
 	case "":
@@ -194,6 +213,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		h.fault(w, req, f, info)
 		return
 	}
+	info.HTTPStatus = http.StatusOK
 	h.respond(w, http.StatusOK, action, req, body2)
 }
 
@@ -248,7 +268,7 @@ func (h *Handler) respond(w http.ResponseWriter, status int, action string, req 
 
 // fault sends f as a SOAP fault with WinRM's HTTP status.
 func (h *Handler) fault(w http.ResponseWriter, req *Request, f *Fault, info *Info) {
-	info.Fault = f.Subcode
+	info.Fault, info.Detail, info.HTTPStatus = f.Subcode, f.Reason, f.status()
 	if info.Fault == "" {
 		info.Fault = f.Code
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/server"
+	"github.com/cimsess/cimsess/wsman"
 )
 
 func init() { registerCommand(newServeCmd) }
@@ -23,6 +24,8 @@ func init() { registerCommand(newServeCmd) }
 // serveFlags are the flags of `cimsess serve`.
 type serveFlags struct {
 	listen, listenTLS, metricsListen string
+	winrm, winrmTLS                  string // WinRM's default listeners (WS-Management)
+	winrmSet                         bool   // either was given on the command line
 	cert, key                        string
 	selfSigned                       bool
 	users                            string
@@ -40,10 +43,13 @@ func newServeCmd(e *env) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the sessions to WBEM clients: CIM-XML over HTTP and HTTPS (DSP0200)",
+		Short: "Serve the sessions to WBEM and WinRM clients: CIM-XML (DSP0200) and WS-Management over HTTP and HTTPS",
 		Long: `serve answers CIM operations over HTTP (DMTF DSP0200, CIM-XML) at /cimom for namespace
 root/cimv2: EnumerateInstances, GetInstance, Associators, ExecQuery (WQL) and the other read
-operations, so that clients such as wbemcli and pywbem can read this machine's sessions.
+operations, so that clients such as wbemcli and pywbem can read this machine's sessions; and WS-Management
+(DSP0226, as Windows' WinRM speaks it) at /wsman on the same listeners and on WinRM's ports
+(--listen-winrm 127.0.0.1:5985, and --listen-winrm-tls 127.0.0.1:5986 with TLS), for
+PowerShell's Get-CimInstance, winrm, pywinrm and wsl.
 
 Every request is authenticated with HTTP Basic against the users file (bcrypt hashes; manage it
 with 'cimsess user'). An administrator sees every session, any other user only their own.
@@ -64,12 +70,15 @@ To make a self-signed pair with OpenSSL:
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.dbExplicit = cmd.Flags().Changed("db")
+			f.winrmSet = cmd.Flags().Changed("listen-winrm") || cmd.Flags().Changed("listen-winrm-tls")
 			return e.serve(cmd.Context(), &f)
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:5988", "HTTP address to listen on ('' for none)")
 	fl.StringVar(&f.listenTLS, "listen-tls", "127.0.0.1:5989", "HTTPS address, used when --cert/--key or --tls-self-signed is given")
+	fl.StringVar(&f.winrm, "listen-winrm", "127.0.0.1:5985", "HTTP address of WinRM's port ('' for none); every listener serves /cimom and /wsman")
+	fl.StringVar(&f.winrmTLS, "listen-winrm-tls", "127.0.0.1:5986", "HTTPS address of WinRM's port, used when TLS is configured ('' for none)")
 	fl.StringVar(&f.cert, "cert", "", "TLS certificate chain (PEM)")
 	fl.StringVar(&f.key, "key", "", "TLS private key (PEM)")
 	fl.BoolVar(&f.selfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate made at start (in memory)")
@@ -103,16 +112,27 @@ func checkServeFlags(f *serveFlags) (tlsOn bool, err error) {
 		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "nothing to listen on: give --listen, or --listen-tls with a certificate")}
 	}
 	if f.noAuth {
-		for _, a := range []string{f.listen, f.listenTLSIf(tlsOn)} {
+		for _, a := range []string{f.listen, f.listenTLSIf(tlsOn), f.winrm, f.winrmTLSIf(tlsOn)} {
 			if a != "" && !server.IsLoopback(a) {
 				return false, &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed when every listener is on loopback; %s is not", a)}
 			}
 		}
-	} else if f.listen != "" && !server.IsLoopback(f.listen) && !f.allowPlainHTTP {
-		return false, &usageError{cim.Errorf(cim.ErrAccessDenied,
-			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--listen '' --tls-self-signed or --cert/--key) or pass --allow-plain-http", f.listen)}
+	} else {
+		for _, a := range []string{f.listen, f.winrm} {
+			if a != "" && !server.IsLoopback(a) && !f.allowPlainHTTP {
+				return false, &usageError{cim.Errorf(cim.ErrAccessDenied,
+					"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--listen '' --listen-winrm '' --tls-self-signed or --cert/--key) or pass --allow-plain-http", a)}
+			}
+		}
 	}
 	return tlsOn, nil
+}
+
+func (f *serveFlags) winrmTLSIf(on bool) string {
+	if on {
+		return f.winrmTLS
+	}
+	return ""
 }
 
 func (f *serveFlags) listenTLSIf(on bool) string {
@@ -174,6 +194,12 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	ws, err := wsman.New(wsman.Config{ObjectManager: om, ProductVersion: Version})
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	srv.MountWSMan(ws)
 
 	var plain, secure net.Listener
 	if f.listen != "" {
@@ -181,7 +207,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 			return cim.Wrap(cim.ErrFailed, err)
 		}
 		defer plain.Close()
-		logger.Info("serving CIM-XML over HTTP", "address", plain.Addr().String(), "path", server.Path)
+		logger.Info("serving CIM-XML and WS-Management over HTTP", "address", plain.Addr().String(), "paths", server.Path+" "+server.WSManPath)
 	}
 	var tlsConf *tls.Config
 	if tlsOn && f.listenTLS != "" {
@@ -198,8 +224,19 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 			return cim.Wrap(cim.ErrFailed, err)
 		}
 		defer secure.Close()
-		logger.Info("serving CIM-XML over HTTPS", "address", secure.Addr().String(), "path", server.Path, "self_signed", f.selfSigned)
+		logger.Info("serving CIM-XML and WS-Management over HTTPS", "address", secure.Addr().String(), "paths", server.Path+" "+server.WSManPath, "self_signed", f.selfSigned)
 	}
+	plains, secures := listeners(plain), listeners(secure)
+	winrm, winrmTLS, err := f.winrmListeners(tlsConf != nil, logger)
+	if err != nil {
+		return err
+	}
+	for _, ln := range []net.Listener{winrm, winrmTLS} {
+		if ln != nil {
+			defer ln.Close()
+		}
+	}
+	plains, secures = append(plains, listeners(winrm)...), append(secures, listeners(winrmTLS)...)
 	if metricsLn != nil {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", cfg.Metrics.Handler())
@@ -208,11 +245,49 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 		defer ms.Close()
 		logger.Info("serving metrics", "address", metricsLn.Addr().String(), "path", "/metrics")
 	}
-	err = srv.Serve(ctx, plain, secure, tlsConf)
+	err = srv.ServeListeners(ctx, plains, secures, tlsConf)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return cim.Wrap(cim.ErrFailed, fmt.Errorf("serve: %w", err))
 	}
 	return nil
+}
+
+func listeners(ln net.Listener) []net.Listener {
+	if ln == nil {
+		return nil
+	}
+	return []net.Listener{ln}
+}
+
+// winrmListeners opens WinRM's ports: HTTP, and HTTPS when TLS is on.
+// A port given on the command line must open; a default one that cannot
+// (another server, a second cimsess) is left out with a warning.
+func (f *serveFlags) winrmListeners(tlsOn bool, logger *slog.Logger) (plain, secure net.Listener, err error) {
+	open := func(addr, scheme string) (net.Listener, error) {
+		if addr == "" {
+			return nil, nil
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			if f.winrmSet {
+				return nil, cim.Wrap(cim.ErrFailed, err)
+			}
+			logger.Warn("WinRM's default "+scheme+" port is not served", "address", addr, "error", err.Error())
+			return nil, nil
+		}
+		logger.Info("serving WS-Management and CIM-XML on WinRM's "+scheme+" port", "address", ln.Addr().String(), "paths", server.WSManPath+" "+server.Path)
+		return ln, nil
+	}
+	if plain, err = open(f.winrm, "HTTP"); err != nil {
+		return nil, nil, err
+	}
+	if secure, err = open(f.winrmTLSIf(tlsOn), "HTTPS"); err != nil {
+		if plain != nil {
+			plain.Close()
+		}
+		return nil, nil, err
+	}
+	return plain, secure, nil
 }
 
 // recordWhileServing keeps the history database up to date in the
