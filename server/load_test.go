@@ -98,7 +98,7 @@ func TestLoad(t *testing.T) {
 		dur = d
 	}
 	const clients = 64
-	ts := startServer(t, serverOpts{sessions: 100, cfg: func(c *Config) { c.MaxConcurrent = clients }})
+	ts := startServer(t, serverOpts{sessions: 100, cfg: func(c *Config) { c.MaxConcurrent, c.MaxConnsPerSource = clients, clients }})
 	cl := newEIClient(ts.url, "root", rootPass, clients, 100)
 	var done atomic.Int64
 	var failed atomic.Int64
@@ -165,7 +165,7 @@ func TestLoad(t *testing.T) {
 //
 // The ratio of cimsess's requests/s to the baseline's is the measure.
 func BenchmarkEnumerateInstances(b *testing.B) {
-	ts := startServer(b, serverOpts{sessions: 100, cfg: func(c *Config) { c.MaxConcurrent = 1024 }})
+	ts := startServer(b, serverOpts{sessions: 100, cfg: func(c *Config) { c.MaxConcurrent, c.MaxConnsPerSource = 1024, 1024 }})
 	// The response, rendered once by the server itself.
 	var rendered bytes.Buffer
 	if err := newEIClient(ts.url, "root", rootPass, 1, 100).do(&rendered); err != nil {
@@ -186,7 +186,7 @@ func BenchmarkEnumerateInstances(b *testing.B) {
 	go func() { _ = base.Serve(ln) }()
 	b.Cleanup(func() { base.Close() })
 
-	plain := startServer(b, serverOpts{sessions: 100, skipValidation: true, cfg: func(c *Config) { c.MaxConcurrent = 1024 }})
+	plain := startServer(b, serverOpts{sessions: 100, skipValidation: true, cfg: func(c *Config) { c.MaxConcurrent, c.MaxConnsPerSource = 1024, 1024 }})
 	targets := []struct {
 		name, url, user, pass string
 	}{

@@ -17,13 +17,17 @@ import (
 // each protocol handler, outermost first:
 //
 //	Logged        one log record and the metrics of each request (RequestInfo)
-//	Authenticated HTTP Basic against Users; the viewer goes into the context
+//	Authenticated HTTP Basic against Users, under its own concurrency limit
+//	              and a per-source failed-login throttle; the viewer goes
+//	              into the context
 //	BufferBody    reads the whole body, bounded by MaxRequestBytes
 //	Limited       one of MaxConcurrent slots while the handler runs, else 503
 //	the protocol  CIM-XML at Path; another (WS-Man) mounted with Handle
 //
 // Authentication and the body come before the slot, so that a client that
-// cannot log in, or sends its body slowly, never holds one.
+// cannot log in, or sends its body slowly, never holds one. Below the
+// wrappers, the listeners cap connections per source and in total
+// (connLimiter).
 
 // RequestInfo is what the log record and the metrics of one request say.
 // Logged puts one in the request's context; each wrapper and the protocol
@@ -130,6 +134,13 @@ var challenge = http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}}
 // users file and puts the viewer they give into the request's context
 // (cimom.WithViewer): an administrator, or a restricted user who sees only
 // their own instances. With NoAuth every request is an administrator.
+//
+// A remembered successful login costs an HMAC and passes at once. Any
+// other check waits for one of MaxAuthConcurrent bcrypt turns (503 after
+// a second), and a source with MaxLoginFailures failures within
+// LoginFailureWindow gets 429 with Retry-After instead, so that clients
+// guessing passwords can neither take the server's CPU nor keep a
+// logged-in administrator out.
 func (s *Server) Authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		viewer := cimom.Viewer{}
@@ -141,16 +152,42 @@ func (s *Server) Authenticated(next http.Handler) http.Handler {
 				return
 			}
 			ri.User = name
-			u, ok := s.cfg.Users.Authenticate(name, pass)
+			u, ok := s.cfg.Users.AuthenticateCached(name, pass)
 			if !ok {
-				Fault(w, r, http.StatusUnauthorized, "wrong user name or password", challenge)
-				return
+				src := sourceOf(r.RemoteAddr)
+				if wait := s.fails.blocked(src, time.Now()); wait > 0 {
+					Fault(w, r, http.StatusTooManyRequests, "too many failed logins from this address; retry later",
+						http.Header{"Retry-After": {retryAfter(wait)}})
+					return
+				}
+				t := time.NewTimer(authWait)
+				select {
+				case s.authSem <- struct{}{}:
+					t.Stop()
+				case <-t.C:
+					Fault(w, r, http.StatusServiceUnavailable, "too many logins at once; retry", http.Header{"Retry-After": {"1"}})
+					return
+				case <-r.Context().Done():
+					t.Stop()
+					Fault(w, r, http.StatusServiceUnavailable, "the client went away", nil)
+					return
+				}
+				u, ok = s.cfg.Users.authenticateSlow(name, pass)
+				<-s.authSem
+				if !ok {
+					s.fails.fail(src, time.Now())
+					Fault(w, r, http.StatusUnauthorized, "wrong user name or password", challenge)
+					return
+				}
 			}
 			viewer = cimom.Viewer{User: u.Name, Restricted: !u.Admin}
 		}
 		next.ServeHTTP(w, r.WithContext(cimom.WithViewer(r.Context(), viewer)))
 	})
 }
+
+// authWait is how long a password check waits for a bcrypt turn.
+const authWait = time.Second
 
 type bodyKey struct{}
 

@@ -4,7 +4,7 @@
 // /cimom over HTTP and HTTPS, with POST and M-POST, keep-alive, and
 // chunked responses with CIMStatusCode trailers for clients that ask for
 // them; authenticates users with HTTP Basic against a file of bcrypt
-// hashes (remembering a successful check for a minute, under a keyed
+// hashes (remembering a successful check for a minute after its last use, under a keyed
 // hash of the name, password and bcrypt hash, so that a client's every
 // request does not pay for bcrypt; see [Users]), and shows each
 // non-administrator only their own sessions;
@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,18 @@ const (
 	DefaultWriteTimeout      = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxHeaderBytes    = 64 << 10
+	// DefaultMaxConnsPerSource bounds the connections of one client
+	// address (an IPv6 /64).
+	DefaultMaxConnsPerSource = 32
+	// DefaultMaxLoginFailures failed logins of one source within
+	// DefaultLoginFailureWindow make it wait out the window (429).
+	DefaultMaxLoginFailures   = 10
+	DefaultLoginFailureWindow = time.Minute
+	// maxDefaultConns is the total connection cap unless the file
+	// descriptor limit asks for a lower one.
+	maxDefaultConns = 4096
+	// fdReserve is the descriptors kept for everything but connections.
+	fdReserve = 64
 )
 
 // Config configures a Server. Zero limits take the defaults above.
@@ -71,7 +84,23 @@ type Config struct {
 	// MaxRequestBytes bounds a request body.
 	MaxRequestBytes int64
 	// MaxConcurrent bounds the requests being served at once; more get 503.
+	// A request takes its slot only once authenticated and read whole.
 	MaxConcurrent int
+	// MaxAuthConcurrent bounds the password checks (bcrypt) running at
+	// once; default GOMAXPROCS (at least 2). A check not remembered
+	// waits up to a second for its turn, then gets 503.
+	MaxAuthConcurrent int
+	// MaxLoginFailures failed logins from one source within
+	// LoginFailureWindow make it wait the window out: 429 with
+	// Retry-After, no bcrypt spent (a remembered successful login still
+	// passes).
+	MaxLoginFailures   int
+	LoginFailureWindow time.Duration
+	// MaxConns bounds the connections held at once over all listeners
+	// (default 4096, or three quarters of the open-file limit when that is
+	// lower; never above that limit less a reserve); MaxConnsPerSource
+	// those of one client address. See connLimiter.
+	MaxConns, MaxConnsPerSource int
 	// Timeouts of the HTTP server (see net/http.Server).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// Limits bound the XML of a request.
@@ -86,6 +115,11 @@ type Server struct {
 	query Querier
 	log   *slog.Logger
 	sem   chan struct{}
+	// authSem bounds the bcrypt checks at once, fails the failed logins
+	// per source, conns the connections per source and in total.
+	authSem chan struct{}
+	fails   *loginThrottle
+	conns   *connLimiter
 	// bufs keeps response encoders for reuse. Unlike a sync.Pool, which
 	// the garbage collector empties, it keeps them across collections:
 	// an encoder holds a whole response (hundreds of KiB for a large
@@ -112,6 +146,31 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
+	if cfg.MaxAuthConcurrent <= 0 {
+		cfg.MaxAuthConcurrent = max(2, runtime.GOMAXPROCS(0))
+	}
+	if cfg.MaxLoginFailures <= 0 {
+		cfg.MaxLoginFailures = DefaultMaxLoginFailures
+	}
+	if cfg.LoginFailureWindow <= 0 {
+		cfg.LoginFailureWindow = DefaultLoginFailureWindow
+	}
+	if cfg.MaxConnsPerSource <= 0 {
+		cfg.MaxConnsPerSource = DefaultMaxConnsPerSource
+	}
+	fdMax := maxDefaultConns
+	if lim := fdLimit(); lim > 0 {
+		fdMax = max(lim-fdReserve, 1)
+		if cfg.MaxConns <= 0 {
+			cfg.MaxConns = min(maxDefaultConns, max(lim*3/4, 1))
+		}
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = maxDefaultConns
+	}
+	if cfg.MaxConns > fdMax {
+		cfg.MaxConns = fdMax
+	}
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
@@ -128,7 +187,10 @@ func New(cfg Config) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, om: cfg.ObjectManager, log: logger, sem: make(chan struct{}, cfg.MaxConcurrent)}
+	s := &Server{cfg: cfg, om: cfg.ObjectManager, log: logger, sem: make(chan struct{}, cfg.MaxConcurrent),
+		authSem: make(chan struct{}, cfg.MaxAuthConcurrent),
+		fails:   newLoginThrottle(cfg.MaxLoginFailures, cfg.LoginFailureWindow),
+		conns:   newConnLimiter(cfg.MaxConns, cfg.MaxConnsPerSource, logger)}
 	s.query = queryOf(cfg.ObjectManager)
 	s.bufs = make(chan *respBuf, min(cfg.MaxConcurrent, maxIdleBufs))
 	s.cimxml = s.Pipeline("cimxml", http.HandlerFunc(s.serveCIMXML))
@@ -166,6 +228,7 @@ func (s *Server) NewHTTPServer() *http.Server {
 		WriteTimeout:      s.cfg.WriteTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		ConnState:         s.conns.state,
 		ErrorLog:          log.New(slogWriter{s.log}, "", 0),
 	}
 }
@@ -204,13 +267,13 @@ func (s *Server) ServeListeners(ctx context.Context, plain, secure []net.Listene
 	for _, ln := range plain {
 		hs := s.NewHTTPServer()
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(ln) }()
+		go func() { errc <- hs.Serve(s.conns.listener(ln)) }()
 	}
 	for _, ln := range secure {
 		hs := s.NewHTTPServer()
 		hs.TLSConfig = tlsConf
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(tls.NewListener(ln, tlsConf)) }()
+		go func() { errc <- hs.Serve(tls.NewListener(s.conns.listener(ln), tlsConf)) }()
 	}
 	var err error
 	select {

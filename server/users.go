@@ -308,7 +308,41 @@ func (u *Users) Count() int {
 
 // Authenticate checks a user name and password and returns the account.
 func (u *Users) Authenticate(name, password string) (User, bool) {
+	if acct, ok := u.AuthenticateCached(name, password); ok {
+		return acct, true
+	}
+	return u.authenticateSlow(name, password)
+}
+
+// AuthenticateCached checks a user name and password against the
+// remembered successful checks only: it costs an HMAC, never a bcrypt,
+// and false says only that the check was not remembered. A remembered
+// check stays so while it is used at least once a cacheTTL; a changed
+// password or a removed account ends it at once.
+func (u *Users) AuthenticateCached(name, password string) (User, bool) {
 	_ = u.reload(false)
+	u.mu.Lock()
+	acct, known := u.byName[name]
+	u.mu.Unlock()
+	if !known {
+		return User{}, false
+	}
+	key := u.cacheKey(name, password, acct.Hash)
+	now := time.Now()
+	u.cacheMu.Lock()
+	defer u.cacheMu.Unlock()
+	c, hit := u.cache[key]
+	if hit && now.Before(c.expires) && subtle.ConstantTimeCompare(c.user.Hash, acct.Hash) == 1 {
+		c.expires = now.Add(cacheTTL)
+		u.cache[key] = c
+		return acct, true
+	}
+	return User{}, false
+}
+
+// authenticateSlow checks the password with bcrypt, and remembers a
+// success.
+func (u *Users) authenticateSlow(name, password string) (User, bool) {
 	u.mu.Lock()
 	acct, known := u.byName[name]
 	u.mu.Unlock()
@@ -316,17 +350,11 @@ func (u *Users) Authenticate(name, password string) (User, bool) {
 		_ = bcrypt.CompareHashAndPassword(u.dummy, []byte(password))
 		return User{}, false
 	}
-	key := u.cacheKey(name, password, acct.Hash)
-	now := time.Now()
-	u.cacheMu.Lock()
-	c, hit := u.cache[key]
-	u.cacheMu.Unlock()
-	if hit && now.Before(c.expires) && subtle.ConstantTimeCompare(c.user.Hash, acct.Hash) == 1 {
-		return acct, true
-	}
 	if bcrypt.CompareHashAndPassword(acct.Hash, []byte(password)) != nil {
 		return User{}, false
 	}
+	key := u.cacheKey(name, password, acct.Hash)
+	now := time.Now()
 	u.cacheMu.Lock()
 	if len(u.cache) >= cacheSize {
 		for k, v := range u.cache {

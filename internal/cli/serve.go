@@ -32,6 +32,8 @@ type serveFlags struct {
 	noAuth, allowPlainHTTP           bool
 	maxRequest                       int64
 	maxConcurrent                    int
+	maxConns, maxConnsPerSource      int
+	maxLoginFailures                 int
 	readHeaderTimeout, readTimeout   time.Duration
 	writeTimeout, idleTimeout        time.Duration
 	logFormat                        string
@@ -87,6 +89,9 @@ To make a self-signed pair with OpenSSL:
 	fl.BoolVar(&f.allowPlainHTTP, "allow-plain-http", false, "allow HTTP Basic over plain HTTP on a non-loopback address (passwords in clear)")
 	fl.Int64Var(&f.maxRequest, "max-request", server.DefaultMaxRequestBytes, "largest request body in bytes")
 	fl.IntVar(&f.maxConcurrent, "max-concurrent", server.DefaultMaxConcurrent, "requests served at once; more get 503")
+	fl.IntVar(&f.maxConns, "max-conns", 0, "connections held at once (default 4096, or 3/4 of the open-file limit if lower)")
+	fl.IntVar(&f.maxConnsPerSource, "max-conns-per-source", server.DefaultMaxConnsPerSource, "connections held at once from one address (IPv6: one /64)")
+	fl.IntVar(&f.maxLoginFailures, "max-login-failures", server.DefaultMaxLoginFailures, "failed logins of one address per minute before it gets 429")
 	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "time allowed to read a request's headers")
 	fl.DurationVar(&f.readTimeout, "read-timeout", server.DefaultReadTimeout, "time allowed to read a whole request")
 	fl.DurationVar(&f.writeTimeout, "write-timeout", server.DefaultWriteTimeout, "time allowed from the end of the headers to the end of the response")
@@ -165,6 +170,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	cfg := server.Config{
 		ObjectManager: om, NoAuth: f.noAuth, Logger: logger,
 		MaxRequestBytes: f.maxRequest, MaxConcurrent: f.maxConcurrent,
+		MaxConns: f.maxConns, MaxConnsPerSource: f.maxConnsPerSource, MaxLoginFailures: f.maxLoginFailures,
 		ReadHeaderTimeout: f.readHeaderTimeout, ReadTimeout: f.readTimeout,
 		WriteTimeout: f.writeTimeout, IdleTimeout: f.idleTimeout,
 	}
