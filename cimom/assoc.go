@@ -154,7 +154,10 @@ func (om *ObjectManager) references(ctx context.Context, src *cim.Instance, opts
 			continue
 		}
 		target := src.Path
-		insts, err := om.EnumerateInstances(ctx, c.Name, EnumOptions{Shallow: true, Hint: provider.Hint{RefersTo: &target}})
+		// A join: bounded by MaxCollected.
+		insts, err := collect(func(emit provider.Emit) error {
+			return om.StreamInstances(ctx, c.Name, EnumOptions{Shallow: true, Hint: provider.Hint{RefersTo: &target}}, emit)
+		}, MaxCollected)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -217,7 +220,10 @@ func (om *ObjectManager) resolve(ctx context.Context, paths []cim.ObjectPath) ([
 			}
 			continue
 		}
-		all, err := om.EnumerateInstances(ctx, paths[idx[0]].ClassName, EnumOptions{})
+		// A join: the class's instances are held, bounded by MaxCollected.
+		all, err := collect(func(emit provider.Emit) error {
+			return om.StreamInstances(ctx, paths[idx[0]].ClassName, EnumOptions{}, emit)
+		}, MaxCollected)
 		if err != nil {
 			return nil, err
 		}

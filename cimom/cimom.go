@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -153,105 +152,92 @@ func (om *ObjectManager) concreteClasses(className string, shallow bool) ([]*cim
 // opts.Shallow, of every class derived from it, each with its Path set,
 // checked against the schema and visible to the context's viewer. An
 // unknown class is CIM_ERR_INVALID_CLASS; a class no provider serves has
-// no instances.
+// no instances. It holds the whole result: front ends that write what they
+// get use [ObjectManager.StreamInstances], whose memory does not grow with
+// the number of instances.
 func (om *ObjectManager) EnumerateInstances(ctx context.Context, className string, opts EnumOptions) ([]*cim.Instance, error) {
+	return collect(func(emit provider.Emit) error { return om.StreamInstances(ctx, className, opts, emit) }, 0)
+}
+
+// StreamInstances is EnumerateInstances that hands the instances to emit
+// as they come, in batches of at most [provider.MaxBatch], each instance
+// already checked, with its Path set and visible to the viewer; a batch
+// is never empty. The batch slice is lent for the call (the instances
+// are the caller's). An error from emit stops the provider within one
+// batch and is returned unchanged, as is the context's error when ctx
+// ends; a provider's own error is returned wrapped as
+// "provider P, class C: …" with its CIM code.
+func (om *ObjectManager) StreamInstances(ctx context.Context, className string, opts EnumOptions, emit provider.Emit) error {
 	classes, err := om.concreteClasses(className, opts.Shallow)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	viewer := ViewerFrom(ctx)
-	var out []*cim.Instance
+	var kept []*cim.Instance // the batch passed on, reused
 	for _, c := range classes {
 		p := om.byClass[strings.ToLower(c.Name)]
 		if p == nil {
 			continue
 		}
 		kc := om.reg.KeyCount(c.Name)
-		var insts []*cim.Instance
-		checker, checks := p.(provider.Checker)
-		if checks {
-			// The provider checks each run as it makes it, on its own
-			// goroutines; a failed check comes back marked as such.
-			insts, err = checker.EnumerateChecked(ctx, c.Name, opts.Hint, func(run []*cim.Instance) error {
-				if err := om.check(p, c.Name, run, make([]cim.KeyBinding, len(run)*kc)); err != nil {
-					return &checkFailure{err}
+		// stop is the error of our own side (a check, emit), which the
+		// provider returns as it got it and which goes back unchanged.
+		var stop error
+		err := p.Enumerate(ctx, c.Name, opts.Hint, func(batch []*cim.Instance) error {
+			if stop = om.check(p, c.Name, batch, make([]cim.KeyBinding, len(batch)*kc)); stop != nil {
+				return stop
+			}
+			kept = kept[:0]
+			for _, in := range batch {
+				if viewer.CanSee(in) && matchesKeys(in, opts.Hint.Keys) {
+					kept = append(kept, in)
 				}
+			}
+			if len(kept) == 0 {
 				return nil
-			})
-		} else {
-			insts, err = p.Enumerate(ctx, c.Name, opts.Hint)
-		}
+			}
+			stop = emit(kept)
+			return stop
+		})
 		if r, ok := p.(provider.Reporter); ok {
 			om.mu.Lock()
 			om.sources[p.Name()] = r.Sources()
 			om.mu.Unlock()
 		}
-		if cf := (*checkFailure)(nil); errors.As(err, &cf) {
-			return nil, cf.err
-		}
-		if err != nil {
-			return nil, cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
-		}
-		if !checks {
-			if err := om.checkAll(p, c.Name, insts, kc); err != nil {
-				return nil, err
-			}
-		}
-		if out == nil {
-			out = make([]*cim.Instance, 0, len(insts))
-		}
-		for i, in := range insts {
-			if checks && in.Path.ClassName == "" {
-				// A Checker that left an instance out of its runs: the
-				// rule that every instance is checked holds all the same.
-				if err := om.check(p, c.Name, insts[i:i+1], nil); err != nil {
-					return nil, err
-				}
-			}
-			if viewer.CanSee(in) && matchesKeys(in, opts.Hint.Keys) {
-				out = append(out, in)
-			}
-		}
-	}
-	return out, nil
-}
-
-// checkFailure marks the error of a check that a [provider.Checker] ran,
-// so that it is returned as the check made it, not as the provider's.
-type checkFailure struct{ err error }
-
-func (f *checkFailure) Error() string { return f.err.Error() }
-
-// checkAll checks instances a provider returned, with the key bindings of
-// every path allocated at once. Many instances are checked on every CPU,
-// each a run of them; the error reported is the first instance's that
-// fails.
-func (om *ObjectManager) checkAll(p provider.Provider, class string, insts []*cim.Instance, kc int) error {
-	keyBuf := make([]cim.KeyBinding, len(insts)*kc)
-	parts := min(runtime.GOMAXPROCS(0), len(insts)/parallelMin)
-	if parts <= 1 {
-		return om.check(p, class, insts, keyBuf)
-	}
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for k := range parts {
-		lo, hi := k*len(insts)/parts, (k+1)*len(insts)/parts
-		wg.Go(func() {
-			errs[k] = om.check(p, class, insts[lo:hi], keyBuf[lo*kc:hi*kc])
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
+		switch {
+		case stop != nil:
+			return stop
+		case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return err
+		case err != nil:
+			return cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
 		}
 	}
 	return nil
 }
 
-// parallelMin is how many instances make checking them worth spreading
-// over the CPUs.
-const parallelMin = 4096
+// MaxCollected bounds what the operations that need a whole result at
+// once hold: an association's join (the instances that refer to an
+// object, the objects that references name). Beyond it they fail with
+// CIM_ERR_FAILED rather than grow without end.
+const MaxCollected = 1 << 20
+
+// collect gathers what stream emits; with limit > 0, more than limit
+// instances fail with CIM_ERR_FAILED.
+func collect(stream func(provider.Emit) error, limit int) ([]*cim.Instance, error) {
+	var out []*cim.Instance
+	err := stream(func(b []*cim.Instance) error {
+		if limit > 0 && len(out)+len(b) > limit {
+			return cim.Errorf(cim.ErrFailed, "more than %d instances to hold at once; narrow the request", limit)
+		}
+		out = append(out, b...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
 // check checks a provider's instances of class (in its schema when the
 // object manager validates) and sets their paths from keyBuf. It stops at

@@ -42,7 +42,15 @@ func (p *testProvider) Classes() []string {
 	return out
 }
 
-func (p *testProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *testProvider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+func (p *testProvider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	p.mu.Lock()
 	p.hints = append(p.hints, hint)
 	if p.calls == nil {
@@ -383,67 +391,64 @@ func TestValidationCatchesBadProviders(t *testing.T) {
 	}
 }
 
-// checkingProvider is a testProvider that implements provider.Checker:
-// it checks its instances in runs of two, as it "builds" them. A buggy
-// one (skipFirst) leaves its first run unchecked.
-type checkingProvider struct {
-	*testProvider
-	runs      int
-	skipFirst bool
-}
-
-func (p *checkingProvider) EnumerateChecked(ctx context.Context, class string, hint provider.Hint, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
-	insts, err := p.Enumerate(ctx, class, hint)
-	if err != nil || check == nil {
-		return insts, err
-	}
-	for lo := 0; lo < len(insts); lo += 2 {
-		p.runs++
-		if lo == 0 && p.skipFirst {
-			continue
-		}
-		if err := check(insts[lo:min(lo+2, len(insts))]); err != nil {
-			return nil, fmt.Errorf("building: %w", err)
-		}
-	}
-	return insts, nil
-}
-
-// TestCheckerChecksAsItBuilds checks that a provider.Checker's instances
-// are checked through it, run by run, with the same result and the same
-// errors as a plain provider's.
-func TestCheckerChecksAsItBuilds(t *testing.T) {
+// TestStreamInstances checks the streaming path: batches are bounded and
+// checked with their paths set, an error of emit stops the provider
+// within one batch and comes back unchanged, and a cancelled context
+// stops it too.
+func TestStreamInstances(t *testing.T) {
 	ctx := context.Background()
-	mods := map[string]func(*world){
-		"good":          func(*world) {},
-		"bad Status":    func(w *world) { w.sessions.data["Linux_LogonSession"][2].Set("Status", "Broken") },
-		"no key":        func(w *world) { w.sessions.data["Linux_LogonSession"][1].Delete("LogonId") },
-		"another class": func(w *world) { w.sessions.data["Linux_LogonSession"][0].ClassName = "Win32_LogonSession" },
+	const n = 3*provider.MaxBatch + 7
+	insts := make([]*cim.Instance, n)
+	for i := range insts {
+		insts[i] = session(strconv.Itoa(i), "alice")
 	}
-	for _, buggy := range []bool{false, true} {
-		for name, mod := range mods {
-			if buggy {
-				name += ", first run left unchecked"
-			}
-			plain := newWorld(t, mod)
-			want, wantErr := plain.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
-			w := newWorld(t, mod)
-			cp := &checkingProvider{testProvider: w.sessions, skipFirst: buggy}
-			om, err := New(schema.MustDefault(), Options{Host: host}, cp, w.accounts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, gotErr := om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{})
-			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || cim.CodeOf(gotErr) != cim.CodeOf(wantErr) {
-				t.Errorf("%s: error %v, want %v", name, gotErr, wantErr)
-			}
-			if !reflect.DeepEqual(paths(got), paths(want)) {
-				t.Errorf("%s: %v, want %v", name, paths(got), paths(want))
-			}
-			if cp.runs == 0 {
-				t.Errorf("%s: the checker's runs were not used", name)
-			}
+	p := &testProvider{name: "many", data: map[string][]*cim.Instance{"Linux_LogonSession": insts}}
+	om, err := New(schema.MustDefault(), Options{Host: host}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, batches := 0, 0
+	err = om.StreamInstances(ctx, "Win32_LogonSession", EnumOptions{}, func(b []*cim.Instance) error {
+		if len(b) == 0 || len(b) > provider.MaxBatch {
+			t.Fatalf("batch of %d", len(b))
 		}
+		for _, in := range b {
+			if k, _ := in.Path.Key("LogonId"); k != strconv.Itoa(total) {
+				t.Fatalf("instance %d has path %s", total, in.Path)
+			}
+			total++
+		}
+		batches++
+		return nil
+	})
+	if err != nil || total != n || batches != 4 {
+		t.Fatalf("%d instances in %d batches, %v", total, batches, err)
+	}
+	stop := errors.New("reader gone")
+	batches = 0
+	err = om.StreamInstances(ctx, "Win32_LogonSession", EnumOptions{}, func(b []*cim.Instance) error {
+		batches++
+		return stop
+	})
+	if err != stop || batches != 1 {
+		t.Errorf("emit's error: %v after %d batches, want it unchanged after 1", err, batches)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	batches = 0
+	err = om.StreamInstances(cctx, "Win32_LogonSession", EnumOptions{}, func(b []*cim.Instance) error {
+		batches++
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || batches != 1 {
+		t.Errorf("cancelled: %v after %d batches", err, batches)
+	}
+	// A bad instance in a later batch fails the stream after the good ones.
+	insts[n-2].Set("Status", "Broken")
+	total = 0
+	err = om.StreamInstances(ctx, "Win32_LogonSession", EnumOptions{}, func(b []*cim.Instance) error { total += len(b); return nil })
+	if cim.CodeOf(err) != cim.ErrFailed || total != 3*provider.MaxBatch {
+		t.Errorf("bad last batch: %v after %d instances", err, total)
 	}
 }
 
@@ -580,12 +585,12 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// TestManyInstancesCheckedInParallel covers the runs of instances checked
-// on several CPUs: order, paths and the viewer hold, and of two bad
+// TestManyInstancesChecked covers instances checked over several
+// batches: order, paths and the viewer hold, and of two bad
 // instances the first is the one reported.
-func TestManyInstancesCheckedInParallel(t *testing.T) {
+func TestManyInstancesChecked(t *testing.T) {
 	ctx := context.Background()
-	const n = 3*parallelMin + 7
+	const n = 3*provider.MaxBatch + 7
 	insts := make([]*cim.Instance, n)
 	for i := range insts {
 		user := "alice"
@@ -613,7 +618,7 @@ func TestManyInstancesCheckedInParallel(t *testing.T) {
 		t.Fatalf("alice sees %d instances, %v", len(alice), err)
 	}
 	insts[n-2].Set("Status", "Broken")
-	insts[parallelMin+1].Set("LogonType", uint32(1))
+	insts[provider.MaxBatch+1].Set("LogonType", uint32(1))
 	_, err = om.EnumerateInstances(ctx, "Win32_LogonSession", EnumOptions{})
 	if cim.CodeOf(err) != cim.ErrFailed || !strings.Contains(err.Error(), "LogonType") {
 		t.Errorf("two bad instances: %v, want the first's (LogonType)", err)

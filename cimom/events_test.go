@@ -25,7 +25,15 @@ type liveProvider struct {
 
 func (p *liveProvider) Name() string      { return "live" }
 func (p *liveProvider) Classes() []string { return []string{"Linux_LogonSession"} }
-func (p *liveProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *liveProvider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+func (p *liveProvider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.scans++

@@ -25,59 +25,86 @@ func (om *ObjectManager) ExecQuery(ctx context.Context, query string) ([]*cim.In
 	return om.Run(ctx, q)
 }
 
-// Run runs a compiled query; see ExecQuery.
+// Run runs a compiled query; see ExecQuery. It holds the whole result:
+// front ends that write what they get use [ObjectManager.StreamQuery].
 func (om *ObjectManager) Run(ctx context.Context, q *wql.Query) ([]*cim.Instance, []string, error) {
+	insts, err := collect(func(emit provider.Emit) error { return om.StreamQuery(ctx, q, emit) }, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, isSelect := q.Statement().(*wql.Select); isSelect {
+		return insts, q.Properties(), nil
+	}
+	return insts, nil, nil
+}
+
+// StreamQuery runs a compiled data query and hands the matching instances
+// to emit in batches, as [ObjectManager.StreamInstances] does; the
+// selected properties are q.Properties(). A SELECT is filtered (WHERE)
+// and projected batch by batch as the providers yield, its key
+// equalities pushed down to them. ASSOCIATORS OF and REFERENCES OF need
+// their join whole: they hold it, bounded by [MaxCollected], and emit it
+// at the end.
+func (om *ObjectManager) StreamQuery(ctx context.Context, q *wql.Query, emit provider.Emit) error {
 	switch st := q.Statement().(type) {
 	case *wql.Select:
-		insts, err := om.selectInstances(ctx, q)
-		return insts, q.Properties(), err
+		return om.selectInstances(ctx, q, emit)
 	case *wql.Associators:
 		if st.ClassDefsOnly || st.SchemaOnly {
-			return nil, nil, cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
+			return cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
 		}
 		insts, err := om.Associators(ctx, st.Path, AssocOptions{AssocClass: st.AssocClass, ResultClass: st.ResultClass,
 			Role: st.Role, ResultRole: st.ResultRole, RequiredQualifier: st.RequiredQualifier,
 			RequiredAssocQualifier: st.RequiredAssocQualifier})
-		return om.keysOnly(insts, st.KeysOnly), nil, err
+		if err != nil {
+			return err
+		}
+		return provider.EmitSlice(ctx, om.keysOnly(insts, st.KeysOnly), emit)
 	case *wql.References:
 		if st.ClassDefsOnly || st.SchemaOnly {
-			return nil, nil, cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
+			return cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
 		}
 		insts, err := om.References(ctx, st.Path, AssocOptions{ResultClass: st.ResultClass, Role: st.Role,
 			RequiredQualifier: st.RequiredQualifier})
-		return om.keysOnly(insts, st.KeysOnly), nil, err
+		if err != nil {
+			return err
+		}
+		return provider.EmitSlice(ctx, om.keysOnly(insts, st.KeysOnly), emit)
 	}
-	return nil, nil, cim.Errorf(cim.ErrNotSupported, "event queries deliver events as they happen: use watch (or Subscribe), not a data query")
+	return cim.Errorf(cim.ErrNotSupported, "event queries deliver events as they happen: use watch (or Subscribe), not a data query")
 }
 
 // selectInstances enumerates what a SELECT needs, pushing the class and
-// key equalities of its WHERE down, and keeps what matches.
-func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query) ([]*cim.Instance, error) {
+// key equalities of its WHERE down, and passes on what matches, projected,
+// batch by batch.
+func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query, emit provider.Emit) error {
 	class, shallow := q.Class(), false
 	if exact := q.ExactClass(); exact != "" {
 		if !om.reg.IsA(exact, class) {
-			return nil, nil
+			return nil
 		}
 		class, shallow = exact, true
 	}
 	c, err := om.reg.Class(class)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Key equalities become a lookup; string keys match whatever their
 	// case, as WQL compares strings.
 	hint := provider.Hint{Keys: q.KeyFilter(c.KeyNames())}
-	insts, err := om.EnumerateInstances(ctx, class, EnumOptions{Shallow: shallow, Hint: hint})
-	if err != nil {
-		return nil, err
-	}
-	out := insts[:0]
-	for _, in := range insts {
-		if q.Match(in) {
-			out = append(out, q.Project(in))
+	var out []*cim.Instance // reused batch
+	return om.StreamInstances(ctx, class, EnumOptions{Shallow: shallow, Hint: hint}, func(batch []*cim.Instance) error {
+		out = out[:0]
+		for _, in := range batch {
+			if q.Match(in) {
+				out = append(out, q.Project(in))
+			}
 		}
-	}
-	return out, nil
+		if len(out) == 0 {
+			return nil
+		}
+		return emit(out)
+	})
 }
 
 // keysOnly keeps only the key properties of each instance when asked.

@@ -70,7 +70,7 @@ func TestLogonSessionAssociations(t *testing.T) {
 	procs := process.New(process.Options{Host: host, UserName: db.UserName})
 	links := assoc.New(assoc.Options{
 		Sessions: func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
-			return sessions.Enumerate(ctx, linux.ClassName, h)
+			return provider.Collect(ctx, sessions, linux.ClassName, h)
 		},
 		Accounts:  accts,
 		Processes: procs,

@@ -24,7 +24,15 @@ type sessions struct {
 
 func (p *sessions) Name() string      { return "test" }
 func (p *sessions) Classes() []string { return []string{"Linux_LogonSession"} }
-func (p *sessions) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *sessions) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+func (p *sessions) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*cim.Instance

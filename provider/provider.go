@@ -1,5 +1,6 @@
 // Package provider defines how sources of CIM instances plug into the
-// object manager: the [Provider] interface that every source implements,
+// object manager: the streaming [Provider] interface that every source
+// implements (one Enumerate that emits bounded batches),
 // the optional [Reporter] and [Notifier] interfaces, and [ErrNotImplemented]
 // for platforms a source does not run on. The sources themselves live in
 // sub-packages, one per operating-system source.
@@ -8,6 +9,7 @@ package provider
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/cimsess/cimsess/cim"
@@ -20,28 +22,61 @@ type Provider interface {
 	Name() string
 	// Classes returns the concrete classes whose instances it yields.
 	Classes() []string
-	// Enumerate returns the current instances of class, one of Classes().
-	// A provider may use hint to do less work; it may also ignore it, since
-	// the object manager filters what it returns again. The instances
-	// returned belong to the caller, which sets their Path: a provider that
-	// caches instances must hand out clones.
-	Enumerate(ctx context.Context, class string, hint Hint) ([]*cim.Instance, error)
+	// Enumerate streams the current instances of class, one of Classes(),
+	// to emit in batches of at most [MaxBatch] instances, in order, one
+	// call at a time. A provider may use hint to do less work; it may also
+	// ignore it, since the object manager filters what it gets again.
+	//
+	// The instances emitted belong to the caller, which sets their Path: a
+	// provider that caches instances must hand out clones. The batch slice
+	// itself is lent for the call: a provider may reuse it once emit
+	// returns, and the caller keeps the instances, not the slice.
+	//
+	// When emit returns an error the provider stops at once and returns
+	// that error unchanged; it also stops, within one batch, when ctx ends.
+	// Errors of the source are returned as *cim.Error with a CIM code.
+	Enumerate(ctx context.Context, class string, hint Hint, emit Emit) error
 }
 
-// Checker is implemented by providers that build many instances and can
-// hand each run of them to the object manager's checks (the schema, the
-// path) as soon as the run is made, on the goroutine that made it: the
-// instances are then checked while they are still in the CPU's cache,
-// not in a second pass over all of them, which for a big utmp cost as
-// much as building them.
-type Checker interface {
-	Provider
-	// EnumerateChecked is Enumerate that calls check on runs of the
-	// instances it returns, each instance in exactly one run, before it
-	// returns; runs may be checked on several goroutines at once. It
-	// fails with the error of the first run, in the order of the result,
-	// whose check failed. A nil check checks nothing.
-	EnumerateChecked(ctx context.Context, class string, hint Hint, check func(run []*cim.Instance) error) ([]*cim.Instance, error)
+// Emit receives one batch of instances from a [Provider]'s Enumerate.
+type Emit func(batch []*cim.Instance) error
+
+// MaxBatch is the most instances one call of an [Emit] carries: enough
+// that per-batch costs vanish, few enough that a batch is still in the
+// CPU's cache while it is filtered, checked and written, and that memory
+// does not grow with the number of instances.
+const MaxBatch = 256
+
+// EmitSlice hands insts to emit in batches of at most [MaxBatch], checking
+// ctx between them: the way a provider that builds its (small) result as
+// a slice streams it.
+func EmitSlice(ctx context.Context, insts []*cim.Instance, emit Emit) error {
+	for len(insts) > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(len(insts), MaxBatch)
+		if err := emit(insts[:n:n]); err != nil {
+			return err
+		}
+		insts = insts[n:]
+	}
+	return nil
+}
+
+// Collect runs p's Enumerate and returns every instance it emits, for
+// callers (tests, small classes, the association provider's sessions)
+// that want the whole result at once.
+func Collect(ctx context.Context, p Provider, class string, hint Hint) ([]*cim.Instance, error) {
+	var out []*cim.Instance
+	err := p.Enumerate(ctx, class, hint, func(b []*cim.Instance) error {
+		out = append(out, b...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Hint narrows what the object manager needs from a provider.
@@ -52,6 +87,24 @@ type Hint struct {
 	// RefersTo, when not nil, asks an association provider only for the
 	// association instances one of whose references is this path.
 	RefersTo *cim.ObjectPath
+	// Properties, when not nil, names the only properties the caller will
+	// read (as CMPI passes a property list down): a provider may leave the
+	// others unset. Key properties are always set, whatever it says.
+	Properties []string
+}
+
+// Wants reports whether the hint asks for property name (any case): true
+// for every name when Properties is nil.
+func (h Hint) Wants(name string) bool {
+	if h.Properties == nil {
+		return true
+	}
+	for _, p := range h.Properties {
+		if strings.EqualFold(p, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Source says what a provider read and what it found there, for the line a

@@ -39,7 +39,15 @@ func (p *sessionProvider) Classes() []string {
 	return []string{"Linux_LogonSession", "Win32_UserAccount", "Win32_LoggedOnUser"}
 }
 
-func (p *sessionProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *sessionProvider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+func (p *sessionProvider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	var src []*cim.Instance
 	switch strings.ToLower(class) {
 	case "linux_logonsession":

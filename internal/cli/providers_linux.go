@@ -24,7 +24,7 @@ func init() {
 		procs := process.New(process.Options{Proc: f.Proc, Host: f.Host,
 			UserName: func(uid uint32) string { n, _ := names(uid); return n }})
 		sessions := func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
-			return logons.Enumerate(ctx, linux.ClassName, h)
+			return provider.Collect(ctx, logons, linux.ClassName, h)
 		}
 		return []provider.Provider{
 			logons,

@@ -195,7 +195,7 @@ func TestShadowUnreadable(t *testing.T) {
 
 func TestMissingPasswd(t *testing.T) {
 	p := New(Options{Root: t.TempDir()})
-	_, err := p.Enumerate(context.Background(), ClassName, provider.Hint{})
+	_, err := provider.Collect(context.Background(), p, ClassName, provider.Hint{})
 	if cim.CodeOf(err) != cim.ErrFailed {
 		t.Fatalf("err = %v", err)
 	}

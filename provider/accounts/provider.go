@@ -216,7 +216,16 @@ func (p *Provider) DB(ctx context.Context) (*DB, error) {
 
 // Enumerate returns the accounts of passwd as Win32_UserAccount instances.
 // Hint.Keys "name" (and "domain") narrow it to one account.
-func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	if !strings.EqualFold(class, ClassName) {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "accounts: does not serve %s", class)
 	}

@@ -106,7 +106,16 @@ func (p *Provider) Classes() []string { return []string{LoggedOnUserClass, Sessi
 
 // Enumerate returns the association instances of class; with
 // Hint.RefersTo, only those that refer to that object.
-func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	if p.opts.Sessions == nil || p.opts.Accounts == nil || p.opts.Processes == nil {
 		return nil, cim.Errorf(cim.ErrFailed, "assoc: provider built without its sources")
 	}

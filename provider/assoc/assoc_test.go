@@ -29,7 +29,15 @@ type sessionList struct {
 
 func (s *sessionList) Name() string      { return "sessions" }
 func (s *sessionList) Classes() []string { return []string{"Linux_LogonSession"} }
-func (s *sessionList) Enumerate(_ context.Context, _ string, h provider.Hint) ([]*cim.Instance, error) {
+func (s *sessionList) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := s.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+func (s *sessionList) list(_ context.Context, _ string, h provider.Hint) ([]*cim.Instance, error) {
 	s.calls.Add(1)
 	if h.Keys != nil {
 		s.keyed.Add(1)
@@ -57,11 +65,11 @@ type counting struct {
 	full atomic.Int32
 }
 
-func (c *counting) Enumerate(ctx context.Context, class string, h provider.Hint) ([]*cim.Instance, error) {
+func (c *counting) Enumerate(ctx context.Context, class string, h provider.Hint, emit provider.Emit) error {
 	if h.Keys == nil {
 		c.full.Add(1)
 	}
-	return c.Provider.Enumerate(ctx, class, h)
+	return c.Provider.Enumerate(ctx, class, h, emit)
 }
 
 type fixtureProc struct {
@@ -117,7 +125,7 @@ func newWorld(t testing.TB, procs []fixtureProc, sessions ...*cim.Instance) *wor
 	sl := &sessionList{insts: sessions}
 	ap := New(Options{
 		Sessions: func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
-			return sl.Enumerate(ctx, "Linux_LogonSession", h)
+			return provider.Collect(ctx, sl, "Linux_LogonSession", h)
 		},
 		Accounts:  accts,
 		Processes: pp.Provider,
@@ -258,7 +266,7 @@ func TestRefersToDoesLittle(t *testing.T) {
 
 func TestWrongClassAndMissingSources(t *testing.T) {
 	p := New(Options{})
-	if _, err := p.Enumerate(context.Background(), LoggedOnUserClass, provider.Hint{}); cim.CodeOf(err) != cim.ErrFailed {
+	if _, err := provider.Collect(context.Background(), p, LoggedOnUserClass, provider.Hint{}); cim.CodeOf(err) != cim.ErrFailed {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -272,7 +280,7 @@ func TestSessionsCache(t *testing.T) {
 	ap := New(Options{
 		Sessions: func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
 			calls++
-			return w.sessions.Enumerate(ctx, "", h)
+			return provider.Collect(ctx, w.sessions, "", h)
 		},
 		Accounts: w.accts, Processes: w.procs.Provider, Host: "h1",
 		Now: func() time.Time { return now },
@@ -280,7 +288,7 @@ func TestSessionsCache(t *testing.T) {
 	ctx := context.Background()
 	ref := mustPath(t, `Linux_LogonSession.LogonId="5"`)
 	for _, cls := range []string{LoggedOnUserClass, SessionProcessClass} {
-		insts, err := ap.Enumerate(ctx, cls, provider.Hint{RefersTo: &ref})
+		insts, err := provider.Collect(ctx, ap, cls, provider.Hint{RefersTo: &ref})
 		if err != nil || len(insts) == 0 {
 			t.Fatalf("%s: %v %v", cls, insts, err)
 		}
@@ -289,7 +297,7 @@ func TestSessionsCache(t *testing.T) {
 		t.Errorf("sessions read %d times in one traversal, want 1", calls)
 	}
 	now = now.Add(time.Second)
-	if _, err := ap.Enumerate(ctx, SessionProcessClass, provider.Hint{RefersTo: &ref}); err != nil {
+	if _, err := provider.Collect(ctx, ap, SessionProcessClass, provider.Hint{RefersTo: &ref}); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 2 {

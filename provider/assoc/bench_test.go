@@ -159,7 +159,7 @@ func benchWorld(b *testing.B, total int) (*cimom.ObjectManager, uint32, int) {
 	sessions := &sessionList{insts: []*cim.Instance{session(strconv.FormatUint(uint64(sid), 10), sid, "root", 0)}}
 	ap := New(Options{
 		Sessions: func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
-			return sessions.Enumerate(ctx, "", h)
+			return provider.Collect(ctx, sessions, "", h)
 		},
 		Accounts: accts, Processes: procs, Host: "h1",
 	})

@@ -96,7 +96,16 @@ func (p *Provider) Classes() []string { return []string{ClassName} }
 
 // Enumerate returns one instance per login record. hint.Keys["logonid"]
 // narrows the result to one.
-func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	if !strings.EqualFold(class, ClassName) {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "utmpx-logon serves %s, not %s", ClassName, class)
 	}

@@ -61,7 +61,7 @@ func fakeAlive(live ...int) func(int) (bool, bool) {
 func TestEnumerate(t *testing.T) {
 	path := writeFile(t, utmpx.Darwin, mac, 0)
 	p := New(Options{Format: utmpx.Darwin, Path: path, Alive: fakeAlive(412, 9001), Location: cest})
-	insts, err := p.Enumerate(context.Background(), "win32_logonsession", provider.Hint{})
+	insts, err := provider.Collect(context.Background(), p, "win32_logonsession", provider.Hint{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +102,11 @@ func TestEnumerate(t *testing.T) {
 	if s := p.Sources(); len(s) != 1 || s[0].Found != 4 || s[0].Note != "" || s[0].Where != path {
 		t.Errorf("sources %+v", s)
 	}
-	one, err := p.Enumerate(context.Background(), ClassName, provider.Hint{Keys: map[string]any{"logonid": "UTMPX:TTYS003:9001"}})
+	one, err := provider.Collect(context.Background(), p, ClassName, provider.Hint{Keys: map[string]any{"logonid": "UTMPX:TTYS003:9001"}})
 	if err != nil || len(one) != 1 || one[0].String("LogonId") != "utmpx:ttys003:9001" {
 		t.Errorf("narrowed: %v %v", one, err)
 	}
-	if _, err := p.Enumerate(context.Background(), "Linux_LogonSession", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
+	if _, err := provider.Collect(context.Background(), p, "Linux_LogonSession", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
 		t.Errorf("other class: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestFreeBSD(t *testing.T) {
 		{Type: utmpx.UserProcess, PID: 777, User: "dave", Line: "pts/1", Host: "192.0.2.9", Time: login},
 		{Type: utmpx.DeadProcess, PID: 778, Line: "pts/2"},
 	}, 0)
-	insts, err := New(Options{Format: utmpx.FreeBSD, Path: path, Alive: fakeAlive(777)}).Enumerate(context.Background(), ClassName, provider.Hint{})
+	insts, err := provider.Collect(context.Background(), New(Options{Format: utmpx.FreeBSD, Path: path, Alive: fakeAlive(777)}), ClassName, provider.Hint{})
 	if err != nil || len(insts) != 1 || insts[0].String("LogonId") != "utmpx:pts/1:777" || insts[0].Value("LogonType") != uint32(10) {
 		t.Fatalf("%v %v", insts, err)
 	}
@@ -128,18 +128,18 @@ func TestSources(t *testing.T) {
 	// The system's file may be missing: no logins.
 	p := New(Options{Alive: fakeAlive()})
 	p.opts.Path = filepath.Join(dir, "none")
-	insts, err := p.Enumerate(ctx, ClassName, provider.Hint{})
+	insts, err := provider.Collect(ctx, p, ClassName, provider.Hint{})
 	if err != nil || len(insts) != 0 || p.Sources()[0].Note != "not present" {
 		t.Errorf("missing default: %v %v %+v", insts, err, p.Sources())
 	}
 	// A file the user named must exist.
-	if _, err := New(Options{Path: filepath.Join(dir, "none")}).Enumerate(ctx, ClassName, provider.Hint{}); cim.CodeOf(err) != cim.ErrNotFound {
+	if _, err := provider.Collect(ctx, New(Options{Path: filepath.Join(dir, "none")}), ClassName, provider.Hint{}); cim.CodeOf(err) != cim.ErrNotFound {
 		t.Errorf("missing named file: %v", err)
 	}
 	// A partial last record is a note, not a failure.
 	path := writeFile(t, utmpx.Darwin, mac, 100)
 	p = New(Options{Format: utmpx.Darwin, Path: path, Alive: fakeAlive()})
-	insts, err = p.Enumerate(ctx, ClassName, provider.Hint{})
+	insts, err = provider.Collect(ctx, p, ClassName, provider.Hint{})
 	if err != nil || len(insts) != 4 {
 		t.Fatalf("%d, %v", len(insts), err)
 	}

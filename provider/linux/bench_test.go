@@ -51,7 +51,7 @@ func BenchmarkEnumerateGhosts(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				insts, err := p.Enumerate(ctx, ClassName, provider.Hint{})
+				insts, err := provider.Collect(ctx, p, ClassName, provider.Hint{})
 				if err != nil || len(insts) == 0 {
 					b.Fatal(len(insts), err)
 				}
@@ -62,7 +62,7 @@ func BenchmarkEnumerateGhosts(b *testing.B) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			insts, _ := p.Enumerate(ctx, ClassName, provider.Hint{})
+			insts, _ := provider.Collect(ctx, p, ClassName, provider.Hint{})
 			runtime.GC()
 			runtime.ReadMemStats(&after)
 			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(len(insts)), "held-B/instance")

@@ -155,7 +155,7 @@ func (w *world) providerWithState(state string) *Provider {
 // returns the instances by LogonId.
 func enum(t *testing.T, p *Provider) map[string]*cim.Instance {
 	t.Helper()
-	insts, err := p.Enumerate(context.Background(), ClassName, provider.Hint{})
+	insts, err := provider.Collect(context.Background(), p, ClassName, provider.Hint{})
 	if err != nil {
 		t.Fatalf("Enumerate: %v", err)
 	}

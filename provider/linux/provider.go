@@ -139,18 +139,12 @@ type session struct {
 	loggedOut bool
 }
 
-// Enumerate returns the logon sessions. hint.Keys["logonid"] narrows the
-// result to one session (the sources are read whole all the same: a
-// session's identity needs all of them).
-func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
-	return p.EnumerateChecked(ctx, class, hint, nil)
-}
-
-// EnumerateChecked is Enumerate that calls check on each run of
-// instances as it builds them (see [provider.Checker]).
-func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint provider.Hint, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
+// Enumerate streams the logon sessions in batches. hint.Keys["logonid"]
+// narrows the result to one session (the sources are read whole all the
+// same: a session's identity needs all of them).
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
 	if !strings.EqualFold(class, ClassName) {
-		return nil, cim.Errorf(cim.ErrInvalidClass, "linux-logon serves %s, not %s", ClassName, class)
+		return cim.Errorf(cim.ErrInvalidClass, "linux-logon serves %s, not %s", ClassName, class)
 	}
 	var sources []provider.Source
 
@@ -185,7 +179,7 @@ func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint prov
 		src.Note = "not present" // no utmp is a machine with no tty logins
 	case err != nil:
 		others.Wait()
-		return nil, err
+		return err
 	case warn != nil:
 		src.Note = fmt.Sprintf("%d login records; %v", len(recs), warn)
 	}
@@ -196,7 +190,7 @@ func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint prov
 	psrc := provider.Source{Name: "procfs", Where: p.opts.ProcRoot}
 	if perr != nil {
 		if ctx.Err() != nil {
-			return nil, perr
+			return perr
 		}
 		psrc.Note = "not readable: " + perr.Error()
 	}
@@ -217,74 +211,40 @@ func (p *Provider) EnumerateChecked(ctx context.Context, class string, hint prov
 	now := p.opts.Now()
 	ordered := sortedSessions(append(grouped, remembered...), len(recordOnly))
 	ordered = append(ordered, recordOnly...)
-	var out []*cim.Instance
-	var cerr error // a check's
+	p.SetSources(sources...)
 	if want, narrowed := hint.Keys["logonid"]; narrowed {
 		slab := instanceSlab{left: 1}
+		var out []*cim.Instance
 		for _, s := range ordered {
 			if w, ok := want.(string); ok && strings.EqualFold(w, s.id) {
 				out = append(out, p.instance(s, now, &slab))
 			}
 		}
-		if check != nil && len(out) > 0 {
-			cerr = check(out)
-		}
-	} else {
-		out, cerr = p.instances(ordered, now, check)
+		return provider.EmitSlice(ctx, out, emit)
 	}
-	p.SetSources(sources...)
-	if cerr != nil {
-		return nil, cerr
-	}
-	return out, nil
+	return p.emitInstances(ctx, ordered, now, emit)
 }
 
-// parallelMin is how many sessions make building their instances worth
-// spreading over the CPUs.
-const parallelMin = 4096
-
-// instances builds the instances of sessions, in their order, and
-// checks each run of checkRun of them as soon as it is built (with a nil
-// check, nothing). A big utmp (all ghosts, one instance per record) is cut
-// into one part per CPU, each built with its own slab.
-func (p *Provider) instances(sessions []*session, now time.Time, check func([]*cim.Instance) error) ([]*cim.Instance, error) {
-	out := make([]*cim.Instance, len(sessions))
-	build := func(lo, hi int) error {
-		slab := instanceSlab{left: hi - lo}
-		for run := lo; run < hi; run += checkRun {
-			end := min(run+checkRun, hi)
-			for i := run; i < end; i++ {
-				out[i] = p.instance(sessions[i], now, &slab)
-			}
-			if check != nil {
-				if err := check(out[run:end]); err != nil {
-					return err
-				}
-			}
+// emitInstances builds the instances of sessions, in their order, and
+// emits them a batch at a time: a big utmp (all ghosts, one instance per
+// record) is never held as instances all at once.
+func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now time.Time, emit provider.Emit) error {
+	batch := make([]*cim.Instance, 0, min(len(sessions), provider.MaxBatch))
+	slab := instanceSlab{left: len(sessions)}
+	for lo := 0; lo < len(sessions); lo += provider.MaxBatch {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		return nil
-	}
-	parts := min(runtime.GOMAXPROCS(0), len(sessions)/parallelMin)
-	if parts <= 1 {
-		return out, build(0, len(sessions))
-	}
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for k := range parts {
-		wg.Go(func() { errs[k] = build(k*len(sessions)/parts, (k+1)*len(sessions)/parts) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+		batch = batch[:0]
+		for _, s := range sessions[lo:min(lo+provider.MaxBatch, len(sessions))] {
+			batch = append(batch, p.instance(s, now, &slab))
+		}
+		if err := emit(batch); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
-
-// checkRun is how many instances are checked at a time: few enough that
-// they are still in the CPU's cache when they are.
-const checkRun = 128
 
 // procFields is what sessions need of each process: /proc/PID/stat (the
 // state, command, terminal and start) with its start time, login uid and

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+
 	"testing"
 	"time"
 
@@ -291,14 +291,14 @@ func TestHintAndErrors(t *testing.T) {
 	w.sshLogin(8, 1000, 200, bootTime, 0)
 	p := w.provider()
 	ctx := context.Background()
-	insts, err := p.Enumerate(ctx, "linux_logonsession", provider.Hint{Keys: map[string]any{"logonid": "8"}})
+	insts, err := provider.Collect(ctx, p, "linux_logonsession", provider.Hint{Keys: map[string]any{"logonid": "8"}})
 	if err != nil || len(insts) != 1 || insts[0].String("LogonId") != "8" {
 		t.Errorf("hint LogonId 8: %v, %v", insts, err)
 	}
-	if insts, err := p.Enumerate(ctx, ClassName, provider.Hint{Keys: map[string]any{"logonid": uint32(8)}}); err != nil || len(insts) != 0 {
+	if insts, err := provider.Collect(ctx, p, ClassName, provider.Hint{Keys: map[string]any{"logonid": uint32(8)}}); err != nil || len(insts) != 0 {
 		t.Errorf("hint of a number: %v, %v", insts, err)
 	}
-	if _, err := p.Enumerate(ctx, "Win32_Process", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
+	if _, err := provider.Collect(ctx, p, "Win32_Process", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
 		t.Errorf("other class: %v, want ErrInvalidClass", err)
 	}
 	srcs := p.Sources()
@@ -309,17 +309,17 @@ func TestHintAndErrors(t *testing.T) {
 	// A utmp file the user named must exist; the default one need not.
 	missing := filepath.Join(w.dir, "nothing")
 	p = New(Options{UtmpPath: missing, ProcRoot: w.proc, LogindRoot: w.logind, StatePath: "-"})
-	if _, err := p.Enumerate(ctx, ClassName, provider.Hint{}); cim.CodeOf(err) != cim.ErrNotFound {
+	if _, err := provider.Collect(ctx, p, ClassName, provider.Hint{}); cim.CodeOf(err) != cim.ErrNotFound {
 		t.Errorf("missing named utmp: %v, want ErrNotFound", err)
 	}
 	p = New(Options{ProcRoot: w.proc, LogindRoot: w.logind, StatePath: "-"})
 	p.opts.UtmpPath = missing
-	if insts, err := p.Enumerate(ctx, ClassName, provider.Hint{}); err != nil || len(insts) != 2 {
+	if insts, err := provider.Collect(ctx, p, ClassName, provider.Hint{}); err != nil || len(insts) != 2 {
 		t.Errorf("missing default utmp: %d, %v", len(insts), err)
 	}
 	// An unreadable proc root is a note, not a failure: the records remain.
 	p = New(Options{UtmpPath: w.utmp, ProcRoot: missing, LogindRoot: missing, StatePath: "-"})
-	if _, err := p.Enumerate(ctx, ClassName, provider.Hint{}); err != nil {
+	if _, err := provider.Collect(ctx, p, ClassName, provider.Hint{}); err != nil {
 		t.Errorf("missing proc root: %v", err)
 	} else if s := p.Sources(); s[1].Note == "" || s[2].Note != "not running" {
 		t.Errorf("sources %+v", s)
@@ -328,13 +328,13 @@ func TestHintAndErrors(t *testing.T) {
 	b, _ := os.ReadFile(w.utmp)
 	os.WriteFile(w.utmp, append(b, 1, 2, 3), 0o644)
 	p = w.provider()
-	if _, err := p.Enumerate(ctx, ClassName, provider.Hint{}); err != nil || p.Sources()[0].Note == "" {
+	if _, err := provider.Collect(ctx, p, ClassName, provider.Hint{}); err != nil || p.Sources()[0].Note == "" {
 		t.Errorf("truncated utmp: %v, %+v", err, p.Sources())
 	}
 	// A cancelled context stops it.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := w.provider().Enumerate(cctx, ClassName, provider.Hint{}); err == nil {
+	if _, err := provider.Collect(cctx, w.provider(), ClassName, provider.Hint{}); err == nil {
 		t.Error("cancelled context: no error")
 	}
 }
@@ -420,60 +420,52 @@ func FuzzEnumerate(f *testing.F) {
 	})
 }
 
-// TestEnumerateChecked checks that every instance goes through check
-// exactly once, in runs, also when a big utmp is built on several CPUs,
-// and that a failed check fails the enumeration with its error.
-func TestEnumerateChecked(t *testing.T) {
+// TestEnumerateStreams checks that a big utmp comes in bounded batches,
+// every instance once and in order, that an error of emit stops the
+// provider at once and comes back unchanged, and that a cancelled context
+// stops it within one batch.
+func TestEnumerateStreams(t *testing.T) {
 	w := newWorld(t)
 	var recs []utmp.Record
-	for i := range 2*parallelMin + 77 {
+	for i := range 5*provider.MaxBatch + 77 {
 		recs = append(recs, utmp.Record{Type: utmp.UserProcess, PID: int32(4_000_000 + i), Line: fmt.Sprintf("pts/%d", i),
 			User: "u", Time: bootTime.Add(time.Duration(i) * time.Second)})
 	}
 	w.records(recs...)
 	p := w.provider()
-	var mu sync.Mutex
-	seen := map[*cim.Instance]int{}
-	runs := 0
-	insts, err := p.EnumerateChecked(context.Background(), ClassName, provider.Hint{}, func(run []*cim.Instance) error {
-		mu.Lock()
-		defer mu.Unlock()
-		runs++
-		for _, in := range run {
-			seen[in]++
+	ctx := context.Background()
+	n, batches := 0, 0
+	err := p.Enumerate(ctx, ClassName, provider.Hint{}, func(b []*cim.Instance) error {
+		if len(b) == 0 || len(b) > provider.MaxBatch {
+			t.Fatalf("batch of %d", len(b))
 		}
-		return nil
-	})
-	if err != nil || len(insts) != len(recs) {
-		t.Fatalf("%d instances, %v; want %d", len(insts), err, len(recs))
-	}
-	for _, in := range insts {
-		if seen[in] != 1 {
-			t.Fatalf("instance %s checked %d times", in.String("LogonId"), seen[in])
-		}
-	}
-	if len(seen) != len(insts) || runs < len(insts)/checkRun {
-		t.Errorf("%d instances checked in %d runs, want %d in at least %d", len(seen), runs, len(insts), len(insts)/checkRun)
-	}
-	// A failing check: its error comes back, whichever CPU met it.
-	bad := errors.New("bad instance")
-	_, err = p.EnumerateChecked(context.Background(), ClassName, provider.Hint{}, func(run []*cim.Instance) error {
-		for _, in := range run {
-			if in.String("TTY") == "pts/5000" {
-				return bad
+		for _, in := range b {
+			if want := fmt.Sprintf("pts/%d", n); in.String("TTY") != want {
+				t.Fatalf("instance %d has TTY %q, want %q", n, in.String("TTY"), want)
 			}
+			n++
 		}
+		batches++
 		return nil
 	})
-	if !errors.Is(err, bad) {
-		t.Errorf("failing check: %v", err)
+	if err != nil || n != len(recs) || batches != 6 {
+		t.Fatalf("%d instances in %d batches, %v; want %d in 6", n, batches, err, len(recs))
 	}
-	// A narrowed enumeration checks its one instance.
-	n := 0
-	one, err := p.EnumerateChecked(context.Background(), ClassName, provider.Hint{Keys: map[string]any{"logonid": "utmp:pts/3:4000003"}},
-		func(run []*cim.Instance) error { n += len(run); return nil })
-	if err != nil || len(one) != 1 || n != 1 {
-		t.Errorf("narrowed: %d instances, %d checked, %v", len(one), n, err)
+	bad := errors.New("bad instance")
+	batches = 0
+	err = p.Enumerate(ctx, ClassName, provider.Hint{}, func([]*cim.Instance) error { batches++; return bad })
+	if err != bad || batches != 1 {
+		t.Errorf("failing emit: %v after %d batches", err, batches)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	batches = 0
+	err = p.Enumerate(cctx, ClassName, provider.Hint{}, func([]*cim.Instance) error { batches++; cancel(); return nil })
+	if !errors.Is(err, context.Canceled) || batches != 1 {
+		t.Errorf("cancelled: %v after %d batches", err, batches)
+	}
+	one, err := provider.Collect(ctx, p, ClassName, provider.Hint{Keys: map[string]any{"logonid": "utmp:pts/3:4000003"}})
+	if err != nil || len(one) != 1 {
+		t.Errorf("narrowed: %d instances, %v", len(one), err)
 	}
 }
 

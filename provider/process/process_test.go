@@ -162,7 +162,7 @@ func TestRealProc(t *testing.T) {
 		t.Skip("Linux only")
 	}
 	p := New(Options{Host: "h1"})
-	insts, err := p.Enumerate(context.Background(), ClassName, provider.Hint{Keys: map[string]any{"handle": strconv.Itoa(os.Getpid())}})
+	insts, err := provider.Collect(context.Background(), p, ClassName, provider.Hint{Keys: map[string]any{"handle": strconv.Itoa(os.Getpid())}})
 	if err != nil || len(insts) != 1 {
 		t.Fatalf("%v %v", insts, err)
 	}

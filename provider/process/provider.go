@@ -173,7 +173,16 @@ func failed(err error) error {
 
 // Enumerate returns the processes as Win32_Process instances. Hint.Keys
 // "handle" reads only that process.
-func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	if !strings.EqualFold(class, ClassName) {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "process: does not serve %s", class)
 	}

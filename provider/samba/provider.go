@@ -87,7 +87,16 @@ func (p *Provider) Classes() []string {
 
 // Enumerate returns the instances of one of the three classes. Hint.Keys
 // and Hint.RefersTo narrow the result; smbstatus is run once either way.
-func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	snap, err := p.snapshot(ctx)
 	if err != nil {
 		return nil, err

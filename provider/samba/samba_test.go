@@ -269,7 +269,7 @@ func TestProvider(t *testing.T) {
 
 func TestProviderNotInstalled(t *testing.T) {
 	p := New(Options{Command: filepath.Join(t.TempDir(), "no-such-smbstatus")})
-	insts, err := p.Enumerate(context.Background(), SessionClass, provider.Hint{})
+	insts, err := provider.Collect(context.Background(), p, SessionClass, provider.Hint{})
 	if err != nil || len(insts) != 0 {
 		t.Fatalf("%v %v", insts, err)
 	}

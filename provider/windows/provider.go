@@ -102,7 +102,16 @@ func (p *LogonProvider) Classes() []string { return []string{LogonClass} }
 
 // Enumerate returns the logon sessions the caller may read.
 // hint.Keys["logonid"] narrows the result to one.
-func (p *LogonProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *LogonProvider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *LogonProvider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	if !strings.EqualFold(class, LogonClass) {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "windows-logon serves %s, not %s", LogonClass, class)
 	}
@@ -200,7 +209,16 @@ func (p *ServerProvider) Classes() []string {
 
 // Enumerate returns the instances of one of the three classes; Hint.Keys
 // and Hint.RefersTo narrow the result.
-func (p *ServerProvider) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (p *ServerProvider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := p.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+// list is Enumerate's whole result.
+func (p *ServerProvider) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	var pick func(ServerSnapshot) []*cim.Instance
 	switch {
 	case strings.EqualFold(class, SessionClass):

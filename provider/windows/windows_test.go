@@ -119,7 +119,7 @@ func TestLUID(t *testing.T) {
 func TestLogonSessions(t *testing.T) {
 	f := machine()
 	p := newLogonProvider(Options{Host: "WIN-1", Location: cet}, f)
-	insts, err := p.Enumerate(context.Background(), "win32_logonsession", provider.Hint{})
+	insts, err := provider.Collect(context.Background(), p, "win32_logonsession", provider.Hint{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestLogonSessions(t *testing.T) {
 	}
 
 	// A key narrows; the cache answers the second call.
-	one, err := p.Enumerate(context.Background(), LogonClass, provider.Hint{Keys: map[string]any{"logonid": "999"}})
+	one, err := provider.Collect(context.Background(), p, LogonClass, provider.Hint{Keys: map[string]any{"logonid": "999"}})
 	if err != nil || len(one) != 1 || one[0].String("LogonId") != "999" {
 		t.Fatalf("narrowed: %v, %v", one, err)
 	}
@@ -204,11 +204,11 @@ func TestLogonSessions(t *testing.T) {
 	}
 	// Instances handed out are clones.
 	one[0].Set("Status", "Error")
-	again, _ := p.Enumerate(context.Background(), LogonClass, provider.Hint{Keys: map[string]any{"logonid": "999"}})
+	again, _ := provider.Collect(context.Background(), p, LogonClass, provider.Hint{Keys: map[string]any{"logonid": "999"}})
 	if again[0].String("Status") != "OK" {
 		t.Error("the cache was changed through an instance handed out")
 	}
-	if _, err := p.Enumerate(context.Background(), "Win32_Process", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
+	if _, err := provider.Collect(context.Background(), p, "Win32_Process", provider.Hint{}); cim.CodeOf(err) != cim.ErrInvalidClass {
 		t.Errorf("other class: %v", err)
 	}
 }
@@ -271,15 +271,15 @@ func TestServer(t *testing.T) {
 	f := machine()
 	p := newServerProvider(Options{Host: "WIN-1"}, f)
 	ctx := context.Background()
-	sessions, err := p.Enumerate(ctx, SessionClass, provider.Hint{})
+	sessions, err := provider.Collect(ctx, p, SessionClass, provider.Hint{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	conns, err := p.Enumerate(ctx, ConnectionClass, provider.Hint{})
+	conns, err := provider.Collect(ctx, p, ConnectionClass, provider.Hint{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	links, err := p.Enumerate(ctx, AssociationClass, provider.Hint{})
+	links, err := provider.Collect(ctx, p, AssociationClass, provider.Hint{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestServer(t *testing.T) {
 	}
 	// The association joins a session and a connection by computer and user.
 	target := SessionPath("WIN-1", "fe80::1", "bob")
-	bobs, err := p.Enumerate(ctx, AssociationClass, provider.Hint{RefersTo: &target})
+	bobs, err := provider.Collect(ctx, p, AssociationClass, provider.Hint{RefersTo: &target})
 	if err != nil || len(bobs) != 1 {
 		t.Fatalf("links of bob: %v %v", bobs, err)
 	}
@@ -325,7 +325,7 @@ func TestServer(t *testing.T) {
 	if want := ConnectionPath("WIN-1", "fe80::1", "home", "bob"); !dep.Equal(want) {
 		t.Errorf("Dependent %v, want %v", dep, want)
 	}
-	guest, err := p.Enumerate(ctx, SessionClass, provider.Hint{Keys: map[string]any{"username": "GUEST"}})
+	guest, err := provider.Collect(ctx, p, SessionClass, provider.Hint{Keys: map[string]any{"username": "GUEST"}})
 	if err != nil || len(guest) != 1 {
 		t.Errorf("by key, case-blind: %v %v", guest, err)
 	}
@@ -386,7 +386,7 @@ func TestErrors(t *testing.T) {
 			} else {
 				p = newServerProvider(Options{}, tc.f)
 			}
-			insts, err := p.Enumerate(ctx, tc.class, provider.Hint{})
+			insts, err := provider.Collect(ctx, p, tc.class, provider.Hint{})
 			if cim.CodeOf(err) != tc.code {
 				t.Fatalf("error %v, want %v", err, tc.code)
 			}
@@ -410,13 +410,13 @@ func TestTimeout(t *testing.T) {
 	defer close(f.block)
 	p := newLogonProvider(Options{Timeout: 20 * time.Millisecond}, f)
 	start := time.Now()
-	_, err := p.Enumerate(context.Background(), LogonClass, provider.Hint{})
+	_, err := provider.Collect(context.Background(), p, LogonClass, provider.Hint{})
 	if cim.CodeOf(err) != cim.ErrFailed || time.Since(start) > 2*time.Second {
 		t.Fatalf("%v after %s", err, time.Since(start))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Enumerate(ctx, LogonClass, provider.Hint{}); cim.CodeOf(err) != cim.ErrFailed {
+	if _, err := provider.Collect(ctx, p, LogonClass, provider.Hint{}); cim.CodeOf(err) != cim.ErrFailed {
 		t.Fatalf("cancelled: %v", err)
 	}
 }
@@ -426,7 +426,7 @@ func TestNotImplementedHere(t *testing.T) {
 		t.Skip("the real api answers on Windows")
 	}
 	for _, p := range []provider.Provider{NewLogonProvider(Options{}), NewServerProvider(Options{})} {
-		_, err := p.Enumerate(context.Background(), p.Classes()[0], provider.Hint{})
+		_, err := provider.Collect(context.Background(), p, p.Classes()[0], provider.Hint{})
 		if cim.CodeOf(err) != cim.ErrNotSupported {
 			t.Errorf("%s: %v, want CIM_ERR_NOT_SUPPORTED", p.Name(), err)
 		}
