@@ -28,7 +28,15 @@ func (f *fixture) Classes() []string {
 	return []string{"Linux_LogonSession", "Win32_UserAccount", "Win32_LoggedOnUser"}
 }
 
-func (f *fixture) Enumerate(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
+func (f *fixture) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	insts, err := f.list(ctx, class, hint)
+	if err != nil {
+		return err
+	}
+	return provider.EmitSlice(ctx, insts, emit)
+}
+
+func (f *fixture) list(ctx context.Context, class string, hint provider.Hint) ([]*cim.Instance, error) {
 	src := map[string][]*cim.Instance{"linux_logonsession": f.sessions, "win32_useraccount": f.accounts,
 		"win32_loggedonuser": f.links}[strings.ToLower(class)]
 	out := make([]*cim.Instance, len(src))
