@@ -101,6 +101,12 @@ func ReadFile(ctx context.Context, path string, l Layout, fn func(Record) error)
 	return recfile.ReadFile(ctx, path, "utmp", func(r io.Reader) *Reader { return NewReader(r, l) }, fn)
 }
 
+// Open opens a utmp or wtmp file for streaming its records with
+// [NewReader]: a regular file only (a FIFO or a device is refused at once
+// with a message that names it), read up to size, its size when opened,
+// as last(1) reads it. Errors are as for [ReadFile].
+func Open(path string) (f *os.File, size int64, err error) { return recfile.Open(path, "utmp") }
+
 // ReadAll returns all records of the file at path; warn and err are as
 // for [ReadFile].
 func ReadAll(ctx context.Context, path string, l Layout) (recs []Record, warn error, err error) {

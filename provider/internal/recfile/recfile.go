@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -119,18 +118,20 @@ type Records[R any] interface {
 // newReader makes of it, to fn. It stops at the first error fn returns
 // and returns it as err. warn is the reader's [Records.Warning] (the
 // [*TruncatedError] of a partial last record), which is not a failure:
-// fn has seen every whole record. Errors are [*cim.Error]s: see
-// [OpenError]; ctx is checked every 256 records.
+// fn has seen every whole record. The file is opened by [Open]: a
+// regular file only, read up to its size at open. Errors are
+// [*cim.Error]s: see [Open] and [OpenError]; ctx is checked every 256
+// records.
 func ReadFile[R any, D Records[R]](ctx context.Context, path, source string, newReader func(io.Reader) D, fn func(R) error) (warn error, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, cim.Wrap(cim.ErrFailed, err)
 	}
-	f, err := os.Open(path)
+	f, size, err := Open(path, source)
 	if err != nil {
-		return nil, OpenError(source, err)
+		return nil, err
 	}
 	defer f.Close()
-	rd := newReader(f)
+	rd := newReader(io.LimitReader(f, size))
 	for i := 0; ; i++ {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -138,4 +139,29 @@ func FuzzStream(f *testing.F) {
 			t.Fatalf("%d bytes of %d-byte records: %d records, offset %d, warning %v", len(data), size, n, s.Offset(), s.Warning())
 		}
 	})
+}
+
+// TestOpenRefusesSpecialFiles checks that a FIFO or a device is refused
+// at once with a message that names it, rather than read without end or
+// waited on, and that a regular file is read up to its size at open.
+func TestOpenRefusesSpecialFiles(t *testing.T) {
+	for _, path := range []string{"/dev/zero", "/dev/null", t.TempDir()} {
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		_, _, err := Open(path, "test")
+		if cim.CodeOf(err) != cim.ErrFailed || !strings.Contains(fmt.Sprint(err), "not a regular file") {
+			t.Errorf("Open(%s): %v", path, err)
+		}
+		if _, err := ReadFile(context.Background(), path, "test", newRecords, func(string) error { return nil }); err == nil {
+			t.Errorf("ReadFile(%s) read it", path)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "recs")
+	os.WriteFile(path, bytes.Repeat([]byte("abcd"), 10), 0o644)
+	f, size, err := Open(path, "test")
+	if err != nil || size != 40 {
+		t.Fatalf("Open: %d %v", size, err)
+	}
+	f.Close()
 }
