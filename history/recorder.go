@@ -53,42 +53,37 @@ func (r *Recorder) logf(format string, args ...any) {
 	}
 }
 
-// BackfillWtmp reads the wtmp file (see [Recorder.Wtmp]) and merges its
-// sessions into the store. A missing wtmp file is not an error; it
-// returns the lifecycles read, for matching with sessions seen live.
-func (r *Recorder) BackfillWtmp(ctx context.Context) ([]Lifecycle, error) {
-	return BackfillFile(ctx, r.Store, r.Wtmp, r.Progress, r.logf)
+// BackfillWtmp merges the wtmp file (see [Recorder.Wtmp]) into the
+// store (see [Store.MergeFile]). A missing wtmp file is logged, not an
+// error: a recorder follows sessions live without one.
+func (r *Recorder) BackfillWtmp(ctx context.Context) (MergeStats, error) {
+	st, err := BackfillFile(ctx, r.Store, r.Wtmp, MergeOptions{Progress: r.Progress}, r.logf)
+	if cim.CodeOf(err) == cim.ErrNotFound {
+		r.logf("%v: nothing to backfill", err)
+		return st, nil
+	}
+	return st, err
 }
 
-// BackfillFile reads a wtmp file ("" is utmp.DefaultWtmpPath, "-" none)
-// and merges its sessions into s; see [Store.Backfill]. A missing file is
-// not an error: it is logged through logf (which may be nil). A partial
-// last record is ignored, as glibc ignores it.
-func BackfillFile(ctx context.Context, s *Store, path string, progress func(done, total int), logf func(string, ...any)) ([]Lifecycle, error) {
+// BackfillFile merges the wtmp file at path ("" is utmp.DefaultWtmpPath,
+// "-" none) into s; see [Store.MergeFile]. A missing file is an error of
+// code [cim.ErrNotFound]. A partial last record is told through logf
+// (which may be nil) and left for a later merge, when it is whole.
+func BackfillFile(ctx context.Context, s *Store, path string, opts MergeOptions, logf func(string, ...any)) (MergeStats, error) {
 	if path == "-" {
-		return nil, nil
+		return MergeStats{}, nil
 	}
 	if path == "" {
 		path = utmp.DefaultWtmpPath
 	}
-	recs, warn, err := utmp.ReadAll(ctx, path, utmp.Native)
+	st, err := s.MergeFile(ctx, path, opts)
 	if err != nil {
-		if cim.CodeOf(err) == cim.ErrNotFound {
-			if logf != nil {
-				logf("wtmp %s does not exist: nothing to backfill", path)
-			}
-			return nil, nil
-		}
-		return nil, err
+		return st, cim.Errorf(cim.CodeOf(err), "wtmp %s: %s", path, cim.Wrap(cim.ErrFailed, err).Description)
 	}
-	if warn != nil && logf != nil {
-		logf("wtmp %s: %v (ignored)", path, warn)
+	if st.Warning != nil && logf != nil {
+		logf("wtmp %s: %v (not merged: it is read again once whole)", path, st.Warning)
 	}
-	lcs := PairWtmp(recs)
-	if _, err := s.Backfill(ctx, lcs, progress); err != nil {
-		return nil, err
-	}
-	return lcs, nil
+	return st, nil
 }
 
 // Run reconciles the store with wtmp and with the sessions present now,
@@ -104,8 +99,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 	if err := r.prune(ctx); err != nil {
 		return err
 	}
-	lcs, err := r.BackfillWtmp(ctx)
-	if err != nil {
+	if _, err := r.BackfillWtmp(ctx); err != nil {
 		return err
 	}
 	classes := r.Classes
@@ -128,7 +122,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 		ch, err := r.OM.Subscribe(ctx, q, cimom.SubscribeOptions{
 			Within: r.Within,
 			OnBaseline: func(insts []*cim.Instance) {
-				baseErr = r.reconcile(ctx, class, insts, lcs)
+				baseErr = r.reconcile(ctx, class, insts)
 			},
 			OnError: func(err error) {
 				if s := err.Error(); s != lastErr {
@@ -214,8 +208,10 @@ func (r *Recorder) prune(ctx context.Context) error {
 
 // reconcile brings the store in line with the instances of class present
 // at the start: each is begun (or found again), and each open row of the
-// class that is not among them is closed as seen gone.
-func (r *Recorder) reconcile(ctx context.Context, class string, insts []*cim.Instance, lcs []Lifecycle) error {
+// class that is not among them is closed as seen gone, at the last time a
+// recorder was known to run. (A row whose end wtmp holds was closed by
+// the merge before, as wtmp says it ended.)
+func (r *Recorder) reconcile(ctx context.Context, class string, insts []*cim.Instance) error {
 	present := map[int64]bool{}
 	for _, in := range insts {
 		id, err := r.begin(ctx, in, time.Now())
@@ -238,9 +234,7 @@ func (r *Recorder) reconcile(ctx context.Context, class string, insts []*cim.Ins
 			continue
 		}
 		end := now
-		if lc, ok := wtmpEnd(lcs, row); ok {
-			end = lc
-		} else if hb.After(row.Start) {
+		if hb.After(row.Start) {
 			end = hb
 		}
 		if end.Before(row.Start) {
@@ -252,32 +246,6 @@ func (r *Recorder) reconcile(ctx context.Context, class string, insts []*cim.Ins
 		r.forget(row.Path)
 	}
 	return nil
-}
-
-// wtmpEnd finds the end wtmp gives the session of row.
-func wtmpEnd(lcs []Lifecycle, row Session) (time.Time, bool) {
-	if row.TTY == "" {
-		return time.Time{}, false
-	}
-	best, found := time.Duration(-1), time.Time{}
-	for _, lc := range lcs {
-		if lc.How == EndNone || lc.Line != row.TTY || lc.User != row.User {
-			continue
-		}
-		d := lc.Start.Sub(row.Start)
-		if d < 0 {
-			d = -d
-		}
-		if d != 0 && (row.Source == SourceWtmp || row.PID == 0 || int64(lc.PID) != row.PID) || lc.End.Before(row.Start) {
-			// The same start, or the same leader and a start close by
-			// (see findMatch); and no session ends before it began.
-			continue
-		}
-		if d <= MatchWindow && (best < 0 || d < best) {
-			best, found = d, lc.End
-		}
-	}
-	return found, best >= 0
 }
 
 func (r *Recorder) forget(path string) {

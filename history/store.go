@@ -89,6 +89,26 @@ var migrations = []string{
 	);
 	CREATE INDEX status_changes_session ON status_changes(session_id);
 	CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+	// 2: sessions matched by their identity (start, terminal, user)
+	// through an index that also orders them, and how far each wtmp file
+	// (by device and inode) was merged. Start comes first: wtmp is in time
+	// order, so new rows go to the index's end, and a match is a range of
+	// a few seconds of it.
+	`CREATE TABLE wtmp_files (
+		id     INTEGER PRIMARY KEY,
+		dev    INTEGER NOT NULL,
+		ino    INTEGER NOT NULL,
+		head   INTEGER NOT NULL,
+		merged INTEGER NOT NULL,
+		layout TEXT    NOT NULL,
+		path   TEXT    NOT NULL,
+		UNIQUE(dev, ino)
+	);
+	ALTER TABLE sessions ADD COLUMN wtmp_file INTEGER NOT NULL DEFAULT 0;
+	DROP INDEX sessions_tty_start;
+	DROP INDEX sessions_start;
+	CREATE INDEX sessions_identity ON sessions(start_us, tty, user);
+	CREATE INDEX sessions_wtmp_open ON sessions(wtmp_file) WHERE end_us IS NULL;`,
 }
 
 // Store is an open history database. It is safe for concurrent use, also
@@ -139,6 +159,8 @@ func open(ctx context.Context, path string, readOnly, immutable bool) (*Store, e
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// A bounded page cache (16 MiB) that holds the pages a merge touches.
+	q.Add("_pragma", "cache_size(-16384)")
 	if readOnly {
 		q.Add("mode", "ro")
 		if immutable {
@@ -197,10 +219,22 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 	if readOnly {
 		return cim.Errorf(cim.ErrFailed, "history database %s: schema version %d needs upgrading to %d; open it writable once", s.path, v, len(migrations))
 	}
-	for ; v < len(migrations); v++ {
+	for v < len(migrations) {
+		// Each step is an immediate transaction: another process that
+		// creates or upgrades the same database at the same moment waits,
+		// and the version is read again under the lock, so that a step is
+		// never applied twice.
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
 			return dbError(s.path, err)
+		}
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			tx.Rollback()
+			return dbError(s.path, err)
+		}
+		if v >= len(migrations) {
+			tx.Rollback()
+			break
 		}
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			tx.Rollback()
@@ -213,6 +247,7 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 		if err := tx.Commit(); err != nil {
 			return dbError(s.path, err)
 		}
+		v++
 	}
 	return nil
 }
@@ -328,77 +363,12 @@ type queryer interface {
 func findMatch(ctx context.Context, q queryer, tty, user string, start time.Time, pid int64, source string) (Session, error) {
 	st := us(start)
 	w := MatchWindow.Microseconds()
+	// A range of the index on (start_us, tty, user): the cost does not
+	// grow with the rows of the terminal or the database.
 	row := q.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions
-		WHERE tty = ? AND user = ? AND (start_us = ? OR (source <> ? AND pid = ? AND pid <> 0 AND start_us BETWEEN ? AND ?))
-		ORDER BY abs(start_us - ?), id LIMIT 1`, tty, user, st, source, pid, st-w, st+w, st)
+		WHERE tty = ? AND user = ? AND start_us BETWEEN ? AND ? AND (start_us = ? OR (source <> ? AND pid = ? AND pid <> 0))
+		ORDER BY abs(start_us - ?), id LIMIT 1`, tty, user, st-w, st+w, st, source, pid, st)
 	return scanSession(row)
-}
-
-// BackfillStats says what a Backfill did.
-type BackfillStats struct {
-	Seen    int // lifecycles given
-	Added   int // new rows
-	Closed  int // open wtmp rows that wtmp now closes
-	Skipped int // lifecycles older than the retention watermark
-}
-
-// Backfill merges lifecycles from wtmp (see [PairWtmp]) into the history,
-// in one transaction: a lifecycle that matches a row (same terminal and
-// user, start within [MatchWindow]) closes it when the row came from wtmp
-// and is still open; one that matches none is added, unless it ended
-// before what retention has pruned. Rows seen live are left to the
-// [Recorder], which knows whether they are still present. progress, when
-// not nil, is called now and then with how many lifecycles are done.
-// Running it again on the same wtmp changes nothing.
-func (s *Store) Backfill(ctx context.Context, lcs []Lifecycle, progress func(done, total int)) (BackfillStats, error) {
-	st := BackfillStats{Seen: len(lcs)}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return st, dbError(s.path, err)
-	}
-	defer tx.Rollback()
-	water, err := s.meta(ctx, tx, "pruned_before_us")
-	if err != nil {
-		return st, err
-	}
-	for i, lc := range lcs {
-		if progress != nil && i%500 == 0 {
-			progress(i, len(lcs))
-		}
-		if lc.How != EndNone && water != 0 && us(lc.End) < water {
-			st.Skipped++
-			continue
-		}
-		row, err := findMatch(ctx, tx, lc.Line, lc.User, lc.Start, int64(lc.PID), SourceWtmp)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			var end any
-			if lc.How != EndNone {
-				end = us(lc.End)
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source)
-				VALUES('Linux_LogonSession', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				lc.User, lc.Line, lc.Host, wtmpLogonType(lc), lc.PID, us(lc.Start), end, string(lc.How), SourceWtmp); err != nil {
-				return st, dbError(s.path, err)
-			}
-			st.Added++
-		case err != nil:
-			return st, dbError(s.path, err)
-		case row.Open() && row.Source == SourceWtmp && lc.How != EndNone:
-			if _, err := tx.ExecContext(ctx, `UPDATE sessions SET end_us = ?, how = ? WHERE id = ?`,
-				us(lc.End), string(lc.How), row.ID); err != nil {
-				return st, dbError(s.path, err)
-			}
-			st.Closed++
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return st, dbError(s.path, err)
-	}
-	if progress != nil {
-		progress(len(lcs), len(lcs))
-	}
-	return st, nil
 }
 
 // wtmpLogonType is the LogonType of a wtmp login, by the Linux
@@ -573,6 +543,22 @@ type Filter struct {
 
 // Sessions returns the sessions the filter selects, by start time.
 func (s *Store) Sessions(ctx context.Context, f Filter) ([]Session, error) {
+	var out []Session
+	err := s.EachSession(ctx, f, func(sess Session) error {
+		out = append(out, sess)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachSession calls fn with each session the filter selects, by start
+// time, as it reads them (through the index on the start), so that
+// memory does not grow with their number. It stops at the first error fn
+// returns and returns it.
+func (s *Store) EachSession(ctx context.Context, f Filter, fn func(Session) error) error {
 	var where []string
 	var args []any
 	if !f.Since.IsZero() {
@@ -605,21 +591,22 @@ func (s *Store) Sessions(ctx context.Context, f Filter) ([]Session, error) {
 	q += " ORDER BY start_us, id"
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, dbError(s.path, err)
+		return dbError(s.path, err)
 	}
 	defer rows.Close()
-	var out []Session
 	for rows.Next() {
 		sess, err := scanSession(rows)
 		if err != nil {
-			return nil, dbError(s.path, err)
+			return dbError(s.path, err)
 		}
-		out = append(out, sess)
+		if err := fn(sess); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbError(s.path, err)
+		return dbError(s.path, err)
 	}
-	return out, nil
+	return nil
 }
 
 // Prune applies retention: it deletes sessions that ended before now-keep

@@ -25,18 +25,18 @@ func openTemp(t *testing.T) *Store {
 func TestBackfillIsIdempotentAndCloses(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
-	first := PairWtmp(pairCases[1].recs) // alice closed, bob open
-	st, err := s.Backfill(ctx, first, nil)
+	first := pairCases[1].recs // alice closed, bob open
+	st, err := s.MergeRecords(ctx, first)
 	if err != nil || st.Added != 2 {
 		t.Fatalf("first backfill: %+v %v", st, err)
 	}
-	st, err = s.Backfill(ctx, first, nil)
+	st, err = s.MergeRecords(ctx, first)
 	if err != nil || st.Added != 0 || st.Closed != 0 {
 		t.Fatalf("second backfill changed things: %+v %v", st, err)
 	}
 	// wtmp grows: bob logs out.
 	grown := append(pairCases[1].recs[:len(pairCases[1].recs):len(pairCases[1].recs)], logout(50, "pts/1", 101))
-	st, err = s.Backfill(ctx, PairWtmp(grown), nil)
+	st, err = s.MergeRecords(ctx, grown)
 	if err != nil || st.Added != 0 || st.Closed != 1 {
 		t.Fatalf("grown backfill: %+v %v", st, err)
 	}
@@ -49,7 +49,7 @@ func TestBackfillIsIdempotentAndCloses(t *testing.T) {
 func TestBeginAdoptsWtmpRowAndStatus(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
-	if _, err := s.Backfill(ctx, PairWtmp(pairCases[1].recs), nil); err != nil {
+	if _, err := s.MergeRecords(ctx, pairCases[1].recs); err != nil {
 		t.Fatal(err)
 	}
 	lt := uint32(10)
@@ -122,7 +122,7 @@ func TestUpdateFillsInNeverErases(t *testing.T) {
 func TestFilter(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
-	if _, err := s.Backfill(ctx, PairWtmp(busyWtmp(300)), nil); err != nil {
+	if _, err := s.MergeRecords(ctx, busyWtmp(300)); err != nil {
 		t.Fatal(err)
 	}
 	all, _ := s.Sessions(ctx, Filter{})
@@ -145,8 +145,8 @@ func TestFilter(t *testing.T) {
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
-	lcs := PairWtmp(busyWtmp(300))
-	if _, err := s.Backfill(ctx, lcs, nil); err != nil {
+	lcs := busyWtmp(300)
+	if _, err := s.MergeRecords(ctx, lcs); err != nil {
 		t.Fatal(err)
 	}
 	all, _ := s.Sessions(ctx, Filter{})
@@ -165,7 +165,7 @@ func TestPrune(t *testing.T) {
 		}
 	}
 	// A new backfill of the same wtmp does not bring pruned rows back.
-	st, err := s.Backfill(ctx, lcs, nil)
+	st, err := s.MergeRecords(ctx, lcs)
 	if err != nil || st.Added != 0 {
 		t.Fatalf("backfill after prune: %+v %v", st, err)
 	}
@@ -210,7 +210,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Backfill(ctx, PairWtmp(pairCases[0].recs), nil)
+	s.MergeRecords(ctx, pairCases[0].recs)
 	s.Close()
 	ro, err := Open(ctx, path, Options{ReadOnly: true})
 	if err != nil {

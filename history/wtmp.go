@@ -1,7 +1,9 @@
 package history
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,60 +73,116 @@ const shutdownType utmp.Type = 254
 //     still open ([EndNone]); last then asks /proc whether it still lives,
 //     which is not wtmp's to say.
 //
-// Times keep their microseconds; last shows whole seconds.
+// Times keep their microseconds; last shows whole seconds. last reads the
+// file backwards; PairWtmp (and [Store.MergeFile], which streams) read it
+// forwards, which pairs the same: a login is open until the first of the
+// events that would end it.
 func PairWtmp(records []utmp.Record) []Lifecycle {
 	var out []Lifecycle
-	// closers holds, per line, the time of the nearest later record on
-	// that line; walking backwards, that is the last one stored.
-	closers := map[string]time.Time{}
-	var lastBoot time.Time
-	haveBoot := false
-	why := EndCrash
-	for i := len(records) - 1; i >= 0; i-- {
-		r := records[i]
-		typ := lastType(r)
-		down := false
-		switch typ {
-		case shutdownType:
-			down = true
-		case utmp.BootTime:
-			down = true
-		case utmp.RunLevel:
-			if x := byte(r.PID & 255); x == '0' || x == '6' {
-				down = true
-				typ = shutdownType
-			}
-		case utmp.UserProcess:
-			lc := Lifecycle{User: r.User, Line: r.Line, Host: r.Host, Addr: r.Addr, PID: r.PID,
-				Session: r.Session, Start: r.Time}
-			if t, ok := closers[r.Line]; ok && r.Line != "" {
-				lc.End, lc.How = t, EndLogout
-				delete(closers, r.Line)
-			} else if haveBoot {
-				lc.End, lc.How = lastBoot, why
-			}
-			out = append(out, lc)
-			if r.Line != "" {
-				closers[r.Line] = r.Time
-			}
-		case utmp.DeadProcess:
-			if r.Line != "" {
-				closers[r.Line] = r.Time
-			}
-		}
-		if down {
-			lastBoot, haveBoot = r.Time, true
-			why = EndCrash
-			if typ == shutdownType {
-				why = EndShutdown
-			}
-			clear(closers)
-		}
+	p := pairing{
+		login: func(r utmp.Record) (*pend, error) {
+			out = append(out, lifecycleOf(r))
+			return &pend{seq: len(out) - 1}, nil
+		},
+		end: func(p *pend, at time.Time, how End) error {
+			out[p.seq].End, out[p.seq].How = at, how
+			return nil
+		},
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
+	for _, r := range records {
+		p.add(r) // the callbacks never fail
 	}
 	return out
+}
+
+func lifecycleOf(r utmp.Record) Lifecycle {
+	return Lifecycle{User: r.User, Line: r.Line, Host: r.Host, Addr: r.Addr, PID: r.PID, Session: r.Session, Start: r.Time}
+}
+
+// pend is a login whose end is not known yet.
+type pend struct {
+	seq int       // the order of the logins, for a stable order of ends
+	id  int64     // its row in the database; 0 while only in memory
+	lc  Lifecycle // the login, while only in memory
+}
+
+// pairing pairs wtmp records forwards: login makes the pending session of
+// a login record (nil when there is nothing to end), end ends one. It
+// holds one pending session per terminal line (and those with no line),
+// as last holds its list of lines.
+type pairing struct {
+	lines  map[string]*pend
+	noLine []*pend
+	login  func(r utmp.Record) (*pend, error)
+	end    func(p *pend, at time.Time, how End) error
+}
+
+func (pr *pairing) add(r utmp.Record) error {
+	switch typ := lastType(r); typ {
+	case shutdownType:
+		return pr.down(r.Time, EndShutdown)
+	case utmp.BootTime:
+		return pr.down(r.Time, EndCrash)
+	case utmp.RunLevel:
+		if x := byte(r.PID & 255); x == '0' || x == '6' {
+			return pr.down(r.Time, EndShutdown)
+		}
+	case utmp.UserProcess:
+		if err := pr.endLine(r); err != nil {
+			return err
+		}
+		p, err := pr.login(r)
+		if err != nil || p == nil {
+			return err
+		}
+		if r.Line == "" {
+			pr.noLine = append(pr.noLine, p)
+		} else {
+			if pr.lines == nil {
+				pr.lines = map[string]*pend{}
+			}
+			pr.lines[r.Line] = p
+		}
+	case utmp.DeadProcess:
+		return pr.endLine(r)
+	}
+	return nil
+}
+
+// endLine ends the session open on r's line, as a logout at r's time.
+func (pr *pairing) endLine(r utmp.Record) error {
+	if r.Line == "" {
+		return nil
+	}
+	p, ok := pr.lines[r.Line]
+	if !ok {
+		return nil
+	}
+	delete(pr.lines, r.Line)
+	return pr.end(p, r.Time, EndLogout)
+}
+
+// down ends every open session, in the order of their logins.
+func (pr *pairing) down(at time.Time, how End) error {
+	all := pr.pending()
+	clear(pr.lines)
+	pr.noLine = pr.noLine[:0]
+	for _, p := range all {
+		if err := pr.end(p, at, how); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pending returns the open sessions in the order of their logins.
+func (pr *pairing) pending() []*pend {
+	all := append([]*pend(nil), pr.noLine...)
+	for _, p := range pr.lines {
+		all = append(all, p)
+	}
+	slices.SortFunc(all, func(a, b *pend) int { return cmp.Compare(a.seq, b.seq) })
+	return all
 }
 
 // lastType returns the type last(1) takes a record for: it trusts the

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -10,8 +11,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -93,19 +94,13 @@ they select the sessions that were open at some time between them.`,
 				return err
 			}
 			defer store.Close()
-			sessions, err := store.Sessions(ctx, filt)
-			if err != nil {
-				return err
-			}
-			changes := map[int64][]history.StatusChange{}
+			var changes func(id int64) ([]history.StatusChange, error)
 			if f == output.JSON {
-				for _, s := range sessions {
-					if changes[s.ID], err = store.StatusChanges(ctx, s.ID); err != nil {
-						return err
-					}
-				}
+				changes = func(id int64) ([]history.StatusChange, error) { return store.StatusChanges(ctx, id) }
 			}
-			return writeSessions(e.stdout, f, sessions, changes)
+			return writeSessions(e.stdout, f, func(fn func(history.Session) error) error {
+				return store.EachSession(ctx, filt, fn)
+			}, changes)
 		},
 	}
 	addHistoryFlags(cmd, &h)
@@ -136,7 +131,8 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 	if noBackfill {
 		return store, nil
 	}
-	if _, err := history.BackfillFile(ctx, store, h.wtmp, e.progressBar("merging wtmp"), nil); err != nil {
+	warnf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: warning: "+format+"\n", args...) }
+	if _, err := history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Progress: e.progressBar("merging wtmp")}, warnf); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -202,49 +198,148 @@ func toJSON(s history.Session) sessionJSON {
 	return j
 }
 
-func writeSessions(w io.Writer, f output.Format, sessions []history.Session, changes map[int64][]history.StatusChange) error {
+// writeSessions writes the sessions each gives, as they come: JSON (with
+// each session's Status changes, when changes is not nil), CSV or a table.
+func writeSessions(w io.Writer, f output.Format, each func(func(history.Session) error) error,
+	changes func(id int64) ([]history.StatusChange, error)) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var err error
 	switch f {
 	case output.JSON:
-		out := make([]sessionJSON, len(sessions))
-		for i, s := range sessions {
-			out[i] = toJSON(s)
-			for _, c := range changes[s.ID] {
-				out[i].StatusChanges = append(out[i].StatusChanges, statusChangeJSON{At: c.At.Format(time.RFC3339Nano), From: c.From, To: c.To})
-			}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		err = writeSessionsJSON(bw, each, changes)
 	case output.CSV:
-		cw := csv.NewWriter(w)
-		cw.Write([]string{"Class", "LogonId", "User", "TTY", "RemoteHost", "LogonType", "LeaderProcessId", "Start", "End", "How", "Status", "Source"})
-		for _, s := range sessions {
-			j := toJSON(s)
-			lt, end := "", ""
-			if j.LogonType != nil {
-				lt = strconv.FormatUint(uint64(*j.LogonType), 10)
-			}
-			if j.End != nil {
-				end = *j.End
-			}
-			cw.Write([]string{j.Class, j.LogonID, j.User, j.TTY, j.RemoteHost, lt, strconv.FormatInt(j.PID, 10), j.Start, end, j.How, j.Status, j.Source})
-		}
-		cw.Flush()
-		return cw.Error()
+		err = writeSessionsCSV(bw, each)
+	default:
+		err = writeSessionsTable(bw, each)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "USER\tTTY\tFROM\tSTART\tEND\tDURATION\tHOW\tCLASS\tLOGONID")
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// writeSessionsJSON writes an array of sessions, indented as
+// json.Encoder's SetIndent("", "  ") would, one element at a time.
+func writeSessionsJSON(w *bufio.Writer, each func(func(history.Session) error) error,
+	changes func(id int64) ([]history.StatusChange, error)) error {
+	n := 0
+	err := each(func(s history.Session) error {
+		j := toJSON(s)
+		if changes != nil {
+			cs, err := changes(s.ID)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				j.StatusChanges = append(j.StatusChanges, statusChangeJSON{At: c.At.Format(time.RFC3339Nano), From: c.From, To: c.To})
+			}
+		}
+		b, err := json.MarshalIndent(j, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			w.WriteString("[\n  ")
+		} else {
+			w.WriteString(",\n  ")
+		}
+		n++
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		_, err = w.WriteString("[]\n")
+	} else {
+		_, err = w.WriteString("\n]\n")
+	}
+	return err
+}
+
+func writeSessionsCSV(w io.Writer, each func(func(history.Session) error) error) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"Class", "LogonId", "User", "TTY", "RemoteHost", "LogonType", "LeaderProcessId", "Start", "End", "How", "Status", "Source"})
+	err := each(func(s history.Session) error {
+		j := toJSON(s)
+		lt, end := "", ""
+		if j.LogonType != nil {
+			lt = strconv.FormatUint(uint64(*j.LogonType), 10)
+		}
+		if j.End != nil {
+			end = *j.End
+		}
+		return cw.Write([]string{j.Class, j.LogonID, j.User, j.TTY, j.RemoteHost, lt, strconv.FormatInt(j.PID, 10), j.Start, end, j.How, j.Status, j.Source})
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// tableSample is how many rows the table measures its columns on before
+// it writes; later rows keep those widths (a longer value pushes only
+// its own row), so that the table streams.
+const tableSample = 1000
+
+func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) error) error {
+	header := []string{"USER", "TTY", "FROM", "START", "END", "DURATION", "HOW", "CLASS", "LOGONID"}
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = len(h)
+	}
+	var sample [][]string
+	measured := false
+	write := func(cells []string) {
+		for i, c := range cells {
+			if i == len(cells)-1 {
+				w.WriteString(c)
+				break
+			}
+			w.WriteString(c)
+			for pad := max(widths[i]-utf8.RuneCountInString(c), 0) + 2; pad > 0; pad-- {
+				w.WriteByte(' ')
+			}
+		}
+		w.WriteByte('\n')
+	}
+	flush := func() {
+		measured = true
+		write(header)
+		for _, cells := range sample {
+			write(cells)
+		}
+		sample = nil
+	}
 	const layout = "2006-01-02 15:04:05"
-	for _, s := range sessions {
+	err := each(func(s history.Session) error {
 		end, dur, how := "still logged in", "", string(s.How)
 		if !s.Open() {
 			end = s.End.Local().Format(layout)
 			dur = formatDuration(s.End.Sub(s.Start))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dash(s.User), dash(s.TTY), dash(s.RemoteHost),
-			s.Start.Local().Format(layout), end, dur, dash(how), s.Class, dash(s.LogonID))
+		cells := []string{dash(s.User), dash(s.TTY), dash(s.RemoteHost), s.Start.Local().Format(layout), end, dur, dash(how), s.Class, dash(s.LogonID)}
+		if measured {
+			write(cells)
+			return nil
+		}
+		for i, c := range cells {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+		if sample = append(sample, cells); len(sample) >= tableSample {
+			flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return tw.Flush()
+	if !measured {
+		flush()
+	}
+	return nil
 }
 
 func dash(s string) string {

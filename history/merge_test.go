@@ -1,0 +1,158 @@
+package history
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cimsess/cimsess/provider/utmp"
+)
+
+func writeWtmp(t *testing.T, path string, recs []utmp.Record) {
+	t.Helper()
+	if err := utmp.WriteFile(path, recs, utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendWtmp(t *testing.T, path string, recs ...utmp.Record) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := utmp.NewWriter(f, utmp.Native)
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// dump is the sessions of a store, one line each, for comparing stores.
+func dump(t *testing.T, s *Store) string {
+	t.Helper()
+	got, err := s.Sessions(context.Background(), Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, x := range got {
+		b.WriteString(x.User + " " + x.TTY + " " + x.Start.UTC().String() + " " + x.End.UTC().String() + " " + string(x.How) + "\n")
+	}
+	return b.String()
+}
+
+// TestMergeFileRemembersProgress checks that a wtmp merged before costs
+// nothing when unchanged, and only its new records when appended to, and
+// that an appended logout closes the row an earlier merge left open.
+func TestMergeFileRemembersProgress(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	recs := busyWtmp(300)
+	recs = append(recs, login(100000, "zoe", "pts/9", "h", 4242))
+	writeWtmp(t, path, recs)
+	st, err := s.MergeFile(ctx, path, MergeOptions{Batch: 32})
+	if err != nil || st.Records != len(recs) || st.Added == 0 || st.Unchanged {
+		t.Fatalf("first merge: %+v %v", st, err)
+	}
+	first := dump(t, s)
+	st, err = s.MergeFile(ctx, path, MergeOptions{})
+	if err != nil || !st.Unchanged || st.Records != 0 || st.Added != 0 {
+		t.Fatalf("unchanged file merged again: %+v %v", st, err)
+	}
+	if dump(t, s) != first {
+		t.Fatal("an unchanged file changed the history")
+	}
+	appendWtmp(t, path, logout(100005, "pts/9", 4242), login(100010, "yann", "pts/8", "", 4243))
+	st, err = s.MergeFile(ctx, path, MergeOptions{})
+	if err != nil || st.From != int64(len(recs)*utmp.Native.Size) || st.Records != 2 || st.Added != 1 || st.Closed != 1 {
+		t.Fatalf("appended file: %+v %v", st, err)
+	}
+	zoe, _ := s.Sessions(ctx, Filter{User: "zoe"})
+	if len(zoe) != 1 || zoe[0].How != EndLogout || !zoe[0].End.Equal(at(100005)) {
+		t.Fatalf("zoe: %+v", zoe)
+	}
+	// The same as one merge of the whole file into a new history.
+	all := append(recs, logout(100005, "pts/9", 4242), login(100010, "yann", "pts/8", "", 4243))
+	fresh := openTemp(t)
+	if _, err := fresh.MergeRecords(ctx, all); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s), dump(t, fresh); a != b {
+		t.Fatalf("merged in two steps:\n%s\nin one:\n%s", a, b)
+	}
+	// A new file on the same path (a rotation) is merged from its start.
+	os.Remove(path)
+	writeWtmp(t, path, []utmp.Record{boot(200000), login(200001, "xavier", "tty1", "", 7)})
+	st, err = s.MergeFile(ctx, path, MergeOptions{})
+	if err != nil || st.From != 0 || st.Added != 1 {
+		t.Fatalf("rotated file: %+v %v", st, err)
+	}
+}
+
+// TestMergeFileResumes checks that a merge cut off after some batches
+// keeps them and that the next one goes on from there, to the same
+// history as an uninterrupted merge.
+func TestMergeFileResumes(t *testing.T) {
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	recs := busyWtmp(500)
+	writeWtmp(t, path, recs)
+	ctx, cancel := context.WithCancel(context.Background())
+	batches := 0
+	_, err := s.MergeFile(ctx, path, MergeOptions{Batch: 50, Progress: func(done, total int) {
+		if batches++; batches == 3 {
+			cancel()
+		}
+	}})
+	if err == nil {
+		t.Fatal("the cancelled merge did not fail")
+	}
+	part := dump(t, s)
+	if part == "" {
+		t.Fatal("the cancelled merge kept nothing")
+	}
+	st, err := s.MergeFile(context.Background(), path, MergeOptions{Batch: 50})
+	if err != nil || st.From != 150*int64(utmp.Native.Size) || st.Records != len(recs)-150 {
+		t.Fatalf("resumed merge: %+v %v", st, err)
+	}
+	fresh := openTemp(t)
+	if _, err := fresh.MergeRecords(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s), dump(t, fresh); a != b {
+		t.Fatalf("resumed:\n%s\nat once:\n%s", a, b)
+	}
+}
+
+// TestMatchThroughIndex checks that matching a session is a search of
+// the index on its identity, never a scan of a terminal's rows: the
+// cause of history's quadratic time when few terminals carry many
+// sessions.
+func TestMatchThroughIndex(t *testing.T) {
+	s := openTemp(t)
+	rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT id, end_us IS NULL, wtmp_file FROM sessions
+		WHERE tty = ? AND user = ? AND start_us BETWEEN ? AND ? AND id <= ?
+		AND (start_us = ? OR (source <> 'wtmp' AND pid = ? AND pid <> 0))
+		ORDER BY abs(start_us - ?), id LIMIT 1`, "pts/0", "u", 1, 2, 3, 4, 5, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		rows.Scan(&id, &parent, &unused, &detail)
+		plan = append(plan, detail)
+	}
+	p := strings.Join(plan, "; ")
+	if !strings.Contains(p, "USING INDEX sessions_identity (start_us>? AND start_us<?)") {
+		t.Fatalf("match plan: %s", p)
+	}
+}
