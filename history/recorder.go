@@ -78,7 +78,9 @@ func BackfillFile(ctx context.Context, s *Store, path string, opts MergeOptions,
 	}
 	st, err := s.MergeFile(ctx, path, opts)
 	if err != nil {
-		return st, cim.Errorf(cim.CodeOf(err), "wtmp %s: %s", path, cim.Wrap(cim.ErrFailed, err).Description)
+		// The reader's errors name the format (utmp); this file is wtmp.
+		desc := strings.TrimPrefix(cim.Wrap(cim.ErrFailed, err).Description, "utmp: ")
+		return st, cim.Errorf(cim.CodeOf(err), "wtmp: %s", desc)
 	}
 	if st.Warning != nil && logf != nil {
 		logf("wtmp %s: %v (not merged: it is read again once whole)", path, st.Warning)

@@ -222,3 +222,28 @@ func TestReopenKeepsSchema(t *testing.T) {
 		t.Fatalf("%+v %v", got, err)
 	}
 }
+
+// TestOpenConcurrentCreate checks that processes creating the same new
+// history at once all succeed (an admin's first history racing the record
+// service on first boot): each opens its own connection, as a process
+// does.
+func TestOpenConcurrentCreate(t *testing.T) {
+	for round := 0; round < 5; round++ {
+		path := filepath.Join(t.TempDir(), "h.db")
+		errs := make(chan error, 4)
+		for i := 0; i < cap(errs); i++ {
+			go func() {
+				s, err := Open(context.Background(), path, Options{})
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < cap(errs); i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+	}
+}

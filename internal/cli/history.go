@@ -30,6 +30,8 @@ func init() { registerCommand(newHistoryCmd) }
 type historyFlags struct {
 	db   string
 	wtmp string
+	// wtmpGiven: --wtmp was given, so a missing file is an error.
+	wtmpGiven bool
 }
 
 func addHistoryFlags(cmd *cobra.Command, h *historyFlags) {
@@ -89,6 +91,7 @@ they select the sessions that were open at some time between them.`,
 				filt.Classes = append([]string{c.Name}, reg.Subclasses(c.Name, true)...)
 			}
 			ctx := cmd.Context()
+			h.wtmpGiven = cmd.Flags().Changed("wtmp")
 			store, err := e.openHistory(ctx, h, noBackfill)
 			if err != nil {
 				return err
@@ -132,7 +135,14 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 		return store, nil
 	}
 	warnf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: warning: "+format+"\n", args...) }
-	if _, err := history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Progress: e.progressBar("merging wtmp")}, warnf); err != nil {
+	_, err = history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Progress: e.progressBar("merging wtmp")}, warnf)
+	if err != nil && cim.CodeOf(err) == cim.ErrNotFound && !h.wtmpGiven {
+		// The default wtmp is missing (a container, a system that keeps
+		// none): say so and show the database.
+		warnf("%s; showing the database only (--wtmp - says so quietly)", cim.Wrap(cim.ErrFailed, err).Description)
+		err = nil
+	}
+	if err != nil {
 		store.Close()
 		return nil, err
 	}

@@ -1,0 +1,74 @@
+//go:build unix
+
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/provider/utmp"
+)
+
+var wtmpT0 = time.Date(2026, 4, 5, 6, 0, 0, 0, time.UTC)
+
+func wtmpRecs() []utmp.Record {
+	return []utmp.Record{
+		{Type: utmp.BootTime, Line: "~", ID: "~~", User: "reboot", Host: "6.1.0-test", Time: wtmpT0},
+		{Type: utmp.UserProcess, PID: 100, Line: "pts/0", ID: "ts/0", User: "alice", Host: "192.0.2.7", Time: wtmpT0.Add(time.Minute)},
+		{Type: utmp.DeadProcess, PID: 100, Line: "pts/0", ID: "ts/0", Time: wtmpT0.Add(5 * time.Minute)},
+	}
+}
+
+// TestHistoryWtmpFailures checks that history fails as enum does when its
+// wtmp is missing or not a regular file (a FIFO is not waited on), and
+// warns of a truncated last record.
+func TestHistoryWtmpFailures(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		wtmp, want string
+		code       int
+	}{
+		{filepath.Join(dir, "missing"), "CIM_ERR_NOT_FOUND: wtmp: open " + filepath.Join(dir, "missing") + ": no such file or directory", 4},
+		{fifo, "is a named pipe (FIFO), not a regular file", 1},
+		{"/dev/zero", "is a character device, not a regular file", 1},
+	} {
+		done := make(chan struct{})
+		var stderr string
+		var code int
+		go func() {
+			_, stderr, code = runCLI(t, "", "history", "--wtmp", tc.wtmp, "--db", db)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("history --wtmp %s does not return", tc.wtmp)
+		}
+		if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("history --wtmp %s: exit %d, %q; want exit %d, %q", tc.wtmp, code, stderr, tc.code, tc.want)
+		}
+	}
+
+	// A partial last record: the whole records are shown, and a warning.
+	wtmp := filepath.Join(dir, "wtmp")
+	if err := utmp.WriteFile(wtmp, wtmpRecs(), utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(wtmp, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(make([]byte, 100))
+	f.Close()
+	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", wtmp, "--db", db)
+	if code != 0 || !strings.Contains(stdout, "alice") || !strings.Contains(stderr, fmt.Sprintf("warning: wtmp %s: utmp: truncated record at byte %d: 100 of %d bytes", wtmp, 3*utmp.Native.Size, utmp.Native.Size)) {
+		t.Errorf("truncated wtmp: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
