@@ -145,6 +145,17 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, cim.Errorf(code, "history database %s: cannot create its folder: %s", path, oneLine(err.Error()))
 	}
 	s, err := open(ctx, path, opts.ReadOnly, false)
+	// Two processes that create a database at once both try to turn it to
+	// WAL mode, and SQLite answers one of them SQLITE_BUSY at once, without
+	// waiting out the busy timeout: try again, for a bounded time.
+	for try := 0; err != nil && isBusy(err) && try < 100; try++ {
+		select {
+		case <-ctx.Done():
+			return nil, dbError(path, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+		s, err = open(ctx, path, opts.ReadOnly, false)
+	}
 	if err != nil && opts.ReadOnly {
 		// A WAL database whose -shm file is missing cannot be read by one
 		// who may not create it; with no writer about, it is immutable.
@@ -200,14 +211,9 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return dbError(s.path, err)
 	}
-	// A file SQLite reads but that holds other tables is not ours.
-	if v == 0 {
-		var n int
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
-			return dbError(s.path, err)
-		}
-		if n > 0 {
-			return cim.Errorf(cim.ErrFailed, "history database %s: not a cimsess history database (it holds other tables)", s.path)
+	if v == 0 && readOnly {
+		if err := s.notOurs(ctx, s.db); err != nil {
+			return err
 		}
 	}
 	if v > len(migrations) {
@@ -236,6 +242,12 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 			tx.Rollback()
 			break
 		}
+		if v == 0 {
+			if err := s.notOurs(ctx, tx); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 			tx.Rollback()
 			return dbError(s.path, err)
@@ -248,6 +260,26 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 			return dbError(s.path, err)
 		}
 		v++
+	}
+	return nil
+}
+
+// isBusy reports whether err is dbError's "locked by another process".
+func isBusy(err error) bool {
+	return strings.Contains(err.Error(), "locked by another process")
+}
+
+// notOurs fails for a database of version 0 that holds tables: a file
+// SQLite reads but that is not a history database. Asked under the
+// migration's lock, so that a history another process has just created is
+// not taken for one.
+func (s *Store) notOurs(ctx context.Context, q queryer) error {
+	var n int
+	if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		return dbError(s.path, err)
+	}
+	if n > 0 {
+		return cim.Errorf(cim.ErrFailed, "history database %s: not a cimsess history database (it holds other tables)", s.path)
 	}
 	return nil
 }
