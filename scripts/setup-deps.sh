@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(openssh-server openssh-client samba smbclient sblim-wbemcli time)
 packages+=(postgresql) # fleethistory tests start a throwaway cluster of their own
+packages+=(wsl curl python3-winrm) # WS-Management tests: Debian's wsl (over curl) and pywinrm
 test_user=cimsess-test
 
 if [ "$(id -u)" != 0 ]; then

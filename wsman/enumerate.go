@@ -73,20 +73,21 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 		return nil, err
 	}
 	e.rend, e.mode = h.renderer(res), mode
-	var b []byte
-	b = append(b, "<n:EnumerateResponse><n:EnumerationContext>"...)
-	b = append(b, e.id...)
-	b = append(b, "</n:EnumerationContext>"...)
+	open := func(id string) []byte {
+		b := append([]byte(nil), "<n:EnumerateResponse><n:EnumerationContext>"...)
+		b = append(b, id...)
+		return append(b, "</n:EnumerationContext>"...)
+	}
 	if !optimize {
 		h.store.put(e)
-		return append(b, "</n:EnumerateResponse>"...), nil
+		return append(open(e.id), "</n:EnumerateResponse>"...), nil
 	}
 	select {
 	case <-e.done:
 	case <-time.After(timeout):
 		// Not done yet: the client pulls for the rest, as WinRM allows.
 		h.store.put(e)
-		return append(b, "<w:Items></w:Items></n:EnumerateResponse>"...), nil
+		return append(open(e.id), "<w:Items></w:Items></n:EnumerateResponse>"...), nil
 	case <-ctx.Done():
 		h.store.drop(e)
 		return nil, ctx.Err()
@@ -95,19 +96,26 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 		h.store.drop(e)
 		return nil, e.err
 	}
-	items, end, err := h.page(e, req, maxElems, 0, len(b)+64)
+	items, end, err := h.page(e, req, maxElems, 0, len(open(e.id))+64)
 	if err != nil {
 		h.store.put(e)
 		return nil, err
+	}
+	// A finished enumeration's context is empty: there is nothing to
+	// pull (and clients such as wsl pull while they have one).
+	var b []byte
+	if end {
+		h.store.drop(e)
+		b = open("")
+	} else {
+		h.store.put(e)
+		b = open(e.id)
 	}
 	b = append(b, "<w:Items>"...)
 	b = append(b, items...)
 	b = append(b, "</w:Items>"...)
 	if end {
-		h.store.drop(e)
 		b = append(b, "<w:EndOfSequence/>"...)
-	} else {
-		h.store.put(e)
 	}
 	return append(b, "</n:EnumerateResponse>"...), nil
 }
