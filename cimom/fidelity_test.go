@@ -119,3 +119,90 @@ func TestShorthandPaths(t *testing.T) {
 		t.Errorf("shorthand for two keys: %v", err)
 	}
 }
+
+func classNames(insts []*cim.Instance) []string {
+	var out []string
+	for _, in := range insts {
+		if !IsClassObject(in) {
+			out = append(out, "instance "+in.Path.String())
+			continue
+		}
+		out = append(out, in.ClassName)
+	}
+	return out
+}
+
+// TestClassResults: ClassDefsOnly, SchemaOnly, ASSOCIATORS/REFERENCES OF a
+// class, and meta_class answer with classes, as WMI does.
+func TestClassResults(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for q, want := range map[string][]string{
+		`ASSOCIATORS OF {Win32_LogonSession.LogonId="42"} WHERE ClassDefsOnly`:                                                {"Win32_Process", "Win32_UserAccount"},
+		`REFERENCES OF {Win32_LogonSession.LogonId="42"} WHERE ClassDefsOnly`:                                                 {"Win32_SessionProcess", "Win32_LoggedOnUser"},
+		`ASSOCIATORS OF {Win32_LogonSession} WHERE SchemaOnly`:                                                                {"Win32_Account", "Win32_Process"},
+		`ASSOCIATORS OF {Win32_LogonSession}`:                                                                                 {"Win32_Account", "Win32_Process"},
+		`ASSOCIATORS OF {Linux_LogonSession} WHERE AssocClass = Win32_LoggedOnUser SchemaOnly`:                                {"Win32_Account"},
+		`ASSOCIATORS OF {\\.\root\cimv2:Win32_UserAccount} WHERE SchemaOnly`:                                                  {"Win32_LogonSession"},
+		`REFERENCES OF {Win32_Process} WHERE SchemaOnly`:                                                                      {"Win32_SessionProcess"},
+		`SELECT * FROM meta_class WHERE __CLASS LIKE 'Win32_%Session'`:                                                        {"Win32_ServerSession", "Win32_Session", "Win32_LogonSession"},
+		`SELECT __CLASS FROM meta_class WHERE __SUPERCLASS = 'Win32_LogonSession'`:                                            {"Linux_LogonSession"},
+		`SELECT * FROM meta_class WHERE __GENUS = 1 AND __DYNASTY = 'CIM_Dependency' AND __CLASS ISA 'Win32_SessionResource'`: {"Win32_SessionResource", "Win32_SessionProcess"},
+	} {
+		insts, props, err := w.om.ExecQuery(ctx, q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			continue
+		}
+		got := classNames(insts)
+		if len(got) != len(want) {
+			t.Errorf("%s: %v, want %v", q, got, want)
+			continue
+		}
+		for _, n := range want {
+			found := false
+			for _, g := range got {
+				found = found || g == n
+			}
+			if !found {
+				t.Errorf("%s: %v, want %v", q, got, want)
+			}
+		}
+		if len(props) == 0 {
+			t.Errorf("%s: no properties to show", q)
+		}
+	}
+	insts, _, _ := w.om.ExecQuery(ctx, `SELECT * FROM meta_class WHERE __CLASS = 'Win32_LogonSession'`)
+	if len(insts) != 1 {
+		t.Fatalf("meta_class Win32_LogonSession: %d", len(insts))
+	}
+	for name, want := range map[string]any{"__GENUS": int32(1), "__DYNASTY": "CIM_ManagedSystemElement", "__SUPERCLASS": "Win32_Session", "__RELPATH": "Win32_LogonSession"} {
+		if got := insts[0].Value(name); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, want %#v", name, got, want)
+		}
+	}
+}
+
+// TestSystemPropertiesAsWMI: __NAMESPACE in WMI's form, __GENUS 2 for
+// instances, __DYNASTY; a select list carries the keys and __RELPATH
+// but no other property it did not name.
+func TestSystemPropertiesAsWMI(t *testing.T) {
+	w := newWorld(t)
+	insts, props, err := w.om.ExecQuery(context.Background(), `SELECT FullName, __NAMESPACE, __GENUS, __DYNASTY, __SERVER FROM Win32_UserAccount WHERE Name = 'alice'`)
+	if err != nil || len(insts) != 1 {
+		t.Fatalf("%v %v", insts, err)
+	}
+	if want := []string{"FullName", "__NAMESPACE", "__GENUS", "__DYNASTY", "__SERVER", "Name", "Domain", "__RELPATH"}; !reflect.DeepEqual(props, want) {
+		t.Errorf("properties %v, want %v", props, want)
+	}
+	want := map[string]any{"FullName": "ALICE", "__NAMESPACE": `root\cimv2`, "__GENUS": int32(2), "__DYNASTY": "CIM_ManagedSystemElement",
+		"__SERVER": host, "Domain": host, "Name": "alice", "__RELPATH": aliceAcc}
+	if len(insts[0].Properties) != len(want) {
+		t.Errorf("properties %v", insts[0].Properties)
+	}
+	for n, v := range want {
+		if got := insts[0].Value(n); !reflect.DeepEqual(got, v) {
+			t.Errorf("%s = %#v, want %#v", n, got, v)
+		}
+	}
+}

@@ -26,16 +26,44 @@ func (om *ObjectManager) ExecQuery(ctx context.Context, query string) ([]*cim.In
 }
 
 // Run runs a compiled query; see ExecQuery. It holds the whole result:
-// front ends that write what they get use [ObjectManager.StreamQuery].
+// front ends that write what they get use [ObjectManager.StreamQuery]. A
+// query whose results are classes (FROM meta_class, ClassDefsOnly,
+// SchemaOnly, ASSOCIATORS OF or REFERENCES OF a class) returns them as
+// class objects (see ClassObject); the properties are QueryProperties'.
 func (om *ObjectManager) Run(ctx context.Context, q *wql.Query) ([]*cim.Instance, []string, error) {
 	insts, err := collect(func(emit provider.Emit) error { return om.StreamQuery(ctx, q, emit) }, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, isSelect := q.Statement().(*wql.Select); isSelect {
-		return insts, q.Properties(), nil
+	return insts, QueryProperties(q), nil
+}
+
+// ReturnsClasses reports whether q's results are classes (as class
+// objects, see [ObjectManager.ClassObject]): SELECT FROM meta_class,
+// ClassDefsOnly, SchemaOnly, or ASSOCIATORS OF / REFERENCES OF a class.
+func ReturnsClasses(q *wql.Query) bool {
+	switch st := q.Statement().(type) {
+	case *wql.Select:
+		return q.IsMetaClass()
+	case *wql.Associators:
+		return st.ClassDefsOnly || st.SchemaOnly || st.Path.IsClass()
+	case *wql.References:
+		return st.ClassDefsOnly || st.SchemaOnly || st.Path.IsClass()
 	}
-	return insts, nil, nil
+	return false
+}
+
+// QueryProperties returns the properties to show of q's results: its
+// select list, or ClassObjectProperties for classes; nil (every
+// property) otherwise.
+func QueryProperties(q *wql.Query) []string {
+	if props := q.Properties(); props != nil {
+		return props
+	}
+	if ReturnsClasses(q) {
+		return ClassObjectProperties
+	}
+	return nil
 }
 
 // StreamQuery runs a compiled data query and hands the matching instances
@@ -48,28 +76,25 @@ func (om *ObjectManager) Run(ctx context.Context, q *wql.Query) ([]*cim.Instance
 func (om *ObjectManager) StreamQuery(ctx context.Context, q *wql.Query, emit provider.Emit) error {
 	switch st := q.Statement().(type) {
 	case *wql.Select:
+		if q.IsMetaClass() {
+			return provider.EmitSlice(ctx, om.metaClass(q), emit)
+		}
 		return om.selectInstances(ctx, q, emit)
 	case *wql.Associators:
-		if st.ClassDefsOnly || st.SchemaOnly {
-			return cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
-		}
-		insts, err := om.Associators(ctx, st.Path, AssocOptions{AssocClass: st.AssocClass, ResultClass: st.ResultClass,
+		insts, err := om.runAssoc(ctx, st.Path, AssocOptions{AssocClass: st.AssocClass, ResultClass: st.ResultClass,
 			Role: st.Role, ResultRole: st.ResultRole, RequiredQualifier: st.RequiredQualifier,
-			RequiredAssocQualifier: st.RequiredAssocQualifier})
+			RequiredAssocQualifier: st.RequiredAssocQualifier}, false, st.KeysOnly, st.ClassDefsOnly, st.SchemaOnly)
 		if err != nil {
 			return err
 		}
-		return provider.EmitSlice(ctx, om.keysOnly(insts, st.KeysOnly), emit)
+		return provider.EmitSlice(ctx, insts, emit)
 	case *wql.References:
-		if st.ClassDefsOnly || st.SchemaOnly {
-			return cim.Errorf(cim.ErrNotSupported, "ClassDefsOnly and SchemaOnly return classes; ask for the classes with GetClass")
-		}
-		insts, err := om.References(ctx, st.Path, AssocOptions{ResultClass: st.ResultClass, Role: st.Role,
-			RequiredQualifier: st.RequiredQualifier})
+		insts, err := om.runAssoc(ctx, st.Path, AssocOptions{ResultClass: st.ResultClass, Role: st.Role,
+			RequiredQualifier: st.RequiredQualifier}, true, st.KeysOnly, st.ClassDefsOnly, st.SchemaOnly)
 		if err != nil {
 			return err
 		}
-		return provider.EmitSlice(ctx, om.keysOnly(insts, st.KeysOnly), emit)
+		return provider.EmitSlice(ctx, insts, emit)
 	}
 	return cim.Errorf(cim.ErrNotSupported, "event queries deliver events as they happen: use watch (or Subscribe), not a data query")
 }

@@ -760,6 +760,21 @@ func (e *Encoder) ObjectWithPath(in *cim.Instance, c *cim.Class, o InstanceOptio
 	e.buf = append(e.buf, '\n')
 }
 
+// ClassWithPath writes VALUE.OBJECTWITHPATH holding a class: its
+// CLASSPATH (p must have a host and namespace) and the CLASS, as
+// Associators and References of a class, and ExecQuery of meta_class,
+// return them.
+func (e *Encoder) ClassWithPath(c *cim.Class, p cim.ObjectPath, o ClassOptions) {
+	e.open("VALUE.OBJECTWITHPATH")
+	e.open("CLASSPATH")
+	e.NamespacePath(p.Host, p.Namespace)
+	e.ClassName(c.Name)
+	e.close("CLASSPATH")
+	e.Class(c, o)
+	e.close("VALUE.OBJECTWITHPATH")
+	e.buf = append(e.buf, '\n')
+}
+
 // ClassOptions says what a CLASS element carries.
 type ClassOptions struct {
 	LocalOnly          bool // only the properties the class declares itself

@@ -314,6 +314,9 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 func (r Renderer) Object(in *cim.Instance) json.Marshaler {
 	obj := orderedObject{{"__CLASS", in.ClassName}, {"__PATH", in.Path.String()}}
 	for _, n := range r.propsOf(in) {
+		if strings.EqualFold(n, "__CLASS") || strings.EqualFold(n, "__PATH") {
+			continue // written first already (a select list may name them)
+		}
 		obj = append(obj, struct {
 			Key   string
 			Value any
@@ -340,6 +343,12 @@ const csvBufSize = 64 << 10
 // no string per number or datetime, no field scanned twice.
 func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
 	cols := r.columns(insts)
+	for i, c := range cols {
+		if strings.EqualFold(c, "__CLASS") { // the first column already (a select list may name it)
+			cols = append(cols[:i:i], cols[i+1:]...)
+			break
+		}
+	}
 	buf := make([]byte, 0, csvBufSize+1024)
 	buf = appendCSVField(buf, "__CLASS")
 	for _, c := range cols {

@@ -371,13 +371,11 @@ func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string
 	if err != nil {
 		return nil, "", err
 	}
+	if len(insts) > 0 && cimom.IsClassObject(insts[0]) {
+		props = nil // the system properties of class objects: write the classes whole
+	}
 	o := cimxml.InstanceOptions{Keep: s.propertySet("", true, false, props)}
-	classOf := s.classOf()
-	return func(e *cimxml.Encoder) {
-		for _, in := range insts {
-			e.ObjectWithPath(in, classOf(in), o)
-		}
-	}, "", nil
+	return s.objectsWithPath(insts, o), "", nil
 }
 
 func assocOptions(c *cimxml.Call, refs bool) (cimom.AssocOptions, error) {
@@ -404,9 +402,6 @@ func (s *Server) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.I
 	if err != nil {
 		return nil, "", err
 	}
-	if p.IsClass() {
-		return nil, p.ClassName, cim.Errorf(cim.ErrNotSupported, "%s of a class (schema associations) is not supported; name an instance", c.Method)
-	}
 	if p.Namespace == "" {
 		p.Namespace = c.Namespace
 	}
@@ -415,6 +410,23 @@ func (s *Server) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.I
 		return nil, p.ClassName, err
 	}
 	var insts []*cim.Instance
+	if p.IsClass() {
+		// Of a class: the classes the schema associates with it, as class
+		// objects (DSP0200 §5.3.2.7: the results are classes).
+		if err := s.om.CheckNamespace(p.Namespace); err != nil {
+			return nil, p.ClassName, err
+		}
+		var classes []*cim.Class
+		if refs {
+			classes, err = s.om.ReferenceClasses(p.ClassName, o)
+		} else {
+			classes, err = s.om.AssociatorClasses(p.ClassName, o)
+		}
+		for _, cl := range classes {
+			insts = append(insts, s.om.ClassObject(cl))
+		}
+		return insts, p.ClassName, err
+	}
 	if refs {
 		insts, err = s.om.References(ctx, p, o)
 	} else {
@@ -441,12 +453,25 @@ func (s *Server) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (r
 		return nil, cn, err
 	}
 	o := cimxml.InstanceOptions{IncludeQualifiers: qual, IncludeClassOrigin: origin, Keep: s.propertySet("", true, false, props)}
+	return s.objectsWithPath(insts, o), cn, nil
+}
+
+// objectsWithPath renders instances, and class objects as classes, each
+// in a VALUE.OBJECTWITHPATH.
+func (s *Server) objectsWithPath(insts []*cim.Instance, o cimxml.InstanceOptions) render {
 	classOf := s.classOf()
+	co := cimxml.ClassOptions{IncludeQualifiers: o.IncludeQualifiers, IncludeClassOrigin: o.IncludeClassOrigin, Keep: o.Keep}
 	return func(e *cimxml.Encoder) {
 		for _, in := range insts {
+			if cimom.IsClassObject(in) {
+				if c := classOf(in); c != nil {
+					e.ClassWithPath(c, in.Path, co)
+				}
+				continue
+			}
 			e.ObjectWithPath(in, classOf(in), o)
 		}
-	}, cn, nil
+	}
 }
 
 func (s *Server) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {

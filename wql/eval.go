@@ -256,9 +256,20 @@ func (o *operand) strGetter() func(c ctx) (string, bool) {
 	case "__NAMESPACE":
 		return func(c ctx) (string, bool) {
 			if in := obj(c); in != nil && in.Path.Namespace != "" {
-				return in.Path.Namespace, true
+				return strings.ReplaceAll(in.Path.Namespace, "/", `\`), true // WMI's form: root\cimv2
 			}
 			return "", false
+		}
+	case "__DYNASTY":
+		return func(c ctx) (string, bool) {
+			in := obj(c)
+			if in == nil {
+				return "", false
+			}
+			if d := c.q.infos.get(in.ClassName).derivation; len(d) > 0 {
+				return d[len(d)-1], true
+			}
+			return in.ClassName, true
 		}
 	case "__SUPERCLASS":
 		return func(c ctx) (string, bool) {
@@ -281,7 +292,18 @@ func (o *operand) numGetter() func(c ctx) (num, bool) {
 		raw := o.raw()
 		return func(c ctx) (num, bool) { return toNum(raw(c)) }
 	case "__GENUS":
-		return func(c ctx) (num, bool) { return num{i: 2}, obj(c) != nil }
+		// 1 for a class (a meta_class result, whose path names a class),
+		// 2 for an instance.
+		return func(c ctx) (num, bool) {
+			in := obj(c)
+			if in == nil {
+				return num{}, false
+			}
+			if in.Path.ClassName != "" && in.Path.IsClass() {
+				return num{i: 1}, true
+			}
+			return num{i: 2}, true
+		}
 	case "__PROPERTY_COUNT":
 		return func(c ctx) (num, bool) {
 			in := obj(c)
@@ -519,6 +541,9 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 		k, ok := lit.(string)
 		if !ok {
 			return nil, mismatch("not compared with " + describeLiteral(lit) + " (quote strings)")
+		}
+		if o.sys == "__NAMESPACE" {
+			k = strings.ReplaceAll(k, "/", `\`) // root/cimv2 means root\cimv2
 		}
 		get := o.strGetter()
 		switch op {

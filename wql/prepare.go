@@ -10,8 +10,12 @@ import (
 // systemProps are the WMI system properties, by upper-case name.
 var systemProps = map[string]bool{
 	"__CLASS": true, "__PATH": true, "__RELPATH": true, "__SERVER": true, "__NAMESPACE": true,
-	"__SUPERCLASS": true, "__DERIVATION": true, "__GENUS": true, "__PROPERTY_COUNT": true,
+	"__SUPERCLASS": true, "__DERIVATION": true, "__GENUS": true, "__PROPERTY_COUNT": true, "__DYNASTY": true,
 }
+
+// MetaClass is WMI's class of classes: SELECT * FROM meta_class WHERE
+// __CLASS LIKE 'Win32_%Session' lists classes.
+const MetaClass = "meta_class"
 
 // Prepare checks st against schema and compiles it for evaluation. It
 // reports unknown classes (CIM_ERR_INVALID_CLASS), unknown properties,
@@ -91,12 +95,20 @@ func (pr *preparer) class(name string, pos int) (*cim.Class, *posError) {
 func (pr *preparer) prepareSelect(s *Select) *posError {
 	q := pr.q
 	q.kind = kindSelect
-	cl, err := pr.class(s.Class, int(s.ClassPos))
-	if err != nil {
-		return err
+	var cl *cim.Class
+	if strings.EqualFold(s.Class, MetaClass) {
+		// WMI's meta_class: the classes themselves, with only system
+		// properties to select and test.
+		cl, q.meta = &cim.Class{Name: MetaClass}, true
+	} else {
+		var err *posError
+		if cl, err = pr.class(s.Class, int(s.ClassPos)); err != nil {
+			return err
+		}
 	}
 	q.class = cl
 	q.from = newIsaCache(q.schema, cl.Name)
+	var err *posError
 	if !s.Star {
 		q.sel = []selItem{}
 		for _, ref := range s.Properties {
@@ -104,17 +116,17 @@ func (pr *preparer) prepareSelect(s *Select) *posError {
 			if err != nil {
 				return err
 			}
-			name := o.name()
-			dup := false
-			for _, x := range q.sel {
-				dup = dup || strings.EqualFold(x.name, name)
-			}
-			if !dup {
-				q.sel = append(q.sel, selItem{name: name, get: o.anyGetter()})
-			}
+			q.addOperand(o)
 		}
 		if len(q.sel) == 0 {
 			q.sel = nil
+		}
+		// As in WMI, a select list carries the keys and __RELPATH
+		// whatever it names, so that each result says which object it is.
+		if q.sel != nil && !q.meta {
+			for _, k := range append(cl.KeyNames(), "__RELPATH") {
+				pr.addSel(PropRef{Name: k})
+			}
 		}
 	}
 	if q.where, err = pr.expr(s.Where); err != nil {
@@ -122,6 +134,23 @@ func (pr *preparer) prepareSelect(s *Select) *posError {
 	}
 	pr.pushDown(s.Where)
 	return nil
+}
+
+// addSel adds a property to the select list unless it is there.
+func (pr *preparer) addSel(ref PropRef) {
+	if o, err := pr.operand(ref); err == nil {
+		pr.q.addOperand(o)
+	}
+}
+
+func (q *Query) addOperand(o *operand) {
+	name := o.name()
+	for _, x := range q.sel {
+		if strings.EqualFold(x.name, name) {
+			return
+		}
+	}
+	q.sel = append(q.sel, selItem{name: name, get: o.anyGetter()})
 }
 
 func (pr *preparer) prepareEvent(e *EventQuery) *posError {

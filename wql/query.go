@@ -62,6 +62,7 @@ type Query struct {
 	keyEqs     []keyEq
 	exactClass string
 	warnings   []string
+	meta       bool // FROM meta_class
 }
 
 // evalFn is a compiled condition.
@@ -103,6 +104,11 @@ func Compile(query string, schema Schema) (*Query, error) {
 // with the line and column it points at; nil when there is nothing to
 // say.
 func (q *Query) Warnings() []string { return q.warnings }
+
+// IsMetaClass reports whether the query selects FROM meta_class: its
+// results are classes (objects whose path names a class, __GENUS 1), not
+// instances.
+func (q *Query) IsMetaClass() bool { return q.meta }
 
 // Statement returns the statement the query was prepared from.
 func (q *Query) Statement() Statement { return q.stmt }
@@ -152,7 +158,7 @@ func (q *Query) Properties() []string {
 // nothing unless WHERE uses __PATH or __RELPATH. It is false for the
 // other statements.
 func (q *Query) Match(inst *cim.Instance) bool {
-	if q.kind != kindSelect || inst == nil || !q.from.is(inst.ClassName) {
+	if q.kind != kindSelect || inst == nil || !q.meta && !q.from.is(inst.ClassName) {
 		return false
 	}
 	return q.where == nil || q.where(ctx{q: q, inst: inst})

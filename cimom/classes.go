@@ -1,0 +1,201 @@
+package cimom
+
+import (
+	"context"
+	"strings"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/wql"
+)
+
+// ClassObjectProperties are the properties of a class object (see
+// [ObjectManager.ClassObject]), in the order they are shown.
+var ClassObjectProperties = []string{"__CLASS", "__SUPERCLASS", "__DYNASTY", "__GENUS", "__PROPERTY_COUNT", "__DERIVATION", "__RELPATH"}
+
+// ClassObject returns class c as WMI's queries return a class (meta_class,
+// ClassDefsOnly, SchemaOnly, associations of a class): an object whose
+// Path names the class, with no keys, and whose properties are the
+// system properties of ClassObjectProperties. WQL reads its __GENUS as 1.
+func (om *ObjectManager) ClassObject(c *cim.Class) *cim.Instance {
+	derivation := om.reg.Derivation(c.Name)
+	d := make([]any, len(derivation))
+	for i, s := range derivation {
+		d[i] = s
+	}
+	dynasty := c.Name
+	if len(derivation) > 0 {
+		dynasty = derivation[len(derivation)-1]
+	}
+	var super any
+	if c.SuperClass != "" {
+		super = c.SuperClass
+	}
+	in := &cim.Instance{ClassName: c.Name, Path: cim.ObjectPath{Host: om.host, Namespace: schema.Namespace, ClassName: c.Name}}
+	in.Set("__CLASS", c.Name).Set("__SUPERCLASS", super).Set("__DYNASTY", dynasty).Set("__GENUS", int32(1)).
+		Set("__PROPERTY_COUNT", int32(len(c.Properties))).Set("__DERIVATION", d).Set("__RELPATH", c.Name)
+	return in
+}
+
+// IsClassObject reports whether in is a class object (see ClassObject).
+func IsClassObject(in *cim.Instance) bool { return in.Path.ClassName != "" && in.Path.IsClass() }
+
+// classObjects returns the class objects of classes, each once, in order.
+func (om *ObjectManager) classObjects(names []string) []*cim.Instance {
+	var out []*cim.Instance
+	seen := map[string]bool{}
+	for _, n := range names {
+		c, err := om.reg.Class(n)
+		if err != nil || seen[strings.ToLower(c.Name)] {
+			continue
+		}
+		seen[strings.ToLower(c.Name)] = true
+		out = append(out, om.ClassObject(c))
+	}
+	return out
+}
+
+// metaClass answers SELECT … FROM meta_class: every class of the schema
+// that matches, as class objects.
+func (om *ObjectManager) metaClass(q *wql.Query) []*cim.Instance {
+	var out []*cim.Instance
+	for _, in := range om.classObjects(om.reg.Names()) {
+		if q.Match(in) {
+			out = append(out, q.Project(in))
+		}
+	}
+	return out
+}
+
+// AssociatorClasses returns the classes associated with class className
+// in the schema (DSP0200's Associators of a class, WQL's SchemaOnly): for
+// each concrete association class with a reference to className or one of
+// its superclasses, the classes its other references name. opts narrows
+// as for Associators.
+func (om *ObjectManager) AssociatorClasses(className string, opts AssocOptions) ([]*cim.Class, error) {
+	return om.schemaAssoc(className, opts, false)
+}
+
+// ReferenceClasses returns the association classes that refer to class
+// className or one of its superclasses in the schema (DSP0200's
+// References of a class); opts.ResultClass narrows the association class.
+func (om *ObjectManager) ReferenceClasses(className string, opts AssocOptions) ([]*cim.Class, error) {
+	return om.schemaAssoc(className, opts, true)
+}
+
+func (om *ObjectManager) schemaAssoc(className string, opts AssocOptions, refs bool) ([]*cim.Class, error) {
+	src, err := om.reg.Class(className)
+	if err != nil {
+		return nil, err
+	}
+	if err := om.checkAssocOptions(opts, refs); err != nil {
+		return nil, err
+	}
+	assocClass := opts.AssocClass
+	if refs {
+		assocClass = opts.ResultClass
+	}
+	var out []*cim.Class
+	seen := map[string]bool{}
+	add := func(c *cim.Class) {
+		if k := strings.ToLower(c.Name); !seen[k] {
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	for _, name := range om.reg.Names() {
+		a, _ := om.reg.Class(name)
+		if !a.IsAssociation() || a.IsAbstract() {
+			continue
+		}
+		if assocClass != "" && !om.reg.IsA(a.Name, assocClass) {
+			continue
+		}
+		if opts.RequiredAssocQualifier != "" {
+			if _, ok := a.Qualifiers.Get(opts.RequiredAssocQualifier); !ok {
+				continue
+			}
+		}
+		for i := range a.Properties {
+			p := &a.Properties[i]
+			if p.Type.Kind != cim.KindReference || (opts.Role != "" && !strings.EqualFold(p.Name, opts.Role)) ||
+				(p.Type.RefClass != "" && !om.reg.IsA(src.Name, p.Type.RefClass)) {
+				continue
+			}
+			if refs {
+				if opts.RequiredQualifier != "" {
+					if _, ok := a.Qualifiers.Get(opts.RequiredQualifier); !ok {
+						continue
+					}
+				}
+				add(a)
+				continue
+			}
+			for j := range a.Properties {
+				far := &a.Properties[j]
+				if j == i || far.Type.Kind != cim.KindReference || far.Type.RefClass == "" ||
+					(opts.ResultRole != "" && !strings.EqualFold(far.Name, opts.ResultRole)) {
+					continue
+				}
+				fc, err := om.reg.Class(far.Type.RefClass)
+				if err != nil || (opts.ResultClass != "" && !om.reg.IsA(fc.Name, opts.ResultClass)) {
+					continue
+				}
+				if opts.RequiredQualifier != "" {
+					if _, ok := fc.Qualifiers.Get(opts.RequiredQualifier); !ok {
+						continue
+					}
+				}
+				add(fc)
+			}
+		}
+	}
+	return out, nil
+}
+
+// runAssoc answers ASSOCIATORS OF and REFERENCES OF: instances for an
+// instance path; classes (as class objects) for a class path, for
+// SchemaOnly, and for ClassDefsOnly (the classes of the instances found).
+func (om *ObjectManager) runAssoc(ctx context.Context, path cim.ObjectPath, opts AssocOptions, refs, keysOnly, classDefsOnly, schemaOnly bool) ([]*cim.Instance, error) {
+	if path.IsClass() || schemaOnly {
+		if err := om.CheckHost(path.Host); err != nil {
+			return nil, err
+		}
+		if err := om.CheckNamespace(path.Namespace); err != nil {
+			return nil, err
+		}
+		var classes []*cim.Class
+		var err error
+		if refs {
+			classes, err = om.ReferenceClasses(path.ClassName, opts)
+		} else {
+			classes, err = om.AssociatorClasses(path.ClassName, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(classes))
+		for i, c := range classes {
+			names[i] = c.Name
+		}
+		return om.classObjects(names), nil
+	}
+	var insts []*cim.Instance
+	var err error
+	if refs {
+		insts, err = om.References(ctx, path, opts)
+	} else {
+		insts, err = om.Associators(ctx, path, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if classDefsOnly {
+		names := make([]string, len(insts))
+		for i, in := range insts {
+			names[i] = in.ClassName
+		}
+		return om.classObjects(names), nil
+	}
+	return om.keysOnly(insts, keysOnly), nil
+}
