@@ -192,7 +192,7 @@ func TestSystemPropertiesAsWMI(t *testing.T) {
 	if err != nil || len(insts) != 1 {
 		t.Fatalf("%v %v", insts, err)
 	}
-	if want := []string{"FullName", "__NAMESPACE", "__GENUS", "__DYNASTY", "__SERVER", "Name", "Domain", "__RELPATH"}; !reflect.DeepEqual(props, want) {
+	if want := []string{"FullName", "__NAMESPACE", "__GENUS", "__DYNASTY", "__SERVER", "Name", "Domain"}; !reflect.DeepEqual(props, want) {
 		t.Errorf("properties %v, want %v", props, want)
 	}
 	want := map[string]any{"FullName": "ALICE", "__NAMESPACE": `root\cimv2`, "__GENUS": int32(2), "__DYNASTY": "CIM_ManagedSystemElement",

@@ -121,11 +121,17 @@ func (pr *preparer) prepareSelect(s *Select) *posError {
 		if len(q.sel) == 0 {
 			q.sel = nil
 		}
-		// As in WMI, a select list carries the keys and __RELPATH
-		// whatever it names, so that each result says which object it is.
+		// As in WMI, a select list carries the keys whatever it names,
+		// and each result its __RELPATH, so that it says which object it
+		// is; Properties lists the keys, not __RELPATH, which front ends
+		// show as they show __PATH.
 		if q.sel != nil && !q.meta {
-			for _, k := range append(cl.KeyNames(), "__RELPATH") {
+			for _, k := range cl.KeyNames() {
 				pr.addSel(PropRef{Name: k})
+			}
+			n := len(q.sel)
+			if pr.addSel(PropRef{Name: "__RELPATH"}); len(q.sel) > n {
+				q.sel[n].auto = true
 			}
 		}
 	}

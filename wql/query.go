@@ -81,6 +81,7 @@ type ctx struct {
 type selItem struct {
 	name string
 	get  func(c ctx) any
+	auto bool // __RELPATH, added to every projection, not listed by Properties
 }
 
 // keyEq is a top-level "property = constant" for KeyFilter.
@@ -146,9 +147,11 @@ func (q *Query) Properties() []string {
 	if q.sel == nil {
 		return nil
 	}
-	out := make([]string, len(q.sel))
-	for i, s := range q.sel {
-		out[i] = s.name
+	out := make([]string, 0, len(q.sel))
+	for _, s := range q.sel {
+		if !s.auto {
+			out = append(out, s.name)
+		}
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"os"
+	"slices"
+	"strings"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -79,6 +81,10 @@ func (e *env) writeInstances(f output.Format, om *cimom.ObjectManager, insts []*
 		if f != output.JSON && f != output.XML {
 			return nil
 		}
+	}
+	if props != nil && !slices.ContainsFunc(props, func(p string) bool { return strings.EqualFold(p, "__RELPATH") }) {
+		// A select list: each row says which object it is, as in WMI.
+		props = append(props[:len(props):len(props)], "__RELPATH")
 	}
 	r := output.Renderer{Schema: om.Schema(), Properties: props}
 	return r.Write(e.stdout, f, insts)

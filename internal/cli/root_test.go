@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -22,6 +23,30 @@ func TestUsageExitCodes(t *testing.T) {
 		code := Main(tc.args, strings.NewReader(""), &out, &errb)
 		if code != ExitUsage || !strings.Contains(errb.String(), tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, errb.String(), ExitUsage, tc.want)
+		}
+	}
+}
+
+// TestSelectListCarriesKeys: a select list shows the keys and __RELPATH
+// in every format, and no property it did not name; a key given in
+// another case finds the account (pushed down to the accounts provider).
+func TestSelectListCarriesKeys(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the accounts of /etc/passwd")
+	}
+	for format, want := range map[string]string{
+		"csv":   "__CLASS,FullName,Name,Domain,__RELPATH\nWin32_UserAccount,",
+		"table": "FullName  Name  Domain    __RELPATH",
+		"json":  `"__RELPATH": "Win32_UserAccount.Domain=\"testhost\",Name=\"root\""`,
+		"list":  "__RELPATH=Win32_UserAccount.Domain=\"testhost\",Name=\"root\"",
+	} {
+		var out, errb bytes.Buffer
+		code := Main([]string{"query", "SELECT FullName FROM Win32_UserAccount WHERE Name='ROOT'", "--host", "testhost", "-o", format}, strings.NewReader(""), &out, &errb)
+		if code != 0 || !strings.Contains(out.String(), want) {
+			t.Errorf("%s: exit %d, %q %s; want %q", format, code, out.String(), errb.String(), want)
+		}
+		if strings.Contains(out.String(), "Caption") {
+			t.Errorf("%s: shows a property not selected: %s", format, out.String())
 		}
 	}
 }
