@@ -380,3 +380,35 @@ func TestContextExpiry(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// TestTenThousandContexts opens 10,000 enumeration contexts, from one
+// user and from many, and never pulls: the bounds refuse what is over
+// them with w:QuotaLimit, what is held stays bounded, and the handler
+// keeps serving.
+func TestTenThousandContexts(t *testing.T) {
+	h := newTestHandler(t, 3, Config{})
+	env := Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(1, "", "", "")}.Envelope()
+	refused := 0
+	for i := range 10_000 {
+		v := cimom.Viewer{User: fmt.Sprint("user", i%500)}
+		if i < 2000 {
+			v.User = "one"
+		}
+		code, data := postRaw(h, v, env)
+		if code != 200 {
+			if code != 500 || !strings.Contains(string(data), "w:QuotaLimit") {
+				t.Fatalf("context %d: %d %s", i, code, data)
+			}
+			refused++
+		}
+	}
+	st := h.Stats()
+	lim := ContextLimits{}.withDefaults()
+	if st.Contexts != lim.MaxTotal || refused != 10_000-lim.MaxTotal || st.Held > lim.MaxTotal*3 {
+		t.Errorf("%d refused, %+v", refused, st)
+	}
+	code, n := post(t, h, admin, Message{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Selectors: []Selector{{Name: "LogonId", Value: "100"}}}.Envelope())
+	if code != 200 || body(n).Name.Local != "Linux_LogonSession" {
+		t.Errorf("Get after the flood: %d %s", code, subcode(n))
+	}
+}
