@@ -2,6 +2,7 @@ package cimom
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -22,9 +23,13 @@ const (
 // no WITHIN clause.
 const DefaultWithin = time.Second
 
-// minWithin bounds WITHIN from below, so that WITHIN 0.0001 cannot turn
-// the engine into a busy loop.
-const minWithin = 20 * time.Millisecond
+// MinWithin bounds WITHIN from below, so that WITHIN 0.0000001 cannot
+// turn the engine into a busy loop of whole enumerations; a smaller one is
+// raised to it with a warning (SubscribeOptions.OnWarning).
+const MinWithin = 20 * time.Millisecond
+
+// maxWithinSeconds keeps a huge WITHIN a valid duration (a year).
+const maxWithinSeconds = 365 * 24 * 3600
 
 // notifyDebounce is how long the engine waits after a provider's change
 // notification for more of them before it rescans (a login writes utmp,
@@ -82,6 +87,10 @@ type SubscribeOptions struct {
 	OnError func(error)
 	// Buffer is the capacity of the event channel; 0 means 64.
 	Buffer int
+	// OnWarning, when set, is called before Subscribe returns with each
+	// warning about the query: the WQL compiler's, and a WITHIN below
+	// MinWithin that was raised to it.
+	OnWarning func(string)
 }
 
 // Subscribe starts watching the instances an event query is about and
@@ -110,13 +119,26 @@ func (om *ObjectManager) Subscribe(ctx context.Context, query string, opts Subsc
 	}
 	target := q.Class()
 	within := opts.Within
-	if within <= 0 {
-		within = time.Duration(q.Within() * float64(time.Second))
+	if w := q.Within(); within <= 0 && w > 0 {
+		// Neither rounded to nothing (and so to the default) nor
+		// overflowing into a negative duration.
+		within = time.Duration(min(w, maxWithinSeconds) * float64(time.Second))
+		within = max(within, 1)
 	}
 	if within <= 0 {
 		within = DefaultWithin
 	}
-	within = max(within, minWithin)
+	warn := opts.OnWarning
+	if warn == nil {
+		warn = func(string) {}
+	}
+	for _, w := range q.Warnings() {
+		warn(w)
+	}
+	if within < MinWithin {
+		warn(fmt.Sprintf("WITHIN %g is below %g s: rescanning every %g s", within.Seconds(), MinWithin.Seconds(), MinWithin.Seconds()))
+		within = MinWithin
+	}
 	buf := opts.Buffer
 	if buf <= 0 {
 		buf = 64
@@ -250,6 +272,9 @@ func (s *subscription) scan(ctx context.Context) bool {
 	now := time.Now()
 	cur := snapshot(insts)
 	for _, ev := range diff(s.prev, cur, now) {
+		if ctx.Err() != nil {
+			return false
+		}
 		if !s.q.MatchEvent(ev.wql()) {
 			continue
 		}

@@ -3,6 +3,7 @@ package cimom
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -346,5 +347,28 @@ func BenchmarkEventLatency(b *testing.B) {
 			}
 			b.ReportMetric(float64(total.Microseconds())/float64(b.N), "µs/event")
 		})
+	}
+}
+
+// TestWithinClamped: a WITHIN too small to be a rescan interval is raised
+// to MinWithin with a warning, whatever its size (even one that rounds to
+// no duration at all).
+func TestWithinClamped(t *testing.T) {
+	om := newEventOM(t, &liveProvider{})
+	for _, tc := range []struct {
+		within string
+		warn   bool
+	}{{"0.0000001", true}, {"1e-12", true}, {"0.01", true}, {"0.5", false}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var warnings []string
+		_, err := om.Subscribe(ctx, "SELECT * FROM __InstanceCreationEvent WITHIN "+tc.within+" WHERE TargetInstance ISA 'Win32_LogonSession'",
+			SubscribeOptions{NoNotify: true, OnWarning: func(w string) { warnings = append(warnings, w) }})
+		cancel()
+		if err != nil {
+			t.Fatalf("WITHIN %s: %v", tc.within, err)
+		}
+		if got := len(warnings) > 0 && strings.Contains(warnings[0], "WITHIN"); got != tc.warn {
+			t.Errorf("WITHIN %s: warnings %q", tc.within, warnings)
+		}
 	}
 }

@@ -121,6 +121,11 @@ func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query, emit
 	return om.StreamInstances(ctx, class, EnumOptions{Shallow: shallow, Hint: hint}, func(batch []*cim.Instance) error {
 		out = out[:0]
 		for _, in := range batch {
+			// A WHERE can cost (a LIKE against long command lines): stop
+			// between instances once the caller has gone.
+			if err := ctx.Err(); err != nil {
+				return cim.Errorf(cim.ErrFailed, "query cancelled: %v", err)
+			}
 			if q.Match(in) {
 				out = append(out, q.Project(in))
 			}

@@ -324,3 +324,26 @@ func TestKeepAlive(t *testing.T) {
 		t.Errorf("%d of 4 requests reused the connection", reused)
 	}
 }
+
+// TestMultiRequestBounded: a MULTIREQ of 64 enumerations does not make
+// the server hold 64 answers: once its response reaches
+// MaxMultiResponseBytes the remaining calls answer CIM_ERR_FAILED unrun.
+func TestMultiRequestBounded(t *testing.T) {
+	ts := startServer(t, serverOpts{sessions: 200, cfg: func(c *Config) { c.MaxMultiResponseBytes = 256 << 10 }})
+	call := `<SIMPLEREQ><IMETHODCALL NAME="EnumerateInstances"><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>` +
+		pClass("ClassName", "Win32_LogonSession") + `</IMETHODCALL></SIMPLEREQ>`
+	body := `<?xml version="1.0"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="7" PROTOCOLVERSION="1.0"><MULTIREQ>` +
+		strings.Repeat(call, 64) + `</MULTIREQ></MESSAGE></CIM>`
+	for _, te := range []string{"", "trailers"} {
+		resp, got := post(t, nil, ts.url, "root", rootPass, "", body, map[string]string{"CIMMethod": "", "CIMObject": "", "CIMBatch": "CIMBatch", "TE": te})
+		if resp.StatusCode != 200 {
+			t.Fatalf("HTTP %d: %.300s", resp.StatusCode, got)
+		}
+		mustValid(t, got)
+		ran := bytes.Count(got, []byte("<IRETURNVALUE>"))
+		unrun := bytes.Count(got, []byte("not run: the MULTIREQ"))
+		if ran == 0 || ran+unrun != 64 || len(got) > 512<<10 {
+			t.Errorf("TE %q: %d calls ran, %d not, %d bytes", te, ran, unrun, len(got))
+		}
+	}
+}

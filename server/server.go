@@ -20,6 +20,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"mime"
@@ -54,6 +55,9 @@ const (
 	DefaultWriteTimeout      = 60 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultMaxHeaderBytes    = 64 << 10
+	// DefaultMaxMultiResponseBytes is the response size after which a
+	// MULTIREQ's remaining calls are not run.
+	DefaultMaxMultiResponseBytes = 8 << 20
 	// DefaultMaxConnsPerSource bounds the connections of one client
 	// address (an IPv6 /64).
 	DefaultMaxConnsPerSource = 32
@@ -83,6 +87,9 @@ type Config struct {
 	Metrics *Metrics
 	// MaxRequestBytes bounds a request body.
 	MaxRequestBytes int64
+	// MaxMultiResponseBytes bounds the response of a MULTIREQ: once it is
+	// reached the remaining calls are answered CIM_ERR_FAILED unrun.
+	MaxMultiResponseBytes int64
 	// MaxConcurrent bounds the requests being served at once; more get 503.
 	// A request takes its slot only once authenticated and read whole.
 	MaxConcurrent int
@@ -145,6 +152,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if cfg.MaxMultiResponseBytes <= 0 {
+		cfg.MaxMultiResponseBytes = DefaultMaxMultiResponseBytes
 	}
 	if cfg.MaxAuthConcurrent <= 0 {
 		cfg.MaxAuthConcurrent = max(2, runtime.GOMAXPROCS(0))
@@ -483,23 +493,8 @@ func (s *Server) run(ctx context.Context, c *cimxml.Call) result {
 }
 
 func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Request, req *cimxml.Request, prefix string, rl *RequestInfo) {
-	results := make([]result, len(req.Calls))
 	status := cim.StatusOK
 	var first *cim.Error
-	for i, c := range req.Calls {
-		results[i] = s.run(ctx, c)
-		if results[i].err != nil && first == nil {
-			first = results[i].err
-			status = first.Code
-		}
-		if i == 0 {
-			rl.Class = results[i].class
-		}
-	}
-	rl.Status = status.String()
-	if first != nil {
-		rl.Detail = first.Description
-	}
 
 	h := w.Header()
 	h.Set("Content-Type", `application/xml; charset="utf-8"`)
@@ -514,9 +509,11 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 
 	var enc *cimxml.Encoder
+	var sent countingWriter
 	if trailers {
 		w.WriteHeader(http.StatusOK)
-		enc = cimxml.NewEncoder(w)
+		sent.w = w
+		enc = cimxml.NewEncoder(&sent)
 	} else {
 		rb := s.getBuf()
 		enc = rb.enc
@@ -527,7 +524,26 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if req.Multi {
 		enc.Raw("<MULTIRSP>")
 	}
-	for _, res := range results {
+	// Each call runs when its turn comes and its answer is encoded before
+	// the next runs, so that only one call's instances are held at a
+	// time; a MULTIREQ's calls stop running once its response holds
+	// MaxMultiResponseBytes (each later one answers CIM_ERR_FAILED), so
+	// that a small request cannot make the server hold many enumerations.
+	size := func() int64 { return sent.n + int64(len(enc.Bytes())) }
+	for i, c := range req.Calls {
+		var res result
+		if req.Multi && size() > s.cfg.MaxMultiResponseBytes {
+			res = result{call: c, err: cim.Errorf(cim.ErrFailed, "not run: the MULTIREQ's response reached %d bytes before this call; send it on its own", s.cfg.MaxMultiResponseBytes)}
+		} else {
+			res = s.run(ctx, c)
+		}
+		if res.err != nil && first == nil {
+			first = res.err
+			status = first.Code
+		}
+		if i == 0 {
+			rl.Class = res.class
+		}
 		name := res.call.Method
 		if cn, ok := canonicalNames[strings.ToLower(name)]; ok && res.call.Intrinsic {
 			name = cn
@@ -542,6 +558,10 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 			enc.EndReturnValue()
 		}
 		enc.EndMethodResponse(res.call.Intrinsic)
+	}
+	rl.Status = status.String()
+	if first != nil {
+		rl.Detail = first.Description
 	}
 	if req.Multi {
 		enc.Raw("</MULTIRSP>")
@@ -563,6 +583,19 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+}
+
+// countingWriter counts what passes through it to w.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+// Write writes p to w and counts it.
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // acceptsTrailers reports whether the client sent TE: trailers.

@@ -69,6 +69,7 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 				NoNotify:   noNotify,
 				OnBaseline: func(in []*cim.Instance) { present = len(in) },
 				OnError:    func(err error) { fmt.Fprintf(e.stderr, "cimsess: watch: %v\n", err) },
+				OnWarning:  func(w string) { fmt.Fprintf(e.stderr, "cimsess: warning: %s\n", w) },
 			})
 			if err != nil {
 				return err
