@@ -32,12 +32,15 @@ type MergeOptions struct {
 
 // MergeStats says what a merge did.
 type MergeStats struct {
-	Records   int   // records read
-	Added     int   // new rows
-	Closed    int   // open rows that wtmp closed
-	Skipped   int   // sessions that ended before what retention pruned
-	From      int64 // the byte the merge started at: where the last one stopped
-	Unchanged bool  // the file was merged before and has not grown since
+	Records int // records read
+	Added   int // new rows
+	Closed  int // open rows that wtmp closed
+	Skipped int // sessions that ended before what retention pruned
+	// Implausible counts the records skipped as [utmp.Plausible] finds
+	// them not: an unknown type, a time before 1970 or years ahead.
+	Implausible int
+	From        int64 // the byte the merge started at: where the last one stopped
+	Unchanged   bool  // the file was merged before and has not grown since
 	// Warning is the [*utmp.TruncatedError] of a partial last record, which
 	// is left for a later merge to read once it is whole.
 	Warning error
@@ -61,7 +64,12 @@ type MergeStats struct {
 // partial last record is not merged (see [MergeStats.Warning]); it is read
 // again once whole.
 //
-// The file must be a regular file; it is read up to its size at open.
+// The file must be a regular file; it is read up to its size at open. A
+// file whose records are not plausible in the layout (another machine's:
+// the other byte order or record size) is refused with a
+// [*utmp.LayoutError] that names the likely one, before anything is
+// written; a single implausible record is skipped (see
+// [MergeStats.Implausible]).
 func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (MergeStats, error) {
 	var st MergeStats
 	l := opts.Layout
@@ -73,6 +81,9 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		return st, err
 	}
 	defer f.Close()
+	if err := utmp.CheckLayout(f, size, path, l); err != nil {
+		return st, err
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		return st, cim.Errorf(cim.ErrFailed, "wtmp %s: %v", path, err)
@@ -124,7 +135,7 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			if err != nil {
 				return m.st, err
 			}
-			if err := m.pr.add(r); err != nil {
+			if err := m.add(r); err != nil {
 				return m.st, err
 			}
 		}
@@ -163,7 +174,7 @@ func (s *Store) MergeRecords(ctx context.Context, recs []utmp.Record) (MergeStat
 		return m.st, err
 	}
 	for _, r := range recs {
-		if err := m.pr.add(r); err != nil {
+		if err := m.add(r); err != nil {
 			return m.st, err
 		}
 	}
@@ -190,6 +201,7 @@ type wtmpFile struct {
 type merger struct {
 	s     *Store
 	ctx   context.Context
+	now   time.Time // what "years ahead" is counted from
 	batch int
 	file  wtmpFile
 	// synced: the pairing holds what the file left open up to file.merged.
@@ -209,7 +221,7 @@ type merger struct {
 }
 
 func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile) (*merger, error) {
-	m := &merger{s: s, ctx: ctx, batch: opts.Batch, file: file}
+	m := &merger{s: s, ctx: ctx, batch: opts.Batch, file: file, now: time.Now()}
 	if m.batch <= 0 {
 		m.batch = DefaultBatch
 	}
@@ -317,6 +329,17 @@ func (m *merger) sync() error {
 	}
 	m.synced = true
 	return nil
+}
+
+// add pairs one record; an implausible one (see [utmp.Plausible]: an
+// unknown type, a time before 1970 or years ahead) is counted and
+// skipped, so that no such row is ever written.
+func (m *merger) add(r utmp.Record) error {
+	if !utmp.Plausible(r, m.now) {
+		m.st.Implausible++
+		return nil
+	}
+	return m.pr.add(r)
 }
 
 // login makes the pending session of a login record: a row already in

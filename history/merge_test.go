@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cimsess/cimsess/provider/utmp"
 )
@@ -154,5 +155,39 @@ func TestMatchThroughIndex(t *testing.T) {
 	p := strings.Join(plan, "; ")
 	if !strings.Contains(p, "USING INDEX sessions_identity (start_us>? AND start_us<?)") {
 		t.Fatalf("match plan: %s", p)
+	}
+}
+
+// TestMergeFileRefusesForeignLayout checks that a wtmp of another
+// machine's layout is refused naming its layout, before any row is
+// written, and merged when that layout is given; and that single
+// implausible records are never written.
+func TestMergeFileRefusesForeignLayout(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	foreign := utmp.Layout400BE
+	if utmp.Native == foreign {
+		foreign = utmp.Layout384
+	}
+	if err := utmp.WriteFile(path, busyWtmp(300), foreign); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.MergeFile(ctx, path, MergeOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--layout "+foreign.Name()) {
+		t.Fatalf("foreign layout: %v", err)
+	}
+	if d := dump(t, s); d != "" {
+		t.Fatalf("rows written from a foreign layout:\n%s", d)
+	}
+	if st, err := s.MergeFile(ctx, path, MergeOptions{Layout: foreign}); err != nil || st.Added == 0 {
+		t.Fatalf("with its layout: %+v %v", st, err)
+	}
+	bad := []utmp.Record{login(1, "ok", "pts/0", "", 1), {Type: 1792, User: "x", Line: "pts/1", Time: at(2)},
+		{Type: utmp.UserProcess, User: "old", Line: "pts/2", Time: time.Date(1911, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	fresh := openTemp(t)
+	st, err := fresh.MergeRecords(ctx, bad)
+	if err != nil || st.Implausible != 2 || st.Added != 1 {
+		t.Fatalf("implausible records: %+v %v", st, err)
 	}
 }

@@ -25,6 +25,9 @@ type Recorder struct {
 	// Wtmp is the wtmp file reconciled on start; "" is
 	// utmp.DefaultWtmpPath, "-" none.
 	Wtmp string
+	// Layout is the wtmp file's record layout; the zero Layout is
+	// utmp.Native.
+	Layout utmp.Layout
 	// Classes are the classes followed (deeply); nil is DefaultClasses.
 	Classes []string
 	// Within is the rescan interval of the subscriptions; 0 is
@@ -57,7 +60,7 @@ func (r *Recorder) logf(format string, args ...any) {
 // store (see [Store.MergeFile]). A missing wtmp file is logged, not an
 // error: a recorder follows sessions live without one.
 func (r *Recorder) BackfillWtmp(ctx context.Context) (MergeStats, error) {
-	st, err := BackfillFile(ctx, r.Store, r.Wtmp, MergeOptions{Progress: r.Progress}, r.logf)
+	st, err := BackfillFile(ctx, r.Store, r.Wtmp, MergeOptions{Layout: r.Layout, Progress: r.Progress}, r.logf)
 	if cim.CodeOf(err) == cim.ErrNotFound {
 		r.logf("%v: nothing to backfill", err)
 		return st, nil
@@ -81,6 +84,9 @@ func BackfillFile(ctx context.Context, s *Store, path string, opts MergeOptions,
 		// The reader's errors name the format (utmp); this file is wtmp.
 		desc := strings.TrimPrefix(cim.Wrap(cim.ErrFailed, err).Description, "utmp: ")
 		return st, cim.Errorf(cim.CodeOf(err), "wtmp: %s", desc)
+	}
+	if st.Implausible > 0 && logf != nil {
+		logf("wtmp %s: %d records with an unknown type or an impossible time were skipped", path, st.Implausible)
 	}
 	if st.Warning != nil && logf != nil {
 		logf("wtmp %s: %v (not merged: it is read again once whole)", path, st.Warning)

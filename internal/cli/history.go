@@ -32,11 +32,13 @@ type historyFlags struct {
 	wtmp string
 	// wtmpGiven: --wtmp was given, so a missing file is an error.
 	wtmpGiven bool
+	layout    string // --layout
 }
 
 func addHistoryFlags(cmd *cobra.Command, h *historyFlags) {
 	cmd.Flags().StringVar(&h.db, "db", history.DefaultPath, "history database (SQLite)")
 	cmd.Flags().StringVar(&h.wtmp, "wtmp", utmp.DefaultWtmpPath, "wtmp file to backfill the history from ('-' for none)")
+	cmd.Flags().StringVar(&h.layout, "layout", "native", layoutHelp)
 }
 
 func newHistoryCmd(e *env) *cobra.Command {
@@ -135,7 +137,12 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 		return store, nil
 	}
 	warnf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: warning: "+format+"\n", args...) }
-	_, err = history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Progress: e.progressBar("merging wtmp")}, warnf)
+	l, err := utmp.ParseLayout(h.layout)
+	if err != nil {
+		store.Close()
+		return nil, &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
+	}
+	_, err = history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Layout: l, Progress: e.progressBar("merging wtmp")}, warnf)
 	if err != nil && cim.CodeOf(err) == cim.ErrNotFound && !h.wtmpGiven {
 		// The default wtmp is missing (a container, a system that keeps
 		// none): say so and show the database.

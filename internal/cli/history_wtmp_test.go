@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,5 +71,38 @@ func TestHistoryWtmpFailures(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", wtmp, "--db", db)
 	if code != 0 || !strings.Contains(stdout, "alice") || !strings.Contains(stderr, fmt.Sprintf("warning: wtmp %s: utmp: truncated record at byte %d: 100 of %d bytes", wtmp, 3*utmp.Native.Size, utmp.Native.Size)) {
 		t.Errorf("truncated wtmp: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestForeignLayout checks that history and enum refuse a file of another
+// machine's layout, naming it, and read it with --layout.
+func TestForeignLayout(t *testing.T) {
+	dir := t.TempDir()
+	foreign := utmp.Layout400BE
+	if utmp.Native == foreign {
+		foreign = utmp.Layout384
+	}
+	file := filepath.Join(dir, "wtmp")
+	if err := utmp.WriteFile(file, wtmpRecs(), foreign); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "h.db")
+	_, stderr, code := runCLI(t, "", "history", "--wtmp", file, "--db", db)
+	if code != 1 || !strings.Contains(stderr, "read it with --layout "+foreign.Name()) {
+		t.Errorf("history of a %v file: exit %d %q", foreign, code, stderr)
+	}
+	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", file, "--db", db, "--layout", foreign.Name())
+	if code != 0 || !strings.Contains(stdout, "alice") {
+		t.Errorf("history --layout %s: exit %d %s%s", foreign.Name(), code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "", "history", "--wtmp", file, "--db", db, "--layout", "392"); code != 2 {
+		t.Errorf("--layout 392: exit %d %s", code, stderr)
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	_, stderr, code = runCLI(t, "", "enum", "Win32_LogonSession", "--utmp", file, "--proc", dir)
+	if code == 0 || !strings.Contains(stderr, "read it with --layout "+foreign.Name()) {
+		t.Errorf("enum of a %v file: exit %d %q", foreign, code, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/cimsess/cimsess/provider/linux"
 	"github.com/cimsess/cimsess/provider/process"
 	"github.com/cimsess/cimsess/provider/samba"
+	"github.com/cimsess/cimsess/provider/utmp"
 )
 
 // On Linux every source is wired here, each provider built once: the logon
@@ -20,7 +22,11 @@ func init() {
 	registerProviders(func(f SourceFlags) ([]provider.Provider, error) {
 		accts := accounts.New(accounts.Options{Domain: f.Host, Host: f.Host})
 		names := userNames(accts)
-		logons := linux.New(linux.Options{UtmpPath: f.Utmp, ProcRoot: f.Proc, LogindRoot: f.Logind, UserName: names})
+		layout, err := utmp.ParseLayout(f.Layout)
+		if err != nil {
+			return nil, &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
+		}
+		logons := linux.New(linux.Options{UtmpPath: f.Utmp, Layout: layout, ProcRoot: f.Proc, LogindRoot: f.Logind, UserName: names})
 		procs := process.New(process.Options{Proc: f.Proc, Host: f.Host,
 			UserName: func(uid uint32) string { n, _ := names(uid); return n }})
 		sessions := func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {

@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/provider/utmp"
 )
 
 func init() { registerCommand(newRecordCmd) }
@@ -43,6 +45,11 @@ is its own SQLite transaction.
 				return &usageError{fmt.Errorf("--max-sessions and --within must not be negative")}
 			}
 			ctx := cmd.Context()
+			e.src.Layout = h.layout
+			layout, err := utmp.ParseLayout(h.layout)
+			if err != nil {
+				return &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
+			}
 			om, err := e.objectManager()
 			if err != nil {
 				return err
@@ -52,7 +59,7 @@ is its own SQLite transaction.
 				return err
 			}
 			defer store.Close()
-			rec := &history.Recorder{Store: store, OM: om, Wtmp: h.wtmp, Within: within, Keep: keepD, MaxRows: maxRows,
+			rec := &history.Recorder{Store: store, OM: om, Wtmp: h.wtmp, Layout: layout, Within: within, Keep: keepD, MaxRows: maxRows,
 				Progress: e.progressBar("merging wtmp"),
 				Logf:     func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: record: "+format+"\n", args...) },
 				Ready: func() {

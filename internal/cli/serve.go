@@ -15,6 +15,7 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/server"
 	"github.com/cimsess/cimsess/wsman"
 )
@@ -163,6 +164,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	}
 	logger := slog.New(handler)
 
+	e.src.Layout = f.history.layout
 	om, err := e.objectManager()
 	if err != nil {
 		return err
@@ -312,7 +314,8 @@ func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.O
 		logger.Warn("not recording the session history", "db", f.history.db, "error", err.Error())
 		return nil
 	}
-	rec := &history.Recorder{Store: store, OM: om, Wtmp: f.history.wtmp,
+	layout, _ := utmp.ParseLayout(f.history.layout) // checked with the sources
+	rec := &history.Recorder{Store: store, OM: om, Wtmp: f.history.wtmp, Layout: layout,
 		Logf:  func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 		Ready: func() { logger.Info("recording the session history", "db", store.Path()) },
 	}

@@ -22,7 +22,10 @@ type SourceFlags struct {
 	SmbStatus string // the smbstatus command
 	SmbConf   string // smb.conf passed to smbstatus -s
 	Host      string // host name in object paths
+	Layout    string // record layout of utmp (see utmp.ParseLayout)
 }
+
+const layoutHelp = "record layout of the utmp and wtmp files: native, 384, 384be, 400 or 400be (another machine's files; a file that does not fit its layout is refused and the likely one named)"
 
 func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
 	f := cmd.Flags()
@@ -32,6 +35,9 @@ func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
 	f.StringVar(&s.SmbStatus, "smbstatus", "", "smbstatus command for SMB sessions (default smbstatus from PATH)")
 	f.StringVar(&s.SmbConf, "smb-conf", "", "smb.conf passed to smbstatus -s (default Samba's own)")
 	f.StringVar(&s.Host, "host", "", "host name in object paths (default this machine's name)")
+	if f.Lookup("layout") == nil { // record and serve have it from their history flags
+		f.StringVar(&s.Layout, "layout", "native", layoutHelp)
+	}
 }
 
 // providerFactories build the providers of each source; files of this

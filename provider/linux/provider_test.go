@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -411,6 +412,14 @@ func FuzzEnumerate(f *testing.F) {
 			t.Fatal(err)
 		}
 		p := w.providerWithState(statePath)
+		if err := utmp.CheckLayout(bytes.NewReader(file), int64(len(file)), w.utmp, utmp.Native); err != nil {
+			// Records that are not plausible in the layout are refused,
+			// with the layout named, rather than read as sessions.
+			if _, err := provider.Collect(context.Background(), p, ClassName, provider.Hint{}); err == nil || !strings.Contains(err.Error(), "plausible") {
+				t.Fatalf("an implausible utmp was read: %v", err)
+			}
+			return
+		}
 		for range 2 {
 			got := enum(t, p)
 			if _, ok := got["7"]; !ok {

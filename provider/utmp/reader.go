@@ -96,9 +96,25 @@ func (rd *Reader) Warning() error { return rd.s.Warning() }
 // the [*TruncatedError] of a partial last record, which is not a failure:
 // fn has seen every whole record. Errors are [*cim.Error]s: code
 // [cim.ErrNotFound] when the file does not exist, [cim.ErrAccessDenied]
-// when it may not be read. ctx is checked every few hundred records.
+// when it may not be read; a [*LayoutError] (code [cim.ErrFailed]) when
+// its records are not plausible in layout l (see [CheckLayout]). ctx is
+// checked every few hundred records.
 func ReadFile(ctx context.Context, path string, l Layout, fn func(Record) error) (warn error, err error) {
-	return recfile.ReadFile(ctx, path, "utmp", func(r io.Reader) *Reader { return NewReader(r, l) }, fn)
+	if err := ctx.Err(); err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	if !l.Valid() {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "utmp: invalid layout %d-byte", l.Size)
+	}
+	f, size, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := CheckLayout(f, size, path, l); err != nil {
+		return nil, err
+	}
+	return recfile.Read(ctx, NewReader(io.LimitReader(f, size), l), fn)
 }
 
 // Open opens a utmp or wtmp file for streaming its records with

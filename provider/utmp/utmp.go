@@ -4,10 +4,12 @@
 //
 // The format is a file format, so the package builds and runs on every
 // operating system; only [DefaultPath] and [DefaultWtmpPath] are Linux's.
-// A record is 384 bytes on most architectures and 400 bytes on arm64 and
-// loong64 (where ut_session and ut_tv are 64-bit); integers are in the byte
-// order of the machine that wrote the file. [LayoutFor] gives the layout of
-// an architecture and [Native] the one of this build.
+// A record is 384 bytes on most architectures and 400 bytes on arm64,
+// loong64, s390 and s390x (where ut_session and ut_tv are 64-bit); integers
+// are in the byte order of the machine that wrote the file. [LayoutFor]
+// gives the layout of an architecture and [Native] the one of this build;
+// [CheckLayout] tells a file of another layout by its implausible records
+// and names the layout it fits, and [ReadFile] refuses such a file.
 //
 // Strings are decoded as the raw bytes before the first NUL (a field may
 // also be full, with no NUL at all, as coreutils' who reads it); bytes that
@@ -144,7 +146,7 @@ var (
 	// Layout384 is the layout of x86-64, i386, arm, riscv64, ppc64le, mipsle
 	// and mips64le: 384-byte little-endian records.
 	Layout384 = Layout{Size: 384}
-	// Layout384BE is the layout of s390x, ppc64, mips and mips64.
+	// Layout384BE is the layout of ppc64, mips and mips64.
 	Layout384BE = Layout{Size: 384, BigEndian: true}
 	// Layout400 is the layout of arm64 and loong64: 400-byte little-endian
 	// records with a 64-bit ut_session and ut_tv.
@@ -163,7 +165,10 @@ func LayoutFor(goarch string) Layout {
 		l := Layout400
 		l.BigEndian = goarch == "arm64be"
 		return l
-	case "s390x", "ppc64", "mips", "mips64", "sparc64", "s390", "ppc", "sparc", "mips64p32":
+	case "s390x", "s390":
+		// glibc's s390 bits/utmp.h: 64-bit ut_session and ut_tv.
+		return Layout400BE
+	case "ppc64", "mips", "mips64", "sparc64", "ppc", "sparc", "mips64p32":
 		return Layout384BE
 	default:
 		// amd64, 386, arm, riscv64 (__WORDSIZE_TIME64_COMPAT32 1 there too),

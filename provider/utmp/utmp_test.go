@@ -155,7 +155,7 @@ func TestLayoutFor(t *testing.T) {
 		"amd64": utmp.Layout384, "386": utmp.Layout384, "arm": utmp.Layout384, "riscv64": utmp.Layout384,
 		"ppc64le": utmp.Layout384, "mipsle": utmp.Layout384, "mips64le": utmp.Layout384,
 		"arm64": utmp.Layout400, "loong64": utmp.Layout400,
-		"s390x": utmp.Layout384BE, "ppc64": utmp.Layout384BE, "mips": utmp.Layout384BE, "mips64": utmp.Layout384BE,
+		"s390x": utmp.Layout400BE, "s390": utmp.Layout400BE, "ppc64": utmp.Layout384BE, "mips": utmp.Layout384BE, "mips64": utmp.Layout384BE,
 		"wasm": utmp.Layout384,
 	} {
 		if got := utmp.LayoutFor(goarch); got != want {

@@ -131,7 +131,12 @@ func ReadFile[R any, D Records[R]](ctx context.Context, path, source string, new
 		return nil, err
 	}
 	defer f.Close()
-	rd := newReader(io.LimitReader(f, size))
+	return Read(ctx, newReader(io.LimitReader(f, size)), fn)
+}
+
+// Read streams the records of rd to fn, as [ReadFile] does, checking ctx
+// every 256 records.
+func Read[R any, D Records[R]](ctx context.Context, rd D, fn func(R) error) (warn error, err error) {
 	for i := 0; ; i++ {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {

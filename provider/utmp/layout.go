@@ -1,0 +1,192 @@
+package utmp
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// Layout400BE is the layout of s390 and s390x: 400-byte big-endian
+// records (glibc's sysdeps/unix/sysv/linux/s390/bits/utmp.h gives them a
+// 64-bit ut_session and ut_tv).
+var Layout400BE = Layout{Size: 400, BigEndian: true}
+
+// Layouts are the layouts glibc writes, in the order [CheckLayout] tries
+// them.
+var Layouts = []Layout{Layout384, Layout384BE, Layout400, Layout400BE}
+
+// LayoutNames are the names [ParseLayout] takes, as --layout gives them.
+const LayoutNames = "native, 384, 384be, 400, 400be"
+
+// ParseLayout reads a layout's name: "native" (or "") for [Native], "384",
+// "384be", "400" or "400be".
+func ParseLayout(s string) (Layout, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "native":
+		return Native, nil
+	case "384", "384le":
+		return Layout384, nil
+	case "384be":
+		return Layout384BE, nil
+	case "400", "400le":
+		return Layout400, nil
+	case "400be":
+		return Layout400BE, nil
+	}
+	return Layout{}, cim.Errorf(cim.ErrInvalidParameter, "utmp: unknown layout %q (one of %s)", s, LayoutNames)
+}
+
+// Name returns the layout's name as [ParseLayout] reads it: "384",
+// "384be", "400" or "400be".
+func (l Layout) Name() string {
+	if l.BigEndian {
+		return strconv.Itoa(l.Size) + "be"
+	}
+	return strconv.Itoa(l.Size)
+}
+
+// Plausible reports whether a record is one a login program could have
+// written: a type glibc defines and a time from 1970 up to a year after
+// now (or none). A record read in the wrong layout (another byte order or
+// record size) is not: its type is a byte of some other field, its time
+// from 1901 or 2100.
+func Plausible(r Record, now time.Time) bool {
+	if r.Type < Empty || r.Type > Accounting {
+		return false
+	}
+	if r.Time.IsZero() {
+		return true
+	}
+	return r.Time.Unix() >= 0 && r.Time.Before(now.AddDate(1, 0, 0))
+}
+
+// sample is how many records [CheckLayout] reads at the start and at the
+// end of a file.
+const sample = 64
+
+// LayoutError says that a file's records are not plausible in the layout
+// it was to be read in: Likely is the layout they are plausible in, when
+// one is. It unwraps to a [*cim.Error] with code [cim.ErrFailed].
+type LayoutError struct {
+	Path   string
+	Layout Layout // the layout asked for
+	Likely Layout // the layout that fits; the zero Layout when none does
+}
+
+// Error names the layout the file is likely in and the flag to read it so.
+func (e *LayoutError) Error() string {
+	if e.Likely.Valid() {
+		return "utmp: " + e.Path + " does not hold plausible " + e.Layout.String() + " records (" + e.Layout.Name() +
+			"); it looks like " + e.Likely.String() + " records, as " + writtenOn(e.Likely) + " write: read it with --layout " + e.Likely.Name()
+	}
+	return "utmp: " + e.Path + " does not hold plausible utmp/wtmp records in any layout glibc writes (" + LayoutNames + "): not a login record file, or corrupt"
+}
+
+// Unwrap returns the error as a [*cim.Error].
+func (e *LayoutError) Unwrap() error { return &cim.Error{Code: cim.ErrFailed, Description: e.Error()} }
+
+func writtenOn(l Layout) string {
+	switch l {
+	case Layout384:
+		return "x86-64, i386, arm, riscv64 and ppc64le"
+	case Layout384BE:
+		return "ppc64, mips and sparc"
+	case Layout400:
+		return "arm64 and loong64"
+	case Layout400BE:
+		return "s390 and s390x"
+	}
+	return "some systems"
+}
+
+// CheckLayout reads up to 64 records at the start and 64 at the end of a
+// file of size bytes in each layout glibc writes, and returns a
+// [*LayoutError] when the records are not plausible (see [Plausible], and
+// a time set) in layout l: when nine in ten or more are in another
+// layout, it names that one; when fewer than half are in l and none fits,
+// it says that no layout does. EMPTY records are not counted, so a file
+// of zeros fits every layout.
+func CheckLayout(f io.ReaderAt, size int64, path string, l Layout) error {
+	if size < int64(l.Size) {
+		return nil // no whole record: a truncated file, not a layout
+	}
+	now := time.Now()
+	mine := fit(f, size, l, now)
+	if mine.ratio >= 0.9 {
+		return nil
+	}
+	var best Layout
+	bestFit := mine
+	for _, o := range Layouts {
+		if o == l {
+			continue
+		}
+		if c := fit(f, size, o, now); c.better(bestFit) {
+			best, bestFit = o, c
+		}
+	}
+	if best.Valid() && bestFit.ratio >= 0.9 {
+		return &LayoutError{Path: path, Layout: l, Likely: best}
+	}
+	if mine.ratio < 0.5 {
+		return &LayoutError{Path: path, Layout: l}
+	}
+	return nil
+}
+
+// fitness is how well a file's sampled records fit a layout.
+type fitness struct {
+	ratio float64 // of the records that say something, the plausible ones; -1 when not a record
+	good  int     // plausible records
+	whole bool    // the file is whole records of the layout
+}
+
+// better orders fits: a higher ratio, then a file of whole records, then
+// more plausible records.
+func (a fitness) better(b fitness) bool {
+	switch {
+	case a.ratio != b.ratio:
+		return a.ratio > b.ratio
+	case a.whole != b.whole:
+		return a.whole
+	}
+	return a.good > b.good
+}
+
+func fit(f io.ReaderAt, size int64, l Layout, now time.Time) fitness {
+	n := size / int64(l.Size)
+	if n == 0 {
+		return fitness{ratio: -1} // not one record of this size
+	}
+	good, seen := 0, 0
+	buf := make([]byte, l.Size)
+	check := func(i int64) {
+		if _, err := f.ReadAt(buf, i*int64(l.Size)); err != nil {
+			return
+		}
+		r, _ := Decode(buf, l)
+		if r.Type == Empty || (r.Time.IsZero() && Plausible(r, now)) {
+			// Zeros (often what a misaligned read finds in a host
+			// field) say nothing either way.
+			return
+		}
+		seen++
+		if Plausible(r, now) {
+			good++
+		}
+	}
+	for i := int64(0); i < min(n, sample); i++ {
+		check(i)
+	}
+	for i := max(sample, n-sample); i < n; i++ {
+		check(i)
+	}
+	ft := fitness{ratio: 1, good: good, whole: size%int64(l.Size) == 0}
+	if seen > 0 {
+		ft.ratio = float64(good) / float64(seen)
+	}
+	return ft
+}
