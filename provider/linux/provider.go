@@ -385,6 +385,21 @@ func fallbackID(r *utmp.Record) string {
 	return string(b)
 }
 
+// reusedID is the LogonId of a record whose line and pid repeat an
+// earlier one's (a pid reused since): "utmp:LINE:PID@SECONDS", its login
+// time, and "#2", "#3"… should that repeat too.
+func reusedID(sessions map[string]*session, id string, r *utmp.Record) string {
+	var sec int64
+	if !r.Time.IsZero() {
+		sec = r.Time.Unix()
+	}
+	id += "@" + strconv.FormatInt(sec, 10)
+	for k, base := 2, id; sessions[id] != nil; k++ {
+		id = base + "#" + strconv.Itoa(k)
+	}
+	return id
+}
+
 // attachRecords gives each utmp login record to the session of its
 // process, or, when the process is gone, to the session it had (from the
 // remembered ids: it returns those it made, remembered), or else to a
@@ -446,6 +461,11 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 		}
 		if s == nil {
 			id := fallbackID(r)
+			if o := sessions[id]; o != nil && o.recordOnly && o.rec != nil && o.rec != r {
+				// The same line and pid as an earlier record: a reused
+				// pid, another login that who shows too.
+				id = reusedID(sessions, id, r)
+			}
 			if s = sessions[id]; s == nil {
 				s = newSession(id)
 				s.recordOnly = true

@@ -533,3 +533,36 @@ func TestLoggedOutWhileProcessesRemain(t *testing.T) {
 	got = enum(t, p)
 	want(t, got["7"], map[string]any{"Status": StatusOK, "TTY": nil})
 }
+
+// TestReusedPIDEveryRecord checks that two login records of one line and
+// pid (the pid was reused) are two sessions, as who shows two lines, each
+// with its own LogonId, and that the ids stay the same from one call to
+// the next.
+func TestReusedPIDEveryRecord(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 4000123, Line: "pts/7", User: "alice", Time: t0},
+		utmp.Record{Type: utmp.UserProcess, PID: 4000123, Line: "pts/7", User: "bob", Time: t0.Add(time.Hour)},
+		utmp.Record{Type: utmp.UserProcess, PID: 4000123, Line: "pts/7", User: "carol", Time: t0.Add(time.Hour)},
+	)
+	p := w.provider()
+	got := enum(t, p)
+	want := []string{"utmp:pts/7:4000123", fmt.Sprintf("utmp:pts/7:4000123@%d", t0.Add(time.Hour).Unix()),
+		fmt.Sprintf("utmp:pts/7:4000123@%d#2", t0.Add(time.Hour).Unix())}
+	for i, id := range want {
+		in, ok := got[id]
+		if !ok {
+			t.Fatalf("%s missing: %v", id, got)
+		}
+		if u := in.String("UserName"); u != []string{"alice", "bob", "carol"}[i] {
+			t.Errorf("%s: user %s", id, u)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("%d sessions, want 3", len(got))
+	}
+	if again := enum(t, p); len(again) != 3 || again[want[2]] == nil {
+		t.Errorf("second call: %v", again)
+	}
+}

@@ -43,7 +43,8 @@ func exact(b []byte, l utmp.Layout) bool {
 		sec, usec = int64(int32(o.Uint32(b[340:]))), int64(int32(o.Uint32(b[344:])))
 	}
 	const zeroSec = -62135596800 // time.Time{}.Unix()
-	return usec >= 0 && usec < 1e6 && !(sec == zeroSec && usec == 0)
+	// A zero tv_sec is no time whatever tv_usec holds: not kept.
+	return usec >= 0 && usec < 1e6 && !(sec == zeroSec && usec == 0) && !(sec == 0 && usec != 0)
 }
 
 func FuzzDecode(f *testing.F) {

@@ -93,8 +93,10 @@ type Record struct {
 	ExitTermination, ExitStatus int16
 	// Session is ut_session (sshd and login write their session id, often 0).
 	Session int64
-	// Time is ut_tv; it is the zero Time when the record holds 0 seconds and
-	// 0 microseconds (who would show 1970-01-01 for it).
+	// Time is ut_tv; it is the zero Time when the record holds 0 seconds
+	// (who would show 1970-01-01 for it: no time was written). A tv_usec
+	// outside 0–999,999 is taken as 0, as who and last, which show seconds,
+	// ignore it.
 	Time time.Time
 	// Addr is ut_addr_v6: an IPv4 address when only its first word is set,
 	// as glibc writes one, else an IPv6 address; the zero Addr when all zero.
@@ -223,7 +225,13 @@ func decodeFixed(b []byte, l Layout, r *Record) {
 		sec = int64(int32(o.Uint32(b[340:])))
 		usec = int64(int32(o.Uint32(b[344:])))
 	}
-	if sec == 0 && usec == 0 {
+	// who and last show tv_sec alone: a tv_usec outside 0–999,999 (a
+	// writer's garbage) must not move the time by up to 36 minutes, and a
+	// zero tv_sec is no time at all, whatever tv_usec holds.
+	if usec < 0 || usec > 999999 {
+		usec = 0
+	}
+	if sec == 0 {
 		r.Time = time.Time{}
 	} else {
 		r.Time = time.Unix(sec, usec*1000)

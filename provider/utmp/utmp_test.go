@@ -193,7 +193,7 @@ func TestDecodeFields(t *testing.T) {
 		want func(r utmp.Record) bool
 	}{
 		{"zero time", func(b []byte) {}, func(r utmp.Record) bool { return r.Time.IsZero() }},
-		{"usec only", func(b []byte) { b[344] = 1 }, func(r utmp.Record) bool { return r.Time.Equal(time.Unix(0, 1000)) }},
+		{"usec only: a zero tv_sec is no time", func(b []byte) { b[344] = 1 }, func(r utmp.Record) bool { return r.Time.IsZero() }},
 		{"negative seconds", func(b []byte) { binary.LittleEndian.PutUint32(b[340:], 0xffffffff) },
 			func(r utmp.Record) bool { return r.Time.Equal(time.Unix(-1, 0)) }},
 		{"no address", func(b []byte) {}, func(r utmp.Record) bool { return !r.Addr.IsValid() }},
@@ -379,5 +379,41 @@ func TestSystemFiles(t *testing.T) {
 			t.Errorf("%s: warning %v on a whole file", path, warn)
 		}
 		t.Logf("%s: %d records", path, len(recs))
+	}
+}
+
+// TestTimeFields checks the rules for ut_tv that who and last keep: a
+// tv_usec out of range is ignored, a zero tv_sec is no time.
+func TestTimeFields(t *testing.T) {
+	for _, l := range utmp.Layouts {
+		base := utmp.Record{Type: utmp.UserProcess, PID: 1, Line: "pts/1", User: "u", Time: time.Unix(1700000000, 0)}
+		b := utmp.Encode(base, l)
+		o := binary.ByteOrder(binary.LittleEndian)
+		if l.BigEndian {
+			o = binary.BigEndian
+		}
+		setUsec := func(v int64) {
+			if l.Size == 400 {
+				o.PutUint64(b[352:], uint64(v))
+			} else {
+				o.PutUint32(b[344:], uint32(int32(v)))
+			}
+		}
+		for _, usec := range []int64{2000000000, -5, 1000000} {
+			setUsec(usec)
+			if r, _ := utmp.Decode(b, l); !r.Time.Equal(base.Time) {
+				t.Errorf("%v: tv_usec %d gives %v", l, usec, r.Time)
+			}
+		}
+		setUsec(500)
+		zero := utmp.Encode(utmp.Record{Type: utmp.UserProcess, PID: 1, Line: "pts/1", User: "u"}, l)
+		if l.Size == 400 {
+			o.PutUint64(zero[352:], 500)
+		} else {
+			o.PutUint32(zero[344:], 500)
+		}
+		if r, _ := utmp.Decode(zero, l); !r.Time.IsZero() {
+			t.Errorf("%v: zero tv_sec gives %v", l, r.Time)
+		}
 	}
 }
