@@ -2,7 +2,6 @@ package cimom
 
 import (
 	"context"
-	"strings"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -35,5 +34,7 @@ func (v Viewer) CanSee(in *cim.Instance) bool {
 	if !v.Restricted {
 		return true
 	}
-	return in.Owner != "" && strings.EqualFold(in.Owner, v.User)
+	// Exactly: Linux user names are case-sensitive, and SEC-B is not
+	// sec-b.
+	return in.Owner != "" && in.Owner == v.User
 }

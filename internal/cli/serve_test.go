@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,5 +166,33 @@ func TestServeCommand(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if log := stderr.String(); !strings.Contains(log, `"operation":"EnumerateClassNames"`) || !strings.Contains(log, `"user":"admin"`) {
 		t.Errorf("request log: %s", log)
+	}
+}
+
+// TestUserAddWarnsOfSystemAccount: a non-administrator named like a
+// system account (root, a daemon) would see everything that account owns;
+// `user add` says so. An administrator or an ordinary account's name is
+// no news.
+func TestUserAddWarnsOfSystemAccount(t *testing.T) {
+	dir := t.TempDir()
+	passwd := filepath.Join(dir, "passwd")
+	if err := os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\nalice:x:1000:1000::/home/alice:/bin/bash\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := passwdFile
+	passwdFile = passwd
+	t.Cleanup(func() { passwdFile = old })
+	users := filepath.Join(dir, "users")
+	for _, tc := range []struct {
+		args []string
+		warn bool
+	}{{[]string{"root"}, true}, {[]string{"www-data"}, true}, {[]string{"alice"}, false}, {[]string{"root", "--admin"}, false}, {[]string{"ROOT"}, false}} {
+		_, stderr, code := runCLI(t, "pw\n", append([]string{"user", "add", "--users", users}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		if got := strings.Contains(stderr, "warning: "+tc.args[0]+" is also this system's account"); got != tc.warn {
+			t.Errorf("%v: stderr %q", tc.args, stderr)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -50,6 +52,9 @@ terminal, from its first line; it is never a flag.`,
 			role := "user"
 			if admin {
 				role = "admin"
+			} else if uid, ok := systemAccount(passwdFile, args[0]); ok {
+				fmt.Fprintf(e.stderr, "cimsess: warning: %s is also this system's account with uid %d: as a non-administrator, %s sees every session and process that account owns\n",
+					args[0], uid, args[0])
 			}
 			_, err = fmt.Fprintf(e.stdout, "%s saved in %s as %s\n", args[0], users, role)
 			return err
@@ -119,4 +124,33 @@ func (e *env) readPassword(name string) ([]byte, error) {
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "no password on standard input")
 	}
 	return line, nil
+}
+
+// passwdFile is the system's account list, for systemAccount.
+var passwdFile = "/etc/passwd"
+
+// systemUIDMax is the highest uid of a system account (login.defs'
+// SYS_UID_MAX, as Debian and Fedora set it).
+const systemUIDMax = 999
+
+// systemAccount reports whether the passwd file names a system account
+// (root, daemons: uid at most systemUIDMax) called exactly name, and its
+// uid. It reads at most 16 MiB of the file; a missing file is no account.
+func systemAccount(passwd, name string) (int, bool) {
+	f, err := os.Open(passwd)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, 16<<20))
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) < 3 || fields[0] != name {
+			continue
+		}
+		uid, err := strconv.Atoi(fields[2])
+		return uid, err == nil && uid >= 0 && uid <= systemUIDMax
+	}
+	return 0, false
 }

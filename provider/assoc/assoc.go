@@ -26,9 +26,12 @@
 // traversal, which asks for both classes, reads the sessions once; a
 // session that began within that time may be missed by the next one.
 //
-// The Owner of an association is the Owner of its session (for
-// Win32_LoggedOnUser, the account's user), so a user sees the associations
-// of their own sessions.
+// The Owner of an association is the Owner of both the objects it names,
+// or none (administrators only) when they differ: a user sees the
+// associations of their own sessions, and of a session only the processes
+// that are theirs (a session's Win32_SessionProcess to root's privileged
+// sshd is not theirs to see). Win32_LoggedOnUser's Owner is the account's
+// user, whose session it names.
 package assoc
 
 import (
@@ -284,7 +287,12 @@ func (p *Provider) sessionProcess(ctx context.Context, refersTo *cim.ObjectPath)
 		sp := p.sessionPath(s)
 		for _, pid := range list {
 			in := cim.NewInstance(SessionProcessClass)
-			in.Owner = s.Owner
+			// The link is the session owner's only if the process is
+			// theirs too: a user's session holds root's privileged sshd,
+			// whose pid is not theirs to see.
+			if owner, ok := p.opts.Processes.OwnerOf(ctx, pid); ok && owner == s.Owner {
+				in.Owner = s.Owner
+			}
 			in.Set("Antecedent", sp).Set("Dependent", p.opts.Processes.Path(pid))
 			out = append(out, in)
 		}

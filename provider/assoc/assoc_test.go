@@ -304,3 +304,36 @@ func TestSessionsCache(t *testing.T) {
 		t.Errorf("sessions read %d times after the cache ended, want 2", calls)
 	}
 }
+
+// TestSessionProcessOwner: a user's session holds root's privileged sshd
+// (same audit session id, uid 0). The user sees their session's own
+// processes and links, never root's pid; an administrator sees all.
+func TestSessionProcessOwner(t *testing.T) {
+	withPriv := append([]fixtureProc{{pid: 99, ppid: 1, uid: 0, comm: "sshd", sessionid: 5}}, procs...)
+	w := newWorld(t, withPriv, session("5", uint32(5), "alice", 1000))
+	alice := cimom.WithViewer(context.Background(), cimom.Viewer{User: "alice", Restricted: true})
+	from := mustPath(t, `Win32_LogonSession.LogonId="5"`)
+	refs, err := w.om.References(alice, from, cimom.AssocOptions{ResultClass: SessionProcessClass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range refs {
+		if d, _ := in.Value("Dependent").(cim.ObjectPath); strings.Contains(d.String(), `"99"`) {
+			t.Errorf("alice sees the link to root's process: %v", d)
+		}
+	}
+	if len(refs) != 2 {
+		t.Errorf("alice sees %d links, want her 2: %v", len(refs), paths(refs))
+	}
+	got, err := w.om.Associators(alice, from, cimom.AssocOptions{ResultClass: "Win32_Process"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := strings.Join(paths(got), " "); g != `Win32_Process.Handle="100" Win32_Process.Handle="101"` {
+		t.Errorf("alice's associators: %s", g)
+	}
+	all, err := w.om.References(context.Background(), from, cimom.AssocOptions{ResultClass: SessionProcessClass})
+	if err != nil || len(all) != 3 {
+		t.Errorf("an administrator sees %d links (%v), want 3", len(all), err)
+	}
+}

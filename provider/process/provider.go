@@ -246,6 +246,20 @@ func (p *Provider) SessionOf(ctx context.Context, pid int) (uint32, bool) {
 	return sid, ok && sid != UnsetSessionID
 }
 
+// OwnerOf returns the Owner a process's instance has (the user name of
+// its effective uid), reading /proc/PID/status alone; false when the
+// process is gone.
+func (p *Provider) OwnerOf(ctx context.Context, pid int) (string, bool) {
+	if p.ready(ctx) != nil {
+		return "", false
+	}
+	pr, err := p.fs.GetFields(pid, procfs.FieldEUID)
+	if err != nil {
+		return "", false
+	}
+	return p.opts.UserName(pr.EUID), true
+}
+
 // Instance maps one process onto a Win32_Process instance (see the
 // package documentation).
 func (p *Provider) Instance(pr procfs.Process) *cim.Instance {
