@@ -775,6 +775,29 @@ func (e *Encoder) ClassWithPath(c *cim.Class, p cim.ObjectPath, o ClassOptions) 
 	e.buf = append(e.buf, '\n')
 }
 
+// MethodReturn writes what a METHODRESPONSE holds for a call of m that
+// returned res: RETURNVALUE, then a PARAMVALUE per out parameter, each
+// with its PARAMTYPE.
+func (e *Encoder) MethodReturn(m *cim.Method, res cim.MethodResult) {
+	e.start("RETURNVALUE")
+	e.attr("PARAMTYPE", typeName(m.ReturnType.Kind))
+	e.endStart()
+	e.Value(res.ReturnValue)
+	e.close("RETURNVALUE")
+	for _, pv := range res.Out {
+		e.start("PARAMVALUE")
+		e.attr("NAME", pv.Name)
+		if p := m.Param(pv.Name, true); p != nil && p.Type.Kind != cim.KindReference {
+			e.attr("PARAMTYPE", typeName(p.Type.Kind))
+		} else if _, ref := pv.Value.(cim.ObjectPath); ref {
+			e.attr("PARAMTYPE", "reference")
+		}
+		e.endStart()
+		e.Value(pv.Value)
+		e.close("PARAMVALUE")
+	}
+}
+
 // ClassOptions says what a CLASS element carries.
 type ClassOptions struct {
 	LocalOnly          bool // only the properties the class declares itself

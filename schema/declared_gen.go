@@ -111,6 +111,38 @@ var declared = []*cim.Class{
 		},
 		Properties: []cim.Property{
 			{
+				Name: "CreationClassName",
+				Type: cim.Type{Kind: cim.KindString},
+				Qualifiers: cim.Qualifiers{
+					{Name: "CIM_Key", Value: true},
+					{Name: "MaxLen", Value: int64(256)},
+					{Name: "DisplayName", Value: "Class Name"},
+					{Name: "Description", Value: "Name of the class or subclass used in the creation of an instance."},
+				},
+			},
+			{
+				Name: "CSCreationClassName",
+				Type: cim.Type{Kind: cim.KindString},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Propagated", Value: "CIM_OperatingSystem.CSCreationClassName"},
+					{Name: "CIM_Key", Value: true},
+					{Name: "MaxLen", Value: int64(256)},
+					{Name: "DisplayName", Value: "Computer System Class Name"},
+					{Name: "Description", Value: "Creation class name of the scoping computer system."},
+				},
+			},
+			{
+				Name: "OSCreationClassName",
+				Type: cim.Type{Kind: cim.KindString},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Propagated", Value: "CIM_OperatingSystem.CreationClassName"},
+					{Name: "CIM_Key", Value: true},
+					{Name: "MaxLen", Value: int64(256)},
+					{Name: "DisplayName", Value: "Operating System Class Name"},
+					{Name: "Description", Value: "Creation class name of the scoping operating system."},
+				},
+			},
+			{
 				Name: "CreationDate",
 				Type: cim.Type{Kind: cim.KindDateTime},
 				Qualifiers: cim.Qualifiers{
@@ -438,6 +470,157 @@ var declared = []*cim.Class{
 			{Name: "Description", Value: "The Win32_Process class represents a process on an operating system."},
 		},
 		Properties: []cim.Property{
+			{
+				Name: "HandleCount",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "MappingStrings", Value: []any{"Win32API|Process Status|SYSTEM_PROCESS_INFORMATION|HandleCount"}},
+					{Name: "Description", Value: "Total number of open handles owned by the process: on Linux, its open file descriptors."},
+				},
+			},
+			{
+				Name: "MaximumWorkingSetSize",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "kilobytes"},
+					{Name: "Description", Value: "Maximum working set size of the process, in kilobytes."},
+				},
+			},
+			{
+				Name: "MinimumWorkingSetSize",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "kilobytes"},
+					{Name: "Description", Value: "Minimum working set size of the process, in kilobytes."},
+				},
+			},
+			{
+				Name: "OtherOperationCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Number of I/O operations performed that are not read or write operations."},
+				},
+			},
+			{
+				Name: "OtherTransferCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "bytes"},
+					{Name: "Description", Value: "Amount of data transferred during operations that are not read or write operations."},
+				},
+			},
+			{
+				Name: "PageFaults",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "MappingStrings", Value: []any{"Win32API|Process Status|SYSTEM_PROCESS_INFORMATION|PageFaultCount"}},
+					{Name: "Description", Value: "Number of page faults that a process generates."},
+				},
+			},
+			{
+				Name: "PageFileUsage",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "kilobytes"},
+					{Name: "Description", Value: "Amount of page file space that a process is using currently, in kilobytes."},
+				},
+			},
+			{
+				Name: "PeakPageFileUsage",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "kilobytes"},
+					{Name: "Description", Value: "Maximum amount of page file space used during the life of a process, in kilobytes."},
+				},
+			},
+			{
+				Name: "PeakVirtualSize",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "bytes"},
+					{Name: "Description", Value: "Maximum virtual address space a process uses at any one time, in bytes."},
+				},
+			},
+			{
+				Name: "PeakWorkingSetSize",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "kilobytes"},
+					{Name: "Description", Value: "Peak working set size of a process, in kilobytes."},
+				},
+			},
+			{
+				Name: "PrivatePageCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Current number of pages allocated that are only accessible to the process."},
+				},
+			},
+			{
+				Name: "QuotaNonPagedPoolUsage",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Quota amount of nonpaged pool usage for a process."},
+				},
+			},
+			{
+				Name: "QuotaPagedPoolUsage",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Quota amount of paged pool usage for a process."},
+				},
+			},
+			{
+				Name: "QuotaPeakNonPagedPoolUsage",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Peak quota amount of nonpaged pool usage for a process."},
+				},
+			},
+			{
+				Name: "QuotaPeakPagedPoolUsage",
+				Type: cim.Type{Kind: cim.KindUint32},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Peak quota amount of paged pool usage for a process."},
+				},
+			},
+			{
+				Name: "ReadOperationCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Number of read operations performed."},
+				},
+			},
+			{
+				Name: "ReadTransferCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "bytes"},
+					{Name: "Description", Value: "Amount of data read."},
+				},
+			},
+			{
+				Name: "WindowsVersion",
+				Type: cim.Type{Kind: cim.KindString},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Version of Windows in which the process is running; NULL elsewhere."},
+				},
+			},
+			{
+				Name: "WriteOperationCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Description", Value: "Number of write operations performed."},
+				},
+			},
+			{
+				Name: "WriteTransferCount",
+				Type: cim.Type{Kind: cim.KindUint64},
+				Qualifiers: cim.Qualifiers{
+					{Name: "Units", Value: "bytes"},
+					{Name: "Description", Value: "Amount of data written."},
+				},
+			},
 			{
 				Name: "CommandLine",
 				Type: cim.Type{Kind: cim.KindString},

@@ -501,3 +501,39 @@ func opReferences(ctx context.Context, s *Server, c *cimxml.Call) (render, strin
 func opReferenceNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
 	return s.assocNames(ctx, c, true)
 }
+
+// invoke runs an extrinsic method (METHODCALL) through the object
+// manager's one method path, with the PARAMVALUEs as text.
+func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, error) {
+	target := c.Object
+	if target.Namespace == "" {
+		target.Namespace = c.Namespace
+	}
+	if err := s.om.CheckNamespace(target.Namespace); err != nil {
+		return nil, target.ClassName, err
+	}
+	var in []cim.PropertyValue
+	for _, p := range c.Params {
+		switch v := p.Value.(type) {
+		case nil, string, cim.ObjectPath:
+			in = append(in, cim.PropertyValue{Name: p.Name, Value: v})
+		default:
+			return nil, target.ClassName, cim.Errorf(cim.ErrInvalidParameter, "parameter %s: only single values and references are taken", p.Name)
+		}
+	}
+	res, err := s.om.InvokeMethod(ctx, target, c.Method, in)
+	if err != nil {
+		return nil, target.ClassName, err
+	}
+	ms, _ := s.om.Methods(target.ClassName)
+	var m *cim.Method
+	for i := range ms {
+		if strings.EqualFold(ms[i].Name, c.Method) {
+			m = &ms[i]
+		}
+	}
+	if m == nil {
+		return nil, target.ClassName, cim.Errorf(cim.ErrMethodNotFound, "class %s has no method %s", target.ClassName, c.Method)
+	}
+	return func(e *cimxml.Encoder) { e.MethodReturn(m, res) }, target.ClassName, nil
+}

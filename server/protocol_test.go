@@ -226,7 +226,7 @@ func TestExtrinsicMethod(t *testing.T) {
 		t.Fatalf("HTTP %d: %s", resp.StatusCode, got)
 	}
 	mustValid(t, got)
-	if !bytes.Contains(got, []byte(`<METHODRESPONSE NAME="Terminate"><ERROR CODE="7"`)) {
+	if !bytes.Contains(got, []byte(`<METHODRESPONSE NAME="Terminate"><ERROR CODE="6"`)) { // no such process here
 		t.Errorf("unexpected answer:\n%s", got)
 	}
 }

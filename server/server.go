@@ -46,6 +46,9 @@ const Realm = "cimsess"
 // DMTF's extension URI for CIM operations in M-POST's Man header.
 const manExtension = "http://www.dmtf.org/cim/mapping.http/v1.0"
 
+// manExtensionSlash is the same URI as OpenPegasus and other peers write it.
+const manExtensionSlash = "http://www.dmtf.org/cim/mapping/http/v1.0"
+
 // Defaults of the Config limits.
 const (
 	DefaultMaxRequestBytes   = 4 << 20
@@ -375,7 +378,7 @@ func (s *Server) serveCIMXML(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		obj, err := url.PathUnescape(get("CIMObject"))
-		if err != nil || obj == "" || (c.Intrinsic && normNS(obj) != normNS(c.Namespace)) {
+		if err != nil || obj == "" || (c.Intrinsic && normNS(obj) != normNS(c.Namespace)) || (!c.Intrinsic && !sameObject(obj, c)) {
 			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, fmt.Sprintf("CIMObject header %q does not name the call's target %q", get("CIMObject"), c.Namespace), nil)
 			return
 		}
@@ -399,6 +402,22 @@ func setOp(rl *RequestInfo, op string) {
 	}
 }
 
+// sameObject reports whether the CIMObject header of an extrinsic call
+// names the call's target (DSP0200 §7.2.4: its path, with the namespace).
+func sameObject(header string, c *cimxml.Call) bool {
+	p, err := cim.ParseObjectPath(header)
+	if err != nil {
+		return false
+	}
+	if p.Namespace != "" && normNS(p.Namespace) != normNS(c.Namespace) {
+		return false
+	}
+	p.Host, p.Namespace = "", ""
+	target := c.Object
+	target.Host, target.Namespace = "", ""
+	return p.Equal(target)
+}
+
 func hasHeader(r *http.Request, name string) bool {
 	_, ok := r.Header[http.CanonicalHeaderKey(name)]
 	return ok
@@ -415,15 +434,17 @@ func manPrefix(values []string) (string, bool) {
 		for _, decl := range strings.Split(v, ",") {
 			parts := strings.Split(decl, ";")
 			uri := strings.Trim(strings.TrimSpace(parts[0]), `"`)
-			if !strings.EqualFold(uri, manExtension) {
+			if !strings.EqualFold(uri, manExtension) && !strings.EqualFold(uri, manExtensionSlash) {
 				continue
 			}
 			for _, p := range parts[1:] {
 				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 				if ok && strings.EqualFold(strings.TrimSpace(k), "ns") {
-					val = strings.TrimSpace(val)
-					if n, err := strconv.Atoi(val); err == nil && n >= 0 && n < 100 {
-						return fmt.Sprintf("%02d", n), true
+					// The prefix is the ns value as written (RFC 2774):
+					// "ns=73" prefixes headers with "73-".
+					val = strings.Trim(strings.TrimSpace(val), `"`)
+					if n, err := strconv.Atoi(val); err == nil && n >= 0 && n < 100 && len(val) <= 2 {
+						return val, true
 					}
 				}
 			}
@@ -477,11 +498,11 @@ type result struct {
 
 func (s *Server) run(ctx context.Context, c *cimxml.Call) result {
 	res := result{call: c}
+	dispatch := s.dispatch
 	if !c.Intrinsic {
-		res.err = cim.Errorf(cim.ErrNotSupported, "extrinsic method %s: the classes served have no methods", c.Method)
-		return res
+		dispatch = s.invoke
 	}
-	out, class, err := s.dispatch(ctx, c)
+	out, class, err := dispatch(ctx, c)
 	res.out, res.class = out, class
 	if err != nil {
 		res.err = cim.Wrap(cim.ErrFailed, err)
@@ -552,6 +573,8 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 		switch {
 		case res.err != nil:
 			enc.Error(res.err)
+		case res.out != nil && !res.call.Intrinsic:
+			res.out(enc) // RETURNVALUE and PARAMVALUEs
 		case res.out != nil:
 			enc.BeginReturnValue()
 			res.out(enc)

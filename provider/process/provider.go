@@ -53,7 +53,7 @@ const UnsetSessionID = 1<<32 - 1
 
 // fields is what Win32_Process needs of each process.
 const fields = procfs.FieldStartTime | procfs.FieldEUID | procfs.FieldSessionID |
-	procfs.FieldArgs | procfs.FieldExe | procfs.FieldUsage
+	procfs.FieldArgs | procfs.FieldExe | procfs.FieldUsage | procfs.FieldIO
 
 // ClassName is the class this package serves.
 const ClassName = "Win32_Process"
@@ -284,7 +284,18 @@ func (p *Provider) Instance(pr procfs.Process) *cim.Instance {
 		Set("VirtualSize", pr.VSize).
 		Set("WorkingSetSize", pr.RSSPages*uint64(os.Getpagesize())).
 		Set("UserModeTime", pr.UTimeTicks*(10_000_000/procfs.ClockTicks)).
-		Set("KernelModeTime", pr.STimeTicks*(10_000_000/procfs.ClockTicks))
+		Set("KernelModeTime", pr.STimeTicks*(10_000_000/procfs.ClockTicks)).
+		Set("CreationClassName", ClassName).
+		Set("CSCreationClassName", "Win32_ComputerSystem").
+		Set("OSCreationClassName", "Win32_OperatingSystem").
+		Set("PageFaults", uint32(min(pr.PageFaults, 1<<32-1))).
+		Set("Priority", windowsPriority(pr.Priority, pr.Nice))
+	if pr.IO != nil {
+		in.Set("ReadTransferCount", pr.IO.ReadBytes).
+			Set("WriteTransferCount", pr.IO.WriteBytes).
+			Set("ReadOperationCount", pr.IO.ReadCalls).
+			Set("WriteOperationCount", pr.IO.WriteCalls)
+	}
 	if pr.SessionID != UnsetSessionID {
 		in.Set("SessionId", pr.SessionID)
 	} else {
@@ -294,6 +305,26 @@ func (p *Provider) Instance(pr procfs.Process) *cim.Instance {
 		in.Set("CreationDate", cim.NewDateTime(pr.StartTime))
 	}
 	return in
+}
+
+// windowsPriority maps a process's kernel priority and nice value onto
+// the base priority of Windows' priority classes that Win32_Process
+// reports: real-time 24, then by nice: high 13 (-15 and below), above
+// normal 10, normal 8 (-4 to 4), below normal 6, idle 4 (15 and above).
+func windowsPriority(prio, nice int64) uint32 {
+	switch {
+	case prio < 0:
+		return 24
+	case nice <= -15:
+		return 13
+	case nice < -4:
+		return 10
+	case nice <= 4:
+		return 8
+	case nice < 15:
+		return 6
+	}
+	return 4
 }
 
 // JoinCommandLine joins argv into one command line, putting arguments

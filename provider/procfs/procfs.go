@@ -96,6 +96,53 @@ type Process struct {
 	RSSPages   uint64
 	UTimeTicks uint64
 	STimeTicks uint64
+	// PageFaults (minor plus major, fields 10 and 12), Priority (the
+	// kernel's, field 18: negative for real-time policies) and Nice
+	// (field 19) of /proc/PID/stat ([FieldUsage]).
+	PageFaults uint64
+	Priority   int64
+	Nice       int64
+	// IO is /proc/PID/io's counters; nil when it may not be read
+	// ([FieldIO]).
+	IO *IOCounters
+}
+
+// IOCounters are the I/O counters of /proc/PID/io: bytes read and written
+// through read/write calls (rchar, wchar) and the number of such calls
+// (syscr, syscw).
+type IOCounters struct {
+	ReadBytes, WriteBytes, ReadCalls, WriteCalls uint64
+}
+
+// parseIO reads /proc/PID/io ("rchar: 123\nwchar: …"); false when it
+// holds none of the four counters.
+func parseIO(b []byte) (IOCounters, bool) {
+	var c IOCounters
+	found := false
+	for _, line := range strings.Split(string(b), "\n") {
+		name, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(val), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "rchar":
+			c.ReadBytes = v
+		case "wchar":
+			c.WriteBytes = v
+		case "syscr":
+			c.ReadCalls = v
+		case "syscw":
+			c.WriteCalls = v
+		default:
+			continue
+		}
+		found = true
+	}
+	return c, found
 }
 
 // Fields selects what [FS.ListFields] and [FS.GetFields] read of each
@@ -115,7 +162,8 @@ const (
 	FieldCmdline                      // Cmdline (reads /proc/PID/cmdline)
 	FieldArgs                         // Args (reads /proc/PID/cmdline)
 	FieldExe                          // Exe (reads the /proc/PID/exe link)
-	FieldUsage                        // Threads, VSize, RSSPages, UTimeTicks, STimeTicks (parses more of stat)
+	FieldUsage                        // Threads, VSize, RSSPages, UTimeTicks, STimeTicks, PageFaults, Priority, Nice (parses more of stat)
+	FieldIO                           // IO (reads /proc/PID/io, which only the owner and root may)
 
 	// DefaultFields is what [FS.List] and [FS.Get] read.
 	DefaultFields = FieldStartTime | FieldUID | FieldLoginUID | FieldSessionID | FieldCmdline | FieldExe
@@ -439,6 +487,9 @@ func (f *FS) read(r *reader, pid int, boot time.Time, fields Fields) (Process, e
 		RSSPages:   us.rss,
 		UTimeTicks: us.utime,
 		STimeTicks: us.stime,
+		PageFaults: us.faults,
+		Priority:   us.prio,
+		Nice:       us.nice,
 	}
 	if fields&FieldStartTime != 0 {
 		p.StartTime = boot.Add(time.Duration(st.start) * (time.Second / ClockTicks))
@@ -464,6 +515,13 @@ func (f *FS) read(r *reader, pid int, boot time.Time, fields Fields) (Process, e
 		if b, err := r.readFile(f.pidPath(pid, "loginuid"), 64); err == nil {
 			if v, ok := parseUint32(b); ok {
 				p.LoginUID = v
+			}
+		}
+	}
+	if fields&FieldIO != 0 {
+		if b, err := r.readFile(f.pidPath(pid, "io"), 4096); err == nil {
+			if c, ok := parseIO(b); ok {
+				p.IO = &c
 			}
 		}
 	}

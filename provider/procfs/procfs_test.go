@@ -357,10 +357,12 @@ var usageCases = []struct {
 	ok   bool
 }{
 	{"401 (sleep) S 400 1 1 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 5100 8192000 300 18446744073709551615",
-		usage{utime: 250, stime: 50, threads: 3, vsize: 8192000, rss: 300}, true},
+		usage{faults: 100, utime: 250, stime: 50, threads: 3, vsize: 8192000, rss: 300, prio: 20}, true},
+	{"402 (nice) S 400 1 1 0 -1 4194560 100 7 5 0 250 50 0 0 -51 -10 3 0 5100 8192000 300 18446744073709551615",
+		usage{faults: 105, prio: -51, nice: -10, utime: 250, stime: 50, threads: 3, vsize: 8192000, rss: 300}, true},
 	{"1 (a) b) c) R 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0", usage{threads: 1}, true},
-	{"5 () Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 99999999999 0 1 2 3", usage{vsize: 2, rss: 3}, true},      // threads beyond 32 bits: 0
-	{"6 (short) S 1 1 1 0 -1 0 0 0 0 0 7 8 0 0 20 0 2 0 9", usage{utime: 7, stime: 8, threads: 2}, true}, // no fields 23, 24
+	{"5 () Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 99999999999 0 1 2 3", usage{vsize: 2, rss: 3, prio: 20}, true},      // threads beyond 32 bits: 0
+	{"6 (short) S 1 1 1 0 -1 0 0 0 0 0 7 8 0 0 20 0 2 0 9", usage{utime: 7, stime: 8, threads: 2, prio: 20}, true}, // no fields 23, 24
 	{"x (y) S", usage{}, false},
 	{"", usage{}, false},
 }
@@ -535,4 +537,19 @@ func BenchmarkSessionPIDs(b *testing.B) {
 			b.Fatal(len(m[7]), err)
 		}
 	}
+}
+
+func TestParseIO(t *testing.T) {
+	c, ok := parseIO([]byte("rchar: 100\nwchar: 200\nsyscr: 3\nsyscw: 4\nread_bytes: 0\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n"))
+	if !ok || c != (IOCounters{ReadBytes: 100, WriteBytes: 200, ReadCalls: 3, WriteCalls: 4}) {
+		t.Errorf("parseIO = %+v %v", c, ok)
+	}
+	if _, ok := parseIO([]byte("garbage\nrchar: x\n")); ok {
+		t.Error("parseIO of garbage: ok")
+	}
+}
+
+func FuzzParseIO(f *testing.F) {
+	f.Add([]byte("rchar: 100\nwchar: 200\nsyscr: 3\nsyscw: 4\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { parseIO(b) })
 }

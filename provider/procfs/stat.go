@@ -18,6 +18,9 @@ type stat struct {
 
 // usage is what [FieldUsage] takes from /proc/PID/stat besides stat.
 type usage struct {
+	faults       uint64 // fields 10 and 12, minflt + majflt
+	prio         int64  // field 18, the kernel's priority (negative for real-time)
+	nice         int64  // field 19
 	utime, stime uint64 // fields 14 and 15, clock ticks
 	threads      uint32 // field 20
 	vsize        uint64 // field 23, bytes
@@ -88,6 +91,9 @@ func parseStatUsage(b []byte, u *usage) (stat, error) {
 	if u != nil {
 		num := func(field int) uint64 { v, _ := strconv.ParseUint(string(fields[field-3]), 10, 64); return v }
 		u.utime, u.stime = num(14), num(15)
+		u.faults = num(10) + num(12)
+		u.prio, _ = strconv.ParseInt(string(fields[18-3]), 10, 64)
+		u.nice, _ = strconv.ParseInt(string(fields[19-3]), 10, 64)
 		if t := num(20); t <= 1<<32-1 {
 			u.threads = uint32(t)
 		}
