@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 

@@ -65,4 +65,3 @@ func (p *Provider) Invoke(ctx context.Context, target *cim.Instance, m *cim.Meth
 	}
 	return cim.MethodResult{}, cim.Errorf(cim.ErrMethodNotFound, "Win32_Process has no method %s", m.Name)
 }
-
