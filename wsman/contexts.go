@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider"
 )
 
 // ContextLimits bound the enumeration contexts the server keeps between a
@@ -17,7 +18,7 @@ import (
 type ContextLimits struct {
 	MaxTotal   int           // open contexts in all; default 1,024
 	MaxPerUser int           // open contexts of one user; default 64
-	MaxHeld    int           // instances held by all contexts together; default 200,000
+	MaxHeld    int           // instances made and not yet pulled, all contexts together; default 200,000
 	Idle       time.Duration // a context unused this long is dropped; default 60 s
 	MaxExpires time.Duration // the longest Expires a client may ask for; default 10 min
 }
@@ -41,29 +42,31 @@ func (l ContextLimits) withDefaults() ContextLimits {
 	return l
 }
 
-// fetchFunc runs an enumeration's operation: its instances and, for a WQL
-// select list, the properties to render (nil for all).
-type fetchFunc func(ctx context.Context) ([]*cim.Instance, []string, error)
+// streamFunc runs an enumeration's operation, handing its instances to
+// emit in batches as they come.
+type streamFunc func(ctx context.Context, emit provider.Emit) error
 
-// enumeration is one open enumeration context. Its operation runs on its
-// own goroutine from Enumerate on; Pulls take pages of what it returned,
-// dropping each instance as it is sent, so that what a context holds only
-// shrinks while it is pulled.
+// enumeration is one open enumeration context. Its operation streams on
+// a goroutine of its own from Enumerate on, one batch ahead of the
+// client: the goroutine blocks until a Pull takes what it made, so a
+// context holds at most a batch in hand, one in the channel and what a
+// Pull left over, whatever the number of instances.
 type enumeration struct {
 	id, user string
 	rend     renderer
 	mode     enumMode
-	done     chan struct{} // closed when the operation has finished
+	props    []string
+	ch       chan []*cim.Instance // batches; closed when the operation ends
+	err      error                // the operation's error, set before ch is closed
 	cancel   context.CancelFunc
 
-	// Set by the operation's goroutine before done is closed.
-	insts []*cim.Instance
-	props []string
-	err   error
+	// Used by the one Pull that has the context (busy).
+	pending []*cim.Instance
+	ended   bool
 
 	// Guarded by the store's mutex.
-	pos     int
-	held    int // instances counted in store.held
+	held    int // instances made and not yet sent, counted in store.held
+	dropped bool
 	busy    bool
 	idle    time.Duration
 	expires time.Time
@@ -95,7 +98,7 @@ func newStore(l ContextLimits) *store {
 // open registers a new context for user and starts its operation with
 // ctx's values (the viewer) but not its cancellation: the operation
 // outlives the Enumerate request and ends with the context.
-func (s *store) open(ctx context.Context, user string, idle time.Duration, fetch fetchFunc) (*enumeration, error) {
+func (s *store) open(ctx context.Context, user string, idle time.Duration, props []string, stream streamFunc) (*enumeration, error) {
 	if idle <= 0 {
 		idle = s.lim.Idle
 	}
@@ -113,34 +116,62 @@ func (s *store) open(ctx context.Context, user string, idle time.Duration, fetch
 		s.mu.Unlock()
 		return nil, faultQuota(codeQuotaUser, "you have %d enumeration contexts open, the limit per user; release or finish some", s.lim.MaxPerUser)
 	}
-	e := &enumeration{id: "uuid:" + newUUID(), user: user, done: make(chan struct{}), idle: idle,
-		expires: time.Now().Add(idle)}
+	opCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e := &enumeration{id: "uuid:" + newUUID(), user: user, props: props, ch: make(chan []*cim.Instance, 1),
+		cancel: cancel, idle: idle, expires: time.Now().Add(idle)}
 	s.byID[e.id] = e
 	s.perUser[user]++
 	e.timer = time.AfterFunc(idle, func() { s.expire(e) })
 	s.mu.Unlock()
 
-	opCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.cancel = cancel
 	go func() {
-		insts, props, err := fetch(opCtx)
-		s.mu.Lock()
-		if err == nil && s.byID[e.id] == e {
-			if s.held+len(insts) > s.lim.MaxHeld {
-				err = faultQuota(codeQuotaSystem, "the open enumerations would hold more than %d instances; pull or release them, or narrow the query", s.lim.MaxHeld)
-				insts = nil
-			} else {
-				e.held = len(insts)
-				s.held += e.held
+		err := stream(opCtx, func(batch []*cim.Instance) error {
+			if len(batch) == 0 {
+				return nil
 			}
-		} else if s.byID[e.id] != e {
-			insts = nil // released while it ran
-		}
-		e.insts, e.props, e.err = insts, props, err
-		s.mu.Unlock()
-		close(e.done)
+			if !s.reserve(e, len(batch)) {
+				return faultQuota(codeQuotaSystem, "the open enumerations hold %d instances, the server's limit; pull or release them", s.lim.MaxHeld)
+			}
+			b := append([]*cim.Instance(nil), batch...) // the batch slice is lent
+			select {
+			case e.ch <- b:
+				return nil
+			case <-opCtx.Done():
+				s.unreserve(e, len(b))
+				return opCtx.Err()
+			}
+		})
+		e.err = err
+		close(e.ch)
 	}()
 	return e, nil
+}
+
+// reserve counts n more instances held by e, unless that would pass the
+// total bound.
+func (s *store) reserve(e *enumeration, n int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.dropped {
+		return true // not counted: nobody will take them
+	}
+	if s.held+n > s.lim.MaxHeld {
+		return false
+	}
+	s.held += n
+	e.held += n
+	return true
+}
+
+// unreserve counts n instances of e as no longer held (sent or dropped).
+func (s *store) unreserve(e *enumeration, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.dropped {
+		return
+	}
+	s.held -= n
+	e.held -= n
 }
 
 // take returns the context id of user's for one Pull, marked busy; put
@@ -171,18 +202,51 @@ func (s *store) put(e *enumeration) {
 	}
 }
 
-// next takes up to n instances from the context's position and forgets
-// them there; back gives back those of them not sent.
-func (s *store) next(e *enumeration, n int) []*cim.Instance {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	end := min(e.pos+n, len(e.insts))
-	page := append([]*cim.Instance(nil), e.insts[e.pos:end]...)
-	clear(e.insts[e.pos:end])
-	s.held -= end - e.pos
-	e.held -= end - e.pos
-	e.pos = end
-	return page
+// next takes up to n instances of the context, waiting for the operation
+// until deadline (or ctx's end): what came by then, and whether the
+// operation has ended with nothing left. An operation that failed gives
+// its error.
+func (s *store) next(ctx context.Context, e *enumeration, n int, deadline time.Time) ([]*cim.Instance, bool, error) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var page []*cim.Instance
+	wait := func() bool { // one more batch into pending; false on timeout
+		select {
+		case b, ok := <-e.ch:
+			if !ok {
+				e.ended = true
+			} else {
+				e.pending = b
+			}
+			return true
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for len(page) < n && !e.ended {
+		if len(e.pending) == 0 {
+			if !wait() {
+				break
+			}
+			continue
+		}
+		k := min(n-len(page), len(e.pending))
+		page = append(page, e.pending[:k]...)
+		clear(e.pending[:k])
+		e.pending = e.pending[k:]
+		s.unreserve(e, k)
+	}
+	// A full page: see whether the operation is at its end, so that the
+	// client need not pull once more for nothing.
+	if !e.ended && len(e.pending) == 0 {
+		wait()
+	}
+	if e.ended && e.err != nil {
+		return nil, true, e.err
+	}
+	return page, e.ended && len(e.pending) == 0, nil
 }
 
 // back returns the unsent tail of a page to the context.
@@ -190,19 +254,13 @@ func (s *store) back(e *enumeration, unsent []*cim.Instance) {
 	if len(unsent) == 0 {
 		return
 	}
+	e.pending = append(append([]*cim.Instance(nil), unsent...), e.pending...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e.pos -= len(unsent)
-	copy(e.insts[e.pos:], unsent)
-	s.held += len(unsent)
-	e.held += len(unsent)
-}
-
-// finished reports whether every instance has been taken.
-func (s *store) finished(e *enumeration) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return e.pos >= len(e.insts)
+	if !e.dropped {
+		s.held += len(unsent)
+		e.held += len(unsent)
+	}
 }
 
 // drop removes a context (released, finished, failed or expired) and
@@ -223,13 +281,11 @@ func (s *store) dropLocked(e *enumeration) {
 	}
 	s.held -= e.held
 	e.held = 0
-	e.insts = nil
+	e.dropped = true
 	if e.timer != nil {
 		e.timer.Stop()
 	}
-	if e.cancel != nil {
-		e.cancel()
-	}
+	e.cancel()
 }
 
 // release drops user's context id; ok is false if there is none.

@@ -64,11 +64,11 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 		}
 		idle = d
 	}
-	fetch, err := h.filter(res, en, shallow)
+	stream, props, err := h.filter(res, en, shallow)
 	if err != nil {
 		return nil, err
 	}
-	e, err := h.store.open(ctx, cimom.ViewerFrom(ctx).User, idle, fetch)
+	e, err := h.store.open(ctx, cimom.ViewerFrom(ctx).User, idle, props, stream)
 	if err != nil {
 		return nil, err
 	}
@@ -82,23 +82,14 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 		h.store.put(e)
 		return append(open(e.id), "</n:EnumerateResponse>"...), nil
 	}
-	select {
-	case <-e.done:
-	case <-time.After(timeout):
-		// Not done yet: the client pulls for the rest, as WinRM allows.
-		h.store.put(e)
-		return append(open(e.id), "<w:Items></w:Items></n:EnumerateResponse>"...), nil
-	case <-ctx.Done():
-		h.store.drop(e)
-		return nil, ctx.Err()
-	}
-	if e.err != nil {
-		h.store.drop(e)
-		return nil, e.err
-	}
-	items, end, err := h.page(e, req, maxElems, 0, len(open(e.id))+64)
+	// The first page: what the operation makes within the timeout.
+	items, end, err := h.page(ctx, e, req, maxElems, 0, len(open(e.id))+64, time.Now().Add(timeout))
 	if err != nil {
-		h.store.put(e)
+		if isTimedOut(err) {
+			h.store.put(e)
+			return append(open(e.id), "<w:Items></w:Items></n:EnumerateResponse>"...), nil
+		}
+		h.dropOnError(e, err)
 		return nil, err
 	}
 	// A finished enumeration's context is empty: there is nothing to
@@ -118,6 +109,23 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 		b = append(b, "<w:EndOfSequence/>"...)
 	}
 	return append(b, "</n:EnumerateResponse>"...), nil
+}
+
+// isTimedOut reports whether err is the w:TimedOut fault.
+func isTimedOut(err error) bool {
+	f, ok := err.(*Fault)
+	return ok && f.Subcode == "w:TimedOut"
+}
+
+// dropOnError ends a context whose page failed: an instance too big for
+// the envelope leaves it open (a larger envelope may take it), anything
+// else drops it.
+func (h *Handler) dropOnError(e *enumeration, err error) {
+	if f, ok := err.(*Fault); ok && (f.Subcode == "w:EncodingLimit" || f.Subcode == "w:TimedOut") {
+		h.store.put(e)
+		return
+	}
+	h.store.drop(e)
 }
 
 // pull answers WS-Enumeration Pull: the next page of the context.
@@ -154,22 +162,9 @@ func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case <-e.done:
-	case <-time.After(timeout):
-		h.store.put(e)
-		return nil, faultTimedOut()
-	case <-ctx.Done():
-		h.store.put(e)
-		return nil, ctx.Err()
-	}
-	if e.err != nil {
-		h.store.drop(e)
-		return nil, e.err
-	}
-	items, end, err := h.page(e, req, maxElems, maxChars, len(e.id)+128)
+	items, end, err := h.page(ctx, e, req, maxElems, maxChars, len(e.id)+128, time.Now().Add(timeout))
 	if err != nil {
-		h.store.put(e)
+		h.dropOnError(e, err)
 		return nil, err
 	}
 	var b []byte
@@ -202,18 +197,28 @@ func (h *Handler) release(ctx context.Context, req *Request) ([]byte, error) {
 	return nil, nil
 }
 
-// page renders up to maxElems instances of the context that fit the
-// envelope size the request allows (and maxChars, when given), and says
-// whether the context is then finished. An instance too big for the
-// envelope on its own is wsman:EncodingLimit.
-func (h *Handler) page(e *enumeration, req *Request, maxElems, maxChars, extra int) ([]byte, bool, error) {
+// page renders up to maxElems instances of the context, as many as the
+// operation makes by deadline and as fit the envelope size the request
+// allows (and maxChars, when given), and says whether the context is
+// then finished. Nothing by the deadline is w:TimedOut; an instance too
+// big for the envelope on its own is wsman:EncodingLimit.
+func (h *Handler) page(ctx context.Context, e *enumeration, req *Request, maxElems, maxChars, extra int, deadline time.Time) ([]byte, bool, error) {
 	maxElems = min(maxElems, h.cfg.MaxElements)
 	room := h.envelopeLimit(req) - overhead(req) - extra
 	if maxChars > 0 {
 		room = min(room, maxChars)
 	}
-	insts := h.store.next(e, maxElems)
-	var b []byte
+	insts, end, err := h.store.next(ctx, e, maxElems, deadline)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(insts) == 0 && !end {
+		if ctx.Err() != nil {
+			return nil, false, ctx.Err()
+		}
+		return nil, false, faultTimedOut()
+	}
+	b := make([]byte, 0, min(room, 64<<10))
 	for i, in := range insts {
 		n := len(b)
 		b = h.item(b, e, in)
@@ -223,10 +228,10 @@ func (h *Handler) page(e *enumeration, req *Request, maxElems, maxChars, extra i
 			if i == 0 {
 				return nil, false, faultEncodingLimit("MaxEnvelopeSize", "an instance does not fit in MaxEnvelopeSize %d; ask for a larger one", h.envelopeLimit(req))
 			}
-			break
+			return b, false, nil
 		}
 	}
-	return b, h.store.finished(e), nil
+	return b, end, nil
 }
 
 // item renders one instance in the context's enumeration mode.
@@ -246,10 +251,11 @@ func (h *Handler) item(b []byte, e *enumeration, in *cim.Instance) []byte {
 	return e.rend.instance(b, in, e.props)
 }
 
-// filter returns the operation an Enumerate asks for: all instances of
-// the class, or those a WQL, selector or association filter picks. What
-// can be checked at once (the dialect, the query's syntax, the class) is.
-func (h *Handler) filter(res resource, en *Node, shallow bool) (fetchFunc, error) {
+// filter returns the operation an Enumerate asks for, as a stream, and
+// the properties to render (nil for all): all instances of the class, or
+// those a WQL, selector or association filter picks. What can be checked
+// at once (the dialect, the query's syntax, the class) is.
+func (h *Handler) filter(res resource, en *Node, shallow bool) (streamFunc, []string, error) {
 	f := en.Child(NSWSMan, "Filter")
 	if f == nil {
 		f = en.Child(NSEnum, "Filter")
@@ -257,50 +263,50 @@ func (h *Handler) filter(res resource, en *Node, shallow bool) (fetchFunc, error
 	om := h.om
 	if f == nil {
 		if res.kind == resWildcard {
-			return nil, faultUnsupportedFeature("FilteringRequired", "a wildcard resource URI needs a filter (WQL or association) to say what to enumerate")
+			return nil, nil, faultUnsupportedFeature("FilteringRequired", "a wildcard resource URI needs a filter (WQL or association) to say what to enumerate")
 		}
-		return func(ctx context.Context) ([]*cim.Instance, []string, error) {
-			insts, err := om.EnumerateInstances(ctx, res.class, cimom.EnumOptions{Shallow: shallow})
-			return insts, nil, err
-		}, nil
+		return func(ctx context.Context, emit provider.Emit) error {
+			return om.StreamInstances(ctx, res.class, cimom.EnumOptions{Shallow: shallow}, emit)
+		}, nil, nil
 	}
 	dialect, _ := f.Attr("Dialect")
 	switch dialect {
 	case DialectWQL, "":
 		if dialect == "" && len(f.Children) > 0 {
-			return nil, faultDialectUnavailable(dialect)
+			return nil, nil, faultDialectUnavailable(dialect)
 		}
 		q, err := om.Compile(f.T())
 		if err != nil {
-			return nil, faultCannotProcessFilter("%s", errorText(err))
+			return nil, nil, faultCannotProcessFilter("%s", errorText(err))
 		}
 		if _, ok := q.Statement().(*wql.EventQuery); ok {
-			return nil, faultCannotProcessFilter("an event query delivers events as they happen; enumerate with a data query (SELECT, ASSOCIATORS OF, REFERENCES OF)")
+			return nil, nil, faultCannotProcessFilter("an event query delivers events as they happen; enumerate with a data query (SELECT, ASSOCIATORS OF, REFERENCES OF)")
 		}
-		return func(ctx context.Context) ([]*cim.Instance, []string, error) {
-			insts, props, err := om.Run(ctx, q)
+		return func(ctx context.Context, emit provider.Emit) error {
+			err := om.StreamQuery(ctx, q, emit)
 			if cim.CodeOf(err) == cim.ErrNotSupported || cim.CodeOf(err) == cim.ErrInvalidQuery {
 				err = faultCannotProcessFilter("%s", errorText(err))
 			}
-			return insts, props, err
-		}, nil
+			return err
+		}, cimom.QueryProperties(q), nil
 	case DialectSelector:
 		if res.kind != resInstances {
-			return nil, faultCannotProcessFilter("a selector filter needs a class's resource URI")
+			return nil, nil, faultCannotProcessFilter("a selector filter needs a class's resource URI")
 		}
 		ss := f.Child(NSWSMan, "SelectorSet")
 		if ss == nil {
-			return nil, faultCannotProcessFilter("a selector filter needs a SelectorSet")
+			return nil, nil, faultCannotProcessFilter("a selector filter needs a SelectorSet")
 		}
 		sels, err := decodeSelectorSet(ss)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return h.selectorFilter(res.class, sels, shallow)
+		stream, err := h.selectorFilter(res.class, sels, shallow)
+		return stream, nil, err
 	case DialectAssociation:
 		return h.assocFilter(f)
 	}
-	return nil, faultDialectUnavailable(dialect)
+	return nil, nil, faultDialectUnavailable(dialect)
 }
 
 // errorText is an error's description without its CIM status name.
@@ -313,7 +319,7 @@ func errorText(err error) string {
 
 // selectorFilter enumerates the instances of class whose properties equal
 // the selectors (strings whatever their case, as WMI compares keys).
-func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (fetchFunc, error) {
+func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (streamFunc, error) {
 	c, _ := h.om.Schema().Class(class)
 	want := map[string]string{}
 	keys := map[string]any{}
@@ -341,60 +347,60 @@ func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (f
 			allKeys = false
 		}
 	}
+	match := func(in *cim.Instance) bool {
+		for name, v := range want {
+			got := in.Value(name)
+			s := cim.FormatValue(got)
+			if ref, isRef := got.(cim.ObjectPath); isRef {
+				s = ref.Canonical()
+			}
+			if got == nil || !strings.EqualFold(s, v) {
+				return false
+			}
+		}
+		return true
+	}
 	om := h.om
-	return func(ctx context.Context) ([]*cim.Instance, []string, error) {
+	return func(ctx context.Context, emit provider.Emit) error {
 		opts := cimom.EnumOptions{Shallow: shallow}
 		if allKeys && len(keys) > 0 {
 			opts.Hint = provider.Hint{Keys: keys}
 		}
-		insts, err := om.EnumerateInstances(ctx, c.Name, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		out := insts[:0]
-		for _, in := range insts {
-			ok := true
-			for name, v := range want {
-				got := in.Value(name)
-				s := cim.FormatValue(got)
-				if ref, isRef := got.(cim.ObjectPath); isRef {
-					s = ref.Canonical()
-				}
-				if got == nil || !strings.EqualFold(s, v) {
-					ok = false
-					break
+		var out []*cim.Instance
+		return om.StreamInstances(ctx, c.Name, opts, func(batch []*cim.Instance) error {
+			out = out[:0]
+			for _, in := range batch {
+				if match(in) {
+					out = append(out, in)
 				}
 			}
-			if ok {
-				out = append(out, in)
-			}
-		}
-		return out, nil, nil
+			return emit(out)
+		})
 	}, nil
 }
 
 // assocFilter reads DSP0227's association filter: AssociatedInstances
 // (ASSOCIATORS OF) or AssociationInstances (REFERENCES OF).
-func (h *Handler) assocFilter(f *Node) (fetchFunc, error) {
+func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
 	var n *Node
 	refs := false
 	if n = f.Child(NSCIMBind, "AssociatedInstances"); n == nil {
 		if n = f.Child(NSCIMBind, "AssociationInstances"); n == nil {
-			return nil, faultCannotProcessFilter("an association filter needs AssociatedInstances or AssociationInstances")
+			return nil, nil, faultCannotProcessFilter("an association filter needs AssociatedInstances or AssociationInstances")
 		}
 		refs = true
 	}
 	obj := n.Child(NSCIMBind, "Object")
 	if obj == nil {
-		return nil, faultCannotProcessFilter("an association filter needs the Object whose associations to follow")
+		return nil, nil, faultCannotProcessFilter("an association filter needs the Object whose associations to follow")
 	}
 	epr, err := decodeEPR(obj)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	path, err := h.eprPath(epr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := cimom.AssocOptions{
 		AssocClass:  n.Child(NSCIMBind, "AssociationClassName").T(),
@@ -405,7 +411,7 @@ func (h *Handler) assocFilter(f *Node) (fetchFunc, error) {
 	for _, cn := range []string{opts.AssocClass, opts.ResultClass} {
 		if cn != "" {
 			if _, err := h.om.Schema().Class(cn); err != nil {
-				return nil, faultCannotProcessFilter("no class %q", clip(cn))
+				return nil, nil, faultCannotProcessFilter("no class %q", clip(cn))
 			}
 		}
 	}
@@ -416,7 +422,9 @@ func (h *Handler) assocFilter(f *Node) (fetchFunc, error) {
 		}
 	}
 	om := h.om
-	return func(ctx context.Context) ([]*cim.Instance, []string, error) {
+	// The join is held whole by the object manager (bounded there) and
+	// handed on in batches.
+	return func(ctx context.Context, emit provider.Emit) error {
 		var insts []*cim.Instance
 		var err error
 		if refs {
@@ -427,6 +435,9 @@ func (h *Handler) assocFilter(f *Node) (fetchFunc, error) {
 		if cim.CodeOf(err) == cim.ErrInvalidParameter {
 			err = faultCannotProcessFilter("%s", errorText(err))
 		}
-		return insts, props, err
-	}, nil
+		if err != nil {
+			return err
+		}
+		return provider.EmitSlice(ctx, insts, emit)
+	}, props, nil
 }
