@@ -226,6 +226,7 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 		m.batch = DefaultBatch
 	}
 	m.pr.login, m.pr.end = m.login, m.end
+	m.pr.boot = func(r utmp.Record) (*pend, error) { return m.pending(bootOf(r)) }
 	var maxID, minStart, maxStart sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT max(id), min(start_us), max(start_us) FROM sessions`).Scan(&maxID, &minStart, &maxStart); err != nil {
 		return nil, dbError(s.path, err)
@@ -302,20 +303,23 @@ func (m *merger) sync() error {
 	// Take up the sessions this file left open where the merge stopped.
 	m.file.merged = merged
 	m.pr.lines, m.pr.noLine = nil, nil
-	rows, err := tx.QueryContext(m.ctx, `SELECT id, tty FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`, id)
+	m.pr.boots = nil
+	rows, err := tx.QueryContext(m.ctx, `SELECT id, tty, class FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`, id)
 	if err != nil {
 		return dbError(m.s.path, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var rid int64
-		var tty string
-		if err := rows.Scan(&rid, &tty); err != nil {
+		var tty, class string
+		if err := rows.Scan(&rid, &tty, &class); err != nil {
 			return dbError(m.s.path, err)
 		}
 		m.seq++
 		p := &pend{seq: m.seq, id: rid}
-		if tty == "" {
+		if class == "" && tty == BootLine {
+			m.pr.boots = append(m.pr.boots, p)
+		} else if tty == "" {
 			m.pr.noLine = append(m.pr.noLine, p)
 		} else {
 			if m.pr.lines == nil {
@@ -346,14 +350,17 @@ func (m *merger) add(r utmp.Record) error {
 // the history when one matches (nil when that row is closed: there is
 // nothing to end), else the login in memory until it ends or the batch
 // is committed.
-func (m *merger) login(r utmp.Record) (*pend, error) {
+func (m *merger) login(r utmp.Record) (*pend, error) { return m.pending(lifecycleOf(r)) }
+
+// pending makes the pending session of a login or boot (see login).
+func (m *merger) pending(lc Lifecycle) (*pend, error) {
 	m.seq++
-	start := us(r.Time)
+	start := us(lc.Start)
 	w := MatchWindow.Microseconds()
 	if m.maxID > 0 && start >= m.minStart-w && start <= m.maxStart+w {
 		var id, tag int64
 		var open bool
-		err := m.stmts.match.QueryRowContext(m.ctx, r.Line, r.User, start-w, start+w, m.maxID, start, r.PID, start).Scan(&id, &open, &tag)
+		err := m.stmts.match.QueryRowContext(m.ctx, lc.Line, lc.User, start-w, start+w, m.maxID, start, lc.PID, start).Scan(&id, &open, &tag)
 		switch {
 		case err == nil:
 			if !open {
@@ -369,7 +376,7 @@ func (m *merger) login(r utmp.Record) (*pend, error) {
 			return nil, dbError(m.s.path, err)
 		}
 	}
-	return &pend{seq: m.seq, lc: lifecycleOf(r)}, nil
+	return &pend{seq: m.seq, lc: lc}, nil
 }
 
 // end ends a pending session: a row is closed, a login in memory is
@@ -411,7 +418,7 @@ type queued struct {
 	p  *pend
 }
 
-const insertRow = `('Linux_LogonSession', ?, ?, ?, ?, ?, ?, ?, ?, 'wtmp', ?)`
+const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, 'wtmp', ?)`
 
 func insertSQL(n int) string {
 	return `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source, wtmp_file) VALUES ` +
@@ -431,7 +438,15 @@ func (m *merger) flush() error {
 		if lc.How != EndNone {
 			end = us(lc.End)
 		}
-		args = append(args, lc.User, lc.Line, lc.Host, wtmpLogonType(lc), lc.PID, us(lc.Start), end, string(lc.How), m.file.id)
+		class, lt := "Linux_LogonSession", any(wtmpLogonType(lc))
+		if lc.Boot {
+			class, lt = "", nil // a boot is no session of any class
+		}
+		host := lc.Host
+		if !lc.Boot {
+			host = remoteHost(host)
+		}
+		args = append(args, class, lc.User, lc.Line, host, lt, lc.PID, us(lc.Start), end, string(lc.How), m.file.id)
 	}
 	m.args = args
 	var res sql.Result

@@ -91,7 +91,7 @@ func TestMergeFileRemembersProgress(t *testing.T) {
 	os.Remove(path)
 	writeWtmp(t, path, []utmp.Record{boot(200000), login(200001, "xavier", "tty1", "", 7)})
 	st, err = s.MergeFile(ctx, path, MergeOptions{})
-	if err != nil || st.From != 0 || st.Added != 1 {
+	if err != nil || st.From != 0 || st.Added != 2 { // the boot and xavier
 		t.Fatalf("rotated file: %+v %v", st, err)
 	}
 }
@@ -189,5 +189,25 @@ func TestMergeFileRefusesForeignLayout(t *testing.T) {
 	st, err := fresh.MergeRecords(ctx, bad)
 	if err != nil || st.Implausible != 2 || st.Added != 1 {
 		t.Fatalf("implausible records: %+v %v", st, err)
+	}
+}
+
+// TestMergeHostAndTimeRules checks the Linux provider's rules, which the
+// history shares with enum: an X display is no remote host (LogonType 2),
+// a zero tv_sec is no time.
+func TestMergeHostAndTimeRules(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	recs := []utmp.Record{login(1, "xuser", "tty7", ":0", 10), {Type: utmp.UserProcess, PID: 11, Line: "pts/3", User: "zero"}}
+	if _, err := s.MergeRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	x, _ := s.Sessions(ctx, Filter{User: "xuser"})
+	if len(x) != 1 || x[0].RemoteHost != "" || x[0].LogonType == nil || *x[0].LogonType != 2 {
+		t.Errorf("X display: %+v", x)
+	}
+	z, _ := s.Sessions(ctx, Filter{User: "zero"})
+	if len(z) != 1 || !z[0].Start.IsZero() {
+		t.Errorf("zero time: %+v", z)
 	}
 }

@@ -353,7 +353,9 @@ func scanSession(r scanner) (Session, error) {
 		v := uint32(lt.Int64)
 		s.LogonType = &v
 	}
-	s.Start = fromUS(start)
+	if start != 0 {
+		s.Start = fromUS(start) // 0: no time (a zero tv_sec), not 1970
+	}
 	if end.Valid {
 		s.End = fromUS(end.Int64)
 	}
@@ -403,11 +405,21 @@ func findMatch(ctx context.Context, q queryer, tty, user string, start time.Time
 	return scanSession(row)
 }
 
+// remoteHost is the RemoteHost of a login's ut_host by the Linux
+// provider's rule, so that enum and history agree: an X display (":0",
+// ":1.0") is a local screen, not a remote host, and leaves it empty.
+func remoteHost(host string) string {
+	if strings.HasPrefix(host, ":") {
+		return ""
+	}
+	return host
+}
+
 // wtmpLogonType is the LogonType of a wtmp login, by the Linux
 // provider's rule: a terminal and a remote host is RemoteInteractive
 // (10), a terminal alone (or an X display such as ":0") Interactive (2).
 func wtmpLogonType(lc Lifecycle) int64 {
-	if lc.Host != "" && !strings.HasPrefix(lc.Host, ":") {
+	if remoteHost(lc.Host) != "" {
 		return 10
 	}
 	return 2

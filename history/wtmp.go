@@ -48,7 +48,16 @@ type Lifecycle struct {
 	Start   time.Time  // the login record's time
 	End     time.Time  // when it ended; the zero Time while open
 	How     End        // how it ended; EndNone while open
+	// Boot marks a boot, as last lists it: User "reboot", Line
+	// [BootLine], Host the kernel's release; it ends at the next shutdown
+	// ([EndShutdown]), and is open ("still running") until one.
+	Boot bool
 }
+
+// BootLine is the terminal last shows for a boot: "reboot   system boot
+// KERNEL". A boot's row in the history has this terminal, the user
+// "reboot" and no class.
+const BootLine = "system boot"
 
 // shutdownType is the type util-linux's last gives shutdown records
 // (SHUTDOWN_TIME, not a glibc type).
@@ -56,7 +65,7 @@ const shutdownType utmp.Type = 254
 
 // PairWtmp pairs the login records of a wtmp file, given in file order,
 // with what ended them, exactly as util-linux's last(1) does, and returns
-// the sessions in the order of their login records:
+// the sessions in the order of their login (or boot) records:
 //
 //   - A record on line "~" is a shutdown when its user starts with
 //     "shutdown", a boot with "reboot", a run-level change with "runlevel".
@@ -71,7 +80,9 @@ const shutdownType utmp.Type = 254
 //     a "crash" ([EndCrash]).
 //   - A login after the last boot with no later record on its line is
 //     still open ([EndNone]); last then asks /proc whether it still lives,
-//     which is not wtmp's to say.
+//     which is not wtmp's to say (see [GoneNoLogout]).
+//   - Each boot is one too ([Lifecycle.Boot]): last's "reboot system boot
+//     KERNEL", from the boot to the first later shutdown, or still running.
 //
 // Times keep their microseconds; last shows whole seconds. last reads the
 // file backwards; PairWtmp (and [Store.MergeFile], which streams) read it
@@ -82,6 +93,10 @@ func PairWtmp(records []utmp.Record) []Lifecycle {
 	p := pairing{
 		login: func(r utmp.Record) (*pend, error) {
 			out = append(out, lifecycleOf(r))
+			return &pend{seq: len(out) - 1}, nil
+		},
+		boot: func(r utmp.Record) (*pend, error) {
+			out = append(out, bootOf(r))
 			return &pend{seq: len(out) - 1}, nil
 		},
 		end: func(p *pend, at time.Time, how End) error {
@@ -99,6 +114,10 @@ func lifecycleOf(r utmp.Record) Lifecycle {
 	return Lifecycle{User: r.User, Line: r.Line, Host: r.Host, Addr: r.Addr, PID: r.PID, Session: r.Session, Start: r.Time}
 }
 
+func bootOf(r utmp.Record) Lifecycle {
+	return Lifecycle{User: "reboot", Line: BootLine, Host: r.Host, Start: r.Time, Boot: true}
+}
+
 // pend is a login whose end is not known yet.
 type pend struct {
 	seq int       // the order of the logins, for a stable order of ends
@@ -107,25 +126,35 @@ type pend struct {
 }
 
 // pairing pairs wtmp records forwards: login makes the pending session of
-// a login record (nil when there is nothing to end), end ends one. It
-// holds one pending session per terminal line (and those with no line),
-// as last holds its list of lines.
+// a login record (nil when there is nothing to end), boot that of a boot,
+// end ends one. It holds one pending session per terminal line (and those
+// with no line), as last holds its list of lines, and the boots since the
+// last shutdown.
 type pairing struct {
 	lines  map[string]*pend
 	noLine []*pend
+	boots  []*pend
 	login  func(r utmp.Record) (*pend, error)
+	boot   func(r utmp.Record) (*pend, error)
 	end    func(p *pend, at time.Time, how End) error
 }
 
 func (pr *pairing) add(r utmp.Record) error {
 	switch typ := lastType(r); typ {
 	case shutdownType:
-		return pr.down(r.Time, EndShutdown)
+		return pr.shutdown(r.Time)
 	case utmp.BootTime:
-		return pr.down(r.Time, EndCrash)
+		if err := pr.down(r.Time, EndCrash); err != nil {
+			return err
+		}
+		p, err := pr.boot(r)
+		if err != nil || p == nil {
+			return err
+		}
+		pr.boots = append(pr.boots, p)
 	case utmp.RunLevel:
 		if x := byte(r.PID & 255); x == '0' || x == '6' {
-			return pr.down(r.Time, EndShutdown)
+			return pr.shutdown(r.Time)
 		}
 	case utmp.UserProcess:
 		if err := pr.endLine(r); err != nil {
@@ -162,9 +191,25 @@ func (pr *pairing) endLine(r utmp.Record) error {
 	return pr.end(p, r.Time, EndLogout)
 }
 
-// down ends every open session, in the order of their logins.
+// shutdown ends every open session and every boot (as last ends a boot
+// at the next shutdown only: a crash leaves it running until one).
+func (pr *pairing) shutdown(at time.Time) error {
+	if err := pr.down(at, EndShutdown); err != nil {
+		return err
+	}
+	boots := pr.boots
+	pr.boots = nil
+	for _, p := range boots {
+		if err := pr.end(p, at, EndShutdown); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// down ends every open login session, in the order of their logins.
 func (pr *pairing) down(at time.Time, how End) error {
-	all := pr.pending()
+	all := pr.logins()
 	clear(pr.lines)
 	pr.noLine = pr.noLine[:0]
 	for _, p := range all {
@@ -175,8 +220,16 @@ func (pr *pairing) down(at time.Time, how End) error {
 	return nil
 }
 
-// pending returns the open sessions in the order of their logins.
+// pending returns the open sessions and boots in the order of their
+// records.
 func (pr *pairing) pending() []*pend {
+	all := append(pr.logins(), pr.boots...)
+	slices.SortFunc(all, func(a, b *pend) int { return cmp.Compare(a.seq, b.seq) })
+	return all
+}
+
+// logins returns the open login sessions in the order of their logins.
+func (pr *pairing) logins() []*pend {
 	all := append([]*pend(nil), pr.noLine...)
 	for _, p := range pr.lines {
 		all = append(all, p)

@@ -3,6 +3,7 @@ package history
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +79,7 @@ var pairCases = []pairCase{
 func TestPairWtmp(t *testing.T) {
 	for _, tc := range pairCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := PairWtmp(tc.recs)
+			got := withoutBoots(PairWtmp(tc.recs))
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %d lifecycles %+v, want %d", len(got), got, len(tc.want))
 			}
@@ -89,6 +90,37 @@ func TestPairWtmp(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func withoutBoots(lcs []Lifecycle) []Lifecycle {
+	var out []Lifecycle
+	for _, lc := range lcs {
+		if !lc.Boot {
+			out = append(out, lc)
+		}
+	}
+	return out
+}
+
+// TestPairWtmpBoots checks last's boot rows: each boot lasts until the
+// next shutdown (a crash does not end it), the last one still runs.
+func TestPairWtmpBoots(t *testing.T) {
+	recs := []utmp.Record{boot(0), login(1, "alice", "pts/0", "", 100), boot(90), shutdown(120), boot(130), runlevel(200, '6'), boot(210)}
+	var got []string
+	for _, lc := range PairWtmp(recs) {
+		if lc.Boot {
+			got = append(got, fmt.Sprintf("%s %s %s %v %v %q", lc.User, lc.Line, lc.Host, lc.Start.Sub(t0), lc.End.Sub(t0), lc.How))
+		}
+	}
+	want := []string{
+		`reboot system boot 6.1.0-test 0s 2h0m0s "shutdown"`,
+		`reboot system boot 6.1.0-test 1h30m0s 2h0m0s "shutdown"`,
+		`reboot system boot 6.1.0-test 2h10m0s 3h20m0s "shutdown"`,
+		fmt.Sprintf(`reboot system boot 6.1.0-test 3h30m0s %v ""`, time.Time{}.Sub(t0)),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("boots:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -110,7 +142,7 @@ func FuzzPairWtmp(f *testing.F) {
 		got := PairWtmp(recs)
 		logins := 0
 		for _, r := range recs {
-			if lastType(r) == utmp.UserProcess {
+			if typ := lastType(r); typ == utmp.UserProcess || typ == utmp.BootTime {
 				logins++
 			}
 		}
@@ -140,6 +172,9 @@ func compareWithLast(t *testing.T, got []Lifecycle, want []testenv.LastSession) 
 	for i, w := range want {
 		g := got[i]
 		how := End(w.How)
+		if how == EndGoneNoLogout {
+			how = EndNone // gone or not is the machine's to say, not wtmp's
+		}
 		ok := g.User == w.User && g.Line == w.Line && g.Host == w.Host && g.Start.Unix() == w.Start.Unix() && g.How == how
 		if ok && how == EndLogout {
 			ok = g.End.Unix() == w.End.Unix()

@@ -188,7 +188,7 @@ type sessionJSON struct {
 	RemoteHost string  `json:"RemoteHost"`
 	LogonType  *uint32 `json:"LogonType"`
 	PID        int64   `json:"LeaderProcessId"`
-	Start      string  `json:"Start"`
+	Start      *string `json:"Start"` // null: no time (a zero tv_sec)
 	End        *string `json:"End"`
 	How        string  `json:"How"`
 	Status     string  `json:"Status"`
@@ -206,13 +206,25 @@ type statusChangeJSON struct {
 
 func toJSON(s history.Session) sessionJSON {
 	j := sessionJSON{Class: s.Class, LogonID: s.LogonID, User: s.User, TTY: s.TTY, RemoteHost: s.RemoteHost,
-		LogonType: s.LogonType, PID: s.PID, Start: s.Start.Format(time.RFC3339Nano), How: string(s.How),
-		Status: s.Status, Source: s.Source}
+		LogonType: s.LogonType, PID: s.PID, How: string(howOf(s)), Status: s.Status, Source: s.Source}
+	if !s.Start.IsZero() {
+		start := s.Start.Format(time.RFC3339Nano)
+		j.Start = &start
+	}
 	if !s.Open() {
 		end := s.End.Format(time.RFC3339Nano)
 		j.End = &end
 	}
 	return j
+}
+
+// howOf is how a session ended, or, open, whether last would call it
+// gone with no logout.
+func howOf(s history.Session) history.End {
+	if s.Open() && history.GoneNoLogout(s) {
+		return history.EndGoneNoLogout
+	}
+	return s.How
 }
 
 // writeSessions writes the sessions each gives, as they come: JSON (with
@@ -280,14 +292,17 @@ func writeSessionsCSV(w io.Writer, each func(func(history.Session) error) error)
 	cw.Write([]string{"Class", "LogonId", "User", "TTY", "RemoteHost", "LogonType", "LeaderProcessId", "Start", "End", "How", "Status", "Source"})
 	err := each(func(s history.Session) error {
 		j := toJSON(s)
-		lt, end := "", ""
+		lt, start, end := "", "", ""
+		if j.Start != nil {
+			start = *j.Start
+		}
 		if j.LogonType != nil {
 			lt = strconv.FormatUint(uint64(*j.LogonType), 10)
 		}
 		if j.End != nil {
 			end = *j.End
 		}
-		return cw.Write([]string{j.Class, j.LogonID, j.User, j.TTY, j.RemoteHost, lt, strconv.FormatInt(j.PID, 10), j.Start, end, j.How, j.Status, j.Source})
+		return cw.Write([]string{j.Class, j.LogonID, j.User, j.TTY, j.RemoteHost, lt, strconv.FormatInt(j.PID, 10), start, end, j.How, j.Status, j.Source})
 	})
 	if err != nil {
 		return err
@@ -332,12 +347,23 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 	}
 	const layout = "2006-01-02 15:04:05"
 	err := each(func(s history.Session) error {
-		end, dur, how := "still logged in", "", string(s.How)
-		if !s.Open() {
+		end, dur, how := "still logged in", "", howOf(s)
+		switch {
+		case !s.Open():
 			end = s.End.Local().Format(layout)
-			dur = formatDuration(s.End.Sub(s.Start))
+			if !s.Start.IsZero() {
+				dur = formatDuration(s.End.Sub(s.Start))
+			}
+		case how == history.EndGoneNoLogout:
+			end, how = "gone - no logout", ""
+		case s.Class == "" && s.TTY == history.BootLine:
+			end = "still running"
 		}
-		cells := []string{dash(s.User), dash(s.TTY), dash(s.RemoteHost), s.Start.Local().Format(layout), end, dur, dash(how), s.Class, dash(s.LogonID)}
+		start := "-"
+		if !s.Start.IsZero() {
+			start = s.Start.Local().Format(layout)
+		}
+		cells := []string{dash(s.User), dash(s.TTY), dash(s.RemoteHost), start, end, dur, dash(string(how)), dash(s.Class), dash(s.LogonID)}
 		if measured {
 			write(cells)
 			return nil

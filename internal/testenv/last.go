@@ -17,12 +17,15 @@ type LastSession struct {
 	User, Line, Host string
 	Start            time.Time
 	End              time.Time // zero unless a logout time is printed
-	How              string    // "logout", "crash", "shutdown", or "" (still logged in, gone)
-	Length           string    // "(hh:mm)" or "(d+hh:mm)" as printed
+	// How is "logout", "crash", "shutdown", "gone-no-logout", or "" (still
+	// logged in; a boot still running). A boot ("reboot   system boot
+	// KERNEL") that a shutdown ended is "shutdown", with its End.
+	How    string
+	Length string // "(hh:mm)" or "(d+hh:mm)" as printed
 }
 
 // RunLast runs last on a wtmp file with TZ=UTC and returns the sessions it
-// lists, oldest first (reboot lines left out). A missing last fails the
+// lists, oldest first, boots ("reboot system boot") with them. A missing last fails the
 // test in CI and skips it elsewhere.
 func RunLast(tb testing.TB, file string) []LastSession {
 	tb.Helper()
@@ -44,14 +47,19 @@ func RunLast(tb testing.TB, file string) []LastSession {
 }
 
 // ParseLast reads the output of `last --time-format iso -w`, oldest
-// session first (last prints the newest first); reboot lines and the
-// closing "wtmp begins" line are left out.
+// session first (last prints the newest first), boots with them; the
+// closing "wtmp begins" line is left out.
 func ParseLast(out string) ([]LastSession, error) {
 	var res []LastSession
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
-		if len(f) < 3 || strings.Contains(l, " begins ") || (f[0] == "reboot" && f[1] == "system") {
+		if len(f) < 3 || strings.Contains(l, " begins ") {
 			continue
+		}
+		boot := f[0] == "reboot" && f[1] == "system" && len(f) > 3 && f[2] == "boot"
+		if boot {
+			// "system boot" is one field of last's, two of Fields.
+			f = append([]string{f[0], "system boot"}, f[3:]...)
 		}
 		idx := -1
 		var start time.Time
@@ -71,7 +79,9 @@ func ParseLast(out string) ([]LastSession, error) {
 			s.How = "crash"
 		case strings.HasPrefix(rest, "- down"):
 			s.How = "shutdown"
-		case strings.HasPrefix(rest, "still logged in"), strings.HasPrefix(rest, "gone - no logout"):
+		case strings.HasPrefix(rest, "gone - no logout"):
+			s.How = "gone-no-logout"
+		case strings.HasPrefix(rest, "still logged in"), strings.HasPrefix(rest, "still running"):
 		case strings.HasPrefix(rest, "- "):
 			g := strings.Fields(rest)
 			if len(g) < 2 {
@@ -82,6 +92,9 @@ func ParseLast(out string) ([]LastSession, error) {
 				return nil, fmt.Errorf("testenv: cannot parse last's logout time in %q", l)
 			}
 			s.End, s.How = end, "logout"
+			if boot {
+				s.How = "shutdown"
+			}
 		default:
 			return nil, fmt.Errorf("testenv: cannot parse last's line %q", l)
 		}

@@ -210,6 +210,7 @@ func TestParseLast(t *testing.T) {
 		{User: "dave", Line: "pts/2", Host: "host.example", Start: at("2026-04-05T06:00:00Z"), End: at("2026-04-05T06:50:00Z"), How: "logout", Length: "(00:50)"},
 		{User: "carol", Line: "tty1", Start: at("2026-04-05T06:00:30Z"), How: "shutdown", Length: "(1+02:00)"},
 		{User: "bob", Line: "pts/0", Host: "192.0.2.7", Start: at("2026-04-05T06:01:00Z"), How: "crash", Length: "(00:51)"},
+		{User: "reboot", Line: "system boot", Host: "6.1.0-test", Start: at("2026-04-05T06:52:00Z")},
 		{User: "alice", Line: "pts/1", Host: "2001:db8::5", Start: at("2026-04-05T06:53:00Z")},
 	}
 	if len(got) != len(want) {
