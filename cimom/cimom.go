@@ -174,6 +174,12 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 	}
 	viewer := ViewerFrom(ctx)
 	var kept []*cim.Instance // the batch passed on, reused
+	served := 0              // classes a provider serves; one failing of several is a warning
+	for _, c := range classes {
+		if om.byClass[strings.ToLower(c.Name)] != nil {
+			served++
+		}
+	}
 	for _, c := range classes {
 		p := om.byClass[strings.ToLower(c.Name)]
 		if p == nil {
@@ -210,7 +216,17 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 		case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return err
 		case err != nil:
-			return cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
+			err = cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
+			if served == 1 {
+				return err
+			}
+			// One source of several failed: the others answer, and the
+			// failure is a warning among the sources (WMI answers a deep
+			// enumeration with what its providers gave).
+			served--
+			om.mu.Lock()
+			om.sources[p.Name()] = append(om.sources[p.Name()], provider.Source{Name: p.Name(), Note: "failed: " + cim.Wrap(cim.ErrFailed, err).Description, Warn: true})
+			om.mu.Unlock()
 		}
 	}
 	return nil

@@ -114,6 +114,10 @@ type Source struct {
 	Where string // its path or command
 	Found int    // how many records it held
 	Note  string // why it held nothing, or "" when it was read as usual
+	// Warn says the note is a warning to show even when instances were
+	// found: part of the source could not be read (a truncated last
+	// record), or the source failed and the answer comes from the others.
+	Warn bool
 }
 
 // Reporter is implemented by providers that can report what their last

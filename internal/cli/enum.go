@@ -67,6 +67,7 @@ func (e *env) listInstances(ctx context.Context, out, what string, fetch func(co
 		return err
 	}
 	insts, props, err := fetch(ctx, om)
+	warnSources(e.stderr, om)
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,20 @@ func (e *env) objectManager() (*cimom.ObjectManager, error) {
 	return cimom.New(reg, cimom.Options{Host: e.src.Host}, ps...)
 }
 
+// warnSources writes a warning line for each source that could be read
+// only in part, or failed while others answered, whatever was found.
+func warnSources(w io.Writer, om *cimom.ObjectManager) {
+	for _, s := range om.Sources() {
+		if s.Warn {
+			where := ""
+			if s.Where != "" {
+				where = " " + s.Where
+			}
+			fmt.Fprintf(w, "cimsess: warning: %s%s: %s\n", s.Name, where, s.Note)
+		}
+	}
+}
+
 // reportEmpty writes the line that says where the program looked when a
 // command found nothing, so that an empty answer is never a mystery.
 func reportEmpty(w io.Writer, what string, om *cimom.ObjectManager) {

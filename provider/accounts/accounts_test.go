@@ -30,7 +30,10 @@ var passwdCases = []struct {
 	{"negative gid", "a:x:1:-2:::/bin/sh\n", nil, 1},
 	{"empty name", ":x:1:2:::/bin/sh\n", nil, 1},
 	{"max uid", "n:x:4294967295:0:::\n", []Account{{Name: "n", Password: "x", UID: 4294967295}}, 0},
-	{"not utf-8 dropped", "\xff:x:1:1:::\n", nil, 0},
+	{"name not utf-8 skipped", "\xff:x:1:1:::\n", nil, 1},
+	// A GECOS written in Latin-1 keeps the account, decoded (C1 bytes escaped).
+	{"gecos latin-1", "jose:x:1005:1005:Jos\xe9 M\xfcller\x85,Raum 3:/home/jose:/bin/sh\n",
+		[]Account{{Name: "jose", Password: "x", UID: 1005, GID: 1005, GECOS: "José Müller\\x85,Raum 3", Home: "/home/jose", Shell: "/bin/sh"}}, 0},
 }
 
 func TestParsePasswd(t *testing.T) {

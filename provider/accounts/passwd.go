@@ -32,6 +32,7 @@ package accounts
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -80,9 +81,13 @@ func ParsePasswd(data []byte) (accts []Account, bad int) {
 			continue
 		}
 		f := strings.Split(line, ":")
-		if len(f) < 7 || f[0] == "" {
+		if len(f) < 7 || f[0] == "" || !utf8Valid([]byte(f[0])) {
+			// A name that is not UTF-8 cannot be a key of a path.
 			bad++
 			continue
+		}
+		for i := 1; i < len(f); i++ {
+			f[i] = field(f[i])
 		}
 		uid, err1 := strconv.ParseUint(f[2], 10, 32)
 		gid, err2 := strconv.ParseUint(f[3], 10, 32)
@@ -106,7 +111,7 @@ func ParseShadow(data []byte) (entries map[string]*Shadow, bad int) {
 			continue
 		}
 		f := strings.Split(line, ":")
-		if len(f) < 2 || f[0] == "" {
+		if len(f) < 2 || f[0] == "" || !utf8Valid([]byte(f[0])) {
 			bad++
 			continue
 		}
@@ -134,8 +139,8 @@ func ParseShadow(data []byte) (entries map[string]*Shadow, bad int) {
 	return entries, bad
 }
 
-// splitLines splits text into lines without their "\n" or "\r\n", and
-// drops lines that are not UTF-8 (a name in an object path must be).
+// splitLines splits text into lines without their "\n" or "\r\n".
+// Lines need not be UTF-8: the parsers decode each field (see field).
 func splitLines(data []byte) []string {
 	var out []string
 	for len(data) > 0 {
@@ -147,10 +152,31 @@ func splitLines(data []byte) []string {
 			line, data = data[:i], data[i+1:]
 		}
 		line = bytes.TrimSuffix(line, []byte{'\r'})
-		if !utf8Valid(line) {
-			continue
-		}
 		out = append(out, string(line))
 	}
 	return out
+}
+
+// field decodes a passwd field that is not UTF-8 (a GECOS written in
+// Latin-1, as older systems and chfn in a Latin-1 locale did) as Latin-1,
+// with the C1 control bytes 0x80-0x9F, which Latin-1 leaves unprintable,
+// escaped as \xNN. UTF-8 text is returned as it is.
+func field(s string) string {
+	if utf8Valid([]byte(s)) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/2)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x80:
+			b.WriteByte(c)
+		case c < 0xA0:
+			fmt.Fprintf(&b, `\x%02X`, c)
+		default:
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
 }

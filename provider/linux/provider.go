@@ -78,6 +78,10 @@ type Provider struct {
 	// lastRecs is the login record last seen of each live audit session,
 	// for the moment after its logout is written while processes remain.
 	lastRecs map[uint32]utmp.Record
+	// origins is where each live session came from, as first known
+	// (see stableOrigin); originMu guards it.
+	originMu sync.Mutex
+	origins  map[string]origin
 	provider.SourceLog
 	names map[uint32]string
 }
@@ -182,6 +186,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		return err
 	case warn != nil:
 		src.Note = fmt.Sprintf("%d login records; %v", len(recs), warn)
+		src.Warn = true
 	}
 	sources = append(sources, src)
 
@@ -193,6 +198,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 			return perr
 		}
 		psrc.Note = "not readable: " + perr.Error()
+		psrc.Warn = true
 	}
 
 	// logind: its session files (absent logind is normal).
@@ -212,7 +218,11 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	ordered := sortedSessions(append(grouped, remembered...), len(recordOnly))
 	ordered = append(ordered, recordOnly...)
 	p.SetSources(sources...)
-	if want, narrowed := hint.Keys["logonid"]; narrowed {
+	want, narrowed := hint.Keys["logonid"]
+	if !narrowed {
+		p.pruneOrigins(ordered)
+	}
+	if narrowed {
 		slab := instanceSlab{left: 1}
 		var out []*cim.Instance
 		for _, s := range ordered {
@@ -715,6 +725,9 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 		idle, hasIdle = p.idle(tty, now)
 	}
 	lt, hasLT := logonTypeOf(tty != "", remoteHost != "", seat, service, class)
+	if alive {
+		remoteHost, remoteAddr, lt, hasLT = p.stableOrigin(s.id, origin{remoteHost, remoteAddr, lt, hasLT})
+	}
 
 	// Each property is set once, so they are appended without Set's
 	// lookup, first onto the stack, then copied into a slice of exactly
@@ -947,4 +960,61 @@ func looksLikeAddr(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// origin is where a session came from: LogonType, RemoteHost and
+// RemoteAddress, which do not change during its life.
+type origin struct {
+	remoteHost, remoteAddr string
+	logonType              uint32
+	hasLogonType           bool
+}
+
+// stableOrigin returns the origin of live session id as first known,
+// each part filled in when it is first learnt: what tells it (the sshd
+// process of a session without a tty, logind's file) may be gone before
+// the session's last process, and a session does not change where it
+// came from.
+func (p *Provider) stableOrigin(id string, now origin) (string, string, uint32, bool) {
+	p.originMu.Lock()
+	defer p.originMu.Unlock()
+	if p.origins == nil {
+		p.origins = map[string]origin{}
+	}
+	o, ok := p.origins[id]
+	if !ok {
+		o = now
+	} else {
+		if o.remoteHost == "" {
+			o.remoteHost = now.remoteHost
+		}
+		if o.remoteAddr == "" {
+			o.remoteAddr = now.remoteAddr
+		}
+		if !o.hasLogonType {
+			o.logonType, o.hasLogonType = now.logonType, now.hasLogonType
+		}
+	}
+	p.origins[id] = o
+	return o.remoteHost, o.remoteAddr, o.logonType, o.hasLogonType
+}
+
+// pruneOrigins forgets the origins of sessions no longer live.
+func (p *Provider) pruneOrigins(sessions []*session) {
+	p.originMu.Lock()
+	defer p.originMu.Unlock()
+	if len(p.origins) == 0 {
+		return
+	}
+	live := make(map[string]bool, len(p.origins))
+	for _, s := range sessions {
+		if len(s.procs) > 0 {
+			live[s.id] = true
+		}
+	}
+	for id := range p.origins {
+		if !live[id] {
+			delete(p.origins, id)
+		}
+	}
 }

@@ -566,3 +566,32 @@ func TestReusedPIDEveryRecord(t *testing.T) {
 		t.Errorf("second call: %v", again)
 	}
 }
+
+// TestOriginStable: a session's LogonType, RemoteHost and RemoteAddress do
+// not change during its life: a non-tty ssh session stays a network logon
+// (3) once its sshd processes are gone, and keeps the host logind named.
+func TestOriginStable(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(7, 1000, 100, t0, 0)
+	w.addProc(fproc{pid: 110, ppid: 102, comm: "sleep", start: t0.Add(time.Minute), uid: 1000, loginUID: 1000, session: 7})
+	w.logindSession("7", "UID=1000", "USER=alice", "REMOTE=1", "REMOTE_HOST=10.1.2.3", "LEADER=100", "STATE=active")
+	p := w.provider()
+	first := map[string]any{"LogonType": LogonNetwork, "RemoteHost": "10.1.2.3", "RemoteAddress": "10.1.2.3"}
+	want(t, enum(t, p)["7"], first)
+	// sshd and bash exit, nohup'ed sleep remains; logind's file is gone.
+	w.killProc(100)
+	w.killProc(101)
+	w.killProc(102)
+	if err := os.Remove(filepath.Join(w.logind, "7")); err != nil {
+		t.Fatal(err)
+	}
+	want(t, enum(t, p)["7"], first)
+	// Once the session is gone, it is forgotten: a new session with the id
+	// starts afresh.
+	w.killProc(110)
+	enum(t, p)
+	if len(p.origins) != 0 {
+		t.Errorf("origins kept after the session ended: %v", p.origins)
+	}
+}
