@@ -130,32 +130,7 @@ func TestWSManClients(t *testing.T) {
 
 	for _, c := range []struct{ name, url string }{{"http", "http://" + httpAddr + "/wsman"}, {"https", "https://" + httpsAddr + "/wsman"}} {
 		t.Run(c.name, func(t *testing.T) {
-			env := []string{"CIMSESS_PASSWORD=" + wsAdminPass}
-			remote := []string{"--remote", c.url, "--user", wsAdmin, "--cacert", certFile}
-			// cimsess --remote: the same instance, value for value (but
-			// IdleTime, which moves), named on the remote host.
-			got := cimsessJSONEnv(t, env, append([]string{"get", path}, remote...)...)
-			if len(got) != 1 {
-				t.Fatalf("remote get: %v", got)
-			}
-			for k, v := range want {
-				if k == "IdleTime" || strings.HasPrefix(k, "__") {
-					continue
-				}
-				if fmt.Sprint(got[0][k]) != fmt.Sprint(v) {
-					t.Errorf("%s: remote %v, local %v", k, got[0][k], v)
-				}
-			}
-			if p := fmt.Sprint(got[0]["__PATH"]); !strings.HasPrefix(p, `\\127.0.0.1\root\cimv2:Linux_LogonSession`) {
-				t.Errorf("__PATH %s", p)
-			}
-			if ids := logonIDs(cimsessJSONEnv(t, env, append([]string{"enum", "Win32_LogonSession"}, remote...)...)); !slices.Equal(ids, localIDs) {
-				t.Errorf("remote enum %v, local %v", ids, localIDs)
-			}
-			q := cimsessJSONEnv(t, env, append([]string{"query", `ASSOCIATORS OF {` + path + `} WHERE ResultClass = Win32_UserAccount`}, remote...)...)
-			if len(q) != 1 || q[0].Str("Name") != testenv.TestUser {
-				t.Errorf("remote ASSOCIATORS OF: %v", q)
-			}
+			checkRemoteCLI(t, c.url, certFile, path, want, localIDs)
 
 			// wsl: identify, an optimized enumeration pulled in pages of 2, a Get.
 			ws := runWSL(t, certFile, c.name == "http", hostPort(c.url), "identify", "check")
@@ -200,10 +175,45 @@ func TestWSManClients(t *testing.T) {
 		})
 	}
 
-	// CIM-XML, the same session.
+	// CIM-XML, the same session: cimsess --remote …/cimom, and wbemcli.
+	for _, u := range []string{"http://" + httpAddr + "/cimom", "https://" + httpsAddr + "/cimom"} {
+		t.Run("cimxml-"+u[:strings.Index(u, ":")], func(t *testing.T) { checkRemoteCLI(t, u, certFile, path, want, localIDs) })
+	}
 	out, err := exec.Command("wbemcli", "gi", "http://"+wsAdmin+":"+wsAdminPass+"@"+httpAddr+"/root/cimv2:"+path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), `UserName="`+want.Str("UserName")+`"`) || !strings.Contains(string(out), `TTY="`+want.Str("TTY")+`"`) {
 		t.Errorf("wbemcli gi: %v\n%s", err, out)
+	}
+}
+
+// checkRemoteCLI reads the session at path and every logon session with
+// cimsess --remote url and compares them with what the local command saw.
+func checkRemoteCLI(t *testing.T, url, certFile, path string, want jsonInstance, localIDs []string) {
+	t.Helper()
+	env := []string{"CIMSESS_PASSWORD=" + wsAdminPass}
+	remote := []string{"--remote", url, "--user", wsAdmin, "--cacert", certFile}
+	// The same instance, value for value (but IdleTime, which moves),
+	// named on the remote host.
+	got := cimsessJSONEnv(t, env, append([]string{"get", path}, remote...)...)
+	if len(got) != 1 {
+		t.Fatalf("remote get: %v", got)
+	}
+	for k, v := range want {
+		if k == "IdleTime" || strings.HasPrefix(k, "__") {
+			continue
+		}
+		if fmt.Sprint(got[0][k]) != fmt.Sprint(v) {
+			t.Errorf("%s: remote %v, local %v", k, got[0][k], v)
+		}
+	}
+	if p := fmt.Sprint(got[0]["__PATH"]); !strings.HasPrefix(p, `\\127.0.0.1\root\cimv2:Linux_LogonSession`) {
+		t.Errorf("__PATH %s", p)
+	}
+	if ids := logonIDs(cimsessJSONEnv(t, env, append([]string{"enum", "Win32_LogonSession"}, remote...)...)); !slices.Equal(ids, localIDs) {
+		t.Errorf("remote enum %v, local %v", ids, localIDs)
+	}
+	q := cimsessJSONEnv(t, env, append([]string{"query", `ASSOCIATORS OF {` + path + `} WHERE ResultClass = Win32_UserAccount`}, remote...)...)
+	if len(q) != 1 || q[0].Str("Name") != testenv.TestUser {
+		t.Errorf("remote ASSOCIATORS OF: %v", q)
 	}
 }
 

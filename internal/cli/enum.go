@@ -12,7 +12,6 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/output"
-	"github.com/cimsess/cimsess/wsman"
 )
 
 func init() { registerCommand(newEnumCmd) }
@@ -35,7 +34,7 @@ func newEnumCmd(e *env) *cobra.Command {
 				if shallow {
 					return &usageError{cim.Errorf(cim.ErrNotSupported, "--shallow is not asked of a --remote host")}
 				}
-				return e.listRemote(cmd.Context(), &remote, out, "instances of "+args[0], nil, func(ctx context.Context, c *wsman.Client, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, out, "instances of "+args[0], nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					return c.EnumerateClass(ctx, args[0], page)
 				})
 			}
@@ -108,7 +107,7 @@ func newGetCmd(e *env) *cobra.Command {
 				return err
 			}
 			if remote.url != "" {
-				return e.listRemote(cmd.Context(), &remote, out, "instance", nil, func(ctx context.Context, c *wsman.Client, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, out, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					in, err := c.Get(ctx, path)
 					if err != nil {
 						return err

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
-	"github.com/cimsess/cimsess/wsman"
 )
 
 func init() { registerCommand(newQueryCmd) }
@@ -26,7 +25,7 @@ func newQueryCmd(e *env) *cobra.Command {
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
-				return e.listRemote(cmd.Context(), &remote, out, "instances match", selectList(args[0]), func(ctx context.Context, c *wsman.Client, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, out, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					return c.Query(ctx, args[0], page)
 				})
 			}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimxml"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/schema"
 	"github.com/cimsess/cimsess/server"
@@ -31,52 +32,58 @@ type remoteFlags struct {
 
 func addRemoteFlags(cmd *cobra.Command, r *remoteFlags) {
 	f := cmd.Flags()
-	f.StringVar(&r.url, "remote", "", "ask this WS-Management service instead of this machine: http(s)://HOST:PORT/wsman (cimsess serve, or WinRM)")
+	f.StringVar(&r.url, "remote", "", "ask this host instead of this machine: http(s)://HOST:PORT/wsman (WS-Management: cimsess serve, WinRM) or …/cimom (CIM-XML)")
 	f.StringVar(&r.user, "user", "", "user name for --remote (HTTP Basic); the password comes from CIMSESS_PASSWORD or a prompt")
 	f.StringVar(&r.cacert, "cacert", "", "CA certificates (PEM) that --remote's HTTPS certificate must chain to")
 	f.BoolVar(&r.insecure, "insecure", false, "do not verify --remote's HTTPS certificate")
 	f.BoolVar(&r.plain, "allow-plain-http", false, "send --user's password over plain HTTP to a host that is not loopback")
 }
 
+// remoteAsker is what --remote asks a host: a WS-Man client (wsman.Client)
+// for …/wsman, a CIM-XML one (cimxml.Client) for …/cimom.
+type remoteAsker interface {
+	EnumerateClass(ctx context.Context, class string, page func([]*cim.Instance) error) error
+	Query(ctx context.Context, wql string, page func([]*cim.Instance) error) error
+	Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error)
+}
+
 // remoteClient opens the client for the remote flags.
-func (e *env) remoteClient(r *remoteFlags) (*wsman.Client, error) {
+func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	u, err := url.Parse(r.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote %q is not an http(s)://HOST:PORT/wsman URL", r.url)}
+		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote %q is not an http(s)://HOST:PORT/wsman (or …/cimom) URL", r.url)}
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/wsman"
 	}
-	if strings.HasSuffix(u.Path, "/cimom") {
-		return nil, &usageError{cim.Errorf(cim.ErrNotSupported, "--remote speaks WS-Management (…/wsman); CIM-XML hosts (…/cimom) are asked with wbemcli")}
-	}
-	c := &wsman.Client{URL: u.String(), User: r.user, Schema: schema.MustDefault(), PageSize: 100}
+	password := ""
 	if r.user != "" {
 		if u.Scheme == "http" && !server.IsLoopback(u.Host) && !r.plain {
-			return nil, &usageError{cim.Errorf(cim.ErrAccessDenied,
-				"refusing to send a password over plain HTTP to %s; use https:// (port 5986) or pass --allow-plain-http", u.Host)}
+			return nil, "", &usageError{cim.Errorf(cim.ErrAccessDenied,
+				"refusing to send a password over plain HTTP to %s; use https:// or pass --allow-plain-http", u.Host)}
 		}
-		pw, err := e.remotePassword(r.user, u.Host)
-		if err != nil {
-			return nil, err
+		if password, err = e.remotePassword(r.user, u.Host); err != nil {
+			return nil, "", err
 		}
-		c.Password = pw
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: r.insecure}
 	if r.cacert != "" {
 		pem, err := readCapped(r.cacert, 1<<20)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, cim.Errorf(cim.ErrInvalidParameter, "--cacert %s holds no PEM certificate", r.cacert)
+			return nil, "", cim.Errorf(cim.ErrInvalidParameter, "--cacert %s holds no PEM certificate", r.cacert)
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
-	c.HTTP = &http.Client{Transport: tr, Timeout: 2 * time.Minute}
-	return c, nil
+	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	if strings.HasSuffix(u.Path, "/cimom") {
+		return &cimxml.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault()}, u.String(), nil
+	}
+	return &wsman.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), PageSize: 100}, u.String(), nil
 }
 
 // readCapped reads a small file whole, refusing one over max bytes.
@@ -117,12 +124,12 @@ func (e *env) remotePassword(user, host string) (string, error) {
 // listRemote is listInstances for --remote: fetch the pages from the
 // remote host and print them with the usual formats.
 func (e *env) listRemote(ctx context.Context, r *remoteFlags, out, what string, props []string,
-	fetch func(context.Context, *wsman.Client, func([]*cim.Instance) error) error) error {
+	fetch func(context.Context, remoteAsker, func([]*cim.Instance) error) error) error {
 	f, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {
 		return &usageError{err}
 	}
-	c, err := e.remoteClient(r)
+	c, where, err := e.remoteClient(r)
 	if err != nil {
 		return err
 	}
@@ -131,7 +138,7 @@ func (e *env) listRemote(ctx context.Context, r *remoteFlags, out, what string, 
 		return err
 	}
 	if len(insts) == 0 {
-		fmt.Fprintf(e.stderr, "cimsess: no %s at %s\n", what, c.URL)
+		fmt.Fprintf(e.stderr, "cimsess: no %s at %s\n", what, where)
 		if f != output.JSON && f != output.XML {
 			return nil
 		}

@@ -1,0 +1,257 @@
+package cimxml
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// Client asks a CIM-XML server (DSP0200: cimsess serve, OpenPegasus,
+// SFCB, WMI through a gateway) for the instances of namespace root/cimv2
+// with EnumerateInstances, GetInstance and ExecQuery, over HTTP Basic.
+type Client struct {
+	// URL is the server's CIM operations address, such as
+	// https://host:5989/cimom.
+	URL string
+	// User and Password authenticate with HTTP Basic when User is set.
+	User, Password string
+	// HTTP sends the requests; nil is http.DefaultClient.
+	HTTP *http.Client
+	// Schema types what the server leaves untyped (key bindings); nil
+	// keeps them as sent.
+	Schema *schema.Registry
+	// MaxResponseBytes bounds what is read of a response (default 256 MiB).
+	MaxResponseBytes int64
+}
+
+const clientNS = "root/cimv2"
+
+// Host is the host name of the server's URL: what the instances' paths
+// name as their server.
+func (c *Client) Host() string {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+// EnumerateClass runs EnumerateInstances of class (deep, all properties)
+// and hands the result to page, in one page: DSP0200's read-only server
+// has one response per request.
+func (c *Client) EnumerateClass(ctx context.Context, class string, page func([]*cim.Instance) error) error {
+	insts, err := c.call(ctx, "EnumerateInstances", iparam("ClassName", `<CLASSNAME NAME="`+Escape(class)+`"/>`)+
+		iparam("DeepInheritance", "<VALUE>TRUE</VALUE>")+iparam("LocalOnly", "<VALUE>FALSE</VALUE>"))
+	if err != nil {
+		return err
+	}
+	return page(insts)
+}
+
+// Query runs ExecQuery with WQL and hands the result to page.
+func (c *Client) Query(ctx context.Context, wql string, page func([]*cim.Instance) error) error {
+	insts, err := c.call(ctx, "ExecQuery", iparam("QueryLanguage", "<VALUE>WQL</VALUE>")+iparam("Query", "<VALUE>"+Escape(wql)+"</VALUE>"))
+	if err != nil {
+		return err
+	}
+	return page(insts)
+}
+
+// Get runs GetInstance of path.
+func (c *Client) Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error) {
+	e := NewEncoder(nil)
+	e.InstanceName(path.Relative())
+	insts, err := c.call(ctx, "GetInstance", iparam("InstanceName", string(e.Bytes()))+iparam("LocalOnly", "<VALUE>FALSE</VALUE>"))
+	if err != nil {
+		return nil, err
+	}
+	if len(insts) != 1 {
+		return nil, cim.Errorf(cim.ErrFailed, "%s: GetInstance returned %d instances", c.URL, len(insts))
+	}
+	return insts[0], nil
+}
+
+func iparam(name, value string) string {
+	return `<IPARAMVALUE NAME="` + name + `">` + value + `</IPARAMVALUE>`
+}
+
+// call sends one intrinsic method call and decodes the instances of its
+// response.
+func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instance, error) {
+	body := `<?xml version="1.0" encoding="utf-8"?>` +
+		`<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLEREQ><IMETHODCALL NAME="` + method + `">` +
+		`<LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>` + params +
+		`</IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>`
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, strings.NewReader(body))
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "%v", err)
+	}
+	req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
+	req.Header.Set("CIMOperation", "MethodCall")
+	req.Header.Set("CIMMethod", method)
+	req.Header.Set("CIMObject", "root%2Fcimv2")
+	if c.User != "" {
+		req.SetBasicAuth(c.User, c.Password)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "%v", err)
+	}
+	defer resp.Body.Close()
+	max := c.MaxResponseBytes
+	if max <= 0 {
+		max = 256 << 20
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "reading the response of %s: %v", c.URL, err)
+	}
+	if int64(len(data)) > max {
+		return nil, cim.Errorf(cim.ErrFailed, "the response of %s is over %d bytes", c.URL, max)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return nil, cim.Errorf(cim.ErrAccessDenied, "%s: wrong user name or password (HTTP 401)", c.URL)
+	case resp.StatusCode != http.StatusOK:
+		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s %s: %s", c.URL, resp.Status, resp.Header.Get("CIMError"),
+			strings.TrimSpace(string(data[:min(len(data), 300)])))
+	}
+	return DecodeResponse(data, c.Host(), c.Schema)
+}
+
+// DecodeResponse reads the instances of a simple CIM-XML response
+// (VALUE.NAMEDINSTANCE, VALUE.OBJECTWITHPATH or INSTANCE in IRETURNVALUE);
+// an ERROR becomes a *cim.Error of its code. Paths name host; reg, when
+// not nil, gives the paths of instances that come without one.
+func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Instance, error) {
+	root, err := Parse(data, Limits{MaxElements: 1 << 26, MaxDepth: 64, MaxAttributes: 64})
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "the response is not CIM-XML: %v", err)
+	}
+	var rsp *Node
+	if msg := root.Child("MESSAGE"); msg != nil {
+		rsp = msg.Child("SIMPLERSP")
+	}
+	if root.Name != "CIM" || rsp == nil {
+		return nil, cim.Errorf(cim.ErrFailed, "the response is not a simple CIM-XML response")
+	}
+	mr := rsp.Child("IMETHODRESPONSE")
+	if mr == nil {
+		return nil, cim.Errorf(cim.ErrFailed, "the response has no IMETHODRESPONSE")
+	}
+	if e := mr.Child("ERROR"); e != nil {
+		code, _ := e.Attr("CODE")
+		desc, _ := e.Attr("DESCRIPTION")
+		n, _ := strconv.Atoi(code)
+		return nil, cim.Errorf(cim.Status(n), "%s", desc)
+	}
+	rv := mr.Child("IRETURNVALUE")
+	if rv == nil {
+		return nil, nil
+	}
+	var out []*cim.Instance
+	for _, c := range rv.Children {
+		var inst *Node
+		var path cim.ObjectPath
+		hasPath := false
+		switch c.Name {
+		case "VALUE.NAMEDINSTANCE", "VALUE.OBJECTWITHPATH", "VALUE.INSTANCEWITHPATH":
+			if len(c.Children) != 2 {
+				return nil, cim.Errorf(cim.ErrFailed, "%s must hold a path and an instance", c.Name)
+			}
+			if path, err = decodePath(c.Children[0]); err != nil {
+				return nil, cim.Errorf(cim.ErrFailed, "%v", err)
+			}
+			inst, hasPath = c.Children[1], true
+		case "INSTANCE":
+			inst = c
+		default:
+			continue // classes and names are not instances
+		}
+		in, err := decodeInstance(inst)
+		if err != nil {
+			return nil, err
+		}
+		if !hasPath && reg != nil {
+			path, _ = reg.PathOf(in, "", "")
+		}
+		path.Host, path.Namespace = host, clientNS
+		if path.ClassName == "" {
+			path.ClassName = in.ClassName
+		}
+		in.Path = path
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// decodeInstance reads an INSTANCE element, each value typed by its TYPE.
+func decodeInstance(n *Node) (*cim.Instance, error) {
+	if n.Name != "INSTANCE" {
+		return nil, cim.Errorf(cim.ErrFailed, "%s is not an INSTANCE", n.Name)
+	}
+	cn, _ := n.Attr("CLASSNAME")
+	in := cim.NewInstance(cn)
+	for _, p := range n.Children {
+		name, _ := p.Attr("NAME")
+		var v any
+		var err error
+		switch p.Name {
+		case "PROPERTY":
+			typ, _ := p.Attr("TYPE")
+			if vn := p.Child("VALUE"); vn != nil {
+				v, err = typedValue(typ, vn.Text)
+			}
+		case "PROPERTY.ARRAY":
+			typ, _ := p.Attr("TYPE")
+			if va := p.Child("VALUE.ARRAY"); va != nil {
+				arr := make([]any, 0, len(va.Children))
+				for _, e := range va.Children {
+					var ev any
+					if e.Name == "VALUE" {
+						if ev, err = typedValue(typ, e.Text); err != nil {
+							break
+						}
+					}
+					arr = append(arr, ev)
+				}
+				v = arr
+			}
+		case "PROPERTY.REFERENCE":
+			if vr := p.Child("VALUE.REFERENCE"); vr != nil && len(vr.Children) == 1 {
+				v, err = decodePath(vr.Children[0])
+			}
+		default:
+			continue // qualifiers
+		}
+		if err != nil {
+			return nil, cim.Errorf(cim.ErrFailed, "%s.%s: %v", cn, name, err)
+		}
+		in.Set(name, v)
+	}
+	return in, nil
+}
+
+// typedValue converts a VALUE's text to the Go value of its CIM type.
+func typedValue(typ, text string) (any, error) {
+	k, ok := cim.ParseKind(typ)
+	if !ok || k == cim.KindString || typ == "" {
+		return text, nil
+	}
+	v, err := cim.ParseValue(cim.Type{Kind: k}, strings.TrimSpace(text))
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a %s", text, typ)
+	}
+	return v, nil
+}
