@@ -5,9 +5,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/schema"
@@ -89,5 +94,68 @@ func TestWSManMounted(t *testing.T) {
 	}
 	if st := ws.Stats(); st.Contexts != 0 {
 		t.Errorf("contexts left: %+v", st)
+	}
+}
+
+// TestWSManHostile sends what an attacker might to /wsman through the
+// whole server: an entity bomb, deep nesting, a body over the limit, bad
+// UTF-8 and UTF-16, a client that sends its body slowly. Each gets a clear
+// answer and the server keeps serving.
+func TestWSManHostile(t *testing.T) {
+	ts := startServer(t, serverOpts{cfg: func(c *Config) { c.MaxRequestBytes = 256 << 10; c.ReadTimeout = 2 * time.Second }, mount: func(s *Server) {
+		ws, err := wsman.New(wsman.Config{ObjectManager: s.om})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(ws.Close)
+		s.MountWSMan(ws)
+	}})
+	post := func(body []byte) int {
+		req, _ := http.NewRequest(http.MethodPost, ts.url+WSManPath, bytes.NewReader(body))
+		req.Header.Set("Content-Type", wsman.ContentType)
+		req.SetBasicAuth("root", rootPass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	soap := func(inner string) []byte {
+		return []byte(`<s:Envelope xmlns:s="` + wsman.NSSOAP + `"><s:Body>` + inner + `</s:Body></s:Envelope>`)
+	}
+	for name, c := range map[string]struct {
+		body []byte
+		want int
+	}{
+		"entity bomb": {[]byte(`<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>`), 500},
+		"deep":        {soap(strings.Repeat("<a>", 5000) + strings.Repeat("</a>", 5000)), 500},
+		"huge":        {soap(strings.Repeat("x", 300<<10)), http.StatusRequestEntityTooLarge},
+		"bad utf-8":   {soap("\xc3\x28"), 500},
+		"bad utf-16":  {[]byte{0xFF, 0xFE, 0x3C, 0x00, 0x00, 0xDC}, 500},
+	} {
+		if got := post(c.body); got != c.want {
+			t.Errorf("%s: HTTP %d, want %d", name, got, c.want)
+		}
+	}
+	// A client that sends half a body and stops: the read timeout ends it
+	// without holding a slot, and others are served meanwhile.
+	conn, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cm9vdDpyb290LXNlY3JldA==\r\nContent-Type: %s\r\nContent-Length: 100000\r\n\r\n<s:Envelope", WSManPath, wsman.ContentType)
+	identify := wsman.Message{Body: "<wsmid:Identify/>"}.Envelope()
+	if got := post(identify); got != http.StatusOK {
+		t.Errorf("identify while a client stalls: %d", got)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(conn); err != nil && !errors.Is(err, io.EOF) {
+		t.Logf("stalled client: %v", err)
+	}
+	if got := post(identify); got != http.StatusOK {
+		t.Errorf("identify after: %d", got)
 	}
 }

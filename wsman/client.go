@@ -262,6 +262,7 @@ func (c *Client) Enumerate(ctx context.Context, resourceURI, dialect, filter str
 	}
 	items, end := r.Child(NSWSMan, "Items"), r.Child(NSWSMan, "EndOfSequence") != nil
 	id := r.Child(NSEnum, "EnumerationContext").T()
+	timeouts := 0
 	for {
 		if items != nil {
 			insts := make([]*cim.Instance, 0, len(items.Children))
@@ -286,22 +287,29 @@ func (c *Client) Enumerate(ctx context.Context, resourceURI, dialect, filter str
 		}
 		env, err := c.Send(ctx, Message{Action: ActionPull, ResourceURI: resourceURI, Body: PullBody(id, n)})
 		if err != nil {
-			if strings.Contains(err.Error(), "w:TimedOut") {
+			if strings.Contains(err.Error(), "w:TimedOut") && timeouts < maxTimeouts {
+				timeouts++
 				items = nil // nothing ready yet: pull again
 				continue
 			}
+			c.release(resourceURI, id, false)
 			return err
 		}
 		r := env.Child(NSSOAP, "Body").Child(NSEnum, "PullResponse")
 		if r == nil {
 			return cim.Errorf(cim.ErrFailed, "%s: no PullResponse", c.URL)
 		}
+		timeouts = 0
 		items, end = r.Child(NSEnum, "Items"), r.Child(NSEnum, "EndOfSequence") != nil
 		if next := r.Child(NSEnum, "EnumerationContext").T(); next != "" {
 			id = next
 		}
 	}
 }
+
+// maxTimeouts is how many Pulls in a row may time out (WinRM's way of
+// saying "nothing yet") before the client gives up.
+const maxTimeouts = 30
 
 // release releases an enumeration the client stops pulling.
 func (c *Client) release(resourceURI, id string, ended bool) {

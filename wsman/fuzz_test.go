@@ -57,3 +57,39 @@ func FuzzToUTF8(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClientDecode feeds the client's response decoding: an envelope, its
+// items as instances (typed by the schema), references and faults.
+func FuzzClientDecode(f *testing.F) {
+	h := newTestHandler(f, 2, Config{})
+	for _, m := range []Message{
+		{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Selectors: []Selector{{Name: "LogonId", Value: "100"}}},
+		{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LoggedOnUser", Body: EnumerateBody(5, "", "", "EnumerateObjectAndEPR")},
+		{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession"},
+	} {
+		_, resp := postRaw(h, admin, m.Envelope())
+		f.Add(resp)
+	}
+	c := &Client{URL: "http://h/wsman", Schema: h.om.Schema()}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := Parse(data, Limits{})
+		if err != nil {
+			return
+		}
+		b := env.Child(NSSOAP, "Body")
+		if fl := b.Child(NSSOAP, "Fault"); fl != nil {
+			_ = faultError(fl)
+		}
+		var walk func(n *Node, depth int)
+		walk = func(n *Node, depth int) {
+			if n == nil || depth > 4 {
+				return
+			}
+			_, _ = c.decodeInstance(n)
+			for _, ch := range n.Children {
+				walk(ch, depth+1)
+			}
+		}
+		walk(b, 0)
+	})
+}
