@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -40,6 +41,12 @@ func TestCheckServeFlags(t *testing.T) {
 		{"no-auth off loopback", func(f *serveFlags) { f.noAuth, f.listen = true, ":5988" }, false, false},
 		{"no-auth tls off loopback", func(f *serveFlags) { f.noAuth, f.selfSigned, f.listenTLS = true, true, "10.0.0.1:5989" }, false, false},
 		{"no-auth plain-http flag does not help", func(f *serveFlags) { f.noAuth, f.allowPlainHTTP, f.listen = true, true, "0.0.0.0:1" }, false, false},
+		{"winrm defaults", func(f *serveFlags) { f.winrm, f.winrmTLS = "127.0.0.1:5985", "127.0.0.1:5986" }, true, false},
+		{"winrm plain http off loopback", func(f *serveFlags) { f.winrm = "0.0.0.0:5985" }, false, false},
+		{"winrm plain http off loopback allowed", func(f *serveFlags) { f.winrm, f.allowPlainHTTP = "0.0.0.0:5985", true }, true, false},
+		{"winrm https off loopback", func(f *serveFlags) { f.winrmTLS, f.selfSigned = "0.0.0.0:5986", true }, true, true},
+		{"no-auth winrm off loopback", func(f *serveFlags) { f.noAuth, f.winrm = true, "0.0.0.0:5985" }, false, false},
+		{"no-auth winrm tls off loopback", func(f *serveFlags) { f.noAuth, f.selfSigned, f.winrmTLS = true, true, "10.0.0.1:5986" }, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -126,7 +133,7 @@ func TestServeCommand(t *testing.T) {
 	var stderr testenv.SyncBuffer
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: &stderr}
 	root := newRoot(e)
-	root.SetArgs([]string{"serve", "--users", users, "--listen", addr, "--log-format", "json",
+	root.SetArgs([]string{"serve", "--users", users, "--listen", addr, "--log-format", "json", "--listen-winrm", "",
 		"--utmp", filepath.Join(t.TempDir(), "utmp"), "--smbstatus", filepath.Join(t.TempDir(), "none")})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -163,6 +170,18 @@ func TestServeCommand(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Contains(got, []byte(`<CLASSNAME NAME="CIM_ManagedSystemElement"/>`)) {
 		t.Errorf("HTTP %d: %s", resp.StatusCode, got)
 	}
+	// WS-Management on the same listener.
+	req, _ := http.NewRequest("POST", "http://"+addr+"/wsman", strings.NewReader(`<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><i:Identify xmlns:i="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"/></s:Body></s:Envelope>`))
+	req.SetBasicAuth("admin", "pw")
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(got, []byte("<wsmid:ProductVendor>cimsess</wsmid:ProductVendor>")) {
+		t.Errorf("/wsman Identify: HTTP %d: %s", resp.StatusCode, got)
+	}
 	time.Sleep(50 * time.Millisecond)
 	if log := stderr.String(); !strings.Contains(log, `"operation":"EnumerateClassNames"`) || !strings.Contains(log, `"user":"admin"`) {
 		t.Errorf("request log: %s", log)
@@ -194,5 +213,30 @@ func TestUserAddWarnsOfSystemAccount(t *testing.T) {
 		if got := strings.Contains(stderr, "warning: "+tc.args[0]+" is also this system's account"); got != tc.warn {
 			t.Errorf("%v: stderr %q", tc.args, stderr)
 		}
+	}
+}
+
+// TestWinRMListeners: WinRM's default ports are opened when free and left
+// out with a warning when taken; a port given on the command line must open.
+func TestWinRMListeners(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	f := &serveFlags{winrm: busy.Addr().String(), winrmTLS: "127.0.0.1:0"}
+	plain, secure, err := f.winrmListeners(true, logger)
+	if err != nil || plain != nil || secure == nil {
+		t.Fatalf("defaults with HTTP taken: %v %v %v", plain, secure, err)
+	}
+	secure.Close()
+	if !strings.Contains(logs.String(), "not served") {
+		t.Errorf("no warning: %s", logs.String())
+	}
+	f.winrmSet = true
+	if _, _, err := f.winrmListeners(true, logger); err == nil {
+		t.Error("a port given on the command line that cannot open is not an error")
 	}
 }
