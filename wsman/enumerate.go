@@ -218,10 +218,17 @@ func (h *Handler) page(ctx context.Context, e *enumeration, req *Request, maxEle
 		}
 		return nil, false, faultTimedOut()
 	}
-	b := make([]byte, 0, min(room, 64<<10))
+	var b []byte
 	for i, in := range insts {
 		n := len(b)
 		b = h.item(b, e, in)
+		if i == 0 && len(insts) > 1 {
+			// The rest are mostly the size of the first: room for them
+			// all at once, within the envelope's.
+			nb := make([]byte, len(b), min(room+len(b), len(b)*len(insts)*5/4+1024))
+			copy(nb, b)
+			b = nb
+		}
 		if len(b) > room {
 			b = b[:n]
 			h.store.back(e, insts[i:])

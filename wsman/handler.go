@@ -256,14 +256,16 @@ func head(b []byte, action string, req *Request) []byte {
 	return append(b, "</s:Header><s:Body>"...)
 }
 
+// respond writes the envelope around body: its head, the body as it is
+// (a page may be hundreds of KiB: it is not copied) and its tail.
 func (h *Handler) respond(w http.ResponseWriter, status int, action string, req *Request, body []byte) {
-	b := head(make([]byte, 0, len(body)+1024), action, req)
-	b = append(b, body...)
-	b = append(b, envelopeTail...)
+	hd := head(make([]byte, 0, 1024), action, req)
 	w.Header().Set("Content-Type", ContentType)
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(hd)+len(body)+len(envelopeTail)))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(hd)
+	_, _ = w.Write(body)
+	_, _ = io.WriteString(w, envelopeTail)
 }
 
 // fault sends f as a SOAP fault with WinRM's HTTP status.
