@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
@@ -148,6 +150,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		info.HTTPStatus, info.Fault = http.StatusBadRequest, "http_400"
 		http.Error(w, "reading the request: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	if bytes.HasPrefix(body, []byte{0xFF, 0xFE}) || bytes.HasPrefix(body, []byte{0xFE, 0xFF}) {
+		// A UTF-16 request is answered in UTF-16, as WinRM does.
+		u := &utf16Writer{ResponseWriter: w, code: http.StatusOK}
+		defer u.flush()
+		w = u
 	}
 	req, err := DecodeRequest(body, h.cfg.Limits)
 	if err != nil {
@@ -474,4 +482,30 @@ func (h *Handler) eprPath(e *EPR) (cim.ObjectPath, error) {
 		return cim.ObjectPath{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%v", err)
 	}
 	return h.selectorPath(res.class, e.Selectors)
+}
+
+// utf16Writer holds a response and writes it as UTF-16 (little endian,
+// with its byte-order mark) when flushed.
+type utf16Writer struct {
+	http.ResponseWriter
+	code int
+	buf  []byte
+}
+
+func (u *utf16Writer) WriteHeader(code int)        { u.code = code }
+func (u *utf16Writer) Write(p []byte) (int, error) { u.buf = append(u.buf, p...); return len(p), nil }
+
+func (u *utf16Writer) flush() {
+	out := make([]byte, 2, 2+2*len(u.buf))
+	out[0], out[1] = 0xFF, 0xFE
+	for _, r := range utf16.Encode([]rune(string(u.buf))) {
+		out = append(out, byte(r), byte(r>>8))
+	}
+	h := u.ResponseWriter.Header()
+	if strings.HasPrefix(h.Get("Content-Type"), "application/soap+xml") {
+		h.Set("Content-Type", "application/soap+xml;charset=UTF-16")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(out)))
+	u.ResponseWriter.WriteHeader(u.code)
+	_, _ = u.ResponseWriter.Write(out)
 }

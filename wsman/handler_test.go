@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"strings"
@@ -296,9 +297,13 @@ func TestFaults(t *testing.T) {
 	get := Message{Action: ActionGet, ResourceURI: uri, Selectors: []Selector{{Name: "LogonId", Value: "100"}}}.Envelope()
 	get = []byte(strings.Replace(string(get), `encoding="UTF-8"`, `encoding="UTF-16"`, 1))
 	for _, le := range []bool{true, false} {
-		code, n := post(t, h, admin, utf16Body(string(get), le))
-		if code != 200 || body(n).Name.Local != "Linux_LogonSession" {
-			t.Errorf("UTF-16 (le %v): %d %s", le, code, subcode(n))
+		code, raw := postRaw(h, admin, utf16Body(string(get), le))
+		if !bytes.HasPrefix(raw, []byte{0xFF, 0xFE}) {
+			t.Errorf("UTF-16 request, response not in UTF-16: %.40q", raw)
+		}
+		n, err := Parse(raw, Limits{})
+		if err != nil || code != 200 || body(n).Name.Local != "Linux_LogonSession" {
+			t.Errorf("UTF-16 (le %v): %d %v", le, code, err)
 		}
 	}
 	hostile := map[string][]byte{
