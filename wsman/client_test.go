@@ -86,3 +86,28 @@ func sameValues(t *testing.T, a, b *cim.Instance) bool {
 	}
 	return true
 }
+
+// TestArraysRoundTrip: an array is rendered as repeated elements and read
+// back as an array, for a class the reader does not know (its values
+// then strings) as for one it knows.
+func TestArraysRoundTrip(t *testing.T) {
+	r := renderer{reg: schema.MustDefault(), prefix: PrefixWMI + "root/cimv2/", namespace: "root/cimv2"}
+	in := cim.NewInstance("Vendor_Thing").Set("Names", []any{"a", "b <c>", "d"}).Set("Empty", nil).Set("One", "x")
+	doc := `<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr + `" xmlns:w="` + NSWSMan + `" xmlns:cim="` + NSCommon +
+		`" xmlns:xsi="` + NSXSI + `"><s:Body>` + string(r.instance(nil, in, nil)) + `</s:Body></s:Envelope>`
+	env, err := Parse([]byte(doc), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{URL: "http://h/wsman", Schema: schema.MustDefault()}
+	got, err := c.decodeInstance(env.Child(NSSOAP, "Body").Children[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if arr, ok := got.Value("Names").([]any); !ok || len(arr) != 3 || arr[1] != "b <c>" {
+		t.Errorf("Names %#v", got.Value("Names"))
+	}
+	if got.Value("Empty") != nil || got.Value("One") != "x" || got.ClassName != "Vendor_Thing" {
+		t.Errorf("%+v", got.Properties)
+	}
+}
