@@ -27,10 +27,15 @@ const (
 //
 //	{"class":"Linux_LogonSession","properties":{"LogonId":"42","StartTime":"20260101…","LogonType":10}}
 //
+// and a "path" member after the class when the properties lack a key.
 // with each value as [EncodeInstance] writes it. The zero Instance has no
 // class and decodes to an error.
 type Instance struct {
-	Class      string
+	Class string
+	// Path is the instance's relative object path; empty when the
+	// instance has every key (the path follows from them). A projection
+	// (SELECT Name FROM …) that leaves keys out carries it.
+	Path       string
 	Properties []Property
 }
 
@@ -43,8 +48,15 @@ type Property struct {
 
 // EncodeInstance returns the wire form of an instance. Every value must be
 // of the cim package's mapping; anything else is CIM_ERR_TYPE_MISMATCH.
+// The path goes along when a key of the path is not among the properties.
 func EncodeInstance(in *cim.Instance) (Instance, error) {
 	out := Instance{Class: in.ClassName, Properties: make([]Property, 0, len(in.Properties))}
+	for _, k := range in.Path.Keys {
+		if _, ok := in.Get(k.Name); !ok {
+			out.Path = in.Path.Relative().String()
+			break
+		}
+	}
 	var buf []byte
 	for _, p := range in.Properties {
 		start := len(buf)
@@ -126,6 +138,10 @@ func (in Instance) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 64+32*len(in.Properties))
 	b = append(b, `{"class":`...)
 	b = appendString(b, in.Class)
+	if in.Path != "" {
+		b = append(b, `,"path":`...)
+		b = appendString(b, in.Path)
+	}
 	b = append(b, `,"properties":{`...)
 	for i, p := range in.Properties {
 		if i > 0 {
@@ -169,6 +185,13 @@ func (in *Instance) UnmarshalJSON(data []byte) error {
 			seenClass = true
 			if err := dec.Decode(&out.Class); err != nil {
 				return bad("class is not a string")
+			}
+		case "path":
+			if out.Path != "" {
+				return bad("path given twice")
+			}
+			if err := dec.Decode(&out.Path); err != nil {
+				return bad("path is not a string")
 			}
 		case "properties":
 			if seenProps {
@@ -254,10 +277,48 @@ func DecodeInstance(reg *schema.Registry, w Instance) (*cim.Instance, error) {
 		}
 		in.Properties = append(in.Properties, cim.PropertyValue{Name: prop.Name, Value: v})
 	}
+	if w.Path != "" {
+		return withPath(reg, c, in, w.Path)
+	}
 	if err := reg.Validate(in); err != nil {
 		return nil, err
 	}
 	if in.Path, err = reg.PathOf(in, "", ""); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// withPath checks a projection against its path: the path names an
+// instance of the class, and the instance with the path's keys added is
+// valid.
+func withPath(reg *schema.Registry, c *cim.Class, in *cim.Instance, path string) (*cim.Instance, error) {
+	p, err := cim.ParseObjectPath(path)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(p.ClassName, c.Name) || p.IsClass() || p.Host != "" || p.Namespace != "" {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "wire instance: path %q is not a relative path of a %s", clip(path), c.Name)
+	}
+	full := in.Clone()
+	for _, k := range p.Keys {
+		prop := c.Property(k.Name)
+		if prop == nil || !prop.Qualifiers.Bool("Key") {
+			return nil, cim.Errorf(cim.ErrInvalidParameter, "wire instance: path %q has a key %s that %s does not have", clip(path), k.Name, c.Name)
+		}
+		if _, ok := full.Get(prop.Name); ok {
+			continue
+		}
+		v, err := cim.Convert(prop.Type, k.Value)
+		if err != nil {
+			return nil, err
+		}
+		full.Set(prop.Name, v)
+	}
+	if err := reg.Validate(full); err != nil {
+		return nil, err
+	}
+	if in.Path, err = reg.PathOf(full, "", ""); err != nil {
 		return nil, err
 	}
 	return in, nil

@@ -287,3 +287,28 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestProjectionCarriesItsPath(t *testing.T) {
+	reg := schema.MustDefault()
+	in := cim.NewInstance("Linux_LogonSession").Set("UserName", "bob")
+	in.Path = cim.ObjectPath{Host: "h", Namespace: "root/cimv2", ClassName: "Linux_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "9"}}}
+	w, err := EncodeInstance(in)
+	if err != nil || w.Path != `Linux_LogonSession.LogonId="9"` {
+		t.Fatalf("%+v %v", w, err)
+	}
+	b, _ := json.Marshal(w)
+	var back Instance
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	out, err := DecodeInstance(reg, back)
+	if err != nil || out.Path.String() != `Linux_LogonSession.LogonId="9"` || len(out.Properties) != 1 {
+		t.Fatalf("%s: %v %v", b, out, err)
+	}
+	for _, bad := range []string{`Win32_Process.Handle="1"`, `Linux_LogonSession.UserName="x"`, `Linux_LogonSession`, `\\h\root:Linux_LogonSession.LogonId="1"`} {
+		back.Path = bad
+		if _, err := DecodeInstance(reg, back); err == nil {
+			t.Errorf("path %s taken", bad)
+		}
+	}
+}

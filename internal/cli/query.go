@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,19 +16,27 @@ func init() { registerCommand(newQueryCmd) }
 func newQueryCmd(e *env) *cobra.Command {
 	var out string
 	var remote remoteFlags
+	var fleet bool
+	var ff fleetFlags
+	var hosts string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "query WQL",
 		Short: "Run a WQL query: SELECT, ASSOCIATORS OF or REFERENCES OF",
 		Example: `  cimsess query "SELECT * FROM Win32_Session"
   cimsess query "SELECT LogonId, UserName, StartTime FROM Linux_LogonSession WHERE LogonType = 10" -o csv
   cimsess query "SELECT * FROM Linux_LogonSession WHERE UserName LIKE 'a%' AND StartTime > '20260101000000.000000+000'"
-  cimsess query 'ASSOCIATORS OF {Win32_LogonSession.LogonId="5"} WHERE ResultClass = Win32_Process'`,
+  cimsess query 'ASSOCIATORS OF {Win32_LogonSession.LogonId="5"} WHERE ResultClass = Win32_Process'
+  cimsess query --fleet --hosts 'web-*' "SELECT * FROM Linux_LogonSession WHERE UserName = 'root'"`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
 				return e.listRemote(cmd.Context(), &remote, out, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					return c.Query(ctx, args[0], page)
 				})
+			}
+			if fleet {
+				return e.fleetQuery(cmd.Context(), ff, out, args[0], hosts, timeout)
 			}
 			return e.listInstances(cmd.Context(), out, "instances match", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
 				q, err := om.Compile(args[0])
@@ -44,5 +53,9 @@ func newQueryCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
 	addSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
+	cmd.Flags().BoolVar(&fleet, "fleet", false, "ask every live host of the fleet (see cimsess hub); rows carry __SERVER; exit status 6 when some host did not answer")
+	cmd.Flags().StringVar(&hosts, "hosts", "", "with --fleet: only the hosts whose names match this glob (web-*)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "with --fleet: how long to wait for the hosts' answers")
+	addFleetFlags(cmd, &ff)
 	return cmd
 }

@@ -37,6 +37,10 @@ func ExitCode(err error) int {
 	if errors.As(err, &ue) {
 		return ExitUsage
 	}
+	var pe *partialError
+	if errors.As(err, &pe) {
+		return ExitPartial
+	}
 	switch cim.CodeOf(err) {
 	case cim.ErrInvalidClass, cim.ErrInvalidQuery, cim.ErrInvalidNamespace, cim.ErrQueryLanguageNotSupported:
 		return ExitInvalid

@@ -23,6 +23,9 @@ func newWatchCmd(e *env) *cobra.Command {
 	var count int
 	var timeout, within time.Duration
 	var noNotify bool
+	var fleet bool
+	var ff fleetFlags
+	var hosts, since string
 	cmd := &cobra.Command{
 		Use:   "watch 'EVENT QUERY'",
 		Short: "Print instance events (sessions created, deleted, modified) as they happen",
@@ -41,7 +44,8 @@ A change of IdleTime or ActiveTime alone is not a modification.
 PreviousInstance), for pipes; the table output is one line per event.`,
 		Example: `  cimsess watch "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Win32_LogonSession'"
   cimsess watch "SELECT * FROM __InstanceModificationEvent WITHIN 2 WHERE TargetInstance ISA 'Win32_LogonSession' AND TargetInstance.Status = 'Lost Comm'"
-  cimsess watch --output json --count 1 "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'" | jq .`,
+  cimsess watch --output json --count 1 "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'" | jq .
+  cimsess watch --fleet --since 12h "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = 'root'"`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.Table, output.JSON)
@@ -50,6 +54,15 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 			}
 			if count < 0 || timeout < 0 || within < 0 {
 				return &usageError{fmt.Errorf("--count, --timeout and --within must not be negative")}
+			}
+			if fleet {
+				ctx := cmd.Context()
+				if timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, timeout)
+					defer cancel()
+				}
+				return e.fleetWatch(ctx, ff, out, args[0], hosts, since, count)
 			}
 			om, err := e.objectManager()
 			if err != nil {
@@ -96,6 +109,10 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 	cmd.Flags().DurationVar(&within, "within", 0, "rescan interval, overriding the query's WITHIN (default: the query's, or 1s)")
 	cmd.Flags().BoolVar(&noNotify, "no-notify", false, "ignore the sources' change notifications; find changes by rescanning only")
 	addSourceFlags(cmd, &e.src)
+	cmd.Flags().BoolVar(&fleet, "fleet", false, "follow the events of every host of the fleet from its stream (see cimsess hub)")
+	cmd.Flags().StringVar(&hosts, "hosts", "", "with --fleet: only the hosts whose names match this glob")
+	cmd.Flags().StringVar(&since, "since", "", "with --fleet: replay the events from this long ago (2h) or this time (RFC 3339) first")
+	addFleetFlags(cmd, &ff)
 	return cmd
 }
 

@@ -1,0 +1,395 @@
+// Package agent is what runs on each host of a fleet: it publishes every
+// instance event of the session classes to the JetStream stream (through
+// a persisted outbox, so that nothing is lost while NATS is away), keeps
+// the host's heartbeat in the hosts bucket, and answers the fleet's
+// queries by running them on the host's own object manager.
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/fleet/outbox"
+	"github.com/cimsess/cimsess/fleet/wire"
+)
+
+// DefaultClasses are the classes whose events an agent publishes: every
+// session (logon sessions, SMB sessions) and the SMB connections.
+var DefaultClasses = []string{"Win32_Session", "Win32_ServerConnection"}
+
+// DefaultHeartbeat is how often an agent writes its heartbeat.
+const DefaultHeartbeat = 5 * time.Second
+
+// Config is an agent's configuration.
+type Config struct {
+	// OM answers for the host.
+	OM *cimom.ObjectManager
+	// NC is the agent's NATS connection, as its agent user.
+	NC *nats.Conn
+	// Host is the host's name in subjects and events; default OM.Host().
+	Host string
+	// StateDir keeps the agent's id, its outbox and its last snapshot.
+	StateDir string
+	// Classes whose events are published; default DefaultClasses.
+	Classes []string
+	// Within is the rescan interval of the event subscriptions (changes
+	// that notifications tell are seen at once); default 1 s.
+	Within time.Duration
+	// Heartbeat is how often the heartbeat is written; default
+	// DefaultHeartbeat.
+	Heartbeat time.Duration
+	// Outbox bounds and syncs the outbox.
+	Outbox outbox.Options
+	// Version is the agent's version in its heartbeat.
+	Version string
+	// Log gets the agent's notices.
+	Log func(string)
+}
+
+// Agent is a running agent.
+type Agent struct {
+	cfg   Config
+	tok   string
+	id    string
+	start time.Time
+	js    jetstream.JetStream
+	box   *outbox.Outbox
+	pub   *Publisher
+
+	mu      sync.Mutex
+	current map[string]*cim.Instance // canonical path → instance, every class watched
+	dirty   bool
+}
+
+// New prepares an agent: its state directory, its id, its outbox.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Host == "" {
+		cfg.Host = cfg.OM.Host()
+	}
+	if len(cfg.Classes) == 0 {
+		cfg.Classes = DefaultClasses
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.StateDir == "" {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "the agent needs a state directory")
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	id, err := agentID(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	box, err := outbox.Open(filepath.Join(cfg.StateDir, "outbox"), cfg.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(cfg.NC)
+	if err != nil {
+		box.Close()
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	a := &Agent{cfg: cfg, tok: wire.HostToken(cfg.Host), id: id, start: time.Now(), js: js, box: box,
+		current: map[string]*cim.Instance{}}
+	a.pub = &Publisher{Host: cfg.Host, Agent: id, Box: box, JS: js, Log: cfg.Log}
+	return a, nil
+}
+
+// agentID returns the agent's instance id, made the first time.
+func agentID(dir string) (string, error) {
+	p := filepath.Join(dir, "agent-id")
+	if b, err := os.ReadFile(p); err == nil {
+		if id := strings.TrimSpace(string(b)); len(id) == 16 {
+			return id, nil
+		}
+	}
+	var r [8]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return "", cim.Wrap(cim.ErrFailed, err)
+	}
+	id := hex.EncodeToString(r[:])
+	if err := os.WriteFile(p, []byte(id+"\n"), 0o600); err != nil {
+		return "", cim.Wrap(cim.ErrFailed, err)
+	}
+	return id, nil
+}
+
+// ID returns the agent's instance id.
+func (a *Agent) ID() string { return a.id }
+
+// Outbox returns the agent's outbox.
+func (a *Agent) Outbox() *outbox.Outbox { return a.box }
+
+func (a *Agent) logf(format string, args ...any) {
+	if a.cfg.Log != nil {
+		a.cfg.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+// Run runs the agent until ctx ends: the event subscriptions, the
+// publisher, the heartbeat and the query answers. Events of changes made
+// while the agent was stopped (since its last snapshot) come first.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.box.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	// Queries first: a host answers as soon as it is up.
+	subs, err := a.serveQueries(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, s := range subs {
+			s.Unsubscribe()
+		}
+	}()
+
+	old := a.loadSnapshot()
+	var chans []<-chan cimom.Event
+	baseline := map[string]*cim.Instance{}
+	for _, class := range a.cfg.Classes {
+		q := fmt.Sprintf("SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA '%s'", class)
+		ch, err := a.cfg.OM.Subscribe(ctx, q, cimom.SubscribeOptions{
+			Within: a.cfg.Within,
+			OnBaseline: func(insts []*cim.Instance) {
+				for _, in := range insts {
+					baseline[in.Path.Relative().Canonical()] = in
+				}
+			},
+			OnError: func(err error) { a.logf("watching %s: %v", class, err) },
+			Buffer:  1024,
+		})
+		if err != nil {
+			return err
+		}
+		chans = append(chans, ch)
+	}
+	if old != nil {
+		for _, ev := range diffSnapshots(old, baseline, time.Now()) {
+			a.add(ev)
+		}
+	}
+	a.mu.Lock()
+	a.current = baseline
+	a.dirty = true
+	a.mu.Unlock()
+	a.saveSnapshot()
+
+	wg.Add(1)
+	go func() { defer wg.Done(); a.pub.Run(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.heartbeat(ctx) }()
+
+	merged := make(chan cimom.Event, 256)
+	var fan sync.WaitGroup
+	for _, ch := range chans {
+		fan.Add(1)
+		go func() {
+			defer fan.Done()
+			for ev := range ch {
+				select {
+				case merged <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { fan.Wait(); close(merged) }()
+	for ev := range merged {
+		a.add(ev)
+		// Take what else came at once before saving the snapshot.
+		for more := true; more; {
+			select {
+			case ev, ok := <-merged:
+				if !ok {
+					more = false
+					break
+				}
+				a.add(ev)
+			default:
+				more = false
+			}
+		}
+		a.saveSnapshot()
+	}
+	a.saveSnapshot()
+	return nil
+}
+
+// add turns an engine event into a wire event, queues it and updates the
+// snapshot.
+func (a *Agent) add(ev cimom.Event) {
+	kind := wire.KindOf(ev.Class)
+	target := ev.Target
+	w, err := wire.EncodeInstance(target)
+	if err != nil {
+		a.logf("event of %s: %v", target.Path, err)
+		return
+	}
+	rel := target.Path.Relative()
+	out := &wire.Event{Kind: kind, Time: ev.Time.UTC(), Class: target.ClassName, Path: rel.Canonical(), Instance: w}
+	if ev.Previous != nil {
+		p, err := wire.EncodeInstance(ev.Previous)
+		if err != nil {
+			a.logf("event of %s: %v", target.Path, err)
+			return
+		}
+		out.Previous = &p
+	}
+	if err := a.pub.Add(out); err != nil && err != outbox.ErrFull {
+		a.logf("queueing event of %s: %v", target.Path, err)
+	}
+	a.mu.Lock()
+	if kind == wire.KindDeletion {
+		delete(a.current, rel.Canonical())
+	} else {
+		a.current[rel.Canonical()] = target
+	}
+	a.dirty = true
+	a.mu.Unlock()
+}
+
+// heartbeat writes the host's entry in the hosts bucket now and every
+// Heartbeat.
+func (a *Agent) heartbeat(ctx context.Context) {
+	t := time.NewTicker(a.cfg.Heartbeat)
+	defer t.Stop()
+	failing := false
+	for {
+		hb := wire.Heartbeat{Host: a.cfg.Host, Version: a.cfg.Version, Agent: a.id, Start: a.start.UTC(),
+			LastSeen: time.Now().UTC(), Sessions: a.counts(), Seq: a.box.LastSeq(), Outbox: a.box.Len()}
+		b, _ := json.Marshal(hb)
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		_, err := a.js.Publish(pctx, "$KV."+wire.Bucket+"."+a.tok, b)
+		cancel()
+		if err != nil && ctx.Err() == nil && !failing && a.cfg.NC.IsConnected() {
+			a.logf("heartbeat: %v", err)
+		}
+		failing = err != nil
+		retry := t.C
+		if failing {
+			// Not connected yet, or NATS away: try again soon.
+			retry = time.After(time.Second)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-retry:
+		}
+	}
+}
+
+// counts returns the host's instances by class.
+func (a *Agent) counts() map[string]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	m := map[string]int{}
+	for _, in := range a.current {
+		m[in.ClassName]++
+	}
+	return m
+}
+
+// serveQueries answers queries on the host's subject and the fleet's.
+func (a *Agent) serveQueries(ctx context.Context) ([]*nats.Subscription, error) {
+	sem := make(chan struct{}, 4)
+	handle := func(m *nats.Msg) {
+		if m.Reply == "" {
+			return
+		}
+		var q wire.Query
+		if err := json.Unmarshal(m.Data, &q); err != nil {
+			a.reply(m.Reply, nil, nil, cim.Errorf(cim.ErrInvalidParameter, "not a query: %v", err))
+			return
+		}
+		if q.Hosts != "" {
+			if ok, _ := path.Match(strings.ToLower(q.Hosts), strings.ToLower(a.cfg.Host)); !ok {
+				return
+			}
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		go func() {
+			defer func() { <-sem }()
+			timeout := time.Duration(q.TimeoutMillis) * time.Millisecond
+			if timeout <= 0 || timeout > time.Minute {
+				timeout = time.Minute
+			}
+			qctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			insts, props, err := a.cfg.OM.ExecQuery(qctx, q.WQL)
+			a.reply(m.Reply, insts, props, err)
+		}()
+	}
+	var subs []*nats.Subscription
+	for _, subj := range []string{wire.QuerySubject(a.tok), wire.QueryAll} {
+		s, err := a.cfg.NC.Subscribe(subj, handle)
+		if err != nil {
+			for _, s := range subs {
+				s.Unsubscribe()
+			}
+			return nil, cim.Errorf(cim.ErrFailed, "subscribing to %s: %v", subj, err)
+		}
+		subs = append(subs, s)
+	}
+	return subs, nil
+}
+
+// reply sends an answer in chunks of at most wire.MaxChunkBytes.
+func (a *Agent) reply(to string, insts []*cim.Instance, props []string, err error) {
+	send := func(ans *wire.Answer) {
+		b, _ := json.Marshal(ans)
+		if err := a.cfg.NC.Publish(to, b); err != nil {
+			a.logf("answering a query: %v", err)
+		}
+	}
+	if err != nil {
+		send(&wire.Answer{Host: a.cfg.Host, Last: true, Error: &wire.AnswerError{Code: int(cim.CodeOf(err)), Message: err.Error()}})
+		return
+	}
+	ans := &wire.Answer{Host: a.cfg.Host, Properties: props}
+	size, total := 0, 0
+	for _, in := range insts {
+		w, err := wire.EncodeInstance(in)
+		if err != nil {
+			a.logf("answering a query: %v", err)
+			continue
+		}
+		b, _ := json.Marshal(w)
+		if size+len(b) > wire.MaxChunkBytes && len(ans.Instances) > 0 {
+			send(ans)
+			ans = &wire.Answer{Host: a.cfg.Host, Chunk: ans.Chunk + 1, Properties: props}
+			size = 0
+		}
+		ans.Instances = append(ans.Instances, w)
+		size += len(b)
+		total++
+	}
+	ans.Last, ans.Total = true, total
+	send(ans)
+}

@@ -1,0 +1,119 @@
+package agent
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/fleet/wire"
+)
+
+// The snapshot is the instances the agent last saw, so that a restarted
+// agent publishes the changes made while it was stopped. It is saved
+// after the events of a change are in the outbox: a crash between the two
+// can repeat that change's events (under new IDs), never lose them.
+const snapshotName = "snapshot.json"
+
+type snapshotFile struct {
+	Host      string          `json:"host"`
+	Instances []wire.Instance `json:"instances"`
+}
+
+// loadSnapshot returns the last snapshot, or nil when there is none (the
+// first run: the instances present are the baseline, not events).
+func (a *Agent) loadSnapshot() map[string]*cim.Instance {
+	b, err := os.ReadFile(filepath.Join(a.cfg.StateDir, snapshotName))
+	if err != nil {
+		return nil
+	}
+	var f snapshotFile
+	if err := json.Unmarshal(b, &f); err != nil || !strings.EqualFold(f.Host, a.cfg.Host) {
+		a.logf("ignoring the snapshot in %s: not this host's or unreadable", a.cfg.StateDir)
+		return nil
+	}
+	m := make(map[string]*cim.Instance, len(f.Instances))
+	for _, w := range f.Instances {
+		in, err := wire.DecodeInstance(a.cfg.OM.Schema(), w)
+		if err != nil {
+			continue
+		}
+		m[in.Path.Canonical()] = in
+	}
+	return m
+}
+
+// saveSnapshot writes the current instances when they changed.
+func (a *Agent) saveSnapshot() {
+	a.mu.Lock()
+	if !a.dirty {
+		a.mu.Unlock()
+		return
+	}
+	f := snapshotFile{Host: a.cfg.Host, Instances: make([]wire.Instance, 0, len(a.current))}
+	for _, in := range a.current {
+		if w, err := wire.EncodeInstance(in); err == nil {
+			f.Instances = append(f.Instances, w)
+		}
+	}
+	a.dirty = false
+	a.mu.Unlock()
+	b, _ := json.Marshal(f)
+	p := filepath.Join(a.cfg.StateDir, snapshotName)
+	if err := os.WriteFile(p+".tmp", b, 0o600); err != nil {
+		a.logf("saving the snapshot: %v", err)
+		return
+	}
+	if err := os.Rename(p+".tmp", p); err != nil {
+		a.logf("saving the snapshot: %v", err)
+	}
+}
+
+// diffSnapshots returns the events that turn prev into cur, as the event
+// engine makes them: deletions, modifications, creations, each in path
+// order; IdleTime and ActiveTime alone are no modification.
+func diffSnapshots(prev, cur map[string]*cim.Instance, now time.Time) []cimom.Event {
+	var dels, mods, creates []string
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			dels = append(dels, k)
+		}
+	}
+	for k, in := range cur {
+		old, ok := prev[k]
+		switch {
+		case !ok:
+			creates = append(creates, k)
+		case changed(old, in):
+			mods = append(mods, k)
+		}
+	}
+	sort.Strings(dels)
+	sort.Strings(mods)
+	sort.Strings(creates)
+	var out []cimom.Event
+	for _, k := range dels {
+		out = append(out, cimom.Event{Class: cimom.InstanceDeletionEvent, Target: prev[k], Time: now})
+	}
+	for _, k := range mods {
+		out = append(out, cimom.Event{Class: cimom.InstanceModificationEvent, Target: cur[k], Previous: prev[k], Time: now})
+	}
+	for _, k := range creates {
+		out = append(out, cimom.Event{Class: cimom.InstanceCreationEvent, Target: cur[k], Time: now})
+	}
+	return out
+}
+
+func changed(a, b *cim.Instance) bool {
+	strip := func(in *cim.Instance) *cim.Instance {
+		c := in.Clone()
+		c.Delete("IdleTime")
+		c.Delete("ActiveTime")
+		return c
+	}
+	return !strip(a).Equal(strip(b))
+}

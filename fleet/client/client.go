@@ -1,0 +1,326 @@
+// Package client asks a fleet: the live hosts from the hosts bucket, a
+// WQL query scatter-gathered over request-reply from every host (or those
+// whose names match a glob), and the event stream followed live or from a
+// point in time, with each instance given back its CIM types and its
+// host in its path (__SERVER).
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/wire"
+	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/wql"
+)
+
+// Client asks the fleet over one NATS connection.
+type Client struct {
+	NC  *nats.Conn
+	Reg *schema.Registry
+	js  jetstream.JetStream
+}
+
+// New returns a client over nc.
+func New(nc *nats.Conn, reg *schema.Registry) (*Client, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	return &Client{NC: nc, Reg: reg, js: js}, nil
+}
+
+// Hosts returns the heartbeats of the live hosts (those whose entry the
+// bucket's TTL has not dropped), by host name; a non-empty glob keeps the
+// hosts whose names match it (path.Match, case-insensitive).
+func (c *Client) Hosts(ctx context.Context, glob string) ([]wire.Heartbeat, error) {
+	kv, err := c.js.KeyValue(ctx, wire.Bucket)
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "the hosts bucket %s: %v", wire.Bucket, err)
+	}
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "reading the hosts bucket: %v", err)
+	}
+	defer w.Stop()
+	var out []wire.Heartbeat
+	for {
+		var e jetstream.KeyValueEntry
+		select {
+		case <-ctx.Done():
+			return nil, cim.Errorf(cim.ErrFailed, "reading the hosts bucket: %v", ctx.Err())
+		case e = <-w.Updates():
+		}
+		if e == nil {
+			break // the entries present have all come
+		}
+		var hb wire.Heartbeat
+		if err := json.Unmarshal(e.Value(), &hb); err != nil || hb.Host == "" || wire.HostToken(hb.Host) != e.Key() {
+			continue
+		}
+		if glob != "" && !matchHost(glob, hb.Host) {
+			continue
+		}
+		out = append(out, hb)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Host) < strings.ToLower(out[j].Host) })
+	return out, nil
+}
+
+func matchHost(glob, host string) bool {
+	ok, _ := path.Match(strings.ToLower(glob), strings.ToLower(host))
+	return ok
+}
+
+// Result is a fleet query's answer.
+type Result struct {
+	// Instances are every host's instances, host by host in the order the
+	// answers came, each with its host in Path.Host.
+	Instances []*cim.Instance
+	// Properties are the select list (nil for SELECT *).
+	Properties []string
+	// Answered lists the hosts that answered in full, sorted.
+	Answered []string
+	// Missing lists the live hosts that did not answer in time, sorted.
+	Missing []string
+	// Failed holds the hosts that answered with an error.
+	Failed map[string]error
+}
+
+// Partial reports whether some live host did not answer or failed.
+func (r *Result) Partial() bool { return len(r.Missing) > 0 || len(r.Failed) > 0 }
+
+// QueryOptions narrow a fleet query.
+type QueryOptions struct {
+	// Hosts is a glob of host names; empty is every host.
+	Hosts string
+	// Timeout bounds the wait for answers; default 5 s.
+	Timeout time.Duration
+}
+
+// Query runs a WQL data query on every live host (or those matching
+// Hosts) and gathers the answers until every live host has answered in
+// full or the timeout passes. Hosts that answer without being live in the
+// bucket (they just started) are taken too.
+func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Result, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	q, err := wql.Compile(query, c.Reg)
+	if err != nil {
+		return nil, err
+	}
+	if q.IsEvent() {
+		return nil, cim.Errorf(cim.ErrInvalidQuery, "an event query is followed with watch --fleet, not asked with query")
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	live, err := c.Hosts(ctx, o.Hosts)
+	if err != nil {
+		return nil, err
+	}
+	expect := map[string]string{} // token → host
+	for _, hb := range live {
+		expect[wire.HostToken(hb.Host)] = hb.Host
+	}
+
+	inbox := c.NC.NewInbox()
+	msgs := make(chan *nats.Msg, 4096)
+	sub, err := c.NC.ChanSubscribe(inbox, msgs)
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "subscribing to the answers: %v", err)
+	}
+	defer sub.Unsubscribe()
+	sub.SetPendingLimits(-1, -1)
+	req, _ := json.Marshal(wire.Query{WQL: query, Hosts: o.Hosts, TimeoutMillis: o.Timeout.Milliseconds()})
+	subject := wire.QueryAll
+	if o.Hosts != "" && !strings.ContainsAny(o.Hosts, "*?[\\") {
+		subject = wire.QuerySubject(wire.HostToken(o.Hosts))
+	}
+	if err := c.NC.PublishRequest(subject, inbox, req); err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "sending the query: %v", err)
+	}
+	c.NC.Flush()
+
+	res := &Result{Failed: map[string]error{}}
+	type progress struct {
+		chunks, want int // chunks received; want = last chunk + 1 once known
+		insts        []*cim.Instance
+		total        int
+	}
+	got := map[string]*progress{}
+	done := map[string]bool{}
+	pending := len(expect)
+	if pending == 0 {
+		// No live host in the bucket: wait a moment for any that answer.
+		cancel()
+		ctx, cancel = context.WithTimeout(context.Background(), min(o.Timeout, time.Second))
+		defer cancel()
+	}
+	for pending > 0 || len(expect) == 0 {
+		var m *nats.Msg
+		select {
+		case <-ctx.Done():
+			pending = -1
+		case m = <-msgs:
+		}
+		if m == nil {
+			break
+		}
+		var ans wire.Answer
+		if err := json.Unmarshal(m.Data, &ans); err != nil || ans.Host == "" {
+			continue
+		}
+		tok := wire.HostToken(ans.Host)
+		if done[tok] || o.Hosts != "" && !matchHost(o.Hosts, ans.Host) {
+			continue
+		}
+		if ans.Error != nil {
+			res.Failed[ans.Host] = cim.Errorf(cim.Status(ans.Error.Code), "%s", ans.Error.Message)
+			done[tok] = true
+			if _, ok := expect[tok]; ok {
+				pending--
+			}
+			continue
+		}
+		p := got[tok]
+		if p == nil {
+			p = &progress{}
+			got[tok] = p
+		}
+		if res.Properties == nil && ans.Properties != nil {
+			res.Properties = ans.Properties
+		}
+		for _, w := range ans.Instances {
+			in, err := wire.DecodeInstance(c.Reg, w)
+			if err != nil {
+				res.Failed[ans.Host] = err
+				continue
+			}
+			in.Path.Host, in.Path.Namespace = ans.Host, schema.Namespace
+			p.insts = append(p.insts, in)
+		}
+		p.chunks++
+		if ans.Last {
+			p.want, p.total = ans.Chunk+1, ans.Total
+		}
+		if p.want > 0 && p.chunks >= p.want {
+			done[tok] = true
+			res.Answered = append(res.Answered, ans.Host)
+			res.Instances = append(res.Instances, p.insts...)
+			if _, ok := expect[tok]; ok {
+				pending--
+			}
+		}
+	}
+	for tok, host := range expect {
+		if !done[tok] {
+			res.Missing = append(res.Missing, host)
+		}
+	}
+	sort.Strings(res.Answered)
+	sort.Strings(res.Missing)
+	return res, nil
+}
+
+// WatchOptions choose where following the stream starts.
+type WatchOptions struct {
+	// Since, when not zero, replays the events from that time on before
+	// the live ones; otherwise only new events come.
+	Since time.Time
+	// Hosts is a glob of host names; empty is every host.
+	Hosts string
+}
+
+// Event is an event from the stream with its instances decoded.
+type Event struct {
+	wire.Event
+	// Class is the intrinsic event class (__InstanceCreationEvent, …).
+	Class    string
+	Target   *cim.Instance
+	Previous *cim.Instance
+}
+
+// Watch follows the event stream and calls fn with each event that
+// satisfies the WQL event query, until ctx ends or fn returns an error.
+// Events that do not decode are skipped.
+func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn func(Event) error) error {
+	q, err := wql.Compile(query, c.Reg)
+	if err != nil {
+		return err
+	}
+	if !q.IsEvent() {
+		return cim.Errorf(cim.ErrInvalidQuery, "%q is not an event query (SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Win32_LogonSession')", query)
+	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{wire.EventSubjects}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	if o.Hosts != "" && !strings.ContainsAny(o.Hosts, "*?[\\") {
+		cfg.FilterSubjects = []string{wire.HostEvents(wire.HostToken(o.Hosts))}
+	}
+	if !o.Since.IsZero() {
+		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
+		since := o.Since
+		cfg.OptStartTime = &since
+	}
+	cons, err := c.js.OrderedConsumer(ctx, wire.Stream, cfg)
+	if err != nil {
+		return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
+	}
+	defer it.Stop()
+	go func() { <-ctx.Done(); it.Stop() }()
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
+		}
+		ev, err := c.decodeEvent(m.Data())
+		if err != nil {
+			continue
+		}
+		if o.Hosts != "" && !matchHost(o.Hosts, ev.Host) {
+			continue
+		}
+		wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
+		if !q.MatchEvent(wev) {
+			continue
+		}
+		if err := fn(*ev); err != nil {
+			return err
+		}
+	}
+}
+
+// DecodeEvent reads an event's body and decodes its instances.
+func (c *Client) decodeEvent(data []byte) (*Event, error) {
+	w, err := wire.ParseEvent(data)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{Event: *w, Class: w.CIMClass()}
+	if ev.Target, err = wire.DecodeInstance(c.Reg, w.Instance); err != nil {
+		return nil, err
+	}
+	ev.Target.Path.Host, ev.Target.Path.Namespace = w.Host, schema.Namespace
+	if w.Previous != nil {
+		if ev.Previous, err = wire.DecodeInstance(c.Reg, *w.Previous); err != nil {
+			return nil, err
+		}
+		ev.Previous.Path.Host, ev.Previous.Path.Namespace = w.Host, schema.Namespace
+	}
+	return ev, nil
+}

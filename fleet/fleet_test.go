@@ -1,0 +1,300 @@
+// Tests of the whole fleet on an embedded hub: agents over generated utmp
+// files, the stream, the bucket and the clients.
+package fleet_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/client"
+	"github.com/cimsess/cimsess/fleet/internal/fleettest"
+	"github.com/cimsess/cimsess/fleet/natsconn"
+	"github.com/cimsess/cimsess/fleet/wire"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// fleet is a hub with a client and some hosts with agents.
+type fleet struct {
+	urls   string
+	dir    string
+	reload func() error
+	client *client.Client
+	hosts  []*fleettest.Host
+	agents []*fleettest.Agent
+}
+
+func newClient(t testing.TB, dir, urls, name string, reload func() error) *client.Client {
+	nc := fleettest.Connect(t, fleettest.Creds(t, dir, natsconn.RoleClient, name, reload), urls, false)
+	c, err := client.New(nc, schema.MustDefault())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fleet) addHost(t *testing.T, name string, sessions int) {
+	h := fleettest.NewHost(t, name)
+	h.Login(t, "alice", sessions)
+	nc := fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, name, f.reload), f.urls, true)
+	f.hosts = append(f.hosts, h)
+	f.agents = append(f.agents, fleettest.StartAgent(t, h, nc, ""))
+}
+
+// waitHosts waits until the bucket lists n live hosts.
+func waitHosts(t *testing.T, c *client.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		hbs, err := c.Hosts(ctx, "")
+		cancel()
+		if err == nil && len(hbs) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bucket lists %d hosts, want %d (%v)", len(hbs), n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// collect follows the stream from since until want events came or the
+// timeout passed, and returns them.
+func collect(t *testing.T, c *client.Client, since time.Time, want int, timeout time.Duration) []client.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var evs []client.Event
+	err := c.Watch(ctx, "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'",
+		client.WatchOptions{Since: since}, func(ev client.Event) error {
+			evs = append(evs, ev)
+			if len(evs) >= want {
+				cancel()
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// checkEvents checks that no event came twice and each host's sequence
+// numbers increase, and returns the events by host.
+func checkEvents(t *testing.T, evs []client.Event) map[string][]client.Event {
+	t.Helper()
+	ids := map[string]bool{}
+	byHost := map[string][]client.Event{}
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if ids[ev.ID] {
+			t.Errorf("event %s came twice", ev.ID)
+		}
+		ids[ev.ID] = true
+		k := ev.Host + " " + ev.Kind + " " + ev.Path
+		if seen[k] {
+			t.Errorf("the same change came twice under two IDs: %s", k)
+		}
+		seen[k] = true
+		if prev := byHost[ev.Host]; len(prev) > 0 && prev[len(prev)-1].Seq >= ev.Seq {
+			t.Errorf("%s: event %d after %d", ev.Host, ev.Seq, prev[len(prev)-1].Seq)
+		}
+		byHost[ev.Host] = append(byHost[ev.Host], ev)
+	}
+	return byHost
+}
+
+func rowKey(in *cim.Instance) string {
+	var props []string
+	for _, p := range in.Properties {
+		if strings.EqualFold(p.Name, "IdleTime") {
+			continue
+		}
+		props = append(props, p.Name+"="+cim.FormatValue(p.Value))
+	}
+	sort.Strings(props)
+	return strings.ToLower(in.Path.Host) + " " + in.Path.Relative().Canonical() + " " + strings.Join(props, ",")
+}
+
+func TestFleetOnEmbeddedHub(t *testing.T) {
+	t.Parallel()
+	h := fleettest.StartHub(t, "", 0)
+	f := &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
+	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
+	for i := 1; i <= 3; i++ {
+		f.addHost(t, fmt.Sprintf("h%d.example.com", i), i)
+	}
+	waitHosts(t, f.client, 3)
+	start := time.Now()
+
+	// Logins and a logout on every host: 3 creations and a deletion each.
+	for _, host := range f.hosts {
+		ttys := host.Login(t, "bob", 3)
+		// A session that comes and goes between two scans is never seen.
+		time.Sleep(300 * time.Millisecond)
+		host.Logout(t, ttys[0])
+	}
+	evs := collect(t, f.client, start, 12, 20*time.Second)
+	byHost := checkEvents(t, evs)
+	if len(evs) != 12 || len(byHost) != 3 {
+		t.Fatalf("%d events from %d hosts, want 12 from 3", len(evs), len(byHost))
+	}
+	// Let the rescans settle, then check that none came late.
+	time.Sleep(500 * time.Millisecond)
+	if more := collect(t, f.client, start, 13, 2*time.Second); len(more) != 12 {
+		t.Fatalf("%d events in the stream, want 12", len(more))
+	}
+
+	// A fleet query is the union of the hosts' own answers.
+	ctx := context.Background()
+	const q = "SELECT * FROM Linux_LogonSession"
+	res, err := f.client.Query(ctx, q, client.QueryOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Partial() {
+		t.Fatalf("missing %v, failed %v", res.Missing, res.Failed)
+	}
+	var want, got []string
+	for _, host := range f.hosts {
+		local, _, err := host.OM.ExecQuery(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range local {
+			want = append(want, rowKey(in))
+		}
+	}
+	for _, in := range res.Instances {
+		got = append(got, rowKey(in))
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("fleet answer:\n%s\nunion of the hosts' answers:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) != 1+2+3+3*2 {
+		t.Fatalf("%d sessions", len(got))
+	}
+	// A select list and a host glob.
+	res, err = f.client.Query(ctx, "SELECT UserName FROM Linux_LogonSession WHERE UserName = 'bob'", client.QueryOptions{Hosts: "H2.*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Instances) != 2 || res.Partial() || strings.Join(res.Answered, ",") != "h2.example.com" {
+		t.Fatalf("h2 bob: %+v", res)
+	}
+	// Associations are answered too.
+	res, err = f.client.Query(ctx, `REFERENCES OF {Linux_LogonSession.LogonId="none"}`, client.QueryOptions{Timeout: 3 * time.Second})
+	if err != nil || len(res.Answered)+len(res.Failed) != 3 {
+		t.Fatalf("references: %v %v", res, err)
+	}
+
+	// A stopped agent is named as not answering.
+	f.agents[2].Stop()
+	res, err = f.client.Query(ctx, q, client.QueryOptions{Timeout: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(res.Missing, ",") != "h3.example.com" || len(res.Answered) != 2 || !res.Partial() {
+		t.Fatalf("answered %v, missing %v", res.Answered, res.Missing)
+	}
+}
+
+// TestAgentRestart stops an agent while logins go on and starts it again
+// on the same state: the changes made meanwhile arrive once, none twice.
+func TestAgentRestart(t *testing.T) {
+	t.Parallel()
+	h := fleettest.StartHub(t, "", 0)
+	f := &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
+	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
+	host := fleettest.NewHost(t, "r1")
+	nc := fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, "r1", f.reload), f.urls, true)
+	state := t.TempDir()
+	start := time.Now()
+	a := fleettest.StartAgent(t, host, nc, state)
+	waitHosts(t, f.client, 1)
+	for i := 0; i < 5; i++ {
+		host.Login(t, "carol", 1)
+		time.Sleep(30 * time.Millisecond)
+	}
+	a.Stop()
+	ttys := host.Login(t, "dave", 3) // while the agent is down
+	host.Logout(t, ttys[1])
+	time.Sleep(100 * time.Millisecond)
+	a = fleettest.StartAgent(t, host, nc, state)
+	for i := 0; i < 3; i++ {
+		host.Login(t, "erin", 1)
+		time.Sleep(30 * time.Millisecond)
+	}
+	evs := collect(t, f.client, start, 10, 20*time.Second)
+	checkEvents(t, evs)
+	if more := collect(t, f.client, start, 11, 2*time.Second); len(more) != 10 {
+		t.Fatalf("%d events, want 10 (5 + 2 made while stopped + 3)", len(more))
+	}
+	if got := evs[len(evs)-1].Seq; got != 10 {
+		t.Fatalf("last sequence number %d, want 10", got)
+	}
+}
+
+// TestHubOutage stops the hub for 30 s while logins happen: every event
+// arrives after it is back, in order per host.
+func TestHubOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 30 s")
+	}
+	t.Parallel()
+	dir, port := t.TempDir(), fleettest.FreePort(t)
+	h := fleettest.StartHub(t, dir, port)
+	f := &fleet{urls: h.ClientURL(), dir: dir, reload: h.Reload}
+	for i := 1; i <= 2; i++ {
+		f.addHost(t, fmt.Sprintf("o%d", i), 0)
+	}
+	c := newClient(t, dir, f.urls, "tester", f.reload)
+	waitHosts(t, c, 2)
+	start := time.Now()
+	h.Shutdown()
+	var order []string
+	for i := 0; i < 10; i++ {
+		for _, host := range f.hosts {
+			ttys := host.Login(t, "frank", 1)
+			order = append(order, host.Name+" "+ttys[0])
+		}
+		time.Sleep(3 * time.Second)
+	}
+	for _, a := range f.agents {
+		if n := a.Outbox().Len(); n != 10 {
+			t.Errorf("outbox of %d events while the hub is away, want 10", n)
+		}
+	}
+	h = fleettest.StartHub(t, dir, port)
+	c = newClient(t, dir, f.urls, "tester2", h.Reload)
+	evs := collect(t, c, start, 20, 30*time.Second)
+	byHost := checkEvents(t, evs)
+	if len(evs) != 20 {
+		t.Fatalf("%d events after the outage, want 20", len(evs))
+	}
+	for _, host := range f.hosts {
+		var got, want []string
+		for _, ev := range byHost[host.Name] {
+			got = append(got, host.Name+" "+ev.Target.String("TTY"))
+		}
+		for _, o := range order {
+			if strings.HasPrefix(o, host.Name+" ") {
+				want = append(want, o)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: events in the order\n%v\nlogins in the order\n%v", host.Name, got, want)
+		}
+	}
+	_ = jetstream.DeliverAllPolicy
+	_ = wire.Stream
+}

@@ -1,0 +1,285 @@
+// Package hub sets up the NATS side of a fleet: the users and their
+// subject permissions (one NKey user per agent, client and collector),
+// the NATS configuration that declares them, the JetStream stream of
+// events and the KV bucket of heartbeats, and an embedded NATS server with
+// JetStream that runs all of it for a small fleet. A larger fleet runs its
+// own NATS cluster with the same authorization file included and the same
+// stream and bucket ([Setup]); nothing else changes.
+//
+// A hub's data directory holds:
+//
+//	users.json      the users: role, name, public NKey
+//	auth.conf       their NATS authorization block, included by nats.conf
+//	                (and by a cluster's own configuration)
+//	nats.conf       the embedded server's configuration
+//	creds/          the credentials files made here, 0600
+//	jetstream/      the embedded server's store
+package hub
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/natsconn"
+	"github.com/cimsess/cimsess/fleet/wire"
+)
+
+// User is one fleet user as the hub knows it: no secret, only the public
+// key its credentials sign with.
+type User struct {
+	Role string `json:"role"`
+	Name string `json:"name"`
+	NKey string `json:"nkey"`
+}
+
+// Permissions are a user's subject permissions.
+type Permissions struct {
+	Publish, Subscribe []string
+	// Responses lets the user answer requests sent to subjects it may
+	// subscribe to, up to this many messages per request (0: none).
+	Responses int
+}
+
+// maxResponses bounds the chunks of one query's answer.
+const maxResponses = 100000
+
+// jsAPI is the JetStream API prefix.
+const jsAPI = "$JS.API."
+
+// kvStream is the stream behind the hosts bucket.
+const kvStream = "KV_" + wire.Bucket
+
+// readStream is what reading a stream takes: its info, ordered and
+// ephemeral consumers, their messages and acknowledgements.
+func readStream(stream string) []string {
+	return []string{
+		jsAPI + "STREAM.INFO." + stream,
+		jsAPI + "CONSUMER.CREATE." + stream, jsAPI + "CONSUMER.CREATE." + stream + ".>",
+		jsAPI + "CONSUMER.INFO." + stream + ".>", jsAPI + "CONSUMER.DELETE." + stream + ".>",
+		jsAPI + "CONSUMER.MSG.NEXT." + stream + ".>",
+		jsAPI + "DIRECT.GET." + stream, jsAPI + "DIRECT.GET." + stream + ".>",
+		jsAPI + "STREAM.MSG.GET." + stream,
+		"$JS.ACK." + stream + ".>", "$JS.FC." + stream + ".>",
+	}
+}
+
+// PermissionsOf returns the subject permissions of a role; name is the
+// host's name for an agent. An agent publishes only its own events and
+// heartbeat and answers only the queries it may receive (its own and the
+// fleet-wide one); a client asks queries and reads the stream and the
+// bucket but publishes no event; a collector reads the stream through the
+// shared durable consumer; an admin may do anything. Each but the admin
+// receives replies only on its own inbox prefix.
+func PermissionsOf(role, name string) Permissions {
+	tok := wire.HostToken(name)
+	inbox := natsconn.InboxPrefix(role, name) + ".>"
+	switch role {
+	case natsconn.RoleAgent:
+		return Permissions{
+			Publish:   []string{wire.HostEvents(tok), "$KV." + wire.Bucket + "." + tok},
+			Subscribe: []string{wire.QuerySubject(tok), wire.QueryAll, inbox},
+			Responses: maxResponses,
+		}
+	case natsconn.RoleClient:
+		pub := []string{wire.QuerySubjectPrefix + ">", jsAPI + "INFO"}
+		pub = append(pub, readStream(wire.Stream)...)
+		pub = append(pub, readStream(kvStream)...)
+		return Permissions{Publish: pub, Subscribe: []string{inbox}}
+	case natsconn.RoleCollector:
+		pub := []string{jsAPI + "INFO", jsAPI + "CONSUMER.DURABLE.CREATE." + wire.Stream + ".>"}
+		pub = append(pub, readStream(wire.Stream)...)
+		pub = append(pub, readStream(kvStream)...)
+		return Permissions{Publish: pub, Subscribe: []string{inbox}}
+	}
+	return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}
+}
+
+// AuthConf returns the NATS authorization block of users: each an NKey
+// user with its permissions.
+func AuthConf(users []User) []byte {
+	var b strings.Builder
+	b.WriteString("# Written by cimsess hub: the fleet's users and their subject permissions.\n")
+	b.WriteString("# Include it in every NATS server's configuration; edit users with cimsess hub add.\n")
+	b.WriteString("authorization {\n  users = [\n")
+	for _, u := range users {
+		p := PermissionsOf(u.Role, u.Name)
+		fmt.Fprintf(&b, "    # %s %s\n", u.Role, strconv.Quote(u.Name))
+		fmt.Fprintf(&b, "    { nkey: %s, permissions: {\n", u.NKey)
+		fmt.Fprintf(&b, "        publish: { allow: %s }\n", quoteList(p.Publish))
+		fmt.Fprintf(&b, "        subscribe: { allow: %s }\n", quoteList(p.Subscribe))
+		if p.Responses > 0 {
+			fmt.Fprintf(&b, "        allow_responses: { max: %d, expires: \"1m\" }\n", p.Responses)
+		}
+		b.WriteString("    } }\n")
+	}
+	b.WriteString("  ]\n}\n")
+	return []byte(b.String())
+}
+
+func quoteList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// Files of a data directory.
+const (
+	usersFile = "users.json"
+	authFile  = "auth.conf"
+	confFile  = "nats.conf"
+	credsDir  = "creds"
+	storeDir  = "jetstream"
+)
+
+// AdminCreds is the path of the hub's own credentials in a data directory.
+func AdminCreds(dir string) string { return filepath.Join(dir, credsDir, "admin-hub.creds") }
+
+// CredsPath is where AddUser writes a user's credentials.
+func CredsPath(dir, role, name string) string {
+	return filepath.Join(dir, credsDir, role+"-"+wire.HostToken(name)+".creds")
+}
+
+// LoadUsers reads the users of a data directory (none when it has no
+// users file yet).
+func LoadUsers(dir string) ([]User, error) {
+	b, err := os.ReadFile(filepath.Join(dir, usersFile))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	var users []User
+	if err := json.Unmarshal(b, &users); err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "%s: %v", filepath.Join(dir, usersFile), err)
+	}
+	return users, nil
+}
+
+// AddUser makes credentials for a new user, writes them to CredsPath (or
+// to out when it is not empty), adds the user to the data directory and
+// rewrites auth.conf; a running hub picks the change up within seconds.
+// It returns the credentials file's path. A user of the same role and name
+// is CIM_ERR_ALREADY_EXISTS.
+func AddUser(dir, role, name, out string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", cim.Wrap(cim.ErrFailed, err)
+	}
+	users, err := LoadUsers(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		if u.Role == role && wire.HostToken(u.Name) == wire.HostToken(name) {
+			return "", cim.Errorf(cim.ErrAlreadyExists, "there is a %s named %q already", role, u.Name)
+		}
+	}
+	c, err := natsconn.NewCreds(role, name)
+	if err != nil {
+		return "", err
+	}
+	pub, err := c.PublicKey()
+	if err != nil {
+		return "", err
+	}
+	if out == "" {
+		out = CredsPath(dir, role, name)
+	}
+	if err := c.Write(out); err != nil {
+		return "", err
+	}
+	users = append(users, User{Role: role, Name: name, NKey: pub})
+	if err := writeUsers(dir, users); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// RemoveUser takes a user out of the data directory and auth.conf.
+func RemoveUser(dir, role, name string) error {
+	users, err := LoadUsers(dir)
+	if err != nil {
+		return err
+	}
+	kept := users[:0]
+	for _, u := range users {
+		if !(u.Role == role && wire.HostToken(u.Name) == wire.HostToken(name)) {
+			kept = append(kept, u)
+		}
+	}
+	if len(kept) == len(users) {
+		return cim.Errorf(cim.ErrNotFound, "no %s named %q", role, name)
+	}
+	return writeUsers(dir, kept)
+}
+
+func writeUsers(dir string, users []User) error {
+	sort.SliceStable(users, func(i, j int) bool {
+		if users[i].Role != users[j].Role {
+			return users[i].Role < users[j].Role
+		}
+		return users[i].Name < users[j].Name
+	})
+	b, err := json.MarshalIndent(users, "", "  ")
+	if err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	if err := writeAtomic(filepath.Join(dir, usersFile), append(b, '\n')); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, authFile), AuthConf(users))
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	return nil
+}
+
+// Init makes a data directory ready: the hub's own admin credentials and
+// the users and authorization files. It keeps what is there.
+func Init(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	if _, err := os.Stat(AdminCreds(dir)); os.IsNotExist(err) {
+		if _, err := AddUser(dir, natsconn.RoleAdmin, "hub", AdminCreds(dir)); err != nil {
+			return err
+		}
+	}
+	users, err := LoadUsers(dir)
+	if err != nil {
+		return err
+	}
+	return writeUsers(dir, users)
+}
+
+// ServerConf returns the embedded server's nats.conf: where it listens,
+// its JetStream store, TLS when a certificate is given, and the include of
+// auth.conf.
+func ServerConf(dir string, o Options) []byte {
+	var b strings.Builder
+	b.WriteString("# Written by cimsess hub at each start; edit the flags, not this file.\n")
+	fmt.Fprintf(&b, "server_name: %s\n", strconv.Quote(o.name()))
+	fmt.Fprintf(&b, "listen: %s\n", strconv.Quote(o.listen()))
+	fmt.Fprintf(&b, "max_payload: %d\n", wire.MaxEventBytes)
+	fmt.Fprintf(&b, "jetstream {\n  store_dir: %s\n}\n", strconv.Quote(filepath.Join(dir, storeDir)))
+	if o.TLSCert != "" {
+		fmt.Fprintf(&b, "tls {\n  cert_file: %s\n  key_file: %s\n  timeout: 5\n}\n", strconv.Quote(o.TLSCert), strconv.Quote(o.TLSKey))
+	}
+	fmt.Fprintf(&b, "include %s\n", authFile)
+	return []byte(b.String())
+}

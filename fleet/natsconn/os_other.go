@@ -1,0 +1,5 @@
+//go:build !windows
+
+package natsconn
+
+const isWindows = false

@@ -1,0 +1,285 @@
+// Package outbox is an agent's persisted queue of events not yet taken by
+// NATS: records appended in order to a log file, numbered by a sequence
+// that survives restarts, read from the front and let go once
+// acknowledged. A crash loses no appended record (with Sync, not even a
+// machine crash); a record torn by a crash at the end of the log is cut
+// off when the outbox opens. The outbox is bounded: an append that would
+// pass MaxBytes is refused with [ErrFull], and its sequence number stays
+// used, so the gap shows downstream.
+package outbox
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// Files in the outbox's directory.
+const (
+	logName  = "outbox.log"
+	headName = "outbox.head"
+)
+
+// DefaultMaxBytes bounds an outbox when Options.MaxBytes is 0: some
+// 100,000 events.
+const DefaultMaxBytes = 64 << 20
+
+// maxRecord bounds one record (an event is at most 1 MiB).
+const maxRecord = 2 << 20
+
+// recHeader is a record's header: payload length, CRC-32C of the payload,
+// sequence number.
+const recHeader = 4 + 4 + 8
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrFull is what Append returns when the outbox holds MaxBytes already.
+var ErrFull = errors.New("outbox full")
+
+// Options tune an outbox.
+type Options struct {
+	// MaxBytes bounds the records waiting; default DefaultMaxBytes.
+	MaxBytes int64
+	// Sync makes every append reach the disk before Append returns.
+	Sync bool
+}
+
+// Record is one queued record.
+type Record struct {
+	Seq  uint64
+	Data []byte
+	end  int64 // offset just past the record
+}
+
+// Outbox is a persisted FIFO of records. It is safe for concurrent use.
+type Outbox struct {
+	mu      sync.Mutex
+	o       Options
+	log     *os.File
+	head    *os.File
+	off     int64 // offset of the first record not acknowledged
+	end     int64 // end of the last record
+	count   int
+	lastSeq uint64
+	notify  chan struct{}
+}
+
+// Open opens (or creates) the outbox in dir.
+func Open(dir string, o Options) (*Outbox, error) {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	log, err := os.OpenFile(filepath.Join(dir, logName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	head, err := os.OpenFile(filepath.Join(dir, headName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		log.Close()
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	b := &Outbox{o: o, log: log, head: head, notify: make(chan struct{}, 1)}
+	if err := b.recover(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// recover reads the head and checks the records after it, cutting off a
+// torn one at the end.
+func (b *Outbox) recover() error {
+	var h [20]byte
+	if n, _ := b.head.ReadAt(h[:], 0); n == len(h) && crc32.Checksum(h[:16], crcTable) == binary.LittleEndian.Uint32(h[16:]) {
+		b.off = int64(binary.LittleEndian.Uint64(h[0:]))
+		b.lastSeq = binary.LittleEndian.Uint64(h[8:])
+	}
+	st, err := b.log.Stat()
+	if err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	if b.off > st.Size() {
+		b.off = 0
+	}
+	pos := b.off
+	for {
+		r, err := b.readAt(pos)
+		if err != nil {
+			break
+		}
+		pos = r.end
+		b.count++
+		b.lastSeq = max(b.lastSeq, r.Seq)
+	}
+	b.end = pos
+	if pos < st.Size() {
+		if err := b.log.Truncate(pos); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+	}
+	return nil
+}
+
+func (b *Outbox) readAt(pos int64) (Record, error) {
+	var h [recHeader]byte
+	if _, err := b.log.ReadAt(h[:], pos); err != nil {
+		return Record{}, err
+	}
+	n := binary.LittleEndian.Uint32(h[0:])
+	if n > maxRecord {
+		return Record{}, fmt.Errorf("record of %d bytes", n)
+	}
+	data := make([]byte, n)
+	if _, err := b.log.ReadAt(data, pos+recHeader); err != nil {
+		return Record{}, err
+	}
+	if crc32.Checksum(data, crcTable) != binary.LittleEndian.Uint32(h[4:]) {
+		return Record{}, errors.New("bad checksum")
+	}
+	return Record{Seq: binary.LittleEndian.Uint64(h[8:]), Data: data, end: pos + recHeader + int64(n)}, nil
+}
+
+func (b *Outbox) writeHead() error {
+	var h [20]byte
+	binary.LittleEndian.PutUint64(h[0:], uint64(b.off))
+	binary.LittleEndian.PutUint64(h[8:], b.lastSeq)
+	binary.LittleEndian.PutUint32(h[16:], crc32.Checksum(h[:16], crcTable))
+	if _, err := b.head.WriteAt(h[:], 0); err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	if b.o.Sync {
+		if err := b.head.Sync(); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+	}
+	return nil
+}
+
+// Append numbers a record with the next sequence number, has build make
+// its data, and queues it. When the outbox is full it returns the number
+// and ErrFull: the number is used, the record is lost.
+func (b *Outbox) Append(build func(seq uint64) ([]byte, error)) (uint64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seq := b.lastSeq + 1
+	data, err := build(seq)
+	if err != nil {
+		return 0, err
+	}
+	if len(data) > maxRecord {
+		return 0, cim.Errorf(cim.ErrFailed, "a record of %d bytes, more than %d", len(data), maxRecord)
+	}
+	size := int64(recHeader + len(data))
+	if b.end-b.off+size > b.o.MaxBytes {
+		b.lastSeq = seq
+		if err := b.writeHead(); err != nil {
+			return seq, err
+		}
+		return seq, ErrFull
+	}
+	buf := make([]byte, size)
+	binary.LittleEndian.PutUint32(buf[0:], uint32(len(data)))
+	binary.LittleEndian.PutUint32(buf[4:], crc32.Checksum(data, crcTable))
+	binary.LittleEndian.PutUint64(buf[8:], seq)
+	copy(buf[recHeader:], data)
+	if _, err := b.log.WriteAt(buf, b.end); err != nil {
+		// Nothing after end counts: the next append writes over it.
+		return 0, cim.Wrap(cim.ErrFailed, err)
+	}
+	if b.o.Sync {
+		if err := b.log.Sync(); err != nil {
+			return 0, cim.Wrap(cim.ErrFailed, err)
+		}
+	}
+	b.end += size
+	b.count++
+	b.lastSeq = seq
+	select {
+	case b.notify <- struct{}{}:
+	default:
+	}
+	return seq, nil
+}
+
+// Peek returns up to n records from the front, oldest first.
+func (b *Outbox) Peek(n int) ([]Record, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Record
+	pos := b.off
+	for len(out) < n && pos < b.end {
+		r, err := b.readAt(pos)
+		if err != nil && err != io.EOF {
+			return out, cim.Errorf(cim.ErrFailed, "outbox: reading at %d: %v", pos, err)
+		}
+		out = append(out, r)
+		pos = r.end
+	}
+	return out, nil
+}
+
+// Ack lets go of every record up to and including r (a record Peek
+// returned). When the outbox is empty then, the log is emptied.
+func (b *Outbox) Ack(r Record) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.end <= b.off {
+		return nil
+	}
+	pos := b.off
+	for pos < r.end {
+		next, err := b.readAt(pos)
+		if err != nil {
+			return cim.Errorf(cim.ErrFailed, "outbox: reading at %d: %v", pos, err)
+		}
+		pos = next.end
+		b.count--
+	}
+	b.off = r.end
+	if b.off == b.end {
+		if err := b.log.Truncate(0); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+		b.off, b.end = 0, 0
+	}
+	return b.writeHead()
+}
+
+// Len returns the number of records waiting.
+func (b *Outbox) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.count
+}
+
+// LastSeq returns the last sequence number given out.
+func (b *Outbox) LastSeq() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastSeq
+}
+
+// Notify returns a channel that receives after appends.
+func (b *Outbox) Notify() <-chan struct{} { return b.notify }
+
+// Close closes the files.
+func (b *Outbox) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e1 := b.log.Close()
+	e2 := b.head.Close()
+	if err := errors.Join(e1, e2); err != nil {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	return nil
+}
