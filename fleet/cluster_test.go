@@ -1,0 +1,187 @@
+package fleet_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cimsess/cimsess/fleet/client"
+	"github.com/cimsess/cimsess/fleet/hub"
+	"github.com/cimsess/cimsess/fleet/internal/fleettest"
+	"github.com/cimsess/cimsess/fleet/natsconn"
+	"github.com/cimsess/cimsess/internal/testenv"
+)
+
+// cluster is three of Debian's nats-server on 127.0.0.1, clustered, with
+// JetStream and the hub's auth.conf included.
+type cluster struct {
+	dir   string
+	urls  []string
+	procs []*exec.Cmd
+}
+
+func startCluster(t *testing.T) *cluster {
+	t.Helper()
+	testenv.RequireTool(t, "nats-server")
+	dir := t.TempDir()
+	if err := hub.Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{dir: dir}
+	var client, routes []int
+	for i := 0; i < 3; i++ {
+		client = append(client, fleettest.FreePort(t))
+		routes = append(routes, fleettest.FreePort(t))
+	}
+	var routeURLs []string
+	for _, p := range routes {
+		routeURLs = append(routeURLs, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+	}
+	for i := 0; i < 3; i++ {
+		conf := fmt.Sprintf(`server_name: n%d
+listen: 127.0.0.1:%d
+jetstream { store_dir: %q }
+cluster {
+  name: cimsess-test
+  listen: 127.0.0.1:%d
+  routes: [%s]
+}
+include auth.conf
+`, i, client[i], filepath.Join(dir, fmt.Sprintf("store%d", i)), routes[i], strings.Join(routeURLs, ", "))
+		path := filepath.Join(dir, fmt.Sprintf("n%d.conf", i))
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.urls = append(c.urls, fmt.Sprintf("nats://127.0.0.1:%d", client[i]))
+		c.procs = append(c.procs, c.start(t, i))
+	}
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			if p != nil && p.Process != nil {
+				p.Process.Kill()
+				p.Wait()
+			}
+		}
+	})
+	// The stream and the bucket, three replicas, once the cluster has a
+	// JetStream leader.
+	admin, err := natsconn.ReadCreds(hub.AdminCreds(dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := fleettest.Connect(t, admin, c.URLs(), true)
+	js, _ := jetstream.New(nc)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = hub.Setup(ctx, js, hub.SetupOptions{Replicas: 3, HeartbeatTTL: 5 * time.Second})
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("setting up the cluster: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return c
+}
+
+func (c *cluster) start(t *testing.T, i int) *exec.Cmd {
+	cmd := exec.Command("nats-server", "-c", filepath.Join(c.dir, fmt.Sprintf("n%d.conf", i)))
+	logf, err := os.OpenFile(filepath.Join(c.dir, fmt.Sprintf("n%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// URLs returns the servers' URLs, comma-separated.
+func (c *cluster) URLs() string { return strings.Join(c.urls, ",") }
+
+// reload makes the servers read auth.conf again.
+func (c *cluster) reload() error {
+	for _, p := range c.procs {
+		if p != nil {
+			if err := p.Process.Signal(syscall.SIGHUP); err != nil {
+				return err
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	return nil
+}
+
+// TestClusterR3 runs agents against a 3-node cluster of Debian's
+// nats-server (2.9) with an R3 stream and bucket: a burst of logins
+// arrives whole, none twice, and the fleet query answers from every host.
+//
+// Killing a node during the burst (c.kill) is not tested yet: after it,
+// creating a consumer on the stream timed out against 2.9.10 (see
+// docs/fleet.md), so the fault test waits for its cause.
+func TestClusterR3(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t)
+	f := &fleet{urls: c.URLs(), dir: c.dir, reload: c.reload}
+	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
+	for i := 1; i <= 3; i++ {
+		f.addHost(t, fmt.Sprintf("c%d", i), 0)
+	}
+	waitHosts(t, f.client, 3)
+	start := time.Now()
+	const rounds = 20
+	for r := 0; r < rounds; r++ {
+		for _, host := range f.hosts {
+			host.Login(t, "grace", 1)
+		}
+		time.Sleep(60 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for i := 0; i < 3; i++ {
+				b, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("n%d.log", i)))
+				t.Logf("n%d log:\n%s", i, lastLines(string(b), 30))
+			}
+		}
+	})
+	evs := collect(t, f.client, start, 3*rounds, 30*time.Second)
+	byHost := checkEvents(t, evs)
+	if len(evs) != 3*rounds {
+		for _, a := range f.agents {
+			t.Logf("agent log: %s", a.Log.String())
+		}
+		t.Fatalf("%d events, want %d", len(evs), 3*rounds)
+	}
+	for _, host := range f.hosts {
+		if n := len(byHost[host.Name]); n != rounds {
+			t.Errorf("%s: %d events, want %d", host.Name, n, rounds)
+		}
+	}
+	if more := collect(t, f.client, start, 3*rounds+1, 2*time.Second); len(more) != 3*rounds {
+		t.Fatalf("%d events in the stream, want %d", len(more), 3*rounds)
+	}
+	res, err := f.client.Query(context.Background(), "SELECT * FROM Linux_LogonSession", client.QueryOptions{Timeout: 5 * time.Second})
+	if err != nil || res.Partial() || len(res.Instances) != 3*rounds {
+		t.Fatalf("fleet query on the cluster: %v %v", res, err)
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
