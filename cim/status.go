@@ -99,9 +99,10 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && (t.Description == "" || t.Description == e.Description)
 }
 
-// Errorf returns a *Error with the code and a formatted description.
+// Errorf returns a *Error with the code and a formatted description,
+// each argument clipped as Clipf does.
 func Errorf(code Status, format string, args ...any) *Error {
-	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Description: Clipf(format, args...)}
 }
 
 // Wrap turns any error into a *Error: a *Error in its chain is returned

@@ -42,11 +42,11 @@ func (e *ProtocolError) Error() string {
 }
 
 func notWellFormed(format string, args ...any) *ProtocolError {
-	return &ProtocolError{HTTPStatus: 400, CIMError: CIMErrorRequestNotWellFormed, Detail: fmt.Sprintf(format, args...)}
+	return &ProtocolError{HTTPStatus: 400, CIMError: CIMErrorRequestNotWellFormed, Detail: cim.Clipf(format, args...)}
 }
 
 func notValid(format string, args ...any) *ProtocolError {
-	return &ProtocolError{HTTPStatus: 400, CIMError: CIMErrorRequestNotValid, Detail: fmt.Sprintf(format, args...)}
+	return &ProtocolError{HTTPStatus: 400, CIMError: CIMErrorRequestNotValid, Detail: cim.Clipf(format, args...)}
 }
 
 // Limits bound what a request may contain. Zero fields take the defaults.
@@ -117,7 +117,7 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "utf8") || strings.EqualFold(label, "us-ascii") {
 			return input, nil
 		}
-		return nil, fmt.Errorf("encoding %q is not supported; use UTF-8", label)
+		return nil, fmt.Errorf("encoding %q is not supported; use UTF-8", cim.Clip(label))
 	}
 	var stack []*Node
 	var root *Node
@@ -323,10 +323,10 @@ func DecodeRequest(data []byte, limits Limits) (*Request, error) {
 	req.CIMVersion, _ = root.Attr("CIMVERSION")
 	req.DTDVersion, _ = root.Attr("DTDVERSION")
 	if !strings.HasPrefix(req.CIMVersion, "2.") {
-		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedCIMVersion, Detail: fmt.Sprintf("CIMVERSION %q", req.CIMVersion)}
+		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedCIMVersion, Detail: cim.Clipf("CIMVERSION %q", req.CIMVersion)}
 	}
 	if !strings.HasPrefix(req.DTDVersion, "2.") {
-		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedDTDVersion, Detail: fmt.Sprintf("DTDVERSION %q", req.DTDVersion)}
+		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedDTDVersion, Detail: cim.Clipf("DTDVERSION %q", req.DTDVersion)}
 	}
 	if len(root.Children) != 1 || root.Children[0].Name != "MESSAGE" {
 		return nil, notValid("CIM must hold one MESSAGE")
@@ -338,7 +338,7 @@ func DecodeRequest(data []byte, limits Limits) (*Request, error) {
 	}
 	req.ProtocolVersion, _ = msg.Attr("PROTOCOLVERSION")
 	if !strings.HasPrefix(req.ProtocolVersion, "1.") {
-		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedProtocolVersion, Detail: fmt.Sprintf("PROTOCOLVERSION %q", req.ProtocolVersion)}
+		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedProtocolVersion, Detail: cim.Clipf("PROTOCOLVERSION %q", req.ProtocolVersion)}
 	}
 	if len(msg.Children) != 1 {
 		return nil, notValid("MESSAGE must hold one SIMPLEREQ or MULTIREQ")

@@ -202,3 +202,28 @@ func TestSlowClient(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoesClipped: what a client sends comes back in errors and goes to
+// the log clipped: a 45,000-character user name, a 1 MB class name.
+func TestEchoesClipped(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	long := strings.Repeat("u", 45000)
+	if resp, _ := post(t, nil, ts.url, long, "x", "EnumerateInstances", eiBody, nil); resp.StatusCode != 401 {
+		t.Errorf("long user name: HTTP %d", resp.StatusCode)
+	}
+	class := "C" + strings.Repeat("x", 1<<20)
+	resp, body := post(t, nil, ts.url, "root", rootPass, "GetClass", request("GetClass", pClass("ClassName", class)), nil)
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("<ERROR")) || len(body) > 4096 {
+		t.Errorf("1 MB class name: HTTP %d, %d bytes: %.300s", resp.StatusCode, len(body), body)
+	}
+	resp, body = post(t, nil, ts.url, "root", rootPass, "ExecQuery", request("ExecQuery", pString("QueryLanguage", "WQL"),
+		pString("Query", "SELECT * FROM "+class)), nil)
+	if resp.StatusCode != 200 || len(body) > 4096 {
+		t.Errorf("1 MB class name in a query: HTTP %d, %d bytes: %.300s", resp.StatusCode, len(body), body)
+	}
+	for _, line := range strings.Split(ts.logs.String(), "\n") {
+		if len(line) > 4096 {
+			t.Errorf("a %d-byte log line: %.200s", len(line), line)
+		}
+	}
+}

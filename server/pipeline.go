@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 )
 
@@ -110,10 +111,12 @@ func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		defer func() {
 			d := time.Since(start)
-			attrs := []any{"protocol", ri.Protocol, "remote", r.RemoteAddr, "user", ri.User, "operation", ri.Operation,
-				"class", ri.Class, "cim_status", ri.Status, "http_status", ri.HTTPStatus, "duration", d}
+			// Every value a client chose is clipped (cim.Clip): a 45,000
+			// character user name is not a 45 KB log line.
+			attrs := []any{"protocol", ri.Protocol, "remote", r.RemoteAddr, "user", cim.Clip(ri.User), "operation", cim.Clip(ri.Operation),
+				"class", cim.Clip(ri.Class), "cim_status", cim.Clip(ri.Status), "http_status", ri.HTTPStatus, "duration", d}
 			if ri.Detail != "" {
-				attrs = append(attrs, "detail", ri.Detail)
+				attrs = append(attrs, "detail", cim.Clip(ri.Detail))
 			}
 			s.log.Info(protocol+" request", attrs...)
 			if s.cfg.Metrics != nil {
@@ -209,7 +212,7 @@ func (s *Server) BufferBody(next http.Handler) http.Handler {
 				Fault(w, r, http.StatusRequestEntityTooLarge, tooLarge, http.Header{"Connection": {"close"}})
 				return
 			}
-			Fault(w, r, http.StatusBadRequest, "reading the request: "+err.Error(), http.Header{"Connection": {"close"}})
+			Fault(w, r, http.StatusBadRequest, "reading the request: "+cim.Clip(err.Error()), http.Header{"Connection": {"close"}})
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))

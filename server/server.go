@@ -19,7 +19,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -250,7 +249,7 @@ type slogWriter struct{ l *slog.Logger }
 
 // Write logs one line of the http.Server's own error log.
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Warn("http server", "error", strings.TrimSpace(string(p)))
+	w.l.Warn("http server", "error", cim.Clip(strings.TrimSpace(string(p))))
 	return len(p), nil
 }
 
@@ -341,17 +340,17 @@ func (s *Server) serveCIMXML(w http.ResponseWriter, r *http.Request) {
 	get := func(name string) string { return r.Header.Get(prefix + name) }
 	setOp(rl, get("CIMMethod"))
 	if op := get("CIMOperation"); !strings.EqualFold(strings.TrimSpace(op), "MethodCall") {
-		fault(http.StatusBadRequest, cimxml.CIMErrorUnsupportedOperation, fmt.Sprintf("CIMOperation %q is not MethodCall", op), nil)
+		fault(http.StatusBadRequest, cimxml.CIMErrorUnsupportedOperation, cim.Clipf("CIMOperation %q is not MethodCall", op), nil)
 		return
 	}
 	if v := strings.TrimSpace(get("CIMProtocolVersion")); v != "" && !strings.HasPrefix(v, "1.") {
-		fault(http.StatusNotImplemented, cimxml.CIMErrorUnsupportedProtocolVersion, fmt.Sprintf("CIMProtocolVersion %q", v), nil)
+		fault(http.StatusNotImplemented, cimxml.CIMErrorUnsupportedProtocolVersion, cim.Clipf("CIMProtocolVersion %q", v), nil)
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/xml" && mt != "text/xml") {
-			fault(http.StatusUnsupportedMediaType, "", fmt.Sprintf("Content-Type %q is not application/xml", ct), nil)
+			fault(http.StatusUnsupportedMediaType, "", cim.Clipf("Content-Type %q is not application/xml", ct), nil)
 			return
 		}
 	}
@@ -374,12 +373,12 @@ func (s *Server) serveCIMXML(w http.ResponseWriter, r *http.Request) {
 		c := req.Calls[0]
 		setOp(rl, c.Method)
 		if m := get("CIMMethod"); m != c.Method {
-			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, fmt.Sprintf("CIMMethod header %q, body calls %q", m, c.Method), nil)
+			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, cim.Clipf("CIMMethod header %q, body calls %q", m, c.Method), nil)
 			return
 		}
 		obj, err := url.PathUnescape(get("CIMObject"))
 		if err != nil || obj == "" || (c.Intrinsic && normNS(obj) != normNS(c.Namespace)) || (!c.Intrinsic && !sameObject(obj, c)) {
-			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, fmt.Sprintf("CIMObject header %q does not name the call's target %q", get("CIMObject"), c.Namespace), nil)
+			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, cim.Clipf("CIMObject header %q does not name the call's target %q", get("CIMObject"), c.Namespace), nil)
 			return
 		}
 	} else {

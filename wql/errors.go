@@ -19,11 +19,11 @@ type posError struct {
 }
 
 func errAt(pos int, format string, args ...any) *posError {
-	return &posError{pos: pos, code: cim.ErrInvalidQuery, msg: fmt.Sprintf(format, args...)}
+	return &posError{pos: pos, code: cim.ErrInvalidQuery, msg: cim.Clipf(format, args...)}
 }
 
 func errCode(code cim.Status, pos int, format string, args ...any) *posError {
-	return &posError{pos: pos, code: code, msg: fmt.Sprintf(format, args...)}
+	return &posError{pos: pos, code: code, msg: cim.Clipf(format, args...)}
 }
 
 // lineCol returns the 1-based line and column (in characters) of the
@@ -58,7 +58,12 @@ func (e *posError) format(src string) *cim.Error {
 	}
 	line, col, text := lineCol(src, e.pos)
 	var b strings.Builder
-	fmt.Fprintf(&b, "line %d, column %d: %s\n%s\n", line, col, e.msg, text)
+	fmt.Fprintf(&b, "line %d, column %d: %s\n", line, col, e.msg)
+	// A long line is drawn only around the column, so that a client's
+	// 4 MB query is not echoed back into its error.
+	text, col = echoWindow(text, col)
+	b.WriteString(text)
+	b.WriteByte('\n')
 	// Keep tabs so that the caret lines up under the query line.
 	n := 0
 	for _, r := range text {
@@ -77,6 +82,38 @@ func (e *posError) format(src string) *cim.Error {
 	}
 	b.WriteByte('^')
 	return &cim.Error{Code: e.code, Description: b.String()}
+}
+
+// echoWindow returns at most cim.MaxEcho bytes of text on either side of
+// column col (1-based, in characters), with "…" where it was cut, and the
+// column within what it returns.
+func echoWindow(text string, col int) (string, int) {
+	if len(text) <= 2*cim.MaxEcho {
+		return text, col
+	}
+	off, n := 0, 0
+	for off < len(text) && n < col-1 {
+		_, w := utf8.DecodeRuneInString(text[off:])
+		off += w
+		n++
+	}
+	start, end := max(off-cim.MaxEcho, 0), min(off+cim.MaxEcho, len(text))
+	for start > 0 && !utf8.RuneStart(text[start]) {
+		start--
+	}
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end--
+	}
+	out := text[start:end]
+	col = 1 + utf8.RuneCountInString(text[start:off])
+	if start > 0 {
+		out = "…" + out
+		col++
+	}
+	if end < len(text) {
+		out += "…"
+	}
+	return out, col
 }
 
 // Position returns the line and column (1-based, in characters) that an
