@@ -8,9 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -18,22 +20,67 @@ import (
 )
 
 // TLSConfig returns the server's TLS settings for a certificate: TLS 1.2
-// or later, HTTP/1.1 only (CIM-XML clients do not speak HTTP/2).
+// or later, HTTP/1.1 only (CIM-XML clients do not speak HTTP/2), and in
+// TLS 1.2 only ECDHE with AEAD ciphers (AES-GCM, ChaCha20-Poly1305): none
+// of the CBC-SHA1 suites Go would otherwise still offer. (TLS 1.3's
+// suites are all AEAD.)
 func TLSConfig(cert tls.Certificate) *tls.Config {
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tls.VersionTLS12,
 		NextProtos:   []string{"http/1.1"},
+		CipherSuites: AEADSuites,
 	}
 }
 
-// LoadCertificate reads a PEM certificate chain and its key.
-func LoadCertificate(certFile, keyFile string) (tls.Certificate, error) {
-	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+// AEADSuites are the TLS 1.2 cipher suites the server offers.
+var AEADSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// LoadCertificate reads a PEM certificate chain and its key, each at most
+// 4 MiB (/dev/zero fails at once). A key file anyone may write is refused;
+// warn, when not nil, is told of a key file group or others may read.
+func LoadCertificate(certFile, keyFile string, warn func(string)) (tls.Certificate, error) {
+	if err := checkKeyFile(keyFile, warn); err != nil {
+		return tls.Certificate{}, err
+	}
+	certPEM, err := readCapped(certFile, "TLS certificate")
+	if err != nil {
+		return tls.Certificate{}, cim.Errorf(cim.ErrInvalidParameter, "TLS certificate %s: %v", certFile, err)
+	}
+	keyPEM, err := readCapped(keyFile, "TLS key")
+	if err != nil {
+		return tls.Certificate{}, cim.Errorf(cim.ErrInvalidParameter, "TLS key %s: %v", keyFile, err)
+	}
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return tls.Certificate{}, cim.Errorf(cim.ErrInvalidParameter, "TLS certificate %s / key %s: %v", certFile, keyFile, err)
 	}
 	return c, nil
+}
+
+// checkKeyFile refuses a private key file that others may write (anyone
+// could put their own key in its place) and warns of one that group or
+// others may read. Windows' permissions are not mode bits: not checked.
+func checkKeyFile(path string, warn func(string)) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return cim.Errorf(cim.ErrInvalidParameter, "TLS key %s: %v", path, err)
+	}
+	mode := st.Mode().Perm()
+	if mode&0o002 != 0 {
+		return cim.Errorf(cim.ErrAccessDenied, "TLS key %s is writable by anyone (mode %04o): refusing it; chmod 0600 it", path, mode)
+	}
+	if mode&0o077 != 0 && warn != nil {
+		warn(fmt.Sprintf("TLS key %s may be read by its group or others (mode %04o); chmod 0600 it", path, mode))
+	}
+	return nil
 }
 
 // SelfSigned makes an in-memory self-signed ECDSA P-256 certificate valid

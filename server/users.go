@@ -101,8 +101,11 @@ func FormatUsers(users []User) []byte {
 
 // ReadUsersFile reads and parses a users file.
 func ReadUsersFile(path string) ([]User, error) {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, "users file")
 	if err != nil {
+		if cim.CodeOf(err) == cim.ErrInvalidParameter {
+			return nil, err
+		}
 		if os.IsNotExist(err) {
 			return nil, cim.Errorf(cim.ErrNotFound, "users file %s does not exist (create it with `cimsess user add`)", path)
 		}

@@ -224,7 +224,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 			if cert, _, err = server.SelfSigned(); err != nil {
 				return err
 			}
-		} else if cert, err = server.LoadCertificate(f.cert, f.key); err != nil {
+		} else if cert, err = server.LoadCertificate(f.cert, f.key, func(w string) { logger.Warn(w) }); err != nil {
 			return err
 		}
 		tlsConf = server.TLSConfig(cert)
