@@ -109,6 +109,11 @@ func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
 		start := time.Now()
 		ri := &RequestInfo{Protocol: protocol, HTTPStatus: http.StatusOK}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
+		if ambiguousRequest(r) {
+			// Content-Length and Transfer-Encoding both: answer, then
+			// close (RFC 9112 §6.3), so nothing smuggled is read next.
+			w.Header().Set("Connection", "close")
+		}
 		defer func() {
 			d := time.Since(start)
 			// Every value a client chose is clipped (cim.Clip): a 45,000

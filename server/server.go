@@ -241,6 +241,7 @@ func (s *Server) NewHTTPServer() *http.Server {
 		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		ConnState:         s.conns.state,
+		ConnContext:       withConn,
 		ErrorLog:          log.New(slogWriter{s.log}, "", 0),
 	}
 }
@@ -279,13 +280,13 @@ func (s *Server) ServeListeners(ctx context.Context, plain, secure []net.Listene
 	for _, ln := range plain {
 		hs := s.NewHTTPServer()
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(s.conns.listener(ln)) }()
+		go func() { errc <- hs.Serve(headerListener{s.conns.listener(ln)}) }()
 	}
 	for _, ln := range secure {
 		hs := s.NewHTTPServer()
 		hs.TLSConfig = tlsConf
 		servers = append(servers, hs)
-		go func() { errc <- hs.Serve(tls.NewListener(s.conns.listener(ln), tlsConf)) }()
+		go func() { errc <- hs.Serve(headerListener{tls.NewListener(s.conns.listener(ln), tlsConf)}) }()
 	}
 	var err error
 	select {
