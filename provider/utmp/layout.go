@@ -50,7 +50,7 @@ func (l Layout) Name() string {
 
 // Plausible reports whether a record is one a login program could have
 // written: a type glibc defines and a time from 1970 up to a year after
-// now (or none). A record read in the wrong layout (another byte order or
+// now or the end of 32-bit time, whichever is later (or none). A record read in the wrong layout (another byte order or
 // record size) is not: its type is a byte of some other field, its time
 // from 1901 or 2100.
 func Plausible(r Record, now time.Time) bool {
@@ -60,7 +60,13 @@ func Plausible(r Record, now time.Time) bool {
 	if r.Time.IsZero() {
 		return true
 	}
-	return r.Time.Unix() >= 0 && r.Time.Before(now.AddDate(1, 0, 0))
+	// A 32-bit time reaches 2038 (util-linux's tests write it); a record
+	// read in the wrong layout gives times before 1970 or far beyond.
+	limit := now.AddDate(1, 0, 0)
+	if y2038 := time.Unix(1<<31, 0); limit.Before(y2038) {
+		limit = y2038
+	}
+	return r.Time.Unix() >= 0 && r.Time.Before(limit)
 }
 
 // sample is how many records [CheckLayout] reads at the start and at the
@@ -115,20 +121,30 @@ func CheckLayout(f io.ReaderAt, size int64, path string, l Layout) error {
 	}
 	now := time.Now()
 	mine := fit(f, size, l, now)
-	if mine.ratio >= 0.9 {
-		return nil
-	}
 	var best Layout
-	bestFit := mine
+	var bestFit fitness
 	for _, o := range Layouts {
 		if o == l {
 			continue
 		}
-		if c := fit(f, size, o, now); c.better(bestFit) {
+		if c := fit(f, size, o, now); !best.Valid() || c.better(bestFit) {
 			best, bestFit = o, c
 		}
 	}
-	if best.Valid() && bestFit.ratio >= 0.9 {
+	// A layout fits when nine in ten of its telling records are
+	// plausible, and some are, unless no layout has any (a 400-byte file
+	// read as 384 bytes shows only zeros where the times should be).
+	// A file of whole records of another layout that fits as well is that
+	// layout's: a file of this one would be cut in a record (truncated
+	// files are rare; 384 and 400 bytes rarely divide the same size).
+	other := bestFit.whole && !mine.whole && bestFit.ratio >= 0.9 && bestFit.good > 0
+	if mine.ratio >= 0.9 && (mine.good > 0 || bestFit.good == 0) && !other {
+		return nil
+	}
+	if other {
+		return &LayoutError{Path: path, Layout: l, Likely: best}
+	}
+	if bestFit.ratio >= 0.9 && bestFit.good > mine.good {
 		return &LayoutError{Path: path, Layout: l, Likely: best}
 	}
 	if mine.ratio < 0.5 {

@@ -80,6 +80,7 @@ func TestPlausible(t *testing.T) {
 		{utmp.Record{Type: -1, Time: now}, false},
 		{utmp.Record{Type: utmp.UserProcess, Time: time.Date(1911, 5, 1, 0, 0, 0, 0, time.UTC)}, false},
 		{utmp.Record{Type: utmp.UserProcess, Time: time.Date(2100, 5, 1, 0, 0, 0, 0, time.UTC)}, false},
+		{utmp.Record{Type: utmp.DeadProcess, Time: time.Unix(1<<31-1, 0)}, true}, // 2038, util-linux's tests
 	} {
 		if got := utmp.Plausible(tc.r, now); got != tc.want {
 			t.Errorf("Plausible(%v %v) = %v", tc.r.Type, tc.r.Time, got)
