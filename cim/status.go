@@ -3,6 +3,8 @@ package cim
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 )
 
 // Status is a CIM status code as DSP0200 defines them (1 to 28); 0 is success.
@@ -78,19 +80,32 @@ func (s Status) String() string {
 }
 
 // Error is the error every cimsess operation returns: a CIM status code and
-// a description for people. Use [errors.As] to get at it, or [CodeOf].
+// a description for people, and the Go error that caused it, if any (so
+// that errors.Is(err, fs.ErrNotExist) still holds once an OS error is
+// mapped). Use [errors.As] to get at it, or [CodeOf].
 type Error struct {
 	Code        Status
 	Description string
+	// Err is the cause, returned by Unwrap; its text is already part of
+	// Description.
+	Err error
 }
 
 // Error formats the error as "CIM_ERR_NAME: description".
 func (e *Error) Error() string {
-	if e.Description == "" {
+	d := e.Description
+	if d == "" && e.Err != nil {
+		d = e.Err.Error()
+	}
+	if d == "" {
 		return e.Code.String()
 	}
-	return e.Code.String() + ": " + e.Description
+	return e.Code.String() + ": " + d
 }
+
+// Unwrap returns the cause, so that errors.Is and errors.As see through a
+// *Error to the error it maps.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is a *Error with the same code, so that
 // errors.Is(err, &cim.Error{Code: cim.ErrNotFound}) works.
@@ -100,33 +115,86 @@ func (e *Error) Is(target error) bool {
 }
 
 // Errorf returns a *Error with the code and a formatted description,
-// each argument clipped as Clipf does.
+// each argument clipped as Clipf does. A %w verb makes its operand the
+// cause (see [Error.Unwrap]).
 func Errorf(code Status, format string, args ...any) *Error {
-	return &Error{Code: code, Description: Clipf(format, args...)}
+	e := &Error{Code: code, Description: Clipf(strings.ReplaceAll(format, "%w", "%v"), args...)}
+	if strings.Contains(format, "%w") {
+		e.Err = errors.Unwrap(fmt.Errorf(format, args...))
+	}
+	return e
 }
 
-// Wrap turns any error into a *Error: a *Error in its chain is returned
-// as it is, anything else becomes code with err's text as description.
+// Wrap turns any error into a *Error that keeps err as its cause. When a
+// *Error is in err's chain, its code wins over code and the context that
+// err adds around it ("provider linux, class X: …") stays in the
+// description; a *Error itself is returned as it is. Anything else gets
+// code.
 func Wrap(code Status, err error) *Error {
 	if err == nil {
 		return nil
 	}
 	var ce *Error
 	if errors.As(err, &ce) {
-		return ce
+		if ce == err {
+			return ce
+		}
+		code = ce.Code
 	}
-	return &Error{Code: code, Description: err.Error()}
+	return &Error{Code: code, Description: describe(err, ce), Err: err}
+}
+
+// Wrapf is Wrap with context: the description is the formatted text, ": ",
+// and err's own description. Like Wrap it keeps err as the cause and the
+// code of a *Error in err's chain, so context can be added to an error that
+// already is a *Error without losing either.
+func Wrapf(code Status, err error, format string, args ...any) *Error {
+	if err == nil {
+		return nil
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		code = ce.Code
+	}
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...) + ": " + describe(err, ce), Err: err}
+}
+
+// describe is err's text with the code of a *Error inside it left out, so
+// that a wrapped *Error does not name its code twice.
+func describe(err error, inner *Error) string {
+	text := err.Error()
+	if inner != nil {
+		text = strings.Replace(text, inner.Error(), inner.Description, 1)
+	}
+	return text
 }
 
 // CodeOf returns the CIM status code of err: StatusOK for nil, the code of
-// a *Error in its chain, and ErrFailed for anything else.
+// a *Error in its chain; for a plain Go error, CIM_ERR_NOT_FOUND when its
+// chain holds fs.ErrNotExist, CIM_ERR_ACCESS_DENIED when it holds
+// fs.ErrPermission, and CIM_ERR_FAILED for anything else.
 func CodeOf(err error) Status {
 	if err == nil {
 		return StatusOK
 	}
 	var ce *Error
-	if errors.As(err, &ce) {
+	switch {
+	case errors.As(err, &ce):
 		return ce.Code
+	case errors.Is(err, fs.ErrNotExist):
+		return ErrNotFound
+	case errors.Is(err, fs.ErrPermission):
+		return ErrAccessDenied
 	}
 	return ErrFailed
+}
+
+// Map turns an error of an OS reader (a plain, wrapped Go error) into a
+// *Error once, with the code [CodeOf] gives it and err as its cause: the
+// one place a provider maps what its readers return.
+func Map(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	return Wrap(CodeOf(err), err)
 }

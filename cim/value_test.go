@@ -3,6 +3,7 @@ package cim
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"reflect"
 	"strings"
@@ -393,8 +394,26 @@ func TestError(t *testing.T) {
 	if Wrap(ErrFailed, nil) != nil {
 		t.Error("Wrap(nil) is not nil")
 	}
-	if Wrap(ErrFailed, wrapped) != e {
-		t.Error("Wrap does not return the *Error in the chain")
+	if Wrap(ErrFailed, e) != e {
+		t.Error("Wrap does not return a *Error as it is")
+	}
+	// Wrapping keeps the inner code, the context around it and the cause.
+	if w := Wrap(ErrFailed, wrapped); w.Code != ErrNotFound || !errors.Is(w, e) || !strings.Contains(w.Error(), "no instance X") {
+		t.Errorf("Wrap(wrapped *Error) = %v", w)
+	}
+	ctxErr := fmt.Errorf("provider p, class C: %w", e)
+	if w := Wrap(ErrFailed, ctxErr); w.Error() != "CIM_ERR_NOT_FOUND: provider p, class C: no instance X" {
+		t.Errorf("Wrap keeps the context once: %q", w.Error())
+	}
+	if w := Wrapf(ErrFailed, e, "provider %s", "p"); w.Code != ErrNotFound || w.Error() != "CIM_ERR_NOT_FOUND: provider p: no instance X" || !errors.Is(w, e) {
+		t.Errorf("Wrapf(*Error) = %q", w.Error())
+	}
+	osErr := Wrapf(ErrFailed, fmt.Errorf("utmp: %w", fs.ErrNotExist), "provider linux")
+	if !errors.Is(osErr, fs.ErrNotExist) || osErr.Code != ErrFailed {
+		t.Errorf("errors.Is through Wrapf: %v", osErr)
+	}
+	if ef := Errorf(ErrNotFound, "reading: %w", fs.ErrNotExist); !errors.Is(ef, fs.ErrNotExist) || ef.Error() != "CIM_ERR_NOT_FOUND: reading: file does not exist" {
+		t.Errorf("Errorf with %%w: %v", ef)
 	}
 	w := Wrap(ErrAccessDenied, errors.New("permission denied"))
 	if w.Code != ErrAccessDenied || w.Description != "permission denied" {

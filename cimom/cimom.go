@@ -216,7 +216,7 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 		case err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return err
 		case err != nil:
-			err = cim.Wrap(cim.ErrFailed, fmt.Errorf("provider %s, class %s: %w", p.Name(), c.Name, err))
+			err = cim.Wrapf(cim.ErrFailed, err, "provider %s, class %s", p.Name(), c.Name)
 			if served == 1 {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"reflect"
 	"sort"
 	"strconv"
@@ -464,8 +465,14 @@ func TestProviderErrors(t *testing.T) {
 		t.Errorf("%v is not a *cim.Error", err)
 	}
 	w = newWorld(t, func(w *world) { w.sessions.err = cim.Errorf(cim.ErrAccessDenied, "no right to read") })
-	if _, err := w.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{}); cim.CodeOf(err) != cim.ErrAccessDenied {
-		t.Errorf("a provider's *cim.Error keeps its code: %v", err)
+	if _, err := w.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{}); cim.CodeOf(err) != cim.ErrAccessDenied ||
+		err.Error() != "CIM_ERR_ACCESS_DENIED: provider sessions, class Linux_LogonSession: no right to read" {
+		t.Errorf("a provider's *cim.Error keeps its code and gets the context: %v", err)
+	}
+	// The cause of an OS reader's error survives the mapping and the context.
+	w = newWorld(t, func(w *world) { w.sessions.err = cim.Map(fmt.Errorf("utmp: %w", fs.ErrNotExist)) })
+	if _, err := w.om.EnumerateInstances(ctx, "Win32_Session", EnumOptions{}); !errors.Is(err, fs.ErrNotExist) || cim.CodeOf(err) != cim.ErrNotFound {
+		t.Errorf("errors.Is(fs.ErrNotExist) through the object manager: %v", err)
 	}
 	// An error in one class's provider does not touch another class.
 	if got, err := w.om.EnumerateInstances(ctx, "Win32_Process", EnumOptions{}); err != nil || len(got) != 7 {

@@ -74,13 +74,29 @@ type lexer struct {
 	col  int
 }
 
+// SyntaxError is where MOF text is wrong, as data: every error of this
+// package is a *cim.Error (CIM_ERR_INVALID_PARAMETER) wrapping one, which
+// errors.As finds.
+type SyntaxError struct {
+	File   string // the file name given to the parser, or ""
+	Line   int    // 1-based
+	Column int    // 1-based, in characters
+	Msg    string // what is wrong
+}
+
+// Error returns "file:line:col: msg" ("line:col: msg" without a file).
+func (e *SyntaxError) Error() string {
+	where := fmt.Sprintf("%d:%d", e.Line, e.Column)
+	if e.File != "" {
+		where = e.File + ":" + where
+	}
+	return where + ": " + e.Msg
+}
+
 // errAt returns the error every failure of this package becomes.
 func errAt(file string, p pos, format string, args ...any) *cim.Error {
-	where := fmt.Sprintf("%d:%d", p.line, p.col)
-	if file != "" {
-		where = file + ":" + where
-	}
-	return cim.Errorf(cim.ErrInvalidParameter, "%s: %s", where, fmt.Sprintf(format, args...))
+	se := &SyntaxError{File: file, Line: p.line, Column: p.col, Msg: fmt.Sprintf(format, args...)}
+	return &cim.Error{Code: cim.ErrInvalidParameter, Description: se.Error(), Err: se}
 }
 
 // decodeSource returns src as UTF-8 text: a UTF-8 byte-order mark is

@@ -411,6 +411,11 @@ func TestParseErrors(t *testing.T) {
 		if !strings.HasPrefix(ce.Description, tc.want) {
 			t.Errorf("%q:\n got %q\nwant %q", tc.src, ce.Description, tc.want)
 		}
+		// The position is data too.
+		var se *SyntaxError
+		if !errors.As(err, &se) || !strings.HasPrefix(tc.want, fmt.Sprintf("e.mof:%d:%d: ", se.Line, se.Column)) || se.File != "e.mof" {
+			t.Errorf("%q: SyntaxError %+v", tc.src, se)
+		}
 	}
 }
 

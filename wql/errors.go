@@ -3,7 +3,6 @@ package wql
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -50,21 +49,39 @@ func lineCol(src string, pos int) (line, col int, text string) {
 	return line, col, strings.TrimSuffix(text, "\r")
 }
 
-// format turns e into the *cim.Error callers see: "line L, column C: msg",
-// the query line, and a caret under the column.
-func (e *posError) format(src string) *cim.Error {
-	if e.pos < 0 {
-		return &cim.Error{Code: e.code, Description: e.msg}
-	}
-	line, col, text := lineCol(src, e.pos)
+// SyntaxError is where a query is wrong, as data: the *cim.Error that
+// Parse, Prepare and Compile return wraps one (errors.As finds it), so
+// that a front end can show the query line with a caret under Column
+// ([SyntaxError.Caret]), as the CLI does.
+type SyntaxError struct {
+	Line   int    // 1-based line of the query
+	Column int    // 1-based column, in characters
+	Msg    string // what is wrong
+	Text   string // the query line the error is on
+}
+
+// Error returns "line L, column C: msg".
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// Caret returns the query line and, under it, a caret at the column (tabs
+// kept so that it lines up): two lines, without a final newline.
+func (e *SyntaxError) Caret() string {
+	return Caret(e.Text, e.Column)
+}
+
+// Caret returns text and, on the next line, a caret under column col
+// (1-based, in characters); tabs in text are kept in the caret line so
+// that the caret lines up in a terminal. It is shared by every parser's
+// error display.
+func Caret(text string, col int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "line %d, column %d: %s\n", line, col, e.msg)
-	// A long line is drawn only around the column, so that a client's
-	// 4 MB query is not echoed back into its error.
+	// A long line is drawn only around the column, so that a 4 MB query
+	// is not echoed whole.
 	text, col = echoWindow(text, col)
 	b.WriteString(text)
 	b.WriteByte('\n')
-	// Keep tabs so that the caret lines up under the query line.
 	n := 0
 	for _, r := range text {
 		if n >= col-1 {
@@ -81,7 +98,18 @@ func (e *posError) format(src string) *cim.Error {
 		b.WriteByte(' ')
 	}
 	b.WriteByte('^')
-	return &cim.Error{Code: e.code, Description: b.String()}
+	return b.String()
+}
+
+// format turns e into the *cim.Error callers see: "line L, column C: msg"
+// in one line, wrapping the [SyntaxError] that holds the position.
+func (e *posError) format(src string) *cim.Error {
+	if e.pos < 0 {
+		return &cim.Error{Code: e.code, Description: e.msg}
+	}
+	line, col, text := lineCol(src, e.pos)
+	se := &SyntaxError{Line: line, Column: col, Msg: e.msg, Text: text}
+	return &cim.Error{Code: e.code, Description: se.Error(), Err: se}
 }
 
 // echoWindow returns at most cim.MaxEcho bytes of text on either side of
@@ -117,53 +145,29 @@ func echoWindow(text string, col int) (string, int) {
 }
 
 // Position returns the line and column (1-based, in characters) that an
-// error of this package points at, read from the *cim.Error in err's
-// chain; ok is false when err carries no position.
+// error of this package points at, from the [SyntaxError] in err's chain;
+// ok is false when err carries no position.
 func Position(err error) (line, col int, ok bool) {
-	var ce *cim.Error
-	if !errors.As(err, &ce) {
+	var se *SyntaxError
+	if !errors.As(err, &se) {
 		return 0, 0, false
 	}
-	d := ce.Description
-	if !strings.HasPrefix(d, "line ") {
-		return 0, 0, false
-	}
-	d = d[len("line "):]
-	comma := strings.Index(d, ", column ")
-	if comma < 0 {
-		return 0, 0, false
-	}
-	l, err1 := strconv.Atoi(d[:comma])
-	d = d[comma+len(", column "):]
-	colon := strings.IndexByte(d, ':')
-	if colon < 0 {
-		return 0, 0, false
-	}
-	c, err2 := strconv.Atoi(d[:colon])
-	if err1 != nil || err2 != nil {
-		return 0, 0, false
-	}
-	return l, c, true
+	return se.Line, se.Column, true
 }
 
-// Message returns the first line of an error's description without its
-// "line L, column C: " prefix: what is wrong, for one-line displays.
+// Message returns what is wrong without the "line L, column C: " prefix,
+// for one-line displays.
 func Message(err error) string {
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		return se.Msg
+	}
 	var ce *cim.Error
-	if !errors.As(err, &ce) {
-		if err == nil {
-			return ""
-		}
-		return err.Error()
+	if errors.As(err, &ce) {
+		return ce.Description
 	}
-	d := ce.Description
-	if i := strings.IndexByte(d, '\n'); i >= 0 {
-		d = d[:i]
+	if err == nil {
+		return ""
 	}
-	if _, _, ok := Position(err); ok {
-		if i := strings.Index(d, ": "); i >= 0 {
-			d = d[i+2:]
-		}
-	}
-	return d
+	return err.Error()
 }

@@ -351,10 +351,15 @@ func checkErr(t *testing.T, tt errCase, err error) {
 	if ce.Code != tt.code || !ok || line != tt.line || col != tt.col || !strings.Contains(Message(err), tt.msg) {
 		t.Errorf("%q:\n got %v at %d:%d (%v): %s\nwant %v at %d:%d: …%s…", tt.query, ce.Code, line, col, ok, Message(err), tt.code, tt.line, tt.col, tt.msg)
 	}
-	// The description shows the line and a caret under the column.
-	lines := strings.Split(ce.Description, "\n")
-	if len(lines) != 3 || !strings.HasSuffix(lines[2], "^") || len([]rune(lines[2])) != tt.col {
-		t.Errorf("%q: description not of three lines with a caret at column %d:\n%s", tt.query, tt.col, ce.Description)
+	// The position is data, and the caret drawn from it sits under the column.
+	var se *SyntaxError
+	if !errors.As(err, &se) {
+		t.Errorf("%q: no SyntaxError in %v", tt.query, err)
+		return
+	}
+	lines := strings.Split(se.Caret(), "\n")
+	if strings.Contains(ce.Description, "\n") || len(lines) != 2 || !strings.HasSuffix(lines[1], "^") || len([]rune(lines[1])) != tt.col {
+		t.Errorf("%q: description %q, caret at column %d:\n%s", tt.query, ce.Description, tt.col, se.Caret())
 	}
 }
 
@@ -380,16 +385,19 @@ func TestSemanticErrors(t *testing.T) {
 
 func TestErrorFormat(t *testing.T) {
 	_, err := Parse("SELECT Name FROM Win32_Session WHERE )")
-	want := "CIM_ERR_INVALID_QUERY: line 1, column 38: expected a property name, found ')'\n" +
-		"SELECT Name FROM Win32_Session WHERE )\n" +
-		"                                     ^"
+	want := "CIM_ERR_INVALID_QUERY: line 1, column 38: expected a property name, found ')'"
 	if err == nil || err.Error() != want {
 		t.Errorf("got\n%v\nwant\n%s", err, want)
 	}
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Caret() != "SELECT Name FROM Win32_Session WHERE )\n"+
+		"                                     ^" {
+		t.Errorf("caret: %v", err)
+	}
 	// Tabs are kept so that the caret lines up.
 	_, err = Parse("SELECT *\tFROM\tA\tWHERE\t)")
-	if d := err.(*cim.Error).Description; !strings.HasSuffix(d, "\n        \t    \t \t     \t^") {
-		t.Errorf("caret line with tabs: %q", d)
+	if !errors.As(err, &se) || !strings.HasSuffix(se.Caret(), "\n        \t    \t \t     \t^") {
+		t.Errorf("caret line with tabs: %q", se.Caret())
 	}
 	if _, _, ok := Position(errors.New("x")); ok {
 		t.Error("Position of a plain error")

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/wql"
 )
 
 // Exit codes of the cimsess command.
@@ -82,9 +83,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = &usageError{fmt.Errorf("%w; see cimsess --help", err)}
 	}
 	if err != nil {
-		msg := err.Error()
-		// Multi-line messages (a query with a caret under it) keep their shape.
-		fmt.Fprintf(stderr, "cimsess: %s\n", strings.TrimRight(msg, "\n"))
+		fmt.Fprintf(stderr, "cimsess: %s\n", strings.TrimRight(err.Error(), "\n"))
+		// A query's syntax error: its line, with a caret under the column.
+		var se *wql.SyntaxError
+		if errors.As(err, &se) {
+			fmt.Fprintf(stderr, "%s\n", se.Caret())
+		}
 	}
 	return ExitCode(err)
 }

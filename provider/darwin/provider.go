@@ -16,7 +16,9 @@ package darwin
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"sort"
 	"strconv"
@@ -120,10 +122,10 @@ func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) (
 	})
 	src := provider.Source{Name: "utmpx", Where: p.opts.Path, Found: len(byID)}
 	switch {
-	case err != nil && cim.CodeOf(err) == cim.ErrNotFound && !p.explicit:
+	case err != nil && errors.Is(err, fs.ErrNotExist) && !p.explicit:
 		src.Note = "not present"
 	case err != nil:
-		return nil, err
+		return nil, cim.Map(err) // the reader's error, mapped once
 	case warn != nil:
 		src.Note = fmt.Sprintf("%d login records; %v", len(byID), warn)
 	}

@@ -17,7 +17,9 @@ package linux
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/user"
@@ -179,11 +181,11 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	})
 	src := provider.Source{Name: "utmp", Where: p.opts.UtmpPath, Found: len(recs)}
 	switch {
-	case err != nil && cim.CodeOf(err) == cim.ErrNotFound && !p.explicitUtmp:
+	case err != nil && errors.Is(err, fs.ErrNotExist) && !p.explicitUtmp:
 		src.Note = "not present" // no utmp is a machine with no tty logins
 	case err != nil:
 		others.Wait()
-		return err
+		return cim.Map(err) // the reader's error, mapped once
 	case warn != nil:
 		src.Note = fmt.Sprintf("%d login records; %v", len(recs), warn)
 		src.Warn = true
@@ -195,7 +197,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	psrc := provider.Source{Name: "procfs", Where: p.opts.ProcRoot}
 	if perr != nil {
 		if ctx.Err() != nil {
-			return perr
+			return cim.Map(perr)
 		}
 		psrc.Note = "not readable: " + perr.Error()
 		psrc.Warn = true

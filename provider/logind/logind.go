@@ -18,6 +18,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -25,8 +26,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/cimsess/cimsess/cim"
 )
 
 // DefaultRoot is the folder logind keeps its session files in.
@@ -73,16 +72,16 @@ type Session struct {
 }
 
 // ParseFile parses the session file named name (the session id) from r.
-// It fails, with a [*cim.Error] of code [cim.ErrFailed], when the file
+// It fails, with a plain error, when the file
 // has no valid UID or a number that does not parse, or is larger than
 // 64 KiB. Unknown keys go to [Session.Extra].
 func ParseFile(name string, r io.Reader) (Session, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
-		return Session{}, cim.Errorf(cim.ErrFailed, "logind: reading session %s: %v", name, err)
+		return Session{}, fmt.Errorf("logind: reading session %s: %w", name, err)
 	}
 	if len(b) > maxFileSize {
-		return Session{}, cim.Errorf(cim.ErrFailed, "logind: session file %s is larger than %d bytes", name, maxFileSize)
+		return Session{}, fmt.Errorf("logind: session file %s is larger than %d bytes", name, maxFileSize)
 	}
 	return parse(name, b)
 }
@@ -93,7 +92,7 @@ func parse(name string, b []byte) (Session, error) {
 	haveUID := false
 	fail := func(key, v string) {
 		if bad == nil {
-			bad = cim.Errorf(cim.ErrFailed, "logind: session %s: bad %s=%q", name, key, v)
+			bad = fmt.Errorf("logind: session %s: bad %s=%q", name, key, v)
 		}
 	}
 	uint := func(key, v string, bits int) uint64 {
@@ -182,7 +181,7 @@ func parse(name string, b []byte) (Session, error) {
 		return Session{}, bad
 	}
 	if !haveUID {
-		return Session{}, cim.Errorf(cim.ErrFailed, "logind: session %s: no UID", name)
+		return Session{}, fmt.Errorf("logind: session %s: no UID", name)
 	}
 	return s, nil
 }
@@ -197,7 +196,7 @@ type Snapshot struct {
 	// Sessions are the sessions read, ordered by id (numbers by value).
 	Sessions []Session
 	// Warnings name the files that were skipped because they could not be
-	// read or parsed; each is a [*cim.Error].
+	// read or parsed; each is a plain error wrapping its cause.
 	Warnings []error
 }
 
@@ -221,30 +220,27 @@ func ValidID(id string) bool {
 // missing folder is no error: Present is false. A file that cannot be read
 // or parsed is skipped and named in Warnings; a file that disappears while
 // it is read (the session ended) is skipped silently. Read fails, with a
-// [*cim.Error], only when root exists but cannot be listed, or ctx ends.
+// plain error wrapping the cause (for the provider to map, cim.Map), only
+// when root exists but cannot be listed, or ctx ends.
 func Read(ctx context.Context, root string) (Snapshot, error) {
 	if root == "" {
 		root = DefaultRoot
 	}
 	snap := Snapshot{Root: root}
 	if err := ctx.Err(); err != nil {
-		return snap, cim.Wrap(cim.ErrFailed, err)
+		return snap, err
 	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		if errors.Is(err, fs.ErrNotExist) {
 			return snap, nil
-		case errors.Is(err, fs.ErrPermission):
-			return snap, cim.Errorf(cim.ErrAccessDenied, "logind: %v", err)
-		default:
-			return snap, cim.Errorf(cim.ErrFailed, "logind: %v", err)
 		}
+		return snap, fmt.Errorf("logind: %w", err)
 	}
 	snap.Present = true
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
-			return snap, cim.Wrap(cim.ErrFailed, err)
+			return snap, err
 		}
 		name := e.Name()
 		if !ValidID(name) || e.IsDir() {
@@ -252,7 +248,7 @@ func Read(ctx context.Context, root string) (Snapshot, error) {
 		}
 		if !e.Type().IsRegular() {
 			// Never open a FIFO or device: it could block.
-			snap.Warnings = append(snap.Warnings, cim.Errorf(cim.ErrFailed, "logind: %s is not a regular file", filepath.Join(root, name)))
+			snap.Warnings = append(snap.Warnings, fmt.Errorf("logind: %s is not a regular file", filepath.Join(root, name)))
 			continue
 		}
 		s, err := readFile(filepath.Join(root, name), name)
@@ -260,7 +256,7 @@ func Read(ctx context.Context, root string) (Snapshot, error) {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // the session ended between listing and reading
 			}
-			snap.Warnings = append(snap.Warnings, cim.Wrap(cim.ErrFailed, err))
+			snap.Warnings = append(snap.Warnings, err)
 			continue
 		}
 		snap.Sessions = append(snap.Sessions, s)

@@ -8,7 +8,9 @@
 //
 // The root is injectable ([New]), and the package only reads files, so it
 // builds everywhere and its tests run on fixture trees on every operating
-// system; on a system without /proc, reads fail with [cim.ErrNotFound].
+// system; on a system without /proc, reads fail with an error wrapping
+// [fs.ErrNotExist]. Errors are plain Go errors that wrap their cause; the
+// providers map them to CIM codes (cim.Map).
 // A process that exits while it is being read is skipped by [FS.List]
 // and reported as not found by [FS.Get], never as a failure.
 package procfs
@@ -17,6 +19,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,8 +30,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/cimsess/cimsess/cim"
 )
 
 // DefaultRoot is where Linux mounts procfs.
@@ -226,7 +227,7 @@ func (f *FS) readBootTime(r *reader) (time.Time, error) {
 		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
 			sec, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 			if err != nil {
-				return time.Time{}, cim.Errorf(cim.ErrFailed, "procfs: bad btime in %s: %q", filepath.Join(f.root, "stat"), v)
+				return time.Time{}, fmt.Errorf("procfs: bad btime in %s: %q", filepath.Join(f.root, "stat"), v)
 			}
 			t := time.Unix(sec, 0)
 			f.mu.Lock()
@@ -235,7 +236,7 @@ func (f *FS) readBootTime(r *reader) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, cim.Errorf(cim.ErrFailed, "procfs: no btime line in %s", filepath.Join(f.root, "stat"))
+	return time.Time{}, fmt.Errorf("procfs: no btime line in %s", filepath.Join(f.root, "stat"))
 }
 
 // bootTime returns btime read at most a minute ago, else reads it again.
@@ -254,7 +255,7 @@ func (f *FS) getReader() *reader { return f.bufs.Get().(*reader) }
 // List returns every process, in pid order, with [DefaultFields].
 // Processes that exit while they are read, or whose stat may not be read,
 // are left out. It fails only when the root itself cannot be read (or ctx
-// ends), with a [*cim.Error].
+// ends), with a plain error wrapping the cause.
 func (f *FS) List(ctx context.Context) ([]Process, error) {
 	return f.ListFields(ctx, DefaultFields)
 }
@@ -345,7 +346,7 @@ func (f *FS) SessionID(pid int) (uint32, bool) {
 // pids lists the process directories of the root, in pid order.
 func (f *FS) pids(ctx context.Context) ([]int, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
+		return nil, err
 	}
 	d, err := os.Open(f.root)
 	if err != nil {
@@ -393,7 +394,7 @@ func (f *FS) each(ctx context.Context, n int, fn func(r *reader, i int)) error {
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return cim.Wrap(cim.ErrFailed, err)
+		return err
 	}
 	return nil
 }
@@ -405,8 +406,8 @@ const (
 	batch        = 32
 )
 
-// Get returns the process pid with [DefaultFields]. It fails with
-// [cim.ErrNotFound] when there is no such process (or it exits while
+// Get returns the process pid with [DefaultFields]. It fails with an
+// error wrapping [fs.ErrNotExist] when there is no such process (or it exits while
 // being read).
 func (f *FS) Get(pid int) (Process, error) { return f.GetFields(pid, DefaultFields) }
 
@@ -424,7 +425,7 @@ func (f *FS) GetFields(pid int, fields Fields) (Process, error) {
 	p, err := f.read(r, pid, boot, fields)
 	if err != nil {
 		if errors.Is(err, errVanished) {
-			return Process{}, cim.Errorf(cim.ErrNotFound, "procfs: no process %d", pid)
+			return Process{}, fmt.Errorf("procfs: no process %d: %w", pid, fs.ErrNotExist)
 		}
 		return Process{}, err
 	}
@@ -558,15 +559,10 @@ func isGone(err error) bool {
 	return err != nil && (errors.Is(err, fs.ErrNotExist) || isESRCH(err))
 }
 
+// fileError wraps err with what was being done, keeping it as the cause
+// for the provider to map (cim.Map).
 func fileError(what string, err error) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return cim.Errorf(cim.ErrNotFound, "procfs: %s: %v", what, err)
-	case errors.Is(err, fs.ErrPermission):
-		return cim.Errorf(cim.ErrAccessDenied, "procfs: %s: %v", what, err)
-	default:
-		return cim.Errorf(cim.ErrFailed, "procfs: %s: %v", what, err)
-	}
+	return fmt.Errorf("procfs: %s: %w", what, err)
 }
 
 func parsePID(s string) (int, bool) {

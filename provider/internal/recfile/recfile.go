@@ -9,12 +9,8 @@ package recfile
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-
-	"github.com/cimsess/cimsess/cim"
 )
 
 // BufSize is the buffer a [Stream] reads through: 64 KiB, 170 records of
@@ -24,8 +20,7 @@ const BufSize = 64 << 10
 // TruncatedError reports a file that ends in the middle of a record: the
 // last Have bytes, at byte Offset, are less than a record of Size bytes.
 // The C libraries and who ignore such a tail; a [Stream] returns every
-// whole record before it and reports it through [Stream.Warning]. It
-// unwraps to a [*cim.Error] with code [cim.ErrFailed].
+// whole record before it and reports it through [Stream.Warning].
 type TruncatedError struct {
 	Offset int64 // where the partial record starts
 	Have   int   // how many bytes of it the file holds
@@ -37,11 +32,6 @@ type TruncatedError struct {
 // Error describes the truncation.
 func (e *TruncatedError) Error() string {
 	return fmt.Sprintf("%s: truncated record at byte %d: %d of %d bytes", e.Source, e.Offset, e.Have, e.Size)
-}
-
-// Unwrap returns the error as a [*cim.Error].
-func (e *TruncatedError) Unwrap() error {
-	return &cim.Error{Code: cim.ErrFailed, Description: e.Error()}
 }
 
 // Stream reads records of one size from a stream, through a buffer. The
@@ -74,8 +64,8 @@ func (s *Stream) Fail(err error) { s.err = err }
 
 // Next reads the next record into b, which is one record long. At the
 // end of the stream it returns [io.EOF], also when the stream ends in a
-// partial record (see [Stream.Warning]). Any other error is a
-// [*cim.Error]; once Next has returned an error it returns the same one
+// partial record (see [Stream.Warning]). Any other error is the read's,
+// wrapped with the source and offset; once Next has returned an error it returns the same one
 // again.
 func (s *Stream) Next(b []byte) error {
 	if s.err != nil {
@@ -93,7 +83,7 @@ func (s *Stream) Next(b []byte) error {
 		s.off += int64(n)
 		s.err = io.EOF
 	default:
-		s.err = cim.Errorf(cim.ErrFailed, "%s: reading record at byte %d: %v", s.source, s.off, err)
+		s.err = fmt.Errorf("%s: reading record at byte %d: %w", s.source, s.off, err)
 	}
 	return s.err
 }
@@ -119,12 +109,13 @@ type Records[R any] interface {
 // and returns it as err. warn is the reader's [Records.Warning] (the
 // [*TruncatedError] of a partial last record), which is not a failure:
 // fn has seen every whole record. The file is opened by [Open]: a
-// regular file only, read up to its size at open. Errors are
-// [*cim.Error]s: see [Open] and [OpenError]; ctx is checked every 256
+// regular file only, read up to its size at open. Errors wrap their
+// cause (fs.ErrNotExist, ctx.Err(), …) for the provider to map once
+// (cim.Map): see [Open] and [OpenError]; ctx is checked every 256
 // records.
 func ReadFile[R any, D Records[R]](ctx context.Context, path, source string, newReader func(io.Reader) D, fn func(R) error) (warn error, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
+		return nil, err
 	}
 	f, size, err := Open(path, source)
 	if err != nil {
@@ -140,7 +131,7 @@ func Read[R any, D Records[R]](ctx context.Context, rd D, fn func(R) error) (war
 	for i := 0; ; i++ {
 		if i&255 == 255 {
 			if err := ctx.Err(); err != nil {
-				return nil, cim.Wrap(cim.ErrFailed, err)
+				return nil, err
 			}
 		}
 		r, err := rd.Next()
@@ -156,19 +147,11 @@ func Read[R any, D Records[R]](ctx context.Context, rd D, fn func(R) error) (war
 	}
 }
 
-// OpenError maps an error opening or writing a record file to a
-// [*cim.Error]: [cim.ErrNotFound] when the file does not exist,
-// [cim.ErrAccessDenied] when it may not be read, [cim.ErrFailed]
-// otherwise; the message starts with source.
+// OpenError wraps an error opening or writing a record file with the
+// source's name, keeping it as the cause (errors.Is(err, fs.ErrNotExist)
+// holds), for the provider to map once (cim.Map).
 func OpenError(source string, err error) error {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return cim.Errorf(cim.ErrNotFound, "%s: %v", source, err)
-	case errors.Is(err, fs.ErrPermission):
-		return cim.Errorf(cim.ErrAccessDenied, "%s: %v", source, err)
-	default:
-		return cim.Errorf(cim.ErrFailed, "%s: %v", source, err)
-	}
+	return fmt.Errorf("%s: %w", source, err)
 }
 
 // CString returns b up to its first NUL: a fixed-size C string field.

@@ -47,7 +47,7 @@ func TestStream(t *testing.T) {
 		{strings.NewReader(""), "EOF"},
 		{strings.NewReader("ab\x00\x00cdef"), "ab,cdef,EOF"},
 		{strings.NewReader("ab\x00\x00cd"), "ab,EOF test: truncated record at byte 4: 2 of 4 bytes"},
-		{io.MultiReader(strings.NewReader("abcd"), failing{}), "abcd,CIM_ERR_FAILED: test: reading record at byte 4: disk on fire"},
+		{io.MultiReader(strings.NewReader("abcd"), failing{}), "abcd,test: reading record at byte 4: disk on fire"},
 	} {
 		rd := newRecords(tc.in)
 		var got []string
