@@ -144,6 +144,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		return nil, cim.Errorf(code, "history database %s: cannot create its folder: %s", path, oneLine(err.Error()))
 	}
+	if !opts.ReadOnly {
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
+	}
 	s, err := open(ctx, path, opts.ReadOnly, false)
 	// Two processes that create a database at once both try to turn it to
 	// WAL mode, and SQLite answers one of them SQLITE_BUSY at once, without
@@ -262,6 +267,32 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 		v++
 	}
 	return nil
+}
+
+// createPrivate creates a new database file readable by its owner alone
+// (SQLite gives its -wal and -shm files the same mode), and refuses a path
+// that is a symbolic link, as O_NOFOLLOW would: one planted where the
+// history is to be created must not make cimsess write through it.
+func createPrivate(path string) error {
+	fi, err := os.Lstat(path)
+	if err == nil {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return cim.Errorf(cim.ErrAccessDenied, "history database %s: is a symbolic link; cimsess does not follow one to a file it writes", path)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fsError(path, err)
+	}
+	// O_EXCL: never through a link another process planted meanwhile.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return createPrivate(path) // another process made it: look again
+	}
+	if err != nil {
+		return fsError(path, err)
+	}
+	return f.Close()
 }
 
 // isBusy reports whether err is dbError's "locked by another process".

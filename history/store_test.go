@@ -247,3 +247,31 @@ func TestOpenConcurrentCreate(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenCreatesPrivateAndRefusesSymlink checks that a new history is
+// created 0600 and that a symbolic link planted at its path is refused,
+// its target left untouched.
+func TestOpenCreatesPrivateAndRefusesSymlink(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("new database mode: %v %v", fi.Mode(), err)
+	}
+	target := filepath.Join(dir, "victim")
+	link := filepath.Join(dir, "planted.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if _, err := Open(ctx, link, Options{}); cim.CodeOf(err) != cim.ErrAccessDenied || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("planted symlink: %v", err)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the link's target was created: %v", err)
+	}
+}

@@ -363,7 +363,11 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 		if !s.Start.IsZero() {
 			start = s.Start.Local().Format(layout)
 		}
-		cells := []string{dash(s.User), dash(s.TTY), dash(s.RemoteHost), start, end, dur, dash(string(how)), dash(s.Class), dash(s.LogonID)}
+		// Values from wtmp are raw bytes: control characters (a terminal's
+		// escapes, newlines) and bytes that are not UTF-8 are written as
+		// \xNN, never raw.
+		cells := []string{dash(utmp.Display(s.User)), dash(utmp.Display(s.TTY)), dash(utmp.Display(s.RemoteHost)), start, end, dur,
+			dash(string(how)), dash(s.Class), dash(utmp.Display(s.LogonID))}
 		if measured {
 			write(cells)
 			return nil

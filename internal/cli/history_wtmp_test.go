@@ -106,3 +106,36 @@ func TestForeignLayout(t *testing.T) {
 		t.Errorf("enum of a %v file: exit %d %q", foreign, code, stderr)
 	}
 }
+
+// TestHistoryTableEscapes checks that the history table writes control
+// characters from wtmp escaped (a terminal title and clear, a newline
+// that would split a row) and that a value that is not UTF-8 leaves every
+// other row's columns as they are.
+func TestHistoryTableEscapes(t *testing.T) {
+	dir := t.TempDir()
+	recs := wtmpRecs()
+	recs = append(recs,
+		utmp.Record{Type: utmp.UserProcess, PID: 200, Line: "pts/1", User: "eve\x1b]0;pwned\x07\x1b[2J", Host: "a\nb", Time: wtmpT0.Add(6 * time.Minute)},
+		utmp.Record{Type: utmp.UserProcess, PID: 201, Line: "pts/2", User: "d\xe9j\xe0", Time: wtmpT0.Add(7 * time.Minute)})
+	file := filepath.Join(dir, "wtmp")
+	if err := utmp.WriteFile(file, recs, utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", file, "--db", filepath.Join(dir, "h.db"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.ContainsAny(stdout, "\x1b\x07\t") || !strings.Contains(stdout, `eve\x1b]0;pwned\x07\x1b[2J`) || !strings.Contains(stdout, `a\x0ab`) || !strings.Contains(stdout, `d\xe9j\xe0`) {
+		t.Errorf("not escaped:\n%q", stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != 5 { // header, boot, alice, eve, the non-UTF-8 user
+		t.Fatalf("%d lines:\n%s", len(lines), stdout)
+	}
+	col := strings.Index(lines[0], "TTY")
+	for _, l := range lines[1:3] {
+		if len(l) < col || l[col-2:col] != "  " {
+			t.Errorf("row out of its columns: %q (TTY at %d)", l, col)
+		}
+	}
+}
