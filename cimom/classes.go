@@ -2,6 +2,7 @@ package cimom
 
 import (
 	"context"
+	"sort"
 	"strings"
 
 	"github.com/cimsess/cimsess/cim"
@@ -198,4 +199,57 @@ func (om *ObjectManager) runAssoc(ctx context.Context, path cim.ObjectPath, opts
 		return om.classObjects(names), nil
 	}
 	return om.keysOnly(insts, keysOnly), nil
+}
+
+// QualifierDeclarations returns the declarations of the qualifiers the
+// schema uses, by name: each with the type its values have and the
+// kinds of element it is found on (what EnumerateQualifiers answers).
+func (om *ObjectManager) QualifierDeclarations() []cim.QualifierDecl {
+	byName := map[string]*cim.QualifierDecl{}
+	var order []string
+	note := func(q cim.Qualifier, scope string) {
+		k := strings.ToLower(q.Name)
+		d := byName[k]
+		if d == nil {
+			d = &cim.QualifierDecl{Name: q.Name, Type: cim.QualifierType(q),
+				Overridable: k != "key" && k != "abstract" && k != "association"}
+			byName[k] = d
+			order = append(order, k)
+		}
+		for _, s := range d.Scopes {
+			if s == scope {
+				return
+			}
+		}
+		d.Scopes = append(d.Scopes, scope)
+	}
+	for _, name := range om.reg.Names() {
+		c, err := om.reg.Declared(name)
+		if err != nil {
+			continue
+		}
+		scope := "CLASS"
+		if rc, _ := om.reg.Class(name); rc != nil && rc.IsAssociation() {
+			scope = "ASSOCIATION"
+		}
+		for _, q := range c.Qualifiers {
+			note(q, scope)
+		}
+		for i := range c.Properties {
+			p := &c.Properties[i]
+			scope := "PROPERTY"
+			if p.Type.Kind == cim.KindReference {
+				scope = "REFERENCE"
+			}
+			for _, q := range p.Qualifiers {
+				note(q, scope)
+			}
+		}
+	}
+	sort.Strings(order)
+	out := make([]cim.QualifierDecl, len(order))
+	for i, k := range order {
+		out[i] = *byName[k]
+	}
+	return out
 }

@@ -118,11 +118,21 @@ var decodeCases = []struct {
 	{name: "two calls", body: req(`<IMETHODCALL NAME="A">` + nsPath + `</IMETHODCALL><IMETHODCALL NAME="B">` + nsPath + `</IMETHODCALL>`), cimError: CIMErrorRequestNotValid},
 	{name: "no namespace", body: req(`<IMETHODCALL NAME="A"></IMETHODCALL>`), cimError: CIMErrorRequestNotValid},
 	{name: "empty namespace", body: req(`<IMETHODCALL NAME="A"><LOCALNAMESPACEPATH/></IMETHODCALL>`), cimError: CIMErrorRequestNotValid},
-	{name: "duplicate param", body: req(`<IMETHODCALL NAME="A">` + nsPath + `<IPARAMVALUE NAME="X"/><IPARAMVALUE NAME="x"/></IMETHODCALL>`), cimError: CIMErrorRequestNotValid},
+	{name: "dtd version malformed", body: strings.Replace(req(`<IMETHODCALL NAME="A">`+nsPath+`</IMETHODCALL>`), `DTDVERSION="2.0"`, `DTDVERSION="2.x"`, 1), cimError: CIMErrorUnsupportedDTDVersion},
+	{name: "protocol version malformed", body: strings.Replace(req(`<IMETHODCALL NAME="A">`+nsPath+`</IMETHODCALL>`), `PROTOCOLVERSION="1.0"`, `PROTOCOLVERSION="1."`, 1), cimError: CIMErrorUnsupportedProtocolVersion},
 	{name: "two values", body: req(`<IMETHODCALL NAME="A">` + nsPath + `<IPARAMVALUE NAME="X"><VALUE/><VALUE/></IPARAMVALUE></IMETHODCALL>`), cimError: CIMErrorRequestNotValid},
 	{name: "bad keyvalue type", body: req(`<IMETHODCALL NAME="A">` + nsPath + `<IPARAMVALUE NAME="X"><INSTANCENAME CLASSNAME="C"><KEYBINDING NAME="K"><KEYVALUE VALUETYPE="numeric">x</KEYVALUE></KEYBINDING></INSTANCENAME></IPARAMVALUE></IMETHODCALL>`), cimError: CIMErrorRequestNotValid},
 	{name: "protocol 2", body: strings.Replace(req(`<IMETHODCALL NAME="A">`+nsPath+`</IMETHODCALL>`), `PROTOCOLVERSION="1.0"`, `PROTOCOLVERSION="2.0"`, 1), cimError: CIMErrorUnsupportedProtocolVersion},
 	{name: "deep", body: `<CIM CIMVERSION="2.0" DTDVERSION="2.0">` + strings.Repeat("<X>", 100) + strings.Repeat("</X>", 100) + `</CIM>`, cimError: CIMErrorRequestNotValid},
+}
+
+// TestDecodeDuplicateParam: a parameter given twice is the call's
+// CIM_ERR_INVALID_PARAMETER (Call.Duplicate), not a malformed request.
+func TestDecodeDuplicateParam(t *testing.T) {
+	r, err := DecodeRequest([]byte(req(`<IMETHODCALL NAME="A">`+nsPath+`<IPARAMVALUE NAME="X"><VALUE>1</VALUE></IPARAMVALUE><IPARAMVALUE NAME="x"/></IMETHODCALL>`)), Limits{})
+	if err != nil || r.Calls[0].Duplicate != "x" || len(r.Calls[0].Params) != 1 {
+		t.Fatalf("%+v %v", r, err)
+	}
 }
 
 func TestDecodeRequest(t *testing.T) {

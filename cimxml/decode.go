@@ -207,6 +207,11 @@ type Call struct {
 	Namespace string
 	// Object is the target of an extrinsic call (class or instance path).
 	Object cim.ObjectPath
+	// Duplicate names a parameter given more than once (the first
+	// occurrence is in Params): DSP0200 makes the call fail with
+	// CIM_ERR_INVALID_PARAMETER, which is the operation's answer, not a
+	// malformed request.
+	Duplicate string
 	// Params holds the parameters in order. A value is nil (no value or
 	// VALUE.NULL), string (VALUE), []string (VALUE.ARRAY), ClassName
 	// (CLASSNAME), cim.ObjectPath (an instance name or path), or *Node
@@ -322,10 +327,10 @@ func DecodeRequest(data []byte, limits Limits) (*Request, error) {
 	req := &Request{}
 	req.CIMVersion, _ = root.Attr("CIMVERSION")
 	req.DTDVersion, _ = root.Attr("DTDVERSION")
-	if !strings.HasPrefix(req.CIMVersion, "2.") {
+	if !versionOf(req.CIMVersion, "2") {
 		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedCIMVersion, Detail: cim.Clipf("CIMVERSION %q", req.CIMVersion)}
 	}
-	if !strings.HasPrefix(req.DTDVersion, "2.") {
+	if !versionOf(req.DTDVersion, "2") {
 		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedDTDVersion, Detail: cim.Clipf("DTDVERSION %q", req.DTDVersion)}
 	}
 	if len(root.Children) != 1 || root.Children[0].Name != "MESSAGE" {
@@ -337,7 +342,7 @@ func DecodeRequest(data []byte, limits Limits) (*Request, error) {
 		return nil, notValid("MESSAGE has no ID")
 	}
 	req.ProtocolVersion, _ = msg.Attr("PROTOCOLVERSION")
-	if !strings.HasPrefix(req.ProtocolVersion, "1.") {
+	if !versionOf(req.ProtocolVersion, "1") {
 		return nil, &ProtocolError{HTTPStatus: 501, CIMError: CIMErrorUnsupportedProtocolVersion, Detail: cim.Clipf("PROTOCOLVERSION %q", req.ProtocolVersion)}
 	}
 	if len(msg.Children) != 1 {
@@ -390,6 +395,26 @@ func DecodeRequest(data []byte, limits Limits) (*Request, error) {
 	return req, nil
 }
 
+// versionOf reports whether v is a version "M.N" (or "M.N.U") of major
+// version major; anything else, malformed ("2.x", "2.") included, is a
+// version DSP0200 answers with the header error.
+func versionOf(v, major string) bool {
+	rest, ok := strings.CutPrefix(v, major+".")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 4 || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
 func decodeCall(n *Node) (*Call, error) {
 	call := &Call{Intrinsic: n.Name == "IMETHODCALL"}
 	var ok bool
@@ -436,10 +461,15 @@ func decodeCall(n *Node) (*Call, error) {
 					return nil, err
 				}
 			}
+			dup := false
 			for _, p := range call.Params {
-				if strings.EqualFold(p.Name, name) {
-					return nil, notValid("parameter %s given twice", name)
+				dup = dup || strings.EqualFold(p.Name, name)
+			}
+			if dup {
+				if call.Duplicate == "" {
+					call.Duplicate = name
 				}
+				continue
 			}
 			call.Params = append(call.Params, Param{Name: name, Value: v})
 		default:

@@ -3,6 +3,7 @@ package cimxml
 import (
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,6 +267,10 @@ func keyValueType(v any) string {
 	return "string"
 }
 
+// keyType returns the TYPE of a key's value that DSP0201 2.4 gives
+// KEYVALUE beside VALUETYPE: its CIM type.
+func keyType(v any) string { return typeName(cim.TypeOf(v).Kind) }
+
 // InstanceName writes an INSTANCENAME element: the class and key bindings
 // of p, without host or namespace.
 func (e *Encoder) InstanceName(p cim.ObjectPath) {
@@ -288,6 +293,7 @@ func (e *Encoder) InstanceName(p cim.ObjectPath) {
 		} else {
 			e.start("KEYVALUE")
 			e.attr("VALUETYPE", keyValueType(k.Value))
+			e.attr("TYPE", keyType(k.Value))
 			e.endStart()
 			e.text(formatScalar(k.Value))
 			e.buf = append(e.buf, "</KEYVALUE>"...)
@@ -796,6 +802,30 @@ func (e *Encoder) MethodReturn(m *cim.Method, res cim.MethodResult) {
 		e.Value(pv.Value)
 		e.close("PARAMVALUE")
 	}
+}
+
+// QualifierDeclaration writes QUALIFIER.DECLARATION for d, with its
+// SCOPE; the type of the standard integer qualifiers as QUALIFIER has it.
+func (e *Encoder) QualifierDeclaration(d cim.QualifierDecl) {
+	t := d.Type
+	if k, ok := qualifierKinds[strings.ToLower(d.Name)]; ok {
+		t.Kind = k
+	}
+	e.start("QUALIFIER.DECLARATION")
+	e.attr("NAME", d.Name)
+	e.attr("TYPE", typeName(t.Kind))
+	e.attr("ISARRAY", strconv.FormatBool(t.Array))
+	e.attr("OVERRIDABLE", strconv.FormatBool(d.Overridable))
+	e.endStart()
+	e.start("SCOPE")
+	for _, s := range []string{"CLASS", "ASSOCIATION", "REFERENCE", "PROPERTY", "METHOD", "PARAMETER", "INDICATION"} {
+		if slices.Contains(d.Scopes, s) {
+			e.attr(s, "true")
+		}
+	}
+	e.emptyClose()
+	e.close("QUALIFIER.DECLARATION")
+	e.buf = append(e.buf, '\n')
 }
 
 // ClassOptions says what a CLASS element carries.

@@ -103,7 +103,7 @@ func (t *instTemplate) write(e *Encoder, in *cim.Instance) {
 type nameTemplate struct {
 	class  string
 	names  []string
-	types  []string // VALUETYPE of each key
+	types  []string // VALUETYPE and TYPE of each key
 	static []string // static[i] before key value i, static[len] last
 }
 
@@ -114,7 +114,7 @@ func (t *nameTemplate) matches(p *cim.ObjectPath) bool {
 		return false
 	}
 	for i := range p.Keys {
-		if p.Keys[i].Name != t.names[i] || keyValueType(p.Keys[i].Value) != t.types[i] {
+		if p.Keys[i].Name != t.names[i] || keyValueType(p.Keys[i].Value)+" "+keyType(p.Keys[i].Value) != t.types[i] {
 			return false
 		}
 	}
@@ -129,13 +129,14 @@ func newNameTemplate(p *cim.ObjectPath) *nameTemplate {
 	m.attr("CLASSNAME", p.ClassName)
 	m.endStart()
 	for _, k := range p.Keys {
-		vt := keyValueType(k.Value)
-		t.names, t.types = append(t.names, k.Name), append(t.types, vt)
+		vt, ct := keyValueType(k.Value), keyType(k.Value)
+		t.names, t.types = append(t.names, k.Name), append(t.types, vt+" "+ct)
 		m.start("KEYBINDING")
 		m.attr("NAME", k.Name)
 		m.endStart()
 		m.start("KEYVALUE")
 		m.attr("VALUETYPE", vt)
+		m.attr("TYPE", ct)
 		m.endStart()
 		t.static = append(t.static, string(m.buf))
 		m.buf = append(m.buf[:0], "</KEYVALUE></KEYBINDING>"...)

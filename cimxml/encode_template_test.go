@@ -119,15 +119,15 @@ func TestInstanceNameTemplates(t *testing.T) {
 		p    cim.ObjectPath
 		want string
 	}{
-		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "1")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string">1</KEYVALUE></KEYBINDING></INSTANCENAME>`},
-		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "<&>")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string">&lt;&amp;&gt;</KEYVALUE></KEYBINDING></INSTANCENAME>`},
-		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", uint32(7))}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="numeric">7</KEYVALUE></KEYBINDING></INSTANCENAME>`},
-		{cim.ObjectPath{ClassName: "A", Keys: kb("id", true)}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="id"><KEYVALUE VALUETYPE="boolean">TRUE</KEYVALUE></KEYBINDING></INSTANCENAME>`},
-		{cim.ObjectPath{ClassName: "B", Keys: kb("Domain", "H", "Name", "a\"b")}, `<INSTANCENAME CLASSNAME="B"><KEYBINDING NAME="Domain"><KEYVALUE VALUETYPE="string">H</KEYVALUE></KEYBINDING><KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string">a"b</KEYVALUE></KEYBINDING></INSTANCENAME>`},
-		{cim.ObjectPath{ClassName: "B", Keys: kb("Domain", "H")}, `<INSTANCENAME CLASSNAME="B"><KEYBINDING NAME="Domain"><KEYVALUE VALUETYPE="string">H</KEYVALUE></KEYBINDING></INSTANCENAME>`},
-		{cim.ObjectPath{ClassName: "C", Keys: kb("Antecedent", ref)}, `<INSTANCENAME CLASSNAME="C"><KEYBINDING NAME="Antecedent"><VALUE.REFERENCE><INSTANCENAME CLASSNAME="Win32_UserAccount"><KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string">a</KEYVALUE></KEYBINDING></INSTANCENAME></VALUE.REFERENCE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "1")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string" TYPE="string">1</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "<&>")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string" TYPE="string">&lt;&amp;&gt;</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", uint32(7))}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="numeric" TYPE="uint32">7</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("id", true)}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="id"><KEYVALUE VALUETYPE="boolean" TYPE="boolean">TRUE</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "B", Keys: kb("Domain", "H", "Name", "a\"b")}, `<INSTANCENAME CLASSNAME="B"><KEYBINDING NAME="Domain"><KEYVALUE VALUETYPE="string" TYPE="string">H</KEYVALUE></KEYBINDING><KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string" TYPE="string">a"b</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "B", Keys: kb("Domain", "H")}, `<INSTANCENAME CLASSNAME="B"><KEYBINDING NAME="Domain"><KEYVALUE VALUETYPE="string" TYPE="string">H</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "C", Keys: kb("Antecedent", ref)}, `<INSTANCENAME CLASSNAME="C"><KEYBINDING NAME="Antecedent"><VALUE.REFERENCE><INSTANCENAME CLASSNAME="Win32_UserAccount"><KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string" TYPE="string">a</KEYVALUE></KEYBINDING></INSTANCENAME></VALUE.REFERENCE></KEYBINDING></INSTANCENAME>`},
 		{cim.ObjectPath{ClassName: "C"}, `<INSTANCENAME CLASSNAME="C"/>`},
-		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "2")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string">2</KEYVALUE></KEYBINDING></INSTANCENAME>`},
+		{cim.ObjectPath{ClassName: "A", Keys: kb("Id", "2")}, `<INSTANCENAME CLASSNAME="A"><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="string" TYPE="string">2</KEYVALUE></KEYBINDING></INSTANCENAME>`},
 	}
 	e := NewEncoder(nil)
 	for round := 0; round < 2; round++ {

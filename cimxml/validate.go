@@ -59,7 +59,9 @@ const (
 	pathElems  = "CLASSPATH|LOCALCLASSPATH|CLASSNAME|INSTANCEPATH|LOCALINSTANCEPATH|INSTANCENAME"
 )
 
-// dtd is the part of DSP0201's DTD that operations and declarations use.
+// dtd is the part of the CIM-XML DTD (DSP0203 2.4, as DSP0201 2.4 describes
+// it: KEYVALUE with TYPE, PARAMTYPE on RETURNVALUE and PARAMVALUE) that
+// operations and declarations use.
 var dtd = map[string]element{
 	"CIM":                       el("(MESSAGE|DECLARATION)", "CIMVERSION DTDVERSION", ""),
 	"DECLARATION":               el("(DECLGROUP|DECLGROUP.WITHNAME|DECLGROUP.WITHPATH)+", "", ""),

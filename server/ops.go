@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/cimsess/cimsess/cim"
@@ -26,7 +27,7 @@ var canonicalNames = map[string]string{}
 // unsupported are the intrinsic methods of DSP0200 that this read-only
 // server answers with CIM_ERR_NOT_SUPPORTED.
 var unsupported = []string{"CreateClass", "ModifyClass", "DeleteClass", "CreateInstance", "ModifyInstance",
-	"DeleteInstance", "SetProperty", "GetQualifier", "SetQualifier", "DeleteQualifier", "EnumerateQualifiers",
+	"DeleteInstance", "SetProperty", "SetQualifier", "DeleteQualifier",
 	"OpenEnumerateInstances", "OpenEnumerateInstancePaths", "OpenAssociatorInstances", "OpenAssociatorInstancePaths",
 	"OpenReferenceInstances", "OpenReferenceInstancePaths", "OpenQueryInstances", "PullInstancesWithPath",
 	"PullInstancePaths", "PullInstances", "CloseEnumeration", "EnumerationCount"}
@@ -45,10 +46,12 @@ func init() {
 		"associatornames":        opAssociatorNames,
 		"references":             opReferences,
 		"referencenames":         opReferenceNames,
+		"enumeratequalifiers":    opEnumerateQualifiers,
+		"getqualifier":           opGetQualifier,
 	}
 	for _, n := range []string{"EnumerateClasses", "EnumerateClassNames", "GetClass", "EnumerateInstances",
 		"EnumerateInstanceNames", "GetInstance", "GetProperty", "ExecQuery", "Associators", "AssociatorNames",
-		"References", "ReferenceNames"} {
+		"References", "ReferenceNames", "EnumerateQualifiers", "GetQualifier"} {
 		canonicalNames[strings.ToLower(n)] = n
 	}
 	for _, n := range unsupported {
@@ -65,7 +68,47 @@ func (s *Server) dispatch(ctx context.Context, c *cimxml.Call) (render, string, 
 	if err := s.om.CheckNamespace(c.Namespace); err != nil {
 		return nil, "", err
 	}
+	if err := checkParams(c); err != nil {
+		return nil, "", err
+	}
 	return op(ctx, s, c)
+}
+
+// opParams are the IPARAMVALUEs DSP0200 defines for each operation
+// served; any other, or one given twice, is CIM_ERR_INVALID_PARAMETER.
+var opParams = map[string][]string{
+	"getclass":               {"ClassName", "LocalOnly", "IncludeQualifiers", "IncludeClassOrigin", "PropertyList"},
+	"enumerateclasses":       {"ClassName", "DeepInheritance", "LocalOnly", "IncludeQualifiers", "IncludeClassOrigin"},
+	"enumerateclassnames":    {"ClassName", "DeepInheritance"},
+	"getinstance":            {"InstanceName", "LocalOnly", "IncludeQualifiers", "IncludeClassOrigin", "PropertyList"},
+	"enumerateinstances":     {"ClassName", "LocalOnly", "DeepInheritance", "IncludeQualifiers", "IncludeClassOrigin", "PropertyList"},
+	"enumerateinstancenames": {"ClassName"},
+	"getproperty":            {"InstanceName", "PropertyName"},
+	"execquery":              {"QueryLanguage", "Query"},
+	"associators":            {"ObjectName", "AssocClass", "ResultClass", "Role", "ResultRole", "IncludeQualifiers", "IncludeClassOrigin", "PropertyList"},
+	"associatornames":        {"ObjectName", "AssocClass", "ResultClass", "Role", "ResultRole"},
+	"references":             {"ObjectName", "ResultClass", "Role", "IncludeQualifiers", "IncludeClassOrigin", "PropertyList"},
+	"referencenames":         {"ObjectName", "ResultClass", "Role"},
+	"enumeratequalifiers":    {},
+	"getqualifier":           {"QualifierName"},
+}
+
+// checkParams refuses a parameter the operation does not define or one
+// given twice (DSP0200 §5.4: CIM_ERR_INVALID_PARAMETER).
+func checkParams(c *cimxml.Call) error {
+	if c.Duplicate != "" {
+		return cim.Errorf(cim.ErrInvalidParameter, "parameter %s is given twice", c.Duplicate)
+	}
+	known, ok := opParams[strings.ToLower(c.Method)]
+	if !ok {
+		return nil
+	}
+	for _, p := range c.Params {
+		if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, p.Name) }) {
+			return cim.Errorf(cim.ErrInvalidParameter, "%s has no parameter %s (its parameters: %s)", c.Method, p.Name, strings.Join(known, ", "))
+		}
+	}
+	return nil
 }
 
 // propertySet builds the Keep function of a PropertyList and the
@@ -361,6 +404,9 @@ func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string
 	if err != nil {
 		return nil, "", err
 	}
+	if _, given := c.Param("Query"); !given || strings.TrimSpace(q) == "" {
+		return nil, "", cim.Errorf(cim.ErrInvalidParameter, "ExecQuery needs the Query parameter")
+	}
 	if !strings.EqualFold(strings.TrimSpace(lang), "WQL") {
 		return nil, "", cim.Errorf(cim.ErrQueryLanguageNotSupported, "query language %q is not supported; use WQL", lang)
 	}
@@ -506,6 +552,9 @@ func opReferenceNames(ctx context.Context, s *Server, c *cimxml.Call) (render, s
 // manager's one method path, with the PARAMVALUEs as text.
 func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, error) {
 	target := c.Object
+	if c.Duplicate != "" {
+		return nil, target.ClassName, cim.Errorf(cim.ErrInvalidParameter, "parameter %s is given twice", c.Duplicate)
+	}
 	if target.Namespace == "" {
 		target.Namespace = c.Namespace
 	}
@@ -536,4 +585,29 @@ func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, er
 		return nil, target.ClassName, cim.Errorf(cim.ErrMethodNotFound, "class %s has no method %s", target.ClassName, c.Method)
 	}
 	return func(e *cimxml.Encoder) { e.MethodReturn(m, res) }, target.ClassName, nil
+}
+
+func opEnumerateQualifiers(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	decls := s.om.QualifierDeclarations()
+	return func(e *cimxml.Encoder) {
+		for _, d := range decls {
+			e.QualifierDeclaration(d)
+		}
+	}, "", nil
+}
+
+func opGetQualifier(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+	name, err := c.String("QualifierName")
+	if err != nil {
+		return nil, "", err
+	}
+	if name == "" {
+		return nil, "", cim.Errorf(cim.ErrInvalidParameter, "GetQualifier needs the QualifierName parameter")
+	}
+	for _, d := range s.om.QualifierDeclarations() {
+		if strings.EqualFold(d.Name, name) {
+			return func(e *cimxml.Encoder) { e.QualifierDeclaration(d) }, "", nil
+		}
+	}
+	return nil, "", cim.Errorf(cim.ErrNotFound, "no qualifier %q is declared in %s", name, s.om.Namespace())
 }

@@ -47,6 +47,9 @@ func TestProtocolFaults(t *testing.T) {
 		{name: "entity", body: strings.Replace(eiBody, "Win32_LogonSession", "&ent;", 1), status: 400, cimError: "request-not-well-formed"},
 		{name: "other encoding", body: strings.Replace(eiBody, `encoding="utf-8"`, `encoding="ISO-8859-1"`, 1), status: 400, cimError: "request-not-well-formed"},
 		{name: "GET", method: "GET", status: 405},
+		{name: "unknown method", method: "FROB", status: 405},
+		{name: "dtd version malformed", body: strings.Replace(eiBody, `DTDVERSION="2.0"`, `DTDVERSION="2.x"`, 1), status: 501, cimError: "unsupported-dtd-version"},
+		{name: "message version malformed", body: strings.Replace(eiBody, `PROTOCOLVERSION="1.0"`, `PROTOCOLVERSION="1.0.0.0"`, 1), status: 501, cimError: "unsupported-protocol-version"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +88,9 @@ func TestProtocolFaults(t *testing.T) {
 			}
 			if got := resp.Header.Get("CIMError"); got != tc.cimError {
 				t.Errorf("CIMError %q, want %q", got, tc.cimError)
+			}
+			if tc.status == 405 && resp.Header.Get("Allow") != "POST, M-POST" {
+				t.Errorf("405 without Allow: %v", resp.Header)
 			}
 			if got := resp.Header.Get("WWW-Authenticate"); tc.wwwAuthen && got != `Basic realm="cimsess"` {
 				t.Errorf("WWW-Authenticate %q", got)
@@ -125,6 +131,24 @@ func TestMPost(t *testing.T) {
 		t.Errorf("no Ext header")
 	}
 	mustValid(t, body)
+
+	// OpenPegasus's form: the URI with '/' before http, no spaces.
+	req, _ = http.NewRequest("M-POST", ts.url+Path, strings.NewReader(eiBody))
+	req.SetBasicAuth("root", rootPass)
+	req.Header.Set("Content-Type", "application/xml")
+	req.Header.Set("Man", "http://www.dmtf.org/cim/mapping/http/v1.0;ns=7")
+	req.Header.Set("7-CIMOperation", "MethodCall")
+	req.Header.Set("7-CIMMethod", "EnumerateInstances")
+	req.Header.Set("7-CIMObject", "root/cimv2")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("7-CIMOperation") != "MethodResponse" {
+		t.Fatalf("OpenPegasus's M-POST: HTTP %d %v: %s", resp.StatusCode, resp.Header, body)
+	}
 
 	// Without the Man header the extension is unknown: 510.
 	req, _ = http.NewRequest("M-POST", ts.url+Path, strings.NewReader(eiBody))
