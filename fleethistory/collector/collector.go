@@ -1,0 +1,393 @@
+// Package collector turns the fleet's event stream into session history:
+// it reads the JetStream stream of instance events (package fleet/wire)
+// through the durable pull consumer that every collector shares, maps
+// each session event onto a [fleethistory.Change], writes a batch of them
+// in one transaction to a [Sink] (PostgreSQL, or the embedded SQLite
+// history for a small fleet) and acknowledges the batch's messages only
+// after the sink committed. A collector that dies mid-batch leaves its
+// messages unacknowledged, so JetStream delivers them again (to it or to
+// another collector), and the sink's idempotence on message ids makes the
+// second delivery change nothing.
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/wire"
+	"github.com/cimsess/cimsess/fleethistory"
+	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/schema"
+)
+
+// Sink is where a collector writes: Apply writes a batch of changes
+// atomically (all or nothing) and idempotently on their message ids.
+type Sink interface {
+	Apply(ctx context.Context, changes []fleethistory.Change) (fleethistory.ApplyStats, error)
+}
+
+// PostgresSink writes to a fleet history in PostgreSQL, skipping changes
+// older than Keep (when positive).
+type PostgresSink struct {
+	Store *fleethistory.Store
+	Keep  time.Duration
+}
+
+// Apply writes a batch (see [fleethistory.Store.Apply]).
+func (p PostgresSink) Apply(ctx context.Context, changes []fleethistory.Change) (fleethistory.ApplyStats, error) {
+	return p.Store.Apply(ctx, changes, p.Keep)
+}
+
+// Defaults of a Collector.
+const (
+	DefaultBatch    = 1000
+	DefaultMaxWait  = 200 * time.Millisecond
+	DefaultAckWait  = time.Minute
+	retryMin        = 200 * time.Millisecond
+	retryMax        = 10 * time.Second
+	maxAckPendingOf = 20 // MaxAckPending is this many batches
+)
+
+// Collector reads the stream into a sink. Set the fields, then call Run.
+type Collector struct {
+	// JS is the JetStream context of a connection to the fleet's NATS.
+	// Required.
+	JS jetstream.JetStream
+	// Sink receives the changes. Required.
+	Sink Sink
+	// Schema gives the instances their types; nil is schema.Default().
+	Schema *schema.Registry
+	// Batch is the most messages applied in one transaction; 0 is
+	// DefaultBatch. MaxWait is how long a fetch waits to fill a batch; 0
+	// is DefaultMaxWait.
+	Batch   int
+	MaxWait time.Duration
+	// AckWait is how long JetStream waits for a message's acknowledgement
+	// before it delivers it again; 0 is DefaultAckWait.
+	AckWait time.Duration
+	// Classes are the session classes recorded (with their subclasses);
+	// nil is history.DefaultClasses. Events of other classes are
+	// acknowledged and skipped.
+	Classes []string
+	// Logf, when set, receives one line per noteworthy thing.
+	Logf func(format string, args ...any)
+	// OnBatch, when set, is called after each committed batch with its
+	// changes (for live views such as the timeline).
+	OnBatch func([]fleethistory.Change)
+
+	stats Stats
+}
+
+// Stats counts what a collector did.
+type Stats struct {
+	Messages  atomic.Int64 // messages received
+	Applied   atomic.Int64 // changes written
+	Duplicate atomic.Int64 // changes whose message was applied before
+	Skipped   atomic.Int64 // events of classes not recorded
+	Bad       atomic.Int64 // messages that are not events, refused for good
+	Batches   atomic.Int64 // batches committed
+	Retries   atomic.Int64 // batches that failed and were retried
+}
+
+// Stats returns the collector's counters.
+func (c *Collector) Stats() *Stats { return &c.stats }
+
+func (c *Collector) logf(format string, args ...any) {
+	if c.Logf != nil {
+		c.Logf(format, args...)
+	}
+}
+
+// Consumer creates (or finds) the shared durable consumer on the stream,
+// waiting for the stream to exist (a hub makes it) until ctx ends.
+func (c *Collector) Consumer(ctx context.Context) (jetstream.Consumer, error) {
+	ackWait := c.AckWait
+	if ackWait <= 0 {
+		ackWait = DefaultAckWait
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       wire.CollectConsumer,
+		Description:   "cimsess collect: the fleet's session history",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait:       ackWait,
+		MaxAckPending: c.batch() * maxAckPendingOf,
+		FilterSubject: wire.EventSubjects,
+	}
+	wait := retryMin
+	logged := false
+	for {
+		cons, err := c.JS.CreateOrUpdateConsumer(ctx, wire.Stream, cfg)
+		if err == nil {
+			return cons, nil
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, cim.Errorf(cim.ErrFailed, "collect: consumer %s on %s: %v", wire.CollectConsumer, wire.Stream, err)
+		}
+		if !logged {
+			c.logf("stream %s does not exist yet (is a hub running?); waiting for it", wire.Stream)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, retryMax)
+	}
+}
+
+func (c *Collector) batch() int {
+	if c.Batch > 0 {
+		return c.Batch
+	}
+	return DefaultBatch
+}
+
+// Run collects until ctx ends (it returns nil then) or the consumer
+// cannot be made. A failing sink (the database restarting) is retried
+// with a growing pause; the batch's messages stay unacknowledged
+// meanwhile.
+func (c *Collector) Run(ctx context.Context) error {
+	if c.JS == nil || c.Sink == nil {
+		return cim.Errorf(cim.ErrInvalidParameter, "collect: a Collector needs JetStream and a sink")
+	}
+	if c.Schema == nil {
+		reg, err := schema.Default()
+		if err != nil {
+			return err
+		}
+		c.Schema = reg
+	}
+	cons, err := c.Consumer(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	maxWait := c.MaxWait
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	// Fetch the next batch while the current one is written.
+	type fetched struct {
+		msgs []jetstream.Msg
+		err  error
+	}
+	next := make(chan fetched, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(next)
+		for ctx.Err() == nil {
+			b, err := cons.Fetch(c.batch(), jetstream.FetchMaxWait(maxWait))
+			var f fetched
+			if err != nil {
+				f.err = err
+			} else {
+				for m := range b.Messages() {
+					f.msgs = append(f.msgs, m)
+				}
+				f.err = b.Error()
+			}
+			if len(f.msgs) == 0 && (f.err == nil || idle(f.err)) {
+				continue
+			}
+			select {
+			case next <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer wg.Wait()
+	lastFetchErr := ""
+	for {
+		var f fetched
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil
+		case f, ok = <-next:
+			if !ok {
+				return nil
+			}
+		}
+		if f.err != nil && len(f.msgs) == 0 {
+			if s := f.err.Error(); s != lastFetchErr && ctx.Err() == nil {
+				c.logf("fetching from %s: %v", wire.Stream, f.err)
+				lastFetchErr = s
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(retryMin):
+			}
+			continue
+		}
+		lastFetchErr = ""
+		if len(f.msgs) > 0 {
+			c.handle(ctx, f.msgs)
+		}
+	}
+}
+
+// idle reports whether a fetch's error only says that no message came.
+func idle(err error) bool {
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// handle writes one batch and acknowledges it, retrying the sink until it
+// works or ctx ends.
+func (c *Collector) handle(ctx context.Context, msgs []jetstream.Msg) {
+	c.stats.Messages.Add(int64(len(msgs)))
+	changes := make([]fleethistory.Change, 0, len(msgs))
+	var ack []jetstream.Msg
+	for _, m := range msgs {
+		ch, ok, err := c.Change(m.Data(), m.Headers().Get(wire.MsgIDHeader))
+		switch {
+		case err != nil:
+			c.stats.Bad.Add(1)
+			c.logf("refusing message %s: %v", msgSubject(m), err)
+			_ = m.Term()
+		case !ok:
+			c.stats.Skipped.Add(1)
+			ack = append(ack, m)
+		default:
+			changes = append(changes, ch)
+			ack = append(ack, m)
+		}
+	}
+	wait := retryMin
+	for len(changes) > 0 {
+		st, err := c.Sink.Apply(ctx, changes)
+		if err == nil {
+			c.stats.Applied.Add(int64(st.Applied))
+			c.stats.Duplicate.Add(int64(st.Duplicate))
+			c.stats.Batches.Add(1)
+			if st.Invalid+st.Expired > 0 {
+				c.logf("%d events refused as out of range, %d older than the retention", st.Invalid, st.Expired)
+			}
+			if c.OnBatch != nil {
+				c.OnBatch(changes)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			return // unacknowledged: delivered again
+		}
+		c.stats.Retries.Add(1)
+		c.logf("writing %d events: %v (retrying in %s)", len(changes), err, wait)
+		for _, m := range msgs {
+			_ = m.InProgress() // keep them ours while we retry
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, retryMax)
+	}
+	for _, m := range ack {
+		_ = m.Ack()
+	}
+}
+
+func msgSubject(m jetstream.Msg) string {
+	s := m.Subject()
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+// Change maps an event's message body onto a session change. ok is false
+// for an event of a class that is not recorded. msgID, when not empty, is
+// the message's Nats-Msg-Id; it must agree with the event's ID.
+func (c *Collector) Change(data []byte, msgID string) (ch fleethistory.Change, ok bool, err error) {
+	reg := c.Schema
+	if reg == nil {
+		if reg, err = schema.Default(); err != nil {
+			return ch, false, err
+		}
+	}
+	ev, err := wire.ParseEvent(data)
+	if err != nil {
+		return ch, false, err
+	}
+	if msgID != "" && msgID != ev.ID {
+		return ch, false, cim.Errorf(cim.ErrInvalidParameter, "event %q came with message id %q", clip(ev.ID), clip(msgID))
+	}
+	classes := c.Classes
+	if classes == nil {
+		classes = history.DefaultClasses
+	}
+	if _, err := reg.Class(ev.Class); err != nil {
+		return ch, false, nil // a class this schema does not know: not a session
+	}
+	recorded := false
+	for _, cl := range classes {
+		if reg.IsA(ev.Class, cl) {
+			recorded = true
+			break
+		}
+	}
+	if !recorded {
+		return ch, false, nil
+	}
+	in, err := wire.DecodeInstance(reg, ev.Instance)
+	if err != nil {
+		return ch, false, err
+	}
+	hs := history.SessionOf(in, ev.Time)
+	if _, has := in.Value("StartTime").(cim.DateTime); !has {
+		hs.Start = time.Time{} // resolved by the store from the session's row
+	}
+	if hs.Path == "" {
+		hs.Path = ev.Path
+	}
+	s := fleethistory.Session{Session: hs, Host: strings.ToLower(ev.Host), RemoteAddress: in.String("RemoteAddress")}
+	if v, ok := in.Value("UserId").(uint32); ok {
+		s.UID = &v
+	}
+	if b, err := json.Marshal(ev.Instance); err == nil {
+		s.Props = b
+	}
+	ch = fleethistory.Change{MsgID: ev.ID, Time: ev.Time, Session: s}
+	switch ev.Kind {
+	case wire.KindCreation:
+		ch.Kind = fleethistory.Begin
+	case wire.KindModification:
+		ch.Kind = fleethistory.Update
+		if ev.Previous != nil {
+			if prev, err := wire.DecodeInstance(reg, *ev.Previous); err == nil {
+				ch.PrevStatus = prev.String("Status")
+			}
+		}
+	case wire.KindDeletion:
+		ch.Kind = fleethistory.Finish
+		ch.How = history.EndLogout
+		if in.String("Status") == "Lost Comm" {
+			ch.How = history.EndGhost
+		}
+	}
+	return ch, true, nil
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
