@@ -9,6 +9,7 @@ packages=(openssh-server openssh-client samba smbclient sblim-wbemcli time)
 packages+=(postgresql) # fleethistory tests start a throwaway cluster of their own
 packages+=(wsl curl python3-winrm) # WS-Management tests: Debian's wsl (over curl) and pywinrm
 packages+=(nats-server) # fleet: the 3-node cluster of the fleet tests
+packages+=(chromium) # e2e/fleetdb: the timeline in a headless browser
 test_user=cimsess-test
 
 if [ "$(id -u)" != 0 ]; then

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/provider/utmp"
@@ -45,6 +46,7 @@ func newHistoryCmd(e *env) *cobra.Command {
 	var h historyFlags
 	var since, until, user, class, out string
 	var noBackfill bool
+	var fl fleetHistoryFlags
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Sessions that came and went: last(1) with more in it, from the history database and wtmp",
@@ -65,12 +67,20 @@ a local time (2026-01-31 14:00, 2026-01-31T14:00:05), an RFC 3339 time, today or
 they select the sessions that were open at some time between them.`,
 		Example: `  cimsess history --since 7d
   cimsess history --user alice --output json
-  cimsess history --wtmp ./wtmp.copy --db ./history.db --since 2026-01-01 --until 2026-02-01`,
+  cimsess history --wtmp ./wtmp.copy --db ./history.db --since 2026-01-01 --until 2026-02-01
+  cimsess history --db postgres://cimsess@db.example.com/fleet --host 'web-*' --user deploy --since 30d
+  cimsess history --db postgres://cimsess@db.example.com/fleet --host db-7 --at '2026-11-30 02:00'`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.Table, output.JSON, output.CSV)
 			if err != nil {
 				return &usageError{err}
+			}
+			if fleethistory.IsURL(h.db) {
+				return e.fleetHistory(cmd.Context(), h.db, fl, since, until, user, class, f)
+			}
+			if err := fl.checkLocal(); err != nil {
+				return err
 			}
 			now := time.Now()
 			var filt history.Filter
@@ -115,6 +125,7 @@ they select the sessions that were open at some time between them.`,
 	cmd.Flags().StringVar(&class, "class", "", "only sessions of this class and its subclasses, such as Win32_ServerSession")
 	cmd.Flags().BoolVar(&noBackfill, "no-backfill", false, "do not merge wtmp in first; show the database as it is")
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, json or csv")
+	addFleetHistoryFlags(cmd, &fl)
 	return cmd
 }
 

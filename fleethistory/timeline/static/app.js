@@ -1,0 +1,273 @@
+// The fleet timeline: sessions as bars on a time axis, one lane per host
+// or per user. Plain SVG, no library. The server's API:
+//   /api/sessions?from&to&host&user  sessions open in [from, to]
+//   /api/session?host&class&logonId&start  one session in full
+//   /api/events  Server-Sent Events: "change" after each batch written
+"use strict";
+(function () {
+  const SVGNS = "http://www.w3.org/2000/svg";
+  const LABEL_W = 190, ROW_H = 18, AXIS_H = 26, BAR_H = 13;
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    from: Date.now() - 6 * 3600e3, to: Date.now(), group: "host", host: "", user: "",
+    live: true, sessions: [], selected: null, truncated: false,
+  };
+
+  function el(name, attrs, text) {
+    const e = document.createElementNS(SVGNS, name);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  const pad = (n) => String(n).padStart(2, "0");
+  function localInput(ms) {
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  function fmt(ms) {
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  function fmtDur(ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + "s";
+    const m = Math.floor(s / 60), h = Math.floor(m / 60), d = Math.floor(h / 24);
+    return d > 0 ? `${d}d ${pad(h % 24)}:${pad(m % 60)}` : `${pad(h)}:${pad(m % 60)}`;
+  }
+  function keyOf(s) { return [s.host, s.class, s.logonId, s.start].join("\u0000"); }
+
+  function syncInputs() {
+    $("from").value = localInput(state.from);
+    $("to").value = localInput(state.to);
+    $("group").value = state.group;
+  }
+
+  let loading = 0;
+  async function load() {
+    const q = new URLSearchParams({ from: new Date(state.from).toISOString(), to: new Date(state.to).toISOString() });
+    if (state.host) q.set("host", state.host);
+    if (state.user) q.set("user", state.user);
+    const my = ++loading;
+    try {
+      const r = await fetch("api/sessions?" + q, { credentials: "same-origin" });
+      if (!r.ok) throw new Error(r.status + " " + (await r.text()));
+      const body = await r.json();
+      if (my !== loading) return;
+      state.sessions = body.sessions;
+      state.truncated = body.truncated;
+      render();
+    } catch (e) {
+      $("status").textContent = "error: " + e.message;
+    }
+  }
+
+  function ticks(from, to, width) {
+    const steps = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 30 * 86400].map((s) => s * 1000);
+    const want = Math.max(2, Math.floor(width / 110));
+    let step = steps[steps.length - 1];
+    for (const s of steps) if ((to - from) / s <= want) { step = s; break; }
+    const off = new Date().getTimezoneOffset() * 60e3;
+    const out = [];
+    for (let t = Math.ceil((from - off) / step) * step + off; t <= to; t += step) out.push(t);
+    return { list: out, step };
+  }
+  function tickLabel(t, step) {
+    const d = new Date(t);
+    if (step >= 86400e3) return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+    if (step < 60e3) return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    if (d.getHours() === 0 && d.getMinutes() === 0) return `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+
+  function render() {
+    const svg = $("svg");
+    const width = Math.max(400, $("chart").clientWidth);
+    // Lanes, each packed into as many rows as its overlapping sessions need.
+    const now = Date.now();
+    const byLane = new Map();
+    for (const s of state.sessions) {
+      const l = s[state.group] || "(none)";
+      if (!byLane.has(l)) byLane.set(l, []);
+      byLane.get(l).push(s);
+    }
+    const lanes = [...byLane.keys()].sort();
+    const place = new Map(); // session key -> y
+    let y = AXIS_H;
+    const laneBoxes = [];
+    for (const l of lanes) {
+      const rowsEnd = [];
+      const list = byLane.get(l).slice().sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+      for (const s of list) {
+        const st = Date.parse(s.start), en = s.end ? Date.parse(s.end) : now;
+        let r = rowsEnd.findIndex((e) => e <= st);
+        if (r < 0) { r = rowsEnd.length; rowsEnd.push(en); } else rowsEnd[r] = en;
+        place.set(keyOf(s), y + r * ROW_H);
+      }
+      const h = Math.max(1, rowsEnd.length) * ROW_H + 4;
+      laneBoxes.push([l, y, h]);
+      y += h;
+    }
+    const height = Math.max(y, AXIS_H + ROW_H) + 4;
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", height);
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.replaceChildren();
+    const plotW = width - LABEL_W - 8;
+    const x = (t) => LABEL_W + ((t - state.from) / (state.to - state.from)) * plotW;
+    laneBoxes.forEach(([l, ly, h], i) => {
+      svg.append(el("rect", { class: "lane-bg" + (i % 2 ? " odd" : ""), x: 0, y: ly, width, height: h }));
+      svg.append(el("text", { class: "lane-label", x: 6, y: ly + 15, "data-lane": l }, l.length > 28 ? l.slice(0, 27) + "…" : l));
+    });
+    const axis = el("g", { class: "axis" });
+    const tk = ticks(state.from, state.to, plotW);
+    for (const t of tk.list) {
+      const tx = x(t);
+      axis.append(el("line", { class: "grid", x1: tx, x2: tx, y1: AXIS_H - 4, y2: height }));
+      axis.append(el("text", { x: tx + 2, y: 14 }, tickLabel(t, tk.step)));
+    }
+    svg.append(axis);
+    if (now > state.from && now < state.to) svg.append(el("line", { class: "now", x1: x(now), x2: x(now), y1: AXIS_H - 6, y2: height }));
+    const bars = el("g", { id: "bars" });
+    for (const s of state.sessions) {
+      const start = Date.parse(s.start), end = s.end ? Date.parse(s.end) : now;
+      const x0 = x(Math.max(start, state.from)), x1 = x(Math.min(end, state.to));
+      const y = place.get(keyOf(s)) + (ROW_H - BAR_H) / 2 + 2;
+      const how = s.end ? (s.how || "logout") : "open";
+      const r = el("rect", {
+        class: "bar " + how + (state.selected === keyOf(s) ? " selected" : ""), x: x0, y, width: Math.max(2, x1 - x0), height: BAR_H, rx: 2,
+        "data-host": s.host, "data-user": s.user, "data-logon-id": s.logonId, "data-class": s.class, "data-start": s.start, "data-how": how,
+      });
+      r.append(el("title", {}, `${s.user}@${s.host} ${s.tty || ""} from ${s.remoteHost || "local"}\n${fmt(start)} – ${s.end ? fmt(end) + " (" + how + ")" : "still logged in"}, ${fmtDur(end - start)}`));
+      r.addEventListener("click", (ev) => { ev.stopPropagation(); select(s); });
+      bars.append(r);
+      if (s.end && (how === "ghost" || how === "crash" || how === "shutdown") && end <= state.to) {
+        bars.append(el("text", { class: "mark " + how, x: x1 + 2, y: y + BAR_H - 2 }, how === "ghost" ? "?" : "✕"));
+      }
+    }
+    svg.append(bars);
+    const hosts = new Set(state.sessions.map((s) => s.host)).size;
+    $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (first ones only: narrow the range)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
+  }
+
+  async function select(s) {
+    state.selected = keyOf(s);
+    render();
+    const q = new URLSearchParams({ host: s.host, class: s.class, logonId: s.logonId, start: s.start });
+    const r = await fetch("api/session?" + q, { credentials: "same-origin" });
+    if (!r.ok) { $("status").textContent = "error: " + r.status; return; }
+    const d = await r.json();
+    $("details").hidden = false;
+    $("details-title").textContent = `${d.user || "?"} on ${d.host} — ${d.class} ${d.logonId}`;
+    const rows = [["Host", d.host], ["User", d.user], ["UID", d.uid], ["TTY", d.tty], ["Remote host", d.remoteHost],
+      ["Remote address", d.remoteAddress], ["Logon type", d.logonType], ["Leader PID", d.pid], ["Start", fmt(Date.parse(d.start))],
+      ["End", d.end ? fmt(Date.parse(d.end)) : "still logged in"], ["How it ended", d.how || (d.end ? "logout" : "")], ["Status", d.status]];
+    const props = (d.props && d.props.properties) || {};
+    if (Object.keys(props).length) rows.push(["— instance —", "as its agent last sent it"]);
+    for (const k of Object.keys(props).sort()) rows.push([k, typeof props[k] === "string" ? props[k] : JSON.stringify(props[k])]);
+    const t = $("details-table");
+    t.replaceChildren();
+    for (const [k, v] of rows) {
+      if (v === undefined || v === null || v === "") continue;
+      const tr = document.createElement("tr");
+      const th = document.createElement("th"); th.textContent = k;
+      const td = document.createElement("td"); td.textContent = String(v);
+      tr.append(th, td); t.append(tr);
+    }
+    const c = $("details-changes");
+    c.replaceChildren();
+    for (const ch of d.changes || []) {
+      const tr = document.createElement("tr");
+      for (const v of [fmt(Date.parse(ch.at)), (ch.from || "(none)") + " → " + ch.to]) {
+        const td = document.createElement("td"); td.textContent = v; tr.append(td);
+      }
+      c.append(tr);
+    }
+    const procs = props.Processes || props.ProcessIds || props.ProcessId;
+    $("details-procs").textContent = procs ? (Array.isArray(procs) ? procs.join(", ") : String(procs)) : "not recorded for this session";
+  }
+
+  // Zoom with the wheel around the cursor, pan by dragging.
+  const chart = $("chart");
+  chart.addEventListener("wheel", (ev) => {
+    ev.preventDefault();
+    const rect = chart.getBoundingClientRect();
+    const plotW = rect.width - LABEL_W - 8;
+    const f = Math.min(1, Math.max(0, (ev.clientX - rect.left - LABEL_W) / plotW));
+    const at = state.from + f * (state.to - state.from);
+    const k = ev.deltaY > 0 ? 1.25 : 0.8;
+    let span = Math.min(400 * 86400e3, Math.max(10e3, (state.to - state.from) * k));
+    state.from = at - f * span;
+    state.to = state.from + span;
+    state.live = state.live && state.to >= Date.now() - 1000;
+    $("live").checked = state.live;
+    syncInputs(); render(); scheduleLoad(150);
+  }, { passive: false });
+  let drag = null;
+  chart.addEventListener("mousedown", (ev) => { drag = { x: ev.clientX, from: state.from, to: state.to }; chart.classList.add("dragging"); });
+  window.addEventListener("mousemove", (ev) => {
+    if (!drag) return;
+    const plotW = chart.clientWidth - LABEL_W - 8;
+    const dt = ((ev.clientX - drag.x) / plotW) * (drag.to - drag.from);
+    state.from = drag.from - dt; state.to = drag.to - dt;
+    syncInputs(); render();
+  });
+  window.addEventListener("mouseup", () => {
+    if (!drag) return;
+    const moved = state.from !== drag.from;
+    drag = null; chart.classList.remove("dragging");
+    if (moved) { state.live = false; $("live").checked = false; scheduleLoad(0); }
+  });
+
+  let timer = null;
+  function scheduleLoad(ms) { clearTimeout(timer); timer = setTimeout(load, ms); }
+
+  $("controls").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const f = Date.parse($("from").value), t = Date.parse($("to").value);
+    if (!isNaN(f) && !isNaN(t) && t > f) { state.from = f; state.to = t; }
+    state.group = $("group").value; state.host = $("host").value.trim(); state.user = $("user").value.trim();
+    state.live = $("live").checked;
+    load();
+  });
+  $("group").addEventListener("change", () => { state.group = $("group").value; render(); });
+  $("live").addEventListener("change", () => { state.live = $("live").checked; if (state.live) slide(); });
+  for (const b of document.querySelectorAll("[data-range]")) {
+    b.addEventListener("click", () => {
+      const span = Number(b.dataset.range) * 1000;
+      state.to = Date.now(); state.from = state.to - span; state.live = true; $("live").checked = true;
+      syncInputs(); load();
+    });
+  }
+  $("details-close").addEventListener("click", () => { $("details").hidden = true; state.selected = null; render(); });
+  window.addEventListener("resize", () => render());
+
+  // Live: keep the window's end at now and reload when a batch touches it.
+  function slide() {
+    const span = state.to - state.from;
+    state.to = Date.now(); state.from = state.to - span;
+    syncInputs(); scheduleLoad(0);
+  }
+  setInterval(() => { if (state.live && !drag) slide(); }, 30e3);
+  if (window.EventSource) {
+    const es = new EventSource("api/events");
+    es.addEventListener("change", (ev) => {
+      let c;
+      try { c = JSON.parse(ev.data); } catch (e) { return; }
+      if (!state.live) return;
+      const span = state.to - state.from;
+      state.to = Math.max(Date.now(), state.to); state.from = state.to - span;
+      if (Date.parse(c.to) >= state.from) { syncInputs(); scheduleLoad(300); }
+    });
+  }
+
+  const params = new URLSearchParams(location.search);
+  if (params.get("from") && params.get("to")) {
+    const f = Date.parse(params.get("from")), t = Date.parse(params.get("to"));
+    if (!isNaN(f) && !isNaN(t) && t > f) { state.from = f; state.to = t; state.live = false; $("live").checked = false; }
+  }
+  if (params.get("group") === "user") state.group = "user";
+  state.host = params.get("host") || ""; state.user = params.get("user") || "";
+  $("host").value = state.host; $("user").value = state.user;
+  syncInputs();
+  load();
+})();

@@ -1,0 +1,385 @@
+// Package timeline serves a web page that draws the fleet's session
+// history as bars on a time axis, one lane per host or per user: zoom and
+// pan with the mouse, a time range to pick, live updates as a collector
+// writes events (Server-Sent Events), ghosts and crashes marked, and a
+// click on a bar shows the session's properties and Status changes. The
+// page is plain SVG and a small hand-written script, embedded in the
+// binary: nothing to build.
+//
+// Authentication is the server's: HTTP Basic against a users file
+// ([server.Users]); an administrator sees every session, any other user
+// only their own (by user name). With no users file every request is an
+// administrator's, which the command line allows on loopback only.
+package timeline
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cimsess/cimsess/fleethistory"
+	"github.com/cimsess/cimsess/server"
+)
+
+//go:embed static
+var static embed.FS
+
+// Limits of the API.
+const (
+	// MaxSessions bounds the sessions one request returns.
+	MaxSessions = 5000
+	// MaxRange bounds the time range of one request.
+	MaxRange = 400 * 24 * time.Hour
+	// MaxWatchers bounds the live connections.
+	MaxWatchers = 64
+)
+
+// Handler is the timeline's http.Handler. Create it with New.
+type Handler struct {
+	store *fleethistory.Store
+	users *server.Users
+	mux   *http.ServeMux
+
+	mu       sync.Mutex
+	watchers map[chan []byte]string // channel -> restricted user ("" for an administrator)
+	closed   bool
+}
+
+// New returns the timeline of store. users authenticates the requests;
+// nil serves everyone as an administrator.
+func New(store *fleethistory.Store, users *server.Users) *Handler {
+	h := &Handler{store: store, users: users, mux: http.NewServeMux(), watchers: map[chan []byte]string{}}
+	sub, _ := fs.Sub(static, "static")
+	files := http.FileServer(http.FS(sub))
+	h.mux.Handle("GET /", files)
+	h.mux.HandleFunc("GET /api/sessions", h.sessions)
+	h.mux.HandleFunc("GET /api/session", h.session)
+	h.mux.HandleFunc("GET /api/events", h.events)
+	return h
+}
+
+type viewerKey struct{}
+
+// viewer is who asks: restricted users see their own sessions only.
+type viewer struct {
+	user       string
+	restricted bool
+}
+
+func viewerOf(ctx context.Context) viewer {
+	v, _ := ctx.Value(viewerKey{}).(viewer)
+	return v
+}
+
+// ServeHTTP authenticates the request and serves it.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:")
+	v := viewer{}
+	if h.users != nil {
+		name, pass, ok := r.BasicAuth()
+		u, good := h.users.Authenticate(name, pass)
+		if !ok || !good {
+			w.Header().Set("WWW-Authenticate", `Basic realm="cimsess timeline"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		v = viewer{user: u.Name, restricted: !u.Admin}
+	}
+	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
+}
+
+// Session is a session as the API returns it.
+type Session struct {
+	Host          string          `json:"host"`
+	Class         string          `json:"class"`
+	LogonID       string          `json:"logonId"`
+	User          string          `json:"user"`
+	UID           *uint32         `json:"uid,omitempty"`
+	TTY           string          `json:"tty,omitempty"`
+	RemoteHost    string          `json:"remoteHost,omitempty"`
+	RemoteAddress string          `json:"remoteAddress,omitempty"`
+	LogonType     *uint32         `json:"logonType,omitempty"`
+	PID           int64           `json:"pid,omitempty"`
+	Start         time.Time       `json:"start"`
+	End           *time.Time      `json:"end,omitempty"`
+	How           string          `json:"how,omitempty"`
+	Status        string          `json:"status,omitempty"`
+	Props         json.RawMessage `json:"props,omitempty"`
+	Changes       []StatusChange  `json:"changes,omitempty"`
+}
+
+// StatusChange is one change of a session's Status.
+type StatusChange struct {
+	At   time.Time `json:"at"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+}
+
+func apiSession(s fleethistory.Session, props bool) Session {
+	out := Session{Host: s.Host, Class: s.Class, LogonID: s.LogonID, User: s.User, UID: s.UID, TTY: s.TTY,
+		RemoteHost: s.RemoteHost, RemoteAddress: s.RemoteAddress, LogonType: s.LogonType, PID: s.PID,
+		Start: s.Start.UTC(), How: string(s.How), Status: s.Status}
+	if !s.Open() {
+		e := s.End.UTC()
+		out.End = &e
+	}
+	if props {
+		out.Props = s.Props
+	}
+	return out
+}
+
+func badRequest(w http.ResponseWriter, msg string) {
+	http.Error(w, msg, http.StatusBadRequest)
+}
+
+func parseTime(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// sessions answers GET /api/sessions?from=T&to=T[&host=GLOB][&user=U]:
+// the sessions open at some time in [from, to], oldest first.
+func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	to := time.Now()
+	from := to.Add(-24 * time.Hour)
+	var err error
+	if s := q.Get("from"); s != "" {
+		if from, err = parseTime(s); err != nil {
+			badRequest(w, "from: not an RFC 3339 time")
+			return
+		}
+	}
+	if s := q.Get("to"); s != "" {
+		if to, err = parseTime(s); err != nil {
+			badRequest(w, "to: not an RFC 3339 time")
+			return
+		}
+	}
+	if !to.After(from) || to.Sub(from) > MaxRange {
+		badRequest(w, "the range must be positive and at most 400 days")
+		return
+	}
+	f := fleethistory.Filter{Since: from, Until: to, Host: clip(q.Get("host")), User: clip(q.Get("user")), Limit: MaxSessions + 1}
+	if v := viewerOf(r.Context()); v.restricted {
+		f.User = v.user
+	}
+	out := []Session{}
+	err = h.store.Sessions(r.Context(), f, func(s fleethistory.Session) error {
+		out = append(out, apiSession(s, false))
+		return nil
+	})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	truncated := len(out) > MaxSessions
+	if truncated {
+		out = out[:MaxSessions]
+	}
+	writeJSON(w, map[string]any{"from": from.UTC(), "to": to.UTC(), "sessions": out, "truncated": truncated})
+}
+
+// session answers GET /api/session?host=H&class=C&logonId=L&start=T: one
+// session with its properties and Status changes.
+func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	start, err := parseTime(q.Get("start"))
+	if err != nil {
+		badRequest(w, "start: not an RFC 3339 time")
+		return
+	}
+	k := fleethistory.Key{Host: q.Get("host"), Class: q.Get("class"), LogonID: q.Get("logonId"), Start: start}
+	s, err := h.store.Session(r.Context(), k)
+	if v := viewerOf(r.Context()); err == nil && v.restricted && s.User != v.user {
+		err = errNotYours
+	}
+	if err != nil {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	out := apiSession(s, true)
+	changes, err := h.store.StatusChanges(r.Context(), k)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	for _, c := range changes {
+		out.Changes = append(out.Changes, StatusChange{At: c.At.UTC(), From: c.From, To: c.To})
+	}
+	writeJSON(w, out)
+}
+
+type notYours struct{}
+
+func (notYours) Error() string { return "not yours" }
+
+var errNotYours = notYours{}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func clip(s string) string {
+	if len(s) > 256 {
+		return s[:256]
+	}
+	return s
+}
+
+// change is what the live stream says of a batch: which hosts and users
+// had changes, and the earliest and latest time touched.
+type change struct {
+	Count int       `json:"count"`
+	Hosts []string  `json:"hosts"`
+	Users []string  `json:"users"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+}
+
+// Publish tells the live viewers about a batch a collector committed.
+func (h *Handler) Publish(changes []fleethistory.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.watchers) == 0 || len(changes) == 0 {
+		return
+	}
+	all := summarize(changes, "")
+	perUser := map[string][]byte{}
+	for ch, user := range h.watchers {
+		var msg []byte
+		if user == "" {
+			msg = all
+		} else {
+			if _, ok := perUser[user]; !ok {
+				perUser[user] = summarize(changes, user)
+			}
+			msg = perUser[user]
+		}
+		if msg == nil {
+			continue
+		}
+		select {
+		case ch <- msg:
+		default: // a slow viewer misses an update; the next one refreshes it
+		}
+	}
+}
+
+func summarize(changes []fleethistory.Change, user string) []byte {
+	var c change
+	hosts, users := map[string]bool{}, map[string]bool{}
+	for _, x := range changes {
+		if user != "" && x.Session.User != user {
+			continue
+		}
+		c.Count++
+		hosts[x.Session.Host] = true
+		users[x.Session.User] = true
+		for _, t := range []time.Time{x.Time, x.Session.Start} {
+			if t.IsZero() {
+				continue
+			}
+			if c.From.IsZero() || t.Before(c.From) {
+				c.From = t.UTC()
+			}
+			if t.After(c.To) {
+				c.To = t.UTC()
+			}
+		}
+	}
+	if c.Count == 0 {
+		return nil
+	}
+	for k := range hosts {
+		c.Hosts = append(c.Hosts, k)
+	}
+	for k := range users {
+		c.Users = append(c.Users, k)
+	}
+	b, _ := json.Marshal(c)
+	return b
+}
+
+// Close ends the live streams.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for ch := range h.watchers {
+		close(ch)
+		delete(h.watchers, ch)
+	}
+}
+
+// events answers GET /api/events: a text/event-stream of "change" events.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	v := viewerOf(r.Context())
+	ch := make(chan []byte, 8)
+	h.mu.Lock()
+	if h.closed || len(h.watchers) >= MaxWatchers {
+		h.mu.Unlock()
+		http.Error(w, "too many live viewers", http.StatusServiceUnavailable)
+		return
+	}
+	user := ""
+	if v.restricted {
+		user = v.user
+	}
+	h.watchers[ch] = user
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		if _, ok := h.watchers[ch]; ok {
+			delete(h.watchers, ch)
+			close(ch)
+		}
+		h.mu.Unlock()
+	}()
+	// The stream outlives the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	var b strings.Builder
+	b.WriteString("retry: 2000\n: connected\n\n")
+	_, _ = w.Write([]byte(b.String()))
+	fl.Flush()
+	ping := time.NewTicker(25 * time.Second)
+	defer ping.Stop()
+	n := 0
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			n++
+			if _, err := w.Write([]byte("id: " + strconv.Itoa(n) + "\nevent: change\ndata: " + string(msg) + "\n\n")); err != nil {
+				return
+			}
+			fl.Flush()
+		case <-ping.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}

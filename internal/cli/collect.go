@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/spf13/cobra"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleethistory"
+	"github.com/cimsess/cimsess/fleethistory/collector"
+	"github.com/cimsess/cimsess/fleethistory/timeline"
+	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/server"
+)
+
+func init() { registerCommand(newCollectCmd) }
+
+// collectFlags are the flags of `cimsess collect`.
+type collectFlags struct {
+	natsURL, natsCreds string
+	db, dbPasswordFile string
+	batch              int
+	keep               string
+	httpAddr, users    string
+	noAuth, plainHTTP  bool
+}
+
+func newCollectCmd(e *env) *cobra.Command {
+	var f collectFlags
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Collect the fleet's session events from NATS into a history database (PostgreSQL or SQLite)",
+		Long: `collect reads the fleet's event stream (JetStream stream CIMSESS_EVENTS, which 'cimsess hub'
+makes and the agents publish to) through the durable consumer cimsess-collect, and writes
+each session's start, Status changes and end as history rows, until interrupted.
+
+With --db postgres://… it writes to PostgreSQL: one transaction per batch of events,
+acknowledged only after the commit and idempotent on each event's id, so that a crash
+or a redelivery neither loses nor duplicates a row. Several collectors may run at once
+against the same stream and database; they share the work. The schema is made and
+upgraded at start; tables are partitioned by month, and --keep drops the months older
+than that. Any other --db is a SQLite history file, as 'cimsess record' writes, with
+each row's path naming its host (//web-1/root/cimv2:Linux_LogonSession.LogonId="7").
+
+Keep the database password out of the command line: --db-password-file FILE, libpq's
+PGPASSFILE or a passfile=FILE parameter in the URL.
+
+--http ADDR serves the timeline: the sessions of the fleet as bars on a time axis, per
+host or per user, updated live. Its users are those of a users file ('cimsess user'), as
+for 'cimsess serve': an administrator sees every session, any other user their own.
+Plain HTTP is served on loopback only unless --allow-plain-http; --no-auth only on loopback.`,
+		Example: `  cimsess collect --nats nats://127.0.0.1:4222 --db 'postgres://cimsess@db.example.com/fleet' --db-password-file /etc/cimsess/pgpass
+  cimsess collect --nats nats://127.0.0.1:4222 --db ./fleet-history.db
+  cimsess collect --db 'postgres://cimsess@127.0.0.1/fleet' --keep 400d --http 127.0.0.1:8080 --users ./users`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.collect(cmd.Context(), &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.natsURL, "nats", nats.DefaultURL, "NATS server URL(s), comma-separated")
+	fl.StringVar(&f.natsCreds, "nats-creds", "", "NATS user credentials file (JWT and NKey seed)")
+	fl.StringVar(&f.db, "db", history.DefaultPath, "history database: postgres://… for PostgreSQL, else a SQLite file")
+	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file whose first line is the PostgreSQL password")
+	fl.IntVar(&f.batch, "batch", collector.DefaultBatch, "most events written in one transaction")
+	fl.StringVar(&f.keep, "keep", "", "PostgreSQL: drop the months of sessions that started longer ago than this, such as 400d (default: keep all)")
+	fl.StringVar(&f.httpAddr, "http", "", "serve the timeline on this address, such as 127.0.0.1:8080 (off when empty)")
+	fl.StringVar(&f.users, "users", server.DefaultUsersFile, "users file of the timeline (bcrypt hashes), managed with 'cimsess user'")
+	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the timeline without authentication (loopback only)")
+	fl.BoolVar(&f.plainHTTP, "allow-plain-http", false, "allow the timeline's HTTP Basic over plain HTTP off loopback (passwords in clear)")
+	return cmd
+}
+
+// checkTimelineFlags applies serve's rules to the timeline's listener.
+func checkTimelineFlags(addr string, noAuth, plain bool) error {
+	if addr == "" {
+		return nil
+	}
+	if noAuth && !server.IsLoopback(addr) {
+		return &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed on a loopback address; %s is not", addr)}
+	}
+	if !noAuth && !server.IsLoopback(addr) && !plain {
+		return &usageError{cim.Errorf(cim.ErrAccessDenied,
+			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; pass --allow-plain-http", addr)}
+	}
+	return nil
+}
+
+func (e *env) collect(ctx context.Context, f *collectFlags) error {
+	var keep time.Duration
+	if f.keep != "" && f.keep != "0" {
+		var err error
+		if keep, err = parseDuration(f.keep); err != nil {
+			return &usageError{fmt.Errorf("--keep: %w", err)}
+		}
+	}
+	if f.batch <= 0 || f.batch > 100000 {
+		return &usageError{fmt.Errorf("--batch must be between 1 and 100000")}
+	}
+	if err := checkTimelineFlags(f.httpAddr, f.noAuth, f.plainHTTP); err != nil {
+		return err
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: collect: "+format+"\n", args...) }
+
+	var sink collector.Sink
+	var pgStore *fleethistory.Store
+	if fleethistory.IsURL(f.db) {
+		s, err := fleethistory.Open(ctx, f.db, fleethistory.Options{PasswordFile: f.dbPasswordFile})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		pgStore = s
+		sink = collector.PostgresSink{Store: s, Keep: keep}
+	} else {
+		if f.keep != "" || f.httpAddr != "" {
+			return &usageError{cim.Errorf(cim.ErrNotSupported, "--keep and --http need a PostgreSQL --db (postgres://…)")}
+		}
+		s, err := history.Open(ctx, f.db, history.Options{})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		sink = collector.SQLiteSink{Store: s}
+	}
+
+	var tl *timeline.Handler
+	if f.httpAddr != "" {
+		var users *server.Users
+		if !f.noAuth {
+			var err error
+			if users, err = server.OpenUsers(f.users); err != nil {
+				return err
+			}
+			if users.Count() == 0 {
+				return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
+			}
+		}
+		tl = timeline.New(pgStore, users)
+	}
+
+	opts := []nats.Option{nats.Name("cimsess collect"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
+	if f.natsCreds != "" {
+		opts = append(opts, nats.UserCredentials(f.natsCreds))
+	}
+	nc, err := nats.Connect(f.natsURL, opts...)
+	if err != nil {
+		return cim.Errorf(cim.ErrFailed, "collect: connecting to NATS at %s: %v", f.natsURL, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return cim.Errorf(cim.ErrFailed, "collect: %v", err)
+	}
+	c := &collector.Collector{JS: js, Sink: sink, Batch: f.batch, Logf: logf}
+	if tl != nil {
+		c.OnBatch = tl.Publish
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	if pgStore != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			maintain(ctx, pgStore, keep, logf)
+		}()
+	}
+	if tl != nil {
+		ln, err := net.Listen("tcp", f.httpAddr)
+		if err != nil {
+			return cim.Errorf(cim.ErrFailed, "collect: --http %s: %v", f.httpAddr, err)
+		}
+		srv := &http.Server{Handler: tl, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+		logf("timeline on http://%s/", ln.Addr())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		go func() {
+			<-ctx.Done()
+			tl.Close()
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer scancel()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+	logf("collecting from %s into %s; interrupt to stop", f.natsURL, dbName(f.db))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errc <- c.Run(ctx)
+	}()
+	err = <-errc
+	cancel()
+	wg.Wait()
+	_ = nc.Flush() // the last acknowledgements
+	st := c.Stats()
+	logf("stopped: %d events written, %d already written, %d skipped, %d refused",
+		st.Applied.Load(), st.Duplicate.Load(), st.Skipped.Load(), st.Bad.Load())
+	return err
+}
+
+func dbName(db string) string {
+	if fleethistory.IsURL(db) {
+		return fleethistory.Redact(db)
+	}
+	return db
+}
+
+// maintain makes the partitions of the coming months and applies the
+// retention, at start and every hour.
+func maintain(ctx context.Context, s *fleethistory.Store, keep time.Duration, logf func(string, ...any)) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		now := time.Now()
+		if err := s.EnsurePartitions(ctx, now, 2); err != nil && ctx.Err() == nil {
+			logf("%v", err)
+		}
+		if dropped, err := s.Retain(ctx, now, keep); err != nil && ctx.Err() == nil {
+			logf("retention: %v", err)
+		} else if len(dropped) > 0 {
+			logf("retention: dropped the sessions of %d month(s) up to %s", len(dropped), dropped[len(dropped)-1].Format("2006-01"))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
