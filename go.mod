@@ -3,8 +3,8 @@ module github.com/cimsess/cimsess
 go 1.26.8
 
 require (
-	github.com/chromedp/cdproto v0.160.5
-	github.com/chromedp/chromedp v0.24.0
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/nats-io/nats-server/v2 v2.15.3

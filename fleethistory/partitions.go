@@ -62,28 +62,45 @@ func (s *Store) ensureMonths(ctx context.Context, months []time.Time) error {
 	if err != nil {
 		return err
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		locked := false
-		for _, m := range missing {
-			for _, t := range partitioned {
-				if have[partitionName(t, m)] {
-					continue
-				}
-				if !locked {
-					if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(partitionLock)); err != nil {
+	need := false
+	for _, m := range missing {
+		for _, t := range partitioned {
+			need = need || !have[partitionName(t, m)]
+		}
+	}
+	if need {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(partitionLock)); err != nil {
+				return err
+			}
+			// Again under the lock: another store may have just made them.
+			have, err := partitionNamesTx(ctx, tx)
+			if err != nil {
+				return err
+			}
+			for _, m := range missing {
+				for _, t := range partitioned {
+					name := partitionName(t, m)
+					if have[name] {
+						continue
+					}
+					// A table of its own, then attached: ATTACH PARTITION
+					// takes a SHARE UPDATE EXCLUSIVE lock on the parent,
+					// which neither the writers nor the readers wait for
+					// (CREATE TABLE … PARTITION OF would take an exclusive
+					// one and could deadlock with a reader of several
+					// tables).
+					q := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+						ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')`,
+						name, t, t, name, m.Format(time.RFC3339), m.AddDate(0, 1, 0).Format(time.RFC3339))
+					if _, err := tx.Exec(ctx, q); err != nil {
 						return err
 					}
-					locked = true
-				}
-				q := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES FROM ('%s') TO ('%s')",
-					partitionName(t, m), t, m.Format(time.RFC3339), m.AddDate(0, 1, 0).Format(time.RFC3339))
-				if _, err := tx.Exec(ctx, q); err != nil {
-					return err
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return s.err(err)
 	}
@@ -97,15 +114,27 @@ func (s *Store) ensureMonths(ctx context.Context, months []time.Time) error {
 
 // partitionNames returns the names of the partitions that exist.
 func (s *Store) partitionNames(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i
-		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-		WHERE p.relname = ANY($1) AND p.relnamespace = c.relnamespace`, partitioned)
+	have, err := partitionNamesTx(ctx, s.pool)
 	if err != nil {
 		return nil, s.err(err)
 	}
+	return have, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func partitionNamesTx(ctx context.Context, q querier) (map[string]bool, error) {
+	rows, err := q.Query(ctx, `SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+		WHERE p.relname = ANY($1) AND p.relnamespace = c.relnamespace`, partitioned)
+	if err != nil {
+		return nil, err
+	}
 	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, s.err(err)
+		return nil, err
 	}
 	out := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -171,21 +200,38 @@ func (s *Store) Retain(ctx context.Context, now time.Time, keep time.Duration) (
 	if len(drop) == 0 {
 		return nil, nil
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(partitionLock)); err != nil {
-			return err
-		}
-		for _, m := range drop {
+	// One month at a time, each waiting at most a few seconds for its
+	// locks (dropping a partition locks its parent exclusively): what
+	// cannot be dropped now is dropped the next time.
+	var done []time.Time
+	for _, m := range drop {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(partitionLock)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '5s'"); err != nil {
+				return err
+			}
 			for _, t := range partitioned {
 				if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+partitionName(t, m)); err != nil {
 					return err
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			break
 		}
-		return nil
-	})
+		done = append(done, m)
+	}
+	drop = done
 	if err != nil {
-		return nil, s.err(err)
+		s.mu.Lock()
+		for _, m := range drop {
+			delete(s.months, m)
+		}
+		s.mu.Unlock()
+		return drop, s.err(err)
 	}
 	s.mu.Lock()
 	for _, m := range drop {
