@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
@@ -181,7 +182,12 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 			top.Text += string(t)
 		case xml.Directive:
 			return nil, notValid("DTDs and other <!…> declarations are not accepted")
-		case xml.ProcInst, xml.Comment:
+		case xml.ProcInst:
+			// XML 1.0 §2.8: an XML declaration names its version.
+			if t.Target == "xml" && !bytes.Contains(t.Inst, []byte("version")) {
+				return nil, notWellFormed("the XML declaration has no version")
+			}
+		case xml.Comment:
 		}
 	}
 	if len(stack) != 0 {
@@ -454,6 +460,9 @@ func decodeCall(n *Node) (*Call, error) {
 			if len(c.Children) > 1 {
 				return nil, notValid("%s %s holds more than one value", c.Name, name)
 			}
+			if strings.TrimSpace(c.Text) != "" {
+				return nil, notValid("%s %s holds text outside a value element", c.Name, name)
+			}
 			var v any
 			if len(c.Children) == 1 {
 				var err error
@@ -509,6 +518,9 @@ func decodeParamValue(n *Node) (any, error) {
 		if !ok || name == "" {
 			return nil, notValid("CLASSNAME has no NAME")
 		}
+		if !validName(name) {
+			return nil, notValid("CLASSNAME NAME %q is not a CIM name", name)
+		}
 		return ClassName(name), nil
 	case "INSTANCENAME", "LOCALINSTANCEPATH", "INSTANCEPATH":
 		return decodePath(n)
@@ -552,6 +564,9 @@ func decodePath(n *Node) (cim.ObjectPath, error) {
 		if !ok || name == "" {
 			return p, notValid("CLASSNAME has no NAME")
 		}
+		if !validName(name) {
+			return p, notValid("CLASSNAME NAME %q is not a CIM name", name)
+		}
 		p.ClassName = name
 		return p, nil
 	case "LOCALCLASSPATH", "LOCALINSTANCEPATH":
@@ -593,6 +608,9 @@ func decodePath(n *Node) (cim.ObjectPath, error) {
 	cn, ok := n.Attr("CLASSNAME")
 	if !ok || cn == "" {
 		return p, notValid("INSTANCENAME has no CLASSNAME")
+	}
+	if !validName(cn) {
+		return p, notValid("INSTANCENAME CLASSNAME %q is not a CIM name", cn)
 	}
 	p.ClassName = cn
 	for _, c := range n.Children {
@@ -658,6 +676,17 @@ func decodeKeyValue(n *Node) (any, error) {
 		return nil, notValid("numeric KEYVALUE %q", s)
 	}
 	return nil, notValid("KEYVALUE VALUETYPE %q", vt)
+}
+
+// validName reports whether s is a CIM name (DSP0004 §7.5): a letter or
+// underscore, then letters, digits and underscores.
+func validName(s string) bool {
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // IsProtocolError reports whether err is a *ProtocolError and returns it.

@@ -444,6 +444,17 @@ func assocOptions(c *cimxml.Call, refs bool) (cimom.AssocOptions, error) {
 
 // assoc runs Associators or References (refs) for the ObjectName.
 func (s *Server) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
+	insts, cn, err := s.assocOf(ctx, c, refs)
+	if cim.CodeOf(err) == cim.ErrInvalidClass {
+		// DSP0200 lists no CIM_ERR_INVALID_CLASS for the association operations: a class the
+		// namespace lacks, in ObjectName, AssocClass or ResultClass, is an
+		// incorrect parameter (as OpenPegasus answers).
+		err = &cim.Error{Code: cim.ErrInvalidParameter, Description: cim.Wrap(cim.ErrFailed, err).Description, Err: err}
+	}
+	return insts, cn, err
+}
+
+func (s *Server) assocOf(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
 	p, err := requiredPath(c, "ObjectName")
 	if err != nil {
 		return nil, "", err

@@ -340,6 +340,18 @@ func (s *Server) serveCIMXML(w http.ResponseWriter, r *http.Request) {
 	}
 	get := func(name string) string { return r.Header.Get(prefix + name) }
 	setOp(rl, get("CIMMethod"))
+	// Each CIM header names one thing: given twice, the request is
+	// ambiguous (OpenPegasus's wetest Headers/DuplicateCIMOperationTag01).
+	for _, name := range []string{"CIMOperation", "CIMMethod", "CIMObject", "CIMProtocolVersion", "CIMBatch"} {
+		if len(r.Header.Values(prefix+name)) > 1 {
+			code := cimxml.CIMErrorHeaderMismatch
+			if name == "CIMOperation" {
+				code = cimxml.CIMErrorUnsupportedOperation
+			}
+			fault(http.StatusBadRequest, code, "the "+name+" header is given more than once", nil)
+			return
+		}
+	}
 	if op := get("CIMOperation"); !strings.EqualFold(strings.TrimSpace(op), "MethodCall") {
 		fault(http.StatusBadRequest, cimxml.CIMErrorUnsupportedOperation, cim.Clipf("CIMOperation %q is not MethodCall", op), nil)
 		return
@@ -372,6 +384,10 @@ func (s *Server) serveCIMXML(w http.ResponseWriter, r *http.Request) {
 	}
 	if !req.Multi {
 		c := req.Calls[0]
+		if hasHeader(r, prefix+"CIMBatch") {
+			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, "a CIMBatch header with a SIMPLEREQ", nil)
+			return
+		}
 		setOp(rl, c.Method)
 		if m := get("CIMMethod"); m != c.Method {
 			fault(http.StatusBadRequest, cimxml.CIMErrorHeaderMismatch, cim.Clipf("CIMMethod header %q, body calls %q", m, c.Method), nil)
