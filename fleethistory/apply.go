@@ -68,6 +68,11 @@ type Change struct {
 	// recorded when it differs from Session.Status (and for a Begin with a
 	// Status).
 	PrevStatus string
+	// PrevStart is the session's start before an Update that moved it
+	// (the agent learnt a better one: sshd's utmp record after the first
+	// process); zero when it did not move. The row moves to the new start
+	// and events of the old start find it there.
+	PrevStart time.Time
 }
 
 // ApplyStats says what Apply did.
@@ -212,7 +217,8 @@ func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (app
 		return 0, dup, tx.Commit(ctx)
 	}
 
-	// 2. Resolve missing starts, then merge the changes per session.
+	// 2. Resolve missing starts and moved ones, then merge the changes
+	// per session.
 	sort.SliceStable(todo, func(a, b int) bool { return todo[a].Time.Before(todo[b].Time) })
 	for i := range todo {
 		if todo[i].Session.Start.IsZero() {
@@ -221,11 +227,15 @@ func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (app
 			}
 		}
 	}
+	mv, err := s.moveStarts(ctx, tx, todo)
+	if err != nil {
+		return 0, 0, err
+	}
 	byKey := map[Key]*row{}
 	var keys []Key
 	var sc statusBatch
 	for _, c := range todo {
-		k := c.Session.Key()
+		k := mv.resolve(c.Session.Key())
 		r := byKey[k]
 		if r == nil {
 			r = &row{key: k}
@@ -272,6 +282,88 @@ func keyLess(a, b Key) bool {
 		return a.LogonID < b.LogonID
 	}
 	return a.Start.Before(b.Start)
+}
+
+// moves maps a session's old start to the one it moved to.
+type moves map[Key]time.Time
+
+// resolve follows the moves of k's start (a few at most).
+func (m moves) resolve(k Key) Key {
+	for i := 0; i < 8; i++ {
+		to, ok := m[k]
+		if !ok || to.Equal(k.Start) {
+			break
+		}
+		k.Start = to
+	}
+	return k
+}
+
+// moveStarts records the batch's moves of session starts, moves the rows
+// (and their Status changes) that are at an old start to the new one,
+// merging them with a row already there, and returns every move known
+// for the batch's sessions.
+func (s *Store) moveStarts(ctx context.Context, tx pgx.Tx, todo []Change) (moves, error) {
+	type move struct {
+		from Key
+		to   time.Time
+	}
+	var fresh []move
+	triples := map[[3]string]bool{}
+	for _, c := range todo {
+		triples[[3]string{c.Session.Host, c.Session.Class, c.Session.LogonID}] = true
+		if c.Kind != Update || c.PrevStart.IsZero() || c.Session.Start.IsZero() {
+			continue
+		}
+		from := c.Session.Key()
+		from.Start = c.PrevStart.UTC().Truncate(time.Microsecond)
+		if to := c.Session.Key().Start; !to.Equal(from.Start) {
+			fresh = append(fresh, move{from, to})
+		}
+	}
+	m := moves{}
+	var hosts, classes, ids []string
+	for t := range triples {
+		hosts, classes, ids = append(hosts, t[0]), append(classes, t[1]), append(ids, t[2])
+	}
+	rows, err := tx.Query(ctx, `SELECT m.host, m.class, m.logon_id, m.old_start, m.new_start FROM session_moves m
+		JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(host, class, logon_id) USING (host, class, logon_id)`, hosts, classes, ids)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k Key
+		var to time.Time
+		if err := rows.Scan(&k.Host, &k.Class, &k.LogonID, &k.Start, &to); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		k.Start = k.Start.UTC()
+		m[k] = to.UTC()
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, f := range fresh {
+		if _, ok := m[f.from]; ok {
+			continue // known: its row moved then
+		}
+		m[f.from] = f.to
+		if _, err := tx.Exec(ctx, `INSERT INTO session_moves(host, class, logon_id, old_start, new_start)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, f.from.Host, f.from.Class, f.from.LogonID, f.from.Start, f.to); err != nil {
+			return nil, err
+		}
+		to := m.resolve(f.from).Start
+		if _, err := tx.Exec(ctx, moveRowSQL, f.from.Host, f.from.Class, f.from.LogonID, f.from.Start, to); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE status_changes SET start_at = $5
+			WHERE host = $1 AND class = $2 AND logon_id = $3 AND start_at = $4`, f.from.Host, f.from.Class, f.from.LogonID, f.from.Start, to); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // resolveStart gives a change without a start the start of the row of
@@ -354,7 +446,20 @@ var upsertSQL = `INSERT INTO sessions AS s (host, class, logon_id, start_at, pat
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::bigint[],
 	$8::integer[], $9::text[], $10::text[], $11::inet[], $12::bigint[], $13::timestamptz[], $14::text[], $15::text[],
 	$16::timestamptz[], $17::timestamptz[], $18::jsonb[])
-ON CONFLICT (host, class, logon_id, start_at) DO UPDATE SET
+` + mergeSQL
+
+// moveRowSQL moves the row of a session ($1-$4) to a new start ($5),
+// merged as a batch's row would be with a row already there.
+var moveRowSQL = `WITH old AS (DELETE FROM sessions WHERE host = $1 AND class = $2 AND logon_id = $3 AND start_at = $4
+	RETURNING path, user_name, uid, logon_type, tty, remote_host, remote_addr, pid, end_at, how, status, status_at, seen_at, props)
+INSERT INTO sessions AS s (host, class, logon_id, start_at, path, user_name, uid, logon_type, tty,
+	remote_host, remote_addr, pid, end_at, how, status, status_at, seen_at, props)
+SELECT $1, $2, $3, $5, path, user_name, uid, logon_type, tty, remote_host, remote_addr, pid,
+	CASE WHEN end_at IS NULL THEN NULL ELSE GREATEST(end_at, $5) END, how, status, status_at, seen_at, props FROM old
+` + mergeSQL
+
+// mergeSQL merges a written row with the one already there.
+var mergeSQL = `ON CONFLICT (host, class, logon_id, start_at) DO UPDATE SET
 	path = ` + pick("path") + `,
 	user_name = ` + pick("user_name") + `,
 	tty = ` + pick("tty") + `,

@@ -225,6 +225,12 @@ func (s *Store) Retain(ctx context.Context, now time.Time, keep time.Duration) (
 		done = append(done, m)
 	}
 	drop = done
+	if len(done) > 0 && err == nil {
+		// The moves of sessions' starts go with the months they moved to.
+		if _, e := s.pool.Exec(ctx, "DELETE FROM session_moves WHERE new_start < $1", done[len(done)-1].AddDate(0, 1, 0)); e != nil {
+			err = e
+		}
+	}
 	if err != nil {
 		s.mu.Lock()
 		for _, m := range drop {

@@ -115,6 +115,64 @@ func TestApplyOutOfOrder(t *testing.T) {
 	}
 }
 
+// TestStartMoves: a login seen first by its processes starts at the first
+// process, then moves to sshd's utmp record time. Whatever the order in
+// which the events are applied (in one batch, one by one, the old start's
+// events late), the session is one row at the new start, with its Status
+// changes.
+func TestStartMoves(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	for i, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}, {2, 0, 1}} {
+		id := fmt.Sprint(20 + i)
+		early := sess("web-9", id, "dave", at(0).Add(-800*time.Millisecond))
+		early.TTY = ""
+		utmp := sess("web-9", id, "dave", at(0))
+		moved := status("mv"+id+".2", utmp, at(1), "OK", "OK")
+		moved.PrevStart = early.Start
+		moved.Session.TTY = "pts/" + id
+		changes := []Change{begin("mv"+id+".1", early), moved, finish("mv"+id+".3", utmp, at(30), history.EndLogout)}
+		for _, j := range order {
+			if _, err := s.Apply(ctx, []Change{changes[j]}, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// All at once, again: nothing changes.
+		if _, err := s.Apply(ctx, changes, 0); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.SessionList(ctx, Filter{Host: "web-9", Classes: []string{"Linux_LogonSession"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine []Session
+		for _, r := range rows {
+			if r.LogonID == id {
+				mine = append(mine, r)
+			}
+		}
+		if len(mine) != 1 || !mine[0].Start.Equal(at(0)) || !mine[0].End.Equal(at(30)) || mine[0].TTY != "pts/"+id {
+			t.Fatalf("order %v: rows %+v", order, mine)
+		}
+		ch, err := s.StatusChanges(ctx, mine[0].Key())
+		if err != nil || len(ch) != 1 || ch[0].To != "OK" {
+			t.Fatalf("order %v: status changes %+v %v", order, ch, err)
+		}
+	}
+	// In one batch.
+	early := sess("web-9", "30", "erin", at(0).Add(-time.Second))
+	utmp := sess("web-9", "30", "erin", at(0))
+	moved := status("b30.2", utmp, at(1), "OK", "Degraded")
+	moved.PrevStart = early.Start
+	if _, err := s.Apply(ctx, []Change{begin("b30.1", early), moved}, 0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.SessionList(ctx, Filter{User: "erin"})
+	if err != nil || len(rows) != 1 || !rows[0].Start.Equal(at(0)) || !rows[0].Open() || rows[0].Status != "Degraded" {
+		t.Fatalf("one batch: %+v %v", rows, err)
+	}
+}
+
 func TestApplyRefusesBadChanges(t *testing.T) {
 	s, _ := openStore(t)
 	ctx := context.Background()

@@ -121,7 +121,7 @@ func (a *agent) session(id, user, from string, start, end time.Time, ghost bool)
 
 // collect runs `cimsess collect` until the test ends and returns the
 // timeline's base URL.
-func collect(t *testing.T, natsURL, db, users string) string {
+func collect(t *testing.T, natsURL, db, users string, extra ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -129,7 +129,8 @@ func collect(t *testing.T, natsURL, db, users string) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(cimsessBin, "collect", "--nats", natsURL, "--db", db, "--batch", "20", "--http", addr, "--users", users)
+	args := append([]string{"collect", "--nats", natsURL, "--db", db, "--batch", "20", "--http", addr, "--users", users}, extra...)
+	cmd := exec.Command(cimsessBin, args...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -299,8 +300,9 @@ func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool
 	}
 }
 
-// artefactDir is where the screenshot goes: $CIMSESS_TEST_ARTEFACTS when
-// set (kept), else the test's temporary directory.
+// artefactDir is where the screenshots go: $CIMSESS_TEST_ARTEFACTS when
+// set, else the test's artifact directory (kept under -outputdir with
+// go test -artifacts, removed after the test without it).
 func artefactDir(t *testing.T) string {
 	if d := os.Getenv("CIMSESS_TEST_ARTEFACTS"); d != "" {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -308,12 +310,13 @@ func artefactDir(t *testing.T) string {
 		}
 		return d
 	}
-	return t.TempDir()
+	return t.ArtifactDir()
 }
 
-// timeline loads the page in headless Chromium, checks the bars from the
-// DOM, opens a session's details, and sees a new session arrive live.
-func timeline(t *testing.T, base string, db7 *agent, now time.Time) {
+// browser opens the timeline at base in headless Chromium with HTTP
+// Basic credentials ("user:password") and waits for its first bar.
+func browser(t *testing.T, base, cred string) (context.Context, context.CancelFunc) {
+	t.Helper()
 	chromium, err := testenv.LookTool("chromium")
 	if err != nil {
 		if testenv.InCI() {
@@ -327,15 +330,11 @@ func timeline(t *testing.T, base string, db7 *agent, now time.Time) {
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 900),
 	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:alice-pw"))
-	barsJS := `[...document.querySelectorAll('#bars rect.bar')].map(b => ({user: b.dataset.user, host: b.dataset.host, how: b.dataset.how}))`
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
+	cancel := func() { cancelT(); cancelB(); cancelA() }
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
 	err = chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
@@ -348,8 +347,51 @@ func timeline(t *testing.T, base string, db7 *agent, now time.Time) {
 		chromedp.WaitVisible(chromedp.CSS(`#bars rect.bar`)),
 	)
 	if err != nil {
+		cancel()
 		t.Fatalf("loading the timeline: %v", err)
 	}
+	return ctx, cancel
+}
+
+// waitBars waits until the timeline shows at least n bars that match the
+// CSS attribute selector sel (such as [data-user="alice"]) and returns
+// their user, host and how.
+func waitBars(t *testing.T, ctx context.Context, sel string, n int) []map[string]string {
+	t.Helper()
+	q := "#bars rect.bar" + sel
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf("document.querySelectorAll(%q).length >= %d", q, n),
+		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("waiting for %d bars %s: %v", n, sel, err)
+	}
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]string](
+		fmt.Sprintf("[...document.querySelectorAll(%q)].map(b => ({user: b.dataset.user, host: b.dataset.host, how: b.dataset.how}))", q)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bars
+}
+
+// screenshot keeps a full-page screenshot as a test artefact and logs
+// its path.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(artefactDir(t), name)
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
+}
+
+// timeline loads the page in headless Chromium, checks the bars from the
+// DOM, opens a session's details, and sees a new session arrive live.
+func timeline(t *testing.T, base string, db7 *agent, now time.Time) {
+	ctx, cancel := browser(t, base, "alice:alice-pw")
+	defer cancel()
+	barsJS := `[...document.querySelectorAll('#bars rect.bar')].map(b => ({user: b.dataset.user, host: b.dataset.host, how: b.dataset.how}))`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#bars rect.bar').length >= 5`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("waiting for the bars: %v", err)
 	}
@@ -399,15 +441,7 @@ func timeline(t *testing.T, base string, db7 *agent, now time.Time) {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#bars rect.bar[data-user="latecomer"]`))); err != nil {
 		t.Fatalf("the live update did not show: %v", err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(artefactDir(t), "timeline.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", shot)
+	screenshot(t, ctx, "timeline.png")
 	// Without credentials: 401.
 	resp, err := (&httpClient{}).get(base + "api/sessions")
 	if err != nil || !strings.HasPrefix(resp, "401") {

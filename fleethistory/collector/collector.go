@@ -373,6 +373,11 @@ func (c *Collector) Change(data []byte, msgID string) (ch fleethistory.Change, o
 		if ev.Previous != nil {
 			if prev, err := wire.DecodeInstance(reg, *ev.Previous); err == nil {
 				ch.PrevStatus = prev.String("Status")
+				if was, ok := prev.Value("StartTime").(cim.DateTime); ok && !hs.Start.IsZero() {
+					if t, ok := was.Time(); ok && !t.Equal(hs.Start) {
+						ch.PrevStart = t
+					}
+				}
 			}
 		}
 	case wire.KindDeletion:

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/fleethistory/collector"
 	"github.com/cimsess/cimsess/fleethistory/timeline"
@@ -26,6 +27,7 @@ func init() { registerCommand(newCollectCmd) }
 // collectFlags are the flags of `cimsess collect`.
 type collectFlags struct {
 	natsURL, natsCreds string
+	natsCA             string
 	db, dbPasswordFile string
 	batch              int
 	keep               string
@@ -67,7 +69,8 @@ Plain HTTP is served on loopback only unless --allow-plain-http; --no-auth only 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.natsURL, "nats", nats.DefaultURL, "NATS server URL(s), comma-separated")
-	fl.StringVar(&f.natsCreds, "nats-creds", "", "NATS user credentials file (JWT and NKey seed)")
+	fl.StringVar(&f.natsCreds, "nats-creds", "", "credentials file: a collector's from 'cimsess hub add collector NAME', or a NATS user's (JWT and NKey seed)")
+	fl.StringVar(&f.natsCA, "nats-ca", "", "PEM file of the CA of the NATS servers' certificates (default the system's)")
 	fl.StringVar(&f.db, "db", history.DefaultPath, "history database: postgres://… for PostgreSQL, else a SQLite file")
 	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file whose first line is the PostgreSQL password")
 	fl.IntVar(&f.batch, "batch", collector.DefaultBatch, "most events written in one transaction")
@@ -147,13 +150,9 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		tl = timeline.New(pgStore, users)
 	}
 
-	opts := []nats.Option{nats.Name("cimsess collect"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
-	if f.natsCreds != "" {
-		opts = append(opts, nats.UserCredentials(f.natsCreds))
-	}
-	nc, err := nats.Connect(f.natsURL, opts...)
+	nc, err := connectCollector(f)
 	if err != nil {
-		return cim.Errorf(cim.ErrFailed, "collect: connecting to NATS at %s: %v", f.natsURL, err)
+		return err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
@@ -212,6 +211,33 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	logf("stopped: %d events written, %d already written, %d skipped, %d refused",
 		st.Applied.Load(), st.Duplicate.Load(), st.Skipped.Load(), st.Bad.Load())
 	return err
+}
+
+// connectCollector dials NATS for collect: with the credentials of a
+// fleet collector ('cimsess hub add collector NAME': an NKey seed, and
+// the inbox its permissions allow) when --nats-creds holds them, with a
+// NATS user's JWT credentials file otherwise, or without credentials.
+func connectCollector(f *collectFlags) (*nats.Conn, error) {
+	if f.natsCreds != "" {
+		if c, err := natsconn.ReadCreds(f.natsCreds, nil); err == nil {
+			if c.Role != natsconn.RoleCollector && c.Role != natsconn.RoleAdmin {
+				return nil, &usageError{fmt.Errorf("%s holds the credentials of a %s, not of a collector", f.natsCreds, c.Role)}
+			}
+			return natsconn.Connect(c, natsconn.Options{URLs: f.natsURL, CA: f.natsCA, Name: "cimsess collect", RetryForever: true})
+		}
+	}
+	opts := []nats.Option{nats.Name("cimsess collect"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
+	if f.natsCreds != "" {
+		opts = append(opts, nats.UserCredentials(f.natsCreds))
+	}
+	if f.natsCA != "" {
+		opts = append(opts, nats.RootCAs(f.natsCA))
+	}
+	nc, err := nats.Connect(f.natsURL, opts...)
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "collect: connecting to NATS at %s: %v", f.natsURL, err)
+	}
+	return nc, nil
 }
 
 func dbName(db string) string {

@@ -132,7 +132,8 @@
       const start = Date.parse(s.start), end = s.end ? Date.parse(s.end) : now;
       const x0 = x(Math.max(start, state.from)), x1 = x(Math.min(end, state.to));
       const y = place.get(keyOf(s)) + (ROW_H - BAR_H) / 2 + 2;
-      const how = s.end ? (s.how || "logout") : "open";
+      // An open session whose leader is gone (Status "Lost Comm") is a ghost already.
+      const how = s.end ? (s.how || "logout") : s.status === "Lost Comm" ? "ghost" : "open";
       const r = el("rect", {
         class: "bar " + how + (state.selected === keyOf(s) ? " selected" : ""), x: x0, y, width: Math.max(2, x1 - x0), height: BAR_H, rx: 2,
         "data-host": s.host, "data-user": s.user, "data-logon-id": s.logonId, "data-class": s.class, "data-start": s.start, "data-how": how,
