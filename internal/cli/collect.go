@@ -30,6 +30,7 @@ type collectFlags struct {
 	natsCA             string
 	db, dbPasswordFile string
 	batch              int
+	ackWait            time.Duration
 	keep               string
 	httpAddr, users    string
 	noAuth, plainHTTP  bool
@@ -74,6 +75,7 @@ Plain HTTP is served on loopback only unless --allow-plain-http; --no-auth only 
 	fl.StringVar(&f.db, "db", history.DefaultPath, "history database: postgres://… for PostgreSQL, else a SQLite file")
 	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file whose first line is the PostgreSQL password")
 	fl.IntVar(&f.batch, "batch", collector.DefaultBatch, "most events written in one transaction")
+	fl.DurationVar(&f.ackWait, "ack-wait", collector.DefaultAckWait, "how long a batch may stay unacknowledged before NATS delivers it again (to any collector)")
 	fl.StringVar(&f.keep, "keep", "", "PostgreSQL: drop the months of sessions that started longer ago than this, such as 400d (default: keep all)")
 	fl.StringVar(&f.httpAddr, "http", "", "serve the timeline on this address, such as 127.0.0.1:8080 (off when empty)")
 	fl.StringVar(&f.users, "users", server.DefaultUsersFile, "users file of the timeline (bcrypt hashes), managed with 'cimsess user'")
@@ -107,6 +109,9 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	}
 	if f.batch <= 0 || f.batch > 100000 {
 		return &usageError{fmt.Errorf("--batch must be between 1 and 100000")}
+	}
+	if f.ackWait < time.Second || f.ackWait > time.Hour {
+		return &usageError{fmt.Errorf("--ack-wait must be between 1s and 1h")}
 	}
 	if err := checkTimelineFlags(f.httpAddr, f.noAuth, f.plainHTTP); err != nil {
 		return err
@@ -159,7 +164,7 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	if err != nil {
 		return cim.Errorf(cim.ErrFailed, "collect: %v", err)
 	}
-	c := &collector.Collector{JS: js, Sink: sink, Batch: f.batch, Logf: logf}
+	c := &collector.Collector{JS: js, Sink: sink, Batch: f.batch, AckWait: f.ackWait, Logf: logf}
 	if tl != nil {
 		c.OnBatch = tl.Publish
 	}
