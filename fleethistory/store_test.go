@@ -3,9 +3,12 @@ package fleethistory
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/history"
@@ -408,5 +411,76 @@ func TestOpenErrorsAndPasswordFile(t *testing.T) {
 	s.Close()
 	if _, err := Open(ctx, url, Options{PasswordFile: pf + ".missing"}); err == nil {
 		t.Error("missing password file accepted")
+	}
+}
+
+// TestLeastPrivilegeRoles sets up the roles docs/architecture.md
+// describes: a collector role that owns the schema it writes (and so may
+// make and drop partitions) and nothing else, and a reader role that may
+// only SELECT. The reader can answer queries — also from partitions made
+// after its grant — and cannot write.
+func TestLeastPrivilegeRoles(t *testing.T) {
+	url := newDB(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	dbname := admin.Config().Database
+	for _, q := range []string{
+		"CREATE ROLE cimsess_collect LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE",
+		"CREATE ROLE cimsess_read NOLOGIN",
+		"CREATE ROLE alice_sec LOGIN IN ROLE cimsess_read",
+		"REVOKE ALL ON SCHEMA public FROM PUBLIC",
+		"CREATE SCHEMA cimsess AUTHORIZATION cimsess_collect",
+		"ALTER ROLE cimsess_collect SET search_path = cimsess",
+		"ALTER ROLE cimsess_read SET search_path = cimsess",
+		"ALTER ROLE alice_sec SET search_path = cimsess",
+		"REVOKE ALL ON DATABASE " + dbname + " FROM PUBLIC",
+		"GRANT CONNECT ON DATABASE " + dbname + " TO cimsess_collect, cimsess_read",
+		"GRANT USAGE ON SCHEMA cimsess TO cimsess_read",
+		"ALTER DEFAULT PRIVILEGES FOR ROLE cimsess_collect IN SCHEMA cimsess GRANT SELECT ON TABLES TO cimsess_read",
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	as := func(role string) string {
+		return strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1)
+	}
+	w, err := Open(ctx, as("cimsess_collect"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	a := sess("web-1", "1", "alice", at(0))
+	if _, err := w.Apply(ctx, []Change{begin("lp.1", a)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, as("alice_sec"), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// A month whose partitions the collector makes after the grants.
+	late := sess("web-1", "2", "bob", at(0).AddDate(0, 3, 0))
+	if _, err := w.Apply(ctx, []Change{begin("lp.2", late)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := r.SessionList(ctx, Filter{})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("reader: %v %v", rows, err)
+	}
+	if _, err := r.StatusChanges(ctx, rows[0].Key()); err != nil {
+		t.Fatalf("reader's status changes: %v", err)
+	}
+	_, err = r.Apply(ctx, []Change{begin("lp.3", sess("web-1", "3", "eve", at(1)))}, 0)
+	if cim.CodeOf(err) != cim.ErrAccessDenied {
+		t.Fatalf("reader's Apply: %v, want CIM_ERR_ACCESS_DENIED", err)
+	}
+	// The collector applies retention: it owns the partitions.
+	if _, err := w.Retain(ctx, at(0).AddDate(0, 6, 0), 60*24*time.Hour); err != nil {
+		t.Fatalf("collector's retention: %v", err)
 	}
 }

@@ -525,3 +525,46 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// BenchmarkCollect measures the whole ingest path: events already in the
+// JetStream stream, fetched by one collector through the durable consumer,
+// written to PostgreSQL a batch (1,000) a transaction, acknowledged after
+// the commit. It reports events/s from the collector's start until the
+// database holds them all.
+//
+//	go test -run '^$' -bench BenchmarkCollect -benchtime 1x ./fleethistory/collector/
+func BenchmarkCollect(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		url := newDB(b)
+		natsURL, js := startNATS(b)
+		sc := makeScript(b, 100, 200) // 60,000 events
+		publish(b, js, sc.events)
+		store, err := fleethistory.Open(context.Background(), url, fleethistory.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		nc, err := nats.Connect(natsURL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		js2, _ := jetstream.New(nc)
+		c := &Collector{JS: js2, Sink: PostgresSink{Store: store}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		b.StartTimer()
+		start := time.Now()
+		go func() { c.Run(ctx); close(done) }()
+		for c.Stats().Applied.Load() < int64(len(sc.events)) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		el := time.Since(start)
+		b.StopTimer()
+		cancel()
+		<-done
+		nc.Close()
+		store.Close()
+		b.ReportMetric(float64(len(sc.events))/el.Seconds(), "events/s")
+		b.StartTimer()
+	}
+}
