@@ -21,8 +21,8 @@ import (
 	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/provider/linux"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // watchEvent is one line of `cimsess watch --output json`.

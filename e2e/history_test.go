@@ -17,7 +17,7 @@ import (
 
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // historyRow is one session of `cimsess history --output json`.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // The logon-session provider against real logins: sshd on 127.0.0.1 logs

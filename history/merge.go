@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // DefaultBatch is how many wtmp records a merge commits at a time: an

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 func writeWtmp(t *testing.T, path string, recs []utmp.Record) {

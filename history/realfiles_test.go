@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // TestRealFilesAgreeWithLast merges each real file of util-linux, plaso

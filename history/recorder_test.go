@@ -10,8 +10,8 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // sessions is a provider of Linux_LogonSession instances a test changes;

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // End says how a session ended.

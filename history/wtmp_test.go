@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 var t0 = time.Date(2026, 2, 3, 8, 0, 0, 0, time.UTC)

@@ -11,7 +11,7 @@
 #   RUNS     runs per measurement (default 10)
 # Environment: SIZES (default "10000 100000").
 #
-# The files come from provider/utmp/internal/genutmp: a boot and a run-level
+# The files come from sysfile/utmp/internal/genutmp: a boot and a run-level
 # record, then logins on pts/N and X displays from IPv4 and IPv6 hosts, one
 # logout in sixteen, with pids from 4,000,000 on, which do not exist (above
 # this machine's pid_max, see the output): every login is a ghost instance
@@ -91,7 +91,7 @@ echo "command: $CMD"
 printf '%-8s %-8s %9s %10s %8s %7s %12s\n' records program mean-ms median-ms best-ms cpu-ms peak-rss-KiB
 for n in $SIZES; do
 	file="$work/utmp.$n"
-	go run ./provider/utmp/internal/genutmp -out "$file" -n "$n"
+	go run ./sysfile/utmp/internal/genutmp -out "$file" -n "$n"
 	who_cmd="who $file"
 	other_cmd=$(cmd_for "$file")
 	if ! bash -c "$other_cmd" >/dev/null 2>&1; then

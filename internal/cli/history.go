@@ -21,8 +21,8 @@ import (
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/output"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 func init() { registerCommand(newHistoryCmd) }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 var wtmpT0 = time.Date(2026, 4, 5, 6, 0, 0, 0, time.UTC)

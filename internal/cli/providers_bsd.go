@@ -4,14 +4,14 @@ package cli
 
 import (
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/darwin"
+	"github.com/cimsess/cimsess/provider/bsd"
 )
 
 // On macOS and FreeBSD the logins are in the utmpx file (/var/run/utmpx,
-// /var/run/utx.active), which the darwin provider reads in each system's
+// /var/run/utx.active), which the bsd provider reads in each system's
 // own format.
 func init() {
 	registerProviders(func(SourceFlags) ([]provider.Provider, error) {
-		return []provider.Provider{darwin.New(darwin.Options{})}, nil
+		return []provider.Provider{bsd.New(bsd.Options{})}, nil
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/cimsess/cimsess/provider/linux"
 	"github.com/cimsess/cimsess/provider/process"
 	"github.com/cimsess/cimsess/provider/samba"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // On Linux every source is wired here, each provider built once: the logon

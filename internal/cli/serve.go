@@ -15,8 +15,8 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/history"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/server"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 	"github.com/cimsess/cimsess/wsman"
 )
 

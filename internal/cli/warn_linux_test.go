@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // TestTruncatedUtmpWarns: a truncated last utmp record is warned about on

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // benchRecords returns n login records like a busy machine's (and like

@@ -12,9 +12,9 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/procfs"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/procfs"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // bootTime is the boot time of every fixture proc tree.

@@ -35,10 +35,10 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/provider/internal/prop"
-	"github.com/cimsess/cimsess/provider/logind"
-	"github.com/cimsess/cimsess/provider/procfs"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/logind"
+	"github.com/cimsess/cimsess/sysfile/procfs"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // ClassName is the class this provider serves.

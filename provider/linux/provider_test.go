@@ -15,8 +15,8 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/procfs"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/procfs"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 const unset = procfs.Unset

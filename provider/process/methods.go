@@ -5,7 +5,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider/accounts"
-	"github.com/cimsess/cimsess/provider/procfs"
+	"github.com/cimsess/cimsess/sysfile/procfs"
 )
 
 // The return values of GetOwner and GetOwnerSid, as Microsoft documents

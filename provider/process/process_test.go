@@ -13,8 +13,8 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/procfs"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/procfs"
 )
 
 // fakeProc is a process to write into a fixture procfs.

@@ -42,8 +42,8 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/provider/internal/prop"
-	"github.com/cimsess/cimsess/provider/procfs"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/procfs"
 )
 
 // UnsetSessionID is what /proc/PID/sessionid holds when no audit session

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/procfs"
+	"github.com/cimsess/cimsess/sysfile/procfs"
 )
 
 // procStart returns when process pid started, from procfs (its stat and

@@ -15,7 +15,7 @@ import (
 	"github.com/cimsess/cimsess/provider/internal/prop"
 	"github.com/cimsess/cimsess/provider/internal/serversess"
 	"github.com/cimsess/cimsess/provider/internal/snapcache"
-	"github.com/cimsess/cimsess/provider/procfs"
+	"github.com/cimsess/cimsess/sysfile/procfs"
 )
 
 // Options configures a [Provider].

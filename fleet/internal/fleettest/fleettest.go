@@ -22,8 +22,8 @@ import (
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider/linux"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // FreePort returns a TCP port free on 127.0.0.1 at the time of asking.

@@ -20,7 +20,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
-	"github.com/cimsess/cimsess/provider/utmp/internal/utmpgen"
+	"github.com/cimsess/cimsess/sysfile/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp/internal/utmpgen"
 )
 
 // whoZone is the zone both sides use: a POSIX TZ string glibc reads

@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/provider/internal/recfile"
+	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
 // TruncatedError reports a file that ends in the middle of a record: the

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 var layouts = []utmp.Layout{

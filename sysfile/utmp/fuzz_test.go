@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // canonical returns what Encode(Decode(b)) must give back: b with the

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/provider/utmp"
-	"github.com/cimsess/cimsess/provider/utmp/internal/utmpgen"
+	"github.com/cimsess/cimsess/sysfile/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp/internal/utmpgen"
 )
 
 func encodeAll(recs []utmp.Record, l utmp.Layout) []byte {

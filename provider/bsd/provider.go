@@ -1,4 +1,4 @@
-// Package darwin is the provider of logon sessions on macOS (and FreeBSD):
+// Package bsd is the provider of logon sessions on macOS (and FreeBSD):
 // it turns the USER_PROCESS records of the utmpx file into
 // Win32_LogonSession instances. These systems have no audit session ids
 // in a /proc and no logind, so a session is its login record; whether it
@@ -12,7 +12,7 @@
 //	LogonType  a remote host in the record → 10 RemoteInteractive, else
 //	           2 Interactive
 //	StartTime  the record's time
-package darwin
+package bsd
 
 import (
 	"context"
@@ -28,9 +28,9 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/provider/internal/prop"
-	"github.com/cimsess/cimsess/provider/utmp"
-	"github.com/cimsess/cimsess/provider/utmpx"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmpx"
 )
 
 // ClassName is the class this provider serves.

@@ -1,6 +1,6 @@
 //go:build unix
 
-package darwin
+package bsd
 
 import (
 	"errors"

@@ -3,7 +3,7 @@
 // clean end from a file cut in the middle of a record, the streaming loop
 // over a file with its context checks, and the mapping of open errors to
 // CIM status codes. The record formats themselves (decoding) stay with
-// the packages that know them (provider/utmp, provider/utmpx).
+// the packages that know them (sysfile/utmp, sysfile/utmpx).
 package recfile
 
 import (

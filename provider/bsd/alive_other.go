@@ -1,6 +1,6 @@
 //go:build !unix
 
-package darwin
+package bsd
 
 // processAlive cannot tell on this system.
 func processAlive(int) (alive, known bool) { return false, false }

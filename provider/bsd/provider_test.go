@@ -1,4 +1,4 @@
-package darwin
+package bsd
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/utmpx"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/utmpx"
 )
 
 var (

@@ -28,7 +28,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/internal/recfile"
+	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
 // DefaultPath is where glibc keeps the current logins on Linux (UTMP_FILE).

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // Base is the login time of the first generated record.

@@ -1,7 +1,7 @@
 // Command genutmp writes a utmp file of plausible records, for
 // benchmarks such as scripts/bench-who.sh:
 //
-//	go run ./provider/utmp/internal/genutmp -out FILE -n 10000 [-layout 384|400|384be|400be] [-pid 4000000]
+//	go run ./sysfile/utmp/internal/genutmp -out FILE -n 10000 [-layout 384|400|384be|400be] [-pid 4000000]
 package main
 
 import (
@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cimsess/cimsess/provider/utmp"
-	"github.com/cimsess/cimsess/provider/utmp/internal/utmpgen"
+	"github.com/cimsess/cimsess/sysfile/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp/internal/utmpgen"
 )
 
 func main() {

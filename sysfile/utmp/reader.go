@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/provider/internal/recfile"
+	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
 // TruncatedError reports a file that ends in the middle of a record: the

@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cimsess/cimsess/provider/internal/recfile"
+	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
 // Type is a record's ut_type, in macOS's numbering.

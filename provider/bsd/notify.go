@@ -1,4 +1,4 @@
-package darwin
+package bsd
 
 import (
 	"context"

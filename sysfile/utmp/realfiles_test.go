@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/provider/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // TestRealFiles checks the real files of util-linux, plaso and utmp-rs:

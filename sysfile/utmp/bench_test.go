@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/cimsess/cimsess/provider/utmp"
-	"github.com/cimsess/cimsess/provider/utmp/internal/utmpgen"
+	"github.com/cimsess/cimsess/sysfile/utmp"
+	"github.com/cimsess/cimsess/sysfile/utmp/internal/utmpgen"
 )
 
 func benchRead(b *testing.B, n int) {
