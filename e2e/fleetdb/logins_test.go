@@ -21,8 +21,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/provider/utmp"
 	"github.com/cimsess/cimsess/server"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // daemonProc runs a cimsess command until the test ends (SIGINT, then
