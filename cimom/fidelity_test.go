@@ -3,6 +3,7 @@ package cimom
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cimsess/cimsess/cim"
@@ -203,6 +204,55 @@ func TestSystemPropertiesAsWMI(t *testing.T) {
 	for n, v := range want {
 		if got := insts[0].Value(n); !reflect.DeepEqual(got, v) {
 			t.Errorf("%s = %#v, want %#v", n, got, v)
+		}
+	}
+}
+
+// TestWMIQueryIdioms: queries as Windows admins' scripts write them, with
+// WMI's answers (checked while replaying peer suites for issue 12): an
+// integer against a string key (Get-WmiObject Win32_Process -Filter
+// "Handle=$PID"), string comparisons of any property whatever the case,
+// KeysOnly leaving the keys, and the schema queries on meta_class.
+func TestWMIQueryIdioms(t *testing.T) {
+	om := newRealWorld(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{`SELECT * FROM Win32_Process WHERE Handle = 100`, []string{`Win32_Process.Handle="100"`}},
+		{`SELECT * FROM Win32_Process WHERE Handle=100 OR Handle=200`, []string{`Win32_Process.Handle="100"`, `Win32_Process.Handle="200"`}},
+		{`SELECT * FROM Win32_LogonSession WHERE LogonId = 42`, []string{`Linux_LogonSession.LogonId="42"`}},
+		{`SELECT * FROM Win32_UserAccount WHERE FullName = 'ALICE LIDDELL'`, []string{aliceAcc}},
+		{`SELECT * FROM Win32_UserAccount WHERE FullName LIKE 'alice%'`, []string{aliceAcc}},
+		{`SELECT * FROM Win32_LogonSession WHERE __CLASS = 'linux_logonsession' AND LogonId = '42'`, []string{`Linux_LogonSession.LogonId="42"`}},
+		{`SELECT * FROM meta_class WHERE __SUPERCLASS = 'Win32_Session'`, []string{`Win32_LogonSession`}},
+		{`SELECT * FROM meta_class WHERE __this ISA 'Win32_Session' AND __CLASS <> 'Win32_Session'`, []string{`Linux_LogonSession`, `Win32_LogonSession`}},
+		{`ASSOCIATORS OF {Win32_Process.Handle=100} WHERE KeysOnly`, []string{`Linux_LogonSession.LogonId="42"`}},
+	} {
+		insts, _, err := om.ExecQuery(ctx, tc.query)
+		if err != nil || !reflect.DeepEqual(paths(insts), tc.want) {
+			t.Errorf("%s: %v, %v; want %v", tc.query, paths(insts), err, tc.want)
+			continue
+		}
+		if strings.Contains(tc.query, "KeysOnly") {
+			if p := insts[0].Properties; len(p) != 1 || p[0].Name != "LogonId" {
+				t.Errorf("%s: KeysOnly left %v", tc.query, p)
+			}
+		}
+	}
+	// What WMI refuses with WBEM_E_INVALID_QUERY (exit code 3).
+	for _, q := range []string{
+		`SELECT * FROM Win32_Process WHERE Handle = 1.5`,
+		`SELECT * FROM Win32_Process WHERE Handle = TRUE`,
+		`SELECT * FROM Win32_Process WHERE Handle IN ('100')`,
+		`SELECT * FROM Win32_Process WHERE Handle = Name`,
+		`REFERENCES OF {Win32_Process.Handle="100"} WHERE ResultRole = Dependent`,
+		`ASSOCIATORS OF {Win32_LogonSession.LogonId="42"} WHERE SchemaOnly`,
+		`ASSOCIATORS OF {Win32_LogonSession} WHERE ClassDefsOnly SchemaOnly`,
+	} {
+		if _, _, err := om.ExecQuery(ctx, q); cim.CodeOf(err) != cim.ErrInvalidQuery {
+			t.Errorf("%s: %v, want CIM_ERR_INVALID_QUERY", q, err)
 		}
 	}
 }

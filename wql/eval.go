@@ -1,6 +1,7 @@
 package wql
 
 import (
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -502,6 +503,22 @@ func (pr *preparer) isa(x *Isa) (evalFn, *posError) {
 
 func never(ctx) bool { return false }
 
+// stringLiteral is the constant a string property is compared with: a
+// string, or an integer as its decimal digits, since WMI takes
+// "Handle=1234" for the string key Handle (as in the common
+// Get-WmiObject Win32_Process -Filter "Handle=$PID").
+func stringLiteral(lit any) (string, bool) {
+	switch v := lit.(type) {
+	case string:
+		return v, true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case uint64:
+		return strconv.FormatUint(v, 10), true
+	}
+	return "", false
+}
+
 func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 	o, perr := pr.operand(x.Prop)
 	if perr != nil {
@@ -538,7 +555,7 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 	}
 	switch vc {
 	case vString:
-		k, ok := lit.(string)
+		k, ok := stringLiteral(lit)
 		if !ok {
 			return nil, mismatch("not compared with " + describeLiteral(lit) + " (quote strings)")
 		}

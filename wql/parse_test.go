@@ -305,7 +305,7 @@ var semanticErrors = []errCase{
 	{"SELECT Foo FROM Win32_LogonSession", cim.ErrInvalidQuery, 1, 8, "no property Foo in class Win32_LogonSession"},
 	{"SELECT * FROM Win32_LogonSession WHERE UserName = 'x'", cim.ErrInvalidQuery, 1, 40, "no property UserName in class Win32_LogonSession"},
 	{"SELECT * FROM Win32_LogonSession WHERE LogonType = 'abc'", cim.ErrInvalidQuery, 1, 52, "type mismatch: LogonType is of type uint32, 'abc' is not a number"},
-	{"SELECT * FROM Win32_LogonSession WHERE Name = 5", cim.ErrInvalidQuery, 1, 47, "type mismatch: Name is of type string, not compared with an integer"},
+	{"SELECT * FROM Win32_LogonSession WHERE Name = 5.5", cim.ErrInvalidQuery, 1, 47, "type mismatch: Name is of type string, not compared with a real number"},
 	{"SELECT * FROM Win32_LogonSession WHERE 5.5 = Name", cim.ErrInvalidQuery, 1, 40, "not compared with a real number"},
 	{"SELECT * FROM Win32_LogonSession WHERE LogonType = TRUE", cim.ErrInvalidQuery, 1, 52, "not compared with a boolean"},
 	{"SELECT * FROM Linux_LogonSession WHERE Remote < TRUE", cim.ErrInvalidQuery, 1, 40, "boolean Remote compares with = and <> only"},

@@ -235,6 +235,11 @@ func (pr *preparer) pushDown(where Expr) {
 			continue
 		}
 		v := c.Value.Value
+		if o.prop.Type.Kind == cim.KindString {
+			if k, ok := stringLiteral(v); ok {
+				v = k
+			}
+		}
 		conv, cerr := cim.Convert(o.prop.Type, v)
 		if cerr != nil || conv == nil {
 			continue

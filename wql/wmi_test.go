@@ -61,6 +61,11 @@ func TestWMILiteralsMatch(t *testing.T) {
 		{L + "Remote = 0", "43"},
 		{L + "Remote <> 1", "43"},
 		{L + "Remote = 'TRUE'", "42"},
+		// An integer against a string property is its decimal digits, as
+		// WMI takes -Filter "Handle=$PID".
+		{W + "LogonId = 42", "42"},
+		{W + "42 = LogonId", "42"},
+		{W + "LogonId <> 42", "43,44,7"},
 	} {
 		if got := matchIDs(t, tc.query, insts); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.query, got, tc.want)
