@@ -75,6 +75,15 @@ func (e *Encoder) Reset(w io.Writer) {
 // the next write or Reset.
 func (e *Encoder) Bytes() []byte { return e.buf }
 
+// Truncate drops what an encoder holds beyond its first n bytes: an
+// element begun and not wanted after all (a streamed answer that failed
+// before any of it was passed on). n beyond what it holds does nothing.
+func (e *Encoder) Truncate(n int) {
+	if n >= 0 && n < len(e.buf) {
+		e.buf = e.buf[:n]
+	}
+}
+
 // Flush writes what is buffered and returns the first error met.
 func (e *Encoder) Flush() error {
 	if e.w == nil {

@@ -10,11 +10,17 @@ import (
 	"github.com/cimsess/cimsess/cimxml"
 )
 
-// render writes the content of IRETURNVALUE; nil writes no IRETURNVALUE.
-type render func(e *cimxml.Encoder)
+// render writes the content of IRETURNVALUE (nil writes no
+// IRETURNVALUE), calling flush between instances so that what it wrote
+// goes out as it is made; an error from flush (the client went away, a
+// bound) must stop it and be returned. An error it returns replaces the
+// answer with an ERROR when nothing of it has gone out yet (see
+// responseStream).
+type render func(e *cimxml.Encoder, flush func() error) error
 
-// operation answers one intrinsic method: it computes the whole result
-// first, so that an error never follows half an answer.
+// operation answers one intrinsic method: it checks what it can (the
+// parameters, the class) at once and returns the render that runs the
+// operation, streaming.
 type operation func(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error)
 
 // operations are the intrinsic methods served, by lower-case name. The
@@ -218,17 +224,22 @@ func opEnumerateInstances(ctx context.Context, s *Server, c *cimxml.Call) (rende
 	if err != nil {
 		return nil, cn, err
 	}
-	insts, err := s.om.EnumerateInstances(ctx, cn, cimom.EnumOptions{})
-	if err != nil {
+	if _, err := s.om.Schema().Class(cn); err != nil {
 		return nil, cn, err
 	}
 	o := cimxml.InstanceOptions{IncludeQualifiers: f.qualifiers, IncludeClassOrigin: f.classOrigin,
 		Keep: s.propertySet(cn, f.deep, f.localOnly, f.props)}
 	classOf := s.classOf()
-	return func(e *cimxml.Encoder) {
-		for _, in := range insts {
-			e.NamedInstance(in, classOf(in), o)
-		}
+	return func(e *cimxml.Encoder, flush func() error) error {
+		return s.om.StreamInstances(ctx, cn, cimom.EnumOptions{}, func(batch []*cim.Instance) error {
+			for _, in := range batch {
+				e.NamedInstance(in, classOf(in), o)
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}, cn, nil
 }
 
@@ -237,14 +248,19 @@ func opEnumerateInstanceNames(ctx context.Context, s *Server, c *cimxml.Call) (r
 	if err != nil {
 		return nil, "", err
 	}
-	insts, err := s.om.EnumerateInstances(ctx, cn, cimom.EnumOptions{})
-	if err != nil {
+	if _, err := s.om.Schema().Class(cn); err != nil {
 		return nil, cn, err
 	}
-	return func(e *cimxml.Encoder) {
-		for _, in := range insts {
-			e.InstanceName(in.Path)
-		}
+	return func(e *cimxml.Encoder, flush func() error) error {
+		return s.om.StreamInstances(ctx, cn, cimom.EnumOptions{}, func(batch []*cim.Instance) error {
+			for _, in := range batch {
+				e.InstanceName(in.Path)
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}, cn, nil
 }
 
@@ -273,7 +289,7 @@ func opGetInstance(ctx context.Context, s *Server, c *cimxml.Call) (render, stri
 	cls, _ := reg.Class(in.ClassName)
 	o := cimxml.InstanceOptions{IncludeQualifiers: f.qualifiers, IncludeClassOrigin: f.classOrigin,
 		Keep: s.propertySet(in.ClassName, true, f.localOnly, f.props)}
-	return func(e *cimxml.Encoder) { e.Instance(in, cls, o) }, p.ClassName, nil
+	return func(e *cimxml.Encoder, _ func() error) error { e.Instance(in, cls, o); return nil }, p.ClassName, nil
 }
 
 func opGetProperty(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
@@ -291,7 +307,7 @@ func opGetProperty(ctx context.Context, s *Server, c *cimxml.Call) (render, stri
 		return nil, p.ClassName, cim.Errorf(cim.ErrNoSuchProperty, "%s has no property %q", cls.Name, name)
 	}
 	v := in.Value(prop.Name)
-	return func(e *cimxml.Encoder) { e.Value(v) }, p.ClassName, nil
+	return func(e *cimxml.Encoder, _ func() error) error { e.Value(v); return nil }, p.ClassName, nil
 }
 
 func (s *Server) classFlags(c *cimxml.Call) (cimxml.ClassOptions, error) {
@@ -327,7 +343,7 @@ func opGetClass(ctx context.Context, s *Server, c *cimxml.Call) (render, string,
 	if err != nil {
 		return nil, cn, cim.Errorf(cim.ErrNotFound, "no class named %q in %s", cn, s.om.Namespace())
 	}
-	return func(e *cimxml.Encoder) { e.Class(cls, o) }, cn, nil
+	return func(e *cimxml.Encoder, _ func() error) error { e.Class(cls, o); return nil }, cn, nil
 }
 
 // classNames returns the classes an EnumerateClasses or
@@ -369,11 +385,15 @@ func opEnumerateClasses(ctx context.Context, s *Server, c *cimxml.Call) (render,
 		return nil, cn, err
 	}
 	reg := s.om.Schema()
-	return func(e *cimxml.Encoder) {
+	return func(e *cimxml.Encoder, flush func() error) error {
 		for _, n := range names {
 			cls, _ := reg.Class(n)
 			e.Class(cls, o)
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		return nil
 	}, cn, nil
 }
 
@@ -382,10 +402,14 @@ func opEnumerateClassNames(ctx context.Context, s *Server, c *cimxml.Call) (rend
 	if err != nil {
 		return nil, cn, err
 	}
-	return func(e *cimxml.Encoder) {
+	return func(e *cimxml.Encoder, flush func() error) error {
 		for _, n := range names {
 			e.ClassName(n)
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		return nil
 	}, cn, nil
 }
 
@@ -413,15 +437,32 @@ func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string
 	if s.query == nil {
 		return nil, "", cim.Errorf(cim.ErrNotSupported, "ExecQuery is not available in this build")
 	}
+	if om, ok := s.query.(*cimom.ObjectManager); ok {
+		// The object manager's own query streams: a SELECT is filtered
+		// and projected batch by batch as the providers yield.
+		cq, err := om.Compile(q)
+		if err != nil {
+			return nil, "", err
+		}
+		props := cimom.QueryProperties(cq)
+		if cimom.ReturnsClasses(cq) {
+			props = nil // the system properties of class objects: write the classes whole
+		}
+		o := cimxml.InstanceOptions{Keep: s.propertySet("", true, false, props)}
+		return func(e *cimxml.Encoder, flush func() error) error {
+			write := s.objectsWithPath(o)
+			return om.StreamQuery(ctx, cq, func(batch []*cim.Instance) error { return write(e, batch, flush) })
+		}, "", nil
+	}
 	insts, props, err := s.query.ExecQuery(ctx, q)
 	if err != nil {
 		return nil, "", err
 	}
 	if len(insts) > 0 && cimom.IsClassObject(insts[0]) {
-		props = nil // the system properties of class objects: write the classes whole
+		props = nil
 	}
 	o := cimxml.InstanceOptions{Keep: s.propertySet("", true, false, props)}
-	return s.objectsWithPath(insts, o), "", nil
+	return s.objectsWithPathOf(insts, o), "", nil
 }
 
 func assocOptions(c *cimxml.Call, refs bool) (cimom.AssocOptions, error) {
@@ -510,25 +551,37 @@ func (s *Server) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (r
 		return nil, cn, err
 	}
 	o := cimxml.InstanceOptions{IncludeQualifiers: qual, IncludeClassOrigin: origin, Keep: s.propertySet("", true, false, props)}
-	return s.objectsWithPath(insts, o), cn, nil
+	return s.objectsWithPathOf(insts, o), cn, nil
 }
 
-// objectsWithPath renders instances, and class objects as classes, each
-// in a VALUE.OBJECTWITHPATH.
-func (s *Server) objectsWithPath(insts []*cim.Instance, o cimxml.InstanceOptions) render {
+// objectsWithPath returns a function that renders instances, and class
+// objects as classes, each in a VALUE.OBJECTWITHPATH, flushing after
+// each.
+func (s *Server) objectsWithPath(o cimxml.InstanceOptions) func(e *cimxml.Encoder, insts []*cim.Instance, flush func() error) error {
 	classOf := s.classOf()
 	co := cimxml.ClassOptions{IncludeQualifiers: o.IncludeQualifiers, IncludeClassOrigin: o.IncludeClassOrigin, Keep: o.Keep}
-	return func(e *cimxml.Encoder) {
+	return func(e *cimxml.Encoder, insts []*cim.Instance, flush func() error) error {
 		for _, in := range insts {
 			if cimom.IsClassObject(in) {
 				if c := classOf(in); c != nil {
 					e.ClassWithPath(c, in.Path, co)
 				}
-				continue
+			} else {
+				e.ObjectWithPath(in, classOf(in), o)
 			}
-			e.ObjectWithPath(in, classOf(in), o)
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
+}
+
+// objectsWithPathOf renders a result held whole (an association's join)
+// as objectsWithPath does.
+func (s *Server) objectsWithPathOf(insts []*cim.Instance, o cimxml.InstanceOptions) render {
+	write := s.objectsWithPath(o)
+	return func(e *cimxml.Encoder, flush func() error) error { return write(e, insts, flush) }
 }
 
 func (s *Server) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
@@ -536,10 +589,14 @@ func (s *Server) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (ren
 	if err != nil {
 		return nil, cn, err
 	}
-	return func(e *cimxml.Encoder) {
+	return func(e *cimxml.Encoder, flush func() error) error {
 		for _, in := range insts {
 			e.ObjectPath(in.Path)
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		return nil
 	}, cn, nil
 }
 
@@ -595,15 +652,16 @@ func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, er
 	if m == nil {
 		return nil, target.ClassName, cim.Errorf(cim.ErrMethodNotFound, "class %s has no method %s", target.ClassName, c.Method)
 	}
-	return func(e *cimxml.Encoder) { e.MethodReturn(m, res) }, target.ClassName, nil
+	return func(e *cimxml.Encoder, _ func() error) error { e.MethodReturn(m, res); return nil }, target.ClassName, nil
 }
 
 func opEnumerateQualifiers(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
 	decls := s.om.QualifierDeclarations()
-	return func(e *cimxml.Encoder) {
+	return func(e *cimxml.Encoder, _ func() error) error {
 		for _, d := range decls {
 			e.QualifierDeclaration(d)
 		}
+		return nil
 	}, "", nil
 }
 
@@ -617,7 +675,7 @@ func opGetQualifier(ctx context.Context, s *Server, c *cimxml.Call) (render, str
 	}
 	for _, d := range s.om.QualifierDeclarations() {
 		if strings.EqualFold(d.Name, name) {
-			return func(e *cimxml.Encoder) { e.QualifierDeclaration(d) }, "", nil
+			return func(e *cimxml.Encoder, _ func() error) error { e.QualifierDeclaration(d); return nil }, "", nil
 		}
 	}
 	return nil, "", cim.Errorf(cim.ErrNotFound, "no qualifier %q is declared in %s", name, s.om.Namespace())

@@ -19,7 +19,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
 	"log"
 	"log/slog"
 	"mime"
@@ -89,6 +88,10 @@ type Config struct {
 	Metrics *Metrics
 	// MaxRequestBytes bounds a request body.
 	MaxRequestBytes int64
+	// MaxBufferedResponseBytes bounds the response held whole for a
+	// client that cannot take a chunked one (HTTP/1.0); beyond, the call
+	// fails with CIM_ERR_FAILED. Others get the response as it is made.
+	MaxBufferedResponseBytes int64
 	// MaxMultiResponseBytes bounds the response of a MULTIREQ: once it is
 	// reached the remaining calls are answered CIM_ERR_FAILED unrun.
 	MaxMultiResponseBytes int64
@@ -157,6 +160,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxMultiResponseBytes <= 0 {
 		cfg.MaxMultiResponseBytes = DefaultMaxMultiResponseBytes
+	}
+	if cfg.MaxBufferedResponseBytes <= 0 {
+		cfg.MaxBufferedResponseBytes = DefaultMaxBufferedResponseBytes
 	}
 	if cfg.MaxAuthConcurrent <= 0 {
 		cfg.MaxAuthConcurrent = max(2, runtime.GOMAXPROCS(0))
@@ -469,10 +475,11 @@ func manPrefix(values []string) (string, bool) {
 	return "", false
 }
 
-// respBuf is a pooled in-memory encoder for responses sent with a
-// Content-Length.
+// respBuf is a pooled in-memory encoder and the bytes a response holds
+// back (see responseStream).
 type respBuf struct {
-	enc *cimxml.Encoder
+	enc  *cimxml.Encoder
+	held []byte
 }
 
 func newRespBuf() *respBuf { return &respBuf{enc: cimxml.NewEncoder(nil)} }
@@ -495,7 +502,7 @@ func (s *Server) getBuf() *respBuf {
 
 // putBuf keeps rb for reuse unless it grew too large or enough are kept.
 func (s *Server) putBuf(rb *respBuf) {
-	if cap(rb.enc.Bytes()) > maxPooled {
+	if cap(rb.enc.Bytes()) > maxPooled || cap(rb.held) > maxPooled {
 		return
 	}
 	select {
@@ -504,35 +511,17 @@ func (s *Server) putBuf(rb *respBuf) {
 	}
 }
 
-// result is the outcome of one call, rendered later.
-type result struct {
-	call  *cimxml.Call
-	out   render
-	err   *cim.Error
-	class string
+// callError is the CIM error a call's failure is answered with.
+func callError(ctx context.Context, err error) *cim.Error {
+	if ctx.Err() != nil {
+		return cim.Errorf(cim.ErrFailed, "the request was cancelled: %v", ctx.Err())
+	}
+	return cim.Wrap(cim.ErrFailed, err)
 }
 
-func (s *Server) run(ctx context.Context, c *cimxml.Call) result {
-	res := result{call: c}
-	dispatch := s.dispatch
-	if !c.Intrinsic {
-		dispatch = s.invoke
-	}
-	out, class, err := dispatch(ctx, c)
-	res.out, res.class = out, class
-	if err != nil {
-		res.err = cim.Wrap(cim.ErrFailed, err)
-		if ctx.Err() != nil {
-			res.err = cim.Errorf(cim.ErrFailed, "the request was cancelled: %v", ctx.Err())
-		}
-	}
-	return res
-}
-
+// respond runs the calls of a request and writes their answers as they
+// are made (see responseStream for the framing).
 func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Request, req *cimxml.Request, prefix string, rl *RequestInfo) {
-	status := cim.StatusOK
-	var first *cim.Error
-
 	h := w.Header()
 	h.Set("Content-Type", `application/xml; charset="utf-8"`)
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -540,101 +529,96 @@ func (s *Server) respond(ctx context.Context, w http.ResponseWriter, r *http.Req
 		h.Set("Ext", "")
 	}
 	h.Set(prefix+"CIMOperation", "MethodResponse")
-	trailers := acceptsTrailers(r)
+	chunked := r.ProtoAtLeast(1, 1)
+	trailers := chunked && acceptsTrailers(r)
 	if trailers {
 		h.Set("Trailer", prefix+"CIMStatusCode, "+prefix+"CIMStatusCodeDescription")
 	}
+	rb := s.getBuf()
+	defer s.putBuf(rb)
+	enc := rb.enc
+	enc.Reset(nil)
+	out := &responseStream{w: w, rc: http.NewResponseController(w), held: rb.held[:0], chunked: chunked,
+		trailers: trailers, max: s.cfg.MaxBufferedResponseBytes, writeTimeout: s.cfg.WriteTimeout}
+	defer func() { rb.held = out.held[:0] }()
+	flush := func() error { return out.drain(enc, false) }
 
-	var enc *cimxml.Encoder
-	var sent countingWriter
-	if trailers {
-		w.WriteHeader(http.StatusOK)
-		sent.w = w
-		enc = cimxml.NewEncoder(&sent)
-	} else {
-		rb := s.getBuf()
-		enc = rb.enc
-		enc.Reset(nil)
-		defer s.putBuf(rb)
-	}
+	var first *cim.Error
+	late := false
 	enc.BeginMessage(req.ID)
 	if req.Multi {
 		enc.Raw("<MULTIRSP>")
 	}
-	// Each call runs when its turn comes and its answer is encoded before
-	// the next runs, so that only one call's instances are held at a
+	// Each call runs when its turn comes and its answer is written as it
+	// is made, so that only a batch of one call's instances is held at a
 	// time; a MULTIREQ's calls stop running once its response holds
 	// MaxMultiResponseBytes (each later one answers CIM_ERR_FAILED), so
-	// that a small request cannot make the server hold many enumerations.
-	size := func() int64 { return sent.n + int64(len(enc.Bytes())) }
+	// that a small request cannot make the server run many enumerations.
 	for i, c := range req.Calls {
-		var res result
-		if req.Multi && size() > s.cfg.MaxMultiResponseBytes {
-			res = result{call: c, err: cim.Errorf(cim.ErrFailed, "not run: the MULTIREQ's response reached %d bytes before this call; send it on its own", s.cfg.MaxMultiResponseBytes)}
-		} else {
-			res = s.run(ctx, c)
-		}
-		if res.err != nil && first == nil {
-			first = res.err
-			status = first.Code
-		}
-		if i == 0 {
-			rl.Class = res.class
-		}
-		name := res.call.Method
-		if cn, ok := canonicalNames[strings.ToLower(name)]; ok && res.call.Intrinsic {
+		name := c.Method
+		if cn, ok := canonicalNames[strings.ToLower(name)]; ok && c.Intrinsic {
 			name = cn
 		}
-		enc.BeginMethodResponse(name, res.call.Intrinsic)
-		switch {
-		case res.err != nil:
-			enc.Error(res.err)
-		case res.out != nil && !res.call.Intrinsic:
-			res.out(enc) // RETURNVALUE and PARAMVALUEs
-		case res.out != nil:
-			enc.BeginReturnValue()
-			res.out(enc)
-			enc.EndReturnValue()
+		enc.BeginMethodResponse(name, c.Intrinsic)
+		mark := out.offset(enc)
+		var cerr *cim.Error
+		if req.Multi && mark > s.cfg.MaxMultiResponseBytes {
+			cerr = cim.Errorf(cim.ErrFailed, "not run: the MULTIREQ's response reached %d bytes before this call; send it on its own", s.cfg.MaxMultiResponseBytes)
+		} else {
+			dispatch := s.dispatch
+			if !c.Intrinsic {
+				dispatch = s.invoke
+			}
+			res, class, err := dispatch(ctx, c)
+			if i == 0 {
+				rl.Class = class
+			}
+			if err == nil && res != nil {
+				if c.Intrinsic {
+					enc.BeginReturnValue()
+				}
+				err = res(enc, flush) // extrinsic: RETURNVALUE and PARAMVALUEs
+				if err == nil && c.Intrinsic {
+					enc.EndReturnValue()
+				}
+			}
+			if err != nil {
+				cerr = callError(ctx, err)
+			}
 		}
-		enc.EndMethodResponse(res.call.Intrinsic)
+		if cerr != nil {
+			if first == nil {
+				first = cerr
+			}
+			if !out.rewind(enc, mark) {
+				late = true
+				break
+			}
+			enc.Error(cerr)
+		}
+		enc.EndMethodResponse(c.Intrinsic)
+		if err := flush(); err != nil {
+			if first == nil {
+				first = callError(ctx, err)
+			}
+			late = true
+			break
+		}
 	}
-	rl.Status = status.String()
+	rl.Status = cim.StatusOK.String()
 	if first != nil {
-		rl.Detail = first.Description
+		rl.Status, rl.Detail = first.Code.String(), first.Description
 	}
-	if req.Multi {
-		enc.Raw("</MULTIRSP>")
+	if late && out.err != nil {
+		rl.Detail = out.err.Error()
 	}
-	enc.EndMessage()
-	err := enc.Flush()
-	if trailers {
-		h.Set(prefix+"CIMStatusCode", strconv.Itoa(int(status)))
-		if first != nil {
-			h.Set(prefix+"CIMStatusCodeDescription", first.Description)
+	if !late {
+		if req.Multi {
+			enc.Raw("</MULTIRSP>")
 		}
-		return
+		enc.EndMessage()
 	}
-	if err != nil {
-		rl.Detail = err.Error()
-		return
-	}
-	out := enc.Bytes()
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
-}
-
-// countingWriter counts what passes through it to w.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-// Write writes p to w and counts it.
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	out.finish(h, prefix, enc, first, late)
 }
 
 // acceptsTrailers reports whether the client sent TE: trailers.
