@@ -13,13 +13,45 @@ import (
 // path has no host). reg, when not nil, gives every property of each
 // instance's class its declared type; nil takes types from the values.
 func EncodeInstances(w io.Writer, insts []*cim.Instance, reg *schema.Registry) error {
-	e := NewEncoder(w)
-	e.Raw(`<?xml version="1.0" encoding="utf-8" ?>` + "\n")
-	e.Raw(`<CIM CIMVERSION="` + CIMVersion + `" DTDVERSION="` + DTDVersion + `"><DECLARATION><DECLGROUP.WITHPATH>` + "\n")
+	d := NewInstanceDocument(w, reg)
+	if err := d.Write(insts); err != nil {
+		return err
+	}
+	return d.Close()
+}
+
+// InstanceDocument writes the document of [EncodeInstances] as the
+// instances come: the head with the first batch (or at Close), each batch
+// flushed to w when written, the tail at Close. Its memory does not grow
+// with the number of instances.
+type InstanceDocument struct {
+	e     *Encoder
+	reg   *schema.Registry
+	begun bool
+}
+
+// NewInstanceDocument begins a document of instances on w; see
+// [EncodeInstances] for reg.
+func NewInstanceDocument(w io.Writer, reg *schema.Registry) *InstanceDocument {
+	return &InstanceDocument{e: NewEncoder(w), reg: reg}
+}
+
+func (d *InstanceDocument) begin() {
+	if !d.begun {
+		d.begun = true
+		d.e.Raw(`<?xml version="1.0" encoding="utf-8" ?>` + "\n")
+		d.e.Raw(`<CIM CIMVERSION="` + CIMVersion + `" DTDVERSION="` + DTDVersion + `"><DECLARATION><DECLGROUP.WITHPATH>` + "\n")
+	}
+}
+
+// Write writes one batch of instances and flushes it.
+func (d *InstanceDocument) Write(insts []*cim.Instance) error {
+	d.begin()
+	e := d.e
 	for _, in := range insts {
 		var c *cim.Class
-		if reg != nil {
-			c, _ = reg.Class(in.ClassName)
+		if d.reg != nil {
+			c, _ = d.reg.Class(in.ClassName)
 		}
 		p := in.Path
 		if p.ClassName == "" {
@@ -42,8 +74,14 @@ func EncodeInstances(w io.Writer, insts []*cim.Instance, reg *schema.Registry) e
 			e.Raw("</VALUE.OBJECTWITHLOCALPATH>\n")
 		}
 	}
-	e.Raw("</DECLGROUP.WITHPATH></DECLARATION></CIM>\n")
 	return e.Flush()
+}
+
+// Close ends the document and flushes it.
+func (d *InstanceDocument) Close() error {
+	d.begin()
+	d.e.Raw("</DECLGROUP.WITHPATH></DECLARATION></CIM>\n")
+	return d.e.Flush()
 }
 
 // EncodeClass writes one resolved class, with its qualifiers and every

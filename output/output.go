@@ -1,17 +1,21 @@
 // Package output renders CIM instances for people and programs: an aligned
 // table, a wmic-style list, JSON, CSV and MOF (and CIM-XML through a
-// registered encoder). Every format shows the same values; only the table
-// makes datetimes friendlier to read.
+// registered encoder). Every format writes as the instances come (see
+// [Renderer.NewWriter]): JSON as a streamed array, CSV, list, MOF and XML
+// instance by instance, flushed after each batch, the table measured on
+// its first page; none holds more than a page, whatever the number of
+// instances. Every format shows the same values; the human ones (table,
+// list) escape what is not printable by one rule ([Escape]), and the table
+// shows datetimes in local time with their offset.
 package output
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -48,9 +52,10 @@ func ParseFormat(s string, allowed ...Format) (Format, error) {
 	return "", cim.Errorf(cim.ErrInvalidParameter, "unknown output format %q (choose %s)", s, strings.Join(names, ", "))
 }
 
-// XMLEncoder writes instances as CIM-XML; the cimxml package registers
-// itself here so that this package need not depend on it.
-var XMLEncoder func(w io.Writer, insts []*cim.Instance, reg *schema.Registry) error
+// XMLWriter begins a CIM-XML document of instances on w; the cimxml
+// package's streaming document is registered here so that this package
+// need not depend on it.
+var XMLWriter func(w io.Writer, reg *schema.Registry) Writer
 
 // Renderer writes instances in one format.
 type Renderer struct {
@@ -60,30 +65,72 @@ type Renderer struct {
 	// Properties, when set, are the only columns (a WQL select list);
 	// otherwise every property of each instance's class.
 	Properties []string
+	// Classes are the classes whose instances may come (an enumeration's
+	// class and its subclasses): without Properties, CSV's header is the
+	// union of their properties, written even when no instance comes.
+	// Without either, the header is that of the first batch's classes.
+	Classes []string
 	// Location is the zone a table shows datetimes in; nil is time.Local.
 	Location *time.Location
+	// Width is the most terminal cells a table line takes: longer values
+	// are cut with [Marker] (or wrapped, see Wrap) to fit. 0 is no limit.
+	Width int
+	// Wrap makes the table wrap a value too long for its column onto more
+	// lines instead of cutting it.
+	Wrap bool
+	// Note, when set, is told once, at the end, what the table did that a
+	// reader should know: values cut or wrapped to fit Width, values of
+	// columns left out because they were empty on the first page.
+	Note func(string)
 }
 
-// Write renders insts to w in format f.
-func (r Renderer) Write(w io.Writer, f Format, insts []*cim.Instance) error {
+// Writer writes instances in one format as they come. Write takes one
+// batch (a [provider.Emit], the slice lent for the call); Close ends the
+// output (JSON's closing bracket, CSV's header when no row came, the table
+// of fewer instances than a page) and must be called once.
+//
+// [provider.Emit]: https://pkg.go.dev/github.com/cimsess/cimsess/provider#Emit
+type Writer interface {
+	Write(batch []*cim.Instance) error
+	Close() error
+}
+
+// NewWriter returns a writer of format f to w. The writers buffer at most
+// a batch (the table: its first page, [TablePage] instances) and write
+// to w after each batch.
+func (r Renderer) NewWriter(w io.Writer, f Format) (Writer, error) {
 	switch f {
 	case Table:
-		return r.table(w, insts)
+		return &tableWriter{r: r, w: bufio.NewWriterSize(w, 32<<10)}, nil
 	case List:
-		return r.list(w, insts)
+		return &listWriter{r: r, w: bufio.NewWriterSize(w, 32<<10)}, nil
 	case JSON:
-		return r.json(w, insts)
+		return &jsonWriter{r: r, w: w}, nil
 	case CSV:
-		return r.csv(w, insts)
+		return &csvWriter{r: r, w: w}, nil
 	case MOF:
-		return r.mof(w, insts)
+		return &mofWriter{r: r, w: bufio.NewWriterSize(w, 32<<10)}, nil
 	case XML:
-		if XMLEncoder == nil {
-			return cim.Errorf(cim.ErrNotSupported, "XML output is not built in")
+		if XMLWriter == nil {
+			return nil, cim.Errorf(cim.ErrNotSupported, "XML output is not built in")
 		}
-		return XMLEncoder(w, insts, r.Schema)
+		return XMLWriter(w, r.Schema), nil
 	}
-	return cim.Errorf(cim.ErrInvalidParameter, "unknown output format %q", f)
+	return nil, cim.Errorf(cim.ErrInvalidParameter, "unknown output format %q", f)
+}
+
+// Write renders insts to w in format f, all at once.
+func (r Renderer) Write(w io.Writer, f Format, insts []*cim.Instance) error {
+	wr, err := r.NewWriter(w, f)
+	if err != nil {
+		return err
+	}
+	if len(insts) > 0 {
+		if err := wr.Write(insts); err != nil {
+			return err
+		}
+	}
+	return wr.Close()
 }
 
 // propsOf returns the property names shown for one instance.
@@ -132,127 +179,6 @@ func (r Renderer) columns(insts []*cim.Instance) []string {
 		}
 	}
 	return cols
-}
-
-func (r Renderer) table(w io.Writer, insts []*cim.Instance) error {
-	if len(insts) == 0 {
-		return nil
-	}
-	cols := r.columns(insts)
-	if len(r.Properties) == 0 {
-		// A table of every property is too wide to read: leave out the
-		// columns that no instance has a value for.
-		var kept []string
-		for _, c := range cols {
-			for _, in := range insts {
-				if in.Value(c) != nil {
-					kept = append(kept, c)
-					break
-				}
-			}
-		}
-		cols = kept
-	}
-	cells := make([][]string, len(insts)+1)
-	cells[0] = cols
-	width := make([]int, len(cols))
-	for i, c := range cols {
-		width[i] = utf8.RuneCountInString(c)
-	}
-	for row, in := range insts {
-		line := make([]string, len(cols))
-		for i, c := range cols {
-			line[i] = r.human(in.Value(c))
-			if n := utf8.RuneCountInString(line[i]); n > width[i] {
-				width[i] = n
-			}
-		}
-		cells[row+1] = line
-	}
-	var b strings.Builder
-	for _, line := range cells {
-		b.Reset()
-		for i, cell := range line {
-			if i == len(line)-1 {
-				b.WriteString(cell)
-				break
-			}
-			b.WriteString(cell)
-			b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(cell)+2))
-		}
-		if _, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " ")); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// human renders a value for a table: datetimes in the local zone,
-// intervals as [Nd]HH:MM:SS, control characters escaped.
-func (r Renderer) human(v any) string {
-	switch x := v.(type) {
-	case cim.DateTime:
-		if d, ok := x.Duration(); ok {
-			days := int64(d / (24 * time.Hour))
-			d -= time.Duration(days) * 24 * time.Hour
-			s := fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
-			if days > 0 {
-				s = fmt.Sprintf("%dd%s", days, s)
-			}
-			return s
-		}
-		if t, ok := x.Time(); ok {
-			loc := r.Location
-			if loc == nil {
-				loc = time.Local
-			}
-			return t.In(loc).Format("2006-01-02 15:04:05")
-		}
-		return x.String()
-	case string:
-		return sanitize(x)
-	}
-	return sanitize(cim.FormatValue(v))
-}
-
-// sanitize escapes control characters so that data cannot drive the
-// terminal.
-func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func (r Renderer) list(w io.Writer, insts []*cim.Instance) error {
-	for i, in := range insts {
-		if i > 0 {
-			if _, err := fmt.Fprintln(w); err != nil {
-				return err
-			}
-		}
-		for _, n := range r.propsOf(in) {
-			if _, err := fmt.Fprintf(w, "%s=%s\n", n, sanitize(cim.FormatValue(in.Value(n)))); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // JSONValue converts a CIM value to what encoding/json writes for it:
@@ -325,101 +251,8 @@ func (r Renderer) Object(in *cim.Instance) json.Marshaler {
 	return obj
 }
 
-func (r Renderer) json(w io.Writer, insts []*cim.Instance) error {
-	objs := make([]json.Marshaler, len(insts))
-	for i, in := range insts {
-		objs[i] = r.Object(in)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(objs)
-}
-
 // csvBufSize is how much CSV is gathered before each write.
 const csvBufSize = 64 << 10
-
-// csv writes RFC 4180 rows, as encoding/csv would (the same fields
-// quoted), but appends each value's text straight to one 64 KiB buffer:
-// no string per number or datetime, no field scanned twice.
-func (r Renderer) csv(w io.Writer, insts []*cim.Instance) error {
-	cols := r.columns(insts)
-	for i, c := range cols {
-		if strings.EqualFold(c, "__CLASS") { // the first column already (a select list may name it)
-			cols = append(cols[:i:i], cols[i+1:]...)
-			break
-		}
-	}
-	buf := make([]byte, 0, csvBufSize+1024)
-	buf = appendCSVField(buf, "__CLASS")
-	for _, c := range cols {
-		buf = append(buf, ',')
-		buf = appendCSVField(buf, c)
-	}
-	buf = append(buf, '\n')
-	// Each instance's values go to their columns in one pass over the
-	// instance, not one search of it per column; the columns of an
-	// instance's properties are looked up once per layout (the sequence of
-	// property names), which a provider repeats from instance to instance.
-	index := make(map[string]int, len(cols))
-	for i, c := range cols {
-		index[c] = i
-		index[strings.ToLower(c)] = i
-	}
-	parts := min(runtime.GOMAXPROCS(0), len(insts)/csvParallelMin)
-	if parts <= 1 {
-		rw := csvRows{index: index, row: make([]any, len(cols))}
-		for _, in := range insts {
-			buf = rw.append(buf, in)
-			if len(buf) >= csvBufSize {
-				if _, err := w.Write(buf); err != nil {
-					return err
-				}
-				buf = buf[:0]
-			}
-		}
-		_, err := w.Write(buf)
-		return err
-	}
-	// Many rows are formatted on every CPU, a chunk each per round, and
-	// written in order after the round: memory holds one round's text.
-	if _, err := w.Write(buf); err != nil {
-		return err
-	}
-	bufs := make([][]byte, parts)
-	rws := make([]csvRows, parts)
-	for k := range rws {
-		bufs[k] = make([]byte, 0, 2*csvBufSize) // room for a chunk of most rows
-		rws[k] = csvRows{index: index, row: make([]any, len(cols))}
-	}
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(insts); lo += parts * csvChunk {
-		for k := range parts {
-			a, b := min(lo+k*csvChunk, len(insts)), min(lo+(k+1)*csvChunk, len(insts))
-			wg.Go(func() {
-				out := bufs[k][:0]
-				for _, in := range insts[a:b] {
-					out = rws[k].append(out, in)
-				}
-				bufs[k] = out
-			})
-		}
-		wg.Wait()
-		for k := range bufs {
-			if _, err := w.Write(bufs[k]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// csvChunk is how many rows one CPU formats at a time when there are
-// many: few enough that their text fits the buffer each CPU is given.
-const csvChunk = 256
-
-// csvParallelMin is how many rows make formatting them worth spreading
-// over the CPUs.
-const csvParallelMin = 2048
 
 // csvRows formats instances as CSV rows of the columns of index.
 type csvRows struct {
@@ -554,25 +387,6 @@ func csvNeedsQuotes(s string) bool {
 	return unicode.IsSpace(r)
 }
 
-func (r Renderer) mof(w io.Writer, insts []*cim.Instance) error {
-	for _, in := range insts {
-		var b strings.Builder
-		fmt.Fprintf(&b, "instance of %s\n{\n", in.ClassName)
-		for _, n := range r.propsOf(in) {
-			v := in.Value(n)
-			if v == nil {
-				continue
-			}
-			fmt.Fprintf(&b, "\t%s = %s;\n", n, MOFValue(v))
-		}
-		b.WriteString("};\n\n")
-		if _, err := io.WriteString(w, b.String()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // MOFValue renders a value as a MOF literal.
 func MOFValue(v any) string {
 	switch x := v.(type) {
@@ -619,4 +433,37 @@ func mofString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// classColumns returns the union of the properties of the named classes
+// (as the schema declares them), in order of first appearance.
+func (r Renderer) classColumns(classes []string) []string {
+	var cols []string
+	for _, name := range classes {
+		if r.Schema == nil {
+			break
+		}
+		c, err := r.Schema.Class(name)
+		if err != nil {
+			continue
+		}
+		for _, p := range c.Properties {
+			cols = append(cols, p.Name)
+		}
+	}
+	return uniqueFold(cols)
+}
+
+// uniqueFold returns names without the repeats of a name in another case,
+// in order, as a new slice.
+func uniqueFold(names []string) []string {
+	out := make([]string, 0, len(names))
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if k := strings.ToLower(n); !seen[k] {
+			seen[k] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,7 +98,7 @@ func TestTableDropsEmptyColumnsAndEscapesControls(t *testing.T) {
 	if strings.Contains(out, "\x1b") || !strings.Contains(out, `\x1b[31m`) {
 		t.Errorf("control character not escaped:\n%q", out)
 	}
-	if !strings.Contains(lines[1], "2026-11-25 19:45:11") || !strings.Contains(lines[1], "1d02:00:05") {
+	if !strings.Contains(lines[1], "2026-11-25 19:45:11 +0000") || !strings.Contains(lines[1], "1d02:00:05") {
 		t.Errorf("human datetimes: %s", lines[1])
 	}
 	if render(t, r, Table, nil) != "" {
@@ -155,45 +154,69 @@ func TestCSVFieldsAsEncodingCSV(t *testing.T) {
 	}
 }
 
-// BenchmarkCSV measures CSV rendering of many instances.
-func BenchmarkCSV(b *testing.B) {
-	one := sample(&testing.T{})
-	insts := make([]*cim.Instance, 0, 10000)
-	for len(insts) < cap(insts) {
-		insts = append(insts, one...)
-	}
-	r := Renderer{Schema: schema.MustDefault()}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := r.Write(io.Discard, CSV, insts); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// TestCSVManyRowsInOrder checks the rows formatted on several CPUs come
-// out as one CPU formats them, in order.
-func TestCSVManyRowsInOrder(t *testing.T) {
+// TestStreamedAsWhole: each format written in batches of every size is
+// what it is written at once; JSON is what encoding/json writes of the
+// whole array, indented.
+func TestStreamedAsWhole(t *testing.T) {
 	one := sample(t)
-	insts := make([]*cim.Instance, 0, 3*csvParallelMin+5)
+	insts := make([]*cim.Instance, 0, 700)
 	for i := 0; len(insts) < cap(insts); i++ {
 		in := one[i%2].Clone()
 		in.Set("LogonId", strconv.Itoa(i))
 		insts = append(insts, in)
 	}
-	r := Renderer{Schema: schema.MustDefault()}
-	got := render(t, r, CSV, insts)
-	cols := r.columns(insts)
-	index := map[string]int{}
-	for i, c := range cols {
-		index[c], index[strings.ToLower(c)] = i, i
+	r := Renderer{Schema: schema.MustDefault(), Location: time.UTC}
+	for _, f := range []Format{Table, List, JSON, CSV, MOF} {
+		whole := render(t, r, f, insts)
+		for _, size := range []int{1, 7, 256} {
+			var b bytes.Buffer
+			w, err := r.NewWriter(&b, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for lo := 0; lo < len(insts); lo += size {
+				if err := w.Write(insts[lo:min(lo+size, len(insts))]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != whole {
+				t.Errorf("%s in batches of %d differs from all at once", f, size)
+			}
+		}
 	}
-	rw := csvRows{index: index, row: make([]any, len(cols))}
-	want := []byte("__CLASS," + strings.Join(cols, ",") + "\n")
-	for _, in := range insts {
-		want = rw.append(want, in)
+	objs := make([]json.Marshaler, len(insts))
+	for i, in := range insts {
+		objs[i] = r.Object(in)
 	}
-	if got != string(want) {
-		t.Errorf("rows differ from one CPU's (%d vs %d bytes)", len(got), len(want))
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(objs); err != nil {
+		t.Fatal(err)
+	}
+	if got := render(t, r, JSON, insts); got != want.String() {
+		t.Errorf("streamed JSON differs from encoding/json's:\n%.600s\nwant\n%.600s", got, want.String())
+	}
+	if got := render(t, r, JSON, nil); got != "[]\n" {
+		t.Errorf("empty JSON = %q", got)
+	}
+}
+
+// TestCSVHeaderWithoutRows: the header is written even when no instance
+// comes: the select list's, or the union of the classes that may come.
+func TestCSVHeaderWithoutRows(t *testing.T) {
+	reg := schema.MustDefault()
+	if got := render(t, Renderer{Schema: reg, Properties: []string{"Name", "__RELPATH"}}, CSV, nil); got != "__CLASS,Name,__RELPATH\n" {
+		t.Errorf("select list: %q", got)
+	}
+	got := render(t, Renderer{Schema: reg, Classes: []string{"Linux_LogonSession"}}, CSV, nil)
+	if !strings.HasPrefix(got, "__CLASS,") || !strings.Contains(got, ",LogonId,") || strings.Count(got, "\n") != 1 {
+		t.Errorf("class: %q", got)
+	}
+	if got := render(t, Renderer{Schema: reg}, CSV, nil); got != "__CLASS\n" {
+		t.Errorf("nothing known: %q", got)
 	}
 }

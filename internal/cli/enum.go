@@ -4,24 +4,21 @@ import (
 	"context"
 	"os"
 	"runtime/debug"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
-	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/provider"
 )
 
 func init() { registerCommand(newEnumCmd) }
-
-var instanceFormats = []output.Format{output.Table, output.List, output.JSON, output.CSV, output.MOF, output.XML}
 
 func newEnumCmd(e *env) *cobra.Command {
 	var out string
 	var shallow bool
 	var remote remoteFlags
+	var table tableFlags
 	cmd := &cobra.Command{
 		Use:   "enum CLASS",
 		Short: "Enumerate the instances of a class and (unless --shallow) of its subclasses",
@@ -34,60 +31,23 @@ func newEnumCmd(e *env) *cobra.Command {
 				if shallow {
 					return &usageError{cim.Errorf(cim.ErrNotSupported, "--shallow is not asked of a --remote host")}
 				}
-				return e.listRemote(cmd.Context(), &remote, out, "instances of "+args[0], nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, out, &table, "instances of "+args[0], nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					return c.EnumerateClass(ctx, args[0], page)
 				})
 			}
-			return e.listInstances(cmd.Context(), out, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
-				insts, err := om.EnumerateInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow})
-				return insts, nil, err
+			return e.listInstances(cmd.Context(), out, &table, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
+				return listing{classes: classesOf(om.Schema(), args[0], shallow), stream: func(emit provider.Emit) error {
+					return om.StreamInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow}, emit)
+				}}, nil
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "only instances of exactly CLASS, not of its subclasses")
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
+	addTableFlags(cmd, &table)
 	addSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
 	return cmd
-}
-
-// listInstances is what every instance-listing command does: check the
-// output format, build the object manager, fetch (the instances and, for a
-// WQL select list, the properties to show) and print; what names the
-// result in the line printed when there is none.
-func (e *env) listInstances(ctx context.Context, out, what string, fetch func(context.Context, *cimom.ObjectManager) ([]*cim.Instance, []string, error)) error {
-	f, err := output.ParseFormat(out, instanceFormats...)
-	if err != nil {
-		return &usageError{err}
-	}
-	oneShot()
-	om, err := e.objectManager()
-	if err != nil {
-		return err
-	}
-	insts, props, err := fetch(ctx, om)
-	warnSources(e.stderr, om)
-	if err != nil {
-		return err
-	}
-	return e.writeInstances(f, om, insts, props, what)
-}
-
-// writeInstances renders instances, and when there are none says on
-// stderr where the program looked.
-func (e *env) writeInstances(f output.Format, om *cimom.ObjectManager, insts []*cim.Instance, props []string, what string) error {
-	if len(insts) == 0 {
-		reportEmpty(e.stderr, what, om)
-		if f != output.JSON && f != output.XML {
-			return nil
-		}
-	}
-	if props != nil && !slices.ContainsFunc(props, func(p string) bool { return strings.EqualFold(p, "__RELPATH") }) {
-		// A select list: each row says which object it is, as in WMI.
-		props = append(props[:len(props):len(props)], "__RELPATH")
-	}
-	r := output.Renderer{Schema: om.Schema(), Properties: props}
-	return r.Write(e.stdout, f, insts)
 }
 
 func init() { registerCommand(newGetCmd) }
@@ -95,6 +55,7 @@ func init() { registerCommand(newGetCmd) }
 func newGetCmd(e *env) *cobra.Command {
 	var out string
 	var remote remoteFlags
+	var table tableFlags
 	cmd := &cobra.Command{
 		Use:   "get OBJECTPATH",
 		Short: "Get one instance by its object path",
@@ -107,7 +68,7 @@ func newGetCmd(e *env) *cobra.Command {
 				return err
 			}
 			if remote.url != "" {
-				return e.listRemote(cmd.Context(), &remote, out, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, out, &table, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					in, err := c.Get(ctx, path)
 					if err != nil {
 						return err
@@ -115,16 +76,20 @@ func newGetCmd(e *env) *cobra.Command {
 					return page([]*cim.Instance{in})
 				})
 			}
-			return e.listInstances(cmd.Context(), out, "instance", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
+			return e.listInstances(cmd.Context(), out, &table, "instance", func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
+				// One instance: a get is all at once by nature.
 				in, err := om.GetInstance(ctx, path)
 				if err != nil {
-					return nil, nil, err
+					return listing{}, err
 				}
-				return []*cim.Instance{in}, nil, nil
+				return listing{classes: []string{in.ClassName}, stream: func(emit provider.Emit) error {
+					return emit([]*cim.Instance{in})
+				}}, nil
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: table, list, json, csv, mof or xml")
+	addTableFlags(cmd, &table)
 	addSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
 	return cmd

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -342,7 +341,7 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 				break
 			}
 			w.WriteString(c)
-			for pad := max(widths[i]-utf8.RuneCountInString(c), 0) + 2; pad > 0; pad-- {
+			for pad := max(widths[i]-output.Width(c), 0) + 2; pad > 0; pad-- {
 				w.WriteByte(' ')
 			}
 		}
@@ -374,17 +373,16 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 		if !s.Start.IsZero() {
 			start = s.Start.Local().Format(layout)
 		}
-		// Values from wtmp are raw bytes: control characters (a terminal's
-		// escapes, newlines) and bytes that are not UTF-8 are written as
-		// \xNN, never raw.
-		cells := []string{dash(utmp.Display(s.User)), dash(utmp.Display(s.TTY)), dash(utmp.Display(s.RemoteHost)), start, end, dur,
-			dash(string(how)), dash(s.Class), dash(utmp.Display(s.LogonID))}
+		// Values from wtmp are raw bytes: they are shown by the one rule of
+		// every human format (output.Escape), never raw.
+		cells := []string{dash(output.Escape(s.User)), dash(output.Escape(s.TTY)), dash(output.Escape(s.RemoteHost)), start, end, dur,
+			dash(string(how)), dash(s.Class), dash(output.Escape(s.LogonID))}
 		if measured {
 			write(cells)
 			return nil
 		}
 		for i, c := range cells {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			widths[i] = max(widths[i], output.Width(c))
 		}
 		if sample = append(sample, cells); len(sample) >= tableSample {
 			flush()

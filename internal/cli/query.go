@@ -9,6 +9,8 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/wql"
 )
 
 func init() { registerCommand(newQueryCmd) }
@@ -20,6 +22,7 @@ func newQueryCmd(e *env) *cobra.Command {
 	var ff fleetFlags
 	var hosts string
 	var timeout time.Duration
+	var table tableFlags
 	cmd := &cobra.Command{
 		Use:   "query WQL",
 		Short: "Run a WQL query: SELECT, ASSOCIATORS OF or REFERENCES OF",
@@ -31,26 +34,40 @@ func newQueryCmd(e *env) *cobra.Command {
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
-				return e.listRemote(cmd.Context(), &remote, out, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, out, &table, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					return c.Query(ctx, args[0], page)
 				})
 			}
 			if fleet {
 				return e.fleetQuery(cmd.Context(), ff, out, args[0], hosts, timeout)
 			}
-			return e.listInstances(cmd.Context(), out, "instances match", func(ctx context.Context, om *cimom.ObjectManager) ([]*cim.Instance, []string, error) {
+			return e.listInstances(cmd.Context(), out, &table, "instances match", func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
 				q, err := om.Compile(args[0])
 				if err != nil {
-					return nil, nil, err
+					return listing{}, err
 				}
 				for _, w := range q.Warnings() {
 					fmt.Fprintf(e.stderr, "cimsess: warning: %s\n", w)
 				}
-				return om.Run(ctx, q)
+				// A SELECT streams, filtered batch by batch; ASSOCIATORS OF
+				// and REFERENCES OF hold their join (bounded by
+				// cimom.MaxCollected) and then stream it.
+				var classes []string
+				if _, ok := q.Statement().(*wql.Select); ok && !cimom.ReturnsClasses(q) {
+					if exact := q.ExactClass(); exact != "" {
+						classes = []string{exact}
+					} else {
+						classes = classesOf(om.Schema(), q.Class(), false)
+					}
+				}
+				return listing{props: cimom.QueryProperties(q), classes: classes, stream: func(emit provider.Emit) error {
+					return om.StreamQuery(ctx, q, emit)
+				}}, nil
 			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
+	addTableFlags(cmd, &table)
 	addSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
 	cmd.Flags().BoolVar(&fleet, "fleet", false, "ask every live host of the fleet (see cimsess hub); rows carry __SERVER; exit status 6 when some host did not answer")

@@ -18,6 +18,7 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimxml"
 	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/schema"
 	"github.com/cimsess/cimsess/server"
 	"github.com/cimsess/cimsess/wql"
@@ -121,9 +122,9 @@ func (e *env) remotePassword(user, host string) (string, error) {
 	return "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--user %s needs a password: set CIMSESS_PASSWORD or run on a terminal", user)}
 }
 
-// listRemote is listInstances for --remote: fetch the pages from the
-// remote host and print them with the usual formats.
-func (e *env) listRemote(ctx context.Context, r *remoteFlags, out, what string, props []string,
+// listRemote is listInstances for --remote: write the pages from the
+// remote host as they come, with the usual formats.
+func (e *env) listRemote(ctx context.Context, r *remoteFlags, out string, t *tableFlags, what string, props []string,
 	fetch func(context.Context, remoteAsker, func([]*cim.Instance) error) error) error {
 	f, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {
@@ -133,18 +134,13 @@ func (e *env) listRemote(ctx context.Context, r *remoteFlags, out, what string, 
 	if err != nil {
 		return err
 	}
-	var insts []*cim.Instance
-	if err := fetch(ctx, c, func(p []*cim.Instance) error { insts = append(insts, p...); return nil }); err != nil {
-		return err
-	}
-	if len(insts) == 0 {
+	n, err := e.streamInstances(f, e.renderer(schema.MustDefault(), t, props, nil), func(emit provider.Emit) error {
+		return fetch(ctx, c, emit)
+	})
+	if err == nil && n == 0 {
 		fmt.Fprintf(e.stderr, "cimsess: no %s at %s\n", what, where)
-		if f != output.JSON && f != output.XML {
-			return nil
-		}
 	}
-	rd := output.Renderer{Schema: schema.MustDefault(), Properties: props}
-	return rd.Write(e.stdout, f, insts)
+	return err
 }
 
 // selectList returns the select list of a WQL query when the local schema

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -65,6 +66,8 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	src            SourceFlags
+	// location is the zone the table shows times in; nil is time.Local.
+	location *time.Location
 }
 
 // Main runs the command line with args and returns the exit code.

@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"io"
+
 	"github.com/cimsess/cimsess/cimxml"
 	"github.com/cimsess/cimsess/output"
+	"github.com/cimsess/cimsess/schema"
 )
 
-// The CIM-XML encoders behind --output xml of the instance commands and of
-// `cimsess class`.
+// The CIM-XML encoders behind --output xml of the instance commands (a
+// document written as the instances come) and of `cimsess class`.
 func init() {
-	output.XMLEncoder = cimxml.EncodeInstances
+	output.XMLWriter = func(w io.Writer, reg *schema.Registry) output.Writer {
+		return cimxml.NewInstanceDocument(w, reg)
+	}
 	ClassXMLEncoder = cimxml.EncodeClass
 }
