@@ -20,14 +20,14 @@ import (
 // sessions feed the associations, and one user database names every uid.
 func init() {
 	registerProviders(func(f SourceFlags) ([]provider.Provider, error) {
-		accts := accounts.New(accounts.Options{Domain: f.Host, Host: f.Host})
+		accts := accounts.New(accounts.Options{Root: f.EtcRoot, Domain: f.Host, Host: f.Host, Now: f.Now})
 		names := userNames(accts)
 		layout, err := utmp.ParseLayout(f.Layout)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
 		}
-		logons := linux.New(linux.Options{UtmpPath: f.Utmp, Layout: layout, ProcRoot: f.Proc, LogindRoot: f.Logind, UserName: names})
-		procs := process.New(process.Options{Proc: f.Proc, Host: f.Host,
+		logons := linux.New(linux.Options{UtmpPath: f.Utmp, Layout: layout, ProcRoot: f.Proc, LogindRoot: f.Logind, DevRoot: f.DevRoot, UserName: names, Now: f.Now})
+		procs := process.New(process.Options{Proc: f.Proc, Host: f.Host, OSName: f.OSName,
 			UserName: func(uid uint32) string { n, _ := names(uid); return n }})
 		sessions := func(ctx context.Context, h provider.Hint) ([]*cim.Instance, error) {
 			return provider.Collect(ctx, logons, linux.ClassName, h)
@@ -37,7 +37,7 @@ func init() {
 			accts,
 			procs,
 			assoc.New(assoc.Options{Sessions: sessions, Accounts: accts, Processes: procs, Host: f.Host}),
-			samba.New(samba.Options{Command: f.SmbStatus, Conf: f.SmbConf, Host: f.Host, Proc: f.Proc, UserName: names}),
+			samba.New(samba.Options{Command: f.SmbStatus, Conf: f.SmbConf, Host: f.Host, Proc: f.Proc, UserName: names, Now: f.Now}),
 		}, nil
 	})
 }

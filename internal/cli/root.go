@@ -72,9 +72,15 @@ type env struct {
 
 // Main runs the command line with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+}
+
+// run is Main over an env whose streams are set (and, in tests, the
+// fixture machine's roots and clock).
+func run(e *env, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)

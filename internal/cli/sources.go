@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,12 @@ type SourceFlags struct {
 	SmbConf   string // smb.conf passed to smbstatus -s
 	Host      string // host name in object paths
 	Layout    string // record layout of utmp (see utmp.ParseLayout)
+
+	// A fixture machine's other roots and clock, set by tests (no flags):
+	// the folder holding etc/passwd, the folder of terminals (idle times),
+	// the OS name of processes, the clock. Empty: the system's.
+	EtcRoot, DevRoot, OSName string
+	Now                      func() time.Time
 }
 
 const layoutHelp = "record layout of the utmp and wtmp files: native, 384, 384be, 400 or 400be (another machine's files; a file that does not fit its layout is refused and the likely one named)"
