@@ -40,6 +40,11 @@ type Filter struct {
 const sessionCols = `host, class, logon_id, start_at, path, user_name, uid, logon_type, tty, remote_host,
 	host(remote_addr) AS remote_addr_text, pid, end_at, how, status, seen_at, props`
 
+// until is when a session stopped being open: its end, or infinity while
+// it is open; the indexes sessions_host_until, sessions_user_until and
+// sessions_until are on this expression (migration 00003).
+const until = "COALESCE(end_at, 'infinity'::timestamptz)"
+
 // where builds the WHERE clause of f.
 func (f Filter) where() (string, []any, error) {
 	var w []string
@@ -74,7 +79,7 @@ func (f Filter) where() (string, []any, error) {
 		}
 	}
 	if !f.Since.IsZero() {
-		w = append(w, "(end_at IS NULL OR end_at >= "+arg(f.Since.UTC())+")")
+		w = append(w, until+" >= "+arg(f.Since.UTC()))
 	}
 	if !f.Until.IsZero() {
 		w = append(w, "start_at <= "+arg(f.Until.UTC()))
@@ -84,7 +89,7 @@ func (f Filter) where() (string, []any, error) {
 	}
 	if !f.At.IsZero() {
 		a := arg(f.At.UTC())
-		w = append(w, "start_at <= "+a+" AND (end_at IS NULL OR end_at > "+a+")")
+		w = append(w, "start_at <= "+a+" AND "+until+" > "+a)
 	}
 	if len(f.Classes) > 0 {
 		lc := make([]string, len(f.Classes))
