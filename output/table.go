@@ -64,7 +64,10 @@ func (t *tableWriter) Close() error {
 	if len(t.page) > 0 {
 		t.flushPage()
 	}
-	if t.r.Note != nil {
+	if err := t.w.Flush(); err != nil {
+		return err
+	}
+	if t.r.Note != nil { // after the table, on a terminal too
 		if t.cut > 0 {
 			t.r.Note(fmt.Sprintf("%d long %s cut to fit %d columns, ending in %s", t.cut, plural(t.cut, "value"), t.r.Width, Marker))
 		}
