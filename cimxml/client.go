@@ -97,6 +97,9 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 	req.Header.Set("CIMOperation", "MethodCall")
 	req.Header.Set("CIMMethod", method)
 	req.Header.Set("CIMObject", "root%2Fcimv2")
+	// A server that streams its answer tells an error found after the
+	// first byte in the CIMStatusCode trailer (DSP0200).
+	req.Header.Set("TE", "trailers")
 	if c.User != "" {
 		req.SetBasicAuth(c.User, c.Password)
 	}
@@ -119,6 +122,13 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 	}
 	if int64(len(data)) > max {
 		return nil, cim.Errorf(cim.ErrFailed, "the response of %s is over %d bytes", c.URL, max)
+	}
+	if code := strings.TrimSpace(resp.Trailer.Get("CIMStatusCode")); code != "" && code != "0" {
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			n = int(cim.ErrFailed)
+		}
+		return nil, cim.Errorf(cim.Status(n), "%s: the answer failed after it began: %s", c.URL, resp.Trailer.Get("CIMStatusCodeDescription"))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:

@@ -2,8 +2,9 @@
 // (DMTF DSP0200) with CIM-XML bodies (DSP0201), answered by the object
 // manager. It serves the read operations of namespace root/cimv2 on
 // /cimom over HTTP and HTTPS, with POST and M-POST, keep-alive, and
-// chunked responses with CIMStatusCode trailers for clients that ask for
-// them; authenticates users with HTTP Basic against a file of bcrypt
+// answers written as the object manager streams them: chunked, with
+// CIMStatusCode trailers for clients that ask for them (see
+// responseStream); authenticates users with HTTP Basic against a file of bcrypt
 // hashes (remembering a successful check for a minute after its last use, under a keyed
 // hash of the name, password and bcrypt hash, so that a client's every
 // request does not pay for bcrypt; see [Users]), and shows each

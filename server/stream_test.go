@@ -13,6 +13,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/cimxml"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/schema"
 )
@@ -194,5 +195,26 @@ func TestBufferedBound(t *testing.T) {
 	}
 	if got := bytes.Count(body, []byte("<VALUE.NAMEDINSTANCE>")); got != 2000 || len(body) < 1<<20 {
 		t.Errorf("HTTP/1.1: %d instances in %d bytes", got, len(body))
+	}
+}
+
+// TestClientSeesLateError: cimsess's own CIM-XML client (--remote) asks
+// for trailers and fails with the trailer's status when the answer broke
+// after it began, instead of taking the instances that came as the whole.
+func TestClientSeesLateError(t *testing.T) {
+	for _, tc := range []struct {
+		fail int
+		want string
+	}{{-1, ""}, {0, "the disk went away"}, {10, "the answer failed after it began: provider test-sessions, class Linux_LogonSession: the disk went away"}} {
+		addr := startFailingServer(t, 5000, tc.fail, nil)
+		c := &cimxml.Client{URL: "http://" + addr + Path}
+		got := 0
+		err := c.EnumerateClass(context.Background(), "Linux_LogonSession", func(b []*cim.Instance) error { got += len(b); return nil })
+		switch {
+		case tc.want == "" && (err != nil || got != 5000):
+			t.Errorf("no failure: %d instances, %v", got, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || got != 0):
+			t.Errorf("fail after %d batches: %d instances, %v", tc.fail, got, err)
+		}
 	}
 }
