@@ -97,7 +97,8 @@ func newStore(l ContextLimits) *store {
 
 // open registers a new context for user and starts its operation with
 // ctx's values (the viewer) but not its cancellation: the operation
-// outlives the Enumerate request and ends with the context.
+// outlives the Enumerate request and ends with the context. The context
+// is returned busy: the caller ends with put or drop.
 func (s *store) open(ctx context.Context, user string, idle time.Duration, props []string, stream streamFunc) (*enumeration, error) {
 	if idle <= 0 {
 		idle = s.lim.Idle
@@ -117,8 +118,10 @@ func (s *store) open(ctx context.Context, user string, idle time.Duration, props
 		return nil, faultQuota(codeQuotaUser, "you have %d enumeration contexts open, the limit per user; release or finish some", s.lim.MaxPerUser)
 	}
 	opCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// Busy until the Enumerate that opens it puts it back (put or drop):
+	// its idle time runs from then, not while its first page is made.
 	e := &enumeration{id: "uuid:" + newUUID(), user: user, props: props, ch: make(chan []*cim.Instance, 1),
-		cancel: cancel, idle: idle, expires: time.Now().Add(idle)}
+		cancel: cancel, idle: idle, expires: time.Now().Add(idle), busy: true}
 	s.byID[e.id] = e
 	s.perUser[user]++
 	e.timer = time.AfterFunc(idle, func() { s.expire(e) })
