@@ -179,9 +179,10 @@ func (c *Collector) Run(ctx context.Context) error {
 	if maxWait <= 0 {
 		maxWait = DefaultMaxWait
 	}
-	// Fetch the next batch while the current one is written.
+	// Fetch and decode the next batch while the current one is written.
 	type fetched struct {
 		msgs []jetstream.Msg
+		b    batch
 		err  error
 	}
 	next := make(chan fetched, 1)
@@ -203,6 +204,9 @@ func (c *Collector) Run(ctx context.Context) error {
 			}
 			if len(f.msgs) == 0 && (f.err == nil || idle(f.err)) {
 				continue
+			}
+			if len(f.msgs) > 0 {
+				f.b = c.decode(f.msgs)
 			}
 			select {
 			case next <- f:
@@ -238,7 +242,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 		lastFetchErr = ""
 		if len(f.msgs) > 0 {
-			c.handle(ctx, f.msgs)
+			c.handle(ctx, f.b)
 		}
 	}
 }
@@ -248,12 +252,20 @@ func idle(err error) bool {
 	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// handle writes one batch and acknowledges it, retrying the sink until it
-// works or ctx ends.
-func (c *Collector) handle(ctx context.Context, msgs []jetstream.Msg) {
+// batch is a fetched batch decoded: the changes to write and the
+// messages to acknowledge once they are written.
+type batch struct {
+	msgs    []jetstream.Msg
+	changes []fleethistory.Change
+	ack     []jetstream.Msg
+}
+
+// decode maps a batch's messages onto changes; a message that is not an
+// event is refused for good (Term), one of a class not recorded is only
+// acknowledged.
+func (c *Collector) decode(msgs []jetstream.Msg) batch {
 	c.stats.Messages.Add(int64(len(msgs)))
-	changes := make([]fleethistory.Change, 0, len(msgs))
-	var ack []jetstream.Msg
+	b := batch{msgs: msgs, changes: make([]fleethistory.Change, 0, len(msgs))}
 	for _, m := range msgs {
 		ch, ok, err := c.Change(m.Data(), m.Headers().Get(wire.MsgIDHeader))
 		switch {
@@ -263,12 +275,19 @@ func (c *Collector) handle(ctx context.Context, msgs []jetstream.Msg) {
 			_ = m.Term()
 		case !ok:
 			c.stats.Skipped.Add(1)
-			ack = append(ack, m)
+			b.ack = append(b.ack, m)
 		default:
-			changes = append(changes, ch)
-			ack = append(ack, m)
+			b.changes = append(b.changes, ch)
+			b.ack = append(b.ack, m)
 		}
 	}
+	return b
+}
+
+// handle writes one decoded batch and acknowledges it, retrying the sink
+// until it works or ctx ends.
+func (c *Collector) handle(ctx context.Context, b batch) {
+	msgs, changes, ack := b.msgs, b.changes, b.ack
 	wait := retryMin
 	for len(changes) > 0 {
 		st, err := c.Sink.Apply(ctx, changes)
