@@ -229,7 +229,7 @@ func TestAgentRestart(t *testing.T) {
 	ttys := host.Login(t, "dave", 3) // while the agent is down
 	host.Logout(t, ttys[1])
 	time.Sleep(100 * time.Millisecond)
-	a = fleettest.StartAgent(t, host, nc, state)
+	fleettest.StartAgent(t, host, nc, state)
 	for i := 0; i < 3; i++ {
 		host.Login(t, "erin", 1)
 		time.Sleep(30 * time.Millisecond)

@@ -39,7 +39,7 @@ func richClasses(t testing.TB) []*cim.Class {
 				{Name: "Description", Value: strings.Repeat("unbroken", 30)},
 				{Name: "Odd", Value: "tab\there\nnl\r\x00\x1f\x7f\u0085 \u2028 quote\" back\\ é😀 \ufeff"},
 				{Name: "Nums", Value: []any{int64(math.MinInt64), int64(math.MaxInt64), uint64(math.MaxUint64), int64(0)}},
-				{Name: "Reals", Value: []any{0.1, -0.0, 5e-324, math.MaxFloat64, 1e21, 1e-7, 123456789.0}},
+				{Name: "Reals", Value: []any{0.1, math.Copysign(0, -1), 5e-324, math.MaxFloat64, 1e21, 1e-7, 123456789.0}},
 				{Name: "Chars", Value: []any{cim.Char16(0), cim.Char16('\''), cim.Char16('\\'), cim.Char16(0xD800), cim.Char16(0xFFFF), cim.Char16('é'), cim.Char16('a')}},
 				{Name: "Nothing", Value: nil},
 				{Name: "Empty", Value: []any{}},

@@ -296,10 +296,9 @@ func TestNamespaceForms(t *testing.T) {
 
 func TestUTF16(t *testing.T) {
 	src := `[Description("é")] class A_U { string S; };`
-	u := []rune(src)
 	le := []byte{0xFF, 0xFE}
 	be := []byte{0xFE, 0xFF}
-	for _, r := range u {
+	for _, r := range src {
 		le = append(le, byte(r), byte(r>>8))
 		be = append(be, byte(r>>8), byte(r))
 	}

@@ -27,35 +27,17 @@ const maxDepth = 200
 type parser struct {
 	lx    lexer
 	tok   token
-	peek  *token
 	depth int
 }
 
 // advance moves to the next token.
 func (p *parser) advance() *posError {
-	if p.peek != nil {
-		p.tok = *p.peek
-		p.peek = nil
-		return nil
-	}
 	t, err := p.lx.next()
 	if err != nil {
 		return err
 	}
 	p.tok = t
 	return nil
-}
-
-// lookahead returns the token after the current one.
-func (p *parser) lookahead() (token, *posError) {
-	if p.peek == nil {
-		t, err := p.lx.next()
-		if err != nil {
-			return token{}, err
-		}
-		p.peek = &t
-	}
-	return *p.peek, nil
 }
 
 // isWord reports whether the current token is the keyword kw.

@@ -107,7 +107,7 @@ func (c *Client) Send(ctx context.Context, m Message) (*Node, error) {
 		return nil, cim.Errorf(cim.ErrAccessDenied, "%s: wrong user name or password (HTTP 401)", c.URL)
 	case http.StatusOK, http.StatusInternalServerError, http.StatusBadRequest:
 	default:
-		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s: %s", c.URL, resp.Status, clip(strings.TrimSpace(string(data))))
+		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s: %s", c.URL, resp.Status, cim.Clip(strings.TrimSpace(string(data))))
 	}
 	env, err := Parse(data, Limits{MaxBytes: limit, MaxElements: 1 << 22, MaxDepth: 64, MaxAttrs: 64})
 	if err != nil {
@@ -430,7 +430,7 @@ func (c *Client) eprToPath(n *Node) (cim.ObjectPath, error) {
 func (c *Client) pathOfEPR(e *EPR) (cim.ObjectPath, error) {
 	res, ok := parseResourceURI(e.ResourceURI, e.Selectors)
 	if !ok || res.class == "" {
-		return cim.ObjectPath{}, cim.Errorf(cim.ErrFailed, "a reference to %q, which names no class", clip(e.ResourceURI))
+		return cim.ObjectPath{}, cim.Errorf(cim.ErrFailed, "a reference to %q, which names no class", cim.Clip(e.ResourceURI))
 	}
 	p := cim.ObjectPath{Host: c.Host(), Namespace: res.namespace, ClassName: res.class}
 	var class *cim.Class

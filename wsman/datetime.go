@@ -16,7 +16,7 @@ import (
 func ParseDuration(s string) (time.Duration, error) {
 	orig := s
 	bad := func() (time.Duration, error) {
-		return 0, fmt.Errorf("%q is not an xs:duration such as PT60S", clip(orig))
+		return 0, fmt.Errorf("%q is not an xs:duration such as PT60S", cim.Clip(orig))
 	}
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -77,7 +77,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return bad()
 	}
 	if total*1e9 >= math.MaxInt64 {
-		return 0, fmt.Errorf("the duration %q is too long", clip(orig))
+		return 0, fmt.Errorf("the duration %q is too long", cim.Clip(orig))
 	}
 	d := time.Duration(math.Round(total * 1e9))
 	if neg {
@@ -144,5 +144,5 @@ func parseXSDateTime(s string) (cim.DateTime, error) {
 			return cim.NewDateTime(t), nil
 		}
 	}
-	return cim.DateTime{}, fmt.Errorf("%q is not an xs:dateTime", clip(s))
+	return cim.DateTime{}, fmt.Errorf("%q is not an xs:dateTime", cim.Clip(s))
 }

@@ -35,7 +35,7 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 	case "EnumerateObjectAndEPR":
 		mode = modeObjectAndEPR
 	default:
-		return nil, faultUnsupportedFeature("EnumerationMode", "the EnumerationMode %q is not EnumerateEPR or EnumerateObjectAndEPR", clip(m))
+		return nil, faultUnsupportedFeature("EnumerationMode", "the EnumerationMode %q is not EnumerateEPR or EnumerateObjectAndEPR", cim.Clip(m))
 	}
 	shallow := false
 	if pm := en.Child(NSCIMBind, "PolymorphismMode").T(); pm != "" {
@@ -44,7 +44,7 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 			shallow = true
 		case "IncludeSubClassProperties":
 		default:
-			return nil, faultUnsupportedFeature("PolymorphismModeNotSupported", "the PolymorphismMode %q is not supported", clip(pm))
+			return nil, faultUnsupportedFeature("PolymorphismModeNotSupported", "the PolymorphismMode %q is not supported", cim.Clip(pm))
 		}
 	}
 	optimize := en.Child(NSWSMan, "OptimizeEnumeration") != nil
@@ -52,7 +52,7 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 	if me := en.Child(NSWSMan, "MaxElements"); me != nil {
 		n, err := strconv.Atoi(me.T())
 		if err != nil || n <= 0 {
-			return nil, faultSchemaValidation("MaxElements %q is not a positive number", clip(me.T()))
+			return nil, faultSchemaValidation("MaxElements %q is not a positive number", cim.Clip(me.T()))
 		}
 		maxElems = n
 	}
@@ -60,7 +60,7 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 	if ex := en.Child(NSEnum, "Expires").T(); ex != "" {
 		d, err := ParseDuration(ex)
 		if err != nil || d <= 0 {
-			return nil, receiverFault(actionEnumFault, "n:InvalidExpirationTime", "", codeEnumerationInvalid, "Expires %q is not a positive xs:duration", clip(ex))
+			return nil, receiverFault(actionEnumFault, "n:InvalidExpirationTime", "", codeEnumerationInvalid, "Expires %q is not a positive xs:duration", cim.Clip(ex))
 		}
 		idle = d
 	}
@@ -139,7 +139,7 @@ func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration)
 	if me := p.Child(NSEnum, "MaxElements"); me != nil {
 		n, err := strconv.Atoi(me.T())
 		if err != nil || n <= 0 {
-			return nil, faultSchemaValidation("MaxElements %q is not a positive number", clip(me.T()))
+			return nil, faultSchemaValidation("MaxElements %q is not a positive number", cim.Clip(me.T()))
 		}
 		maxElems = n
 	}
@@ -147,7 +147,7 @@ func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration)
 	if mc := p.Child(NSEnum, "MaxCharacters"); mc != nil {
 		n, err := strconv.Atoi(mc.T())
 		if err != nil || n <= 0 {
-			return nil, faultSchemaValidation("MaxCharacters %q is not a positive number", clip(mc.T()))
+			return nil, faultSchemaValidation("MaxCharacters %q is not a positive number", cim.Clip(mc.T()))
 		}
 		maxChars = n
 	}
@@ -337,7 +337,7 @@ func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (s
 		}
 		p := c.Property(s.Name)
 		if p == nil {
-			return nil, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors, "%s has no property %q", c.Name, clip(s.Name))
+			return nil, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors, "%s has no property %q", c.Name, cim.Clip(s.Name))
 		}
 		if s.EPR != nil {
 			ref, err := h.eprPath(s.EPR)
@@ -418,7 +418,7 @@ func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
 	for _, cn := range []string{opts.AssocClass, opts.ResultClass} {
 		if cn != "" {
 			if _, err := h.om.Schema().Class(cn); err != nil {
-				return nil, nil, faultCannotProcessFilter("no class %q", clip(cn))
+				return nil, nil, faultCannotProcessFilter("no class %q", cim.Clip(cn))
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cimsess/cimsess/cim"
 )
 
 // Selector is one wsman:Selector: a name and either text or, for a
@@ -72,11 +74,11 @@ func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 		return nil, faultSchemaValidation("the request is not a well-formed XML document: %v", err)
 	}
 	if root.Name.Local != "Envelope" {
-		return nil, faultSchemaValidation("the root element is %s, not a SOAP Envelope", clip(root.Name.Local))
+		return nil, faultSchemaValidation("the root element is %s, not a SOAP Envelope", cim.Clip(root.Name.Local))
 	}
 	if root.Name.Space != NSSOAP {
 		return nil, &Fault{Action: actionAddrFault, Code: "s:VersionMismatch",
-			Reason: "the envelope is not SOAP 1.2 (" + NSSOAP + "), it is in " + clip(root.Name.Space)}
+			Reason: "the envelope is not SOAP 1.2 (" + NSSOAP + "), it is in " + cim.Clip(root.Name.Space)}
 	}
 	req := &Request{}
 	hdr := root.Child(NSSOAP, "Header")
@@ -134,7 +136,7 @@ func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 		case [2]string{NSWSMan, "MaxEnvelopeSize"}:
 			n, err := strconv.Atoi(h.T())
 			if err != nil || n <= 0 {
-				return nil, faultSchemaValidation("MaxEnvelopeSize %q is not a positive number", clip(h.T()))
+				return nil, faultSchemaValidation("MaxEnvelopeSize %q is not a positive number", cim.Clip(h.T()))
 			}
 			req.MaxEnvelopeSize = n
 		case [2]string{NSWSMan, "OperationTimeout"}:

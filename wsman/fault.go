@@ -82,11 +82,7 @@ func receiverFault(action, subcode, detail string, code uint32, format string, a
 // The faults the handler sends (DSP0226 Annex/§14.6).
 func faultActionNotSupported(action string) *Fault {
 	return senderFault(actionAddrFault, "a:ActionNotSupported", detailPrefix+"ActionMismatch", codeActionNotSupported,
-		"the action %q is not supported: this server is read-only and answers Identify, Get, Enumerate, Pull and Release", clip(action))
-}
-
-func faultInvalidMessage(format string, args ...any) *Fault {
-	return senderFault(actionAddrFault, "a:InvalidMessageInformationHeader", "", codeInvalidXML, format, args...)
+		"the action %q is not supported: this server is read-only and answers Identify, Get, Enumerate, Pull and Release", cim.Clip(action))
 }
 
 func faultSchemaValidation(format string, args ...any) *Fault {
@@ -115,7 +111,7 @@ func faultCannotProcessFilter(format string, args ...any) *Fault {
 
 func faultDialectUnavailable(dialect string) *Fault {
 	return senderFault(actionEnumFault, "n:FilterDialectRequestedUnavailable", "", codeEnumCannotProcess,
-		"the filter dialect %q is not supported; use %s, %s or %s", clip(dialect), DialectWQL, DialectSelector, DialectAssociation)
+		"the filter dialect %q is not supported; use %s, %s or %s", cim.Clip(dialect), DialectWQL, DialectSelector, DialectAssociation)
 }
 
 func faultInvalidContext() *Fault {
@@ -152,7 +148,7 @@ func faultUnsupportedFeature(detail string, format string, args ...any) *Fault {
 
 func faultMustUnderstand(name string) *Fault {
 	return &Fault{Action: actionAddrFault, Code: "s:MustUnderstand", WinRMCode: codeInvalidXML,
-		Reason: fmt.Sprintf("the header %s is marked mustUnderstand and this server does not understand it", clip(name))}
+		Reason: fmt.Sprintf("the header %s is marked mustUnderstand and this server does not understand it", cim.Clip(name))}
 }
 
 // faultOfCIM maps an object manager's error to the fault WinRM's WMI plugin
@@ -182,17 +178,4 @@ func faultOfCIM(err error) *Fault {
 		return faultUnsupportedFeature("", "%s", msg)
 	}
 	return faultInternal("%s", msg)
-}
-
-// clip shortens what a client sent before it is echoed in a fault or a log.
-func clip(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }

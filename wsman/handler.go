@@ -162,7 +162,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		h.fault(w, nil, faultOfCIM(err), info)
 		return
 	}
-	info.Action, info.ResourceURI = clip(req.Action), clip(req.ResourceURI)
+	info.Action, info.ResourceURI = cim.Clip(req.Action), cim.Clip(req.ResourceURI)
 	if res, ok := parseResourceURI(req.ResourceURI, req.Selectors); ok {
 		info.Class = res.class
 	}
@@ -179,7 +179,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 	}
 	for _, o := range req.Options {
 		if o.MustComply && !knownOption(o.Name) {
-			h.fault(w, req, faultInvalidOptions("the option %q is not supported", clip(o.Name)), info)
+			h.fault(w, req, faultInvalidOptions("the option %q is not supported", cim.Clip(o.Name)), info)
 			return
 		}
 	}
@@ -359,7 +359,7 @@ func (h *Handler) resolve(req *Request) (resource, error) {
 	res, ok := parseResourceURI(req.ResourceURI, req.Selectors)
 	if !ok {
 		return resource{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI,
-			"the resource URI %q names nothing this server has: use %sroot/cimv2/CLASS or %sCLASS", clip(req.ResourceURI), PrefixWMI, PrefixCIM)
+			"the resource URI %q names nothing this server has: use %sroot/cimv2/CLASS or %sCLASS", cim.Clip(req.ResourceURI), PrefixWMI, PrefixCIM)
 	}
 	if err := h.om.CheckNamespace(res.namespace); err != nil {
 		return resource{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%s", err.(*cim.Error).Description)
@@ -367,7 +367,7 @@ func (h *Handler) resolve(req *Request) (resource, error) {
 	if res.class != "" {
 		c, err := h.om.Schema().Class(res.class)
 		if err != nil {
-			return resource{}, faultDestinationUnreachable("InvalidResourceURI", wbemInvalidClass, "no class %q in %s", clip(res.class), res.namespace)
+			return resource{}, faultDestinationUnreachable("InvalidResourceURI", wbemInvalidClass, "no class %q in %s", cim.Clip(res.class), res.namespace)
 		}
 		res.class = c.Name
 	}
@@ -434,7 +434,7 @@ func (h *Handler) selectorPath(class string, sels []Selector) (cim.ObjectPath, e
 		p := c.Property(s.Name)
 		if p == nil || !p.IsKey() {
 			return path, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors,
-				"%q is not a key of %s; its keys are %s", clip(s.Name), c.Name, strings.Join(keys, ", "))
+				"%q is not a key of %s; its keys are %s", cim.Clip(s.Name), c.Name, strings.Join(keys, ", "))
 		}
 		if seen[strings.ToLower(p.Name)] {
 			return path, faultInvalidSelectors("DuplicateSelectors", codeDuplicateSelectors, "the selector %s is given twice", p.Name)
@@ -476,7 +476,7 @@ func (h *Handler) eprPath(e *EPR) (cim.ObjectPath, error) {
 	res, ok := parseResourceURI(e.ResourceURI, e.Selectors)
 	if !ok || res.kind != resInstances {
 		return cim.ObjectPath{}, faultInvalidSelectors("InvalidValue", codeInvalidSelectorValue,
-			"the endpoint reference's resource URI %q names no class", clip(e.ResourceURI))
+			"the endpoint reference's resource URI %q names no class", cim.Clip(e.ResourceURI))
 	}
 	if err := h.om.CheckNamespace(res.namespace); err != nil {
 		return cim.ObjectPath{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%v", err)

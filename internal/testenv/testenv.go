@@ -128,18 +128,6 @@ func ensureSystem(tb testing.TB) {
 	}
 }
 
-// testUserIDs returns the test user's uid, gid and home directory.
-func testUserIDs(tb testing.TB) (uid, gid int, home string) {
-	tb.Helper()
-	u, err := user.Lookup(TestUser)
-	if err != nil {
-		tb.Fatalf("testenv: %v", err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid, u.HomeDir
-}
-
 // runCmd runs a program to completion within timeout and returns its
 // combined output.
 func runCmd(timeout time.Duration, name string, args ...string) ([]byte, error) {

@@ -43,16 +43,17 @@ func main() {
 	bw := bufio.NewWriterSize(f, 1<<20)
 	w := utmp.NewWriter(bw, l)
 	g := gen{n: *n, few: *shape == "few", w: w, t: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), seed: 12345}
-	if err := g.run(); err == nil {
+	err = g.run()
+	if err == nil {
 		err = bw.Flush()
-	} else if cerr := f.Close(); err == nil {
+	}
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genwtmp:", err)
 		os.Exit(1)
 	}
-	f.Close()
 }
 
 type session struct {
