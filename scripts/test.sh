@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The project's test command, as root: `sudo scripts/test.sh [go test args]`.
 # It installs what the end-to-end tests need (scripts/setup-deps.sh), then runs
-# go vet for Linux, Windows, macOS and FreeBSD (test files included), and go test on
-# every package. Extra arguments go to go test; an argument that names a
-# package (./… or github.com/…) replaces the default ./... .
+# go vet for Linux, Windows, macOS and FreeBSD (test files included), staticcheck,
+# go test on every package, and every fuzz target for a short bounded time
+# (scripts/fuzz.sh, $CIMSESS_FUZZTIME each, 2s by default; 0 skips it). Extra
+# arguments go to go test; an argument that names a package (./… or
+# github.com/…) replaces the default ./... and skips the fuzzing. Screenshots
+# and other artefacts the tests keep go to $CIMSESS_TEST_ARTEFACTS
+# (test-artefacts/ by default).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -23,6 +27,9 @@ for goos in windows darwin freebsd; do
 	GOOS=$goos go vet ./...
 done
 
+echo "== staticcheck ./..."
+go tool staticcheck ./...
+
 pkgs=()
 for a in "$@"; do
 	case "$a" in
@@ -34,6 +41,8 @@ done
 # The server's load test (64 clients) runs for 5 s here; set
 # CIMSESS_LOAD_DURATION=30s for the full run the benchmarks quote.
 export CIMSESS_LOAD="${CIMSESS_LOAD:-1}" CIMSESS_LOAD_DURATION="${CIMSESS_LOAD_DURATION:-5s}"
+export CIMSESS_TEST_ARTEFACTS="${CIMSESS_TEST_ARTEFACTS:-$PWD/test-artefacts}"
+mkdir -p "$CIMSESS_TEST_ARTEFACTS"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -52,4 +61,11 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	failed=1 # a build failure or a panic outside a test
 fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
+echo "artefacts: $CIMSESS_TEST_ARTEFACTS"
+
+fuzztime=${CIMSESS_FUZZTIME:-2s}
+if [ "${#pkgs[@]}" -eq 0 ] && [ "$fuzztime" != 0 ]; then
+	echo "== scripts/fuzz.sh $fuzztime"
+	scripts/fuzz.sh "$fuzztime" || status=1
+fi
 exit "$status"
