@@ -2,6 +2,7 @@ package cimxml
 
 import (
 	"io"
+	"strings"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/schema"
@@ -27,7 +28,25 @@ func EncodeInstances(w io.Writer, insts []*cim.Instance, reg *schema.Registry) e
 type InstanceDocument struct {
 	e     *Encoder
 	reg   *schema.Registry
+	keep  func(p *cim.Property) bool
 	begun bool
+}
+
+// Only makes the document write, of each instance's class, only the
+// properties named (case-insensitively), as a query's select list or a
+// PropertyList asks; the rest are left out, not written as NULL. System
+// properties named (__RELPATH, __PATH) are carried by each instance's
+// path. A nil list writes every property.
+func (d *InstanceDocument) Only(props []string) {
+	if props == nil {
+		d.keep = nil
+		return
+	}
+	names := make(map[string]bool, len(props))
+	for _, n := range props {
+		names[strings.ToLower(n)] = true
+	}
+	d.keep = func(p *cim.Property) bool { return names[strings.ToLower(p.Name)] }
 }
 
 // NewInstanceDocument begins a document of instances on w; see
@@ -61,7 +80,7 @@ func (d *InstanceDocument) Write(insts []*cim.Instance) error {
 		case p.Host != "" && p.Namespace != "":
 			e.Raw("<VALUE.OBJECTWITHPATH>")
 			e.InstancePath(p)
-			e.Instance(in, c, InstanceOptions{})
+			e.Instance(in, c, InstanceOptions{Keep: d.keep})
 			e.Raw("</VALUE.OBJECTWITHPATH>\n")
 		default:
 			if p.Namespace == "" {
@@ -70,7 +89,7 @@ func (d *InstanceDocument) Write(insts []*cim.Instance) error {
 			p.Host = ""
 			e.Raw("<VALUE.OBJECTWITHLOCALPATH>")
 			e.InstancePath(p)
-			e.Instance(in, c, InstanceOptions{})
+			e.Instance(in, c, InstanceOptions{Keep: d.keep})
 			e.Raw("</VALUE.OBJECTWITHLOCALPATH>\n")
 		}
 	}

@@ -55,7 +55,7 @@ func ParseFormat(s string, allowed ...Format) (Format, error) {
 // XMLWriter begins a CIM-XML document of instances on w; the cimxml
 // package's streaming document is registered here so that this package
 // need not depend on it.
-var XMLWriter func(w io.Writer, reg *schema.Registry) Writer
+var XMLWriter func(w io.Writer, reg *schema.Registry, props []string) Writer
 
 // Renderer writes instances in one format.
 type Renderer struct {
@@ -114,7 +114,7 @@ func (r Renderer) NewWriter(w io.Writer, f Format) (Writer, error) {
 		if XMLWriter == nil {
 			return nil, cim.Errorf(cim.ErrNotSupported, "XML output is not built in")
 		}
-		return XMLWriter(w, r.Schema), nil
+		return XMLWriter(w, r.Schema, r.Properties), nil
 	}
 	return nil, cim.Errorf(cim.ErrInvalidParameter, "unknown output format %q", f)
 }

@@ -90,16 +90,56 @@ func (e *env) listInstances(ctx context.Context, out string, t *tableFlags, what
 		return err
 	}
 	props := l.props
-	if props != nil && !slices.ContainsFunc(props, func(p string) bool { return strings.EqualFold(p, "__RELPATH") }) {
-		// A select list: each row says which object it is, as in WMI.
-		props = append(props[:len(props):len(props)], "__RELPATH")
+	if props != nil {
+		// A select list: each row says which object it is, as in WMI —
+		// by __RELPATH and __PATH, except in the table, a person's view,
+		// where __PATH would repeat \\HOST\NAMESPACE: on every row.
+		props = withSystem(props, "__RELPATH")
+		if f != output.Table {
+			props = withSystem(props, "__PATH")
+		}
 	}
-	n, err := e.streamInstances(f, e.renderer(om.Schema(), t, props, l.classes), l.stream)
+	stream := l.stream
+	if props != nil && f != output.Table {
+		stream = withPathProperty(stream)
+	}
+	n, err := e.streamInstances(f, e.renderer(om.Schema(), t, props, l.classes), stream)
 	warnSources(e.stderr, om)
 	if err == nil && n == 0 {
 		reportEmpty(e.stderr, what, om)
 	}
 	return err
+}
+
+// withSystem returns props with the system property name added at the end
+// unless it is there already; props itself is left alone.
+func withSystem(props []string, name string) []string {
+	if slices.ContainsFunc(props, func(p string) bool { return strings.EqualFold(p, name) }) {
+		return props
+	}
+	return append(props[:len(props):len(props)], name)
+}
+
+// withPathProperty returns stream with each instance given a __PATH
+// property, its path as text, where it has none: a select list shows it
+// as WMI does. The instances are copied, not changed.
+func withPathProperty(stream func(provider.Emit) error) func(provider.Emit) error {
+	return func(emit provider.Emit) error {
+		var out []*cim.Instance
+		return stream(func(batch []*cim.Instance) error {
+			out = out[:0]
+			for _, in := range batch {
+				if _, ok := in.Get("__PATH"); !ok && in.Path.ClassName != "" {
+					c := *in
+					c.Properties = append(make([]cim.PropertyValue, 0, len(in.Properties)+1), in.Properties...)
+					c.Properties = append(c.Properties, cim.PropertyValue{Name: "__PATH", Value: in.Path.String()})
+					in = &c
+				}
+				out = append(out, in)
+			}
+			return emit(out)
+		})
+	}
 }
 
 // streamInstances writes what stream emits in format f and returns how

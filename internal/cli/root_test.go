@@ -28,17 +28,21 @@ func TestUsageExitCodes(t *testing.T) {
 }
 
 // TestSelectListCarriesKeys: a select list shows the keys and __RELPATH
-// in every format, and no property it did not name; a key given in
-// another case finds the account (pushed down to the accounts provider).
+// in every format, __PATH in every format but the table, and no property
+// it did not name (CIM-XML leaves the others out rather than writing them
+// as NULL); a key given in another case finds the account (pushed down
+// to the accounts provider).
 func TestSelectListCarriesKeys(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads the accounts of /etc/passwd")
 	}
 	for format, want := range map[string]string{
-		"csv":   "__CLASS,FullName,Name,Domain,__RELPATH\nWin32_UserAccount,",
+		"csv":   "__CLASS,FullName,Name,Domain,__RELPATH,__PATH\nWin32_UserAccount,",
 		"table": "FullName  Name  Domain    __RELPATH",
 		"json":  `"__RELPATH": "Win32_UserAccount.Domain=\"testhost\",Name=\"root\""`,
-		"list":  "__RELPATH=Win32_UserAccount.Domain=\"testhost\",Name=\"root\"",
+		"list":  "__RELPATH=Win32_UserAccount.Domain=\"testhost\",Name=\"root\"\n__PATH=\\\\testhost\\root\\cimv2:Win32_UserAccount.Domain=\"testhost\",Name=\"root\"",
+		"mof":   "__PATH = \"\\\\\\\\testhost\\\\root\\\\cimv2:Win32_UserAccount.Domain=\\\"testhost\\\",Name=\\\"root\\\"\";",
+		"xml":   `<VALUE>testhost</VALUE></PROPERTY><PROPERTY NAME="FullName" TYPE="string"><VALUE>root</VALUE></PROPERTY></INSTANCE>`,
 	} {
 		var out, errb bytes.Buffer
 		code := Main([]string{"query", "SELECT FullName FROM Win32_UserAccount WHERE Name='ROOT'", "--host", "testhost", "-o", format}, strings.NewReader(""), &out, &errb)
