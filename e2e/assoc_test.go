@@ -51,7 +51,12 @@ func TestLogonSessionAssociations(t *testing.T) {
 	var kids []int
 	waitFor(t, 10*time.Second, "the login's shell to start its sleep", func() bool {
 		kids = childrenOf(t, shell)
-		return len(kids) == 1
+		if len(kids) != 1 {
+			return false
+		}
+		// Until it execs, the child is a copy of the shell.
+		comm, err := os.ReadFile("/proc/" + strconv.Itoa(kids[0]) + "/comm")
+		return err == nil && strings.TrimSpace(string(comm)) == "sleep"
 	})
 	sleep := kids[0]
 
