@@ -1,0 +1,379 @@
+package linux
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/procfs"
+)
+
+// facts is what the sources say of one session, resolved into the values
+// its instance shows: who, where from, since when, its leader and its
+// state. [factsOf] makes them from a session alone (and a uid's name);
+// what needs the machine now — the terminal's idle time, the origin first
+// known of a live session — the provider adds ([Provider.instance]);
+// [facts.build] turns them into the instance.
+type facts struct {
+	id                     string
+	userName               string
+	uid                    uint32
+	hasUID                 bool
+	tty                    string
+	remoteHost, remoteAddr string
+	seat, class, state     string
+	service                string
+	leader                 int // > 0 when known
+	start                  time.Time
+	audit                  uint32
+	hasAudit               bool
+	alive, loggedOut       bool
+	status                 string
+	idle                   time.Duration
+	hasIdle                bool
+	logonType              uint32
+	hasLogonType           bool
+}
+
+// factsOf resolves the facts of session s from its processes, utmp
+// record and logind file; userName names a uid. It reads nothing else.
+func factsOf(s *session, userName func(uint32) (string, bool)) facts {
+	f := facts{id: s.id, audit: s.audit, hasAudit: s.hasAudit, alive: len(s.procs) > 0, loggedOut: s.loggedOut}
+
+	// Who: the login uid is the truth; utmp and logind only name it.
+	for i := range s.procs {
+		if s.procs[i].HasLoginUID() {
+			f.uid, f.hasUID = s.procs[i].LoginUID, true
+			break
+		}
+	}
+	if !f.hasUID && s.ld != nil && s.ld.UID != procfs.Unset {
+		f.uid, f.hasUID = s.ld.UID, true
+	}
+	if f.hasUID {
+		f.userName, _ = userName(f.uid)
+	}
+	if f.userName == "" && s.rec != nil {
+		f.userName = prop.Clean(s.rec.User)
+	}
+	if f.userName == "" && s.ld != nil {
+		f.userName = s.ld.User
+	}
+
+	// Where from.
+	if s.rec != nil {
+		f.tty = prop.Clean(s.rec.Line)
+		if h := prop.Clean(s.rec.Host); h != "" && !strings.HasPrefix(h, ":") {
+			f.remoteHost = h
+		}
+		if s.rec.Addr.IsValid() && !s.rec.Addr.IsUnspecified() {
+			f.remoteAddr = addrText(s.rec.Addr.Unmap(), f.remoteHost)
+		}
+	}
+	if s.ld != nil {
+		if f.tty == "" {
+			f.tty = s.ld.TTY
+		}
+		if f.remoteHost == "" && s.ld.Remote {
+			f.remoteHost = s.ld.RemoteHost
+		}
+		f.seat, f.class, f.state, f.service = s.ld.Seat, s.ld.Class, s.ld.State, s.ld.Service
+	}
+	if f.remoteAddr == "" && looksLikeAddr(f.remoteHost) {
+		if a, err := netip.ParseAddr(f.remoteHost); err == nil {
+			f.remoteAddr = addrText(a.Unmap(), f.remoteHost)
+		}
+	}
+
+	// The leader: logind's, else the session's first process.
+	f.leader = -1
+	if s.ld != nil && s.ld.Leader > 0 {
+		f.leader = s.ld.Leader
+	}
+	var first *procfs.Process
+	for i := range s.procs {
+		pr := &s.procs[i]
+		if first == nil || pr.StartTicks < first.StartTicks || (pr.StartTicks == first.StartTicks && pr.PID < first.PID) {
+			first = pr
+		}
+	}
+	if f.leader < 0 && first != nil {
+		f.leader = first.PID
+	}
+	if f.leader < 0 && s.rec != nil && s.rec.PID > 0 {
+		f.leader = int(s.rec.PID)
+	}
+	if f.service == "" && first != nil {
+		f.service = pamServiceOf(first.Comm)
+	}
+
+	// When: the login record's time, else logind's, else the first process's.
+	switch {
+	case s.rec != nil && !s.rec.Time.IsZero():
+		f.start = s.rec.Time
+	case s.ld != nil && !s.ld.Start.IsZero():
+		f.start = s.ld.Start
+	case first != nil:
+		f.start = first.StartTime
+	}
+
+	f.status = statusOf(f.alive, f.state, f.loggedOut)
+	f.logonType, f.hasLogonType = logonTypeOf(f.tty != "", f.remoteHost != "", f.seat, f.service, f.class)
+	return f
+}
+
+// instance builds the CIM instance of one session: its facts, with the
+// idle time of its terminal and, when it is live, the origin it was
+// first known by.
+func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Instance {
+	f := factsOf(s, p.userName)
+	if f.tty != "" && f.alive {
+		f.idle, f.hasIdle = p.idle(f.tty, now)
+	}
+	if f.alive {
+		f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType = p.stableOrigin(f.id, origin{f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType})
+	}
+	return f.build(a)
+}
+
+// build makes the instance of the facts, cut from slab a.
+func (f *facts) build(a *instanceSlab) *cim.Instance {
+	// Each property is set once, so they are appended without Set's
+	// lookup, first onto the stack, then copied into a slice of exactly
+	// their number cut from a slab. A property the sources leave unknown
+	// is not stored at all (an absent property reads as NULL): a ghost from
+	// a copied utmp has half a dozen, and each would cost memory that a big
+	// utmp pays for 100,000 times.
+	var stackProps [numProps]cim.PropertyValue
+	props := stackProps[:0]
+	set := func(name string, v any) {
+		props = append(props, cim.PropertyValue{Name: name, Value: v})
+	}
+	setString := func(name, v string) {
+		if v != "" {
+			set(name, v)
+		}
+	}
+	set("LogonId", f.id)
+	setString("UserName", f.userName)
+	if f.hasUID {
+		set("UserId", f.uid)
+	}
+	setString("TTY", f.tty)
+	var boxedHost any // boxed once when it is also the address, as who's hosts mostly are
+	if f.remoteHost != "" {
+		boxedHost = f.remoteHost
+		set("RemoteHost", boxedHost)
+	}
+	if f.remoteAddr != "" && f.remoteAddr == f.remoteHost {
+		set("RemoteAddress", boxedHost)
+	} else {
+		setString("RemoteAddress", f.remoteAddr)
+	}
+	if f.leader > 0 {
+		set("LeaderProcessId", uint32(f.leader))
+	}
+	setString("Seat", f.seat)
+	setString("SessionClass", f.class)
+	setString("State", f.state)
+	var boxedService any // boxed once for Service and AuthenticationPackage
+	if f.service != "" {
+		boxedService = f.service
+		set("Service", boxedService)
+	}
+	if f.hasAudit {
+		set("AuditSessionId", f.audit)
+	}
+	if !f.start.IsZero() {
+		set("StartTime", cim.NewDateTime(f.start.In(time.Local)))
+	}
+	if f.hasIdle {
+		set("IdleTime", cim.NewInterval(f.idle))
+	}
+	set("Status", boxedStatus(f.status))
+	if boxedService != nil {
+		set("AuthenticationPackage", boxedService)
+	}
+	if f.hasLogonType {
+		set("LogonType", f.logonType)
+	}
+	text, nameEnd, captionEnd := f.texts()
+	set("Name", text[:nameEnd]) // never empty: it holds "@"
+	set("Caption", schema.Truncate(text[nameEnd:captionEnd], 64))
+	set("Description", text[captionEnd:])
+	in := a.instance(len(props))
+	in.Properties = append(in.Properties, props...)
+	in.Owner = f.userName
+	return in
+}
+
+// texts returns Name, Caption and Description built into one buffer as
+// one string, of which each is a part (one allocation, not three): Name
+// is text[:nameEnd], Caption text[nameEnd:captionEnd] and Description the
+// rest.
+func (f *facts) texts() (text string, nameEnd, captionEnd int) {
+	where := f.tty
+	if where == "" {
+		where = f.service
+	}
+	if where == "" {
+		where = "notty"
+	}
+	var stack [320]byte // on the stack: the string below is the one copy
+	b := stack[:0]
+	b = append(b, f.userName...)
+	b = append(b, '@')
+	b = append(b, where...)
+	nameEnd = len(b)
+	b = append(b, f.userName...)
+	b = append(b, " on "...)
+	b = append(b, where...)
+	if f.remoteHost != "" {
+		b = append(b, " from "...)
+		b = append(b, f.remoteHost...)
+	}
+	captionEnd = len(b)
+	b = append(b, "Logon session "...)
+	b = append(b, f.id...)
+	b = append(b, " of "...)
+	b = append(b, prop.OrUnknown(f.userName)...)
+	if f.hasUID {
+		b = append(b, " (uid "...)
+		b = strconv.AppendUint(b, uint64(f.uid), 10)
+		b = append(b, ')')
+	}
+	for _, part := range [...][2]string{{" on ", f.tty}, {" from ", f.remoteHost}, {" via ", f.service}} {
+		if part[1] != "" {
+			b = append(b, part[0]...)
+			b = append(b, part[1]...)
+		}
+	}
+	if f.loggedOut && f.alive {
+		b = append(b, loggedOutNote...)
+	}
+	if !f.alive {
+		b = append(b, ghostNote...)
+	}
+	return string(b), nameEnd, captionEnd
+}
+
+// instanceSlab hands out instances and their property slices cut from
+// larger allocations: a big utmp makes one instance per record, and one
+// allocation per instance, and another per property slice, was a fifth of
+// Enumerate's time. Each slab holds only instances that are returned, so
+// memory grows with nothing but the instances held.
+type instanceSlab struct {
+	insts []cim.Instance
+	props []cim.PropertyValue
+	left  int // instances still to be made, to size the next slab
+}
+
+// slabInstances and slabProps bound a slab's size.
+const (
+	slabInstances = 512
+	slabProps     = slabInstances * 17
+)
+
+// instance returns an instance of ClassName with room for exactly n
+// properties.
+func (a *instanceSlab) instance(n int) *cim.Instance {
+	if len(a.insts) == cap(a.insts) {
+		a.insts = make([]cim.Instance, 0, max(1, min(a.left, slabInstances)))
+	}
+	if cap(a.props)-len(a.props) < n {
+		a.props = make([]cim.PropertyValue, 0, max(n, min(a.left*numProps, slabProps)))
+	}
+	a.insts = append(a.insts, cim.Instance{ClassName: ClassName})
+	in := &a.insts[len(a.insts)-1]
+	k := len(a.props)
+	a.props = a.props[:k+n]
+	in.Properties = a.props[k : k : k+n]
+	a.left--
+	return in
+}
+
+// idle is how long the terminal has had no input, as w(1) computes it:
+// now less the device's access time.
+func (p *Provider) idle(tty string, now time.Time) (time.Duration, bool) {
+	if strings.Contains(tty, "..") {
+		return 0, false
+	}
+	fi, err := os.Stat(filepath.Join(p.opts.DevRoot, tty))
+	if err != nil {
+		return 0, false
+	}
+	at, ok := accessTime(fi)
+	if !ok {
+		return 0, false
+	}
+	d := now.Sub(at)
+	if d < 0 {
+		d = 0
+	}
+	return d.Truncate(time.Second), true
+}
+
+// The Status values as interfaces, boxed once, not once per instance.
+var (
+	boxedOK       any = StatusOK
+	boxedStarting any = StatusStarting
+	boxedStopping any = StatusStopping
+	boxedLostComm any = StatusLostComm
+)
+
+func boxedStatus(s string) any {
+	switch s {
+	case StatusOK:
+		return boxedOK
+	case StatusStarting:
+		return boxedStarting
+	case StatusStopping:
+		return boxedStopping
+	case StatusLostComm:
+		return boxedLostComm
+	}
+	return s
+}
+
+// ghostNote ends the Description of a ghost.
+const ghostNote = "; its processes are gone but its record remains"
+
+// loggedOutNote ends the Description of a session whose logout is written
+// while some of its processes remain.
+const loggedOutNote = "; its logout is recorded but some of its processes remain"
+
+// numProps is how many properties instance sets at most.
+const numProps = 20
+
+// addrText is a's text: host itself when host already spells a that way
+// (as a utmp record's host mostly does), so that no string is made.
+func addrText(a netip.Addr, host string) string {
+	var buf [64]byte
+	b := a.AppendTo(buf[:0])
+	if string(b) == host {
+		return host
+	}
+	return string(b)
+}
+
+// looksLikeAddr reports whether s may be an IP address (hex digits, dots,
+// colons, a zone): host names are not parsed, which would cost an error
+// each.
+func looksLikeAddr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%': // an IPv6 zone follows
+			return i > 0
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
