@@ -100,6 +100,9 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d := box.Damage(); d != "" && cfg.Log != nil {
+		cfg.Log("outbox: " + d)
+	}
 	js, err := jetstream.New(cfg.NC)
 	if err != nil {
 		box.Close()

@@ -60,15 +60,17 @@ type Record struct {
 
 // Outbox is a persisted FIFO of records. It is safe for concurrent use.
 type Outbox struct {
-	mu      sync.Mutex
-	o       Options
-	log     *os.File
-	head    *os.File
-	off     int64 // offset of the first record not acknowledged
-	end     int64 // end of the last record
-	count   int
-	lastSeq uint64
-	notify  chan struct{}
+	mu       sync.Mutex
+	o        Options
+	log      *os.File
+	head     *os.File
+	off      int64 // offset of the first record not acknowledged
+	end      int64 // end of the last record
+	count    int
+	lastSeq  uint64
+	notify   chan struct{}
+	damage   string // what Open found damaged and set aside
+	salvaged int    // whole records found after a damaged one
 }
 
 // Open opens (or creates) the outbox in dir.
@@ -97,7 +99,7 @@ func Open(dir string, o Options) (*Outbox, error) {
 }
 
 // recover reads the head and checks the records after it, cutting off a
-// torn one at the end.
+// torn one at the end and setting aside a damaged one (see salvage).
 func (b *Outbox) recover() error {
 	var h [20]byte
 	if n, _ := b.head.ReadAt(h[:], 0); n == len(h) && crc32.Checksum(h[:16], crcTable) == binary.LittleEndian.Uint32(h[16:]) {
@@ -109,26 +111,108 @@ func (b *Outbox) recover() error {
 		return cim.Wrap(cim.ErrFailed, err)
 	}
 	if b.off > st.Size() {
+		b.damage = fmt.Sprintf("the head points at offset %d, past the log's end (%d bytes): read from the start", b.off, st.Size())
 		b.off = 0
 	}
 	pos := b.off
-	for {
+	var stop error
+	var prev uint64 // the sequence number of the last whole record
+	for pos < st.Size() {
 		r, err := b.readAt(pos)
 		if err != nil {
+			stop = err
 			break
 		}
 		pos = r.end
 		b.count++
 		b.lastSeq = max(b.lastSeq, r.Seq)
+		prev = r.Seq
 	}
 	b.end = pos
 	if pos < st.Size() {
+		// A record cut short by a crash at the end is dropped, as it was
+		// never appended. Anything else after pos (a damaged record and
+		// what follows it) is set aside in a file of its own, and the
+		// whole records found in it stay queued: nothing is lost.
+		tail, err := b.salvage(pos, st.Size(), prev)
+		if err != nil {
+			return err
+		}
+		torn := errors.Is(stop, io.EOF) || errors.Is(stop, io.ErrUnexpectedEOF)
+		if !torn || b.salvaged > 0 {
+			kept, err := b.setAside(pos, st.Size())
+			if err != nil {
+				return err
+			}
+			b.damage = fmt.Sprintf("a damaged record at offset %d (%v): the %d bytes from there on are kept in %s, and the %d whole records found among them stay queued",
+				pos, stop, st.Size()-pos, kept, b.salvaged)
+		}
 		if err := b.log.Truncate(pos); err != nil {
 			return cim.Wrap(cim.ErrFailed, err)
+		}
+		if len(tail) > 0 {
+			if _, err := b.log.WriteAt(tail, pos); err != nil {
+				return cim.Wrap(cim.ErrFailed, err)
+			}
+			b.end = pos + int64(len(tail))
 		}
 	}
 	return nil
 }
+
+// salvage looks through the log's bytes from off to end, past a damaged
+// record, for whole records (length in bounds, checksum right) and
+// returns them in order, to be queued again with their own sequence
+// numbers: nothing whole is lost, and no number is given out twice. Only
+// records numbered above prev, each above the one before, are taken. At
+// most MaxBytes+maxRecord bytes are looked at.
+func (b *Outbox) salvage(off, end int64, prev uint64) ([]byte, error) {
+	end = min(end, off+b.o.MaxBytes+maxRecord)
+	buf := make([]byte, end-off)
+	if _, err := b.log.ReadAt(buf, off); err != nil && err != io.EOF {
+		return nil, cim.Wrap(cim.ErrFailed, err)
+	}
+	var out []byte
+	for i := 1; i+recHeader <= len(buf); {
+		n := int(binary.LittleEndian.Uint32(buf[i:]))
+		if n > 0 && n <= maxRecord && i+recHeader+n <= len(buf) &&
+			crc32.Checksum(buf[i+recHeader:i+recHeader+n], crcTable) == binary.LittleEndian.Uint32(buf[i+4:]) {
+			seq := binary.LittleEndian.Uint64(buf[i+8:])
+			if seq > prev {
+				out = append(out, buf[i:i+recHeader+n]...)
+				b.count++
+				b.salvaged++
+				b.lastSeq = max(b.lastSeq, seq)
+				prev = seq
+			}
+			i += recHeader + n
+			continue
+		}
+		i++
+	}
+	return out, nil
+}
+
+// setAside copies the log's bytes from off to end to a new file beside
+// it and returns that file's name.
+func (b *Outbox) setAside(off, end int64) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(b.log.Name()), fmt.Sprintf("%s.damaged-at-%d-*", logName, off))
+	if err != nil {
+		return "", cim.Wrap(cim.ErrFailed, err)
+	}
+	name := f.Name()
+	_, err = io.Copy(f, io.NewSectionReader(b.log, off, end-off))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", cim.Wrap(cim.ErrFailed, err)
+	}
+	return name, nil
+}
+
+// Damage says what Open found damaged in the log and set aside, or "".
+func (b *Outbox) Damage() string { return b.damage }
 
 func (b *Outbox) readAt(pos int64) (Record, error) {
 	var h [recHeader]byte
@@ -219,7 +303,7 @@ func (b *Outbox) Peek(n int) ([]Record, error) {
 	pos := b.off
 	for len(out) < n && pos < b.end {
 		r, err := b.readAt(pos)
-		if err != nil && err != io.EOF {
+		if err != nil {
 			return out, cim.Errorf(cim.ErrFailed, "outbox: reading at %d: %v", pos, err)
 		}
 		out = append(out, r)
