@@ -14,6 +14,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleet/client"
+	"github.com/cimsess/cimsess/fleet/hub"
 	"github.com/cimsess/cimsess/fleet/internal/fleettest"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/wire"
@@ -195,6 +196,21 @@ func TestFleetOnEmbeddedHub(t *testing.T) {
 	res, err = f.client.Query(ctx, `REFERENCES OF {Linux_LogonSession.LogonId="none"}`, client.QueryOptions{Timeout: 3 * time.Second})
 	if err != nil || len(res.Answered)+len(res.Failed) != 3 {
 		t.Fatalf("references: %v %v", res, err)
+	}
+
+	// Queries learn the live hosts from the bucket's stream info: no
+	// consumer is made on it (watching the bucket would make one each).
+	admin, err := natsconn.ReadCreds(hub.AdminCreds(f.dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(fleettest.Connect(t, admin, f.urls, false))
+	kvs, err := js.Stream(ctx, "KV_"+wire.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := kvs.Info(ctx); err != nil || info.State.Consumers != 0 {
+		t.Fatalf("consumers on the hosts bucket after queries: %+v %v", info, err)
 	}
 
 	// A stopped agent is named as not answering.

@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,9 @@ type Client struct {
 	NC  *nats.Conn
 	Reg *schema.Registry
 	js  jetstream.JetStream
+
+	mu     sync.Mutex
+	hostsS jetstream.Stream // the bucket's stream, looked up once
 }
 
 // New returns a client over nc.
@@ -76,6 +80,47 @@ func (c *Client) Hosts(ctx context.Context, glob string) ([]wire.Heartbeat, erro
 	return out, nil
 }
 
+// kvSubjects is the subject filter of every key of the hosts bucket.
+const kvSubjects = "$KV." + wire.Bucket + "."
+
+// Live returns the live hosts (those whose heartbeat the bucket's TTL has
+// not dropped) by token, each with its host name as the token spells it
+// (lower case). It reads only the per-subject counts of the bucket's
+// stream (STREAM.INFO with a subject filter): one request, no consumer
+// and no heartbeat body, which is what a query needs to know whom to
+// wait for. A non-empty glob keeps the hosts whose names match it.
+func (c *Client) Live(ctx context.Context, glob string) (map[string]string, error) {
+	c.mu.Lock()
+	s := c.hostsS
+	c.mu.Unlock()
+	if s == nil {
+		var err error
+		if s, err = c.js.Stream(ctx, "KV_"+wire.Bucket); err != nil {
+			return nil, cim.Errorf(cim.ErrFailed, "the hosts bucket %s: %v", wire.Bucket, err)
+		}
+		c.mu.Lock()
+		c.hostsS = s
+		c.mu.Unlock()
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(kvSubjects+">"))
+	if err != nil {
+		return nil, cim.Errorf(cim.ErrFailed, "reading the hosts bucket: %v", err)
+	}
+	live := make(map[string]string, len(info.State.Subjects))
+	for subj, n := range info.State.Subjects {
+		tok, ok := strings.CutPrefix(subj, kvSubjects)
+		if !ok || n == 0 {
+			continue
+		}
+		host, err := wire.ParseHostToken(tok)
+		if err != nil || glob != "" && !matchHost(glob, host) {
+			continue
+		}
+		live[tok] = host
+	}
+	return live, nil
+}
+
 func matchHost(glob, host string) bool {
 	ok, _ := path.Match(strings.ToLower(glob), strings.ToLower(host))
 	return ok
@@ -90,7 +135,8 @@ type Result struct {
 	Properties []string
 	// Answered lists the hosts that answered in full, sorted.
 	Answered []string
-	// Missing lists the live hosts that did not answer in time, sorted.
+	// Missing lists the live hosts that did not answer in time, sorted,
+	// by their names as host tokens spell them (lower case).
 	Missing []string
 	// Failed holds the hosts that answered with an error.
 	Failed map[string]error
@@ -124,13 +170,9 @@ func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Resu
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	live, err := c.Hosts(ctx, o.Hosts)
+	expect, err := c.Live(ctx, o.Hosts) // token → host
 	if err != nil {
 		return nil, err
-	}
-	expect := map[string]string{} // token → host
-	for _, hb := range live {
-		expect[wire.HostToken(hb.Host)] = hb.Host
 	}
 
 	inbox := c.NC.NewInbox()
