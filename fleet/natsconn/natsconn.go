@@ -161,6 +161,9 @@ func ParseCreds(data []byte) (*Creds, error) {
 			c.seed = []byte(line)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "credentials: %v", err)
+	}
 	if c.seed == nil {
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "credentials: no user NKey seed in the file")
 	}

@@ -16,6 +16,7 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -168,7 +169,12 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "the range must be positive and at most 400 days")
 		return
 	}
-	f := fleethistory.Filter{Since: from, Until: to, Host: clip(q.Get("host")), User: clip(q.Get("user")), Limit: MaxSessions + 1}
+	host, user := q.Get("host"), q.Get("user")
+	if len(host) > maxFilter || len(user) > maxFilter {
+		badRequest(w, fmt.Sprintf("host and user are at most %d bytes", maxFilter))
+		return
+	}
+	f := fleethistory.Filter{Since: from, Until: to, Host: host, User: user, Limit: MaxSessions + 1}
 	if v := viewerOf(r.Context()); v.restricted {
 		f.User = v.user
 	}
@@ -230,12 +236,9 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func clip(s string) string {
-	if len(s) > 256 {
-		return s[:256]
-	}
-	return s
-}
+// maxFilter bounds a host glob or user name given to /api/sessions: a
+// longer one is refused rather than cut into a different filter.
+const maxFilter = 256
 
 // change is what the live stream says of a batch: which hosts and users
 // had changes, and the earliest and latest time touched.
