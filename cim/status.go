@@ -172,7 +172,9 @@ func describe(err error, inner *Error) string {
 // CodeOf returns the CIM status code of err: StatusOK for nil, the code of
 // a *Error in its chain; for a plain Go error, CIM_ERR_NOT_FOUND when its
 // chain holds fs.ErrNotExist, CIM_ERR_ACCESS_DENIED when it holds
-// fs.ErrPermission, and CIM_ERR_FAILED for anything else.
+// fs.ErrPermission, CIM_ERR_INVALID_PARAMETER when it holds fs.ErrInvalid
+// (a reader asked to read in a layout that is none), and CIM_ERR_FAILED
+// for anything else.
 func CodeOf(err error) Status {
 	if err == nil {
 		return StatusOK
@@ -185,6 +187,8 @@ func CodeOf(err error) Status {
 		return ErrNotFound
 	case errors.Is(err, fs.ErrPermission):
 		return ErrAccessDenied
+	case errors.Is(err, fs.ErrInvalid):
+		return ErrInvalidParameter
 	}
 	return ErrFailed
 }

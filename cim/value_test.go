@@ -3,6 +3,7 @@ package cim
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"reflect"
@@ -414,6 +415,14 @@ func TestError(t *testing.T) {
 	}
 	if ef := Errorf(ErrNotFound, "reading: %w", fs.ErrNotExist); !errors.Is(ef, fs.ErrNotExist) || ef.Error() != "CIM_ERR_NOT_FOUND: reading: file does not exist" {
 		t.Errorf("Errorf with %%w: %v", ef)
+	}
+	// The readers' plain errors map by their cause, once.
+	for cause, code := range map[error]Status{fs.ErrNotExist: ErrNotFound, fs.ErrPermission: ErrAccessDenied,
+		fs.ErrInvalid: ErrInvalidParameter, io.ErrUnexpectedEOF: ErrFailed} {
+		m := Map(fmt.Errorf("utmp: %w", cause))
+		if m.Code != code || !errors.Is(m, cause) || m.Error() != code.String()+": utmp: "+cause.Error() {
+			t.Errorf("Map(%v) = %v", cause, m)
+		}
 	}
 	w := Wrap(ErrAccessDenied, errors.New("permission denied"))
 	if w.Code != ErrAccessDenied || w.Description != "permission denied" {

@@ -3,7 +3,9 @@
 // and FreeBSD utmpx), sysfile/procfs (Linux's /proc) and sysfile/logind
 // (systemd-logind's session state). They sit apart from the providers so
 // that any Go program can read these files without the object manager or
-// a provider; of CIM they use only the status codes of their errors.
+// a provider. They do not import CIM: their errors are plain Go errors
+// that wrap their cause (errors.Is(err, fs.ErrNotExist) holds), and each
+// provider maps them to CIM status codes once (cim.Map).
 //
 // This package itself holds no code.
 package sysfile

@@ -150,7 +150,7 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 	l, err := utmp.ParseLayout(h.layout)
 	if err != nil {
 		store.Close()
-		return nil, &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
+		return nil, &usageError{fmt.Errorf("--layout: %w", err)}
 	}
 	_, err = history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Layout: l, Progress: e.progressBar("merging wtmp")}, warnf)
 	if err != nil && cim.CodeOf(err) == cim.ErrNotFound && !h.wtmpGiven {

@@ -24,7 +24,7 @@ func init() {
 		names := userNames(accts)
 		layout, err := utmp.ParseLayout(f.Layout)
 		if err != nil {
-			return nil, &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
+			return nil, &usageError{fmt.Errorf("--layout: %w", err)}
 		}
 		logons := linux.New(linux.Options{UtmpPath: f.Utmp, Layout: layout, ProcRoot: f.Proc, LogindRoot: f.Logind, DevRoot: f.DevRoot, UserName: names, Now: f.Now})
 		procs := process.New(process.Options{Proc: f.Proc, Host: f.Host, OSName: f.OSName,

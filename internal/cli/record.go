@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
@@ -48,7 +47,7 @@ is its own SQLite transaction.
 			e.src.Layout = h.layout
 			layout, err := utmp.ParseLayout(h.layout)
 			if err != nil {
-				return &usageError{fmt.Errorf("--layout: %s", cim.Wrap(cim.ErrFailed, err).Description)}
+				return &usageError{fmt.Errorf("--layout: %w", err)}
 			}
 			om, err := e.objectManager()
 			if err != nil {

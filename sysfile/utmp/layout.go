@@ -1,12 +1,12 @@
 package utmp
 
 import (
+	"fmt"
 	"io"
+	"io/fs"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/cimsess/cimsess/cim"
 )
 
 // Layout400BE is the layout of s390 and s390x: 400-byte big-endian
@@ -22,7 +22,8 @@ var Layouts = []Layout{Layout384, Layout384BE, Layout400, Layout400BE}
 const LayoutNames = "native, 384, 384be, 400, 400be"
 
 // ParseLayout reads a layout's name: "native" (or "") for [Native], "384",
-// "384be", "400" or "400be".
+// "384be", "400" or "400be". An unknown name is an error wrapping
+// [fs.ErrInvalid].
 func ParseLayout(s string) (Layout, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "native":
@@ -36,7 +37,7 @@ func ParseLayout(s string) (Layout, error) {
 	case "400be":
 		return Layout400BE, nil
 	}
-	return Layout{}, cim.Errorf(cim.ErrInvalidParameter, "utmp: unknown layout %q (one of %s)", s, LayoutNames)
+	return Layout{}, fmt.Errorf("utmp: unknown layout %.64q (one of %s): %w", s, LayoutNames, fs.ErrInvalid)
 }
 
 // Name returns the layout's name as [ParseLayout] reads it: "384",
@@ -75,7 +76,8 @@ const sample = 64
 
 // LayoutError says that a file's records are not plausible in the layout
 // it was to be read in: Likely is the layout they are plausible in, when
-// one is. It unwraps to a [*cim.Error] with code [cim.ErrFailed].
+// one is. It is a plain error with no cause: a provider maps it to
+// CIM_ERR_FAILED.
 type LayoutError struct {
 	Path   string
 	Layout Layout // the layout asked for
@@ -90,9 +92,6 @@ func (e *LayoutError) Error() string {
 	}
 	return "utmp: " + e.Path + " does not hold plausible utmp/wtmp records in any layout glibc writes (" + LayoutNames + "): not a login record file, or corrupt"
 }
-
-// Unwrap returns the error as a [*cim.Error].
-func (e *LayoutError) Unwrap() error { return &cim.Error{Code: cim.ErrFailed, Description: e.Error()} }
 
 func writtenOn(l Layout) string {
 	switch l {

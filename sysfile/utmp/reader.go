@@ -2,18 +2,18 @@ package utmp
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
-	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
 // TruncatedError reports a file that ends in the middle of a record: the
 // last Have bytes, at byte Offset, are less than a record of Size bytes.
 // glibc and who ignore such a tail; [Reader] returns every whole record
-// before it and reports it through [Reader.Warning]. It unwraps to a
-// [*cim.Error] with code [cim.ErrFailed].
+// before it and reports it through [Reader.Warning].
 type TruncatedError = recfile.TruncatedError
 
 // Reader reads records one at a time from a stream, through a fixed
@@ -29,7 +29,7 @@ type Reader struct {
 func NewReader(r io.Reader, l Layout) *Reader {
 	rd := &Reader{l: l}
 	if !l.Valid() {
-		rd.s.Fail(cim.Errorf(cim.ErrInvalidParameter, "utmp: invalid layout %d-byte", l.Size))
+		rd.s.Fail(invalidLayout(l))
 		return rd
 	}
 	rd.s.Init(r, l.Size, "utmp")
@@ -38,8 +38,9 @@ func NewReader(r io.Reader, l Layout) *Reader {
 
 // Next returns the next record. At the end of the stream it returns
 // [io.EOF], also when the stream ends in a partial record (see
-// [Reader.Warning]). Any other error is a [*cim.Error]; once Next has
-// returned an error it returns the same one again.
+// [Reader.Warning]). Any other error wraps its cause (the read's error;
+// [fs.ErrInvalid] for an invalid layout); once Next has returned an error
+// it returns the same one again.
 func (rd *Reader) Next() (Record, error) {
 	b := rd.rec[:rd.l.Size]
 	if err := rd.s.Next(b); err != nil {
@@ -94,17 +95,19 @@ func (rd *Reader) Warning() error { return rd.s.Warning() }
 // ReadFile streams the records of the file at path, of layout l, to fn.
 // It stops at the first error fn returns and returns it as err. warn is
 // the [*TruncatedError] of a partial last record, which is not a failure:
-// fn has seen every whole record. Errors are [*cim.Error]s: code
-// [cim.ErrNotFound] when the file does not exist, [cim.ErrAccessDenied]
-// when it may not be read; a [*LayoutError] (code [cim.ErrFailed]) when
-// its records are not plausible in layout l (see [CheckLayout]). ctx is
+// fn has seen every whole record. Errors are plain Go errors that wrap
+// their cause, for the caller to map (a provider maps them once with
+// cim.Map): [fs.ErrNotExist] when the file does not exist,
+// [fs.ErrPermission] when it may not be read, ctx.Err() when ctx ends,
+// [fs.ErrInvalid] for an invalid layout; a [*LayoutError] when its
+// records are not plausible in layout l (see [CheckLayout]). ctx is
 // checked every few hundred records.
 func ReadFile(ctx context.Context, path string, l Layout, fn func(Record) error) (warn error, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
+		return nil, err
 	}
 	if !l.Valid() {
-		return nil, cim.Errorf(cim.ErrInvalidParameter, "utmp: invalid layout %d-byte", l.Size)
+		return nil, invalidLayout(l)
 	}
 	f, size, err := Open(path)
 	if err != nil {
@@ -139,6 +142,11 @@ func ReadAll(ctx context.Context, path string, l Layout) (recs []Record, warn er
 	return recs, warn, nil
 }
 
+// invalidLayout is the error of reading in a layout that is not one.
+func invalidLayout(l Layout) error {
+	return fmt.Errorf("utmp: invalid layout %d-byte: %w", l.Size, fs.ErrInvalid)
+}
+
 // Writer writes records of one layout to a stream.
 type Writer struct {
 	w   io.Writer
@@ -160,7 +168,7 @@ func NewWriter(w io.Writer, l Layout) *Writer {
 func (w *Writer) Write(r Record) error {
 	w.buf = AppendEncode(w.buf[:0], r, w.l)
 	if _, err := w.w.Write(w.buf); err != nil {
-		return cim.Errorf(cim.ErrFailed, "utmp: writing record: %v", err)
+		return fmt.Errorf("utmp: writing record: %w", err)
 	}
 	return nil
 }

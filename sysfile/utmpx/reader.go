@@ -2,17 +2,17 @@ package utmpx
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"io/fs"
 
-	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
 // TruncatedError reports a file that ends in the middle of a record: the
 // last Have bytes, at byte Offset, are less than a record of Size bytes.
 // The C libraries ignore such a tail; [Reader] returns every whole record
-// before it and reports it through [Reader.Warning]. It unwraps to a
-// [*cim.Error] with code [cim.ErrFailed].
+// before it and reports it through [Reader.Warning].
 type TruncatedError = recfile.TruncatedError
 
 // Reader reads records one at a time from a stream, through a fixed
@@ -27,7 +27,7 @@ type Reader struct {
 func NewReader(r io.Reader, f Format) *Reader {
 	rd := &Reader{f: f}
 	if !f.Valid() {
-		rd.s.Fail(cim.Errorf(cim.ErrInvalidParameter, "utmpx: %v", f))
+		rd.s.Fail(fmt.Errorf("utmpx: %v: %w", f, fs.ErrInvalid))
 		return rd
 	}
 	rd.s.Init(r, f.Size(), "utmpx")
@@ -36,8 +36,9 @@ func NewReader(r io.Reader, f Format) *Reader {
 
 // Next returns the next record. At the end of the stream it returns
 // [io.EOF], also when the stream ends in a partial record (see
-// [Reader.Warning]). Any other error is a [*cim.Error]; once Next has
-// returned an error it returns the same one again.
+// [Reader.Warning]). Any other error wraps its cause (the read's error;
+// [fs.ErrInvalid] for an invalid format); once Next has returned an error
+// it returns the same one again.
 func (rd *Reader) Next() (Record, error) {
 	b := rd.rec[:rd.f.Size()]
 	if err := rd.s.Next(b); err != nil {
@@ -61,9 +62,10 @@ func (rd *Reader) Warning() error { return rd.s.Warning() }
 // ReadFile streams the records of the file at path, of format f, to fn.
 // It stops at the first error fn returns and returns it as err. warn is
 // the [*TruncatedError] of a partial last record, which is not a failure:
-// fn has seen every whole record. Errors are [*cim.Error]s: code
-// [cim.ErrNotFound] when the file does not exist, [cim.ErrAccessDenied]
-// when it may not be read, [cim.ErrFailed] otherwise.
+// fn has seen every whole record. Errors are plain Go errors that wrap
+// their cause, for the caller to map (a provider maps them once with
+// cim.Map): [fs.ErrNotExist] when the file does not exist,
+// [fs.ErrPermission] when it may not be read, ctx.Err() when ctx ends.
 func ReadFile(ctx context.Context, path string, f Format, fn func(Record) error) (warn error, err error) {
 	return recfile.ReadFile(ctx, path, "utmpx", func(r io.Reader) *Reader { return NewReader(r, f) }, fn)
 }

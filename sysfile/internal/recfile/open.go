@@ -1,15 +1,14 @@
 package recfile
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
-
-	"github.com/cimsess/cimsess/cim"
 )
 
 // Open opens the record file at path for reading, as last(1) and who(1)
 // read one: it must be a regular file (a FIFO, a device or a socket is
-// refused with a [cim.ErrFailed] that names what it is, rather than read
+// refused with an error that names what it is, rather than read
 // forever or hung on), and it is read up to the size it had when opened,
 // so that a file that grows meanwhile cannot keep a reader going. It
 // returns the file and that size; errors are as [OpenError] maps them.
@@ -27,7 +26,7 @@ func Open(path, source string) (*os.File, int64, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, 0, cim.Errorf(cim.ErrFailed, "%s: %s is %s, not a regular file: login records are read from regular files only", source, path, kindOf(fi.Mode()))
+		return nil, 0, fmt.Errorf("%s: %s is %s, not a regular file: login records are read from regular files only", source, path, kindOf(fi.Mode()))
 	}
 	return f, fi.Size(), nil
 }

@@ -1,8 +1,9 @@
 // Package recfile reads files of fixed-size records, as utmp, wtmp and
 // utmpx files are: a record stream over a buffered reader that tells a
 // clean end from a file cut in the middle of a record, the streaming loop
-// over a file with its context checks, and the mapping of open errors to
-// CIM status codes. The record formats themselves (decoding) stay with
+// over a file with its context checks, and open errors wrapped with the
+// source's name (plain Go errors: the providers map them to CIM status
+// codes). The record formats themselves (decoding) stay with
 // the packages that know them (sysfile/utmp, sysfile/utmpx).
 package recfile
 
