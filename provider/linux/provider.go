@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"os"
 	"os/user"
@@ -142,17 +143,27 @@ type session struct {
 	loggedOut bool
 }
 
-// Enumerate streams the logon sessions in batches. hint.Keys["logonid"]
-// narrows the result to one session (the sources are read whole all the
-// same: a session's identity needs all of them).
+// Enumerate streams the logon sessions in batches: first the live ones
+// (and the ghosts of remembered audit sessions) in LogonId order, then the
+// sessions of utmp records alone in the order of their records, as who
+// lists them. The utmp file is opened once and read twice, up to its size
+// when opened ([utmp.File]): the first pass gives each record to its live
+// session and learns which "utmp:" ids repeat ([repeats]); the second
+// makes the instance of each record that is a session of its own as it
+// comes. Nothing is held per record, so memory does not grow with the
+// file (a big utmp is mostly such records). Should the file be rewritten
+// between the passes (a login in those milliseconds), a new record is a
+// session of its own, as if it had come after the read.
+// hint.Keys["logonid"] narrows the result to one session (the sources are
+// read whole all the same: a session's identity needs all of them; only a
+// "utmp:" id needs the second pass).
 func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
 	if !strings.EqualFold(class, ClassName) {
 		return cim.Errorf(cim.ErrInvalidClass, "linux-logon serves %s, not %s", ClassName, class)
 	}
-	var sources []provider.Source
 
-	// /proc and logind are read while utmp is: the three are independent,
-	// and /proc alone costs as much as thousands of utmp records.
+	// /proc and logind are read while utmp is opened and its layout
+	// checked: the three are independent.
 	var (
 		procs      []procfs.Process
 		perr, lerr error
@@ -164,30 +175,18 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		lds, lerr = logind.Read(ctx, p.opts.LogindRoot)
 	})
 
-	// utmp: the login records. The file's size bounds their number: one
-	// allocation instead of a doubling slice (a big utmp is mostly logins).
-	var recs []utmp.Record
-	if fi, err := os.Stat(p.opts.UtmpPath); err == nil && fi.Mode().IsRegular() && p.opts.Layout.Size > 0 {
-		recs = make([]utmp.Record, 0, min(fi.Size()/int64(p.opts.Layout.Size), maxPrealloc))
-	}
-	warn, err := utmp.ReadFile(ctx, p.opts.UtmpPath, p.opts.Layout, func(r utmp.Record) error {
-		if r.UserProcess() {
-			recs = append(recs, r)
-		}
-		return nil
-	})
-	src := provider.Source{Name: "utmp", Where: p.opts.UtmpPath, Found: len(recs)}
+	// utmp: the login records.
+	src := provider.Source{Name: "utmp", Where: p.opts.UtmpPath}
+	uf, err := utmp.OpenFile(p.opts.UtmpPath, p.opts.Layout)
 	switch {
 	case err != nil && errors.Is(err, fs.ErrNotExist) && !p.explicitUtmp:
 		src.Note = "not present" // no utmp is a machine with no tty logins
 	case err != nil:
 		others.Wait()
 		return cim.Map(err) // the reader's error, mapped once
-	case warn != nil:
-		src.Note = fmt.Sprintf("%d login records; %v", len(recs), warn)
-		src.Warn = true
+	default:
+		defer uf.Close()
 	}
-	sources = append(sources, src)
 
 	others.Wait()
 	// /proc: every process with its audit session.
@@ -208,35 +207,53 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		lsrc.Note = "not running"
 	}
 
-	sessions, grouped, byPID := p.group(procs, lds.Sessions, len(recs))
+	sessions, grouped, byPID := p.group(procs, lds.Sessions)
 	psrc.Found = len(sessions)
-	recordOnly, remembered := p.attachRecords(recs, sessions, grouped, byPID)
-	sources = append(sources, psrc, lsrc)
+	owners := &recordOwners{p: p, sessions: sessions, byPID: byPID}
+	remembered, reps, n, warn, err := p.attachRecords(ctx, uf, owners, grouped)
+	if err != nil {
+		return cim.Map(err)
+	}
+	src.Found = n
+	if warn != nil {
+		src.Note = fmt.Sprintf("%d login records; %v", n, warn)
+		src.Warn = true
+	}
+	p.SetSources(src, psrc, lsrc)
 
 	now := p.opts.Now()
-	ordered := sortedSessions(append(grouped, remembered...), len(recordOnly))
-	ordered = append(ordered, recordOnly...)
-	p.SetSources(sources...)
+	live := sortedSessions(append(grouped, remembered...))
 	want, narrowed := hint.Keys["logonid"]
-	if !narrowed {
-		p.pruneOrigins(ordered)
-	}
+	w, _ := want.(string)
 	if narrowed {
-		slab := instanceSlab{left: 1}
-		var out []*cim.Instance
-		for _, s := range ordered {
-			if w, ok := want.(string); ok && strings.EqualFold(w, s.id) {
-				out = append(out, p.instance(s, now, &slab))
-			}
-		}
-		return provider.EmitSlice(ctx, out, emit)
+		live = slices.DeleteFunc(live, func(s *session) bool { return !strings.EqualFold(w, s.id) })
 	}
-	return p.emitInstances(ctx, ordered, now, emit)
+	if err := p.emitInstances(ctx, live, now, emit); err != nil {
+		return err
+	}
+	if uf == nil || narrowed && !hasPrefixFold(w, "utmp:") {
+		if !narrowed {
+			p.pruneOrigins(live, nil)
+		}
+		return nil
+	}
+	alive, err := p.emitRecordSessions(ctx, uf, owners, reps, now, w, narrowed, emit)
+	if err != nil {
+		return err
+	}
+	if !narrowed {
+		p.pruneOrigins(live, alive)
+	}
+	return nil
+}
+
+// hasPrefixFold reports whether s begins with prefix, whatever their case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // emitInstances builds the instances of sessions, in their order, and
-// emits them a batch at a time: a big utmp (all ghosts, one instance per
-// record) is never held as instances all at once.
+// emits them a batch at a time.
 func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now time.Time, emit provider.Emit) error {
 	batch := make([]*cim.Instance, 0, min(len(sessions), provider.MaxBatch))
 	slab := instanceSlab{left: len(sessions)}
@@ -253,6 +270,68 @@ func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now t
 		}
 	}
 	return nil
+}
+
+// emitRecordSessions is the second pass over the utmp file: it makes the
+// instance of each login record that is a session of its own, in the
+// order of the records, and emits them a batch at a time; with narrowed,
+// only that of LogonId want. It returns the ids of those sessions that
+// are live (a process without an audit id holds the record's pid).
+func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners *recordOwners, reps *repeats, now time.Time, want string, narrowed bool, emit provider.Emit) (alive []string, err error) {
+	batch := make([]*cim.Instance, 0, provider.MaxBatch)
+	slab := instanceSlab{left: int(min(uf.Records(), maxPrealloc))}
+	var (
+		seen map[string]bool // the ids given to records whose id may repeat
+		idb  [96]byte
+		// One session and record, reused: an instance keeps neither.
+		s    = new(session)
+		rec  = new(utmp.Record)
+		proc [1]procfs.Process
+	)
+	taken := func(id string) bool { return seen[id] || owners.sessions[id] != nil }
+	_, err = uf.Each(ctx, func(r utmp.Record) error {
+		if !r.UserProcess() {
+			return nil
+		}
+		*rec = r
+		_, pr, _, attached := owners.of(rec)
+		if attached {
+			return nil
+		}
+		b := appendFallbackID(idb[:0], rec)
+		id := string(b)
+		if reps.maybe(b) {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			if seen[id] {
+				// The same line and pid as an earlier record: a reused
+				// pid, another login that who shows too.
+				id = reusedID(taken, id, rec)
+			}
+			seen[id] = true
+		}
+		if narrowed && !strings.EqualFold(want, id) {
+			return nil
+		}
+		*s = session{id: id, rec: rec, recordOnly: true}
+		if pr != nil {
+			proc[0] = *pr
+			s.procs = proc[:]
+			alive = append(alive, id)
+		}
+		batch = append(batch, p.instance(s, now, &slab))
+		if len(batch) < provider.MaxBatch {
+			return nil
+		}
+		err := emit(batch)
+		batch = batch[:0]
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = emit(batch)
+	}
+	return alive, err
 }
 
 // procFields is what sessions need of each process: /proc/PID/stat (the
@@ -273,14 +352,13 @@ type sortKey struct {
 	num bool
 }
 
-// sortedSessions returns the sessions that are not made of a utmp
-// record alone in idLess order of their ids, with room for extra more
-// (those made of records alone, which the caller appends in record order,
-// as who lists them). Each id is parsed once: parsing in the comparison
+// sortedSessions returns the sessions (not those made of a utmp record
+// alone, which come after them in record order, as who lists them) in
+// idLess order of their ids. Each id is parsed once: parsing in the comparison
 // cost a failed ParseUint (and its error) per comparison of two "utmp:"
 // ids. The caller lists the sessions: finding them in the map of all
 // sessions cost a walk over every record-only one of a big utmp.
-func sortedSessions(sessions []*session, extra int) []*session {
+func sortedSessions(sessions []*session) []*session {
 	keys := make([]sortKey, 0, len(sessions))
 	for _, s := range sessions {
 		n, err := strconv.ParseUint(s.id, 10, 64)
@@ -297,7 +375,7 @@ func sortedSessions(sessions []*session, extra int) []*session {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	out := make([]*session, len(keys), len(keys)+extra)
+	out := make([]*session, len(keys))
 	for i, k := range keys {
 		out[i] = k.s
 	}
@@ -321,10 +399,9 @@ func idLess(a, b string) bool {
 
 // group makes one session of each audit session id among the live
 // processes and of each logind session, which it also returns as a list
-// (grouped). The map is sized for them and for nrecs more made of utmp
-// records.
-func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int) (sessions map[string]*session, grouped []*session, byPID map[int]*procfs.Process) {
-	sessions = make(map[string]*session, min(len(procs)+len(lds)+nrecs, maxPrealloc))
+// (grouped).
+func (p *Provider) group(procs []procfs.Process, lds []logind.Session) (sessions map[string]*session, grouped []*session, byPID map[int]*procfs.Process) {
+	sessions = make(map[string]*session, len(procs)+len(lds))
 	byPID = make(map[int]*procfs.Process, len(procs))
 	for i := range procs {
 		pr := &procs[i]
@@ -369,126 +446,130 @@ func (p *Provider) group(procs []procfs.Process, lds []logind.Session, nrecs int
 	return sessions, grouped, byPID
 }
 
-// recordKey identifies a utmp record across reads. The line is escaped
-// (utmp.Display) so that a key never holds the tab or newline that
-// separate the state file's fields.
-func recordKey(r *utmp.Record) string {
-	b := make([]byte, 0, len(r.Line)+32)
+// appendRecordKey appends the key that identifies a utmp record across
+// reads (in the state file). The line is escaped (utmp.Display) so that a
+// key never holds the tab or newline that separate the state file's
+// fields.
+func appendRecordKey(b []byte, r *utmp.Record) []byte {
 	b = append(b, utmp.Display(r.Line)...)
 	b = append(b, '|')
 	b = strconv.AppendInt(b, int64(r.PID), 10)
 	b = append(b, '|')
-	b = strconv.AppendInt(b, r.Time.UnixMicro(), 10)
-	return string(b)
+	return strconv.AppendInt(b, r.Time.UnixMicro(), 10)
 }
 
-// fallbackID is the LogonId of a session known only by its utmp record:
-// "utmp:LINE:PID", the line escaped as utmp.Display does, so that the key
-// is valid UTF-8 and distinct lines give distinct ids.
-func fallbackID(r *utmp.Record) string {
-	var a [64]byte // on the stack: the string is the one allocation
-	b := append(a[:0], "utmp:"...)
+// appendFallbackID appends the LogonId of a session known only by its
+// utmp record: "utmp:LINE:PID", the line escaped as utmp.Display does, so
+// that the key is valid UTF-8 and distinct lines give distinct ids.
+func appendFallbackID(b []byte, r *utmp.Record) []byte {
+	b = append(b, "utmp:"...)
 	b = append(b, utmp.Display(r.Line)...)
 	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(r.PID), 10)
-	return string(b)
+	return strconv.AppendInt(b, int64(r.PID), 10)
 }
 
 // reusedID is the LogonId of a record whose line and pid repeat an
 // earlier one's (a pid reused since): "utmp:LINE:PID@SECONDS", its login
-// time, and "#2", "#3"… should that repeat too.
-func reusedID(sessions map[string]*session, id string, r *utmp.Record) string {
+// time, and "#2", "#3"… should that be taken too.
+func reusedID(taken func(string) bool, id string, r *utmp.Record) string {
 	var sec int64
 	if !r.Time.IsZero() {
 		sec = r.Time.Unix()
 	}
 	id += "@" + strconv.FormatInt(sec, 10)
-	for k, base := 2, id; sessions[id] != nil; k++ {
+	for k, base := 2, id; taken(id); k++ {
 		id = base + "#" + strconv.Itoa(k)
 	}
 	return id
 }
 
-// attachRecords gives each utmp login record to the session of its
-// process, or, when the process is gone, to the session it had (from the
-// remembered ids: it returns those it made, remembered), or else to a
-// session of its own (recordOnly). A live audit session of grouped that
-// has no record left but had one when last seen is logging out: it keeps
-// that record and is marked so.
-func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*session, grouped []*session, byPID map[int]*procfs.Process) (recordOnly, remembered []*session) {
+// recordOwners finds the session, other than one of its own, that a utmp
+// login record belongs to. Both passes over the file ask it, and it
+// answers both alike: it reads only what the first pass leaves unchanged.
+type recordOwners struct {
+	p        *Provider
+	sessions map[string]*session
+	byPID    map[int]*procfs.Process
+	owners   map[string]*session // terminal → live audit session; built when first needed
+	key      []byte              // the last record's key (appendRecordKey)
+}
+
+// of returns the session record r belongs to (attached): that of its
+// process's audit session; when its process is gone, the audit session
+// remembered for the record (s is nil while no session of that id is
+// made; audit is its id), else the live session whose processes hold its
+// terminal. Otherwise the record is a session of its own, live when pr,
+// its process (without an audit id), is. o.key is then r's key.
+func (o *recordOwners) of(r *utmp.Record) (s *session, pr *procfs.Process, audit uint32, attached bool) {
+	o.key = appendRecordKey(o.key[:0], r)
+	pr = o.byPID[int(r.PID)]
+	// A process that started well after the login is a reused pid.
+	if pr != nil && (pr.State == 'Z' || (!r.Time.IsZero() && pr.StartTime.After(r.Time.Add(2*time.Second)))) {
+		pr = nil
+	}
+	switch {
+	case pr != nil && pr.HasSession():
+		return o.sessions[strconv.FormatUint(uint64(pr.SessionID), 10)], pr, pr.SessionID, true
+	case pr != nil:
+		return nil, pr, 0, false
+	}
+	if audit, ok := o.p.ids[string(o.key)]; ok {
+		return o.sessions[strconv.FormatUint(uint64(audit), 10)], nil, audit, true
+	}
+	if owner := ttyOwners(o.sessions, &o.owners)[r.Line]; owner != nil && r.Line != "" && startedBy(owner, r.Time) {
+		// The record's own process is gone, but the session's other
+		// processes still hold its terminal (a leader killed first): the
+		// record is theirs, and remembered as such.
+		return owner, nil, owner.audit, true
+	}
+	return nil, nil, 0, false
+}
+
+// attachRecords is the first pass over the utmp file uf (nil: none): it
+// gives each login record to the session it belongs to (recordOwners.of),
+// making the ghost session of a remembered audit id whose processes are
+// gone (it returns those it made, remembered), and counts the others into
+// reps, the ids that may repeat, holding none. n is the number of login
+// records, warn the file's partial last record. A live audit session of
+// grouped that has no record left but had one when last seen is logging
+// out: it keeps that record and is marked so. The ids of the records of
+// live sessions are remembered (in the state file) for when their
+// processes are gone.
+func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOwners, grouped []*session) (remembered []*session, reps *repeats, n int, warn, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.loadState()
 	live := map[string]uint32{}
-	var owners map[string]*session // terminal → the one live audit session holding it; built when first needed
-	// The sessions made of records alone, in one allocation: in a big
-	// utmp of ghosts there is one per record.
-	var slab []session
-	newSession := func(id string) *session {
-		if len(slab) == cap(slab) {
-			slab = make([]session, 0, min(len(recs), 1024))
-		}
-		slab = append(slab, session{id: id})
-		return &slab[len(slab)-1]
-	}
-	for i := range recs {
-		r := &recs[i]
-		// The key is needed to remember a live session's id or to find a
-		// ghost's; ghosts with nothing remembered (all of a copied utmp)
-		// need none.
-		var key string
-		pr := byPID[int(r.PID)]
-		if pr != nil || len(p.ids) > 0 {
-			key = recordKey(r)
-		}
-		// A process that started well after the login is a reused pid.
-		if pr != nil && (pr.State == 'Z' || (!r.Time.IsZero() && pr.StartTime.After(r.Time.Add(2*time.Second)))) {
-			pr = nil
-		}
-		var s *session
-		switch {
-		case pr != nil && pr.HasSession():
-			s = sessions[strconv.FormatUint(uint64(pr.SessionID), 10)]
-			live[key] = pr.SessionID
-		case pr == nil:
-			if audit, ok := p.ids[key]; ok {
-				live[key] = audit
+	if uf != nil {
+		reps = newRepeats(uf.Records())
+		var idb [96]byte
+		warn, err = uf.Each(ctx, func(r utmp.Record) error {
+			if !r.UserProcess() {
+				return nil
+			}
+			n++
+			s, _, audit, attached := o.of(&r)
+			if !attached {
+				reps.add(appendFallbackID(idb[:0], &r))
+				return nil
+			}
+			live[string(o.key)] = audit
+			if s == nil {
 				id := strconv.FormatUint(uint64(audit), 10)
-				if s = sessions[id]; s == nil {
-					s = newSession(id)
-					s.audit, s.hasAudit = audit, true
-					sessions[id] = s
-					remembered = append(remembered, s)
-				}
-			} else if owner := ttyOwners(sessions, &owners)[r.Line]; owner != nil && r.Line != "" && startedBy(owner, r.Time) {
-				// The record's own process is gone, but the session's
-				// other processes still hold its terminal (a leader killed
-				// first): the record is theirs, and remembered as such.
-				s = owner
-				live[recordKey(r)] = owner.audit
+				s = &session{id: id, audit: audit, hasAudit: true}
+				o.sessions[id] = s
+				remembered = append(remembered, s)
 			}
-		}
-		if s == nil {
-			id := fallbackID(r)
-			if o := sessions[id]; o != nil && o.recordOnly && o.rec != nil && o.rec != r {
-				// The same line and pid as an earlier record: a reused
-				// pid, another login that who shows too.
-				id = reusedID(sessions, id, r)
+			// A session's record is its earliest; one with a time is
+			// preferred to one without (a zero time says nothing).
+			if s.rec == nil || (!r.Time.IsZero() && (s.rec.Time.IsZero() || r.Time.Before(s.rec.Time))) {
+				rc := r // only a kept record escapes to the heap
+				s.rec = &rc
 			}
-			if s = sessions[id]; s == nil {
-				s = newSession(id)
-				s.recordOnly = true
-				sessions[id] = s
-				recordOnly = append(recordOnly, s)
-			}
-			if pr != nil {
-				s.procs = append(s.procs, *pr)
-			}
-		}
-		// A session's record is its earliest; one with a time is preferred
-		// to one without (a zero time says nothing).
-		if s.rec == nil || (!r.Time.IsZero() && (s.rec.Time.IsZero() || r.Time.Before(s.rec.Time))) {
-			s.rec = r
+			return nil
+		})
+		if err != nil {
+			return nil, nil, 0, nil, err
 		}
 	}
 	// sshd writes the logout (DEAD_PROCESS) a moment before the session's
@@ -509,7 +590,59 @@ func (p *Provider) attachRecords(recs []utmp.Record, sessions map[string]*sessio
 	p.lastRecs = lastRecs
 	p.ids = live
 	p.saveState()
-	return recordOnly, remembered
+	return remembered, reps, n, warn, nil
+}
+
+// repeats tells which "utmp:LINE:PID" ids of a utmp file may occur more
+// than once, in memory that does not grow with the file beyond a bound:
+// the first pass adds every id of a record that is a session of its own to
+// a Bloom filter (16 bits an id, 4 hashes, at most 2 MiB) and keeps the
+// ids that the filter had already seen — the repeated ones, and about one
+// in 400 others (a false positive at the bound, one in 3,000 below it).
+// The second pass needs to remember only the ids of these, to give a
+// repeat its own id.
+type repeats struct {
+	seed  maphash.Seed
+	bits  []uint64
+	mask  uint64
+	again map[string]struct{}
+}
+
+// newRepeats returns a filter for about n ids.
+func newRepeats(n int64) *repeats {
+	nbits := uint64(1) << 12
+	for nbits < uint64(n)*16 && nbits < 1<<24 {
+		nbits <<= 1
+	}
+	return &repeats{seed: maphash.MakeSeed(), bits: make([]uint64, nbits/64), mask: nbits - 1}
+}
+
+// add adds an id; one the filter may have seen is kept.
+func (r *repeats) add(id []byte) {
+	h := maphash.Bytes(r.seed, id)
+	step := h>>32 | h<<32 | 1
+	seen := true
+	for range 4 {
+		bit := h & r.mask
+		w, m := &r.bits[bit>>6], uint64(1)<<(bit&63)
+		if *w&m == 0 {
+			seen = false
+			*w |= m
+		}
+		h += step
+	}
+	if seen {
+		if r.again == nil {
+			r.again = map[string]struct{}{}
+		}
+		r.again[string(id)] = struct{}{}
+	}
+}
+
+// maybe reports whether id may occur more than once.
+func (r *repeats) maybe(id []byte) bool {
+	_, ok := r.again[string(id)]
+	return ok
 }
 
 // ttyOwners returns (building it on first use into *cache) the map from a
@@ -668,8 +801,9 @@ func (p *Provider) stableOrigin(id string, now origin) (string, string, uint32, 
 	return o.remoteHost, o.remoteAddr, o.logonType, o.hasLogonType
 }
 
-// pruneOrigins forgets the origins of sessions no longer live.
-func (p *Provider) pruneOrigins(sessions []*session) {
+// pruneOrigins forgets the origins of sessions no longer live: the live
+// ones among sessions, and those of ids alive.
+func (p *Provider) pruneOrigins(sessions []*session, alive []string) {
 	p.originMu.Lock()
 	defer p.originMu.Unlock()
 	if len(p.origins) == 0 {
@@ -680,6 +814,9 @@ func (p *Provider) pruneOrigins(sessions []*session) {
 		if len(s.procs) > 0 {
 			live[s.id] = true
 		}
+	}
+	for _, id := range alive {
+		live[id] = true
 	}
 	for id := range p.origins {
 		if !live[id] {

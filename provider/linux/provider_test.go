@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"testing"
@@ -593,5 +594,49 @@ func TestOriginStable(t *testing.T) {
 	enum(t, p)
 	if len(p.origins) != 0 {
 		t.Errorf("origins kept after the session ended: %v", p.origins)
+	}
+}
+
+// TestRepeatsInABigFile: in a utmp of many records (the first pass's
+// filter small for them, so that false positives occur), every repeated
+// line and pid gets its own id, in record order, and no other record's id
+// changes.
+func TestRepeatsInABigFile(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	var recs []utmp.Record
+	var want []string
+	for k := range 30000 {
+		pid := int32(4000000 + k)
+		at := t0.Add(time.Duration(k) * time.Second)
+		id := fmt.Sprintf("utmp:pts/%d:%d", k%50, pid)
+		if k%1000 == 999 { // the line and pid of the record 500 before
+			pid = int32(4000000 + k - 500)
+			id = fmt.Sprintf("utmp:pts/%d:%d@%d", k%50, pid, at.Unix())
+		}
+		recs = append(recs, utmp.Record{Type: utmp.UserProcess, PID: pid, Line: "pts/" + strconv.Itoa(k%50), User: "u", Time: at})
+		want = append(want, id)
+	}
+	w.records(recs...)
+	insts, err := provider.Collect(context.Background(), w.provider(), ClassName, provider.Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(insts) != len(want) {
+		t.Fatalf("%d instances, want %d", len(insts), len(want))
+	}
+	for i, in := range insts {
+		if id := in.String("LogonId"); id != want[i] {
+			t.Fatalf("instance %d: %s, want %s", i, id, want[i])
+		}
+	}
+	// The filter: at its smallest, with many ids, it answers "maybe" for
+	// more ids than repeat, and for every id that does.
+	r := newRepeats(0)
+	for k := range 5000 {
+		r.add([]byte("utmp:pts/1:" + strconv.Itoa(k%4000)))
+	}
+	if len(r.again) <= 1000 || !r.maybe([]byte("utmp:pts/1:999")) || r.maybe([]byte("utmp:pts/1:4001")) {
+		t.Errorf("filter: %d ids kept", len(r.again))
 	}
 }
