@@ -6,7 +6,6 @@ import (
 	"errors"
 	"hash/fnv"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
@@ -103,11 +102,26 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		h.Write(head)
 		file.head = int64(h.Sum64())
 	}
+	if file.known {
+		// A file merged before and unchanged since costs one read of the
+		// database: no connection of the merge's own, no write lock.
+		var head, merged int64
+		var layout string
+		err := s.db.QueryRowContext(ctx, `SELECT head, merged, layout FROM wtmp_files WHERE dev = ? AND ino = ?`, file.dev, file.ino).
+			Scan(&head, &merged, &layout)
+		if err == nil && head == file.head && layout == file.layout && merged == whole {
+			st.From, st.Unchanged = merged, true
+			return st, nil
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return st, dbError(s.path, err)
+		}
+	}
 	m, err := s.newMerger(ctx, opts, file)
 	if err != nil {
 		return st, err
 	}
-	defer m.rollback()
+	defer m.close()
 	if err := m.sync(); err != nil {
 		return st, err
 	}
@@ -169,7 +183,7 @@ func (s *Store) MergeRecords(ctx context.Context, recs []utmp.Record) (MergeStat
 	if err != nil {
 		return MergeStats{}, err
 	}
-	defer m.rollback()
+	defer m.close()
 	if err := m.sync(); err != nil {
 		return m.st, err
 	}
@@ -194,44 +208,89 @@ type wtmpFile struct {
 	merged   int64 // bytes merged
 }
 
-// merger is one merge: a transaction per batch, the pairing of the
+// merger is one merge: a transaction per batch on a connection of its
+// own (see [conn]), with its statements prepared once; the pairing of the
 // records read so far, and the rows that were there when it began (the
 // only ones a login is matched against: a record repeated in one file is
 // two sessions, as last shows them).
 type merger struct {
 	s     *Store
+	c     *conn
 	ctx   context.Context
 	now   time.Time // what "years ahead" is counted from
 	batch int
 	file  wtmpFile
 	// synced: the pairing holds what the file left open up to file.merged.
 	synced bool
-	tx     *sql.Tx
-	stmts  struct{ insert, close, match, tag *sql.Stmt }
-	pr     pairing
-	seq    int
-	water  int64 // retention's watermark
+	inTx   bool
+	stmts  struct {
+		insert, close, match, tag     *stmt
+		water, fileGet, fileAdd       *stmt
+		fileReset, fileUntag, fileSet *stmt
+		open                          *stmt
+	}
+	pr    pairing
+	seq   int
+	water int64 // retention's watermark
 	// The rows before the merge: ids up to maxID, starts in
 	// [minStart, maxStart]; none when maxID is 0.
 	maxID              int64
 	minStart, maxStart int64
 	st                 MergeStats
-	queue              []queued // rows to add
-	args               []any
 }
 
+// matchSQL finds the row of the same session as a login (see
+// [Store.MergeFile]) through the index on (start_us, tty, user).
+const matchSQL = `SELECT id, end_us IS NULL, wtmp_file FROM sessions
+	WHERE tty = ? AND user = ? AND start_us BETWEEN ? AND ? AND id <= ?
+	AND (start_us = ? OR (source <> 'wtmp' AND pid = ? AND pid <> 0))
+	ORDER BY abs(start_us - ?), id LIMIT 1`
+
 func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile) (*merger, error) {
-	m := &merger{s: s, ctx: ctx, batch: opts.Batch, file: file, now: time.Now()}
+	c, err := s.openConn()
+	if err != nil {
+		return nil, err
+	}
+	m := &merger{s: s, c: c, ctx: ctx, batch: opts.Batch, file: file, now: time.Now()}
 	if m.batch <= 0 {
 		m.batch = DefaultBatch
 	}
 	m.pr.login, m.pr.end = m.login, m.end
 	m.pr.boot = func(r utmp.Record) (*pend, error) { return m.pending(bootOf(r)) }
-	var maxID, minStart, maxStart sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT max(id), min(start_us), max(start_us) FROM sessions`).Scan(&maxID, &minStart, &maxStart); err != nil {
-		return nil, dbError(s.path, err)
+	for _, p := range []struct {
+		st **stmt
+		q  string
+	}{
+		{&m.stmts.insert, `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source, wtmp_file)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 'wtmp', ?)`},
+		{&m.stmts.close, `UPDATE sessions SET end_us = ?, how = ? WHERE id = ? AND end_us IS NULL`},
+		{&m.stmts.match, matchSQL},
+		{&m.stmts.tag, `UPDATE sessions SET wtmp_file = ? WHERE id = ? AND wtmp_file = 0`},
+		{&m.stmts.water, `SELECT value FROM meta WHERE key = 'pruned_before_us'`},
+		{&m.stmts.fileGet, `SELECT id, head, merged, layout FROM wtmp_files WHERE dev = ? AND ino = ?`},
+		{&m.stmts.fileAdd, `INSERT INTO wtmp_files(dev, ino, head, merged, layout, path) VALUES(?, ?, ?, 0, ?, ?)`},
+		{&m.stmts.fileReset, `UPDATE wtmp_files SET head = ?, merged = 0, layout = ?, path = ? WHERE id = ?`},
+		{&m.stmts.fileUntag, `UPDATE sessions SET wtmp_file = 0 WHERE wtmp_file = ?`},
+		{&m.stmts.fileSet, `UPDATE wtmp_files SET merged = ?, path = ? WHERE id = ?`},
+		{&m.stmts.open, `SELECT id, tty, class FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`},
+	} {
+		if *p.st, err = c.prepare(p.q); err != nil {
+			m.close()
+			return nil, err
+		}
 	}
-	m.maxID, m.minStart, m.maxStart = maxID.Int64, minStart.Int64, maxStart.Int64
+	q, err := c.prepare(`SELECT max(id), min(start_us), max(start_us) FROM sessions`)
+	if err != nil {
+		m.close()
+		return nil, err
+	}
+	defer q.close()
+	if ok, err := q.step(); err != nil {
+		m.close()
+		return nil, err
+	} else if ok {
+		m.maxID, m.minStart, m.maxStart = q.colInt(0), q.colInt(1), q.colInt(2)
+	}
 	return m, nil
 }
 
@@ -239,61 +298,50 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 // database says its merge stopped (another process may have merged it
 // meanwhile): with the sessions left open there.
 func (m *merger) sync() error {
-	tx, err := m.s.db.BeginTx(m.ctx, nil)
-	if err != nil {
-		return dbError(m.s.path, err)
-	}
-	m.tx = tx
-	if m.water, err = m.s.meta(m.ctx, tx, "pruned_before_us"); err != nil {
+	if err := m.c.exec("BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{
-		{&m.stmts.insert, insertSQL(insertBatch)},
-		{&m.stmts.close, `UPDATE sessions SET end_us = ?, how = ? WHERE id = ? AND end_us IS NULL`},
-		{&m.stmts.match, `SELECT id, end_us IS NULL, wtmp_file FROM sessions
-			WHERE tty = ? AND user = ? AND start_us BETWEEN ? AND ? AND id <= ?
-			AND (start_us = ? OR (source <> 'wtmp' AND pid = ? AND pid <> 0))
-			ORDER BY abs(start_us - ?), id LIMIT 1`},
-		{&m.stmts.tag, `UPDATE sessions SET wtmp_file = ? WHERE id = ? AND wtmp_file = 0`},
-	} {
-		if *p.st, err = tx.PrepareContext(m.ctx, p.q); err != nil {
-			return dbError(m.s.path, err)
-		}
+	m.inTx = true
+	ok, err := m.stmts.water.step()
+	if err != nil {
+		return err
 	}
+	m.water = 0
+	if ok {
+		m.water = m.stmts.water.colInt(0)
+	}
+	m.stmts.water.reset()
 	if !m.file.known {
 		return nil
 	}
-	var id, head, merged int64
-	var layout string
-	err = tx.QueryRowContext(m.ctx, `SELECT id, head, merged, layout FROM wtmp_files WHERE dev = ? AND ino = ?`, m.file.dev, m.file.ino).
-		Scan(&id, &head, &merged, &layout)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(m.ctx, `INSERT INTO wtmp_files(dev, ino, head, merged, layout, path) VALUES(?, ?, ?, 0, ?, ?)`,
-			m.file.dev, m.file.ino, m.file.head, m.file.layout, m.file.path)
-		if err != nil {
-			return dbError(m.s.path, err)
+	get := m.stmts.fileGet
+	get.int(1, m.file.dev)
+	get.int(2, m.file.ino)
+	ok, err = get.step()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		get.reset()
+		if err := m.stmts.fileAdd.exec(m.file.dev, m.file.ino, m.file.head, m.file.layout, m.file.path); err != nil {
+			return err
 		}
-		m.file.id, _ = res.LastInsertId()
+		m.file.id = m.c.lastID()
 		m.file.merged = 0
 		return nil
-	case err != nil:
-		return dbError(m.s.path, err)
 	}
+	id, head, merged, layout := get.colInt(0), get.colInt(1), get.colInt(2), get.colText(3)
+	get.reset()
 	m.file.id = id
 	if head != m.file.head || layout != m.file.layout || merged > m.file.size {
 		// Another file on the same inode (or read another way): what was
 		// merged of the old one stays; its open sessions are no longer
 		// this file's to close.
-		if _, err := tx.ExecContext(m.ctx, `UPDATE sessions SET wtmp_file = 0 WHERE wtmp_file = ?`, id); err != nil {
-			return dbError(m.s.path, err)
+		if err := m.stmts.fileUntag.exec(id); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(m.ctx, `UPDATE wtmp_files SET head = ?, merged = 0, layout = ?, path = ? WHERE id = ?`,
-			m.file.head, m.file.layout, m.file.path, id); err != nil {
-			return dbError(m.s.path, err)
+		if err := m.stmts.fileReset.exec(m.file.head, m.file.layout, m.file.path, id); err != nil {
+			return err
 		}
 		merged = 0
 	}
@@ -304,17 +352,18 @@ func (m *merger) sync() error {
 	m.file.merged = merged
 	m.pr.lines, m.pr.noLine = nil, nil
 	m.pr.boots = nil
-	rows, err := tx.QueryContext(m.ctx, `SELECT id, tty, class FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`, id)
-	if err != nil {
-		return dbError(m.s.path, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var rid int64
-		var tty, class string
-		if err := rows.Scan(&rid, &tty, &class); err != nil {
-			return dbError(m.s.path, err)
+	open := m.stmts.open
+	defer open.reset()
+	open.int(1, id)
+	for {
+		ok, err := open.step()
+		if err != nil {
+			return err
 		}
+		if !ok {
+			break
+		}
+		rid, tty, class := open.colInt(0), open.colText(1), open.colText(2)
 		m.seq++
 		p := &pend{seq: m.seq, id: rid}
 		if class == "" && tty == BootLine {
@@ -327,9 +376,6 @@ func (m *merger) sync() error {
 			}
 			m.pr.lines[tty] = p
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return dbError(m.s.path, err)
 	}
 	m.synced = true
 	return nil
@@ -358,23 +404,33 @@ func (m *merger) pending(lc Lifecycle) (*pend, error) {
 	start := us(lc.Start)
 	w := MatchWindow.Microseconds()
 	if m.maxID > 0 && start >= m.minStart-w && start <= m.maxStart+w {
-		var id, tag int64
-		var open bool
-		err := m.stmts.match.QueryRowContext(m.ctx, lc.Line, lc.User, start-w, start+w, m.maxID, start, lc.PID, start).Scan(&id, &open, &tag)
-		switch {
-		case err == nil:
+		q := m.stmts.match
+		q.text(1, lc.Line)
+		q.text(2, lc.User)
+		q.int(3, start-w)
+		q.int(4, start+w)
+		q.int(5, m.maxID)
+		q.int(6, start)
+		q.int(7, int64(lc.PID))
+		q.int(8, start)
+		ok, err := q.step()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			id, open, tag := q.colInt(0), q.colInt(1) != 0, q.colInt(2)
+			q.reset()
 			if !open {
 				return nil, nil
 			}
 			if tag == 0 && m.file.id != 0 {
-				if _, err := m.stmts.tag.ExecContext(m.ctx, m.file.id, id); err != nil {
-					return nil, dbError(m.s.path, err)
+				if err := m.stmts.tag.exec(m.file.id, id); err != nil {
+					return nil, err
 				}
 			}
 			return &pend{seq: m.seq, id: id}, nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, dbError(m.s.path, err)
 		}
+		q.reset()
 	}
 	return &pend{seq: m.seq, lc: lc}, nil
 }
@@ -383,11 +439,16 @@ func (m *merger) pending(lc Lifecycle) (*pend, error) {
 // added as a closed row (unless retention pruned its time).
 func (m *merger) end(p *pend, at time.Time, how End) error {
 	if p.id != 0 {
-		res, err := m.stmts.close.ExecContext(m.ctx, us(at), string(how), p.id)
+		q := m.stmts.close
+		q.int(1, us(at))
+		q.text(2, string(how))
+		q.int(3, p.id)
+		_, err := q.step()
+		q.reset()
 		if err != nil {
-			return dbError(m.s.path, err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
+		if m.c.changes() > 0 {
 			m.st.Closed++
 		}
 		return nil
@@ -400,80 +461,40 @@ func (m *merger) end(p *pend, at time.Time, how End) error {
 	return m.insert(p.lc, nil)
 }
 
-// insert queues a session to be added; p, when not nil, is told its row
-// id once it is. Rows are added insertBatch at a time, by one statement.
+// insert adds a session as a row; p, when not nil, is told its row id.
 func (m *merger) insert(lc Lifecycle, p *pend) error {
-	m.queue = append(m.queue, queued{lc, p})
-	if len(m.queue) < insertBatch {
-		return nil
-	}
-	return m.flush()
-}
-
-// insertBatch is how many rows one INSERT adds.
-const insertBatch = 64
-
-type queued struct {
-	lc Lifecycle
-	p  *pend
-}
-
-const insertRow = `(?, ?, ?, ?, ?, ?, ?, ?, ?, 'wtmp', ?)`
-
-func insertSQL(n int) string {
-	return `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source, wtmp_file) VALUES ` +
-		strings.TrimSuffix(strings.Repeat(insertRow+",", n), ",")
-}
-
-// flush adds the queued rows.
-func (m *merger) flush() error {
-	n := len(m.queue)
-	if n == 0 {
-		return nil
-	}
-	args := m.args[:0]
-	for _, q := range m.queue {
-		lc := q.lc
-		var end any
-		if lc.How != EndNone {
-			end = us(lc.End)
-		}
-		class, lt := "Linux_LogonSession", any(wtmpLogonType(lc))
-		if lc.Boot {
-			class, lt = "", nil // a boot is no session of any class
-		}
-		host := lc.Host
-		if !lc.Boot {
-			host = remoteHost(host)
-		}
-		args = append(args, class, lc.User, lc.Line, host, lt, lc.PID, us(lc.Start), end, string(lc.How), m.file.id)
-	}
-	m.args = args
-	var res sql.Result
-	var err error
-	if n == insertBatch {
-		res, err = m.stmts.insert.ExecContext(m.ctx, args...)
+	q := m.stmts.insert
+	host := lc.Host
+	if lc.Boot {
+		q.text(1, "") // a boot is no session of any class
+		q.null(5)
 	} else {
-		res, err = m.tx.ExecContext(m.ctx, insertSQL(n), args...)
+		q.text(1, "Linux_LogonSession")
+		q.int(5, wtmpLogonType(lc))
+		host = remoteHost(host)
 	}
+	q.text(2, lc.User)
+	q.text(3, lc.Line)
+	q.text(4, host)
+	q.int(6, int64(lc.PID))
+	q.int(7, us(lc.Start))
+	if lc.How != EndNone {
+		q.int(8, us(lc.End))
+	} else {
+		q.null(8)
+	}
+	q.text(9, string(lc.How))
+	q.int(10, m.file.id)
+	_, err := q.step()
+	q.reset()
 	if err != nil {
-		return dbError(m.s.path, err)
+		return err
 	}
-	// One statement adds its rows with consecutive ids, the last one's
-	// last.
-	last, err := res.LastInsertId()
-	if err != nil {
-		return dbError(m.s.path, err)
+	if p != nil {
+		p.id = m.c.lastID()
+		p.lc = Lifecycle{}
 	}
-	for i, q := range m.queue {
-		if q.p != nil {
-			q.p.id = last - int64(n-1-i)
-			q.p.lc = Lifecycle{}
-		}
-	}
-	m.st.Added += n
-	clear(m.queue)
-	m.queue = m.queue[:0]
+	m.st.Added++
 	return nil
 }
 
@@ -487,12 +508,9 @@ func (m *merger) checkpoint(at int64) error {
 			}
 		}
 	}
-	if err := m.flush(); err != nil {
-		return err
-	}
 	if m.file.id != 0 {
-		if _, err := m.tx.ExecContext(m.ctx, `UPDATE wtmp_files SET merged = ?, path = ? WHERE id = ?`, at, m.file.path, m.file.id); err != nil {
-			return dbError(m.s.path, err)
+		if err := m.stmts.fileSet.exec(at, m.file.path, m.file.id); err != nil {
+			return err
 		}
 	}
 	m.file.merged, m.synced = at, true
@@ -500,17 +518,22 @@ func (m *merger) checkpoint(at int64) error {
 }
 
 func (m *merger) commit() error {
-	tx := m.tx
-	m.tx = nil
-	if err := tx.Commit(); err != nil {
-		return dbError(m.s.path, err)
-	}
-	return nil
+	m.inTx = false
+	return m.c.exec("COMMIT")
 }
 
-func (m *merger) rollback() {
-	if m.tx != nil {
-		m.tx.Rollback()
-		m.tx = nil
+// close rolls back a transaction left open (a failed batch) and closes
+// the merge's connection.
+func (m *merger) close() {
+	if m.inTx {
+		m.c.exec("ROLLBACK")
+		m.inTx = false
 	}
+	for _, st := range []*stmt{m.stmts.insert, m.stmts.close, m.stmts.match, m.stmts.tag, m.stmts.water,
+		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open} {
+		if st != nil {
+			st.close()
+		}
+	}
+	m.c.close()
 }

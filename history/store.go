@@ -116,6 +116,8 @@ var migrations = []string{
 type Store struct {
 	db   *sql.DB
 	path string
+	// How it was opened, for its own connections (see openConn).
+	readOnly, immutable bool
 }
 
 // Options configures Open.
@@ -192,7 +194,7 @@ func open(ctx context.Context, path string, readOnly, immutable bool) (*Store, e
 	if err != nil {
 		return nil, dbError(path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, readOnly: readOnly, immutable: immutable}
 	if err := s.migrate(ctx, readOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -664,24 +666,83 @@ func (s *Store) EachSession(ctx context.Context, f Filter, fn func(Session) erro
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY start_us, id"
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	// A connection of its own (see conn): the rows are read in place, each
+	// string made once (and a repeated one, such as a user or a terminal,
+	// not again), not through database/sql's conversions.
+	c, err := s.openConn()
 	if err != nil {
-		return dbError(s.path, err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return dbError(s.path, err)
+	defer c.close()
+	st, err := c.prepare(q)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	st.bind(args...)
+	strs := interner{}
+	for n := 0; ; n++ {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return dbError(s.path, err)
+			}
 		}
-		if err := fn(sess); err != nil {
+		ok, err := st.step()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if err := fn(strs.session(st)); err != nil {
 			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return dbError(s.path, err)
+}
+
+// interner makes each distinct string of a listing once (up to a bound).
+type interner map[string]string
+
+func (in interner) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	return nil
+	if v, ok := in[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(in) < 4096 {
+		in[v] = v
+	}
+	return v
+}
+
+// session is the row of st, a SELECT of sessionCols, as a Session.
+func (in interner) session(st *stmt) Session {
+	s := Session{
+		ID:         st.colInt(0),
+		Class:      in.str(st.colBytes(1)),
+		LogonID:    string(st.colBytes(2)), // one per session: not kept
+		Path:       string(st.colBytes(3)),
+		User:       in.str(st.colBytes(4)),
+		TTY:        in.str(st.colBytes(5)),
+		RemoteHost: in.str(st.colBytes(6)),
+		PID:        st.colInt(8),
+		How:        End(in.str(st.colBytes(11))),
+		Status:     in.str(st.colBytes(12)),
+		Source:     in.str(st.colBytes(13)),
+	}
+	if !st.isNull(7) {
+		v := uint32(st.colInt(7))
+		s.LogonType = &v
+	}
+	if start := st.colInt(9); start != 0 {
+		s.Start = fromUS(start) // 0: no time (a zero tv_sec), not 1970
+	}
+	if !st.isNull(10) {
+		s.End = fromUS(st.colInt(10))
+	}
+	return s
 }
 
 // Prune applies retention: it deletes sessions that ended before now-keep
