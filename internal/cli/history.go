@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -242,6 +243,7 @@ func howOf(s history.Session) history.End {
 func writeSessions(w io.Writer, f output.Format, each func(func(history.Session) error) error,
 	changes func(id int64) ([]history.StatusChange, error)) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
+	each = pipelined(each)
 	var err error
 	switch f {
 	case output.JSON:
@@ -255,6 +257,70 @@ func writeSessions(w io.Writer, f output.Format, each func(func(history.Session)
 		err = ferr
 	}
 	return err
+}
+
+// errStopped ends a listing whose writer failed.
+var errStopped = errors.New("stopped")
+
+// pipelined returns each run on a goroutine of its own, its sessions
+// handed over in batches: reading the database and formatting the rows
+// take two cores, as they take about as long. fn runs on the caller's
+// goroutine; when it fails, the listing is stopped at its next batch.
+func pipelined(each func(func(history.Session) error) error) func(func(history.Session) error) error {
+	return func(fn func(history.Session) error) error {
+		const size = 256
+		batches := make(chan []history.Session, 4)
+		free := make(chan []history.Session, 6)
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			defer close(batches)
+			batch := make([]history.Session, 0, size)
+			send := func() error {
+				select {
+				case batches <- batch:
+				case <-stop:
+					return errStopped
+				}
+				select {
+				case batch = <-free:
+				default:
+					batch = make([]history.Session, 0, size)
+				}
+				return nil
+			}
+			err := each(func(s history.Session) error {
+				if batch = append(batch, s); len(batch) == size {
+					return send()
+				}
+				return nil
+			})
+			if err == nil && len(batch) > 0 {
+				err = send()
+			}
+			done <- err
+		}()
+		var ferr error
+		for b := range batches {
+			for _, s := range b {
+				if ferr != nil {
+					break
+				}
+				if ferr = fn(s); ferr != nil {
+					close(stop)
+				}
+			}
+			clear(b)
+			select {
+			case free <- b[:0]:
+			default:
+			}
+		}
+		if err := <-done; ferr == nil {
+			return err
+		}
+		return ferr
+	}
 }
 
 // writeSessionsJSON writes an array of sessions, indented as
