@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench-last.sh — time util-linux `last -f F` against `cimsess history
 # --wtmp F --db NEW` on the same generated wtmp file, whole process, and
-# print their times, the ratio and the peak RSS of each; then the same for
-# a second run of cimsess on the unchanged file with the database the
-# first run filled.
+# print their times, the ratios (of the median wall times and of the CPU
+# times) and the peak RSS of each; then the same for a second run of
+# cimsess on the unchanged file with the database the first run filled;
+# and, last, how the peak RSS grows from the smallest file to the largest.
 #
 # Usage: scripts/bench-last.sh [RUNS]
 #   RUNS  runs per measurement (default 3)
@@ -67,14 +68,26 @@ bench() {
 	row "$name" last "$lm" "$lmed" "$lc" "$lr"
 	row "$name" "cimsess new db" "$fm" "$fmed" "$fc" "$fr"
 	row "$name" "cimsess again" "$am" "$amed" "$ac" "$ar"
-	awk -v l="$lmed" -v f="$fmed" -v a="$amed" -v lr="$lr" -v fr="$fr" \
-		'BEGIN { if (l > 0) printf "                 cimsess/last (medians): new db %.2fx, again %.2fx; peak RSS %.1fx\n", f / l, a / l, fr / lr }'
+	awk -v l="$lmed" -v f="$fmed" -v a="$amed" -v lr="$lr" -v fr="$fr" -v lc="$lc" -v fc="$fc" -v ac="$ac" \
+		'BEGIN { if (l <= 0) exit
+			cpu = "n/a (last under 10 ms)"
+			if (lc > 0) cpu = sprintf("new db %.2fx, again %.2fx", fc / lc, ac / lc)
+			printf "                 cimsess/last: medians new db %.2fx, again %.2fx; CPU %s; peak RSS %.1fx\n", f / l, a / l, cpu, fr / lr }'
+	rss_first+=("$fr") && rss_again+=("$ar") && rss_names+=("$name")
 }
+rss_first=() rss_again=() rss_names=()
 for n in $SIZES; do
 	go run ./history/internal/genwtmp -out "$work/wtmp.$n" -n "$n"
 	bench "busy $n" "$work/wtmp.$n"
 	rm -f "$work/wtmp.$n"
 done
+# Peak RSS against the file's size: the busy files, smallest to largest.
+n=${#rss_first[@]}
+if [ "$n" -gt 1 ]; then
+	awk -v a="${rss_names[0]}" -v b="${rss_names[n - 1]}" -v f0="${rss_first[0]}" -v f1="${rss_first[n - 1]}" \
+		-v a0="${rss_again[0]}" -v a1="${rss_again[n - 1]}" \
+		'BEGIN { printf "peak RSS from %s to %s: new db %d -> %d KiB (%+.0f%%), again %d -> %d KiB (%+.0f%%)\n", a, b, f0, f1, 100 * (f1 - f0) / f0, a0, a1, 100 * (a1 - a0) / a0 }'
+fi
 if [ "$FEW" -gt 0 ]; then
 	go run ./history/internal/genwtmp -out "$work/few" -n "$FEW" -shape few
 	bench "few-ttys $FEW" "$work/few"
