@@ -3,18 +3,15 @@
 package server
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,46 +20,11 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/provider/linux"
 	"github.com/cimsess/cimsess/schema"
-	"github.com/cimsess/cimsess/sysfile/utmp"
 )
-
-// writeBigUtmp writes a utmp of n login records (and a boot record), as a
-// busy terminal server's: none of their processes exist under the empty
-// /proc the tests give, so each is one (ghost) session.
-func writeBigUtmp(t testing.TB, n int) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "utmp")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bw := bufio.NewWriter(f)
-	w := utmp.NewWriter(bw, utmp.Native)
-	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	if err := w.Write(utmp.Record{Type: utmp.BootTime, Line: "~", ID: "~~", User: "reboot", Host: "6.1.0", Time: base.Add(-time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	for k := range n {
-		pts := "pts/" + strconv.Itoa(k)
-		r := utmp.Record{Type: utmp.UserProcess, PID: 4_000_000 + int32(k), Line: pts, ID: pts[len(pts)-min(4, len(pts)):],
-			User: "user" + strconv.Itoa(k%997), Session: int64(k), Time: base.Add(time.Duration(k) * 7 * time.Second),
-			Addr: netip.AddrFrom4([4]byte{10, byte(k >> 16), byte(k >> 8), byte(k)})}
-		r.Host = r.Addr.String()
-		if err := w.Write(r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // countingProvider is a real provider with its batches counted: how many
 // it emitted, whether it has returned, and when.
@@ -95,7 +57,7 @@ func startLinuxServer(t testing.TB, n int) (*testServer, *countingProvider) {
 			t.Fatal(err)
 		}
 	}
-	lp := linux.New(linux.Options{UtmpPath: writeBigUtmp(t, n), ProcRoot: filepath.Join(dir, "proc"),
+	lp := linux.New(linux.Options{UtmpPath: testenv.GhostUtmp(t, n), ProcRoot: filepath.Join(dir, "proc"),
 		LogindRoot: filepath.Join(dir, "logind"), DevRoot: filepath.Join(dir, "dev"), StatePath: "-",
 		UserName: func(uid uint32) (string, bool) { return "", false }})
 	cp := &countingProvider{Provider: lp, finished: make(chan struct{})}

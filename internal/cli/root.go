@@ -28,6 +28,10 @@ const (
 	ExitInvalid      = 3 // unknown class or namespace, malformed query
 	ExitNotFound     = 4 // no such instance
 	ExitAccessDenied = 5 // not allowed to read a source or see an object
+	// ExitInterrupted is the exit code of a command that SIGINT (Ctrl-C)
+	// or SIGTERM stopped before it finished: 128 plus the signal's
+	// number, as a shell reports a process the signal killed (130, 143).
+	ExitInterrupted = 128
 )
 
 // ExitCode maps an error to the command's exit code.
@@ -78,7 +82,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // run is Main over an env whose streams are set (and, in tests, the
 // fixture machine's roots and clock).
 func run(e *env, args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := interruptContext()
 	defer stop()
 	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	root := newRoot(e)
@@ -91,6 +95,15 @@ func run(e *env, args []string) int {
 		// cobra's own error for a verb it does not know: a usage error.
 		err = &usageError{fmt.Errorf("%w; see cimsess --help", err)}
 	}
+	if sig := interrupted(); err != nil && sig != nil {
+		// Stopped by Ctrl-C or SIGTERM: what the command says of it (a
+		// cancelled context) is not the reason; the signal is.
+		fmt.Fprintf(stderr, "cimsess: interrupted by %s before the command finished; its output is incomplete\n", signalName(sig))
+		if n, ok := sig.(syscall.Signal); ok {
+			return ExitInterrupted + int(n)
+		}
+		return ExitFailure
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "cimsess: %s\n", strings.TrimRight(err.Error(), "\n"))
 		// A query's syntax error: its line, with a caret under the column.
@@ -100,6 +113,54 @@ func run(e *env, args []string) int {
 		}
 	}
 	return ExitCode(err)
+}
+
+// interruptContext returns a context that SIGINT or SIGTERM cancels, a
+// function that tells which of them came (nil while none did), and the
+// function that stops listening. Every command runs under that context,
+// so a signal reaches the provider within one batch. After the first
+// signal the default handling is back: a second Ctrl-C kills at once.
+func interruptContext() (ctx context.Context, interrupted func() os.Signal, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var (
+		got  os.Signal
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		select {
+		case got = <-ch:
+			signal.Stop(ch)
+			cancel(fmt.Errorf("%s received", signalName(got)))
+		case <-ctx.Done():
+		}
+	}()
+	interrupted = func() os.Signal {
+		if ctx.Err() == nil {
+			return nil
+		}
+		<-done
+		return got
+	}
+	stop = func() {
+		signal.Stop(ch)
+		cancel(nil)
+		<-done
+	}
+	return ctx, interrupted, stop
+}
+
+// signalName is the signal's usual name: SIGINT, SIGTERM.
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
 }
 
 func newRoot(e *env) *cobra.Command {
