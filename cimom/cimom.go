@@ -189,8 +189,12 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 		// stop is the error of our own side (a check, emit), which the
 		// provider returns as it got it and which goes back unchanged.
 		var stop error
+		var keyBuf []cim.KeyBinding // the paths' keys; a lent batch's are made in the last one's
 		err := p.Enumerate(ctx, c.Name, opts.Hint, func(batch []*cim.Instance) error {
-			if stop = om.check(p, c.Name, batch, make([]cim.KeyBinding, len(batch)*kc)); stop != nil {
+			if n := len(batch) * kc; !opts.Hint.Lent || cap(keyBuf) < n {
+				keyBuf = make([]cim.KeyBinding, n)
+			}
+			if stop = om.check(p, c.Name, batch, keyBuf[:len(batch)*kc]); stop != nil {
 				return stop
 			}
 			kept = kept[:0]

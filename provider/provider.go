@@ -91,6 +91,12 @@ type Hint struct {
 	// read (as CMPI passes a property list down): a provider may leave the
 	// others unset. Key properties are always set, whatever it says.
 	Properties []string
+	// Lent says that the caller is done with a batch's instances (and
+	// their paths) when its emit returns, as a writer that prints each
+	// batch is: a provider may make the next batch in the same memory. A
+	// caller that keeps instances (collects them, holds a page) leaves it
+	// false.
+	Lent bool
 }
 
 // Wants reports whether the hint asks for property name (any case): true

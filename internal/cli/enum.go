@@ -9,6 +9,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/provider"
 )
 
@@ -35,9 +36,14 @@ func newEnumCmd(e *env) *cobra.Command {
 					return c.EnumerateClass(ctx, args[0], page)
 				})
 			}
+			// Every format but the table (which holds its first page) is
+			// done with a batch once it is written: the provider may make
+			// the next one in its memory.
+			f, _ := output.ParseFormat(out, instanceFormats...)
+			hint := provider.Hint{Lent: f != "" && f != output.Table}
 			return e.listInstances(cmd.Context(), out, &table, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
 				return listing{classes: classesOf(om.Schema(), args[0], shallow), stream: func(emit provider.Emit) error {
-					return om.StreamInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow}, emit)
+					return om.StreamInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow, Hint: hint}, emit)
 				}}, nil
 			})
 		},

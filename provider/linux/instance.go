@@ -271,7 +271,17 @@ func (f *facts) texts() (text string, nameEnd, captionEnd int) {
 type instanceSlab struct {
 	insts []cim.Instance
 	props []cim.PropertyValue
-	left  int // instances still to be made, to size the next slab
+	left  int  // instances still to be made, to size the next slab
+	lent  bool // the caller is done with a batch once it is emitted
+}
+
+// emitted says that a batch of the slab's instances was emitted: when the
+// caller lent it, the next batch is made in the same memory.
+func (a *instanceSlab) emitted() {
+	if a.lent {
+		clear(a.insts)
+		a.insts, a.props = a.insts[:0], a.props[:0]
+	}
 }
 
 // slabInstances and slabProps bound a slab's size.

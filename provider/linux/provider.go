@@ -228,7 +228,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	if narrowed {
 		live = slices.DeleteFunc(live, func(s *session) bool { return !strings.EqualFold(w, s.id) })
 	}
-	if err := p.emitInstances(ctx, live, now, emit); err != nil {
+	if err := p.emitInstances(ctx, live, now, hint.Lent, emit); err != nil {
 		return err
 	}
 	if uf == nil || narrowed && !hasPrefixFold(w, "utmp:") {
@@ -237,7 +237,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		}
 		return nil
 	}
-	alive, err := p.emitRecordSessions(ctx, uf, owners, reps, now, w, narrowed, emit)
+	alive, err := p.emitRecordSessions(ctx, uf, owners, reps, now, w, narrowed, hint.Lent, emit)
 	if err != nil {
 		return err
 	}
@@ -253,10 +253,11 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // emitInstances builds the instances of sessions, in their order, and
-// emits them a batch at a time.
-func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now time.Time, emit provider.Emit) error {
+// emits them a batch at a time; lent: each batch in the memory of the
+// last (provider.Hint.Lent).
+func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now time.Time, lent bool, emit provider.Emit) error {
 	batch := make([]*cim.Instance, 0, min(len(sessions), provider.MaxBatch))
-	slab := instanceSlab{left: len(sessions)}
+	slab := instanceSlab{left: len(sessions), lent: lent}
 	for lo := 0; lo < len(sessions); lo += provider.MaxBatch {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -268,6 +269,7 @@ func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now t
 		if err := emit(batch); err != nil {
 			return err
 		}
+		slab.emitted()
 	}
 	return nil
 }
@@ -275,11 +277,12 @@ func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now t
 // emitRecordSessions is the second pass over the utmp file: it makes the
 // instance of each login record that is a session of its own, in the
 // order of the records, and emits them a batch at a time; with narrowed,
-// only that of LogonId want. It returns the ids of those sessions that
-// are live (a process without an audit id holds the record's pid).
-func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners *recordOwners, reps *repeats, now time.Time, want string, narrowed bool, emit provider.Emit) (alive []string, err error) {
+// only that of LogonId want; lent: each batch in the memory of the last.
+// It returns the ids of those sessions that are live (a process without
+// an audit id holds the record's pid).
+func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners *recordOwners, reps *repeats, now time.Time, want string, narrowed, lent bool, emit provider.Emit) (alive []string, err error) {
 	batch := make([]*cim.Instance, 0, provider.MaxBatch)
-	slab := instanceSlab{left: int(min(uf.Records(), maxPrealloc))}
+	slab := instanceSlab{left: int(min(uf.Records(), maxPrealloc)), lent: lent}
 	var (
 		seen map[string]bool // the ids given to records whose id may repeat
 		idb  [96]byte
@@ -326,6 +329,7 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 		}
 		err := emit(batch)
 		batch = batch[:0]
+		slab.emitted()
 		return err
 	})
 	if err == nil && len(batch) > 0 {
@@ -594,13 +598,13 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 }
 
 // repeats tells which "utmp:LINE:PID" ids of a utmp file may occur more
-// than once, in memory that does not grow with the file beyond a bound:
-// the first pass adds every id of a record that is a session of its own to
-// a Bloom filter (16 bits an id, 4 hashes, at most 2 MiB) and keeps the
-// ids that the filter had already seen — the repeated ones, and about one
-// in 400 others (a false positive at the bound, one in 3,000 below it).
-// The second pass needs to remember only the ids of these, to give a
-// repeat its own id.
+// than once, in memory that does not grow with the file: the first pass
+// adds every id of a record that is a session of its own to a Bloom filter
+// (4 hashes; 16 bits an id for a file of up to 4,096 records, 2 MiB for
+// any bigger one) and keeps the ids that the filter had already seen — the
+// repeated ones, and a few others (false positives: about one in 500 at
+// 1,000,000 ids). The second pass needs to remember only the ids of these,
+// to give a repeat its own id.
 type repeats struct {
 	seed  maphash.Seed
 	bits  []uint64
@@ -610,9 +614,9 @@ type repeats struct {
 
 // newRepeats returns a filter for about n ids.
 func newRepeats(n int64) *repeats {
-	nbits := uint64(1) << 12
-	for nbits < uint64(n)*16 && nbits < 1<<24 {
-		nbits <<= 1
+	nbits := uint64(1) << 24
+	if n <= 1<<12 {
+		nbits = 1 << 16
 	}
 	return &repeats{seed: maphash.MakeSeed(), bits: make([]uint64, nbits/64), mask: nbits - 1}
 }

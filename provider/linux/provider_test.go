@@ -640,3 +640,39 @@ func TestRepeatsInABigFile(t *testing.T) {
 		t.Errorf("filter: %d ids kept", len(r.again))
 	}
 }
+
+// TestLentBatches: with provider.Hint.Lent each batch is made in the
+// memory of the last, and says what a batch made anew says.
+func TestLentBatches(t *testing.T) {
+	w := newWorld(t)
+	w.records(benchRecords(1000)...)
+	p := w.provider()
+	ctx := context.Background()
+	whole, err := provider.Collect(ctx, p, ClassName, provider.Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	firsts := map[*cim.Instance]bool{}
+	err = p.Enumerate(ctx, ClassName, provider.Hint{Lent: true}, func(batch []*cim.Instance) error {
+		firsts[batch[0]] = true
+		for _, in := range batch {
+			got = append(got, fmt.Sprint(in.Properties))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(whole) {
+		t.Fatalf("%d instances lent, %d whole", len(got), len(whole))
+	}
+	for i, in := range whole {
+		if want := fmt.Sprint(in.Properties); got[i] != want {
+			t.Fatalf("instance %d lent:\n%s\nwhole:\n%s", i, got[i], want)
+		}
+	}
+	if len(firsts) != 1 {
+		t.Errorf("%d batches began with %d different instances, want the same memory", (len(got)+provider.MaxBatch-1)/provider.MaxBatch, len(firsts))
+	}
+}
