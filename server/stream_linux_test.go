@@ -260,7 +260,10 @@ func TestSlowClientHundredThousand(t *testing.T) {
 			late = max(late, p.live)
 		}
 	}
-	if late > early*3/2 {
+	// Half again, plus 4 MB: the streaming provider holds so little that
+	// the garbage collector's timing alone moves a few MB; an answer held
+	// would be a hundred.
+	if late > early*3/2+4<<20 {
 		t.Errorf("the live heap grew during the transfer: %.1f MB in its first quarter, %.1f MB in its second half", mb(early), mb(late))
 	}
 	if read < 100<<20 {
