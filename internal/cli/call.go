@@ -43,7 +43,6 @@ func newCallCmd(e *env) *cobra.Command {
 				}
 				in = append(in, cim.PropertyValue{Name: name, Value: val})
 			}
-			oneShot()
 			om, err := e.objectManager()
 			if err != nil {
 				return err

@@ -79,7 +79,6 @@ func (e *env) listInstances(ctx context.Context, out string, t *tableFlags, what
 	if err != nil {
 		return &usageError{err}
 	}
-	oneShot()
 	om, err := e.objectManager()
 	if err != nil {
 		return err

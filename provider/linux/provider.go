@@ -575,6 +575,7 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 		if err != nil {
 			return nil, nil, 0, nil, err
 		}
+		reps.bits = nil // the second pass asks only what was seen again; the GC may have the filter's memory
 	}
 	// sshd writes the logout (DEAD_PROCESS) a moment before the session's
 	// last processes end, and a session can outlive it (a process left
