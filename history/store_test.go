@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,5 +274,62 @@ func TestOpenCreatesPrivateAndRefusesSymlink(t *testing.T) {
 	}
 	if _, err := os.Lstat(target); !os.IsNotExist(err) {
 		t.Errorf("the link's target was created: %v", err)
+	}
+}
+
+// TestEachSessionOrder checks that sessions are listed by start and then
+// by row id, also where many share a start (more than EachSession orders
+// in memory) on terminals and users that the index orders otherwise, and
+// with a filter.
+func TestEachSessionOrder(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	defer func(n int) { maxGroup = n }(maxGroup)
+	maxGroup = 8
+	ins := func(user, tty string, start int64) {
+		if _, err := s.db.Exec(`INSERT INTO sessions(class, user, tty, start_us, source) VALUES('Linux_LogonSession', ?, ?, ?, 'wtmp')`, user, tty, start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 40; i++ {
+		// Later rows sort first by terminal and user.
+		ins(fmt.Sprintf("u%02d", 40-i), fmt.Sprintf("pts/%02d", 40-i), int64(1000+i%3)) // groups of 13-14 starts alike
+		ins("z", "tty1", int64(2000+i))                                                 // one each
+		ins(fmt.Sprintf("u%02d", 9-i%10), "pts/0", 3000)                                // a group of 40
+		ins("zero", fmt.Sprintf("pts/%d", 9-i%5), 0)                                    // no time, a group of 40
+		if i < 5 {
+			ins("w", fmt.Sprintf("pts/%d", 5-i), 4000) // a group of 5, ordered in memory
+		}
+	}
+	for _, f := range []Filter{{}, {User: "z"}, {Until: time.UnixMicro(2010)}} {
+		var got []int64
+		if err := s.EachSession(ctx, f, func(x Session) error {
+			got = append(got, x.ID)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		q := `SELECT id FROM sessions ORDER BY start_us, id`
+		var args []any
+		switch {
+		case f.User != "":
+			q, args = `SELECT id FROM sessions WHERE user = ? ORDER BY start_us, id`, []any{f.User}
+		case !f.Until.IsZero():
+			q, args = `SELECT id FROM sessions WHERE start_us <= ? ORDER BY start_us, id`, []any{int64(2010)}
+		}
+		rows, err := s.db.Query(q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			want = append(want, id)
+		}
+		rows.Close()
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("filter %+v:\n got %v\nwant %v", f, got, want)
+		}
 	}
 }
