@@ -421,12 +421,11 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 		}
 		sample = nil
 	}
-	const layout = "2006-01-02 15:04:05"
 	err := each(func(s history.Session) error {
 		end, dur, how := "still logged in", "", howOf(s)
 		switch {
 		case !s.Open():
-			end = s.End.Local().Format(layout)
+			end = localTime(s.End)
 			if !s.Start.IsZero() {
 				dur = formatDuration(s.End.Sub(s.Start))
 			}
@@ -437,7 +436,7 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 		}
 		start := "-"
 		if !s.Start.IsZero() {
-			start = s.Start.Local().Format(layout)
+			start = localTime(s.Start)
 		}
 		// Values from wtmp are raw bytes: they are shown by the one rule of
 		// every human format (output.Escape), never raw.
@@ -471,19 +470,50 @@ func dash(s string) string {
 	return s
 }
 
+// localTime is t in the local zone as "2006-01-02 15:04:05", written
+// out digit by digit: time.Format parses its layout for every time, which
+// was a third of the table's time for a long history.
+func localTime(t time.Time) string {
+	t = t.Local()
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	if y < 0 || y > 9999 {
+		return t.Format("2006-01-02 15:04:05")
+	}
+	var b [19]byte
+	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	two(0, y/100)
+	two(2, y%100)
+	b[4], b[7], b[10], b[13], b[16] = '-', '-', ' ', ':', ':'
+	two(5, int(mo))
+	two(8, d)
+	two(11, h)
+	two(14, mi)
+	two(17, sec)
+	return string(b[:])
+}
+
 // formatDuration is last's (days+hh:mm), with seconds under a minute.
 func formatDuration(d time.Duration) string {
 	if d < 0 {
 		d = 0
 	}
 	if d < time.Minute {
-		return fmt.Sprintf("%ds", int(d/time.Second))
+		return strconv.Itoa(int(d/time.Second)) + "s"
 	}
 	m := int64(d / time.Minute)
+	var b []byte
 	if m >= 24*60 {
-		return fmt.Sprintf("%d+%02d:%02d", m/(24*60), (m/60)%24, m%60)
+		b = strconv.AppendInt(make([]byte, 0, 16), m/(24*60), 10)
+		b = append(b, '+')
+	} else {
+		b = make([]byte, 0, 8)
 	}
-	return fmt.Sprintf("%02d:%02d", m/60, m%60)
+	two := func(v int64) { b = append(b, byte('0'+v/10), byte('0'+v%10)) }
+	two((m / 60) % 24)
+	b = append(b, ':')
+	two(m % 60)
+	return string(b)
 }
 
 // parseDuration is time.ParseDuration with d (days) and w (weeks).

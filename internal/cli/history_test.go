@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -67,6 +68,44 @@ func TestFormatDuration(t *testing.T) {
 	} {
 		if got := formatDuration(d); got != want {
 			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	// As fmt would write it, over many durations.
+	for d := time.Duration(0); d < 400*24*time.Hour; d = d*3/2 + 7*time.Second {
+		m := int64(d / time.Minute)
+		want := fmt.Sprintf("%02d:%02d", m/60, m%60)
+		switch {
+		case d < time.Minute:
+			want = fmt.Sprintf("%ds", int(d/time.Second))
+		case m >= 24*60:
+			want = fmt.Sprintf("%d+%02d:%02d", m/(24*60), (m/60)%24, m%60)
+		}
+		if got := formatDuration(d); got != want {
+			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestLocalTime checks localTime against time.Format, in zones with and
+// without daylight saving time.
+func TestLocalTime(t *testing.T) {
+	defer func(l *time.Location) { time.Local = l }(time.Local)
+	zones := []*time.Location{time.UTC, time.FixedZone("+0545", 5*3600+45*60), time.FixedZone("-0330", -(3*3600 + 30*60))}
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		zones = append(zones, loc) // daylight saving time, where the system has zone data
+	}
+	for _, loc := range zones {
+		zone := loc.String()
+		time.Local = loc
+		for sec := int64(-1 << 20); sec < 4e9; sec = sec*5/4 + 86399 {
+			tm := time.Unix(sec, 123456789)
+			if got, want := localTime(tm), tm.Local().Format("2006-01-02 15:04:05"); got != want {
+				t.Fatalf("%s: localTime(%d) = %q, want %q", zone, sec, got, want)
+			}
+		}
+		far := time.Date(12000, 1, 1, 0, 0, 0, 0, loc)
+		if got, want := localTime(far), far.Format("2006-01-02 15:04:05"); got != want {
+			t.Errorf("%s: localTime(year 12000) = %q, want %q", zone, got, want)
 		}
 	}
 }
