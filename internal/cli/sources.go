@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cimsess/cimsess/cimom"
-	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/providers"
+	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
 // SourceFlags are the operating-system roots every data command takes, so
@@ -47,29 +47,16 @@ func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
 	}
 }
 
-// providerFactories build the providers of each source; files of this
-// package register them from init, one file per source.
-var providerFactories []func(SourceFlags) ([]provider.Provider, error)
-
-func registerProviders(f func(SourceFlags) ([]provider.Provider, error)) {
-	providerFactories = append(providerFactories, f)
-}
-
-// objectManager builds the object manager over every registered source.
+// objectManager builds the object manager over this system's sources as
+// the source flags name them: what package providers gives any Go program.
 func (e *env) objectManager() (*cimom.ObjectManager, error) {
-	reg, err := schema.Default()
+	layout, err := utmp.ParseLayout(e.src.Layout)
 	if err != nil {
-		return nil, err
+		return nil, &usageError{fmt.Errorf("--layout: %w", err)}
 	}
-	var ps []provider.Provider
-	for _, f := range providerFactories {
-		p, err := f(e.src)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p...)
-	}
-	return cimom.New(reg, cimom.Options{Host: e.src.Host}, ps...)
+	f := e.src
+	return providers.NewObjectManager(providers.Options{Utmp: f.Utmp, Layout: layout, Proc: f.Proc, Logind: f.Logind,
+		SmbStatus: f.SmbStatus, SmbConf: f.SmbConf, Host: f.Host, EtcRoot: f.EtcRoot, DevRoot: f.DevRoot, OSName: f.OSName, Now: f.Now})
 }
 
 // warnSources writes a warning line for each source that could be read
