@@ -8,17 +8,18 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/cimsess/cimsess/fleet/agent"
 	"github.com/cimsess/cimsess/fleet/client"
+	"github.com/cimsess/cimsess/fleet/hub"
 	"github.com/cimsess/cimsess/fleet/internal/fleettest"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/outbox"
 	"github.com/cimsess/cimsess/fleet/wire"
+	"github.com/cimsess/cimsess/schema"
 )
 
 // benchAgents is how many simulated agents the benchmarks run:
@@ -30,31 +31,68 @@ func benchAgents() int {
 	return 100
 }
 
-// BenchmarkPublishR1 publishes b.N events from many agents, each with its
-// own connection and outbox, into the embedded hub's R1 stream.
-func BenchmarkPublishR1(b *testing.B) {
-	h := fleettest.StartHub(b, "", 0)
-	n := benchAgents()
-	pubs := make([]*agent.Publisher, n)
-	creds := make([]*natsconn.Creds, n)
-	for i := range creds {
-		creds[i] = fleettest.Creds(b, h.Dir(), natsconn.RoleAgent, fmt.Sprintf("bench-%04d", i), nil)
-	}
-	if err := h.Reload(); err != nil {
+// TestHubProcess is the hub process of the benchmarks
+// (fleettest.StartHubProcess); it skips in a normal test run.
+func TestHubProcess(t *testing.T) { fleettest.ServeHubProcess(t) }
+
+// benchHub makes a hub's data directory with n agent users named
+// prefix-NNNN (in one batch) and a client user, and starts the hub in a
+// process of its own.
+func benchHub(b *testing.B, prefix string, n int) (*fleettest.HubProcess, []*natsconn.Creds, *natsconn.Creds) {
+	dir := b.TempDir()
+	if err := hub.Init(dir); err != nil {
 		b.Fatal(err)
 	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%04d", prefix, i)
+	}
+	creds := fleettest.CredsMany(b, dir, natsconn.RoleAgent, names)
+	cl := fleettest.CredsMany(b, dir, natsconn.RoleClient, []string{"bench"})[0]
+	return fleettest.StartHubProcess(b, dir), creds, cl
+}
+
+// selfCPU returns the processor time this process (the agents) has
+// used, user and system.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportHub reports the hub process's memory.
+func reportHub(b *testing.B, h *fleettest.HubProcess) {
+	rss, peak := h.Memory()
+	b.ReportMetric(float64(rss)/(1<<20), "MiB-hub-rss")
+	b.ReportMetric(float64(peak)/(1<<20), "MiB-hub-peak")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "MiB-agents")
+}
+
+// BenchmarkPublishR1 publishes b.N events from many agents, each with its
+// own connection and outbox, into the R1 stream of a hub in its own
+// process: once waiting for each acknowledgement before the next publish
+// (window=1) and once with the publisher's window of events on their way.
+func BenchmarkPublishR1(b *testing.B) {
+	for _, w := range []int{1, agent.DefaultWindow} {
+		b.Run(fmt.Sprintf("window=%d", w), func(b *testing.B) { benchPublish(b, w) })
+	}
+}
+
+func benchPublish(b *testing.B, window int) {
+	n := benchAgents()
+	h, creds, _ := benchHub(b, "bench", n)
+	pubs := make([]*agent.Publisher, n)
 	for i := range pubs {
-		name := creds[i].Name
-		nc := fleettest.Connect(b, creds[i], h.ClientURL(), true)
+		nc := fleettest.Connect(b, creds[i], h.URL, true)
 		box, err := outbox.Open(b.TempDir(), outbox.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		js, _ := jetstream.New(nc)
-		pubs[i] = &agent.Publisher{Host: name, Agent: "bench", Box: box, JS: js}
-	}
-	if err := h.Reload(); err != nil {
-		b.Fatal(err)
+		pubs[i] = &agent.Publisher{Host: creds[i].Name, Agent: "bench", Box: box, NC: nc, Window: window}
 	}
 	ev := wire.Event{Kind: wire.KindCreation, Class: "Linux_LogonSession", Path: `linux_logonsession.logonid="1"`,
 		Instance: wire.Instance{Class: "Linux_LogonSession", Properties: []wire.Property{{Name: "LogonId", Value: []byte(`"1"`)}, {Name: "UserName", Value: []byte(`"alice"`)}}}}
@@ -69,6 +107,7 @@ func BenchmarkPublishR1(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.ResetTimer()
+	cpu0, self0 := h.CPU(), selfCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, p := range pubs {
@@ -85,29 +124,22 @@ func BenchmarkPublishR1(b *testing.B) {
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(per*n)/el.Seconds(), "events/s")
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.Sys)/(1<<20), "MiB-process")
+	b.ReportMetric(float64((h.CPU()-cpu0).Microseconds())/float64(per*n), "hub-cpu-µs/event")
+	b.ReportMetric(float64((selfCPU()-self0).Microseconds())/float64(per*n), "agents-cpu-µs/event")
+	reportHub(b, h)
 }
 
 // BenchmarkFleetQuery asks many agents, each with its own connection and
 // its own host's sessions, the same query, and reports the latency of
 // the whole fleet's answer.
 func BenchmarkFleetQuery(b *testing.B) {
-	h := fleettest.StartHub(b, "", 0)
 	n := benchAgents()
-	creds := make([]*natsconn.Creds, n)
-	for i := range creds {
-		creds[i] = fleettest.Creds(b, h.Dir(), natsconn.RoleAgent, fmt.Sprintf("q-%04d", i), nil)
-	}
-	if err := h.Reload(); err != nil {
-		b.Fatal(err)
-	}
+	h, creds, cl := benchHub(b, "q", n)
 	for i := 0; i < n; i++ {
 		name := creds[i].Name
 		host := fleettest.NewHost(b, name)
 		host.Login(b, "alice", 2)
-		nc := fleettest.Connect(b, creds[i], h.ClientURL(), true)
+		nc := fleettest.Connect(b, creds[i], h.URL, true)
 		a, err := agent.New(agent.Config{OM: host.OM, NC: nc, Host: name, StateDir: b.TempDir(), Within: time.Hour, Heartbeat: 2 * time.Second})
 		if err != nil {
 			b.Fatal(err)
@@ -116,27 +148,25 @@ func BenchmarkFleetQuery(b *testing.B) {
 		b.Cleanup(cancel)
 		go a.Run(ctx)
 	}
-	if err := h.Reload(); err != nil {
+	c, err := client.New(fleettest.Connect(b, cl, h.URL, false), schema.MustDefault())
+	if err != nil {
 		b.Fatal(err)
 	}
-	c := newClient(b, h.Dir(), h.ClientURL(), "bench", h.Reload)
 	// Wait for every heartbeat.
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		hbs, _ := c.Hosts(context.Background(), "")
-		if len(hbs) == n {
+	for deadline := time.Now().Add(120 * time.Second); ; {
+		live, _ := c.Live(context.Background(), "")
+		if len(live) == n {
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d hosts live", len(hbs), n)
+			b.Fatalf("%d of %d hosts live", len(live), n)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// The hub's own reload of auth.conf (the client just added) resets
-	// the agents' response permissions in flight: let it pass first.
-	time.Sleep(2500 * time.Millisecond)
 	var lat []time.Duration
 	partial := 0
 	b.ResetTimer()
+	cpu0 := h.CPU()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		res, err := c.Query(context.Background(), "SELECT * FROM Linux_LogonSession", client.QueryOptions{Timeout: 10 * time.Second})
@@ -154,7 +184,6 @@ func BenchmarkFleetQuery(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(partial), "partial-answers")
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.Sys)/(1<<20), "MiB-process")
+	b.ReportMetric(float64((h.CPU()-cpu0).Milliseconds())/float64(b.N), "hub-cpu-ms/query")
+	reportHub(b, h)
 }

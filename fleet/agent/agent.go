@@ -110,7 +110,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, tok: wire.HostToken(cfg.Host), id: id, start: time.Now(), js: js, box: box,
 		current: map[string]*cim.Instance{}}
-	a.pub = &Publisher{Host: cfg.Host, Agent: id, Box: box, JS: js, Log: cfg.Log}
+	a.pub = &Publisher{Host: cfg.Host, Agent: id, Box: box, NC: cfg.NC, Log: cfg.Log}
 	return a, nil
 }
 
@@ -363,19 +363,31 @@ func (a *Agent) serveQueries(ctx context.Context) ([]*nats.Subscription, error) 
 	return subs, nil
 }
 
+// rawAnswer is wire.Answer with its instances encoded already, so that
+// each is made into JSON once: to measure the chunk and to send it.
+type rawAnswer struct {
+	Host       string            `json:"host"`
+	Chunk      int               `json:"chunk"`
+	Last       bool              `json:"last,omitempty"`
+	Total      int               `json:"total,omitempty"`
+	Properties []string          `json:"properties,omitempty"`
+	Instances  []json.RawMessage `json:"instances,omitempty"`
+	Error      *wire.AnswerError `json:"error,omitempty"`
+}
+
 // reply sends an answer in chunks of at most wire.MaxChunkBytes.
 func (a *Agent) reply(to string, insts []*cim.Instance, props []string, err error) {
-	send := func(ans *wire.Answer) {
+	send := func(ans *rawAnswer) {
 		b, _ := json.Marshal(ans)
 		if err := a.cfg.NC.Publish(to, b); err != nil {
 			a.logf("answering a query: %v", err)
 		}
 	}
 	if err != nil {
-		send(&wire.Answer{Host: a.cfg.Host, Last: true, Error: &wire.AnswerError{Code: int(cim.CodeOf(err)), Message: err.Error()}})
+		send(&rawAnswer{Host: a.cfg.Host, Last: true, Error: &wire.AnswerError{Code: int(cim.CodeOf(err)), Message: err.Error()}})
 		return
 	}
-	ans := &wire.Answer{Host: a.cfg.Host, Properties: props}
+	ans := &rawAnswer{Host: a.cfg.Host, Properties: props}
 	size, total := 0, 0
 	for _, in := range insts {
 		w, err := wire.EncodeInstance(in)
@@ -383,13 +395,17 @@ func (a *Agent) reply(to string, insts []*cim.Instance, props []string, err erro
 			a.logf("answering a query: %v", err)
 			continue
 		}
-		b, _ := json.Marshal(w)
+		b, err := json.Marshal(w)
+		if err != nil {
+			a.logf("answering a query: %v", err)
+			continue
+		}
 		if size+len(b) > wire.MaxChunkBytes && len(ans.Instances) > 0 {
 			send(ans)
-			ans = &wire.Answer{Host: a.cfg.Host, Chunk: ans.Chunk + 1, Properties: props}
+			ans = &rawAnswer{Host: a.cfg.Host, Chunk: ans.Chunk + 1, Properties: props}
 			size = 0
 		}
-		ans.Instances = append(ans.Instances, w)
+		ans.Instances = append(ans.Instances, b)
 		size += len(b)
 		total++
 	}

@@ -170,37 +170,66 @@ func LoadUsers(dir string) ([]User, error) {
 // It returns the credentials file's path. A user of the same role and name
 // is CIM_ERR_ALREADY_EXISTS.
 func AddUser(dir, role, name, out string) (string, error) {
+	paths, err := addUsers(dir, role, []string{name}, out)
+	if err != nil {
+		return "", err
+	}
+	return paths[0], nil
+}
+
+// AddUsers is AddUser for many users of one role at once, each with its
+// credentials at CredsPath: the users file and auth.conf are read and
+// written once (so that a running server reloads once), not once a user.
+// When one name is taken already, or given twice, no user is added.
+func AddUsers(dir, role string, names []string) ([]string, error) {
+	return addUsers(dir, role, names, "")
+}
+
+func addUsers(dir, role string, names []string, out string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", cim.Wrap(cim.ErrFailed, err)
+		return nil, cim.Wrap(cim.ErrFailed, err)
 	}
 	users, err := LoadUsers(dir)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	taken := map[string]string{}
 	for _, u := range users {
-		if u.Role == role && wire.HostToken(u.Name) == wire.HostToken(name) {
-			return "", cim.Errorf(cim.ErrAlreadyExists, "there is a %s named %q already", role, u.Name)
+		if u.Role == role {
+			taken[wire.HostToken(u.Name)] = u.Name
 		}
 	}
-	c, err := natsconn.NewCreds(role, name)
-	if err != nil {
-		return "", err
+	for _, name := range names {
+		tok := wire.HostToken(name)
+		if old, ok := taken[tok]; ok {
+			return nil, cim.Errorf(cim.ErrAlreadyExists, "there is a %s named %q already", role, old)
+		}
+		taken[tok] = name
 	}
-	pub, err := c.PublicKey()
-	if err != nil {
-		return "", err
+	paths := make([]string, 0, len(names))
+	for _, name := range names {
+		c, err := natsconn.NewCreds(role, name)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := c.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		p := out
+		if p == "" {
+			p = CredsPath(dir, role, name)
+		}
+		if err := c.Write(p); err != nil {
+			return nil, err
+		}
+		users = append(users, User{Role: role, Name: name, NKey: pub})
+		paths = append(paths, p)
 	}
-	if out == "" {
-		out = CredsPath(dir, role, name)
-	}
-	if err := c.Write(out); err != nil {
-		return "", err
-	}
-	users = append(users, User{Role: role, Name: name, NKey: pub})
 	if err := writeUsers(dir, users); err != nil {
-		return "", err
+		return nil, err
 	}
-	return out, nil
+	return paths, nil
 }
 
 // RemoveUser takes a user out of the data directory and auth.conf.

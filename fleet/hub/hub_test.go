@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/wire"
 )
@@ -135,5 +138,38 @@ func TestPermissions(t *testing.T) {
 		t.Fatal("a stranger's key was let in")
 	} else if !strings.Contains(strings.ToLower(err.Error()), "authorization") {
 		t.Fatalf("a stranger's key: %v", err)
+	}
+}
+
+// TestAddUsers adds users in one batch: each gets its credentials and its
+// block in auth.conf; a name taken already, or twice in the batch, adds
+// no one.
+func TestAddUsers(t *testing.T) {
+	dir := t.TempDir()
+	if err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	paths, err := AddUsers(dir, natsconn.RoleAgent, []string{"a1", "a2", "a3"})
+	if err != nil || len(paths) != 3 {
+		t.Fatalf("%v %v", paths, err)
+	}
+	for i, p := range paths {
+		c, err := natsconn.ReadCreds(p, nil)
+		if err != nil || c.Name != []string{"a1", "a2", "a3"}[i] || c.Role != natsconn.RoleAgent {
+			t.Fatalf("%s: %+v %v", p, c, err)
+		}
+	}
+	for _, names := range [][]string{{"a4", "A2"}, {"a5", "a5"}} {
+		if _, err := AddUsers(dir, natsconn.RoleAgent, names); cim.CodeOf(err) != cim.ErrAlreadyExists {
+			t.Fatalf("%v: %v", names, err)
+		}
+	}
+	users, err := LoadUsers(dir)
+	if err != nil || len(users) != 4 { // the hub's admin and a1..a3
+		t.Fatalf("%+v %v", users, err)
+	}
+	conf, err := os.ReadFile(filepath.Join(dir, authFile))
+	if err != nil || strings.Count(string(conf), "nkey:") != 4 {
+		t.Fatalf("auth.conf:\n%s %v", conf, err)
 	}
 }

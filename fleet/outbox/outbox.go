@@ -56,6 +56,11 @@ type Record struct {
 	Seq  uint64
 	Data []byte
 	end  int64 // offset just past the record
+	// epoch is the log's epoch when the record was read: the log starts
+	// again at offset 0 each time it empties, so an offset alone would
+	// name a later record.
+	epoch uint64
+	ord   uint64 // the record's place in the log, counted in its epoch
 }
 
 // Outbox is a persisted FIFO of records. It is safe for concurrent use.
@@ -71,6 +76,8 @@ type Outbox struct {
 	notify   chan struct{}
 	damage   string // what Open found damaged and set aside
 	salvaged int    // whole records found after a damaged one
+	epoch    uint64 // how many times the log emptied (see Record)
+	offOrd   uint64 // the ordinal (Record.ord) of the record at off
 }
 
 // Open opens (or creates) the outbox in dir.
@@ -230,7 +237,7 @@ func (b *Outbox) readAt(pos int64) (Record, error) {
 	if crc32.Checksum(data, crcTable) != binary.LittleEndian.Uint32(h[4:]) {
 		return Record{}, errors.New("bad checksum")
 	}
-	return Record{Seq: binary.LittleEndian.Uint64(h[8:]), Data: data, end: pos + recHeader + int64(n)}, nil
+	return Record{Seq: binary.LittleEndian.Uint64(h[8:]), Data: data, end: pos + recHeader + int64(n), epoch: b.epoch}, nil
 }
 
 func (b *Outbox) writeHead() error {
@@ -299,15 +306,63 @@ func (b *Outbox) Append(build func(seq uint64) ([]byte, error)) (uint64, error) 
 func (b *Outbox) Peek(n int) ([]Record, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.readRecords(b.off, b.offOrd, n)
+}
+
+// PeekAfter returns up to n records that follow r (a record Peek or
+// PeekAfter returned), oldest first: the next ones to send while r and
+// those before it are still on their way. When r is no longer queued it
+// reads from the front.
+func (b *Outbox) PeekAfter(r Record, n int) ([]Record, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.epoch != b.epoch || r.end <= b.off {
+		return b.readRecords(b.off, b.offOrd, n)
+	}
+	return b.readRecords(r.end, r.ord+1, n)
+}
+
+// readBlock is how much of the log readRecords reads at once.
+const readBlock = 256 << 10
+
+// readRecords reads up to n records from pos, whose ordinal is ord, a
+// block of the log at a time rather than a record at a time.
+func (b *Outbox) readRecords(pos int64, ord uint64, n int) ([]Record, error) {
 	var out []Record
-	pos := b.off
 	for len(out) < n && pos < b.end {
-		r, err := b.readAt(pos)
-		if err != nil {
+		buf := make([]byte, min(b.end-pos, readBlock))
+		if _, err := b.log.ReadAt(buf, pos); err != nil && err != io.EOF {
 			return out, cim.Errorf(cim.ErrFailed, "outbox: reading at %d: %v", pos, err)
 		}
-		out = append(out, r)
-		pos = r.end
+		parsed := 0
+		for len(out) < n && len(buf) >= recHeader {
+			size := binary.LittleEndian.Uint32(buf[0:])
+			if size > maxRecord {
+				return out, cim.Errorf(cim.ErrFailed, "outbox: reading at %d: record of %d bytes", pos, size)
+			}
+			if int64(len(buf)) < recHeader+int64(size) {
+				break // the record goes on past the block
+			}
+			data := buf[recHeader : recHeader+size : recHeader+size]
+			if crc32.Checksum(data, crcTable) != binary.LittleEndian.Uint32(buf[4:]) {
+				return out, cim.Errorf(cim.ErrFailed, "outbox: reading at %d: bad checksum", pos)
+			}
+			end := pos + recHeader + int64(size)
+			out = append(out, Record{Seq: binary.LittleEndian.Uint64(buf[8:]), Data: data, end: end, epoch: b.epoch, ord: ord})
+			buf = buf[recHeader+size:]
+			pos, ord = end, ord+1
+			parsed++
+		}
+		if parsed == 0 && len(out) < n {
+			// A record larger than the block: read it alone.
+			r, err := b.readAt(pos)
+			if err != nil {
+				return out, cim.Errorf(cim.ErrFailed, "outbox: reading at %d: %v", pos, err)
+			}
+			r.ord = ord
+			out = append(out, r)
+			pos, ord = r.end, ord+1
+		}
 	}
 	return out, nil
 }
@@ -317,24 +372,17 @@ func (b *Outbox) Peek(n int) ([]Record, error) {
 func (b *Outbox) Ack(r Record) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if r.end <= b.off {
-		return nil
+	if r.epoch != b.epoch || r.end <= b.off {
+		return nil // acknowledged already
 	}
-	pos := b.off
-	for pos < r.end {
-		next, err := b.readAt(pos)
-		if err != nil {
-			return cim.Errorf(cim.ErrFailed, "outbox: reading at %d: %v", pos, err)
-		}
-		pos = next.end
-		b.count--
-	}
-	b.off = r.end
+	b.count -= int(r.ord - b.offOrd + 1)
+	b.off, b.offOrd = r.end, r.ord+1
 	if b.off == b.end {
 		if err := b.log.Truncate(0); err != nil {
 			return cim.Wrap(cim.ErrFailed, err)
 		}
-		b.off, b.end = 0, 0
+		b.off, b.end, b.offOrd = 0, 0, 0
+		b.epoch++
 	}
 	return b.writeHead()
 }

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -84,5 +85,62 @@ func TestFull(t *testing.T) {
 	b.Ack(rs[2])
 	if seq, err := b.Append(func(uint64) ([]byte, error) { return []byte("a longer event"), nil }); err != nil || seq != 5 {
 		t.Fatalf("after the outbox drained: %d %v", seq, err)
+	}
+}
+
+// TestPeekAfter reads ahead of what is acknowledged, as a publisher with
+// events on their way does: the records after a given one, in order, and
+// after the log empties and starts again, from the front — an old
+// record's offset names nothing in the new log, and acknowledging it
+// again lets go of nothing.
+func TestPeekAfter(t *testing.T) {
+	b, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// Records larger than the block read at once, among small ones.
+	for i := 0; i < 40; i++ {
+		size := 10
+		if i%7 == 3 {
+			size = readBlock + 1000
+		}
+		if _, err := b.Append(func(seq uint64) ([]byte, error) {
+			d := make([]byte, size)
+			copy(d, fmt.Sprintf("event %d", seq))
+			return d, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []Record
+	rs, err := b.Peek(5)
+	for err == nil && len(rs) > 0 {
+		got = append(got, rs...)
+		rs, err = b.PeekAfter(rs[len(rs)-1], 5)
+	}
+	if err != nil || len(got) != 40 {
+		t.Fatalf("%d records, %v", len(got), err)
+	}
+	for i, r := range got {
+		if r.Seq != uint64(i+1) || !bytes.HasPrefix(r.Data, []byte(fmt.Sprintf("event %d\x00", i+1))) && !bytes.Equal(r.Data, []byte(fmt.Sprintf("event %d", i+1))) {
+			t.Fatalf("record %d: %d %.20q", i, r.Seq, r.Data)
+		}
+	}
+	if err := b.Ack(got[9]); err != nil || b.Len() != 30 {
+		t.Fatalf("after 10 acknowledged: %d waiting, %v", b.Len(), err)
+	}
+	if rs, err := b.PeekAfter(got[3], 1); err != nil || len(rs) != 1 || rs[0].Seq != 11 {
+		t.Fatalf("after an acknowledged record: %+v %v", rs, err)
+	}
+	if err := b.Ack(got[39]); err != nil || b.Len() != 0 {
+		t.Fatalf("after all acknowledged: %d waiting, %v", b.Len(), err)
+	}
+	appendN(t, b, 3)
+	if rs, err := b.PeekAfter(got[0], 10); err != nil || len(rs) != 3 || rs[0].Seq != 41 {
+		t.Fatalf("after the log emptied: %+v %v", rs, err)
+	}
+	if err := b.Ack(got[39]); err != nil || b.Len() != 3 {
+		t.Fatalf("an old record acknowledged again: %d waiting, %v", b.Len(), err)
 	}
 }

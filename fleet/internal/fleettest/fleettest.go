@@ -4,12 +4,15 @@
 package fleettest
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,4 +217,139 @@ func (a *Agent) Stop() error {
 		close(a.done)
 	}
 	return err
+}
+
+// CredsMany makes users of one role in a hub's data directory in one
+// batch (hub.AddUsers) and returns their credentials.
+func CredsMany(tb testing.TB, dir, role string, names []string) []*natsconn.Creds {
+	tb.Helper()
+	paths, err := hub.AddUsers(dir, role, names)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]*natsconn.Creds, len(paths))
+	for i, p := range paths {
+		if out[i], err = natsconn.ReadCreds(p, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+// hubProcessEnv, set to "dir port", makes a test binary's
+// TestHubProcess serve a hub (ServeHubProcess).
+const hubProcessEnv = "CIMSESS_TEST_HUB_PROCESS"
+
+// HubProcess is a hub in a process of its own, so that its memory and
+// CPU are its own.
+type HubProcess struct {
+	Dir string
+	URL string
+	cmd *exec.Cmd
+}
+
+// StartHubProcess runs a hub on dir (initialised, its users made) and a
+// free port in a new process: this test binary again, whose
+// TestHubProcess calls ServeHubProcess. It stops at the end of the test.
+func StartHubProcess(tb testing.TB, dir string) *HubProcess {
+	tb.Helper()
+	port := FreePort(tb)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHubProcess$", "-test.v")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", hubProcessEnv, dir, port))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if sc.Text() == "hub ready" {
+				ready <- true
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			tb.Fatal("the hub process ended before it was ready")
+		}
+	case <-time.After(120 * time.Second):
+		tb.Fatal("the hub process is not ready after 2 minutes")
+	}
+	return &HubProcess{Dir: dir, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), cmd: cmd}
+}
+
+// Memory returns the hub process's resident memory now and at its
+// highest, in bytes (VmRSS and VmHWM of /proc/PID/status; zeros where
+// there is no procfs).
+func (h *HubProcess) Memory() (rss, peak int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseInt(f[1], 10, 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return rss, peak
+}
+
+// CPU returns the processor time the hub process has used so far, user
+// and system (/proc/PID/stat; zero where there is no procfs).
+func (h *HubProcess) CPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name, which ends with ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
+// ServeHubProcess is the hub process's side of StartHubProcess: when the
+// test binary was started by it, it runs the hub until killed; otherwise
+// it skips the test.
+func ServeHubProcess(t *testing.T) {
+	v := os.Getenv(hubProcessEnv)
+	if v == "" {
+		t.Skip("runs only as the hub process of a benchmark")
+	}
+	var dir string
+	var port int
+	if _, err := fmt.Sscanf(v, "%s %d", &dir, &port); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	h, err := hub.Start(ctx, dir, hub.Options{Listen: "127.0.0.1:" + strconv.Itoa(port), Setup: hub.SetupOptions{HeartbeatTTL: 5 * time.Second}})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("hub ready")
+	h.Wait(context.Background())
 }
