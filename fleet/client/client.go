@@ -303,46 +303,126 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 	if !q.IsEvent() {
 		return cim.Errorf(cim.ErrInvalidQuery, "%q is not an event query (SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Win32_LogonSession')", query)
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{wire.EventSubjects}, DeliverPolicy: jetstream.DeliverNewPolicy}
+	cfg := jetstream.ConsumerConfig{FilterSubject: wire.EventSubjects, DeliverPolicy: jetstream.DeliverNewPolicy}
 	if o.Hosts != "" && !strings.ContainsAny(o.Hosts, "*?[\\") {
-		cfg.FilterSubjects = []string{wire.HostEvents(wire.HostToken(o.Hosts))}
+		cfg.FilterSubject = wire.HostEvents(wire.HostToken(o.Hosts))
 	}
 	if !o.Since.IsZero() {
 		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
 		since := o.Since
 		cfg.OptStartTime = &since
 	}
-	cons, err := c.js.OrderedConsumer(ctx, wire.Stream, cfg)
-	if err != nil {
-		return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
+	// Whatever stops the reading — its consumer's server lost, a gap, the
+	// connection away — the watch makes a new consumer from the stream
+	// sequence after the last event it handed on, so that none is lost
+	// and none comes twice.
+	var last uint64
+	backoff := 250 * time.Millisecond
+	for {
+		err := c.follow(ctx, cfg, &last, func(data []byte) error {
+			backoff = 250 * time.Millisecond
+			ev, err := c.decodeEvent(data)
+			if err != nil {
+				return nil
+			}
+			if o.Hosts != "" && !matchHost(o.Hosts, ev.Host) {
+				return nil
+			}
+			wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
+			if !q.MatchEvent(wev) {
+				return nil
+			}
+			return fn(*ev)
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		var stop fnError
+		if errors.As(err, &stop) {
+			return stop.err
+		}
+		if c.NC.IsClosed() {
+			return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+		if last > 0 {
+			cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, nil
+			cfg.OptStartSeq = last + 1
+		}
 	}
-	it, err := cons.Messages()
+}
+
+// fnError carries the error of Watch's function, which ends the watch.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// Heartbeats of the watch's consumer: two missed make a new consumer.
+const watchHeartbeat = 2 * time.Second
+
+// follow reads the stream in order through one ephemeral consumer (in
+// memory, one replica, no acknowledgements: what an ordered consumer is)
+// until ctx ends, the reading fails, or fn returns an error (as fnError);
+// *last is the stream sequence of the last message handed to fn.
+//
+// It is not the library's ordered consumer: that one makes itself again
+// under the same name after a failure, and after a server is lost
+// nats-server 2.9 may place the consumer on the dead server, where the
+// same name stays for good and no answer ever comes. Each follow makes a
+// consumer of a new name, which may be placed elsewhere.
+func (c *Client) follow(ctx context.Context, start jetstream.ConsumerConfig, last *uint64, fn func([]byte) error) error {
+	cfg := start
+	cfg.AckPolicy = jetstream.AckNonePolicy
+	cfg.MemoryStorage, cfg.Replicas = true, 1
+	cfg.InactiveThreshold = time.Minute
+	cctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	cons, err := c.js.CreateConsumer(cctx, wire.Stream, cfg)
+	cancel()
 	if err != nil {
-		return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
+		return err
+	}
+	name := cons.CachedInfo().Name
+	defer func() {
+		// Best effort: an ephemeral consumer goes by itself once idle.
+		go func() {
+			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c.js.DeleteConsumer(dctx, wire.Stream, name)
+		}()
+	}()
+	it, err := cons.Messages(jetstream.PullHeartbeat(watchHeartbeat), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		return err
 	}
 	defer it.Stop()
-	go func() { <-ctx.Done(); it.Stop() }()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	var delivered uint64
 	for {
 		m, err := it.Next()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			return cim.Errorf(cim.ErrFailed, "following %s: %v", wire.Stream, err)
-		}
-		ev, err := c.decodeEvent(m.Data())
-		if err != nil {
-			continue
-		}
-		if o.Hosts != "" && !matchHost(o.Hosts, ev.Host) {
-			continue
-		}
-		wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
-		if !q.MatchEvent(wev) {
-			continue
-		}
-		if err := fn(*ev); err != nil {
 			return err
+		}
+		md, err := m.Metadata()
+		if err != nil {
+			return err
+		}
+		if md.Sequence.Consumer != delivered+1 {
+			// A message lost on the way: read again after the last one.
+			return cim.Errorf(cim.ErrFailed, "following %s: message %d of the consumer after %d", wire.Stream, md.Sequence.Consumer, delivered)
+		}
+		delivered = md.Sequence.Consumer
+		if md.Sequence.Stream <= *last {
+			continue
+		}
+		*last = md.Sequence.Stream
+		if err := fn(m.Data()); err != nil {
+			return fnError{err}
 		}
 	}
 }
