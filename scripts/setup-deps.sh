@@ -10,6 +10,7 @@ packages+=(postgresql) # fleethistory tests start a throwaway cluster of their o
 packages+=(wsl curl python3-winrm) # WS-Management tests: Debian's wsl (over curl) and pywinrm
 packages+=(nats-server) # fleet: the 3-node cluster of the fleet tests
 packages+=(chromium) # e2e/fleetdb: the timeline in a headless browser
+packages+=(util-linux) # unshare and mount: an sshd per simulated host, each writing a utmp of its own
 test_user=cimsess-test
 
 if [ "$(id -u)" != 0 ]; then

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,7 @@ type SSHD struct {
 	daemon
 	dir     string
 	key     string     // the client's private key
+	utmp    string     // the utmp file its logins are written to
 	loginMu sync.Mutex // one Login at a time finds its new processes
 
 	mu     sync.Mutex
@@ -36,6 +38,27 @@ type SSHD struct {
 // missing. Cleanup ends every login still open and stops the server.
 func StartSSHD(tb testing.TB) *SSHD {
 	tb.Helper()
+	return startSSHD(tb, "")
+}
+
+// StartSSHDUtmp is StartSSHD for a server whose logins are written to a
+// utmp file of its own, utmp (created when missing), and not to the
+// machine's: sshd runs in a mount namespace of its own (unshare) in which
+// utmp is bind-mounted over /var/run/utmp. Several such servers are
+// several hosts' logins on one machine. It needs unshare too.
+func StartSSHDUtmp(tb testing.TB, utmp string) *SSHD {
+	tb.Helper()
+	RequireTool(tb, "unshare")
+	if _, err := os.Stat(utmp); errors.Is(err, os.ErrNotExist) {
+		if err := os.WriteFile(utmp, nil, 0o664); err != nil {
+			tb.Fatalf("testenv: %v", err)
+		}
+	}
+	return startSSHD(tb, utmp)
+}
+
+func startSSHD(tb testing.TB, utmp string) *SSHD {
+	tb.Helper()
 	if runtime.GOOS != "linux" {
 		tb.Skipf("testenv: sshd logins are only tested on Linux, not %s", runtime.GOOS)
 	}
@@ -44,7 +67,7 @@ func StartSSHD(tb testing.TB) *SSHD {
 	ensureSystem(tb)
 
 	dir := serverDir(tb, "cimsess-sshd-")
-	s := &SSHD{dir: dir, key: filepath.Join(dir, "client_key")}
+	s := &SSHD{dir: dir, key: filepath.Join(dir, "client_key"), utmp: utmp}
 	for _, k := range []string{"host_key", "client_key"} {
 		if out, err := runCmd(20*time.Second, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "cimsess-test", "-f", filepath.Join(dir, k)); err != nil {
 			tb.Fatalf("testenv: %v: %s", err, out)
@@ -67,6 +90,12 @@ func StartSSHD(tb testing.TB) *SSHD {
 		}
 		if out, err := runCmd(20*time.Second, sshdPath, "-t", "-f", conf); err != nil {
 			tb.Fatalf("testenv: sshd rejects its config: %v: %s", err, out)
+		}
+		if utmp != "" {
+			// unshare and sh exec: the process is sshd's.
+			unshare, _ := LookTool("unshare")
+			return exec.Command(unshare, "--mount", "--propagation", "private", "--", "sh", "-c",
+				`mount --bind "$0" `+UtmpPath+` && exec "$@"`, utmp, sshdPath, "-D", "-e", "-f", conf)
 		}
 		return exec.Command(sshdPath, "-D", "-e", "-f", conf)
 	}, func() bool { return strings.Contains(s.log.String(), "Server listening") }, s.stop)
@@ -94,6 +123,15 @@ UseDNS no
 LogLevel VERBOSE
 `, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "sshd.pid"),
 		filepath.Join(s.dir, "authorized_keys"), TestUser)
+}
+
+// Utmp returns the utmp file the server's logins are written to:
+// [UtmpPath], or the one given to [StartSSHDUtmp].
+func (s *SSHD) Utmp() string {
+	if s.utmp != "" {
+		return s.utmp
+	}
+	return UtmpPath
 }
 
 // User returns the account the logins use ([TestUser]).
@@ -279,10 +317,10 @@ func (l *Login) Line() string { return l.line }
 // Output returns what the ssh client printed so far.
 func (l *Login) Output() string { return l.out.String() }
 
-// UtmpEntry returns the login's record in /var/run/utmp (ut_pid equal to
+// UtmpEntry returns the login's record in its server's utmp file (ut_pid equal to
 // [Login.MonitorPID]), if there is one.
 func (l *Login) UtmpEntry() (UtmpEntry, bool) {
-	recs, err := readUtmp(UtmpPath)
+	recs, err := readUtmp(l.sshd.Utmp())
 	if err != nil {
 		return UtmpEntry{}, false
 	}
@@ -351,7 +389,7 @@ wait:
 	}
 	if !waitGone(5*time.Second, l.monitor, l.child, l.leader) {
 		l.killAll()
-		_, _ = markDead(UtmpPath, l.monitor)
+		_, _ = markDead(l.sshd.Utmp(), l.monitor)
 		if err == nil {
 			err = cim.Errorf(cim.ErrFailed, "testenv: session of pid %d still alive 5s after logout; killed", l.monitor)
 		}
@@ -446,6 +484,6 @@ func (l *Login) cleanup() {
 		}
 	}
 	if open || ghost {
-		_, _ = markDead(UtmpPath, l.monitor)
+		_, _ = markDead(l.sshd.Utmp(), l.monitor)
 	}
 }
