@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -70,5 +72,72 @@ func TestHandleSecondProtocol(t *testing.T) {
 		if !strings.Contains(rec.String(), want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// TestWrappersAlone uses each wrapper of the pipeline on its own around a
+// plain handler, as a program composing its own chain would: each does
+// its one job (and answers through Fault) without the others.
+func TestWrappersAlone(t *testing.T) {
+	users, err := OpenUsers(writeTestUsers(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	s, err := New(Config{ObjectManager: newObjectManager(t, 1, false), Users: users, MaxConcurrent: 1, MaxRequestBytes: 8,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(h http.Handler, body, user, pass string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/x", strings.NewReader(body))
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := Body(r)
+		v := cimom.ViewerFrom(r.Context())
+		Info(r.Context()).Operation = "Probe"
+		fmt.Fprintf(w, "%s|%s|%v", b, v.User, v.Restricted)
+	})
+
+	// BufferBody: the body once, bounded.
+	if rec := serve(s.BufferBody(ok), "hello", "", ""); rec.Code != 200 || rec.Body.String() != "hello||false" {
+		t.Errorf("BufferBody: HTTP %d %q", rec.Code, rec.Body.String())
+	}
+	if rec := serve(s.BufferBody(ok), "123456789", "", ""); rec.Code != http.StatusRequestEntityTooLarge || rec.Header().Get("Connection") != "close" {
+		t.Errorf("BufferBody over the bound: HTTP %d, Connection %q", rec.Code, rec.Header().Get("Connection"))
+	}
+	// Authenticated: a challenge without credentials, the viewer with them.
+	if rec := serve(s.Authenticated(ok), "", "", ""); rec.Code != http.StatusUnauthorized || rec.Header().Get("Www-Authenticate") == "" {
+		t.Errorf("Authenticated without credentials: HTTP %d, challenge %q", rec.Code, rec.Header().Get("Www-Authenticate"))
+	}
+	if rec := serve(s.Authenticated(ok), "hi", "alice", alicePass); rec.Code != 200 || rec.Body.String() != "hi|alice|true" {
+		t.Errorf("Authenticated as alice: HTTP %d %q", rec.Code, rec.Body.String())
+	}
+	// Limited: one slot, taken by a request that waits; the next is 503.
+	hold, held := make(chan struct{}), make(chan struct{})
+	waiting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { close(held); <-hold })
+	limited := s.Limited(waiting)
+	done := make(chan struct{})
+	go func() { defer close(done); serve(limited, "", "", "") }()
+	<-held
+	if rec := serve(s.Limited(ok), "", "", ""); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("Limited with its slot taken: HTTP %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	close(hold)
+	<-done
+	if rec := serve(s.Limited(ok), "", "", ""); rec.Code != 200 {
+		t.Errorf("Limited with its slot free again: HTTP %d", rec.Code)
+	}
+	// Logged: one record with what the handler put in its RequestInfo.
+	logs.Reset()
+	serve(s.Logged("probe", ok), "", "", "")
+	if l := logs.String(); !strings.Contains(l, `msg="probe request" protocol=probe`) || !strings.Contains(l, "operation=Probe") {
+		t.Errorf("Logged wrote %q", l)
 	}
 }
