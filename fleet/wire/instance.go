@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/schema"
@@ -115,9 +116,18 @@ func appendValue(b []byte, v any) ([]byte, error) {
 	return nil, valueError{v}
 }
 
+// appendString appends s as encoding/json writes it: printable ASCII
+// that needs no escape as it is, anything else through encoding/json.
 func appendString(b []byte, s string) []byte {
-	j, _ := json.Marshal(s) // a string always marshals
-	return append(b, j...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s) // a string always marshals
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func appendFloat(b []byte, f float64, bits int) []byte {
@@ -360,9 +370,11 @@ func decodeValue(t cim.Type, raw json.RawMessage) (any, error) {
 func decodeScalar(t cim.Type, raw json.RawMessage) (any, error) {
 	switch c := raw[0]; {
 	case c == '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, cim.Errorf(cim.ErrTypeMismatch, "bad string: %v", err)
+		s, ok := plainString(raw)
+		if !ok {
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, cim.Errorf(cim.ErrTypeMismatch, "bad string: %v", err)
+			}
 		}
 		if t.Kind == cim.KindString {
 			return s, nil
@@ -381,4 +393,33 @@ func decodeScalar(t cim.Type, raw json.RawMessage) (any, error) {
 		return cim.ParseValue(t, string(raw))
 	}
 	return nil, cim.Errorf(cim.ErrTypeMismatch, "%s cannot be %s", t, clip(string(raw)))
+}
+
+// plainString returns the value of a JSON string (quotes included) that
+// has no escape or control character and is valid UTF-8, so that its
+// bytes are its value; ok is false for any other.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	v := raw[1 : len(raw)-1]
+	if bytes.IndexByte(v, '"') >= 0 || !isPlain(v) {
+		return "", false
+	}
+	return string(v), true
+}
+
+// isPlain reports whether v, a JSON string's bytes between its quotes,
+// is its value: no escape, no control character, valid UTF-8.
+func isPlain(v []byte) bool {
+	ascii := true
+	for _, c := range v {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(v)
 }

@@ -160,6 +160,19 @@ func ParseEvent(data []byte) (*Event, error) {
 	if len(data) > MaxEventBytes {
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "an event of %d bytes, more than %d", len(data), MaxEventBytes)
 	}
+	ev, ok := parseFast(data)
+	if !ok {
+		var err error
+		if ev, err = parseJSON(data); err != nil {
+			return nil, err
+		}
+	}
+	return checkEvent(ev)
+}
+
+// parseJSON reads an event with encoding/json: the reference for what
+// parseFast reads, and the reader of the forms it leaves.
+func parseJSON(data []byte) (*Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var ev Event
@@ -169,6 +182,11 @@ func ParseEvent(data []byte) (*Event, error) {
 	if dec.More() {
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "not an event: more after it")
 	}
+	return &ev, nil
+}
+
+// checkEvent checks a read event's envelope (see [ParseEvent]).
+func checkEvent(ev *Event) (*Event, error) {
 	bad := func(what string) (*Event, error) {
 		return nil, cim.Errorf(cim.ErrInvalidParameter, "event %q: %s", clip(ev.ID), what)
 	}
@@ -190,7 +208,7 @@ func ParseEvent(data []byte) (*Event, error) {
 	case ev.Previous != nil && !strings.EqualFold(ev.Previous.Class, ev.Class):
 		return bad("a previous instance of another class")
 	}
-	return &ev, nil
+	return ev, nil
 }
 
 // isName reports whether s is a CIM class name: letters, digits and '_',

@@ -12,7 +12,6 @@ package collector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -380,7 +379,9 @@ func (c *Collector) Change(data []byte, msgID string) (ch fleethistory.Change, o
 	if v, ok := in.Value("UserId").(uint32); ok {
 		s.UID = &v
 	}
-	if b, err := json.Marshal(ev.Instance); err == nil {
+	// The wire form as it came (PostgreSQL's jsonb normalises it): no
+	// second pass of encoding/json over it.
+	if b, err := ev.Instance.MarshalJSON(); err == nil {
 		s.Props = b
 	}
 	ch = fleethistory.Change{MsgID: ev.ID, Time: ev.Time, Session: s}

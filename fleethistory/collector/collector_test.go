@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -552,6 +553,9 @@ func BenchmarkCollect(b *testing.B) {
 		c := &Collector{JS: js2, Sink: PostgresSink{Store: store}}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
+		stopProfile := startProfile(b)
+		pg0, _ := pg.CPUTime()
+		self0 := selfCPU()
 		b.StartTimer()
 		start := time.Now()
 		go func() { c.Run(ctx); close(done) }()
@@ -560,11 +564,48 @@ func BenchmarkCollect(b *testing.B) {
 		}
 		el := time.Since(start)
 		b.StopTimer()
+		self := selfCPU() - self0
+		pg1, _ := pg.CPUTime()
+		stopProfile()
 		cancel()
 		<-done
 		nc.Close()
 		store.Close()
-		b.ReportMetric(float64(len(sc.events))/el.Seconds(), "events/s")
+		n := float64(len(sc.events))
+		b.ReportMetric(n/el.Seconds(), "events/s")
+		b.ReportMetric(float64(self.Microseconds())/n, "proc-cpu-µs/event")
+		b.ReportMetric(float64((pg1-pg0).Microseconds())/n, "pg-cpu-µs/event")
 		b.StartTimer()
+	}
+}
+
+// selfCPU is the CPU time this process (the collector, and in the
+// benchmark the embedded NATS server) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// startProfile writes a CPU profile of the timed part of a benchmark to
+// $CIMSESS_BENCH_CPUPROFILE when it is set; the function it returns stops
+// it.
+func startProfile(b *testing.B) func() {
+	path := os.Getenv("CIMSESS_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
