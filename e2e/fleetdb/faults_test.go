@@ -112,21 +112,17 @@ func countDB(t *testing.T, url string) dbCounts {
 	}
 }
 
-// inTransaction reports whether a collector's connection is inside a
-// transaction now: a batch written but not committed.
-func inTransaction(t *testing.T, url string) bool {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
+// caughtInTransaction reports whether a collector's connection is inside
+// a transaction now (a batch written but not committed) after some
+// events were committed, asked on conn (one connection for the whole
+// watch, so that a look takes one round trip).
+func caughtInTransaction(conn *pgx.Conn) bool {
+	var caught bool
+	if err := conn.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM applied_events) AND EXISTS (SELECT 1 FROM pg_stat_activity
+		WHERE application_name = 'cimsess' AND datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid())`).Scan(&caught); err != nil {
 		return false
 	}
-	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-		WHERE application_name = 'cimsess' AND datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
-		return false
-	}
-	return n > 0
+	return caught
 }
 
 // collectProc starts a `cimsess collect` process (no timeline).
@@ -166,25 +162,38 @@ func TestFaultsRealCollectors(t *testing.T) {
 	natsURL, js := startNATS(t)
 	st := makeStream(t, 40, 50) // 2,000 sessions, 6,000 events
 	half := len(st.msgs) / 2
-	if err := publishAll(js, st.msgs[:half]); err != nil {
+
+	// 1. kill -9 a collector mid-batch: its transaction open. The first
+	// half is published as it runs, so that it is at work, batch after
+	// batch, while it is watched (all at once, a fast collector may be
+	// done before a look finds it inside a transaction).
+	victim, vout := collectProc(t, natsURL, db)
+	watch, err := pgx.Connect(context.Background(), db)
+	if err != nil {
 		t.Fatal(err)
 	}
-
-	// 1. kill -9 a collector mid-batch: its transaction open.
-	victim, vout := collectProc(t, natsURL, db)
+	firstErr := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; i < half && err == nil; i += 100 {
+			err = publishAll(js, st.msgs[i:min(i+100, half)])
+			time.Sleep(5 * time.Millisecond)
+		}
+		firstErr <- err
+	}()
 	killed := false
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if countDB(t, db).applied > 0 && inTransaction(t, db) {
-			killed = true
-			break
-		}
-		time.Sleep(time.Millisecond)
+	for time.Now().Before(deadline) && !killed {
+		killed = caughtInTransaction(watch)
 	}
 	if err := victim.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = victim.Wait()
+	watch.Close(context.Background())
+	if err := <-firstErr; err != nil {
+		t.Fatal(err)
+	}
 	mid := countDB(t, db)
 	t.Logf("killed collect (pid %d) with SIGKILL after %d of %d events committed; its transaction was open: %v",
 		victim.Process.Pid, mid.applied, half, killed)
