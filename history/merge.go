@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
@@ -224,8 +225,8 @@ type merger struct {
 	synced bool
 	inTx   bool
 	stmts  struct {
-		insert, close, match, tag     *stmt
-		water, fileGet, fileAdd       *stmt
+		insert, insertN, close, match *stmt
+		tag, water, fileGet, fileAdd  *stmt
 		fileReset, fileUntag, fileSet *stmt
 		open                          *stmt
 	}
@@ -237,6 +238,18 @@ type merger struct {
 	maxID              int64
 	minStart, maxStart int64
 	st                 MergeStats
+	queue              []Lifecycle // closed sessions to add, insertRows at a time
+}
+
+// insertRows is how many rows one INSERT adds: a statement per row costs
+// SQLite's per-statement work for each (a third more CPU than 16 a time).
+const insertRows = 16
+
+// insertSQL adds n rows of sessions from wtmp.
+func insertSQL(n int) string {
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, 'wtmp', ?)`
+	return `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source, wtmp_file) VALUES ` +
+		row + strings.Repeat(", "+row, n-1)
 }
 
 // matchSQL finds the row of the same session as a login (see
@@ -261,8 +274,8 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 		st **stmt
 		q  string
 	}{
-		{&m.stmts.insert, `INSERT INTO sessions(class, user, tty, remote_host, logon_type, pid, start_us, end_us, how, source, wtmp_file)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, 'wtmp', ?)`},
+		{&m.stmts.insert, insertSQL(1)},
+		{&m.stmts.insertN, insertSQL(insertRows)},
 		{&m.stmts.close, `UPDATE sessions SET end_us = ?, how = ? WHERE id = ? AND end_us IS NULL`},
 		{&m.stmts.match, matchSQL},
 		{&m.stmts.tag, `UPDATE sessions SET wtmp_file = ? WHERE id = ? AND wtmp_file = 0`},
@@ -462,40 +475,84 @@ func (m *merger) end(p *pend, at time.Time, how End) error {
 }
 
 // insert adds a session as a row; p, when not nil, is told its row id.
+// A closed session (p nil) is queued and added with others by one
+// statement; ids are in the order of the calls either way.
 func (m *merger) insert(lc Lifecycle, p *pend) error {
+	if p == nil {
+		if m.queue = append(m.queue, lc); len(m.queue) == insertRows {
+			return m.flush()
+		}
+		return nil
+	}
+	if err := m.flush(); err != nil {
+		return err
+	}
 	q := m.stmts.insert
-	host := lc.Host
-	if lc.Boot {
-		q.text(1, "") // a boot is no session of any class
-		q.null(5)
-	} else {
-		q.text(1, "Linux_LogonSession")
-		q.int(5, wtmpLogonType(lc))
-		host = remoteHost(host)
-	}
-	q.text(2, lc.User)
-	q.text(3, lc.Line)
-	q.text(4, host)
-	q.int(6, int64(lc.PID))
-	q.int(7, us(lc.Start))
-	if lc.How != EndNone {
-		q.int(8, us(lc.End))
-	} else {
-		q.null(8)
-	}
-	q.text(9, string(lc.How))
-	q.int(10, m.file.id)
+	m.bindRow(q, 0, lc)
 	_, err := q.step()
 	q.reset()
 	if err != nil {
 		return err
 	}
-	if p != nil {
-		p.id = m.c.lastID()
-		p.lc = Lifecycle{}
-	}
+	p.id = m.c.lastID()
+	p.lc = Lifecycle{}
 	m.st.Added++
 	return nil
+}
+
+// flush adds the queued sessions.
+func (m *merger) flush() error {
+	if len(m.queue) == 0 {
+		return nil
+	}
+	rows := [][]Lifecycle{m.queue}
+	q := m.stmts.insertN
+	if len(m.queue) < insertRows {
+		rows, q = nil, m.stmts.insert
+		for i := range m.queue {
+			rows = append(rows, m.queue[i:i+1])
+		}
+	}
+	for _, r := range rows {
+		for i, lc := range r {
+			m.bindRow(q, 10*i, lc)
+		}
+		_, err := q.step()
+		q.reset()
+		if err != nil {
+			return err
+		}
+	}
+	m.st.Added += len(m.queue)
+	clear(m.queue)
+	m.queue = m.queue[:0]
+	return nil
+}
+
+// bindRow binds a session to the ten parameters of insertSQL's row after
+// parameter base.
+func (m *merger) bindRow(q *stmt, base int, lc Lifecycle) {
+	host := lc.Host
+	if lc.Boot {
+		q.text(base+1, "") // a boot is no session of any class
+		q.null(base + 5)
+	} else {
+		q.text(base+1, "Linux_LogonSession")
+		q.int(base+5, wtmpLogonType(lc))
+		host = remoteHost(host)
+	}
+	q.text(base+2, lc.User)
+	q.text(base+3, lc.Line)
+	q.text(base+4, host)
+	q.int(base+6, int64(lc.PID))
+	q.int(base+7, us(lc.Start))
+	if lc.How != EndNone {
+		q.int(base+8, us(lc.End))
+	} else {
+		q.null(base + 8)
+	}
+	q.text(base+9, string(lc.How))
+	q.int(base+10, m.file.id)
 }
 
 // checkpoint writes the sessions still open as open rows, records that
@@ -507,6 +564,9 @@ func (m *merger) checkpoint(at int64) error {
 				return err
 			}
 		}
+	}
+	if err := m.flush(); err != nil {
+		return err
 	}
 	if m.file.id != 0 {
 		if err := m.stmts.fileSet.exec(at, m.file.path, m.file.id); err != nil {
@@ -529,7 +589,7 @@ func (m *merger) close() {
 		m.c.exec("ROLLBACK")
 		m.inTx = false
 	}
-	for _, st := range []*stmt{m.stmts.insert, m.stmts.close, m.stmts.match, m.stmts.tag, m.stmts.water,
+	for _, st := range []*stmt{m.stmts.insert, m.stmts.insertN, m.stmts.close, m.stmts.match, m.stmts.tag, m.stmts.water,
 		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open} {
 		if st != nil {
 			st.close()
