@@ -503,9 +503,8 @@ type recordOwners struct {
 // remembered for the record (s is nil while no session of that id is
 // made; audit is its id), else the live session whose processes hold its
 // terminal. Otherwise the record is a session of its own, live when pr,
-// its process (without an audit id), is. o.key is then r's key.
+// its process (without an audit id), is. When attached, o.key is r's key.
 func (o *recordOwners) of(r *utmp.Record) (s *session, pr *procfs.Process, audit uint32, attached bool) {
-	o.key = appendRecordKey(o.key[:0], r)
 	pr = o.byPID[int(r.PID)]
 	// A process that started well after the login is a reused pid.
 	if pr != nil && (pr.State == 'Z' || (!r.Time.IsZero() && pr.StartTime.After(r.Time.Add(2*time.Second)))) {
@@ -513,17 +512,24 @@ func (o *recordOwners) of(r *utmp.Record) (s *session, pr *procfs.Process, audit
 	}
 	switch {
 	case pr != nil && pr.HasSession():
+		o.key = appendRecordKey(o.key[:0], r)
 		return o.sessions[strconv.FormatUint(uint64(pr.SessionID), 10)], pr, pr.SessionID, true
 	case pr != nil:
 		return nil, pr, 0, false
 	}
-	if audit, ok := o.p.ids[string(o.key)]; ok {
-		return o.sessions[strconv.FormatUint(uint64(audit), 10)], nil, audit, true
+	// The key is made only where it is asked: a copied utmp's ghosts,
+	// nothing remembered and no terminal held, need none.
+	if len(o.p.ids) > 0 {
+		o.key = appendRecordKey(o.key[:0], r)
+		if audit, ok := o.p.ids[string(o.key)]; ok {
+			return o.sessions[strconv.FormatUint(uint64(audit), 10)], nil, audit, true
+		}
 	}
 	if owner := ttyOwners(o.sessions, &o.owners)[r.Line]; owner != nil && r.Line != "" && startedBy(owner, r.Time) {
 		// The record's own process is gone, but the session's other
 		// processes still hold its terminal (a leader killed first): the
 		// record is theirs, and remembered as such.
+		o.key = appendRecordKey(o.key[:0], r)
 		return owner, nil, owner.audit, true
 	}
 	return nil, nil, 0, false
