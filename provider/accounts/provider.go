@@ -55,7 +55,7 @@ func Load(root string) (*DB, error) {
 		if errors.Is(err, fs.ErrPermission) {
 			code = cim.ErrAccessDenied
 		}
-		return nil, cim.Errorf(code, "accounts: %v", err)
+		return nil, cim.Errorf(code, "accounts: %w", err)
 	}
 	var bad int
 	db.Accounts, bad = ParsePasswd(data)

@@ -165,10 +165,12 @@ func (p *Provider) ready(ctx context.Context) error {
 	return nil
 }
 
-// failed words an error of procfs as this provider's: the processes could
-// not be read.
+// failed maps an error of procfs, once, as this provider's: the processes
+// could not be read (CIM_ERR_FAILED, or the code of a *cim.Error in its
+// chain), with procfs's error kept as the cause (errors.Is(err,
+// fs.ErrNotExist) for a missing /proc).
 func failed(err error) error {
-	return cim.Errorf(cim.ErrFailed, "process: %s", cim.Wrap(cim.ErrFailed, err).Description)
+	return cim.Wrapf(cim.ErrFailed, err, "process")
 }
 
 // Enumerate returns the processes as Win32_Process instances. Hint.Keys

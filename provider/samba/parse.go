@@ -151,7 +151,7 @@ func (i *Int) UnmarshalJSON(b []byte) error {
 func Parse(data []byte) (*Status, error) {
 	var st Status
 	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, cim.Errorf(cim.ErrFailed, "samba: smbstatus printed JSON this program cannot read: %v", err)
+		return nil, cim.Errorf(cim.ErrFailed, "samba: smbstatus printed JSON this program cannot read: %w", err)
 	}
 	if st.OpenFiles == nil {
 		st.OpenFiles = st.LockedFiles

@@ -176,7 +176,7 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 		return Snapshot{}, cim.Errorf(cim.ErrNotSupported, "samba: %s: this smbstatus has no --json option; Samba 4.16 or later is needed (%s)", where, firstLine(msg))
 	case runErr != nil:
 		setNote("failed: " + firstLine(msg))
-		return Snapshot{}, cim.Errorf(cim.ErrFailed, "samba: %s: %v: %s", where, runErr, firstLine(msg))
+		return Snapshot{}, cim.Errorf(cim.ErrFailed, "samba: %s: %w: %s", where, runErr, firstLine(msg))
 	}
 	if strings.Contains(all, "not initialised") {
 		// Samba's lock database was never created: smbd has not run.
