@@ -74,12 +74,26 @@ func QueryProperties(q *wql.Query) []string {
 // their join whole: they hold it, bounded by [MaxCollected], and emit it
 // at the end.
 func (om *ObjectManager) StreamQuery(ctx context.Context, q *wql.Query, emit provider.Emit) error {
+	return om.StreamQueryWith(ctx, q, QueryOptions{}, emit)
+}
+
+// QueryOptions is what a caller of [ObjectManager.StreamQueryWith] says
+// of itself.
+type QueryOptions struct {
+	// Lent says that the caller is done with each batch when its emit
+	// returns, as a writer that prints it is: a SELECT's providers may
+	// make the next batch in the same memory ([provider.Hint.Lent]).
+	Lent bool
+}
+
+// StreamQueryWith is [ObjectManager.StreamQuery] with options.
+func (om *ObjectManager) StreamQueryWith(ctx context.Context, q *wql.Query, opts QueryOptions, emit provider.Emit) error {
 	switch st := q.Statement().(type) {
 	case *wql.Select:
 		if q.IsMetaClass() {
 			return provider.EmitSlice(ctx, om.metaClass(q), emit)
 		}
-		return om.selectInstances(ctx, q, emit)
+		return om.selectInstances(ctx, q, opts.Lent, emit)
 	case *wql.Associators:
 		insts, err := om.runAssoc(ctx, st.Path, AssocOptions{AssocClass: st.AssocClass, ResultClass: st.ResultClass,
 			Role: st.Role, ResultRole: st.ResultRole, RequiredQualifier: st.RequiredQualifier,
@@ -101,8 +115,8 @@ func (om *ObjectManager) StreamQuery(ctx context.Context, q *wql.Query, emit pro
 
 // selectInstances enumerates what a SELECT needs, pushing the class and
 // key equalities of its WHERE down, and passes on what matches, projected,
-// batch by batch.
-func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query, emit provider.Emit) error {
+// batch by batch; lent is QueryOptions.Lent.
+func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query, lent bool, emit provider.Emit) error {
 	class, shallow := q.Class(), false
 	if exact := q.ExactClass(); exact != "" {
 		if !om.reg.IsA(exact, class) {
@@ -116,7 +130,7 @@ func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query, emit
 	}
 	// Key equalities become a lookup; string keys match whatever their
 	// case, as WQL compares strings.
-	hint := provider.Hint{Keys: q.KeyFilter(c.KeyNames())}
+	hint := provider.Hint{Keys: q.KeyFilter(c.KeyNames()), Lent: lent}
 	var out []*cim.Instance // reused batch
 	return om.StreamInstances(ctx, class, EnumOptions{Shallow: shallow, Hint: hint}, func(batch []*cim.Instance) error {
 		out = out[:0]

@@ -2,6 +2,7 @@ package cimom_test
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"testing"
 
@@ -19,7 +20,7 @@ import (
 // allocations per instance (provider, schema check, paths, filter and
 // projection; nothing is written), and the time. "lent" takes each batch
 // as enum's writers do (provider.Hint.Lent), "held" as a caller that keeps
-// the instances.
+// the instances; the queries are lent, as query's writers take them.
 func BenchmarkStream(b *testing.B) {
 	const n = 100000
 	path := testenv.GhostUtmp(b, n)
@@ -37,7 +38,7 @@ func BenchmarkStream(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return func(got *int) error { return om.StreamQuery(ctx, q, count(got)) }
+		return func(got *int) error { return om.StreamQueryWith(ctx, q, cimom.QueryOptions{Lent: true}, count(got)) }
 	}
 	for _, c := range []struct {
 		name string
@@ -71,5 +72,44 @@ func BenchmarkStream(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/instance")
 			b.ReportMetric(0, "ns/op")
 		})
+	}
+}
+
+// TestLentQuery: a query whose caller lends its batches says, batch by
+// batch, what one whose caller keeps them says (the Linux provider makes
+// each batch in the memory of the last when lent).
+func TestLentQuery(t *testing.T) {
+	path := testenv.GhostUtmp(t, 3000)
+	om, err := cimom.New(schema.MustDefault(), cimom.Options{},
+		linux.New(linux.Options{UtmpPath: path, ProcRoot: t.TempDir(), LogindRoot: t.TempDir(), StatePath: "-"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, wql := range []string{"SELECT * FROM Linux_LogonSession WHERE UserName LIKE 'user1%'",
+		"SELECT LogonId, RemoteHost FROM Linux_LogonSession WHERE LogonId > 'utmp:pts/5'"} {
+		q, err := om.Compile(wql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var held []*cim.Instance
+		if err := om.StreamQuery(ctx, q, func(b []*cim.Instance) error { held = append(held, b...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var lent []string
+		err = om.StreamQueryWith(ctx, q, cimom.QueryOptions{Lent: true}, func(b []*cim.Instance) error {
+			for _, in := range b {
+				lent = append(lent, in.Path.String()+" "+fmt.Sprint(in.Properties))
+			}
+			return nil
+		})
+		if err != nil || len(lent) != len(held) || len(held) < 300 {
+			t.Fatalf("%s: %d lent, %d held: %v", wql, len(lent), len(held), err)
+		}
+		for i, in := range held {
+			if want := in.Path.String() + " " + fmt.Sprint(in.Properties); lent[i] != want {
+				t.Fatalf("%s: instance %d lent %s, held %s", wql, i, lent[i], want)
+			}
+		}
 	}
 }

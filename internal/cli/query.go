@@ -9,6 +9,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
+	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/wql"
 )
@@ -60,8 +61,12 @@ func newQueryCmd(e *env) *cobra.Command {
 						classes = classesOf(om.Schema(), q.Class(), false)
 					}
 				}
+				// Every format but the table (which holds its first page)
+				// is done with a batch once it is written.
+				f, _ := output.ParseFormat(out, instanceFormats...)
+				opts := cimom.QueryOptions{Lent: f != "" && f != output.Table}
 				return listing{props: cimom.QueryProperties(q), classes: classes, stream: func(emit provider.Emit) error {
-					return om.StreamQuery(ctx, q, emit)
+					return om.StreamQueryWith(ctx, q, opts, emit)
 				}}, nil
 			})
 		},
