@@ -14,6 +14,12 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 if [ "$(id -u)" = 0 ]; then
 	scripts/setup-deps.sh
+	# Tests in parallel packages each watch files (events, agents, nats,
+	# chromium); the default of 128 inotify instances per user runs out.
+	f=/proc/sys/fs/inotify/max_user_instances
+	if [ -w "$f" ] && [ "$(cat "$f")" -lt 1024 ]; then
+		echo 1024 >"$f" || true
+	fi
 else
 	echo "test.sh: not root: skipping setup; tests that need root or servers will skip" >&2
 fi

@@ -234,6 +234,8 @@ wait:
 			}
 			f.Write(b)
 			f.Close()
+		case err := <-done:
+			t.Fatalf("the watch ended before seeing a change: %v", err)
 		case <-deadline:
 			t.Fatal("no change seen")
 		}

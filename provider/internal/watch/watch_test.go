@@ -32,6 +32,8 @@ loop:
 			break loop
 		case <-tick.C:
 			os.WriteFile(filepath.Join(dir, "utmp"), []byte("x"), 0o644)
+		case err := <-done:
+			t.Fatalf("the watch ended before seeing a change: %v", err)
 		case <-deadline:
 			t.Fatal("no change seen")
 		}
