@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -209,7 +210,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 
 	sessions, grouped, byPID := p.group(procs, lds.Sessions)
 	psrc.Found = len(sessions)
-	owners := &recordOwners{p: p, sessions: sessions, byPID: byPID}
+	owners := &recordOwners{sessions: sessions, byPID: byPID}
 	remembered, reps, n, warn, err := p.attachRecords(ctx, uf, owners, grouped)
 	if err != nil {
 		return cim.Map(err)
@@ -491,7 +492,7 @@ func reusedID(taken func(string) bool, id string, r *utmp.Record) string {
 // login record belongs to. Both passes over the file ask it, and it
 // answers both alike: it reads only what the first pass leaves unchanged.
 type recordOwners struct {
-	p        *Provider
+	ids      map[string]uint32 // the remembered ids (Provider.ids) when the first pass began; never written
 	sessions map[string]*session
 	byPID    map[int]*procfs.Process
 	owners   map[string]*session // terminal → live audit session; built when first needed
@@ -519,9 +520,9 @@ func (o *recordOwners) of(r *utmp.Record) (s *session, pr *procfs.Process, audit
 	}
 	// The key is made only where it is asked: a copied utmp's ghosts,
 	// nothing remembered and no terminal held, need none.
-	if len(o.p.ids) > 0 {
+	if len(o.ids) > 0 {
 		o.key = appendRecordKey(o.key[:0], r)
-		if audit, ok := o.p.ids[string(o.key)]; ok {
+		if audit, ok := o.ids[string(o.key)]; ok {
 			return o.sessions[strconv.FormatUint(uint64(audit), 10)], nil, audit, true
 		}
 	}
@@ -549,6 +550,7 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.loadState()
+	o.ids = p.ids
 	live := map[string]uint32{}
 	if uf != nil {
 		reps = newRepeats(uf.Records())
@@ -711,15 +713,19 @@ func (p *Provider) loadState() {
 		return
 	}
 	p.saved = string(b)
+	// A new map: one already made is never written again, as the second
+	// pass of an enumeration reads it without p.mu.
+	ids := maps.Clone(p.ids)
 	for _, line := range strings.Split(p.saved, "\n") {
 		k, v, ok := strings.Cut(line, "\t")
 		if !ok {
 			continue
 		}
 		if n, err := strconv.ParseUint(v, 10, 32); err == nil {
-			p.ids[k] = uint32(n)
+			ids[k] = uint32(n)
 		}
 	}
+	p.ids = ids
 }
 
 // saveState writes the remembered ids when they changed; p.mu is held.

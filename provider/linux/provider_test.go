@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"testing"
 	"time"
@@ -633,10 +634,10 @@ func TestRepeatsInABigFile(t *testing.T) {
 	// The filter: at its smallest, with many ids, it answers "maybe" for
 	// more ids than repeat, and for every id that does.
 	r := newRepeats(0)
-	for k := range 5000 {
-		r.add([]byte("utmp:pts/1:" + strconv.Itoa(k%4000)))
+	for k := range 41000 {
+		r.add([]byte("utmp:pts/1:" + strconv.Itoa(k%40000)))
 	}
-	if len(r.again) <= 1000 || !r.maybe([]byte("utmp:pts/1:999")) || r.maybe([]byte("utmp:pts/1:4001")) {
+	if len(r.again) <= 1000 || !r.maybe([]byte("utmp:pts/1:999")) || r.maybe([]byte("utmp:pts/1:40001")) {
 		t.Errorf("filter: %d ids kept", len(r.again))
 	}
 }
@@ -675,4 +676,36 @@ func TestLentBatches(t *testing.T) {
 	if len(firsts) != 1 {
 		t.Errorf("%d batches began with %d different instances, want the same memory", (len(got)+provider.MaxBatch-1)/provider.MaxBatch, len(firsts))
 	}
+}
+
+// TestConcurrentEnumerations: enumerations of one provider may overlap
+// (the server's requests); the second pass of one reads the remembered ids
+// while another's first pass, or a state file written by another process,
+// replaces them. Run under -race.
+func TestConcurrentEnumerations(t *testing.T) {
+	w := newWorld(t)
+	w.records(benchRecords(600)...)
+	state := filepath.Join(t.TempDir(), "logon-ids")
+	p := w.providerWithState(state)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				if g == 0 {
+					// Another process remembers an id: the next first pass loads it.
+					os.WriteFile(state, []byte("pts/1|"+strconv.Itoa(i)+"|0\t7\n"), 0o644)
+				}
+				n := 0
+				err := p.Enumerate(context.Background(), ClassName, provider.Hint{Lent: g%2 == 1}, func(b []*cim.Instance) error {
+					n += len(b)
+					return nil
+				})
+				if err != nil || n != 600-600/16 {
+					t.Errorf("%d instances: %v", n, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
