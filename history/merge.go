@@ -297,12 +297,14 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 		m.close()
 		return nil, err
 	}
-	defer q.close()
-	if ok, err := q.step(); err != nil {
+	ok, err := q.step()
+	if ok {
+		m.maxID, m.minStart, m.maxStart = q.colInt(0), q.colInt(1), q.colInt(2)
+	}
+	q.close() // before the connection, whichever way
+	if err != nil {
 		m.close()
 		return nil, err
-	} else if ok {
-		m.maxID, m.minStart, m.maxStart = q.colInt(0), q.colInt(1), q.colInt(2)
 	}
 	return m, nil
 }
