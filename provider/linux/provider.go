@@ -609,10 +609,10 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 // repeats tells which "utmp:LINE:PID" ids of a utmp file may occur more
 // than once, in memory that does not grow with the file: the first pass
 // adds every id of a record that is a session of its own to a Bloom filter
-// (4 hashes; 16 bits an id for a file of up to 4,096 records, 2 MiB for
-// any bigger one) and keeps the ids that the filter had already seen — the
-// repeated ones, and a few others (false positives: about one in 500 at
-// 1,000,000 ids). The second pass needs to remember only the ids of these,
+// (4 hashes, 16 bits an id from 8 KiB up to 2 MiB, reached at 1,048,576
+// records) and keeps the ids that the filter had already seen — the
+// repeated ones, and a few others (false positives: about one in 3,000,
+// one in 500 at 1,000,000 ids). The second pass needs to remember only the ids of these,
 // to give a repeat its own id.
 type repeats struct {
 	seed  maphash.Seed
@@ -623,9 +623,9 @@ type repeats struct {
 
 // newRepeats returns a filter for about n ids.
 func newRepeats(n int64) *repeats {
-	nbits := uint64(1) << 24
-	if n <= 1<<12 {
-		nbits = 1 << 16
+	nbits := uint64(1) << 16
+	for nbits < uint64(n)*16 && nbits < 1<<24 {
+		nbits <<= 1
 	}
 	return &repeats{seed: maphash.MakeSeed(), bits: make([]uint64, nbits/64), mask: nbits - 1}
 }
