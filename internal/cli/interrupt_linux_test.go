@@ -19,19 +19,19 @@ import (
 	"github.com/cimsess/cimsess/internal/testenv"
 )
 
-// cliChildEnv, when set, makes TestCLIChild run the command line with the
-// test binary's arguments after "--" in this process and exit with its
-// code: the test binary then is the cimsess binary, for tests that send it
-// signals.
+// cliChildEnv, when set, makes the test binary run the command line given
+// after "--" in this process and exit with its code (see TestMain): the
+// test binary then is the cimsess binary, for tests that send it signals.
 const cliChildEnv = "CIMSESS_TEST_CLI_CHILD"
 
-// TestCLIChild is not a test: it is the command line of a child process
-// that another test started (see cliChildEnv).
-func TestCLIChild(t *testing.T) {
-	if os.Getenv(cliChildEnv) == "" {
-		t.Skip("runs only as the child of an interrupt test")
+// TestMain runs the tests, or, in a child process that a test started
+// with cliChildEnv set, the command line instead of any test.
+func TestMain(m *testing.M) {
+	if os.Getenv(cliChildEnv) != "" {
+		flag.Parse()
+		os.Exit(Main(flag.Args(), os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(Main(flag.Args(), os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(m.Run())
 }
 
 // TestInterruptStopsEnumeration sends SIGINT to cimsess enumerating a huge
@@ -65,7 +65,7 @@ func TestInterruptStopsEnumeration(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestCLIChild$", "--"}, c.args...)...)
+			cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, c.args...)...)
 			cmd.Env = append(os.Environ(), cliChildEnv+"=1")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
