@@ -85,11 +85,44 @@ func BenchmarkPublishR1(b *testing.B) {
 }
 
 func benchPublish(b *testing.B, window int) {
-	n := benchAgents()
-	h, creds, _ := benchHub(b, "bench", n)
+	h, creds, _ := benchHub(b, "bench", benchAgents())
+	cpu0 := h.CPU()
+	n := runPublish(b, h.URL, creds, window)
+	b.ReportMetric(float64((h.CPU()-cpu0).Microseconds())/float64(n), "hub-cpu-µs/event")
+	reportHub(b, h)
+}
+
+// BenchmarkPublishR3 is BenchmarkPublishR1 into the R3 stream of a
+// cluster of three of Debian's nats-server, the agents' connections spread
+// over the three; the servers' memory and CPU are the three's sums.
+func BenchmarkPublishR3(b *testing.B) {
+	c := startCluster(b)
+	names := make([]string, benchAgents())
+	for i := range names {
+		names[i] = fmt.Sprintf("r3-%04d", i)
+	}
+	creds := fleettest.CredsMany(b, c.dir, natsconn.RoleAgent, names)
+	if err := c.reload(); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	cpu0 := c.cpu()
+	n := runPublish(b, c.URLs(), creds, agent.DefaultWindow)
+	b.ReportMetric(float64((c.cpu()-cpu0).Microseconds())/float64(n), "servers-cpu-µs/event")
+	rss, peak := c.memory()
+	b.ReportMetric(float64(rss)/(1<<20), "MiB-servers-rss")
+	b.ReportMetric(float64(peak)/(1<<20), "MiB-servers-peak")
+}
+
+// runPublish has an agent's publisher for each of creds, each with its
+// own connection to urls and its own outbox, publish b.N events in all,
+// queued before the clock starts; it reports the rate and the agents'
+// CPU per event, and returns the number of events.
+func runPublish(b *testing.B, urls string, creds []*natsconn.Creds, window int) int {
+	n := len(creds)
 	pubs := make([]*agent.Publisher, n)
 	for i := range pubs {
-		nc := fleettest.Connect(b, creds[i], h.URL, true)
+		nc := fleettest.Connect(b, creds[i], urls, true)
 		box, err := outbox.Open(b.TempDir(), outbox.Options{})
 		if err != nil {
 			b.Fatal(err)
@@ -109,7 +142,7 @@ func benchPublish(b *testing.B, window int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.ResetTimer()
-	cpu0, self0 := h.CPU(), selfCPU()
+	self0 := selfCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, p := range pubs {
@@ -126,9 +159,8 @@ func benchPublish(b *testing.B, window int) {
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(per*n)/el.Seconds(), "events/s")
-	b.ReportMetric(float64((h.CPU()-cpu0).Microseconds())/float64(per*n), "hub-cpu-µs/event")
 	b.ReportMetric(float64((selfCPU()-self0).Microseconds())/float64(per*n), "agents-cpu-µs/event")
-	reportHub(b, h)
+	return per * n
 }
 
 // BenchmarkFleetQuery asks many agents, each with its own connection and
@@ -142,7 +174,7 @@ func BenchmarkFleetQuery(b *testing.B) {
 		host := fleettest.NewHost(b, name)
 		host.Login(b, "alice", 2)
 		nc := fleettest.Connect(b, creds[i], h.URL, true)
-		a, err := agent.New(agent.Config{OM: host.OM, NC: nc, Host: name, StateDir: b.TempDir(), Within: time.Hour, Heartbeat: 2 * time.Second})
+		a, err := agent.New(agent.Config{OM: host.OM, NC: nc, Host: name, StateDir: b.TempDir(), Within: time.Hour})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,7 +30,7 @@ type cluster struct {
 	procs []*exec.Cmd
 }
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t testing.TB) *cluster {
 	t.Helper()
 	testenv.RequireTool(t, "nats-server")
 	dir := t.TempDir()
@@ -97,7 +97,7 @@ include auth.conf
 	return c
 }
 
-func (c *cluster) start(t *testing.T, i int) *exec.Cmd {
+func (c *cluster) start(t testing.TB, i int) *exec.Cmd {
 	cmd := exec.Command("nats-server", "-c", filepath.Join(c.dir, fmt.Sprintf("n%d.conf", i)))
 	logf, err := os.OpenFile(filepath.Join(c.dir, fmt.Sprintf("n%d.log", i)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -341,4 +341,27 @@ func TestClusterKillNode(t *testing.T) {
 	mu.Lock()
 	check("followed live", live)
 	mu.Unlock()
+}
+
+// cpu returns the processor time the cluster's live servers have used.
+func (c *cluster) cpu() time.Duration {
+	var d time.Duration
+	for _, p := range c.procs {
+		if p != nil {
+			d += fleettest.ProcCPU(p.Process.Pid)
+		}
+	}
+	return d
+}
+
+// memory returns the resident memory of the cluster's live servers,
+// summed: now and at their highest.
+func (c *cluster) memory() (rss, peak int64) {
+	for _, p := range c.procs {
+		if p != nil {
+			r, h := fleettest.ProcMemory(p.Process.Pid)
+			rss, peak = rss+r, peak+h
+		}
+	}
+	return rss, peak
 }

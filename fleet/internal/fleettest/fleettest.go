@@ -287,10 +287,14 @@ func StartHubProcess(tb testing.TB, dir string) *HubProcess {
 }
 
 // Memory returns the hub process's resident memory now and at its
-// highest, in bytes (VmRSS and VmHWM of /proc/PID/status; zeros where
-// there is no procfs).
-func (h *HubProcess) Memory() (rss, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", h.cmd.Process.Pid))
+// highest, in bytes.
+func (h *HubProcess) Memory() (rss, peak int64) { return ProcMemory(h.cmd.Process.Pid) }
+
+// ProcMemory returns a process's resident memory now and at its highest,
+// in bytes (VmRSS and VmHWM of /proc/PID/status; zeros where there is no
+// procfs).
+func ProcMemory(pid int) (rss, peak int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0
 	}
@@ -310,10 +314,13 @@ func (h *HubProcess) Memory() (rss, peak int64) {
 	return rss, peak
 }
 
-// CPU returns the processor time the hub process has used so far, user
-// and system (/proc/PID/stat; zero where there is no procfs).
-func (h *HubProcess) CPU() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.cmd.Process.Pid))
+// CPU returns the processor time the hub process has used so far.
+func (h *HubProcess) CPU() time.Duration { return ProcCPU(h.cmd.Process.Pid) }
+
+// ProcCPU returns the processor time a process has used so far, user and
+// system (/proc/PID/stat; zero where there is no procfs).
+func ProcCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -345,7 +352,8 @@ func ServeHubProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	h, err := hub.Start(ctx, dir, hub.Options{Listen: "127.0.0.1:" + strconv.Itoa(port), Setup: hub.SetupOptions{HeartbeatTTL: 5 * time.Second}})
+	// The bucket's TTL and the agents' heartbeat are the defaults.
+	h, err := hub.Start(ctx, dir, hub.Options{Listen: "127.0.0.1:" + strconv.Itoa(port)})
 	cancel()
 	if err != nil {
 		t.Fatal(err)

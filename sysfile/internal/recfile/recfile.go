@@ -55,7 +55,14 @@ func (s *Stream) Init(r io.Reader, size int, source string) {
 	if br, ok := r.(*bufio.Reader); ok && br.Size() >= size {
 		s.br = br
 	} else {
-		s.br = bufio.NewReaderSize(r, BufSize)
+		n := BufSize
+		if sr, ok := r.(interface{ Size() int64 }); ok && sr.Size() < int64(n) {
+			// A small file (a utmp of a few sessions) is read through a
+			// buffer of its own size: the 64 KiB made and cleared at each
+			// read of it were most of the read's cost.
+			n = max(int(sr.Size()), size)
+		}
+		s.br = bufio.NewReaderSize(r, n)
 	}
 }
 
