@@ -163,25 +163,51 @@ func runPublish(b *testing.B, urls string, creds []*natsconn.Creds, window int) 
 	return per * n
 }
 
+// agentsProcessEnv, set to "URL DIR PREFIX N", makes TestAgentsProcess
+// run the agents of BenchmarkFleetQuery.
+const agentsProcessEnv = "CIMSESS_TEST_AGENTS_PROCESS"
+
+// TestAgentsProcess is the agents' process of BenchmarkFleetQuery: N
+// agents named PREFIX-NNNN, each with its own host (2 sessions), its own
+// connection to URL as the user made in the hub's DIR. It skips in a
+// normal test run.
+func TestAgentsProcess(t *testing.T) {
+	v := os.Getenv(agentsProcessEnv)
+	if v == "" {
+		t.Skip("runs only as the agents' process of a benchmark")
+	}
+	var url, dir, prefix string
+	var n int
+	if _, err := fmt.Sscanf(v, "%s %s %s %d", &url, &dir, &prefix, &n); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("%s-%04d", prefix, i)
+		creds, err := natsconn.ReadCreds(hub.CredsPath(dir, natsconn.RoleAgent, name), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		host := fleettest.NewHost(t, name)
+		host.Login(t, "alice", 2)
+		nc := fleettest.Connect(t, creds, url, true)
+		a, err := agent.New(agent.Config{OM: host.OM, NC: nc, Host: name, StateDir: t.TempDir(), Within: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go a.Run(context.Background())
+	}
+	fmt.Println("agents ready")
+	select {}
+}
+
 // BenchmarkFleetQuery asks many agents, each with its own connection and
 // its own host's sessions, the same query, and reports the latency of
-// the whole fleet's answer.
+// the whole fleet's answer. The hub, the agents and the asking client are
+// three processes, as they are three kinds of machine.
 func BenchmarkFleetQuery(b *testing.B) {
 	n := benchAgents()
-	h, creds, cl := benchHub(b, "q", n)
-	for i := 0; i < n; i++ {
-		name := creds[i].Name
-		host := fleettest.NewHost(b, name)
-		host.Login(b, "alice", 2)
-		nc := fleettest.Connect(b, creds[i], h.URL, true)
-		a, err := agent.New(agent.Config{OM: host.OM, NC: nc, Host: name, StateDir: b.TempDir(), Within: time.Hour})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		b.Cleanup(cancel)
-		go a.Run(ctx)
-	}
+	h, _, cl := benchHub(b, "q", n)
+	agents := fleettest.StartProcess(b, "TestAgentsProcess", fmt.Sprintf("%s=%s %s %s %d", agentsProcessEnv, h.URL, h.Dir, "q", n), "agents ready")
 	c, err := client.New(fleettest.Connect(b, cl, h.URL, false), schema.MustDefault())
 	if err != nil {
 		b.Fatal(err)
@@ -200,7 +226,7 @@ func BenchmarkFleetQuery(b *testing.B) {
 	var lat []time.Duration
 	partial := 0
 	b.ResetTimer()
-	cpu0 := h.CPU()
+	cpu0, agentsCPU0, self0 := h.CPU(), fleettest.ProcCPU(agents.Process.Pid), selfCPU()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		res, err := c.Query(context.Background(), "SELECT * FROM Linux_LogonSession", client.QueryOptions{Timeout: 10 * time.Second})
@@ -219,5 +245,11 @@ func BenchmarkFleetQuery(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(partial), "partial-answers")
 	b.ReportMetric(float64((h.CPU()-cpu0).Milliseconds())/float64(b.N), "hub-cpu-ms/query")
-	reportHub(b, h)
+	b.ReportMetric(float64((fleettest.ProcCPU(agents.Process.Pid)-agentsCPU0).Milliseconds())/float64(b.N), "agents-cpu-ms/query")
+	b.ReportMetric(float64((selfCPU()-self0).Milliseconds())/float64(b.N), "client-cpu-ms/query")
+	_, agentsPeak := fleettest.ProcMemory(agents.Process.Pid)
+	b.ReportMetric(float64(agentsPeak)/(1<<20), "MiB-agents-peak")
+	rss, peak := h.Memory()
+	b.ReportMetric(float64(rss)/(1<<20), "MiB-hub-rss")
+	b.ReportMetric(float64(peak)/(1<<20), "MiB-hub-peak")
 }

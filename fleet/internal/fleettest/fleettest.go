@@ -254,8 +254,18 @@ type HubProcess struct {
 func StartHubProcess(tb testing.TB, dir string) *HubProcess {
 	tb.Helper()
 	port := FreePort(tb)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHubProcess$", "-test.v")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %d", hubProcessEnv, dir, port))
+	cmd := StartProcess(tb, "TestHubProcess", fmt.Sprintf("%s=%s %d", hubProcessEnv, dir, port), "hub ready")
+	return &HubProcess{Dir: dir, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), cmd: cmd}
+}
+
+// StartProcess runs this test binary again in a new process, running only
+// the test named test with env added to its environment, and returns once
+// it prints the line ready (within 3 minutes). The process is killed at
+// the end of the test.
+func StartProcess(tb testing.TB, test, env, ready string) *exec.Cmd {
+	tb.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.v", "-test.timeout=0")
+	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -265,25 +275,25 @@ func StartHubProcess(tb testing.TB, dir string) *HubProcess {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	ready := make(chan bool, 1)
+	ok := make(chan bool, 1)
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if sc.Text() == "hub ready" {
-				ready <- true
+			if sc.Text() == ready {
+				ok <- true
 			}
 		}
-		ready <- false
+		ok <- false
 	}()
 	select {
-	case ok := <-ready:
-		if !ok {
-			tb.Fatal("the hub process ended before it was ready")
+	case good := <-ok:
+		if !good {
+			tb.Fatalf("%s ended before it was ready", test)
 		}
-	case <-time.After(120 * time.Second):
-		tb.Fatal("the hub process is not ready after 2 minutes")
+	case <-time.After(3 * time.Minute):
+		tb.Fatalf("%s is not ready after 3 minutes", test)
 	}
-	return &HubProcess{Dir: dir, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), cmd: cmd}
+	return cmd
 }
 
 // Memory returns the hub process's resident memory now and at its
