@@ -164,7 +164,18 @@ type row struct {
 	end, statusAt                  *time.Time
 	how                            string
 	seen                           time.Time
-	props                          []byte
+	props                          [][]byte // in time order
+}
+
+// lastProps returns the newest of the row's props that is valid JSON, or
+// nil: validated once a row, not once a change.
+func (r *row) lastProps() []byte {
+	for i := len(r.props) - 1; i >= 0; i-- {
+		if json.Valid(r.props[i]) {
+			return r.props[i]
+		}
+	}
+	return nil
 }
 
 func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (applied, dup int, err error) {
@@ -219,7 +230,7 @@ func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (app
 
 	// 2. Resolve missing starts and moved ones, then merge the changes
 	// per session.
-	sort.SliceStable(todo, func(a, b int) bool { return todo[a].Time.Before(todo[b].Time) })
+	todo = byTime(todo)
 	for i := range todo {
 		if todo[i].Session.Start.IsZero() {
 			if err := resolveStart(ctx, tx, &todo[i]); err != nil {
@@ -269,6 +280,21 @@ func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (app
 		return 0, 0, err
 	}
 	return len(todo), dup, nil
+}
+
+// byTime returns the changes in time order (stable), moving each change
+// once rather than at every swap of a sort.
+func byTime(cs []Change) []Change {
+	idx := make([]int, len(cs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return cs[idx[a]].Time.Before(cs[idx[b]].Time) })
+	out := make([]Change, len(cs))
+	for i, j := range idx {
+		out[i] = cs[j]
+	}
+	return out
 }
 
 func keyLess(a, b Key) bool {
@@ -419,8 +445,8 @@ func (r *row) merge(c Change) {
 		t := c.Time.UTC()
 		r.statusAt = &t
 	}
-	if len(s.Props) > 0 && json.Valid(s.Props) {
-		r.props = s.Props
+	if len(s.Props) > 0 {
+		r.props = append(r.props, s.Props) // the last valid one is written
 	}
 	if c.Kind == Finish && r.end == nil {
 		t := c.Time.UTC()
@@ -518,19 +544,13 @@ func (b *sessionBatch) add(r *row) {
 	b.status = append(b.status, r.status)
 	b.statusAt = append(b.statusAt, r.statusAt)
 	b.seen = append(b.seen, r.seen)
-	b.props = append(b.props, r.props)
+	b.props = append(b.props, r.lastProps())
 }
 
 func (b *sessionBatch) args() []any {
-	props := make([]*string, len(b.props))
-	for i, p := range b.props {
-		if p != nil {
-			v := string(p)
-			props[i] = &v
-		}
-	}
+	// pgx writes a []byte for jsonb as the JSON text it is, nil as NULL.
 	return []any{b.host, b.class, b.logon, b.start, b.path, b.user, b.uid, b.logonType, b.tty, b.rhost, b.raddr,
-		b.pid, b.end, b.how, b.status, b.statusAt, b.seen, props}
+		b.pid, b.end, b.how, b.status, b.statusAt, b.seen, b.props}
 }
 
 // statusBatch holds the status changes' columns.

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/internal/testenv"
 )
 
 // BenchmarkApply measures the ingest rate: batches of 1,000 events (each
@@ -43,6 +44,8 @@ func BenchmarkApply(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	pg0, _ := pg.CPUTime()
+	self0 := testenv.ProcessCPU()
 	start := time.Now()
 	events := 0
 	for i := 0; i < b.N; i++ {
@@ -52,7 +55,12 @@ func BenchmarkApply(b *testing.B) {
 		}
 		events += st.Applied
 	}
-	b.ReportMetric(float64(events)/time.Since(start).Seconds(), "events/s")
+	el := time.Since(start)
+	self := testenv.ProcessCPU() - self0
+	pg1, _ := pg.CPUTime()
+	b.ReportMetric(float64(events)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(self.Microseconds())/float64(events), "proc-cpu-µs/event")
+	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(events), "pg-cpu-µs/event")
 }
 
 // fleetRows is how many session rows BenchmarkFleetQueries loads:

@@ -2,6 +2,7 @@ package fleethistory
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -82,6 +83,40 @@ func TestApplyIdempotentAndMerged(t *testing.T) {
 	months, err := s.Partitions(ctx)
 	if err != nil || len(months) != 2 {
 		t.Fatalf("partitions = %v, %v", months, err)
+	}
+}
+
+// TestApplyProps: a row keeps the newest valid props of its changes; a
+// change with invalid JSON or none leaves them, and a row without any
+// has none (NULL).
+func TestApplyProps(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	a := sess("web-1", "7", "alice", at(0))
+	a.Props = []byte(`{"class":"Linux_LogonSession","properties":{"LogonId":"7","Status":"OK"}}`)
+	mid := status("p.2", a, at(1), "OK", "Degraded")
+	mid.Session.Props = []byte(`{"class":"Linux_LogonSession","properties":{"LogonId":"7","Status":"Degraded","UserName":"<alice>"}}`)
+	bad := status("p.3", a, at(2), "Degraded", "OK")
+	bad.Session.Props = []byte(`{"class":`)
+	none := finish("p.4", a, at(3), history.EndLogout)
+	none.Session.Props = nil
+	b := sess("web-1", "8", "bob", at(0))
+	if _, err := s.Apply(ctx, []Change{none, bad, begin("p.1", a), mid, begin("p.5", b)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.SessionList(ctx, Filter{})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows = %v, %v", rows, err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(rows[0].Props, &got); err != nil {
+		t.Fatalf("props %s: %v", rows[0].Props, err)
+	}
+	if p := got["properties"].(map[string]any); p["Status"] != "Degraded" || p["UserName"] != "<alice>" {
+		t.Fatalf("props = %s", rows[0].Props)
+	}
+	if rows[1].Props != nil {
+		t.Fatalf("bob's props = %s, want none", rows[1].Props)
 	}
 }
 
