@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,6 +100,17 @@ func TestInterruptStopsEnumeration(t *testing.T) {
 					t.Fatal("no output within 60 s")
 				}
 			} else {
+				// Under load the child may not have reached its signal
+				// handler yet: wait until it reads the utmp (which it
+				// opens after installing the handler), then let it run
+				// for a while.
+				deadline := time.Now().Add(30 * time.Second)
+				for !opened(cmd.Process.Pid, path) {
+					if time.Now().After(deadline) {
+						t.Fatal("the child did not open the utmp within 30 s")
+					}
+					time.Sleep(2 * time.Millisecond)
+				}
 				time.Sleep(c.after)
 			}
 			sent := time.Now()
@@ -124,4 +136,15 @@ func TestInterruptStopsEnumeration(t *testing.T) {
 			}
 		})
 	}
+}
+
+// opened reports whether process pid has file path open.
+func opened(pid int, path string) bool {
+	fds, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/fd/*")
+	for _, fd := range fds {
+		if l, err := os.Readlink(fd); err == nil && l == path {
+			return true
+		}
+	}
+	return false
 }
