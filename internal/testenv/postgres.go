@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -260,14 +259,4 @@ func (p *Postgres) CPUTime() (time.Duration, error) {
 	}
 	// Linux's USER_HZ is 100 on every architecture Go supports.
 	return time.Duration(total) * (time.Second / 100), nil
-}
-
-// ProcessCPU returns the CPU time (user and system) this process has
-// used so far, for a benchmark to set beside [Postgres.CPUTime].
-func ProcessCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
