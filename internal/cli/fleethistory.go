@@ -183,18 +183,21 @@ func (fw *fleetWriter) write(s fleethistory.Session, changes []fleetChangeJSON) 
 		fw.err = fw.cw.Write([]string{j.Host, j.Class, j.LogonID, j.User, opt(j.UID), j.TTY, j.RemoteHost, j.RemoteAddress, opt(j.LogonType),
 			strconv.FormatInt(j.PID, 10), j.Start, end, j.How, j.Status})
 	default:
-		const layout = "2006-01-02 15:04:05"
 		end, dur, how := "still logged in", "", string(s.How)
 		if !s.Open() {
-			end = s.End.Local().Format(layout)
+			end = localTime(s.End)
 			dur = formatDuration(s.End.Sub(s.Start))
 		}
 		from := s.RemoteHost
 		if from == "" {
 			from = s.RemoteAddress
 		}
-		_, fw.err = fmt.Fprintf(fw.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Host, dash(s.User), dash(s.TTY), dash(from),
-			s.Start.Local().Format(layout), end, dur, dash(how), s.Class, dash(s.LogonID))
+		// What agents sent is shown by the one rule of every human
+		// format (output.Escape), never raw: a tab or an escape sequence
+		// in a user name must not break the table or the terminal.
+		_, fw.err = fmt.Fprintf(fw.tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", output.Escape(s.Host), dash(output.Escape(s.User)),
+			dash(output.Escape(s.TTY)), dash(output.Escape(from)), localTime(s.Start), end, dur, dash(output.Escape(how)),
+			output.Escape(s.Class), dash(output.Escape(s.LogonID)))
 		// A table is aligned in chunks, so that a long listing streams.
 		if fw.n%500 == 499 && fw.err == nil {
 			fw.err = fw.tw.Flush()

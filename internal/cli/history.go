@@ -470,7 +470,7 @@ func dash(s string) string {
 	return s
 }
 
-// localTime is t in the local zone as "2006-01-02 15:04:05", written
+// localTime is t in the local zone as "2006-01-02 15:04:05 -0700", written
 // out digit by digit: time.Format parses its layout for every time, which
 // was a third of the table's time for a long history.
 func localTime(t time.Time) string {
@@ -478,18 +478,27 @@ func localTime(t time.Time) string {
 	y, mo, d := t.Date()
 	h, mi, sec := t.Clock()
 	if y < 0 || y > 9999 {
-		return t.Format("2006-01-02 15:04:05")
+		return t.Format(output.TimeLayout)
 	}
-	var b [19]byte
+	var b [25]byte
 	two := func(i, v int) { b[i], b[i+1] = byte('0'+v/10), byte('0'+v%10) }
 	two(0, y/100)
 	two(2, y%100)
-	b[4], b[7], b[10], b[13], b[16] = '-', '-', ' ', ':', ':'
+	b[4], b[7], b[10], b[13], b[16], b[19] = '-', '-', ' ', ':', ':', ' '
 	two(5, int(mo))
 	two(8, d)
 	two(11, h)
 	two(14, mi)
 	two(17, sec)
+	// The offset from UTC, as the instance table writes it: a history
+	// spans changes of daylight saving time, so each time says its own.
+	_, off := t.Zone()
+	b[20] = '+'
+	if off < 0 {
+		b[20], off = '-', -off
+	}
+	two(21, off/3600%100)
+	two(23, off/60%60)
 	return string(b[:])
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/cimsess/cimsess/output"
 )
 
 var whenCases = []struct {
@@ -99,12 +101,12 @@ func TestLocalTime(t *testing.T) {
 		time.Local = loc
 		for sec := int64(-1 << 20); sec < 4e9; sec = sec*5/4 + 86399 {
 			tm := time.Unix(sec, 123456789)
-			if got, want := localTime(tm), tm.Local().Format("2006-01-02 15:04:05"); got != want {
+			if got, want := localTime(tm), tm.Local().Format(output.TimeLayout); got != want {
 				t.Fatalf("%s: localTime(%d) = %q, want %q", zone, sec, got, want)
 			}
 		}
 		far := time.Date(12000, 1, 1, 0, 0, 0, 0, loc)
-		if got, want := localTime(far), far.Format("2006-01-02 15:04:05"); got != want {
+		if got, want := localTime(far), far.Local().Format(output.TimeLayout); got != want {
 			t.Errorf("%s: localTime(year 12000) = %q, want %q", zone, got, want)
 		}
 	}
