@@ -4,11 +4,13 @@ package fleet_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -34,8 +36,21 @@ func benchAgents() int {
 }
 
 // TestHubProcess is the hub process of the benchmarks
-// (fleettest.StartHubProcess); it skips in a normal test run.
+// (fleettest.StartHubProcess), not a test: TestMain leaves it out of an
+// ordinary run.
 func TestHubProcess(t *testing.T) { fleettest.ServeHubProcess(t) }
+
+// TestMain leaves the benchmarks' helper processes (TestHubProcess,
+// TestAgentsProcess) out of a run that names no tests to skip, so that
+// they are neither run nor counted as skipped tests; a benchmark starts
+// them by name in a process of their own.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.skip"); f != nil && f.Value.String() == "" && !strings.Contains(flag.Lookup("test.run").Value.String(), "Process") {
+		_ = f.Value.Set("^(TestHubProcess|TestAgentsProcess)$")
+	}
+	os.Exit(m.Run())
+}
 
 // benchHub makes a hub's data directory with n agent users named
 // prefix-NNNN (in one batch) and a client user, and starts the hub in a
