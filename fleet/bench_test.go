@@ -1,5 +1,3 @@
-//go:build unix
-
 package fleet_test
 
 import (
@@ -10,9 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +19,7 @@ import (
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/outbox"
 	"github.com/cimsess/cimsess/fleet/wire"
+	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/schema"
 )
 
@@ -41,12 +38,13 @@ func benchAgents() int {
 func TestHubProcess(t *testing.T) { fleettest.ServeHubProcess(t) }
 
 // TestMain leaves the benchmarks' helper processes (TestHubProcess,
-// TestAgentsProcess) out of a run that names no tests to skip, so that
-// they are neither run nor counted as skipped tests; a benchmark starts
-// them by name in a process of their own.
+// TestAgentsProcess) out of every run but the processes a benchmark
+// starts for them (their environment variable set), so that they are
+// neither run nor counted as skipped tests.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if f := flag.Lookup("test.skip"); f != nil && f.Value.String() == "" && !strings.Contains(flag.Lookup("test.run").Value.String(), "Process") {
+	helper := os.Getenv(fleettest.HubProcessEnv) != "" || os.Getenv(agentsProcessEnv) != ""
+	if f := flag.Lookup("test.skip"); !helper && f != nil && f.Value.String() == "" {
 		_ = f.Value.Set("^(TestHubProcess|TestAgentsProcess)$")
 	}
 	os.Exit(m.Run())
@@ -67,16 +65,6 @@ func benchHub(b *testing.B, prefix string, n int) (*fleettest.HubProcess, []*nat
 	creds := fleettest.CredsMany(b, dir, natsconn.RoleAgent, names)
 	cl := fleettest.CredsMany(b, dir, natsconn.RoleClient, []string{"bench"})[0]
 	return fleettest.StartHubProcess(b, dir), creds, cl
-}
-
-// selfCPU returns the processor time this process (the agents) has
-// used, user and system.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportHub reports the hub process's memory.
@@ -157,7 +145,7 @@ func runPublish(b *testing.B, urls string, creds []*natsconn.Creds, window int) 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	b.ResetTimer()
-	self0 := selfCPU()
+	self0 := testenv.ProcessCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, p := range pubs {
@@ -174,7 +162,7 @@ func runPublish(b *testing.B, urls string, creds []*natsconn.Creds, window int) 
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(per*n)/el.Seconds(), "events/s")
-	b.ReportMetric(float64((selfCPU()-self0).Microseconds())/float64(per*n), "agents-cpu-µs/event")
+	b.ReportMetric(float64((testenv.ProcessCPU()-self0).Microseconds())/float64(per*n), "agents-cpu-µs/event")
 	return per * n
 }
 
@@ -241,7 +229,7 @@ func BenchmarkFleetQuery(b *testing.B) {
 	var lat []time.Duration
 	partial := 0
 	b.ResetTimer()
-	cpu0, agentsCPU0, self0 := h.CPU(), fleettest.ProcCPU(agents.Process.Pid), selfCPU()
+	cpu0, agentsCPU0, self0 := h.CPU(), fleettest.ProcCPU(agents.Process.Pid), testenv.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
 		res, err := c.Query(context.Background(), "SELECT * FROM Linux_LogonSession", client.QueryOptions{Timeout: 10 * time.Second})
@@ -261,7 +249,7 @@ func BenchmarkFleetQuery(b *testing.B) {
 	b.ReportMetric(float64(partial), "partial-answers")
 	b.ReportMetric(float64((h.CPU()-cpu0).Milliseconds())/float64(b.N), "hub-cpu-ms/query")
 	b.ReportMetric(float64((fleettest.ProcCPU(agents.Process.Pid)-agentsCPU0).Milliseconds())/float64(b.N), "agents-cpu-ms/query")
-	b.ReportMetric(float64((selfCPU()-self0).Milliseconds())/float64(b.N), "client-cpu-ms/query")
+	b.ReportMetric(float64((testenv.ProcessCPU()-self0).Milliseconds())/float64(b.N), "client-cpu-ms/query")
 	_, agentsPeak := fleettest.ProcMemory(agents.Process.Pid)
 	b.ReportMetric(float64(agentsPeak)/(1<<20), "MiB-agents-peak")
 	rss, peak := h.Memory()

@@ -18,7 +18,7 @@ if [ "$(id -u)" = 0 ]; then
 	# chromium); the default of 128 inotify instances per user runs out.
 	f=/proc/sys/fs/inotify/max_user_instances
 	if [ -w "$f" ] && [ "$(cat "$f")" -lt 1024 ]; then
-		echo 1024 >"$f" || true
+		echo 1024 >"$f" && echo "test.sh: raised $f to 1024" || true
 	fi
 else
 	echo "test.sh: not root: skipping setup; tests that need root or servers will skip" >&2

@@ -26,6 +26,7 @@ import (
 	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider/linux"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/sysfile/procfs"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
@@ -236,9 +237,9 @@ func CredsMany(tb testing.TB, dir, role string, names []string) []*natsconn.Cred
 	return out
 }
 
-// hubProcessEnv, set to "dir port", makes a test binary's
+// HubProcessEnv, set to "dir port", makes a test binary's
 // TestHubProcess serve a hub (ServeHubProcess).
-const hubProcessEnv = "CIMSESS_TEST_HUB_PROCESS"
+const HubProcessEnv = "CIMSESS_TEST_HUB_PROCESS"
 
 // HubProcess is a hub in a process of its own, so that its memory and
 // CPU are its own.
@@ -254,7 +255,7 @@ type HubProcess struct {
 func StartHubProcess(tb testing.TB, dir string) *HubProcess {
 	tb.Helper()
 	port := FreePort(tb)
-	cmd := StartProcess(tb, "TestHubProcess", fmt.Sprintf("%s=%s %d", hubProcessEnv, dir, port), "hub ready")
+	cmd := StartProcess(tb, "TestHubProcess", fmt.Sprintf("%s=%s %d", HubProcessEnv, dir, port), "hub ready")
 	return &HubProcess{Dir: dir, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), cmd: cmd}
 }
 
@@ -328,31 +329,20 @@ func ProcMemory(pid int) (rss, peak int64) {
 func (h *HubProcess) CPU() time.Duration { return ProcCPU(h.cmd.Process.Pid) }
 
 // ProcCPU returns the processor time a process has used so far, user and
-// system (/proc/PID/stat; zero where there is no procfs).
+// system (/proc/PID/stat through procfs; zero where there is no procfs).
 func ProcCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.New("/proc").GetFields(pid, procfs.FieldUsage)
 	if err != nil {
 		return 0
 	}
-	// The fields after the command's name, which ends with ')'.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+	return time.Duration(p.UTimeTicks+p.STimeTicks) * time.Second / procfs.ClockTicks
 }
 
 // ServeHubProcess is the hub process's side of StartHubProcess: when the
 // test binary was started by it, it runs the hub until killed; otherwise
 // it skips the test.
 func ServeHubProcess(t *testing.T) {
-	v := os.Getenv(hubProcessEnv)
+	v := os.Getenv(HubProcessEnv)
 	if v == "" {
 		t.Skip("runs only as the hub process of a benchmark")
 	}
