@@ -235,6 +235,24 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
+// valueOf is the value of property name of in; __PATH, when the instance
+// does not hold it as a property, is its path (as WMI has it on every
+// object), so that a select list's __PATH column is never empty.
+func valueOf(in *cim.Instance, name string) any {
+	if v := in.Value(name); v != nil || !strings.EqualFold(name, "__PATH") {
+		return v
+	}
+	return pathOf(in)
+}
+
+// pathOf is in's path as text, or nil when it has none.
+func pathOf(in *cim.Instance) any {
+	if in.Path.ClassName == "" {
+		return nil
+	}
+	return in.Path.String()
+}
+
 // Object returns one instance as an ordered JSON object: __CLASS, __PATH,
 // then each shown property.
 func (r Renderer) Object(in *cim.Instance) json.Marshaler {
@@ -259,6 +277,7 @@ type csvRows struct {
 	index   map[string]int // column of a property name, and of it in lower case
 	layouts []csvLayout
 	row     []any // one value per column
+	pathCol int   // the __PATH column, or -1
 }
 
 // append appends the row of in to b.
@@ -276,6 +295,9 @@ func (rw *csvRows) append(b []byte, in *cim.Instance) []byte {
 		if i := l.col[k]; i >= 0 {
 			rw.row[i] = pv.Value
 		}
+	}
+	if rw.pathCol >= 0 && rw.row[rw.pathCol] == nil {
+		rw.row[rw.pathCol] = pathOf(in)
 	}
 	b = appendCSVField(b, in.ClassName)
 	for _, v := range rw.row {

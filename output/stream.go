@@ -28,7 +28,7 @@ func (l *listWriter) Write(batch []*cim.Instance) error {
 		for _, n := range l.r.propsOf(in) {
 			l.w.WriteString(n)
 			l.w.WriteByte('=')
-			l.w.WriteString(Escape(cim.FormatValue(in.Value(n))))
+			l.w.WriteString(Escape(cim.FormatValue(valueOf(in, n))))
 			l.w.WriteByte('\n')
 		}
 	}
@@ -49,7 +49,7 @@ func (m *mofWriter) Write(batch []*cim.Instance) error {
 		m.w.WriteString(in.ClassName)
 		m.w.WriteString("\n{\n")
 		for _, n := range m.r.propsOf(in) {
-			v := in.Value(n)
+			v := valueOf(in, n)
 			if v == nil {
 				continue
 			}
@@ -214,7 +214,11 @@ func (c *csvWriter) start(first []*cim.Instance) {
 		index[col] = i
 		index[strings.ToLower(col)] = i
 	}
-	c.rows = &csvRows{index: index, row: make([]any, len(cols))}
+	pathCol := -1
+	if i, ok := index["__path"]; ok {
+		pathCol = i
+	}
+	c.rows = &csvRows{index: index, row: make([]any, len(cols)), pathCol: pathCol}
 	c.header = true
 }
 

@@ -98,11 +98,7 @@ func (e *env) listInstances(ctx context.Context, out string, t *tableFlags, what
 			props = withSystem(props, "__PATH")
 		}
 	}
-	stream := l.stream
-	if props != nil && f != output.Table {
-		stream = withPathProperty(stream)
-	}
-	n, err := e.streamInstances(f, e.renderer(om.Schema(), t, props, l.classes), stream)
+	n, err := e.streamInstances(f, e.renderer(om.Schema(), t, props, l.classes), l.stream)
 	warnSources(e.stderr, om)
 	if err == nil && n == 0 {
 		reportEmpty(e.stderr, what, om)
@@ -117,28 +113,6 @@ func withSystem(props []string, name string) []string {
 		return props
 	}
 	return append(props[:len(props):len(props)], name)
-}
-
-// withPathProperty returns stream with each instance given a __PATH
-// property, its path as text, where it has none: a select list shows it
-// as WMI does. The instances are copied, not changed.
-func withPathProperty(stream func(provider.Emit) error) func(provider.Emit) error {
-	return func(emit provider.Emit) error {
-		var out []*cim.Instance
-		return stream(func(batch []*cim.Instance) error {
-			out = out[:0]
-			for _, in := range batch {
-				if _, ok := in.Get("__PATH"); !ok && in.Path.ClassName != "" {
-					c := *in
-					c.Properties = append(make([]cim.PropertyValue, 0, len(in.Properties)+1), in.Properties...)
-					c.Properties = append(c.Properties, cim.PropertyValue{Name: "__PATH", Value: in.Path.String()})
-					in = &c
-				}
-				out = append(out, in)
-			}
-			return emit(out)
-		})
-	}
 }
 
 // streamInstances writes what stream emits in format f and returns how
