@@ -227,3 +227,32 @@ func TestEchoesClipped(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedBeforeRead sends a request that net/http refuses from its
+// header alone (HTTP/1.1 without Host) followed by a 256 KiB body: the
+// lingering close lets the client read the 400 instead of losing it to a
+// connection reset, every time.
+func TestRefusedBeforeRead(t *testing.T) {
+	ts := startServer(t, serverOpts{noAuth: true})
+	body := bytes.Repeat([]byte("x"), 256<<10)
+	for i := 0; i < 20; i++ {
+		conn, err := net.DialTimeout("tcp", ts.addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		go func() {
+			_, _ = fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nContent-Length: %d\r\n\r\n", Path, len(body))
+			_, _ = conn.Write(body)
+		}()
+		buf, err := io.ReadAll(conn)
+		conn.Close()
+		if err != nil {
+			t.Fatalf("try %d: %v after %q", i, err, buf)
+		}
+		if !bytes.HasPrefix(buf, []byte("HTTP/1.1 400 ")) {
+			t.Fatalf("try %d: answered %q, want HTTP/1.1 400", i, buf)
+		}
+	}
+	checkAlive(t, ts)
+}

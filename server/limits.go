@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -166,7 +167,7 @@ func (c *connLimiter) admit(src string) bool {
 		}
 		delete(c.waiting, victim)
 		c.mu.Unlock()
-		_ = victim.Close()
+		abort(victim)
 	}
 }
 
@@ -214,6 +215,15 @@ type capConn struct {
 	c    *connLimiter
 	src  string
 	once sync.Once
+}
+
+// CloseWrite shuts down the sending side of the connection, when the
+// connection can, for a lingering close.
+func (cc *capConn) CloseWrite() error {
+	if hc, ok := cc.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }
 
 // Close closes the connection and gives its place back.
