@@ -253,7 +253,7 @@ func insertSQL(n int) string {
 }
 
 // matchSQL finds the row of the same session as a login (see
-// [Store.MergeFile]) through the index on (start_us, tty, user).
+// [Store.MergeFile]) through the index on start_us.
 const matchSQL = `SELECT id, end_us IS NULL, wtmp_file FROM sessions
 	WHERE tty = ? AND user = ? AND start_us BETWEEN ? AND ? AND id <= ?
 	AND (start_us = ? OR (source <> 'wtmp' AND pid = ? AND pid <> 0))

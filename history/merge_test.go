@@ -153,7 +153,7 @@ func TestMatchThroughIndex(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	p := strings.Join(plan, "; ")
-	if !strings.Contains(p, "USING INDEX sessions_identity (start_us>? AND start_us<?)") {
+	if !strings.Contains(p, "USING INDEX sessions_start (start_us>? AND start_us<?)") {
 		t.Fatalf("match plan: %s", p)
 	}
 }
