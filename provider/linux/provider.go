@@ -554,6 +554,7 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 	live := map[string]uint32{}
 	if uf != nil {
 		reps = newRepeats(uf.Records())
+		defer reps.done()
 		var idb [96]byte
 		warn, err = uf.Each(ctx, func(r utmp.Record) error {
 			if !r.UserProcess() {
@@ -583,7 +584,6 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 		if err != nil {
 			return nil, nil, 0, nil, err
 		}
-		reps.bits = nil // the second pass asks only what was seen again; the GC may have the filter's memory
 	}
 	// sshd writes the logout (DEAD_PROCESS) a moment before the session's
 	// last processes end, and a session can outlive it (a process left
@@ -610,15 +610,17 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 // than once, in memory that does not grow with the file: the first pass
 // adds every id of a record that is a session of its own to a Bloom filter
 // (4 hashes, 16 bits an id from 8 KiB up to 2 MiB, reached at 1,048,576
-// records) and keeps the ids that the filter had already seen — the
+// records, held outside the Go heap: see newWords) and keeps the ids that
+// the filter had already seen — the
 // repeated ones, and a few others (false positives: one in 400 to one in
 // 5,000 by how far the size was rounded up; one in 400 at 1,000,000 ids). The second pass needs to remember only the ids of these,
 // to give a repeat its own id.
 type repeats struct {
-	seed  maphash.Seed
-	bits  []uint64
-	mask  uint64
-	again map[string]struct{}
+	seed    maphash.Seed
+	bits    []uint64
+	mask    uint64
+	again   map[string]struct{}
+	release func() // gives bits back (newWords)
 }
 
 // newRepeats returns a filter for about n ids.
@@ -627,7 +629,17 @@ func newRepeats(n int64) *repeats {
 	for nbits < uint64(n)*16 && nbits < 1<<24 {
 		nbits <<= 1
 	}
-	return &repeats{seed: maphash.MakeSeed(), bits: make([]uint64, nbits/64), mask: nbits - 1}
+	bits, release := newWords(int(nbits / 64))
+	return &repeats{seed: maphash.MakeSeed(), bits: bits, mask: nbits - 1, release: release}
+}
+
+// done lets the filter's memory go: the second pass asks only what was
+// seen again (maybe), never the filter.
+func (r *repeats) done() {
+	if r.bits != nil {
+		r.bits = nil
+		r.release()
+	}
 }
 
 // add adds an id; one the filter may have seen is kept.
