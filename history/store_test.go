@@ -330,3 +330,30 @@ func TestEachSessionOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestListingNeedsNoSort checks that the listing's order (start, then
+// row id) is the index's own: SQLite sorts nothing, so a listing's memory
+// does not grow with the sessions that share a start.
+func TestListingNeedsNoSort(t *testing.T) {
+	s := openTemp(t)
+	for _, where := range []string{"1", "user = 'u' AND 1", "(end_us IS NULL OR end_us >= 1) AND start_us <= 2 AND 1"} {
+		rows, err := s.db.Query(`EXPLAIN QUERY PLAN SELECT ` + sessionCols + ` FROM sessions WHERE ` + where + ` ORDER BY start_us, id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		p := strings.Join(plan, "; ")
+		if strings.Contains(p, "TEMP B-TREE") || !strings.Contains(p, "USING INDEX sessions_start") {
+			t.Errorf("WHERE %s: plan %s", where, p)
+		}
+	}
+}
