@@ -435,10 +435,20 @@ func FuzzEnumerate(f *testing.F) {
 // every instance once and in order, that an error of emit stops the
 // provider at once and comes back unchanged, and that a cancelled context
 // stops it within one batch.
+// TestEnumerateStreams checks the batches of a file read on one goroutine
+// and of one read on its own (more than two chunks): in file order, every
+// batch full but the last, a failing emit and a cancelled context stopping
+// at once, a narrowed enumeration finding its one session.
 func TestEnumerateStreams(t *testing.T) {
+	for _, records := range []int{5*provider.MaxBatch + 77, 3*chunkRecords + 77} {
+		t.Run(strconv.Itoa(records), func(t *testing.T) { testEnumerateStreams(t, records) })
+	}
+}
+
+func testEnumerateStreams(t *testing.T, records int) {
 	w := newWorld(t)
 	var recs []utmp.Record
-	for i := range 5*provider.MaxBatch + 77 {
+	for i := range records {
 		recs = append(recs, utmp.Record{Type: utmp.UserProcess, PID: int32(4_000_000 + i), Line: fmt.Sprintf("pts/%d", i),
 			User: "u", Time: bootTime.Add(time.Duration(i) * time.Second)})
 	}
@@ -447,8 +457,8 @@ func TestEnumerateStreams(t *testing.T) {
 	ctx := context.Background()
 	n, batches := 0, 0
 	err := p.Enumerate(ctx, ClassName, provider.Hint{}, func(b []*cim.Instance) error {
-		if len(b) == 0 || len(b) > provider.MaxBatch {
-			t.Fatalf("batch of %d", len(b))
+		if len(b) == 0 || len(b) > provider.MaxBatch || len(b) < provider.MaxBatch && n+len(b) != len(recs) {
+			t.Fatalf("batch of %d after %d", len(b), n)
 		}
 		for _, in := range b {
 			if want := fmt.Sprintf("pts/%d", n); in.String("TTY") != want {
@@ -459,8 +469,9 @@ func TestEnumerateStreams(t *testing.T) {
 		batches++
 		return nil
 	})
-	if err != nil || n != len(recs) || batches != 6 {
-		t.Fatalf("%d instances in %d batches, %v; want %d in 6", n, batches, err, len(recs))
+	wantBatches := (len(recs) + provider.MaxBatch - 1) / provider.MaxBatch
+	if err != nil || n != len(recs) || batches != wantBatches {
+		t.Fatalf("%d instances in %d batches, %v; want %d in %d", n, batches, err, len(recs), wantBatches)
 	}
 	bad := errors.New("bad instance")
 	batches = 0
@@ -474,9 +485,11 @@ func TestEnumerateStreams(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || batches != 1 {
 		t.Errorf("cancelled: %v after %d batches", err, batches)
 	}
-	one, err := provider.Collect(ctx, p, ClassName, provider.Hint{Keys: map[string]any{"logonid": "utmp:pts/3:4000003"}})
-	if err != nil || len(one) != 1 {
-		t.Errorf("narrowed: %d instances, %v", len(one), err)
+	for _, id := range []string{"utmp:pts/3:4000003", fmt.Sprintf("utmp:pts/%d:%d", records-1, 4_000_000+records-1)} {
+		one, err := provider.Collect(ctx, p, ClassName, provider.Hint{Keys: map[string]any{"logonid": id}})
+		if err != nil || len(one) != 1 || one[0].String("LogonId") != id {
+			t.Errorf("narrowed to %s: %d instances, %v", id, len(one), err)
+		}
 	}
 }
 
