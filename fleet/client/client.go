@@ -218,8 +218,8 @@ func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Resu
 		if m == nil {
 			break
 		}
-		var ans wire.Answer
-		if err := json.Unmarshal(m.Data, &ans); err != nil || ans.Host == "" {
+		ans, err := wire.ParseAnswer(m.Data)
+		if err != nil || ans.Host == "" {
 			continue
 		}
 		tok := wire.HostToken(ans.Host)
