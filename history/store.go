@@ -113,8 +113,8 @@ var migrations = []string{
 	// range of a few seconds of starts, whose rows are checked for
 	// terminal and user; the start and the row id alone make an index
 	// entry a third of the size, which a merge writes for every session
-	// (a tenth less time for a new history), and they order the listing
-	// by (start, id) with no sort.
+	// (a few per cent less time for a new history), and they order the
+	// listing by (start, id) with no sort.
 	`DROP INDEX sessions_identity;
 	CREATE INDEX sessions_start ON sessions(start_us);`,
 }
