@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/json"
 	"math"
-	"slices"
 
 	"github.com/cimsess/cimsess/cim"
 )
@@ -33,29 +32,12 @@ var answerMembers = []string{"host", "chunk", "last", "total", "properties", "in
 // parseFastAnswer reads an answer as parseFast reads an event; ok is false
 // for any form it leaves to encoding/json.
 func parseFastAnswer(data []byte) (ans *Answer, ok bool) {
-	s := fastScanner{b: data}
-	if !s.byte('{') {
+	s, ok := newFastScanner(data)
+	if !ok {
 		return nil, false
 	}
-	s.str = string(data)
 	var out Answer
-	var seen uint8
-	for first := true; ; first = false {
-		if s.byte('}') {
-			break
-		}
-		if !first && !s.byte(',') {
-			return nil, false
-		}
-		key, ok := s.plain()
-		if !ok || !s.byte(':') {
-			return nil, false
-		}
-		i := slices.Index(answerMembers, key)
-		if i < 0 || seen&(1<<i) != 0 {
-			return nil, false
-		}
-		seen |= 1 << i
+	ok = s.object(answerMembers, func(key string) (ok bool) {
 		switch key {
 		case "host":
 			out.Host, ok = s.text()
@@ -66,18 +48,26 @@ func parseFastAnswer(data []byte) (ans *Answer, ok bool) {
 		case "last":
 			out.Last, ok = s.bool()
 		case "properties":
-			ok = s.strings(&out.Properties)
+			out.Properties = []string{} // [] is an empty slice, as encoding/json makes it
+			ok = s.array(func() bool {
+				t, ok := s.text()
+				out.Properties = append(out.Properties, t)
+				return ok
+			})
 		case "instances":
-			ok = s.instances(&out.Instances)
+			out.Instances = []Instance{}
+			ok = s.array(func() bool {
+				var in Instance
+				ok := s.instance(&in)
+				out.Instances = append(out.Instances, in)
+				return ok
+			})
 		case "error":
 			out.Error, ok = s.answerError()
 		}
-		if !ok {
-			return nil, false
-		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
+		return ok
+	})
+	if !ok || !s.end() {
 		return nil, false
 	}
 	return &out, true
@@ -105,82 +95,22 @@ func (s *fastScanner) bool() (bool, bool) {
 	return false, false
 }
 
-// strings reads an array of strings into *out (an empty array as an
-// empty slice, as encoding/json makes it).
-func (s *fastScanner) strings(out *[]string) bool {
-	if !s.byte('[') {
-		return false
-	}
-	v := []string{}
-	for first := true; ; first = false {
-		if s.byte(']') {
-			*out = v
-			return true
-		}
-		if !first && !s.byte(',') {
-			return false
-		}
-		s.ws()
-		t, ok := s.text()
-		if !ok {
-			return false
-		}
-		v = append(v, t)
-	}
-}
-
-// instances reads an array of wire instances into *out.
-func (s *fastScanner) instances(out *[]Instance) bool {
-	if !s.byte('[') {
-		return false
-	}
-	v := []Instance{}
-	for first := true; ; first = false {
-		if s.byte(']') {
-			*out = v
-			return true
-		}
-		if !first && !s.byte(',') {
-			return false
-		}
-		var in Instance
-		if !s.instance(&in) {
-			return false
-		}
-		v = append(v, in)
-	}
-}
-
 // answerError reads {"code":N,"message":"…"}, each member once.
 func (s *fastScanner) answerError() (*AnswerError, bool) {
-	if !s.byte('{') {
+	var e AnswerError
+	ok := s.object(errorMembers, func(key string) (ok bool) {
+		if key == "code" {
+			e.Code, ok = s.int()
+		} else {
+			e.Message, ok = s.text()
+		}
+		return ok
+	})
+	if !ok {
 		return nil, false
 	}
-	var e AnswerError
-	var seenCode, seenMessage bool
-	for first := true; ; first = false {
-		if s.byte('}') {
-			return &e, true
-		}
-		if !first && !s.byte(',') {
-			return nil, false
-		}
-		key, ok := s.plain()
-		if !ok || !s.byte(':') {
-			return nil, false
-		}
-		switch {
-		case key == "code" && !seenCode:
-			seenCode = true
-			e.Code, ok = s.int()
-		case key == "message" && !seenMessage:
-			seenMessage = true
-			e.Message, ok = s.text()
-		default:
-			return nil, false
-		}
-		if !ok {
-			return nil, false
-		}
-	}
+	return &e, true
 }
+
+// errorMembers are the members of an answer's error.
+var errorMembers = []string{"code", "message"}

@@ -19,30 +19,12 @@ import (
 // caller then reads with encoding/json (the reference: whatever parseFast
 // takes, it reads to the same event, see FuzzParseFast).
 func parseFast(data []byte) (ev *Event, ok bool) {
-	s := fastScanner{b: data}
-	if !s.byte('{') {
+	s, ok := newFastScanner(data)
+	if !ok {
 		return nil, false
 	}
-	s.str = string(data)
 	var out Event
-	var seen uint16
-	for first := true; ; first = false {
-		if s.byte('}') {
-			break
-		}
-		if !first && !s.byte(',') {
-			return nil, false
-		}
-		key, ok := s.plain()
-		if !ok || !s.byte(':') {
-			return nil, false
-		}
-		// Each member once: seen has the bit of each member's index.
-		i := slices.Index(eventMembers, key)
-		if i < 0 || seen&(1<<i) != 0 {
-			return nil, false
-		}
-		seen |= 1 << i
+	ok = s.object(eventMembers, func(key string) (ok bool) {
 		switch key {
 		case "seq":
 			out.Seq, ok = s.uint()
@@ -58,12 +40,9 @@ func parseFast(data []byte) (ev *Event, ok bool) {
 		default:
 			*out.text(key), ok = s.text()
 		}
-		if !ok {
-			return nil, false
-		}
-	}
-	s.ws()
-	if s.i != len(s.b) {
+		return ok
+	})
+	if !ok || !s.end() {
 		return nil, false
 	}
 	return &out, true
@@ -96,6 +75,75 @@ type fastScanner struct {
 	i   int
 	str string
 	raw []byte
+}
+
+// newFastScanner returns a scanner of data when data is a JSON object
+// at first sight (its first byte after white space is '{'); the string
+// copy of the bytes is made only then.
+func newFastScanner(data []byte) (*fastScanner, bool) {
+	s := &fastScanner{b: data}
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return nil, false
+	}
+	s.str = string(data)
+	return s, true
+}
+
+// object reads a JSON object whose member names are plain, among names
+// (at most 64) and each given once, calling member with each name to
+// read its value. It reports false for anything else, or when member
+// does.
+func (s *fastScanner) object(names []string, member func(key string) bool) bool {
+	if !s.byte('{') {
+		return false
+	}
+	var seen uint64 // the bit of each member's index in names
+	for first := true; ; first = false {
+		if s.byte('}') {
+			return true
+		}
+		if !first && !s.byte(',') {
+			return false
+		}
+		key, ok := s.plain()
+		if !ok || !s.byte(':') {
+			return false
+		}
+		i := slices.Index(names, key)
+		if i < 0 || seen&(1<<i) != 0 {
+			return false
+		}
+		seen |= 1 << i
+		if !member(key) {
+			return false
+		}
+	}
+}
+
+// array reads a JSON array, calling elem to read each element. It
+// reports false for anything else, or when elem does.
+func (s *fastScanner) array(elem func() bool) bool {
+	if !s.byte('[') {
+		return false
+	}
+	for first := true; ; first = false {
+		if s.byte(']') {
+			return true
+		}
+		if !first && !s.byte(',') {
+			return false
+		}
+		if !elem() {
+			return false
+		}
+	}
+}
+
+// end reports whether nothing but white space is left.
+func (s *fastScanner) end() bool {
+	s.ws()
+	return s.i == len(s.b)
 }
 
 func (s *fastScanner) ws() {
@@ -231,42 +279,26 @@ func (s *fastScanner) time(t *time.Time) bool {
 // instance reads a wire instance: class, path and properties, each at
 // most once, property names plain and distinct in any case.
 func (s *fastScanner) instance(in *Instance) bool {
-	if !s.byte('{') {
-		return false
-	}
 	var out Instance
-	var seenClass, seenPath, seenProps bool
-	for first := true; ; first = false {
-		if s.byte('}') {
-			break
-		}
-		if !first && !s.byte(',') {
-			return false
-		}
-		key, ok := s.plain()
-		if !ok || !s.byte(':') {
-			return false
-		}
-		switch {
-		case key == "class" && !seenClass:
-			seenClass = true
+	ok := s.object(instanceMembers, func(key string) (ok bool) {
+		switch key {
+		case "class":
 			out.Class, ok = s.text()
-		case key == "path" && !seenPath:
-			seenPath = true
+		case "path":
 			out.Path, ok = s.text()
-		case key == "properties" && !seenProps:
-			seenProps = true
-			ok = s.properties(&out)
 		default:
-			return false
+			ok = s.properties(&out)
 		}
-		if !ok {
-			return false
-		}
+		return ok
+	})
+	if ok {
+		*in = out
 	}
-	*in = out
-	return true
+	return ok
 }
+
+// instanceMembers are the members of a wire instance's JSON object.
+var instanceMembers = []string{"class", "path", "properties"}
 
 func (s *fastScanner) properties(out *Instance) bool {
 	if !s.byte('{') {
