@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/fnv"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -28,6 +29,10 @@ type MergeOptions struct {
 	// Progress, when set, is told now and then how many of the records to
 	// read are done.
 	Progress func(done, total int)
+	// Settled, when set, is moved on after every batch the merge commits,
+	// for a listing that follows the merge (see [Settled]). The merge
+	// does not finish it: its caller does, with the merge's outcome.
+	Settled *Settled
 }
 
 // MergeStats says what a merge did.
@@ -131,6 +136,12 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		st.Unchanged = m.file.known
 		return st, m.commit()
 	}
+	var times *recordTimes
+	if opts.Settled != nil {
+		if times, err = scanTimes(f, st.From, whole, l, m.batch); err != nil {
+			return st, cim.Errorf(cim.ErrFailed, "wtmp %s: reading its times: %v", path, err)
+		}
+	}
 	var rd *utmp.Reader
 	at := int64(-1)
 	total := int((whole - st.From) / int64(l.Size))
@@ -159,7 +170,10 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		if err := m.checkpoint(at); err != nil {
 			return m.st, err
 		}
-		if opts.Progress != nil {
+		if times != nil {
+			opts.Settled.advance(m.settled(times.earliest(at)))
+		}
+		if opts.Progress != nil { // after the advance: a listing may run already
 			opts.Progress(min(m.st.Records, total), total)
 		}
 		if at >= whole {
@@ -285,7 +299,7 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 		{&m.stmts.fileReset, `UPDATE wtmp_files SET head = ?, merged = 0, layout = ?, path = ? WHERE id = ?`},
 		{&m.stmts.fileUntag, `UPDATE sessions SET wtmp_file = 0 WHERE wtmp_file = ?`},
 		{&m.stmts.fileSet, `UPDATE wtmp_files SET merged = ?, path = ? WHERE id = ?`},
-		{&m.stmts.open, `SELECT id, tty, class FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`},
+		{&m.stmts.open, `SELECT id, tty, class, start_us FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`},
 	} {
 		if *p.st, err = c.prepare(p.q); err != nil {
 			m.close()
@@ -380,7 +394,7 @@ func (m *merger) sync() error {
 		}
 		rid, tty, class := open.colInt(0), open.colText(1), open.colText(2)
 		m.seq++
-		p := &pend{seq: m.seq, id: rid}
+		p := &pend{seq: m.seq, id: rid, start: open.colInt(3)}
 		if class == "" && tty == BootLine {
 			m.pr.boots = append(m.pr.boots, p)
 		} else if tty == "" {
@@ -443,11 +457,33 @@ func (m *merger) pending(lc Lifecycle) (*pend, error) {
 					return nil, err
 				}
 			}
-			return &pend{seq: m.seq, id: id}, nil
+			// The row starts within the window of the login.
+			return &pend{seq: m.seq, id: id, start: start - w}, nil
 		}
 		q.reset()
 	}
-	return &pend{seq: m.seq, lc: lc}, nil
+	return &pend{seq: m.seq, lc: lc, start: start}, nil
+}
+
+// settled returns the time before which every row is as this merge will
+// leave it (see [Settled]), given the earliest start among the records
+// still to read: the earliest of the sessions still open and of those
+// records, less [MatchWindow] for the rows the records may match.
+func (m *merger) settled(ahead int64) int64 {
+	least := ahead
+	if w := MatchWindow.Microseconds(); least != math.MaxInt64 && least > math.MinInt64+w {
+		least -= w
+	}
+	for _, p := range m.pr.lines {
+		least = min(least, p.start)
+	}
+	for _, p := range m.pr.noLine {
+		least = min(least, p.start)
+	}
+	for _, p := range m.pr.boots {
+		least = min(least, p.start)
+	}
+	return least
 }
 
 // end ends a pending session: a row is closed, a login in memory is

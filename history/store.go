@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -644,7 +645,25 @@ func (s *Store) Sessions(ctx context.Context, f Filter) ([]Session, error) {
 // memory does not grow with their number. It stops at the first error fn
 // returns and returns it.
 func (s *Store) EachSession(ctx context.Context, f Filter, fn func(Session) error) error {
-	var where []string
+	return s.EachSettled(ctx, f, nil, fn)
+}
+
+// EachSettled is [Store.EachSession] beside a merge into the same history
+// that moves settled on (see [MergeOptions.Settled]): it lists the
+// sessions that start before settled's time as soon as the merge has
+// committed them, then waits for the time to move on, until the merge has
+// finished; so the oldest sessions of a long wtmp are out while the merge
+// still writes the newer ones, and the listing's reading and formatting
+// take the other core. The sessions and their order are those
+// EachSession would list after the merge. A merge that fails ends the
+// listing with its error, after the sessions settled until then. With
+// settled nil, EachSettled is EachSession.
+//
+// Each stretch of time is read in a read transaction of its own, so
+// another process's writes meanwhile (a recorder's) show in the stretches
+// read after them: as in a listing started a moment later.
+func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn func(Session) error) error {
+	where := []string{"start_us >= ?", "start_us <= ?"}
 	var args []any
 	if !f.Since.IsZero() {
 		where = append(where, "(end_us IS NULL OR end_us >= ?)")
@@ -685,21 +704,46 @@ func (s *Store) EachSession(ctx context.Context, f Filter, fn func(Session) erro
 		return err
 	}
 	defer st.close()
-	st.bind(args...)
+	st.bind(append([]any{int64(0), int64(0)}, args...)...)
 	strs := interner{}
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return dbError(s.path, err)
+	n := 0
+	for lo := int64(math.MinInt64); ; {
+		hi, done := int64(math.MaxInt64), true
+		if settled != nil {
+			before, end, err := settled.wait(ctx, lo)
+			if err != nil {
+				return err
+			}
+			if !end {
+				hi, done = before-1, false
 			}
 		}
-		ok, err := st.step()
-		if err != nil || !ok {
-			return err
+		st.int(1, lo)
+		st.int(2, hi)
+		for {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					st.reset()
+					return dbError(s.path, err)
+				}
+			}
+			ok, err := st.step()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			if err := fn(strs.session(st)); err != nil {
+				st.reset()
+				return err
+			}
 		}
-		if err := fn(strs.session(st)); err != nil {
-			return err
+		st.reset() // ends the stretch's read transaction
+		if done {
+			return nil
 		}
+		lo = hi + 1
 	}
 }
 

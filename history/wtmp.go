@@ -123,6 +123,9 @@ type pend struct {
 	seq int       // the order of the logins, for a stable order of ends
 	id  int64     // its row in the database; 0 while only in memory
 	lc  Lifecycle // the login, while only in memory
+	// start is no later than the start of its row (µs): where a merge
+	// that settles a listing may not have got past (see [Settled]).
+	start int64
 }
 
 // pairing pairs wtmp records forwards: login makes the pending session of

@@ -104,17 +104,31 @@ they select the sessions that were open at some time between them.`,
 			}
 			ctx := cmd.Context()
 			h.wtmpGiven = cmd.Flags().Changed("wtmp")
-			store, err := e.openHistory(ctx, h, noBackfill)
+			store, merge, err := e.openHistory(ctx, h, noBackfill)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			// The merge runs beside the listing, which prints each
+			// stretch of time as the merge settles it. A listing that
+			// stops early (a closed pipe) lets the merge finish: only
+			// the command's context cancels it.
+			var settled *history.Settled
+			if merge != nil {
+				settled = history.NewSettled()
+				merged := make(chan struct{})
+				go func() {
+					defer close(merged)
+					settled.Finish(merge(settled))
+				}()
+				defer func() { <-merged }()
+			}
 			var changes func(id int64) ([]history.StatusChange, error)
 			if f == output.JSON {
 				changes = func(id int64) ([]history.StatusChange, error) { return store.StatusChanges(ctx, id) }
 			}
 			return writeSessions(e.stdout, f, func(fn func(history.Session) error) error {
-				return store.EachSession(ctx, filt, fn)
+				return store.EachSettled(ctx, filt, settled, fn)
 			}, changes)
 		},
 	}
@@ -129,42 +143,54 @@ they select the sessions that were open at some time between them.`,
 	return cmd
 }
 
-// openHistory opens the history database and merges wtmp into it. When
-// the database may not be written, an existing one is read as it is.
-func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) (*history.Store, error) {
+// openHistory opens the history database and returns it with the merge
+// of wtmp into it, for the caller to run (nil when there is none to run).
+// When the database may not be written, an existing one is read as it is.
+func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) (*history.Store, func(*history.Settled) error, error) {
 	store, err := history.Open(ctx, h.db, history.Options{})
 	if err != nil {
 		if cim.CodeOf(err) != cim.ErrAccessDenied {
-			return nil, err
+			return nil, nil, err
 		}
 		ro, rerr := history.Open(ctx, h.db, history.Options{ReadOnly: true})
 		if rerr != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(e.stderr, "cimsess: %v; showing it without merging wtmp in\n", err)
-		return ro, nil
+		return ro, nil, nil
 	}
 	if noBackfill {
-		return store, nil
+		return store, nil, nil
 	}
 	warnf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: warning: "+format+"\n", args...) }
 	l, err := utmp.ParseLayout(h.layout)
 	if err != nil {
 		store.Close()
-		return nil, &usageError{fmt.Errorf("--layout: %w", err)}
+		return nil, nil, &usageError{fmt.Errorf("--layout: %w", err)}
 	}
-	_, err = history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Layout: l, Progress: e.progressBar("merging wtmp")}, warnf)
-	if err != nil && cim.CodeOf(err) == cim.ErrNotFound && !h.wtmpGiven {
-		// The default wtmp is missing (a container, a system that keeps
-		// none): say so and show the database.
-		warnf("%s; showing the database only (--wtmp - says so quietly)", cim.Wrap(cim.ErrFailed, err).Description)
-		err = nil
+	// No progress bar where the listing goes to the terminal: the
+	// sessions are printed as the merge settles them.
+	var progress func(done, total int)
+	if !e.stdoutIsTerminal() {
+		progress = e.progressBar("merging wtmp")
 	}
-	if err != nil {
-		store.Close()
-		return nil, err
+	merge := func(settled *history.Settled) error {
+		_, err := history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Layout: l, Progress: progress, Settled: settled}, warnf)
+		if err != nil && cim.CodeOf(err) == cim.ErrNotFound && !h.wtmpGiven {
+			// The default wtmp is missing (a container, a system that
+			// keeps none): say so and show the database.
+			warnf("%s; showing the database only (--wtmp - says so quietly)", cim.Wrap(cim.ErrFailed, err).Description)
+			err = nil
+		}
+		return err
 	}
-	return store, nil
+	return store, merge, nil
+}
+
+// stdoutIsTerminal reports whether standard output is a terminal.
+func (e *env) stdoutIsTerminal() bool {
+	f, ok := e.stdout.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // progressBar returns a progress callback that draws a bar on stderr when

@@ -76,6 +76,9 @@ func FuzzDecode(f *testing.F) {
 				if !ok || !equal(d, r) {
 					t.Fatalf("%v: Reader and Decode disagree:\n%+v\n%+v", l, r, d)
 				}
+				if sec := l.Seconds(b); r.Time.IsZero() != (sec == 0) || (sec != 0 && r.Time.Unix() != sec) {
+					t.Fatalf("%v: Seconds %d, the record's time %v", l, sec, r.Time)
+				}
 				if exact(b, l) {
 					enc := utmp.Encode(r, l)
 					if want := canonical(b, l); !bytes.Equal(enc, want) {

@@ -208,6 +208,16 @@ func (l Layout) offAddr() int {
 	return 348
 }
 
+// Seconds returns the seconds of the time (ut_tv.tv_sec) of the record
+// in the first l.Size bytes of b, without decoding the rest: what a scan
+// of a file's times needs. l must be valid and b a whole record.
+func (l Layout) Seconds(b []byte) int64 {
+	if l.wide() {
+		return int64(l.order().Uint64(b[344:]))
+	}
+	return int64(int32(l.order().Uint32(b[340:])))
+}
+
 // decodeFixed decodes the non-string fields of one record of l.Size bytes.
 func decodeFixed(b []byte, l Layout, r *Record) {
 	o := l.order()
@@ -215,16 +225,15 @@ func decodeFixed(b []byte, l Layout, r *Record) {
 	r.PID = int32(o.Uint32(b[offPID:]))
 	r.ExitTermination = int16(o.Uint16(b[offExitTerm:]))
 	r.ExitStatus = int16(o.Uint16(b[offExitCode:]))
-	var sec, usec int64
+	var usec int64
 	if l.wide() {
 		r.Session = int64(o.Uint64(b[offSession:]))
-		sec = int64(o.Uint64(b[344:]))
 		usec = int64(o.Uint64(b[352:]))
 	} else {
 		r.Session = int64(int32(o.Uint32(b[offSession:])))
-		sec = int64(int32(o.Uint32(b[340:])))
 		usec = int64(int32(o.Uint32(b[344:])))
 	}
+	sec := l.Seconds(b)
 	// who and last show tv_sec alone: a tv_usec outside 0–999,999 (a
 	// writer's garbage) must not move the time by up to 36 minutes, and a
 	// zero tv_sec is no time at all, whatever tv_usec holds.
