@@ -171,7 +171,7 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			return m.st, err
 		}
 		if times != nil {
-			opts.Settled.advance(m.settled(times.earliest(at)))
+			opts.Settled.advance(m.settled(times.earliest(at), at < times.shutdowns))
 		}
 		if opts.Progress != nil { // after the advance: a listing may run already
 			opts.Progress(min(m.st.Records, total), total)
@@ -467,9 +467,10 @@ func (m *merger) pending(lc Lifecycle) (*pend, error) {
 
 // settled returns the time before which every row is as this merge will
 // leave it (see [Settled]), given the earliest start among the records
-// still to read: the earliest of the sessions still open and of those
-// records, less [MatchWindow] for the rows the records may match.
-func (m *merger) settled(ahead int64) int64 {
+// still to read and whether a shutdown may still come: the earliest of
+// the sessions still open, of the boots when a shutdown may end them, and
+// of those records, less [MatchWindow] for the rows the records may match.
+func (m *merger) settled(ahead int64, shutdownAhead bool) int64 {
 	least := ahead
 	if w := MatchWindow.Microseconds(); least != math.MaxInt64 && least > math.MinInt64+w {
 		least -= w
@@ -480,8 +481,10 @@ func (m *merger) settled(ahead int64) int64 {
 	for _, p := range m.pr.noLine {
 		least = min(least, p.start)
 	}
-	for _, p := range m.pr.boots {
-		least = min(least, p.start)
+	if shutdownAhead {
+		for _, p := range m.pr.boots {
+			least = min(least, p.start)
+		}
 	}
 	return least
 }

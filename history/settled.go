@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -20,8 +21,10 @@ import (
 // The time is the earliest of the starts of the sessions the merge still
 // holds open (an open row may yet be closed, one in memory yet be added)
 // and of the records it has still to read (less [MatchWindow], as a login
-// may close a row that starts that much before it). wtmp is in time
-// order, so it follows the merge closely; one session left open from the
+// may close a row that starts that much before it). A boot counts only
+// while a shutdown may still come to end it: past the file's last one, a
+// boot stays open to the merge's end, as it is. wtmp is in time order, so
+// the time follows the merge closely; one session left open from the
 // file's start holds it there, and the listing then waits for the end as
 // it did before there was a Settled.
 //
@@ -85,17 +88,43 @@ func (s *Settled) wait(ctx context.Context, after int64) (before int64, done boo
 // recordTimes is what a merge that settles a listing knows of the records
 // ahead of it: the earliest second of each block of records from the
 // merge's start, and of all the blocks after each (a suffix minimum), so
-// that "the earliest start still to come" costs a look-up. It is read
-// from the file's time fields alone before the merge begins.
+// that "the earliest start still to come" costs a look-up; and where the
+// last record that may be a shutdown ends. It is read from the records'
+// heads ([utmp.Layout.Head]) before the merge begins.
 type recordTimes struct {
 	from  int64   // the byte the blocks start at
+	end   int64   // and the byte after the last
 	block int64   // bytes in a block
 	after []int64 // after[k]: the earliest second in blocks k and on
+	// shutdowns: the byte after the last record that may end boots (see
+	// mayEndBoots); from when there is none.
+	shutdowns int64
 }
 
-// scanTimes reads the time of every whole record of f in [from, whole).
+// mayEndBoots reports whether a record may be one that ends the boots
+// (as [pairing.add] takes it, by [lastType]: a shutdown, or a change to
+// run level 0 or 6), from its head alone: every record that is one, and a
+// few that are not.
+func mayEndBoots(h utmp.Head) bool {
+	t := h.Type
+	if len(h.Line) > 0 && h.Line[0] == '~' {
+		switch {
+		case bytes.HasPrefix(h.User, []byte("shutdown")):
+			return true
+		case bytes.HasPrefix(h.User, []byte("reboot")):
+			return false
+		case bytes.HasPrefix(h.User, []byte("runlevel")):
+			t = utmp.RunLevel
+		}
+	}
+	// lastType turns other types into a run level only as above.
+	x := byte(h.PID & 255)
+	return t == utmp.RunLevel && (x == '0' || x == '6')
+}
+
+// scanTimes reads the head of every whole record of f in [from, whole).
 func scanTimes(f io.ReaderAt, from, whole int64, l utmp.Layout, records int) (*recordTimes, error) {
-	rt := &recordTimes{from: from, block: int64(records) * int64(l.Size)}
+	rt := &recordTimes{from: from, block: int64(records) * int64(l.Size), end: whole, shutdowns: from}
 	buf := make([]byte, (1<<20)/l.Size*l.Size)
 	least := int64(math.MaxInt64)
 	var k int64
@@ -113,7 +142,11 @@ func scanTimes(f io.ReaderAt, from, whole int64, l utmp.Layout, records int) (*r
 				rt.after = append(rt.after, least)
 				least, k = math.MaxInt64, k+1
 			}
-			least = min(least, l.Seconds(buf[i:]))
+			h := l.Head(buf[i:])
+			least = min(least, h.Sec)
+			if mayEndBoots(h) {
+				rt.shutdowns = at + int64(i+l.Size)
+			}
 		}
 		at += int64(n)
 	}
@@ -128,10 +161,10 @@ func scanTimes(f io.ReaderAt, from, whole int64, l utmp.Layout, records int) (*r
 // byte at (the whole of at's block counts: an earlier one is no harm);
 // math.MaxInt64 when there are none.
 func (rt *recordTimes) earliest(at int64) int64 {
-	k := (at - rt.from) / rt.block
-	if at < rt.from {
-		k = 0
+	if at >= rt.end {
+		return math.MaxInt64
 	}
+	k := max(at-rt.from, 0) / rt.block
 	if k >= int64(len(rt.after)) || rt.after[k] == math.MaxInt64 {
 		return math.MaxInt64
 	}

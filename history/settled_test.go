@@ -76,6 +76,14 @@ func TestEachSettledListsWhatTheMergeLeaves(t *testing.T) {
 			lines = append(lines, r)
 		}
 	}
+	// Boots with no shutdown: each crashes the sessions open, and the
+	// boots stay open to the end (as last shows them, "still running").
+	var crashes []utmp.Record
+	for _, r := range busy {
+		if r.Type != utmp.RunLevel {
+			crashes = append(crashes, r)
+		}
+	}
 	// A login on a line no other uses, open until the file's end.
 	longOpen := append(append([]utmp.Record{login(-1, "root", "tty1", "", 1)}, lines...), logout(100000, "tty1", 1))
 	live := func(t *testing.T, s *Store) {
@@ -119,6 +127,7 @@ func TestEachSettledListsWhatTheMergeLeaves(t *testing.T) {
 	}{
 		{"busy", nil, busy, nil, 0},
 		{"no boots", nil, lines, nil, 0},
+		{"crashes only", nil, crashes, nil, 0},
 		{"clock goes back", nil, clockBack, nil, 0},
 		{"open all through", nil, longOpen, nil, 0},
 		{"resumed", busy[:700], busy, nil, 0},
@@ -267,10 +276,11 @@ func TestEachSettledEndsWithTheMergesError(t *testing.T) {
 	}
 }
 
-// TestScanTimes checks the earliest start still to come at each block.
+// TestScanTimes checks the earliest start still to come at each block,
+// and where the last record that may end the boots is.
 func TestScanTimes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wtmp")
-	recs := []utmp.Record{login(10, "a", "pts/1", "", 1), login(5, "a", "pts/2", "", 2), login(30, "a", "pts/3", "", 3),
+	recs := []utmp.Record{login(10, "a", "pts/1", "", 1), login(5, "a", "pts/2", "", 2), shutdown(30), boot(31),
 		login(40, "a", "pts/4", "", 4), {Type: utmp.DeadProcess, Line: "pts/4"}, login(50, "a", "pts/5", "", 5), login(45, "a", "pts/6", "", 6)}
 	writeWtmp(t, path, recs)
 	f, err := os.Open(path)
@@ -279,16 +289,66 @@ func TestScanTimes(t *testing.T) {
 	}
 	defer f.Close()
 	size := int64(utmp.Native.Size)
-	rt, err := scanTimes(f, size, size*int64(len(recs)), utmp.Native, 2) // blocks from record 1: {1,2} {3,4} {5,6}
+	rt, err := scanTimes(f, size, size*int64(len(recs)), utmp.Native, 2) // blocks from record 1: {1,2} {3,4} {5,6} {7}
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		record int
 		want   int64
-	}{{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, us(at(45))}, {6, us(at(45))}, {7, math.MaxInt64}} {
+	}{{1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}, {6, 0}, {7, us(at(45))}, {8, math.MaxInt64}} {
 		if got := rt.earliest(int64(c.record) * size); got != c.want {
 			t.Errorf("earliest from record %d: %d, want %d", c.record, got, c.want)
 		}
 	}
+	if rt.shutdowns != 3*size {
+		t.Errorf("the last shutdown ends at byte %d, want %d", rt.shutdowns, 3*size)
+	}
+	for _, c := range []struct {
+		r    utmp.Record
+		ends bool
+	}{
+		{shutdown(1), true}, {runlevel(1, '0'), true}, {runlevel(1, '6'), true}, {runlevel(1, '5'), false},
+		{boot(1), false}, {login(1, "a", "pts/1", "", 1), false}, {logout(1, "pts/1", 1), false},
+		{utmp.Record{Type: utmp.RunLevel, PID: '0', Line: "x", User: "y"}, true}, // not one: harmless
+	} {
+		b := utmp.Encode(c.r, utmp.Native)
+		if got := mayEndBoots(utmp.Native.Head(b)); got != c.ends {
+			t.Errorf("%+v: mayEndBoots %v", c.r, got)
+		}
+		if endsBoots(c.r) && !c.ends {
+			t.Errorf("%+v: a shutdown not seen as one", c.r)
+		}
+	}
+}
+
+// endsBoots reports whether the pairing ends the boots at r.
+func endsBoots(r utmp.Record) bool {
+	ended := false
+	pr := pairing{
+		login: func(utmp.Record) (*pend, error) { return nil, nil },
+		boot:  func(utmp.Record) (*pend, error) { return nil, nil },
+		end:   func(*pend, time.Time, End) error { ended = true; return nil },
+	}
+	pr.boots = []*pend{{}}
+	pr.add(r)
+	return ended
+}
+
+// FuzzMayEndBoots checks that every record that ends the boots, as the
+// pairing takes it, is one mayEndBoots sees from its head.
+func FuzzMayEndBoots(f *testing.F) {
+	for _, r := range []utmp.Record{shutdown(1), runlevel(1, '0'), runlevel(1, '5'), boot(1), login(1, "a", "pts/1", "", 1)} {
+		f.Add(utmp.Encode(r, utmp.Native))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l := utmp.Native
+		if len(b) < l.Size {
+			return
+		}
+		r, _ := utmp.Decode(b, l)
+		if endsBoots(r) && !mayEndBoots(l.Head(b)) {
+			t.Fatalf("%+v ends the boots; its head %+v does not say it may", r, l.Head(b))
+		}
+	})
 }

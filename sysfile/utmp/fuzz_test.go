@@ -76,8 +76,10 @@ func FuzzDecode(f *testing.F) {
 				if !ok || !equal(d, r) {
 					t.Fatalf("%v: Reader and Decode disagree:\n%+v\n%+v", l, r, d)
 				}
-				if sec := l.Seconds(b); r.Time.IsZero() != (sec == 0) || (sec != 0 && r.Time.Unix() != sec) {
-					t.Fatalf("%v: Seconds %d, the record's time %v", l, sec, r.Time)
+				h := l.Head(b)
+				if h.Type != r.Type || h.PID != r.PID || string(h.Line) != r.Line || string(h.User) != r.User ||
+					r.Time.IsZero() != (h.Sec == 0) || (h.Sec != 0 && r.Time.Unix() != h.Sec) {
+					t.Fatalf("%v: Head %+v, the record %+v", l, h, r)
 				}
 				if exact(b, l) {
 					enc := utmp.Encode(r, l)

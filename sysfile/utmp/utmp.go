@@ -208,10 +208,31 @@ func (l Layout) offAddr() int {
 	return 348
 }
 
-// Seconds returns the seconds of the time (ut_tv.tv_sec) of the record
-// in the first l.Size bytes of b, without decoding the rest: what a scan
-// of a file's times needs. l must be valid and b a whole record.
-func (l Layout) Seconds(b []byte) int64 {
+// Head is what a scan of a file's records needs of each, read in place
+// without decoding the record: its type and pid, the seconds of its time
+// (ut_tv.tv_sec), and its line and user as stored, up to the first NUL
+// (the bytes of the record, not copies).
+type Head struct {
+	Type       Type
+	PID        int32
+	Sec        int64
+	Line, User []byte
+}
+
+// Head returns the [Head] of the record in the first l.Size bytes of b. l
+// must be valid and b a whole record.
+func (l Layout) Head(b []byte) Head {
+	return Head{
+		Type: Type(int16(l.order().Uint16(b[offType:]))),
+		PID:  int32(l.order().Uint32(b[offPID:])),
+		Sec:  l.seconds(b),
+		Line: recfile.CString(b[offLine : offLine+lineSize]),
+		User: recfile.CString(b[offUser : offUser+userSize]),
+	}
+}
+
+// seconds returns ut_tv.tv_sec of a record.
+func (l Layout) seconds(b []byte) int64 {
 	if l.wide() {
 		return int64(l.order().Uint64(b[344:]))
 	}
@@ -233,7 +254,7 @@ func decodeFixed(b []byte, l Layout, r *Record) {
 		r.Session = int64(int32(o.Uint32(b[offSession:])))
 		usec = int64(int32(o.Uint32(b[344:])))
 	}
-	sec := l.Seconds(b)
+	sec := l.seconds(b)
 	// who and last show tv_sec alone: a tv_usec outside 0–999,999 (a
 	// writer's garbage) must not move the time by up to 36 minutes, and a
 	// zero tv_sec is no time at all, whatever tv_usec holds.
