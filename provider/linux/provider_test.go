@@ -656,10 +656,17 @@ func TestRepeatsInABigFile(t *testing.T) {
 }
 
 // TestLentBatches: with provider.Hint.Lent each batch is made in the
-// memory of the last, and says what a batch made anew says.
+// memory of the last, and says what a batch made anew says; also for a
+// file big enough to be read on a goroutine of its own.
 func TestLentBatches(t *testing.T) {
+	for _, records := range []int{1000, 5*chunkRecords + 77} {
+		t.Run(strconv.Itoa(records), func(t *testing.T) { testLentBatches(t, records) })
+	}
+}
+
+func testLentBatches(t *testing.T, records int) {
 	w := newWorld(t)
-	w.records(benchRecords(1000)...)
+	w.records(benchRecords(records)...)
 	p := w.provider()
 	ctx := context.Background()
 	whole, err := provider.Collect(ctx, p, ClassName, provider.Hint{})
