@@ -32,6 +32,12 @@ for goos in windows darwin freebsd; do
 	echo "== GOOS=$goos go vet ./..."
 	GOOS=$goos go vet ./...
 done
+# Built for the two systems the build tags name beside those (the BSD
+# provider and the Linux provider's Unix files serve them too).
+for goos in netbsd openbsd; do
+	echo "== GOOS=$goos go build ./..."
+	GOOS=$goos go build ./...
+done
 
 echo "== staticcheck ./..."
 go tool staticcheck ./...
