@@ -171,7 +171,7 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 	// No progress bar where the listing goes to the terminal: the
 	// sessions are printed as the merge settles them.
 	var progress func(done, total int)
-	if !e.stdoutIsTerminal() {
+	if e.stdoutTerminal() == nil {
 		progress = e.progressBar("merging wtmp")
 	}
 	merge := func(settled *history.Settled) error {
@@ -185,12 +185,6 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 		return err
 	}
 	return store, merge, nil
-}
-
-// stdoutIsTerminal reports whether standard output is a terminal.
-func (e *env) stdoutIsTerminal() bool {
-	f, ok := e.stdout.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // progressBar returns a progress callback that draws a bar on stderr when

@@ -40,7 +40,7 @@ func (e *env) tableWidth(t *tableFlags) int {
 	if t.cmd != nil && t.cmd.Flags().Changed("width") {
 		return max(t.width, 0)
 	}
-	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f := e.stdoutTerminal(); f != nil {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
 			return w
 		}
@@ -49,6 +49,14 @@ func (e *env) tableWidth(t *tableFlags) int {
 		return n
 	}
 	return 0
+}
+
+// stdoutTerminal returns standard output when it is a terminal, else nil.
+func (e *env) stdoutTerminal() *os.File {
+	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
 }
 
 // renderer is the renderer of an instance listing: the select list, the
