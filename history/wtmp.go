@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cimsess/cimsess/internal/prop"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
@@ -37,7 +38,10 @@ const (
 )
 
 // Lifecycle is one login session as wtmp tells it: a USER_PROCESS record
-// paired with what closed it.
+// paired with what closed it. Its strings are the record's made values by
+// the providers' one rule ([prop.Clean]: bytes that are not UTF-8 become
+// U+FFFD), so that a row merged from wtmp holds what the Linux provider
+// shows of the same login, and a row recorded live matches it.
 type Lifecycle struct {
 	User    string     // ut_user
 	Line    string     // ut_line: the terminal, such as "pts/0"
@@ -110,12 +114,15 @@ func PairWtmp(records []utmp.Record) []Lifecycle {
 	return out
 }
 
+// lifecycleOf is the login of record r, its strings cleaned as the
+// providers clean them (see [Lifecycle]); pairing goes by the raw line.
 func lifecycleOf(r utmp.Record) Lifecycle {
-	return Lifecycle{User: r.User, Line: r.Line, Host: r.Host, Addr: r.Addr, PID: r.PID, Session: r.Session, Start: r.Time}
+	return Lifecycle{User: prop.Clean(r.User), Line: prop.Clean(r.Line), Host: prop.Clean(r.Host), Addr: r.Addr, PID: r.PID, Session: r.Session, Start: r.Time}
 }
 
+// bootOf is the boot of record r, the kernel's release in Host.
 func bootOf(r utmp.Record) Lifecycle {
-	return Lifecycle{User: "reboot", Line: BootLine, Host: r.Host, Start: r.Time, Boot: true}
+	return Lifecycle{User: "reboot", Line: BootLine, Host: prop.Clean(r.Host), Start: r.Time, Boot: true}
 }
 
 // pend is a login whose end is not known yet.

@@ -14,8 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/prop"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/internal/prop"
 	"github.com/cimsess/cimsess/schema"
 )
 

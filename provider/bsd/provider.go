@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/prop"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/internal/prop"
 	"github.com/cimsess/cimsess/schema"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 	"github.com/cimsess/cimsess/sysfile/utmpx"

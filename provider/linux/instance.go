@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/provider/internal/prop"
+	"github.com/cimsess/cimsess/internal/prop"
 	"github.com/cimsess/cimsess/schema"
 	"github.com/cimsess/cimsess/sysfile/procfs"
 )

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/prop"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/provider/internal/prop"
 	"github.com/cimsess/cimsess/provider/internal/serversess"
 	"github.com/cimsess/cimsess/provider/internal/snapcache"
 	"github.com/cimsess/cimsess/sysfile/procfs"

@@ -1,7 +1,9 @@
-// Package prop holds the small conversions every provider applies to the
-// strings it reads from the system before they become property values:
-// one way, in one place, for all of them. Truncation to a property's
-// MaxLen is [schema.Truncate].
+// Package prop holds the small conversions applied to the strings read
+// from the system before they become property values or history rows:
+// one way, in one place, for every provider and for the history's wtmp
+// merge, so that one login reads the same in `enum`, in a row recorded
+// live and in a row merged from wtmp. Truncation to a property's MaxLen
+// is [schema.Truncate].
 package prop
 
 import (

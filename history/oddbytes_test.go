@@ -1,0 +1,75 @@
+package history
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/provider/linux"
+	"github.com/cimsess/cimsess/sysfile/utmp"
+)
+
+// TestOddBytesReadTheSameEverywhere follows one login whose user,
+// terminal and host are not UTF-8 (and hold a control character) through
+// the Linux provider and the history: the row merged from wtmp holds what
+// the provider's instance shows, and the row the recorder writes from that
+// instance is the wtmp row, whichever comes first, not a second one.
+func TestOddBytesReadTheSameEverywhere(t *testing.T) {
+	ctx := context.Background()
+	const pid = 4_000_001 // above any pid_max: a ghost
+	line := "pts/\xfe1"
+	recs := []utmp.Record{boot(0), login(1, "b\xffob\x01", line, "h\xffst.example.org", pid)}
+	path := filepath.Join(t.TempDir(), "utmp")
+	if err := utmp.WriteFile(path, recs, utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+	lp := linux.New(linux.Options{UtmpPath: path, ProcRoot: t.TempDir(), LogindRoot: t.TempDir(), StatePath: "-"})
+	insts, err := provider.Collect(ctx, lp, "Linux_LogonSession", provider.Hint{})
+	if err != nil || len(insts) != 1 {
+		t.Fatalf("provider: %d instances, %v", len(insts), err)
+	}
+	in := insts[0]
+	want := SessionOf(in, at(2))
+	if want.User != "b\uFFFDob\x01" || want.TTY != "pts/\uFFFD1" || want.RemoteHost != "h\uFFFDst.example.org" {
+		t.Fatalf("the provider's values: user %q tty %q host %q", want.User, want.TTY, want.RemoteHost)
+	}
+	sessions := func(s *Store) []Session {
+		t.Helper()
+		got, err := s.Sessions(ctx, Filter{Classes: []string{"Linux_LogonSession"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	t.Run("wtmp first", func(t *testing.T) {
+		s := openTemp(t)
+		if _, err := s.MergeRecords(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		got := sessions(s)
+		if len(got) != 1 || got[0].User != want.User || got[0].TTY != want.TTY || got[0].RemoteHost != want.RemoteHost {
+			t.Fatalf("merged from wtmp: %+v, want the provider's %q %q %q", got, want.User, want.TTY, want.RemoteHost)
+		}
+		if _, err := s.Begin(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if got := sessions(s); len(got) != 1 {
+			t.Fatalf("recorded live beside the wtmp row instead of adopting it: %+v", got)
+		}
+	})
+	t.Run("live first", func(t *testing.T) {
+		s := openTemp(t)
+		if _, err := s.Begin(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.MergeRecords(ctx, append(recs, logout(5, line, pid))); err != nil {
+			t.Fatal(err)
+		}
+		got := sessions(s)
+		if len(got) != 1 || !got[0].End.Equal(at(5)) || got[0].How != EndLogout {
+			t.Fatalf("wtmp did not close the row recorded live: %+v", got)
+		}
+	})
+}
