@@ -299,8 +299,8 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 	build := func(c *recordSession) error {
 		*rec = c.rec
 		*s = session{id: c.id, rec: rec, recordOnly: true}
-		if c.hasProc {
-			proc[0] = c.proc
+		if c.proc != nil {
+			proc[0] = *c.proc
 			s.procs = proc[:]
 		}
 		batch = append(batch, p.instance(s, now, &slab))
@@ -349,10 +349,12 @@ const chunkRecords = 1024
 // recordSession is a login record that is a session of its own, named:
 // what the second pass makes an instance of.
 type recordSession struct {
-	rec     utmp.Record
-	id      string
-	proc    procfs.Process // its live process (without an audit id), when hasProc
-	hasProc bool
+	rec utmp.Record
+	id  string
+	// proc is its live process (without an audit id), nil when none: a
+	// pointer into the first pass's processes, which outlive the second
+	// pass, so that a chunk holds 1,024 records, not 1,024 processes too.
+	proc *procfs.Process
 }
 
 // recordNamer decides, record by record in file order, which login
@@ -396,7 +398,7 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 	}
 	*out = recordSession{rec: r, id: id}
 	if pr != nil {
-		out.proc, out.hasProc = *pr, true
+		out.proc = pr
 		n.alive = append(n.alive, id)
 	}
 	return true
