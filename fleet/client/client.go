@@ -281,6 +281,9 @@ type WatchOptions struct {
 	Since time.Time
 	// Hosts is a glob of host names; empty is every host.
 	Hosts string
+	// Hold is how long an event is held back while an earlier one of its
+	// agent is missing from the stream; 0 is [OrderHold].
+	Hold time.Duration
 }
 
 // Event is an event from the stream with its instances decoded.
@@ -290,11 +293,19 @@ type Event struct {
 	Class    string
 	Target   *cim.Instance
 	Previous *cim.Instance
+	// Late marks an event that came after a later one of its agent had
+	// been handed on: the watch held that one for [WatchOptions.Hold]
+	// waiting for this one, then gave its place up.
+	Late bool
 }
 
 // Watch follows the event stream and calls fn with each event that
 // satisfies the WQL event query, until ctx ends or fn returns an error.
-// Events that do not decode are skipped.
+// Events that do not decode are skipped. Each agent's events come in the
+// order of their sequence numbers: one whose predecessor is not in the
+// stream yet is held for [WatchOptions.Hold] (see [OrderHold]), and one
+// that comes after that is handed on when it comes, marked Late. fn is
+// called from one goroutine at a time, not always the same one.
 func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn func(Event) error) error {
 	q, err := wql.Compile(query, c.Reg)
 	if err != nil {
@@ -312,6 +323,67 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 		since := o.Since
 		cfg.OptStartTime = &since
 	}
+	// Each agent's events are handed on in the order of their sequence
+	// numbers (see order); a goroutine hands on those whose hold ends
+	// while the reading waits for the next message.
+	hold := o.Hold
+	if hold <= 0 {
+		hold = OrderHold
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ord := newOrder(hold)
+	var (
+		mu      sync.Mutex // ord, ready and fn
+		ready   []*Event
+		fnErr   error // fn's first error, which ends the watch
+		changed = make(chan struct{}, 1)
+	)
+	// hand passes ready to fn, those that satisfy the query; mu is held.
+	hand := func() error {
+		for i, ev := range ready {
+			ready[i] = nil
+			if fnErr != nil {
+				continue
+			}
+			wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
+			if q.MatchEvent(wev) {
+				if err := fn(*ev); err != nil {
+					fnErr = err
+					cancel()
+				}
+			}
+		}
+		ready = ready[:0]
+		return fnErr
+	}
+	holds := make(chan struct{})
+	go func() {
+		defer close(holds)
+		t := time.NewTimer(time.Hour)
+		defer t.Stop()
+		for {
+			mu.Lock()
+			d, ok := ord.wait(time.Now())
+			mu.Unlock()
+			if !ok {
+				d = time.Hour
+			}
+			t.Reset(d)
+			select {
+			case <-wctx.Done():
+				return
+			case <-changed:
+			case <-t.C:
+				mu.Lock()
+				ready = ord.due(time.Now(), ready)
+				hand()
+				mu.Unlock()
+			}
+		}
+	}()
+	defer func() { cancel(); <-holds }()
+
 	// Whatever stops the reading — its consumer's server lost, a gap, the
 	// connection away — the watch makes a new consumer from the stream
 	// sequence after the last event it handed on, so that none is lost
@@ -319,7 +391,7 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 	var last uint64
 	backoff := 250 * time.Millisecond
 	for {
-		err := c.follow(ctx, cfg, &last, func(data []byte) error {
+		err := c.follow(wctx, cfg, &last, func(data []byte) error {
 			backoff = 250 * time.Millisecond
 			ev, err := c.decodeEvent(data)
 			if err != nil {
@@ -328,12 +400,24 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 			if o.Hosts != "" && !matchHost(o.Hosts, ev.Host) {
 				return nil
 			}
-			wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
-			if !q.MatchEvent(wev) {
-				return nil
+			mu.Lock()
+			defer mu.Unlock()
+			ready = ord.add(ev, time.Now(), ready)
+			if err := hand(); err != nil {
+				return err
 			}
-			return fn(*ev)
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+			return nil
 		})
+		mu.Lock()
+		stopped := fnErr
+		mu.Unlock()
+		if stopped != nil {
+			return stopped
+		}
 		if ctx.Err() != nil {
 			return nil
 		}

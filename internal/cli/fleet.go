@@ -210,9 +210,10 @@ func (e *env) fleetWatch(ctx context.Context, f fleetFlags, out, query, hosts, s
 				TimeCreated      uint64         `json:"TIME_CREATED"`
 				ID               string         `json:"ID"`
 				Seq              uint64         `json:"Seq"`
+				Late             bool           `json:"Late,omitempty"`
 				TargetInstance   json.Marshaler `json:"TargetInstance"`
 				PreviousInstance json.Marshaler `json:"PreviousInstance"`
-			}{Class: ev.Class, Server: ev.Host, ID: ev.ID, Seq: ev.Seq, TargetInstance: r.Object(ev.Target), PreviousInstance: jsonNull{}}
+			}{Class: ev.Class, Server: ev.Host, ID: ev.ID, Seq: ev.Seq, Late: ev.Late, TargetInstance: r.Object(ev.Target), PreviousInstance: jsonNull{}}
 			obj.TimeCreated = cimom.Event{Time: ev.Time}.TimeCreated()
 			if ev.Previous != nil {
 				obj.PreviousInstance = r.Object(ev.Previous)
@@ -223,6 +224,9 @@ func (e *env) fleetWatch(ctx context.Context, f fleetFlags, out, query, hosts, s
 			}
 		} else {
 			line := eventLine(cimom.Event{Class: ev.Class, Target: ev.Target, Previous: ev.Previous, Time: ev.Time})
+			if ev.Late {
+				line += "  (late: after a later event of its host)"
+			}
 			_, err = fmt.Fprintf(e.stdout, "%s  %s\n", ev.Host, line)
 		}
 		if err != nil {

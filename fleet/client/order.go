@@ -1,0 +1,132 @@
+package client
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// OrderHold is how long a watch holds a host's event back while an event
+// of that host with a lower sequence number is missing: long enough for
+// an agent to publish again after a stream leader change (its retries
+// begin 250 ms after a failure; an election takes a few seconds), short
+// enough that a number that never comes (a record the agent's outbox set
+// aside as damaged) delays that host's events only this once.
+const OrderHold = 5 * time.Second
+
+// orderMaxHeld bounds the events held for one agent: past it the oldest
+// gap is given up at once, so that memory does not grow with a gap.
+const orderMaxHeld = 1024
+
+// order puts each agent's events back in the order of their sequence
+// numbers, which the stream keeps only very likely (an agent publishes
+// up to 256 events at a time, and across a leader change a later one may
+// be stored before an earlier one it publishes again). An event whose
+// predecessor is missing is held until the predecessor comes or the hold
+// ends; one that comes after its place was given up is handed on when it
+// comes, marked Late. An agent is its events' ID less the sequence
+// number (host and agent instance), so an agent whose numbering starts
+// again (a new state directory) starts a new order.
+type order struct {
+	hold   time.Duration
+	agents map[string]*agentOrder
+}
+
+// agentOrder is the order of one agent's events.
+type agentOrder struct {
+	next  uint64    // the sequence number due next
+	held  []*Event  // events after a gap, by sequence number
+	since time.Time // when the first of held was held
+}
+
+func newOrder(hold time.Duration) *order {
+	return &order{hold: hold, agents: map[string]*agentOrder{}}
+}
+
+// agentOf is the agent part of an event ID ("host.agent.seq").
+func agentOf(id string) string {
+	if i := strings.LastIndexByte(id, '.'); i >= 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// add takes an event that came at now and appends to out those that are
+// due, in order.
+func (o *order) add(ev *Event, now time.Time, out []*Event) []*Event {
+	key := agentOf(ev.ID)
+	a := o.agents[key]
+	switch {
+	case a == nil: // the first of this agent's events the watch sees
+		o.agents[key] = &agentOrder{next: ev.Seq + 1}
+		return append(out, ev)
+	case ev.Seq < a.next: // its place was given up (or a number starts again)
+		ev.Late = true
+		return append(out, ev)
+	case ev.Seq == a.next:
+		a.next++
+		out = append(out, ev)
+		return a.release(out, now)
+	}
+	i, found := slices.BinarySearchFunc(a.held, ev.Seq, func(h *Event, seq uint64) int { return cmp.Compare(h.Seq, seq) })
+	if found { // the same number twice: the stream's duplicate window had passed
+		return out
+	}
+	if len(a.held) == 0 {
+		a.since = now
+	}
+	a.held = slices.Insert(a.held, i, ev)
+	if len(a.held) > orderMaxHeld {
+		out = a.skip(out, now)
+	}
+	return out
+}
+
+// due appends to out the events whose hold has ended at now, in order.
+func (o *order) due(now time.Time, out []*Event) []*Event {
+	for _, a := range o.agents {
+		for len(a.held) > 0 && now.Sub(a.since) >= o.hold {
+			out = a.skip(out, now)
+		}
+	}
+	return out
+}
+
+// wait is how long from now until the next hold ends; ok is false when
+// nothing is held.
+func (o *order) wait(now time.Time) (d time.Duration, ok bool) {
+	for _, a := range o.agents {
+		if len(a.held) == 0 {
+			continue
+		}
+		left := max(0, o.hold-now.Sub(a.since))
+		if !ok || left < d {
+			d, ok = left, true
+		}
+	}
+	return d, ok
+}
+
+// release appends the held events that follow on from next.
+func (a *agentOrder) release(out []*Event, now time.Time) []*Event {
+	n := 0
+	for n < len(a.held) && a.held[n].Seq == a.next {
+		out = append(out, a.held[n])
+		a.next++
+		n++
+	}
+	if n > 0 {
+		clear(a.held[:n])
+		a.held = a.held[n:]
+		a.since = now // what is still held waits a hold of its own
+	}
+	return out
+}
+
+// skip gives up the gap before the first held event and releases what
+// follows it.
+func (a *agentOrder) skip(out []*Event, now time.Time) []*Event {
+	a.next = a.held[0].Seq
+	return a.release(out, now)
+}
