@@ -380,7 +380,7 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 	if attached {
 		return false
 	}
-	b := appendFallbackID(n.idb[:0], &r)
+	b := appendFallbackID(n.idb[:0], r.Line, r.PID)
 	id := string(b)
 	if n.reps.maybe(b) {
 		if n.seen == nil {
@@ -606,11 +606,27 @@ func appendRecordKey(b []byte, r *utmp.Record) []byte {
 // appendFallbackID appends the LogonId of a session known only by its
 // utmp record: "utmp:LINE:PID", the line escaped as utmp.Display does, so
 // that the key is valid UTF-8 and distinct lines give distinct ids.
-func appendFallbackID(b []byte, r *utmp.Record) []byte {
+func appendFallbackID[L string | []byte](b []byte, line L, pid int32) []byte {
 	b = append(b, "utmp:"...)
-	b = append(b, utmp.Display(r.Line)...)
+	if plainLine(line) {
+		b = append(b, line...) // as Display leaves it, without a copy
+	} else {
+		b = append(b, utmp.Display(string(line))...)
+	}
 	b = append(b, ':')
-	return strconv.AppendInt(b, int64(r.PID), 10)
+	return strconv.AppendInt(b, int64(pid), 10)
+}
+
+// plainLine reports whether line is printable ASCII without a backslash,
+// which utmp.Display leaves as it is: every terminal name but a hostile
+// one.
+func plainLine[L string | []byte](line L) bool {
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // reusedID is the LogonId of a record whose line and pid repeat an
@@ -676,6 +692,15 @@ func (o *recordOwners) of(r *utmp.Record) (s *session, pr *procfs.Process, audit
 	return nil, nil, 0, false
 }
 
+// alone reports, from a login record's pid and line alone, that it
+// belongs to no other session and has no live process (of would say
+// neither attached nor live): its process is gone, no record is
+// remembered, and no live session holds its terminal. false is no answer:
+// ask of.
+func (o *recordOwners) alone(pid int32, line []byte) bool {
+	return o.byPID[int(pid)] == nil && len(o.ids) == 0 && (len(line) == 0 || ttyOwners(o.sessions, &o.owners)[string(line)] == nil)
+}
+
 // attachRecords is the first pass over the utmp file uf (nil: none): it
 // gives each login record to the session it belongs to (recordOwners.of),
 // making the ghost session of a remembered audit id whose processes are
@@ -696,14 +721,22 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 		reps = newRepeats(uf.Records())
 		defer reps.done()
 		var idb [96]byte
-		warn, err = uf.Each(ctx, func(r utmp.Record) error {
-			if !r.UserProcess() {
+		warn, err = uf.EachRaw(ctx, func(rd *utmp.Reader) error {
+			h := rd.Head()
+			if h.Type != utmp.UserProcess || len(h.User) == 0 { // as Record.UserProcess
 				return nil
 			}
 			n++
+			if o.alone(h.PID, h.Line) {
+				// Most records of a big file: read in place and never
+				// decoded, so that no string is made for them.
+				reps.add(appendFallbackID(idb[:0], h.Line, h.PID))
+				return nil
+			}
+			r := rd.Decode()
 			s, _, audit, attached := o.of(&r)
 			if !attached {
-				reps.add(appendFallbackID(idb[:0], &r))
+				reps.add(appendFallbackID(idb[:0], r.Line, r.PID))
 				return nil
 			}
 			live[string(o.key)] = audit

@@ -48,5 +48,25 @@ func (f *File) Each(ctx context.Context, fn func(Record) error) (warn error, err
 	return recfile.Read(ctx, NewReader(io.NewSectionReader(f.f, 0, f.size), f.l), fn)
 }
 
+// EachRaw streams the records of the file as Each does, undecoded: fn
+// gets the reader, whose last record (read with [Reader.NextRaw]) it may
+// look at in place ([Reader.Raw], [Layout.Head]) or decode
+// ([Reader.Decode]).
+func (f *File) EachRaw(ctx context.Context, fn func(rd *Reader) error) (warn error, err error) {
+	return recfile.Read(ctx, rawRecords{NewReader(io.NewSectionReader(f.f, 0, f.size), f.l)}, fn)
+}
+
+// rawRecords are a Reader's records read with NextRaw, for recfile.Read:
+// each is the reader itself.
+type rawRecords struct{ *Reader }
+
+func (r rawRecords) Next() (*Reader, error) {
+	_, err := r.NextRaw()
+	return r.Reader, err
+}
+
+// Layout is the file's record layout.
+func (f *File) Layout() Layout { return f.l }
+
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }

@@ -42,14 +42,36 @@ func NewReader(r io.Reader, l Layout) *Reader {
 // [fs.ErrInvalid] for an invalid layout); once Next has returned an error
 // it returns the same one again.
 func (rd *Reader) Next() (Record, error) {
-	b := rd.rec[:rd.l.Size]
-	if err := rd.s.Next(b); err != nil {
+	if _, err := rd.NextRaw(); err != nil {
 		return Record{}, err
 	}
+	return rd.Decode(), nil
+}
+
+// NextRaw reads the next record without decoding it and returns its
+// bytes, exactly as stored, valid until the next call of Next or NextRaw:
+// a reader that needs only some records' fields reads the heads of all
+// in place ([Layout.Head]) and decodes the few it keeps ([Reader.Decode]).
+// Errors are as for [Reader.Next].
+func (rd *Reader) NextRaw() ([]byte, error) {
+	b := rd.rec[:rd.l.Size]
+	if err := rd.s.Next(b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Head returns the head of the record that Next or NextRaw read last,
+// read in place ([Layout.Head]): valid until the next call of either.
+func (rd *Reader) Head() Head { return rd.l.Head(rd.rec[:rd.l.Size]) }
+
+// Decode decodes the record that Next or NextRaw read last.
+func (rd *Reader) Decode() Record {
+	b := rd.rec[:rd.l.Size]
 	var r Record
 	decodeFixed(b, rd.l, &r)
 	rd.strings(b, &r)
-	return r, nil
+	return r
 }
 
 // strings sets the four string fields with one allocation: the fields

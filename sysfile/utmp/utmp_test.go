@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -414,5 +415,54 @@ func TestTimeFields(t *testing.T) {
 		if r, _ := utmp.Decode(zero, l); !r.Time.IsZero() {
 			t.Errorf("%v: zero tv_sec gives %v", l, r.Time)
 		}
+	}
+}
+
+// TestEachRaw reads a file's records undecoded: each head read in place
+// is that of the record decoded from the same bytes, the records decoded
+// are those Each reads, a partial last record is the same warning, and
+// fn's error stops the walk.
+func TestEachRaw(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "utmp")
+	recs := sample()
+	if err := utmp.WriteFile(path, recs, utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(make([]byte, 10))
+	f.Close()
+	uf, err := utmp.OpenFile(path, utmp.Native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uf.Close()
+	ctx := context.Background()
+	var each []utmp.Record
+	wantWarn, err := uf.Each(ctx, func(r utmp.Record) error { each = append(each, r); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	warn, err := uf.EachRaw(ctx, func(rd *utmp.Reader) error {
+		h := rd.Head()
+		if fmt.Sprint(h) != fmt.Sprint(uf.Layout().Head(rd.Raw())) {
+			t.Errorf("record %d: Head %+v, Layout.Head of Raw %+v", n, h, uf.Layout().Head(rd.Raw()))
+		}
+		r := rd.Decode()
+		if h.Type != r.Type || h.PID != r.PID || string(h.Line) != r.Line || string(h.User) != r.User || (h.Sec != r.Time.Unix() && !r.Time.IsZero()) {
+			t.Errorf("record %d: head %+v of %+v", n, h, r)
+		}
+		if !equal(r, each[n]) {
+			t.Errorf("record %d: decoded %+v, Each read %+v", n, r, each[n])
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != len(recs) || warn == nil || warn.Error() != wantWarn.Error() {
+		t.Fatalf("EachRaw: %d records, warning %v (Each's %v), %v", n, warn, wantWarn, err)
+	}
+	stop := errors.New("stop")
+	if _, err := uf.EachRaw(ctx, func(*utmp.Reader) error { return stop }); err != stop {
+		t.Fatalf("fn's error: %v", err)
 	}
 }
