@@ -324,63 +324,23 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 		cfg.OptStartTime = &since
 	}
 	// Each agent's events are handed on in the order of their sequence
-	// numbers (see order); a goroutine hands on those whose hold ends
-	// while the reading waits for the next message.
+	// numbers (see sequencer).
 	hold := o.Hold
 	if hold <= 0 {
 		hold = OrderHold
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ord := newOrder(hold)
-	var (
-		mu      sync.Mutex // ord, ready and fn
-		ready   []*Event
-		fnErr   error // fn's first error, which ends the watch
-		changed = make(chan struct{}, 1)
-	)
-	// hand passes ready to fn, those that satisfy the query; mu is held.
-	hand := func() error {
-		for i, ev := range ready {
-			ready[i] = nil
-			if fnErr != nil {
-				continue
-			}
-			wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
-			if q.MatchEvent(wev) {
-				if err := fn(*ev); err != nil {
-					fnErr = err
-					cancel()
-				}
-			}
+	seq := newSequencer(hold, cancel, func(ev *Event) error {
+		wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
+		if !q.MatchEvent(wev) {
+			return nil
 		}
-		ready = ready[:0]
-		return fnErr
-	}
+		return fn(*ev)
+	})
 	holds := make(chan struct{})
 	go func() {
 		defer close(holds)
-		t := time.NewTimer(time.Hour)
-		defer t.Stop()
-		for {
-			mu.Lock()
-			d, ok := ord.wait(time.Now())
-			mu.Unlock()
-			if !ok {
-				d = time.Hour
-			}
-			t.Reset(d)
-			select {
-			case <-wctx.Done():
-				return
-			case <-changed:
-			case <-t.C:
-				mu.Lock()
-				ready = ord.due(time.Now(), ready)
-				hand()
-				mu.Unlock()
-			}
-		}
+		seq.run(wctx)
 	}()
 	defer func() { cancel(); <-holds }()
 
@@ -400,23 +360,10 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 			if o.Hosts != "" && !matchHost(o.Hosts, ev.Host) {
 				return nil
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			ready = ord.add(ev, time.Now(), ready)
-			if err := hand(); err != nil {
-				return err
-			}
-			select {
-			case changed <- struct{}{}:
-			default:
-			}
-			return nil
+			return seq.add(ev)
 		})
-		mu.Lock()
-		stopped := fnErr
-		mu.Unlock()
-		if stopped != nil {
-			return stopped
+		if err := seq.failed(); err != nil {
+			return err
 		}
 		if ctx.Err() != nil {
 			return nil

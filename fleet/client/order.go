@@ -2,8 +2,10 @@ package client
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -129,4 +131,84 @@ func (a *agentOrder) release(out []*Event, now time.Time) []*Event {
 func (a *agentOrder) skip(out []*Event, now time.Time) []*Event {
 	a.next = a.held[0].Seq
 	return a.release(out, now)
+}
+
+// sequencer hands a watch's events on through an order: from the
+// reading goroutine as they come (add), and from its own (run) as holds
+// end. pass, which gets them in order, is called from one goroutine at a
+// time; its first error ends the watch (cancel) and is kept (failed).
+type sequencer struct {
+	mu      sync.Mutex // all below, and pass
+	ord     *order
+	ready   []*Event
+	pass    func(*Event) error
+	err     error
+	cancel  context.CancelFunc
+	changed chan struct{} // a hold may have begun: run computes its wait again
+}
+
+func newSequencer(hold time.Duration, cancel context.CancelFunc, pass func(*Event) error) *sequencer {
+	return &sequencer{ord: newOrder(hold), pass: pass, cancel: cancel, changed: make(chan struct{}, 1)}
+}
+
+// add takes an event from the stream and hands on what is due; it
+// returns pass's first error.
+func (s *sequencer) add(ev *Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready = s.ord.add(ev, time.Now(), s.ready)
+	s.hand()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+	return s.err
+}
+
+// run hands on the events whose hold ends, until ctx ends.
+func (s *sequencer) run(ctx context.Context) {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		d, ok := s.ord.wait(time.Now())
+		s.mu.Unlock()
+		if !ok {
+			d = time.Hour // until an event is held: changed
+		}
+		t.Reset(d)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.changed:
+		case <-t.C:
+			s.mu.Lock()
+			s.ready = s.ord.due(time.Now(), s.ready)
+			s.hand()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// failed returns pass's first error, if any.
+func (s *sequencer) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// hand passes the ready events on; after an error of pass it drops
+// them. s.mu is held.
+func (s *sequencer) hand() {
+	for i, ev := range s.ready {
+		s.ready[i] = nil
+		if s.err != nil {
+			continue
+		}
+		if err := s.pass(ev); err != nil {
+			s.err = err
+			s.cancel()
+		}
+	}
+	s.ready = s.ready[:0]
 }

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -134,5 +136,52 @@ func TestOrderBounded(t *testing.T) {
 	}
 	if n := len(o.agents[agentOf(ev("a", 1).ID)].held); n != 0 {
 		t.Fatalf("%d still held", n)
+	}
+}
+
+// TestSequencer hands events on from the reading goroutine and, when a
+// hold ends, from its own; the first error of pass cancels the watch,
+// is kept, and nothing is passed after it.
+func TestSequencer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan uint64, 8)
+	stop := errors.New("enough")
+	s := newSequencer(50*time.Millisecond, cancel, func(ev *Event) error {
+		got <- ev.Seq
+		if ev.Seq == 3 {
+			return stop
+		}
+		return nil
+	})
+	done := make(chan struct{})
+	go func() { defer close(done); s.run(ctx) }()
+	if err := s.add(ev("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.add(ev("a", 3)); err != nil { // held: 2 is missing
+		t.Fatal(err)
+	}
+	for _, want := range []uint64{1, 3} { // 3 from run, once its hold ended
+		select {
+		case seq := <-got:
+			if seq != want {
+				t.Fatalf("passed %d, want %d", seq, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d never passed", want)
+		}
+	}
+	<-done // pass's error cancelled the watch
+	if err := s.failed(); err != stop {
+		t.Fatalf("failed: %v", err)
+	}
+	if err := s.add(ev("a", 4)); err != stop {
+		t.Fatalf("add after the error: %v", err)
+	}
+	select {
+	case seq := <-got:
+		t.Fatalf("%d passed after the error", seq)
+	default:
 	}
 }
