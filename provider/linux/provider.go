@@ -784,10 +784,10 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 // adds every id of a record that is a session of its own to a Bloom filter
 // (4 hashes, 16 bits an id from 8 KiB up to 2 MiB, reached at 1,048,576
 // records, held outside the Go heap: see newWords) and keeps the ids that
-// the filter had already seen — the
-// repeated ones, and a few others (false positives: one in 400 to one in
-// 5,000 by how far the size was rounded up; one in 400 at 1,000,000 ids). The second pass needs to remember only the ids of these,
-// to give a repeat its own id.
+// the filter had already seen — the repeated ones, and a few others (false
+// positives: one in 400 to one in 5,000 by how far the size was rounded
+// up; one in 400 at 1,000,000 ids). The second pass needs to remember only
+// the ids of these, to give a repeat its own id.
 type repeats struct {
 	seed    maphash.Seed
 	bits    []uint64
