@@ -24,6 +24,16 @@ func NullIfEmpty(s string) any {
 // are not UTF-8 (and unpaired surrogates) become U+FFFD, and NULs are
 // dropped. A string that is fine already is returned without copying.
 func Clean(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == 0 || c >= utf8.RuneSelf {
+			return clean(s)
+		}
+	}
+	return s // ASCII without a NUL, as nearly every name is: one pass
+}
+
+// clean is Clean of a string that is not plain ASCII.
+func clean(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

@@ -1,6 +1,7 @@
 package prop
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -48,6 +49,9 @@ func FuzzClean(f *testing.F) {
 		}
 		if Clean(c) != c {
 			t.Fatalf("Clean is not idempotent on %q", s)
+		}
+		if want := strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", ""); c != want {
+			t.Fatalf("Clean(%q) = %q, want %q (U+FFFD for what is not UTF-8, NULs dropped)", s, c, want)
 		}
 	})
 }
