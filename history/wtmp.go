@@ -38,7 +38,7 @@ const (
 )
 
 // Lifecycle is one login session as wtmp tells it: a USER_PROCESS record
-// paired with what closed it. Its strings are the record's made values by
+// paired with what closed it. Its strings are the record's, cleaned by
 // the providers' one rule ([prop.Clean]: bytes that are not UTF-8 become
 // U+FFFD), so that a row merged from wtmp holds what the Linux provider
 // shows of the same login, and a row recorded live matches it.
