@@ -31,8 +31,9 @@ const orderMaxHeld = 1024
 // number (host and agent instance), so an agent whose numbering starts
 // again (a new state directory) starts a new order.
 type order struct {
-	hold   time.Duration
-	agents map[string]*agentOrder
+	hold    time.Duration
+	agents  map[string]*agentOrder
+	holding map[*agentOrder]struct{} // the agents with events held: what wait and due look at
 }
 
 // agentOrder is the order of one agent's events.
@@ -43,7 +44,16 @@ type agentOrder struct {
 }
 
 func newOrder(hold time.Duration) *order {
-	return &order{hold: hold, agents: map[string]*agentOrder{}}
+	return &order{hold: hold, agents: map[string]*agentOrder{}, holding: map[*agentOrder]struct{}{}}
+}
+
+// track keeps a in holding while it holds events.
+func (o *order) track(a *agentOrder) {
+	if len(a.held) > 0 {
+		o.holding[a] = struct{}{}
+	} else {
+		delete(o.holding, a)
+	}
 }
 
 // agentOf is the agent part of an event ID ("host.agent.seq").
@@ -68,8 +78,9 @@ func (o *order) add(ev *Event, now time.Time, out []*Event) []*Event {
 		return append(out, ev)
 	case ev.Seq == a.next:
 		a.next++
-		out = append(out, ev)
-		return a.release(out, now)
+		out = a.release(append(out, ev), now)
+		o.track(a)
+		return out
 	}
 	i, found := slices.BinarySearchFunc(a.held, ev.Seq, func(h *Event, seq uint64) int { return cmp.Compare(h.Seq, seq) })
 	if found { // the same number twice: the stream's duplicate window had passed
@@ -82,15 +93,17 @@ func (o *order) add(ev *Event, now time.Time, out []*Event) []*Event {
 	if len(a.held) > orderMaxHeld {
 		out = a.skip(out, now)
 	}
+	o.track(a)
 	return out
 }
 
 // due appends to out the events whose hold has ended at now, in order.
 func (o *order) due(now time.Time, out []*Event) []*Event {
-	for _, a := range o.agents {
+	for a := range o.holding {
 		for len(a.held) > 0 && now.Sub(a.since) >= o.hold {
 			out = a.skip(out, now)
 		}
+		o.track(a)
 	}
 	return out
 }
@@ -98,10 +111,7 @@ func (o *order) due(now time.Time, out []*Event) []*Event {
 // wait is how long from now until the next hold ends; ok is false when
 // nothing is held.
 func (o *order) wait(now time.Time) (d time.Duration, ok bool) {
-	for _, a := range o.agents {
-		if len(a.held) == 0 {
-			continue
-		}
+	for a := range o.holding {
 		left := max(0, o.hold-now.Sub(a.since))
 		if !ok || left < d {
 			d, ok = left, true
@@ -144,7 +154,7 @@ type sequencer struct {
 	pass    func(*Event) error
 	err     error
 	cancel  context.CancelFunc
-	changed chan struct{} // a hold may have begun: run computes its wait again
+	changed chan struct{} // a hold began: run computes its wait again
 }
 
 func newSequencer(hold time.Duration, cancel context.CancelFunc, pass func(*Event) error) *sequencer {
@@ -156,11 +166,14 @@ func newSequencer(hold time.Duration, cancel context.CancelFunc, pass func(*Even
 func (s *sequencer) add(ev *Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	holding := len(s.ord.holding)
 	s.ready = s.ord.add(ev, time.Now(), s.ready)
 	s.hand()
-	select {
-	case s.changed <- struct{}{}:
-	default:
+	if len(s.ord.holding) > holding { // a hold began: run's wait may be shorter
+		select {
+		case s.changed <- struct{}{}:
+		default:
+		}
 	}
 	return s.err
 }

@@ -119,6 +119,12 @@ func TestOrderWait(t *testing.T) {
 	if d, _ := o.wait(t0.Add(9 * time.Second)); d != 0 {
 		t.Fatalf("a hold long over: wait %v, want 0", d)
 	}
+	if out := o.due(t0.Add(9*time.Second), nil); seqs(out) != "a:3 b:3" && seqs(out) != "b:3 a:3" {
+		t.Fatalf("due: %q", seqs(out))
+	}
+	if d, ok := o.wait(t0.Add(9 * time.Second)); ok || len(o.holding) != 0 {
+		t.Fatalf("all handed on, yet a wait of %v and %d agents holding", d, len(o.holding))
+	}
 }
 
 // TestOrderBounded: a gap with more than orderMaxHeld events after it is
@@ -134,8 +140,8 @@ func TestOrderBounded(t *testing.T) {
 	if len(out) != orderMaxHeld+1 || out[0].Seq != 3 || out[len(out)-1].Seq != orderMaxHeld+3 {
 		t.Fatalf("handed on %d events, want the %d after the gap in order", len(out), orderMaxHeld+1)
 	}
-	if n := len(o.agents[agentOf(ev("a", 1).ID)].held); n != 0 {
-		t.Fatalf("%d still held", n)
+	if n := len(o.agents[agentOf(ev("a", 1).ID)].held); n != 0 || len(o.holding) != 0 {
+		t.Fatalf("%d still held, %d agents holding", n, len(o.holding))
 	}
 }
 
