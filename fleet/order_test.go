@@ -58,10 +58,12 @@ func TestWatchPutsEachHostsEventsInOrder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	got := make(chan client.Event, 16)
+	gaps := make(chan client.Gap, 4)
 	watching := make(chan error, 1)
 	go func() {
 		watching <- c.Watch(ctx, "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Win32_Session'",
-			client.WatchOptions{Since: time.Now().Add(-time.Minute), Hold: hold}, func(ev client.Event) error {
+			client.WatchOptions{Since: time.Now().Add(-time.Minute), Hold: hold, Gap: func(g client.Gap) { gaps <- g }},
+			func(ev client.Event) error {
 				got <- ev
 				return nil
 			})
@@ -100,6 +102,14 @@ func TestWatchPutsEachHostsEventsInOrder(t *testing.T) {
 	seen = append(seen, next(), next())
 	if s := strings.Join(seen, ","); s != "1,2,3,4,6,5 late,7" {
 		t.Fatalf("handed on %s, want 1,2,3,4,6,5 late,7", s)
+	}
+	select {
+	case g := <-gaps:
+		if g != (client.Gap{Host: host, From: 5, To: 5}) || len(gaps) != 0 {
+			t.Fatalf("gap %+v (and %d more), want 5 of %s", g, len(gaps), host)
+		}
+	default:
+		t.Fatal("the gap at 5 was not told")
 	}
 	cancel()
 	if err := <-watching; err != nil {

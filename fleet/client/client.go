@@ -284,6 +284,9 @@ type WatchOptions struct {
 	// Hold is how long an event is held back while an earlier one of its
 	// agent is missing from the stream; 0 is [OrderHold].
 	Hold time.Duration
+	// Gap, when set, is told each run of a host's events that did not
+	// come within the hold, before the events after it are handed on.
+	Gap func(Gap)
 }
 
 // Event is an event from the stream with its instances decoded.
@@ -336,7 +339,7 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 			return nil
 		}
 		return fn(*ev)
-	})
+	}, o.Gap)
 	holds := make(chan struct{})
 	go func() {
 		defer close(holds)

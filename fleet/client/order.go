@@ -34,10 +34,22 @@ type order struct {
 	hold    time.Duration
 	agents  map[string]*agentOrder
 	holding map[*agentOrder]struct{} // the agents with events held: what wait and due look at
+	gaps    []Gap                    // the gaps given up since the caller last took them
+}
+
+// Gap is a run of a host's events that never came to a watch: numbers
+// From to To (inclusive) of one agent, given up after the hold. An agent
+// gives a number to an event its full outbox could not keep, and a
+// stream can lose what it had not yet stored; either way the watch says
+// so instead of waiting for good.
+type Gap struct {
+	Host     string
+	From, To uint64
 }
 
 // agentOrder is the order of one agent's events.
 type agentOrder struct {
+	host  string    // the host, as its events name it
 	next  uint64    // the sequence number due next
 	held  []*Event  // events after a gap, by sequence number
 	since time.Time // when the first of held was held
@@ -71,7 +83,7 @@ func (o *order) add(ev *Event, now time.Time, out []*Event) []*Event {
 	a := o.agents[key]
 	switch {
 	case a == nil: // the first of this agent's events the watch sees
-		o.agents[key] = &agentOrder{next: ev.Seq + 1}
+		o.agents[key] = &agentOrder{host: ev.Host, next: ev.Seq + 1}
 		return append(out, ev)
 	case ev.Seq < a.next: // its place was given up (or a number starts again)
 		ev.Late = true
@@ -91,7 +103,7 @@ func (o *order) add(ev *Event, now time.Time, out []*Event) []*Event {
 	}
 	a.held = slices.Insert(a.held, i, ev)
 	if len(a.held) > orderMaxHeld {
-		out = a.skip(out, now)
+		out = o.skip(a, out, now)
 	}
 	o.track(a)
 	return out
@@ -101,7 +113,7 @@ func (o *order) add(ev *Event, now time.Time, out []*Event) []*Event {
 func (o *order) due(now time.Time, out []*Event) []*Event {
 	for a := range o.holding {
 		for len(a.held) > 0 && now.Sub(a.since) >= o.hold {
-			out = a.skip(out, now)
+			out = o.skip(a, out, now)
 		}
 		o.track(a)
 	}
@@ -136,9 +148,10 @@ func (a *agentOrder) release(out []*Event, now time.Time) []*Event {
 	return out
 }
 
-// skip gives up the gap before the first held event and releases what
-// follows it.
-func (a *agentOrder) skip(out []*Event, now time.Time) []*Event {
+// skip gives up the gap before a's first held event, noting it in gaps,
+// and releases what follows it.
+func (o *order) skip(a *agentOrder, out []*Event, now time.Time) []*Event {
+	o.gaps = append(o.gaps, Gap{Host: a.host, From: a.next, To: a.held[0].Seq - 1})
 	a.next = a.held[0].Seq
 	return a.release(out, now)
 }
@@ -148,17 +161,18 @@ func (a *agentOrder) skip(out []*Event, now time.Time) []*Event {
 // end. pass, which gets them in order, is called from one goroutine at a
 // time; its first error ends the watch (cancel) and is kept (failed).
 type sequencer struct {
-	mu      sync.Mutex // all below, and pass
+	mu      sync.Mutex // all below, pass and gap
 	ord     *order
 	ready   []*Event
 	pass    func(*Event) error
+	gap     func(Gap) // nil: gaps are not told
 	err     error
 	cancel  context.CancelFunc
 	changed chan struct{} // a hold began: run computes its wait again
 }
 
-func newSequencer(hold time.Duration, cancel context.CancelFunc, pass func(*Event) error) *sequencer {
-	return &sequencer{ord: newOrder(hold), pass: pass, cancel: cancel, changed: make(chan struct{}, 1)}
+func newSequencer(hold time.Duration, cancel context.CancelFunc, pass func(*Event) error, gap func(Gap)) *sequencer {
+	return &sequencer{ord: newOrder(hold), pass: pass, gap: gap, cancel: cancel, changed: make(chan struct{}, 1)}
 }
 
 // add takes an event from the stream and hands on what is due; it
@@ -210,9 +224,15 @@ func (s *sequencer) failed() error {
 	return s.err
 }
 
-// hand passes the ready events on; after an error of pass it drops
-// them. s.mu is held.
+// hand tells the gaps given up and passes the ready events on; after an
+// error of pass it drops them. s.mu is held.
 func (s *sequencer) hand() {
+	for _, g := range s.ord.gaps {
+		if s.gap != nil && s.err == nil {
+			s.gap(g)
+		}
+	}
+	s.ord.gaps = s.ord.gaps[:0]
 	for i, ev := range s.ready {
 		s.ready[i] = nil
 		if s.err != nil {

@@ -13,7 +13,7 @@ import (
 
 func ev(agent string, seq uint64) *Event {
 	e := &Event{}
-	e.ID, e.Seq = wire.EventID("h1", agent, seq), seq
+	e.ID, e.Seq, e.Host = wire.EventID("h1", agent, seq), seq, "h1"
 	return e
 }
 
@@ -38,7 +38,7 @@ func TestOrder(t *testing.T) {
 	type step struct {
 		at   time.Duration // after t0
 		add  *Event        // nil: only the holds that ended by at
-		want string        // what is handed on
+		want string        // what is handed on, and "gap N-M" for a gap given up
 	}
 	for _, c := range []struct {
 		name  string
@@ -56,7 +56,7 @@ func TestOrder(t *testing.T) {
 			{0, ev("a", 1), "a:1"},
 			{time.Second, ev("a", 3), ""},
 			{hold, nil, ""},
-			{time.Second + hold, nil, "a:3"},
+			{time.Second + hold, nil, "gap 2-2 a:3"},
 			{hold * 2, ev("a", 2), "a:2!"},
 			{hold * 2, ev("a", 4), "a:4"},
 		}},
@@ -64,8 +64,8 @@ func TestOrder(t *testing.T) {
 			{0, ev("a", 1), "a:1"},
 			{0, ev("a", 3), ""},
 			{time.Second, ev("a", 5), ""},
-			{hold, nil, "a:3"},
-			{2 * hold, nil, "a:5"},
+			{hold, nil, "gap 2-2 a:3"},
+			{2 * hold, nil, "gap 4-4 a:5"},
 		}},
 		{"agents apart", []step{
 			{0, ev("a", 1), "a:1"},
@@ -95,7 +95,12 @@ func TestOrder(t *testing.T) {
 					out = o.add(s.add, now, out)
 				}
 				out = o.due(now, out)
-				if got := seqs(out); got != s.want {
+				got := seqs(out)
+				for _, g := range o.gaps {
+					got = strings.TrimSpace(fmt.Sprintf("gap %d-%d %s", g.From, g.To, got))
+				}
+				o.gaps = o.gaps[:0]
+				if got != s.want {
 					t.Fatalf("step %d: handed on %q, want %q", i, got, s.want)
 				}
 			}
@@ -140,6 +145,9 @@ func TestOrderBounded(t *testing.T) {
 	if len(out) != orderMaxHeld+1 || out[0].Seq != 3 || out[len(out)-1].Seq != orderMaxHeld+3 {
 		t.Fatalf("handed on %d events, want the %d after the gap in order", len(out), orderMaxHeld+1)
 	}
+	if len(o.gaps) != 1 || o.gaps[0] != (Gap{Host: "h1", From: 2, To: 2}) {
+		t.Fatalf("gaps %+v, want 2 of h1", o.gaps)
+	}
 	if n := len(o.agents[agentOf(ev("a", 1).ID)].held); n != 0 || len(o.holding) != 0 {
 		t.Fatalf("%d still held, %d agents holding", n, len(o.holding))
 	}
@@ -153,13 +161,14 @@ func TestSequencer(t *testing.T) {
 	defer cancel()
 	got := make(chan uint64, 8)
 	stop := errors.New("enough")
+	var gaps []Gap
 	s := newSequencer(50*time.Millisecond, cancel, func(ev *Event) error {
 		got <- ev.Seq
 		if ev.Seq == 3 {
 			return stop
 		}
 		return nil
-	})
+	}, func(g Gap) { gaps = append(gaps, g) })
 	done := make(chan struct{})
 	go func() { defer close(done); s.run(ctx) }()
 	if err := s.add(ev("a", 1)); err != nil {
@@ -181,6 +190,9 @@ func TestSequencer(t *testing.T) {
 	<-done // pass's error cancelled the watch
 	if err := s.failed(); err != stop {
 		t.Fatalf("failed: %v", err)
+	}
+	if len(gaps) != 1 || gaps[0] != (Gap{Host: "h1", From: 2, To: 2}) {
+		t.Fatalf("gaps told: %+v, want 2 of h1", gaps)
 	}
 	if err := s.add(ev("a", 4)); err != stop {
 		t.Fatalf("add after the error: %v", err)

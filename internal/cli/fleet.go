@@ -201,7 +201,14 @@ func (e *env) fleetWatch(ctx context.Context, f fleetFlags, out, query, hosts, s
 	r := output.Renderer{Schema: c.Reg}
 	n := 0
 	fmt.Fprintf(e.stderr, "cimsess: following the fleet's events; interrupt to stop\n")
-	return c.Watch(ctx, query, client.WatchOptions{Since: from, Hosts: hosts}, func(ev client.Event) error {
+	gap := func(g client.Gap) {
+		which := fmt.Sprintf("event %d", g.From)
+		if g.To > g.From {
+			which = fmt.Sprintf("events %d to %d", g.From, g.To)
+		}
+		fmt.Fprintf(e.stderr, "cimsess: warning: %s: %s of its agent never came (lost by a full outbox or by the stream); going on without\n", g.Host, which)
+	}
+	return c.Watch(ctx, query, client.WatchOptions{Since: from, Hosts: hosts, Gap: gap}, func(ev client.Event) error {
 		var err error
 		if fm == output.JSON {
 			obj := struct {
