@@ -65,8 +65,5 @@ func (r rawRecords) Next() (*Reader, error) {
 	return r.Reader, err
 }
 
-// Layout is the file's record layout.
-func (f *File) Layout() Layout { return f.l }
-
 // Close closes the file.
 func (f *File) Close() error { return f.f.Close() }
