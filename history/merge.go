@@ -142,7 +142,12 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			return st, cim.Errorf(cim.ErrFailed, "wtmp %s: reading its times: %v", path, err)
 		}
 	}
-	var rd *utmp.Reader
+	var rd *readAhead
+	defer func() {
+		if rd != nil {
+			rd.close()
+		}
+	}()
 	at := int64(-1)
 	total := int((whole - st.From) / int64(l.Size))
 	for {
@@ -150,7 +155,10 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			// First, or another process merged this file meanwhile: read
 			// on from where the database says it stopped.
 			at = m.file.merged
-			rd = utmp.NewReader(io.NewSectionReader(f, at, whole-at), l)
+			if rd != nil {
+				rd.close()
+			}
+			rd = newReadAhead(f, at, whole, l)
 		}
 		n := 0
 		for ; n < m.batch; n++ {
