@@ -381,6 +381,9 @@ func fromUS(v int64) time.Time { return time.UnixMicro(v) }
 
 const sessionCols = `id, class, logon_id, path, user, tty, remote_host, logon_type, pid, start_us, end_us, how, status, source`
 
+// numSessionCols is how many columns sessionCols names.
+const numSessionCols = 14
+
 type scanner interface{ Scan(dest ...any) error }
 
 func scanSession(r scanner) (Session, error) {
@@ -705,7 +708,7 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 	}
 	defer st.close()
 	st.bind(append([]any{int64(0), int64(0)}, args...)...)
-	strs := interner{}
+	var strs interner
 	n := 0
 	for lo := int64(math.MinInt64); ; {
 		hi, done := int64(math.MaxInt64), true
@@ -747,37 +750,50 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 	}
 }
 
-// interner makes each distinct string of a listing once (up to a bound).
-type interner map[string]string
+// interner makes each distinct string of a listing once (up to a bound);
+// a column whose value repeats the last row's (the class, the source and
+// how sessions ended mostly do) costs a comparison, not a look-up.
+type interner struct {
+	seen map[string]string
+	last [numSessionCols]string // by column
+}
 
-func (in interner) str(b []byte) string {
+// str returns b, column col of a row, as a string.
+func (in *interner) str(col int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	if v, ok := in[string(b)]; ok {
+	if v := in.last[col]; v == string(b) {
 		return v
 	}
-	v := string(b)
-	if len(in) < 4096 {
-		in[v] = v
+	v, ok := in.seen[string(b)]
+	if !ok {
+		v = string(b)
+		if in.seen == nil {
+			in.seen = map[string]string{}
+		}
+		if len(in.seen) < 4096 {
+			in.seen[v] = v
+		}
 	}
+	in.last[col] = v
 	return v
 }
 
 // session is the row of st, a SELECT of sessionCols, as a Session.
-func (in interner) session(st *stmt) Session {
+func (in *interner) session(st *stmt) Session {
 	s := Session{
 		ID:         st.colInt(0),
-		Class:      in.str(st.colBytes(1)),
+		Class:      in.str(1, st.colBytes(1)),
 		LogonID:    string(st.colBytes(2)), // one per session: not kept
 		Path:       string(st.colBytes(3)),
-		User:       in.str(st.colBytes(4)),
-		TTY:        in.str(st.colBytes(5)),
-		RemoteHost: in.str(st.colBytes(6)),
+		User:       in.str(4, st.colBytes(4)),
+		TTY:        in.str(5, st.colBytes(5)),
+		RemoteHost: in.str(6, st.colBytes(6)),
 		PID:        st.colInt(8),
-		How:        End(in.str(st.colBytes(11))),
-		Status:     in.str(st.colBytes(12)),
-		Source:     in.str(st.colBytes(13)),
+		How:        End(in.str(11, st.colBytes(11))),
+		Status:     in.str(12, st.colBytes(12)),
+		Source:     in.str(13, st.colBytes(13)),
 	}
 	if !st.isNull(7) {
 		v := uint32(st.colInt(7))

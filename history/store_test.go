@@ -357,3 +357,29 @@ func TestListingNeedsNoSort(t *testing.T) {
 		}
 	}
 }
+
+// TestInterner checks that the interner gives each column's bytes back
+// as they are, whether they repeat the row before's, one seen earlier in
+// another column, or are new; and that it has a place for every column.
+func TestInterner(t *testing.T) {
+	if n := strings.Count(sessionCols, ",") + 1; n != numSessionCols {
+		t.Fatalf("sessionCols names %d columns, numSessionCols says %d", n, numSessionCols)
+	}
+	var in interner
+	for i, c := range []struct {
+		col  int
+		text string
+	}{
+		{1, "Linux_LogonSession"}, {1, "Linux_LogonSession"}, {4, "alice"}, {4, "bob"}, {4, "alice"},
+		{5, "alice"}, {4, ""}, {4, "alice"}, {11, "logout"}, {11, "crash"}, {11, "logout"},
+	} {
+		b := []byte(c.text)
+		got := in.str(c.col, b)
+		for k := range b {
+			b[k] = 'X' // the bytes are SQLite's, overwritten by the next row
+		}
+		if got != c.text {
+			t.Fatalf("%d: %q, want %q", i, got, c.text)
+		}
+	}
+}

@@ -292,9 +292,7 @@ func (t *tableWriter) writeLine(cells []string) {
 	for i, c := range cells {
 		b = append(b, c...)
 		if i < len(cells)-1 {
-			for pad := max(t.widths[i]-Width(c), 0) + 2; pad > 0; pad-- {
-				b = append(b, ' ')
-			}
+			b = AppendSpaces(b, max(t.widths[i]-Width(c), 0)+2)
 		}
 	}
 	for len(b) > 0 && b[len(b)-1] == ' ' {
@@ -302,6 +300,18 @@ func (t *tableWriter) writeLine(cells []string) {
 	}
 	t.line = append(b, '\n')
 	t.w.Write(t.line)
+}
+
+// AppendSpaces appends n spaces to b: a column's padding, a run at a
+// time rather than a byte at a time.
+func AppendSpaces(b []byte, n int) []byte {
+	const blanks = "                                "
+	for n > 0 {
+		k := min(n, len(blanks))
+		b = append(b, blanks[:k]...)
+		n -= k
+	}
+	return b
 }
 
 // TimeLayout is how the table shows a point in time: local time (see

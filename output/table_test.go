@@ -96,3 +96,13 @@ func TestTableClassColumn(t *testing.T) {
 		t.Errorf("no second section: %q", out[len(out)-200:])
 	}
 }
+
+// TestAppendSpaces checks the padding at the sizes around its run's.
+func TestAppendSpaces(t *testing.T) {
+	for _, n := range []int{-1, 0, 1, 31, 32, 33, 100} {
+		got := string(AppendSpaces([]byte("x"), n))
+		if want := "x" + strings.Repeat(" ", max(n, 0)); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}

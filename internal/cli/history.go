@@ -427,9 +427,7 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 				break
 			}
 			w.WriteString(c)
-			for pad := max(widths[i]-output.Width(c), 0) + 2; pad > 0; pad-- {
-				w.WriteByte(' ')
-			}
+			w.Write(output.AppendSpaces(w.AvailableBuffer(), max(widths[i]-output.Width(c), 0)+2))
 		}
 		w.WriteByte('\n')
 	}
