@@ -12,15 +12,22 @@ import (
 // benchRecords is the size of the benchmarks' wtmp file.
 const benchRecords = 20000
 
+// benchWtmp writes the benchmarks' busy wtmp file into a new folder and
+// returns the folder and the file.
+func benchWtmp(b *testing.B) (dir, wtmp string) {
+	dir = b.TempDir()
+	wtmp = filepath.Join(dir, "wtmp")
+	if err := utmp.WriteFile(wtmp, busyWtmp(benchRecords), utmp.Native); err != nil {
+		b.Fatal(err)
+	}
+	return dir, wtmp
+}
+
 // BenchmarkMergeFile merges a busy wtmp file of benchRecords records into
 // a new history: what `cimsess history --wtmp F --db NEW` does first.
 func BenchmarkMergeFile(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	wtmp := filepath.Join(dir, "wtmp")
-	if err := utmp.WriteFile(wtmp, busyWtmp(benchRecords), utmp.Native); err != nil {
-		b.Fatal(err)
-	}
+	dir, wtmp := benchWtmp(b)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
@@ -44,11 +51,7 @@ func BenchmarkMergeFile(b *testing.B) {
 // on an unchanged file does.
 func BenchmarkEachSession(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	wtmp := filepath.Join(dir, "wtmp")
-	if err := utmp.WriteFile(wtmp, busyWtmp(benchRecords), utmp.Native); err != nil {
-		b.Fatal(err)
-	}
+	dir, wtmp := benchWtmp(b)
 	s, err := Open(ctx, filepath.Join(dir, "history.db"), Options{})
 	if err != nil {
 		b.Fatal(err)
