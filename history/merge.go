@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
@@ -136,6 +137,7 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		st.Unchanged = m.file.known
 		return st, m.commit()
 	}
+	m.checkpointBeside()
 	var times *recordTimes
 	if opts.Settled != nil {
 		if times, err = scanTimes(f, st.From, whole, l, m.batch); err != nil {
@@ -261,6 +263,8 @@ type merger struct {
 	minStart, maxStart int64
 	st                 MergeStats
 	queue              []Lifecycle // closed sessions to add, insertRows at a time
+	// ckpt, when not nil, checkpoints what the merge commits beside it.
+	ckpt *checkpointer
 }
 
 // insertRows is how many rows one INSERT adds: a statement per row costs
@@ -628,7 +632,29 @@ func (m *merger) checkpoint(at int64) error {
 
 func (m *merger) commit() error {
 	m.inTx = false
-	return m.c.exec("COMMIT")
+	if err := m.c.exec("COMMIT"); err != nil {
+		return err
+	}
+	if m.ckpt != nil {
+		m.ckpt.poke()
+	}
+	return nil
+}
+
+// checkpointBeside starts a [checkpointer] for a merge that has records
+// to write, and leaves the merge's own connection only a backstop. When
+// the checkpointer's connection cannot be opened, the merge checkpoints
+// as SQLite does by default.
+func (m *merger) checkpointBeside() {
+	cp, err := m.s.startCheckpointer()
+	if err != nil {
+		return
+	}
+	if err := m.c.exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", backstopPages)); err != nil {
+		cp.stop()
+		return
+	}
+	m.ckpt = cp
 }
 
 // close rolls back a transaction left open (a failed batch) and closes
@@ -637,6 +663,10 @@ func (m *merger) close() {
 	if m.inTx {
 		m.c.exec("ROLLBACK")
 		m.inTx = false
+	}
+	if m.ckpt != nil {
+		m.ckpt.stop()
+		m.ckpt = nil
 	}
 	for _, st := range []*stmt{m.stmts.insert, m.stmts.insertN, m.stmts.close, m.stmts.match, m.stmts.tag, m.stmts.water,
 		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open} {
