@@ -752,11 +752,21 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 
 // interner makes each distinct string of a listing once (up to a bound);
 // a column whose value repeats the last row's (the class, the source and
-// how sessions ended mostly do) costs a comparison, not a look-up.
+// how sessions ended mostly do) costs a comparison, not a look-up, and a
+// column whose values the look-up mostly does not find (a remote host per
+// session, as on a server many addresses reach) is no longer looked up
+// once internMisses of its first internTries look-ups have missed.
 type interner struct {
-	seen map[string]string
-	last [numSessionCols]string // by column
+	seen          map[string]string
+	last          [numSessionCols]string // by column
+	tries, misses [numSessionCols]int32
 }
+
+// internTries and internMisses: see interner.
+const (
+	internTries  = 1024
+	internMisses = internTries / 2
+)
 
 // str returns b, column col of a row, as a string.
 func (in *interner) str(col int, b []byte) string {
@@ -766,7 +776,18 @@ func (in *interner) str(col int, b []byte) string {
 	if v := in.last[col]; v == string(b) {
 		return v
 	}
+	if in.misses[col] >= internMisses {
+		v := string(b)
+		in.last[col] = v
+		return v
+	}
 	v, ok := in.seen[string(b)]
+	if in.tries[col] < internTries {
+		in.tries[col]++
+		if !ok {
+			in.misses[col]++
+		}
+	}
 	if !ok {
 		v = string(b)
 		if in.seen == nil {

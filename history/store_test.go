@@ -382,4 +382,20 @@ func TestInterner(t *testing.T) {
 			t.Fatalf("%d: %q, want %q", i, got, c.text)
 		}
 	}
+	// A column of values that do not repeat stops being looked up (and
+	// adding to the map); its values are still returned as they are, and
+	// the other columns are still looked up.
+	seen := len(in.seen)
+	for i := range 2 * internTries {
+		host := fmt.Sprintf("10.0.%d.%d", i/256, i%256)
+		if got := in.str(6, []byte(host)); got != host {
+			t.Fatalf("host %d: %q, want %q", i, got, host)
+		}
+	}
+	if in.misses[6] != internMisses || len(in.seen) != seen+internMisses {
+		t.Errorf("after %d distinct hosts: %d misses, %d strings kept; want %d and %d", 2*internTries, in.misses[6], len(in.seen), internMisses, seen+internMisses)
+	}
+	if got := in.str(4, []byte("carol")); got != "carol" || in.seen["carol"] != "carol" {
+		t.Errorf("user carol: %q, kept %q: the user column is still looked up", got, in.seen["carol"])
+	}
 }
