@@ -7,11 +7,12 @@ import (
 	"testing"
 )
 
-// TestMergeCheckpointsBeside checks that what a merge commits reaches the
-// database file before the merge returns, copied by its checkpointer: the
-// merge's own connection checkpoints only at backstopPages, far more than
-// this merge writes, so without the checkpointer the pages would still be
-// in the write-ahead log alone.
+// TestMergeCheckpointsBeside checks that what a merge of several batches
+// commits reaches the database file before the merge returns, copied by
+// its checkpointer: the merge's own connection checkpoints only at
+// backstopPages, far more than this merge writes, so without the
+// checkpointer the pages would still be in the write-ahead log alone. A
+// merge of one batch runs no checkpointer: its pages stay in the log.
 func TestMergeCheckpointsBeside(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
@@ -31,6 +32,14 @@ func TestMergeCheckpointsBeside(t *testing.T) {
 		return fi.Size(), pages * pageSize
 	}
 	before, _ := size()
+	small := filepath.Join(t.TempDir(), "wtmp.1")
+	writeWtmp(t, small, busyWtmp(400))
+	if _, err := s.MergeFile(ctx, small, MergeOptions{Batch: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if file, db := size(); file != before || db <= before {
+		t.Errorf("database file %d bytes after a merge of one batch (%d before), the database %d: want its pages in the log alone", file, before, db)
+	}
 	path := filepath.Join(t.TempDir(), "wtmp")
 	writeWtmp(t, path, busyWtmp(3000))
 	st, err := s.MergeFile(ctx, path, MergeOptions{Batch: 500})

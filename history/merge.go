@@ -137,7 +137,6 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		st.Unchanged = m.file.known
 		return st, m.commit()
 	}
-	m.checkpointBeside()
 	var times *recordTimes
 	if opts.Settled != nil {
 		if times, err = scanTimes(f, st.From, whole, l, m.batch); err != nil {
@@ -152,6 +151,9 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 	}()
 	at := int64(-1)
 	total := int((whole - st.From) / int64(l.Size))
+	if total > m.batch {
+		m.checkpointBeside()
+	}
 	for {
 		if at != m.file.merged {
 			// First, or another process merged this file meanwhile: read
@@ -641,10 +643,13 @@ func (m *merger) commit() error {
 	return nil
 }
 
-// checkpointBeside starts a [checkpointer] for a merge that has records
-// to write, and leaves the merge's own connection only a backstop. When
-// the checkpointer's connection cannot be opened, the merge checkpoints
-// as SQLite does by default.
+// checkpointBeside starts a [checkpointer] for a merge of more than one
+// batch, and leaves the merge's own connection only a backstop. (A merge
+// of one batch, such as the few records appended since the last, keeps
+// SQLite's way: it seldom fills the log enough for a checkpoint at all,
+// where a checkpointer would run one and fsync twice.) When the
+// checkpointer's connection cannot be opened, the merge checkpoints as
+// SQLite does by default.
 func (m *merger) checkpointBeside() {
 	cp, err := m.s.startCheckpointer()
 	if err != nil {
