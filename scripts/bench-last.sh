@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench-last.sh — time util-linux `last -f F` against `cimsess history
 # --wtmp F --db NEW` on the same generated wtmp file, whole process, and
-# print their times, the ratios (of the median wall times and of the CPU
-# times) and the peak RSS of each; then the same for a second run of
+# print their times, the ratios (of the median wall times, the median of
+# each run's ratio to the run of last beside it, and of the CPU times) and
+# the peak RSS of each; then the same for a second run of
 # cimsess on the unchanged file with the database the first run filled;
 # and, last, how the peak RSS grows from the smallest file to the largest.
 #
@@ -39,6 +40,15 @@ stats() {
 		END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f %.0f\n", t / NR, m }'
 }
 
+# pairs A B: the median of A's numbers each divided by B's on the same
+# line: each run against the run of last beside it, which a load that
+# changes between the runs moves least
+pairs() {
+	paste "$1" "$2" | awk '$2 > 0 { print $1 / $2 }' | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit }
+			printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # cpu_rss CMD...: "CPU-ms PEAK-RSS-KiB" of one run
 cpu_rss() {
 	/usr/bin/time -f '%U %S %M' -o "$work/rss" "$@" >/dev/null 2>&1 || true
@@ -61,6 +71,9 @@ bench() {
 	read -r lm lmed < <(stats "$work/last")
 	read -r fm fmed < <(stats "$work/first")
 	read -r am amed < <(stats "$work/again")
+	# medians of each run's ratio to the run of last beside it
+	read -r fp < <(pairs "$work/first" "$work/last")
+	read -r ap < <(pairs "$work/again" "$work/last")
 	read -r lc lr < <(cpu_rss last -f "$file")
 	rm -f "$work/db"*
 	read -r fc fr < <(cpu_rss "$work/cimsess" history --wtmp "$file" --db "$work/db")
@@ -68,11 +81,11 @@ bench() {
 	row "$name" last "$lm" "$lmed" "$lc" "$lr"
 	row "$name" "cimsess new db" "$fm" "$fmed" "$fc" "$fr"
 	row "$name" "cimsess again" "$am" "$amed" "$ac" "$ar"
-	awk -v l="$lmed" -v f="$fmed" -v a="$amed" -v lr="$lr" -v fr="$fr" -v lc="$lc" -v fc="$fc" -v ac="$ac" \
+	awk -v l="$lmed" -v f="$fmed" -v a="$amed" -v lr="$lr" -v fr="$fr" -v lc="$lc" -v fc="$fc" -v ac="$ac" -v fp="$fp" -v ap="$ap" \
 		'BEGIN { if (l <= 0) exit
 			cpu = "n/a (last under 10 ms)"
 			if (lc > 0) cpu = sprintf("new db %.2fx, again %.2fx", fc / lc, ac / lc)
-			printf "                 cimsess/last: medians new db %.2fx, again %.2fx; CPU %s; peak RSS %.1fx\n", f / l, a / l, cpu, fr / lr }'
+			printf "                 cimsess/last: medians new db %.2fx, again %.2fx; pairs new db %.2fx, again %.2fx; CPU %s; peak RSS %.1fx\n", f / l, a / l, fp, ap, cpu, fr / lr }'
 	rss_first+=("$fr") && rss_again+=("$ar") && rss_names+=("$name")
 }
 rss_first=() rss_again=() rss_names=()

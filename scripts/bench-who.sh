@@ -2,7 +2,8 @@
 # bench-who.sh — time coreutils' `who FILE` against cimsess (or another
 # reader) on the same utmp file, whole process, for a 10,000- and a
 # 100,000-record file (and 1,000,000 with SIZES), and print their times,
-# the speed-up, the peak RSS of each and its ratio, and how the command's
+# the speed-up (of the means, the medians, the best runs, and the median of
+# the pairs of runs taken in turn), the peak RSS of each and its ratio, and how the command's
 # peak RSS grows from the smallest file to the largest.
 #
 # Usage: scripts/bench-who.sh [COMMAND] [RUNS]
@@ -58,7 +59,10 @@ cmd_for() {
 # Wall times, in milliseconds, of RUNS runs of two commands taken in
 # turn (a run of one, then a run of the other), so that a change in the
 # machine's load (it is shared) weighs on both alike. Prints
-# "MEAN MEDIAN BEST" of the first command, then of the second.
+# "MEAN MEDIAN BEST" of the first command, then of the second, then the
+# median of the pairs' ratios (first/second): each run of one against the
+# run of the other beside it, which a load that changes between the pairs
+# moves least.
 time_pair() {
 	local a=$1 b=$2 runs=$3 i start end
 	: >"$work/ta"
@@ -80,6 +84,9 @@ time_pair() {
 			END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 				printf "%.1f %.1f %.1f\n", t / NR / 1e6, m / 1e6, v[1] / 1e6 }'
 	done
+	paste "$work/ta" "$work/tb" | awk '$2 > 0 { print $1 / $2 }' | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit }
+			printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # "CPU-ms PEAK-RSS-KiB" of RSS_RUNS runs (the median CPU time, the highest
@@ -112,13 +119,14 @@ for n in $SIZES; do
 	{
 		read -r who_mean who_median who_best
 		read -r other_mean other_median other_best
+		read -r pairs
 	} < <(time_pair "$who_cmd" "$other_cmd" "$([ "$n" -gt 100000 ] && echo "$BIG_RUNS" || echo "$RUNS")")
 	read -r who_cpu who_rss < <(cpu_rss "$who_cmd")
 	read -r other_cpu other_rss < <(cpu_rss "$other_cmd")
 	printf '%-8s %-8s %9s %10s %8s %7s %12s\n' "$n" who "$who_mean" "$who_median" "$who_best" "$who_cpu" "$who_rss"
 	printf '%-8s %-8s %9s %10s %8s %7s %12s\n' "$n" command "$other_mean" "$other_median" "$other_best" "$other_cpu" "$other_rss"
-	awk -v a="$other_mean" -v b="$who_mean" -v c="$other_median" -v d="$who_median" -v e="$other_best" -v f="$who_best" \
-		'BEGIN { if (a > 0 && c > 0 && e > 0) printf "         speed-up who/command: %.2fx (means), %.2fx (medians), %.2fx (best runs)\n", b / a, d / c, f / e }'
+	awk -v a="$other_mean" -v b="$who_mean" -v c="$other_median" -v d="$who_median" -v e="$other_best" -v f="$who_best" -v p="$pairs" \
+		'BEGIN { if (a > 0 && c > 0 && e > 0) printf "         speed-up who/command: %.2fx (means), %.2fx (medians), %.2fx (best runs), %.2fx (median of the pairs)\n", b / a, d / c, f / e, p }'
 	awk -v a="$other_rss" -v b="$who_rss" 'BEGIN { if (a > 0 && b > 0) printf "         peak RSS command/who: %.2fx (%.1f MiB against %.1f MiB)\n", a / b, a / 1024, b / 1024 }'
 	[ -n "${first_rss:-}" ] || { first_n=$n first_rss=$other_rss; }
 	last_n=$n last_rss=$other_rss
