@@ -211,3 +211,83 @@ func TestMergeHostAndTimeRules(t *testing.T) {
 		t.Errorf("zero time: %+v", z)
 	}
 }
+
+// TestConcurrentMergesAgree checks that two merges of the same file into
+// the same database at once, each with its own connections and
+// checkpointer as two processes would have, leave the history one merge
+// leaves, each record read by one of them: the first stops after its
+// second batch until the second has merged a batch after it, and then
+// reads on from where the database says the second stopped.
+func TestConcurrentMergesAgree(t *testing.T) {
+	ctx := context.Background()
+	dbPath := filepath.Join(t.TempDir(), "history.db")
+	path := filepath.Join(t.TempDir(), "wtmp")
+	recs := busyWtmp(4000)
+	writeWtmp(t, path, recs)
+	var stores [2]*Store
+	for i := range stores {
+		s, err := Open(ctx, dbPath, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	type result struct {
+		st  MergeStats
+		err error
+	}
+	results := make(chan result, len(stores))
+	firstBatch := make(chan struct{})
+	secondMerged := make(chan struct{}, 1)
+	batches := 0
+	go func() {
+		st, err := stores[0].MergeFile(ctx, path, MergeOptions{Batch: 200, Progress: func(done, total int) {
+			switch batches++; batches {
+			case 1:
+				close(firstBatch)
+			case 2: // committed, holding no lock: the other merge goes on
+				select {
+				case <-secondMerged:
+				case <-time.After(10 * time.Second):
+					t.Error("the second merge did not merge a batch while the first waited")
+				}
+			}
+		}})
+		results <- result{st, err}
+	}()
+	<-firstBatch
+	go func() {
+		st, err := stores[1].MergeFile(ctx, path, MergeOptions{Batch: 200, Progress: func(done, total int) {
+			select {
+			case secondMerged <- struct{}{}:
+			default:
+			}
+		}})
+		results <- result{st, err}
+	}()
+	read := 0
+	for range stores {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if r.st.Records == 0 || r.st.Records == len(recs) {
+			t.Errorf("a merge read %d of the %d records: the two did not take turns", r.st.Records, len(recs))
+		}
+		read += r.st.Records
+	}
+	if read != len(recs) {
+		t.Errorf("the two merges read %d records between them, want %d: each once", read, len(recs))
+	}
+	fresh := openTemp(t)
+	if _, err := fresh.MergeRecords(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	want := dump(t, fresh)
+	for i, s := range stores {
+		if got := dump(t, s); got != want {
+			t.Fatalf("store %d after two merges at once:\n%s\nby one:\n%s", i, got, want)
+		}
+	}
+}
