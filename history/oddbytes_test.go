@@ -73,3 +73,56 @@ func TestOddBytesReadTheSameEverywhere(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrationCleansRawBytes checks migration 4: a history that an
+// earlier cimsess filled with a wtmp login's raw bytes gets the values
+// prop.Clean makes of them, other rows stay as they are, and the same
+// login read again from wtmp matches the row instead of adding one.
+func TestMigrationCleansRawBytes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pid = 4_000_001
+	raw := login(1, "b\xffob\x00", "pts/\xfe1", "h\xffst.example.org", pid)
+	insert := `INSERT INTO sessions(class, user, tty, remote_host, pid, start_us, source) VALUES('Linux_LogonSession', ?, ?, ?, ?, ?, 'wtmp')`
+	if _, err := s.db.ExecContext(ctx, insert, raw.User, raw.Line, raw.Host, pid, us(raw.Time)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, insert, "alice", "pts/2", "10.0.0.1", 4_000_002, us(at(2))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, "PRAGMA user_version = 3"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("schema version %d (%v), want %d", v, err, len(migrations))
+	}
+	got, err := s.Sessions(ctx, Filter{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if g := got[0]; g.User != "b\uFFFDob" || g.TTY != "pts/\uFFFD1" || g.RemoteHost != "h\uFFFDst.example.org" {
+		t.Errorf("the raw row after the migration: user %q tty %q host %q", g.User, g.TTY, g.RemoteHost)
+	}
+	if g := got[1]; g.User != "alice" || g.TTY != "pts/2" || g.RemoteHost != "10.0.0.1" {
+		t.Errorf("a clean row changed: %+v", g)
+	}
+	if _, err := s.MergeRecords(ctx, []utmp.Record{raw, logout(5, raw.Line, pid)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.Sessions(ctx, Filter{})
+	if err != nil || len(got) != 2 || !got[0].End.Equal(at(5)) {
+		t.Fatalf("the login read again did not match its cleaned row: %+v %v", got, err)
+	}
+}
