@@ -99,6 +99,16 @@ func TestMigrationCleansRawBytes(t *testing.T) {
 	}
 	s.Close()
 
+	// Read-only, the history of schema version 3 is read as it is.
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only open of schema version 3: %v", err)
+	}
+	if got, err := ro.Sessions(ctx, Filter{}); err != nil || len(got) != 2 || got[0].User != raw.User {
+		t.Fatalf("read-only: %+v %v", got, err)
+	}
+	ro.Close()
+
 	s, err = Open(ctx, path, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -138,6 +138,13 @@ var migrations = []string{
 		OR instr(user, char(0)) OR instr(tty, char(0)) OR instr(remote_host, char(0));`,
 }
 
+// readableFrom is the oldest schema version a read-only open reads: the
+// migrations after it change values (migration 4 cleans raw bytes), not
+// the tables and columns a reader uses, so that a user who may only read
+// the history is not refused it until the recorder, run as root, has
+// opened the database after an upgrade.
+const readableFrom = 3
+
 // registerClean makes prop.Clean the SQL function cimsess_clean of the
 // connections the driver opens from then on, once per process, for
 // migration 4.
@@ -277,6 +284,9 @@ func (s *Store) migrate(ctx context.Context, readOnly bool) error {
 		return nil
 	}
 	if readOnly {
+		if v >= readableFrom {
+			return nil // what is left to do changes values, not how they are read
+		}
 		return cim.Errorf(cim.ErrFailed, "history database %s: schema version %d needs upgrading to %d; open it writable once", s.path, v, len(migrations))
 	}
 	for v < len(migrations) {
