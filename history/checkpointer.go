@@ -5,9 +5,10 @@ package history
 // the merge goroutine goes on pairing and inserting meanwhile.
 //
 // By default SQLite checkpoints in the connection that commits, once the
-// log holds 1,000 pages: the merge would stop at every fourth megabyte to
-// copy the pages and fsync the log and the file (a sixth of the wall time
-// of merging 1,000,000 records on a disk whose fsync takes milliseconds).
+// log holds 1,000 pages: the merge would stop each time its log grew by
+// about 4 MB to copy the pages and fsync the log and the file (a sixth of
+// the wall time of merging 1,000,000 records on a disk whose fsync takes
+// milliseconds).
 // SQLite's WAL documentation suggests the other way for a busy writer: run
 // the checkpoints on another thread. A PASSIVE checkpoint takes no writer
 // lock, so the merge's next batch is written to the log while the last
