@@ -3,8 +3,9 @@
 # reader) on the same utmp file, whole process, for a 10,000- and a
 # 100,000-record file (and 1,000,000 with SIZES), and print their times,
 # the speed-up (of the means, the medians, the best runs, and the median of
-# the pairs of runs taken in turn), the peak RSS of each and its ratio, and how the command's
-# peak RSS grows from the smallest file to the largest.
+# the pairs of runs taken in turn), the peak RSS of each and its ratio,
+# and how the command's peak RSS grows from the smallest file to the
+# largest.
 #
 # Usage: scripts/bench-who.sh [COMMAND] [RUNS]
 #   COMMAND  the command to compare, with F standing for the utmp file and
