@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -34,6 +35,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/ahead"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/sysfile/logind"
 	"github.com/cimsess/cimsess/sysfile/procfs"
@@ -409,70 +411,32 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 // Two chunks take turns: one is filled while fn has the other. fn's
 // first error stops the reading and is returned, as is the reading's.
 func recordChunks(ctx context.Context, uf *utmp.File, n *recordNamer, fn func([]recordSession) error) error {
-	free := make(chan []recordSession, 2)
-	full := make(chan []recordSession, 1)
-	stop := make(chan struct{})
-	for range 2 {
-		free <- make([]recordSession, 0, chunkRecords)
-	}
-	var readErr error
-	go func() {
-		defer close(full)
-		var chunk []recordSession
-		take := func() bool {
-			select {
-			case <-stop: // first: stop wins over a free chunk
-				return false
-			default:
-			}
-			select {
-			case chunk = <-free:
-				chunk = chunk[:0]
-				return true
-			case <-stop:
-				return false
-			}
-		}
-		if !take() {
-			return
-		}
-		_, readErr = uf.Each(ctx, func(r utmp.Record) error {
-			chunk = append(chunk, recordSession{})
-			if !n.name(r, &chunk[len(chunk)-1]) {
-				chunk = chunk[:len(chunk)-1]
-				return nil
-			}
-			if len(chunk) < cap(chunk) {
-				return nil
-			}
-			full <- chunk
-			if !take() {
+	chunks := ahead.Start(chunkRecords, func(f *ahead.Filler[recordSession]) error {
+		_, err := uf.Each(ctx, func(r utmp.Record) error {
+			s := f.Add()
+			if s == nil {
 				return errStopped
+			}
+			if !n.name(r, s) {
+				f.Drop()
 			}
 			return nil
 		})
-		if readErr == nil && len(chunk) > 0 {
-			full <- chunk
-		}
-	}()
-	var err error
-	for chunk := range full {
-		if err == nil {
-			err = fn(chunk)
+		return err
+	})
+	defer chunks.Close() // before the caller reads what n gathered
+	for {
+		chunk, err := chunks.Next()
+		if err == io.EOF {
+			return nil
 		}
 		if err != nil {
-			close(stop)
-			for range full { // let the reader end
-			}
 			return err
 		}
-		clear(chunk) // its strings are the GC's once made into instances
-		free <- chunk
+		if err := fn(chunk); err != nil {
+			return err
+		}
 	}
-	if readErr == errStopped {
-		readErr = nil
-	}
-	return readErr
 }
 
 // errStopped ends the reading goroutine of recordChunks when its caller

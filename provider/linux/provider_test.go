@@ -431,10 +431,6 @@ func FuzzEnumerate(f *testing.F) {
 	})
 }
 
-// TestEnumerateStreams checks that a big utmp comes in bounded batches,
-// every instance once and in order, that an error of emit stops the
-// provider at once and comes back unchanged, and that a cancelled context
-// stops it within one batch.
 // TestEnumerateStreams checks the batches of a file read on one goroutine
 // and of one read on its own (more than two chunks): in file order, every
 // batch full but the last, a failing emit and a cancelled context stopping

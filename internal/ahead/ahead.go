@@ -1,0 +1,135 @@
+// Package ahead runs a producer on a goroutine of its own, a chunk ahead
+// of its consumer: two chunks of a fixed size take turns, so that on a
+// second CPU the consumer works through one while the producer fills the
+// other, and memory does not grow with the input. Both readers of big
+// login files use it: the history's merge of wtmp and the Linux provider's
+// listing of utmp.
+package ahead
+
+import "io"
+
+// Reader hands out, in order, the chunks its producer filled.
+type Reader[T any] struct {
+	full chan chunk[T]
+	free chan []T
+	stop chan struct{}
+	done chan struct{}
+	held []T   // the chunk the consumer holds, given back at its next call
+	err  error // what ended the producing, once its last chunk was handed out
+}
+
+// chunk is a full chunk, or the last one with what ended the producing.
+type chunk[T any] struct {
+	items []T
+	err   error
+}
+
+// Filler is what a producer fills its chunks through.
+type Filler[T any] struct {
+	r     *Reader[T]
+	items []T
+}
+
+// Start runs produce on a goroutine of its own, filling chunks of size
+// items. What produce returns ends the input after the items it added:
+// nil is the input's end, which Next reports as io.EOF.
+func Start[T any](size int, produce func(*Filler[T]) error) *Reader[T] {
+	r := &Reader[T]{
+		full: make(chan chunk[T], 1),
+		free: make(chan []T, 2),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range 2 {
+		r.free <- make([]T, 0, size)
+	}
+	go func() {
+		defer close(r.done)
+		f := &Filler[T]{r: r}
+		if !f.take() {
+			return
+		}
+		err := produce(f)
+		if err == nil {
+			err = io.EOF
+		}
+		select {
+		case r.full <- chunk[T]{f.items, err}:
+		case <-r.stop:
+		}
+	}()
+	return r
+}
+
+// Add returns the slot for the next item, zeroed, at the end of the
+// chunk being filled, first handing the chunk over when it is full. It
+// returns nil when the consumer has stopped: the producer should return
+// then (what it returns is not seen).
+func (f *Filler[T]) Add() *T {
+	if len(f.items) == cap(f.items) && !f.handOver() {
+		return nil
+	}
+	var zero T
+	f.items = append(f.items, zero)
+	return &f.items[len(f.items)-1]
+}
+
+// Drop takes back the slot that Add returned last.
+func (f *Filler[T]) Drop() {
+	f.items = f.items[:len(f.items)-1]
+}
+
+// handOver sends the full chunk to the consumer and takes a free one.
+func (f *Filler[T]) handOver() bool {
+	select {
+	case f.r.full <- chunk[T]{items: f.items}:
+	case <-f.r.stop:
+		return false
+	}
+	return f.take()
+}
+
+// take waits for a free chunk; false when the consumer has stopped,
+// which wins over a free chunk.
+func (f *Filler[T]) take() bool {
+	select {
+	case <-f.r.stop:
+		return false
+	default:
+	}
+	select {
+	case items := <-f.r.free:
+		f.items = items
+		return true
+	case <-f.r.stop:
+		return false
+	}
+}
+
+// Next returns the next chunk, which is the caller's until its next call
+// of Next or Close, or, after the last, nil and what ended the producing:
+// io.EOF at the input's end, else the producer's error.
+func (r *Reader[T]) Next() ([]T, error) {
+	for {
+		if r.held != nil {
+			clear(r.held) // what its items point to is the caller's now, or garbage
+			r.free <- r.held[:0]
+			r.held = nil
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		c := <-r.full
+		r.held, r.err = c.items, c.err
+		if len(c.items) > 0 {
+			return c.items, nil
+		}
+	}
+}
+
+// Close stops the producer and waits for its goroutine to end, after
+// which what it read from may be closed and what it wrote may be read.
+func (r *Reader[T]) Close() {
+	close(r.stop)
+	<-r.done
+}

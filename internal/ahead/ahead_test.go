@@ -1,0 +1,120 @@
+package ahead
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"testing"
+)
+
+// produceUpTo returns a producer of the even numbers below n (the odd ones
+// are added and dropped), ending with end.
+func produceUpTo(n int, end error) func(*Filler[int]) error {
+	return func(f *Filler[int]) error {
+		for i := range n {
+			p := f.Add()
+			if p == nil {
+				return errors.New("stopped")
+			}
+			if *p != 0 {
+				panic("a slot was not zeroed")
+			}
+			*p = i
+			if i%2 == 1 {
+				f.Drop()
+			}
+		}
+		return end
+	}
+}
+
+// drain returns every item r hands out and the error that ends them.
+func drain(r *Reader[int]) ([]int, error) {
+	var got []int
+	for {
+		c, err := r.Next()
+		if err != nil {
+			return got, err
+		}
+		if len(c) == 0 {
+			return got, errors.New("an empty chunk")
+		}
+		got = append(got, c...)
+	}
+}
+
+// TestOrderAndEnd checks that the items come in order across chunks, for
+// inputs shorter than a chunk, of whole chunks and of a part of one more,
+// and that the producer's end comes after them.
+func TestOrderAndEnd(t *testing.T) {
+	errDisk := errors.New("disk gone")
+	for _, n := range []int{0, 1, 15, 16, 17, 64, 1001} {
+		for _, end := range []error{nil, errDisk} {
+			r := Start(8, produceUpTo(n, end))
+			got, err := drain(r)
+			r.Close()
+			var want []int
+			for i := 0; i < n; i += 2 {
+				want = append(want, i)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("n=%d: got %v, want %v", n, got, want)
+			}
+			if wantErr := end; (wantErr == nil && err != io.EOF) || (wantErr != nil && err != wantErr) {
+				t.Errorf("n=%d end %v: ended with %v", n, end, err)
+			}
+			if _, err2 := r.Next(); err2 != err {
+				t.Errorf("n=%d: Next after the end gave %v, then %v", n, err, err2)
+			}
+		}
+	}
+}
+
+// TestCloseHalfWay checks that a consumer that stops after one chunk of an
+// endless producer ends its goroutine, and that the producer sees it.
+func TestCloseHalfWay(t *testing.T) {
+	stopped := make(chan bool, 1)
+	r := Start(4, func(f *Filler[int]) error {
+		for i := 0; ; i++ {
+			p := f.Add()
+			if p == nil {
+				stopped <- true
+				return nil
+			}
+			*p = i
+		}
+	})
+	c, err := r.Next()
+	if err != nil || !slices.Equal(c, []int{0, 1, 2, 3}) {
+		t.Fatalf("first chunk %v, %v", c, err)
+	}
+	r.Close() // returns only once the goroutine has ended
+	select {
+	case <-stopped:
+	default:
+		t.Fatal("the producer was not told to stop")
+	}
+}
+
+// TestHandedBackCleared checks that a chunk given back is cleared, so
+// that what its items pointed to is not held by the reader.
+func TestHandedBackCleared(t *testing.T) {
+	r := Start(2, func(f *Filler[*int]) error {
+		for i := range 4 { // two chunks: the first is not filled again
+			v := i
+			*f.Add() = &v
+		}
+		return nil
+	})
+	defer r.Close()
+	first, _ := r.Next()
+	held := first[:cap(first)]
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range held {
+		if p != nil {
+			t.Fatalf("a given-back chunk still holds item %d (%d)", i, *p)
+		}
+	}
+}
