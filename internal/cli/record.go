@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,6 +43,10 @@ is its own SQLite transaction.
 			}
 			if maxRows < 0 || within < 0 {
 				return &usageError{fmt.Errorf("--max-sessions and --within must not be negative")}
+			}
+			if other := e.src.foreign(); len(other) > 0 && !cmd.Flags().Changed("db") {
+				return &usageError{fmt.Errorf("%s: these sessions are not this machine's own; name a database for them with --db (the default, %s, is this machine's history)",
+					strings.Join(other, ", "), h.db)}
 			}
 			ctx := cmd.Context()
 			e.src.Layout = h.layout

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -301,9 +302,16 @@ func (f *serveFlags) winrmListeners(tlsOn bool, logger *slog.Logger) (plain, sec
 // recordWhileServing keeps the history database up to date in the
 // background, as 'cimsess record' does. A database the user named must
 // open; the default one is skipped with a warning when it cannot be (a
-// server run by a user who may not write /var/lib).
+// server run by a user who may not write /var/lib), and when the sources
+// are not this machine's own (--utmp and the like): another machine's
+// sessions would be recorded as this one's, and this one's closed.
 func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.ObjectManager, logger *slog.Logger) error {
 	if f.history.db == "" {
+		return nil
+	}
+	if other := e.src.foreign(); len(other) > 0 && !f.dbExplicit {
+		logger.Info("not recording the session history: the sources are not this machine's own (--db names a database for them)",
+			"flags", strings.Join(other, " "), "db", f.history.db)
 		return nil
 	}
 	store, err := history.Open(ctx, f.history.db, history.Options{})

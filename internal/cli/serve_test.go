@@ -186,6 +186,23 @@ func TestServeCommand(t *testing.T) {
 	if log := stderr.String(); !strings.Contains(log, `"operation":"EnumerateClassNames"`) || !strings.Contains(log, `"user":"admin"`) {
 		t.Errorf("request log: %s", log)
 	}
+	// Its sessions come from another utmp than this machine's, so they
+	// are not recorded into this machine's history (no --db was given).
+	if log := stderr.String(); !strings.Contains(log, `"msg":"not recording the session history: the sources are not this machine's own`) ||
+		!strings.Contains(log, `"flags":"--utmp"`) || strings.Contains(log, `"msg":"recording the session history"`) {
+		t.Errorf("recorded a fixture's sessions into the default history: %s", log)
+	}
+}
+
+// TestRecordRefusesForeignSources: `record` with another machine's files
+// (--utmp and the like) and no --db would write that machine's sessions
+// into this one's history, and close this one's that the files lack.
+func TestRecordRefusesForeignSources(t *testing.T) {
+	dir := t.TempDir()
+	_, stderr, code := runCLI(t, "", "record", "--utmp", filepath.Join(dir, "utmp"), "--wtmp", "-")
+	if code != 2 || !strings.Contains(stderr, "--utmp: these sessions are not this machine's own; name a database for them with --db") {
+		t.Errorf("record --utmp without --db: exit %d: %s", code, stderr)
+	}
 }
 
 // TestUserAddWarnsOfSystemAccount: a non-administrator named like a

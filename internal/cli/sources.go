@@ -47,6 +47,22 @@ func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
 	}
 }
 
+// foreign returns the flags, as "--utmp" and the like, that point the
+// sources away from this machine's own: its sessions are then another
+// machine's (or a fixture's), which must not go into this machine's
+// history unless a database was named for them.
+func (s *SourceFlags) foreign() []string {
+	var out []string
+	for _, f := range []struct{ name, value string }{
+		{"--utmp", s.Utmp}, {"--proc", s.Proc}, {"--logind", s.Logind}, {"--host", s.Host},
+	} {
+		if f.value != "" {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 // objectManager builds the object manager over this system's sources as
 // the source flags name them: what package providers gives any Go program.
 func (e *env) objectManager() (*cimom.ObjectManager, error) {
