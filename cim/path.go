@@ -139,8 +139,12 @@ func formatKeyValue(v any) string {
 // case-insensitively (namespace separators '/' and '\' alike, an empty
 // host or namespace, or the host ".", matching any), other key values by
 // value (integers whatever their Go type, references recursively).
-func (p ObjectPath) Equal(q ObjectPath) bool {
-	if !strings.EqualFold(p.ClassName, q.ClassName) || p.Singleton != q.Singleton || len(p.Keys) != len(q.Keys) {
+func (p ObjectPath) Equal(q ObjectPath) bool { return p.equal(q, strings.EqualFold) }
+
+// equal is Equal with the rule by which two class names name one class
+// (see SameObject).
+func (p ObjectPath) equal(q ObjectPath, sameClass func(a, b string) bool) bool {
+	if !sameClass(p.ClassName, q.ClassName) || p.Singleton != q.Singleton || len(p.Keys) != len(q.Keys) {
 		return false
 	}
 	if p.Namespace != "" && q.Namespace != "" && !strings.EqualFold(normNS(p.Namespace), normNS(q.Namespace)) {
@@ -151,7 +155,7 @@ func (p ObjectPath) Equal(q ObjectPath) bool {
 	}
 	for _, k := range p.Keys {
 		v, ok := q.Key(k.Name)
-		if !ok || !keyValueEqual(k.Value, v) {
+		if !ok || !keyValueEqual(k.Value, v, sameClass) {
 			return false
 		}
 	}
@@ -160,7 +164,7 @@ func (p ObjectPath) Equal(q ObjectPath) bool {
 
 func normNS(ns string) string { return strings.Trim(strings.ReplaceAll(ns, `\`, "/"), "/") }
 
-func keyValueEqual(a, b any) bool {
+func keyValueEqual(a, b any, sameClass func(a, b string) bool) bool {
 	pa, aIsPath := a.(ObjectPath)
 	pb, bIsPath := b.(ObjectPath)
 	if aIsPath || bIsPath {
@@ -184,7 +188,7 @@ func keyValueEqual(a, b any) bool {
 				return false
 			}
 		}
-		return pa.Equal(pb)
+		return pa.equal(pb, sameClass)
 	}
 	if sa, ok := a.(string); ok {
 		if sb, ok := b.(string); ok {

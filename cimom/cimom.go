@@ -199,7 +199,7 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 			}
 			kept = kept[:0]
 			for _, in := range batch {
-				if viewer.CanSee(in) && matchesKeys(in, opts.Hint.Keys) {
+				if viewer.CanSee(in) && om.matchesKeys(in, opts.Hint.Keys) {
 					kept = append(kept, in)
 				}
 			}
@@ -285,13 +285,13 @@ func (om *ObjectManager) check(p provider.Provider, class string, insts []*cim.I
 	return nil
 }
 
-func matchesKeys(in *cim.Instance, keys map[string]any) bool {
+func (om *ObjectManager) matchesKeys(in *cim.Instance, keys map[string]any) bool {
 	for k, want := range keys {
 		got, ok := in.Path.Key(k)
 		if !ok {
 			got = in.Value(k)
 		}
-		if !keyEqual(got, want) {
+		if !om.keyEqual(got, want) {
 			return false
 		}
 	}
@@ -299,14 +299,15 @@ func matchesKeys(in *cim.Instance, keys map[string]any) bool {
 }
 
 // keyEqual compares key values the way WMI does: strings whatever their
-// case, references by path, integers by value.
-func keyEqual(a, b any) bool {
+// case, integers by value, references by path, a class and its
+// subclasses naming one object when their keys agree (cim.SameObject).
+func (om *ObjectManager) keyEqual(a, b any) bool {
 	if sa, ok := a.(string); ok {
 		if sb, ok := b.(string); ok {
 			return strings.EqualFold(sa, sb)
 		}
 	}
-	return cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: a}}}.Equal(
+	return cim.SameObject(om.reg, cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: a}}},
 		cim.ObjectPath{ClassName: "x", Keys: []cim.KeyBinding{{Name: "k", Value: b}}})
 }
 
@@ -341,51 +342,18 @@ func (om *ObjectManager) GetInstance(ctx context.Context, path cim.ObjectPath) (
 	return insts[0], nil
 }
 
-// keyHint checks the path's keys against the class's and converts their
-// values to the keys' types.
+// keyHint checks the path's keys against class c's and converts their
+// values to the keys' types (cim.ResolvePath), as a map by lower-case
+// key name.
 func (om *ObjectManager) keyHint(c *cim.Class, path cim.ObjectPath) (map[string]any, error) {
-	keyNames := c.KeyNames()
-	if len(path.Keys) == 0 {
-		return nil, cim.Errorf(cim.ErrInvalidParameter, "%s names a class, not an instance: give its keys %s", path, strings.Join(keyNames, ", "))
+	path.ClassName = c.Name
+	rp, err := cim.ResolvePath(om.reg, path)
+	if err != nil {
+		return nil, err
 	}
-	keys := map[string]any{}
-	if len(path.Keys) == 1 && path.Keys[0].Name == "" {
-		// WMI's shorthand Class=value names the class's only key.
-		if len(keyNames) != 1 {
-			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s: the shorthand Class=value needs a class of one key, and %s has %d: %s", path, c.Name, len(keyNames), strings.Join(keyNames, ", "))
-		}
-		path.Keys = []cim.KeyBinding{{Name: keyNames[0], Value: path.Keys[0].Value}}
-	}
-	for _, kb := range path.Keys {
-		p := c.Property(kb.Name)
-		if p == nil || !p.IsKey() {
-			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s is not a key of %s (its keys: %s)", kb.Name, c.Name, strings.Join(keyNames, ", "))
-		}
-		if _, dup := keys[strings.ToLower(p.Name)]; dup {
-			return nil, cim.Errorf(cim.ErrInvalidParameter, "%s gives key %s twice", path, p.Name)
-		}
-		v := kb.Value
-		if p.Type.Kind != cim.KindReference {
-			if s, isStr := v.(string); isStr && p.Type.Kind != cim.KindString {
-				cv, err := cim.ParseValue(p.Type, s)
-				if err != nil {
-					return nil, cim.Errorf(cim.ErrInvalidParameter, "key %s: %v", p.Name, err)
-				}
-				v = cv
-			}
-			// An unquoted number for a string key (Win32_Process.Handle=123)
-			// means its text, as WMI takes it.
-			if _, isStr := v.(string); !isStr && p.Type.Kind == cim.KindString {
-				switch v.(type) {
-				case int64, uint64:
-					v = cim.FormatValue(v)
-				}
-			}
-		}
-		keys[strings.ToLower(p.Name)] = v
-	}
-	if len(keys) != len(keyNames) {
-		return nil, cim.Errorf(cim.ErrInvalidParameter, "%s needs every key of %s: %s", path, c.Name, strings.Join(keyNames, ", "))
+	keys := make(map[string]any, len(rp.Keys))
+	for _, kb := range rp.Keys {
+		keys[strings.ToLower(kb.Name)] = kb.Value
 	}
 	return keys, nil
 }

@@ -287,6 +287,17 @@ func TestGetInstance(t *testing.T) {
 		{`CIM_Process.Handle="101"`, `Win32_Process.Handle="101"`},
 		{`Win32_LoggedOnUser.Antecedent="\\\\TESTHOST\\root\\cimv2:Win32_UserAccount.Domain=\"TESTHOST\",Name=\"alice\"",Dependent="Win32_LogonSession.LogonId=\"42\""`,
 			`Win32_LoggedOnUser.Antecedent="\\\\TESTHOST\\root\\cimv2:Win32_UserAccount.Domain=\"TESTHOST\",Name=\"alice\"",Dependent="\\\\TESTHOST\\root\\cimv2:Win32_LogonSession.LogonId=\"42\""`},
+		// The references of an association's path in every form a path
+		// takes: a subclass or superclass of the class referred to, the
+		// shorthand Class=value, an unquoted number for a string key.
+		{`Win32_SessionProcess.Antecedent="Linux_LogonSession.LogonId=\"43\"",Dependent="Win32_Process.Handle=\"200\""`,
+			`Win32_SessionProcess.Antecedent="Win32_LogonSession.LogonId=\"43\"",Dependent="Win32_Process.Handle=\"200\""`},
+		{`Win32_SessionProcess.Antecedent="Win32_LogonSession=43",Dependent="Win32_Process=200"`,
+			`Win32_SessionProcess.Antecedent="Win32_LogonSession.LogonId=\"43\"",Dependent="Win32_Process.Handle=\"200\""`},
+		{`Win32_SessionProcess.Antecedent="win32_logonsession.logonid=43",Dependent="CIM_Process.Handle=200"`,
+			`Win32_SessionProcess.Antecedent="Win32_LogonSession.LogonId=\"43\"",Dependent="Win32_Process.Handle=\"200\""`},
+		{`Win32_LoggedOnUser.Antecedent="Win32_Account.Name=\"bob\",Domain=\"testhost\"",Dependent="Linux_LogonSession=\"43\""`,
+			`Win32_LoggedOnUser.Antecedent="\\\\TESTHOST\\root\\cimv2:Win32_UserAccount.Domain=\"TESTHOST\",Name=\"bob\"",Dependent="\\\\TESTHOST\\root\\cimv2:Win32_LogonSession.LogonId=\"43\""`},
 	}
 	for _, tc := range found {
 		in, err := w.om.GetInstance(ctx, ref(t, tc.path))
@@ -310,6 +321,10 @@ func TestGetInstance(t *testing.T) {
 		{`Win32_LogonSession.LogonId="42",Caption="x"`, cim.ErrInvalidParameter},
 		{`Win32_UserAccount.Name="alice"`, cim.ErrInvalidParameter},
 		{`Win32_LogonSession`, cim.ErrInvalidParameter},
+		// A reference to an object of another lineage, and one whose
+		// path its own class refuses.
+		{`Win32_SessionProcess.Antecedent="Win32_UserAccount.Name=\"bob\",Domain=\"TESTHOST\"",Dependent="Win32_Process=200"`, cim.ErrNotFound},
+		{`Win32_SessionProcess.Antecedent="Win32_LogonSession.Nope=43",Dependent="Win32_Process=200"`, cim.ErrInvalidParameter},
 		{`Win32_LogonSession=@`, cim.ErrInvalidParameter},
 		{`Win32_Session.LogonId="42"`, cim.ErrInvalidParameter}, // Win32_Session has no keys
 		{`root/default:Win32_LogonSession.LogonId="42"`, cim.ErrInvalidNamespace},

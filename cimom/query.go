@@ -130,7 +130,20 @@ func (om *ObjectManager) selectInstances(ctx context.Context, q *wql.Query, lent
 	}
 	// Key equalities become a lookup; string keys match whatever their
 	// case, as WQL compares strings.
-	hint := provider.Hint{Keys: q.KeyFilter(c.KeyNames()), Lent: lent}
+	// A key's value is read as its type, a reference's as a path of the
+	// schema (Class=value, a superclass), as the WHERE itself reads it; a
+	// value that cannot be is left to the WHERE.
+	keys := q.KeyFilter(c.KeyNames())
+	for name, v := range keys {
+		if p := c.Property(name); p != nil {
+			if kv, err := cim.KeyValue(om.reg, p, v); err == nil {
+				keys[name] = kv
+			} else {
+				delete(keys, name)
+			}
+		}
+	}
+	hint := provider.Hint{Keys: keys, Lent: lent}
 	var out []*cim.Instance // reused batch
 	return om.StreamInstances(ctx, class, EnumOptions{Shallow: shallow, Hint: hint}, func(batch []*cim.Instance) error {
 		out = out[:0]

@@ -654,6 +654,14 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 		if op != EQ && op != NE {
 			return nil, errAt(int(x.Pos), "reference %s compares with = and <> only", x.Prop)
 		}
+		// As WMI reads a path: Class=value, a quoted or unquoted number
+		// as its key's type, a superclass naming its subclasses' objects.
+		schema := pr.q.schema
+		if _, err := schema.Class(k.ClassName); err == nil {
+			if k, err = cim.ResolvePath(schema, k); err != nil {
+				return nil, errAt(litPos, "%s is a reference, and %s is not a path of an object: %s", x.Prop, quoteWQL(s), cim.Wrap(cim.ErrInvalidParameter, err).Description)
+			}
+		}
 		raw := o.raw()
 		eq := op == EQ
 		return func(c ctx) bool {
@@ -669,7 +677,7 @@ func (pr *preparer) comparison(x *Comparison) (evalFn, *posError) {
 			default:
 				return false
 			}
-			return p.Equal(k) == eq
+			return cim.SameObject(schema, p, k) == eq
 		}, nil
 	}
 	return nil, errAt(int(x.Pos), "cannot compare %s", x.Prop)

@@ -1,6 +1,7 @@
 package wql
 
 import (
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
@@ -168,6 +169,48 @@ func TestMatch(t *testing.T) {
 	for _, tt := range tests {
 		if got := matchIDs(t, tt.query, insts); got != tt.want {
 			t.Errorf("%s\n got %q, want %q", tt.query, got, tt.want)
+		}
+	}
+}
+
+// TestMatchReferences: a reference compares with a path as WMI reads one,
+// whatever the class it names of the referred object's lineage, in the
+// shorthand Class=value, with an unquoted number for a string key; a
+// path its class refuses is an error at the path.
+func TestMatchReferences(t *testing.T) {
+	lu := &cim.Instance{ClassName: "Win32_LoggedOnUser"}
+	lu.Set("Antecedent", cim.ObjectPath{ClassName: "Win32_Account", Keys: []cim.KeyBinding{{Name: "Domain", Value: "HOST"}, {Name: "Name", Value: "alice"}}})
+	lu.Set("Dependent", cim.ObjectPath{Host: "HOST", Namespace: `root\cimv2`, ClassName: "Linux_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "42"}}})
+	const Q = "SELECT * FROM Win32_LoggedOnUser WHERE "
+	for _, tc := range []struct {
+		where string
+		want  bool
+	}{
+		{`Dependent = 'Linux_LogonSession.LogonId="42"'`, true},
+		{`Dependent = 'Win32_LogonSession.LogonId="42"'`, true},
+		{`Dependent = 'win32_logonsession.logonid=42'`, true},
+		{`Dependent = 'Win32_LogonSession=42'`, true},
+		{`Dependent = 'Win32_LogonSession="42"'`, true},
+		{`Dependent <> 'Win32_LogonSession=42'`, false},
+		{`Dependent = 'Win32_LogonSession=43'`, false},
+		{`Dependent = 'Win32_ServerSession.ComputerName="42",UserName="u"'`, false},
+		{`Dependent = 'Nope_Class.LogonId="42"'`, false}, // a class the schema lacks: as written
+		{`Antecedent = 'Win32_Account.Name="ALICE",Domain="host"'`, true},
+	} {
+		q, err := Compile(Q+tc.where, newFakeSchema())
+		if err != nil {
+			t.Errorf("%s: %v", tc.where, err)
+			continue
+		}
+		if got := q.Match(lu); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.where, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`Dependent = 'Win32_LogonSession.Id=42'`, `Antecedent = 'Win32_Account=alice'`, `Antecedent = 'Win32_Account.Name="a"'`} {
+		_, err := Compile(Q+bad, newFakeSchema())
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Column != len(Q)+strings.Index(bad, "'")+1 {
+			t.Errorf("%s: %v, want an error at the path", bad, err)
 		}
 	}
 }
