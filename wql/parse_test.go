@@ -318,6 +318,7 @@ var semanticErrors = []errCase{
 	{"SELECT * FROM Linux_LogonSession WHERE Groups = 'x'", cim.ErrInvalidQuery, 1, 40, "Groups is an array"},
 	{"SELECT * FROM Linux_LogonSession WHERE __DERIVATION = 'x'", cim.ErrInvalidQuery, 1, 40, "__DERIVATION is an array"},
 	{"SELECT * FROM Linux_LogonSession WHERE __THIS = 'x'", cim.ErrInvalidQuery, 1, 40, "__THIS is an object"},
+	{"SELECT Name, __THIS FROM Linux_LogonSession", cim.ErrInvalidQuery, 1, 14, "__THIS is the object itself, not a property"},
 	{"SELECT * FROM Linux_LogonSession WHERE Name ISA 'Win32_Session'", cim.ErrInvalidQuery, 1, 40, "ISA applies to TargetInstance, PreviousInstance, __THIS or __CLASS"},
 	{"SELECT * FROM Linux_LogonSession WHERE __THIS ISA 'NoSuch'", cim.ErrInvalidClass, 1, 40, "unknown class NoSuch"},
 	{"SELECT * FROM Linux_LogonSession WHERE X.Name = 1", cim.ErrInvalidQuery, 1, 40, "embedded objects (Object.Property) belong to event queries"},

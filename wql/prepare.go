@@ -116,6 +116,9 @@ func (pr *preparer) prepareSelect(s *Select) *posError {
 			if err != nil {
 				return err
 			}
+			if o.object && o.obj == objSelf {
+				return errAt(int(ref.Pos), "__THIS is the object itself, not a property: SELECT * gives all of its properties, and WHERE __THIS ISA 'Class' tests its class")
+			}
 			q.addOperand(o)
 		}
 		if len(q.sel) == 0 {
@@ -123,11 +126,13 @@ func (pr *preparer) prepareSelect(s *Select) *posError {
 		}
 		// As in WMI, a select list carries the keys whatever it names,
 		// and each result its __RELPATH, so that it says which object it
-		// is; Properties lists the keys, not __RELPATH, which front ends
-		// show as they show __PATH.
-		if q.sel != nil && !q.meta {
-			for _, k := range cl.KeyNames() {
-				pr.addSel(PropRef{Name: k})
+		// is (a class of meta_class, its name); Properties lists the
+		// keys, not __RELPATH, which front ends show as they show __PATH.
+		if q.sel != nil {
+			if !q.meta {
+				for _, k := range cl.KeyNames() {
+					pr.addSel(PropRef{Name: k})
+				}
 			}
 			n := len(q.sel)
 			if pr.addSel(PropRef{Name: "__RELPATH"}); len(q.sel) > n {
