@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -190,7 +192,7 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 		// provider returns as it got it and which goes back unchanged.
 		var stop error
 		var keyBuf []cim.KeyBinding // the paths' keys; a lent batch's are made in the last one's
-		err := p.Enumerate(ctx, c.Name, opts.Hint, func(batch []*cim.Instance) error {
+		err := guardedEnumerate(ctx, p, c.Name, opts.Hint, func(batch []*cim.Instance) error {
 			if n := len(batch) * kc; !opts.Hint.Lent || cap(keyBuf) < n {
 				keyBuf = make([]cim.KeyBinding, n)
 			}
@@ -234,6 +236,44 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 		}
 	}
 	return nil
+}
+
+// guardedEnumerate runs p.Enumerate, and turns a panic in the provider's
+// own code (a bug) into CIM_ERR_FAILED naming the provider, the class and
+// where it failed, so that a server answers the request with an error and
+// goes on. A panic in emit, the caller's side, goes on up.
+func guardedEnumerate(ctx context.Context, p provider.Provider, class string, hint provider.Hint, emit provider.Emit) (err error) {
+	inEmit := false
+	defer func() {
+		if r := recover(); r != nil {
+			if inEmit {
+				panic(r)
+			}
+			err = cim.Errorf(cim.ErrFailed, "provider %s failed on a bug while enumerating %s: %v (in %s)", p.Name(), class, r, panicSite())
+		}
+	}()
+	return p.Enumerate(ctx, class, hint, func(batch []*cim.Instance) error {
+		inEmit = true
+		err := emit(batch)
+		inEmit = false
+		return err
+	})
+}
+
+// panicSite names the function and line a panic being recovered came from:
+// the first frame of the panicking stack outside the runtime.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "runtime.") {
+			return f.Function + " line " + strconv.Itoa(f.Line)
+		}
+		if !more {
+			return "an unknown place"
+		}
+	}
 }
 
 // MaxCollected bounds what the operations that need a whole result at

@@ -646,3 +646,42 @@ func TestManyInstancesChecked(t *testing.T) {
 		t.Errorf("two bad instances: %v, want the first's (LogonType)", err)
 	}
 }
+
+// panicking is a provider with a bug: it panics after its first batch.
+type panicking struct{ testProvider }
+
+func (p *panicking) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	if err := emit([]*cim.Instance{session("42", "alice")}); err != nil {
+		return err
+	}
+	var m map[string]int
+	m["boom"]++ // a nil map: a bug
+	return nil
+}
+
+// TestProviderPanic: a provider's panic is its request's CIM_ERR_FAILED,
+// naming the provider, class and place, after what it gave before, and
+// the program goes on; a panic on the caller's side of emit goes on up.
+func TestProviderPanic(t *testing.T) {
+	p := &panicking{testProvider{name: "buggy", data: map[string][]*cim.Instance{"Linux_LogonSession": nil}}}
+	om, err := New(schema.MustDefault(), Options{Host: host}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	err = om.StreamInstances(context.Background(), "Win32_LogonSession", EnumOptions{}, func(b []*cim.Instance) error { got += len(b); return nil })
+	if cim.CodeOf(err) != cim.ErrFailed || got != 1 ||
+		!strings.Contains(err.Error(), "provider buggy failed on a bug while enumerating Linux_LogonSession: assignment to entry in nil map (in github.com/cimsess/cimsess/cimom.(*panicking).Enumerate line ") {
+		t.Errorf("after %d instances: %v", got, err)
+	}
+	if _, err := om.GetInstance(context.Background(), ref(t, `Win32_LogonSession.LogonId="42"`)); cim.CodeOf(err) != cim.ErrFailed {
+		t.Errorf("GetInstance: %v", err)
+	}
+	defer func() {
+		if r := recover(); r != "the caller's bug" {
+			t.Errorf("the caller's panic came back as %v", r)
+		}
+	}()
+	_ = om.StreamInstances(context.Background(), "Win32_LogonSession", EnumOptions{}, func([]*cim.Instance) error { panic("the caller's bug") })
+	t.Error("the caller's panic was swallowed")
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -53,6 +54,9 @@ type RequestInfo struct {
 	HTTPStatus int
 	// Detail says why a request failed.
 	Detail string
+	// Panic is a panic a handler recovered from (or Logged did), with its
+	// stack: a bug, logged as an error.
+	Panic string
 }
 
 type infoKey struct{}
@@ -108,6 +112,7 @@ func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &RequestInfo{Protocol: protocol, HTTPStatus: http.StatusOK}
+		ww := &wroteWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		if ambiguousRequest(r) {
 			// Content-Length and Transfer-Encoding both: answer, then
@@ -123,7 +128,11 @@ func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
 			if ri.Detail != "" {
 				attrs = append(attrs, "detail", cim.Clip(ri.Detail))
 			}
-			s.log.Info(protocol+" request", attrs...)
+			if ri.Panic != "" {
+				s.log.Error(protocol+" request failed on a bug", append(attrs, "panic", ri.Panic)...)
+			} else {
+				s.log.Info(protocol+" request", attrs...)
+			}
 			if s.cfg.Metrics != nil {
 				op := ri.OperationLabel
 				if op == "" && ri.Operation != "" {
@@ -132,9 +141,44 @@ func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
 				s.cfg.Metrics.observe(protocol, op, ri.Status, d)
 			}
 		}()
-		next.ServeHTTP(w, r)
+		defer func() {
+			// A panic is a bug: logged with its stack (above), answered
+			// with 500 when nothing was written yet, and the server goes
+			// on. net/http's own abort goes on up.
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				ri.Panic = fmt.Sprintf("%v\n%s", p, debug.Stack())
+				if !ww.wrote {
+					Fault(w, r, http.StatusInternalServerError, "the server failed on this request (a bug, logged)", nil)
+				}
+				ri.HTTPStatus, ri.Status = http.StatusInternalServerError, "panic"
+			}
+		}()
+		next.ServeHTTP(ww, r)
 	})
 }
+
+// wroteWriter notes whether the response's header went out.
+type wroteWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *wroteWriter) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *wroteWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the writer beneath (flushing,
+// deadlines).
+func (w *wroteWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 var challenge = http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}}
 

@@ -140,4 +140,19 @@ func TestWrappersAlone(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, `msg="probe request" protocol=probe`) || !strings.Contains(l, "operation=Probe") {
 		t.Errorf("Logged wrote %q", l)
 	}
+	// Logged: a handler's panic (a bug) is a 500 and an error record with
+	// its stack, and the server goes on.
+	logs.Reset()
+	buggy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Info(r.Context()).Operation = "Buggy"
+		var m map[string]int
+		m["x"]++
+	})
+	if rec := serve(s.Logged("probe", buggy), "", "", ""); rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "a bug, logged") {
+		t.Errorf("a panic: HTTP %d %q", rec.Code, rec.Body.String())
+	}
+	if l := logs.String(); !strings.Contains(l, `level=ERROR msg="probe request failed on a bug"`) || !strings.Contains(l, "operation=Buggy") ||
+		!strings.Contains(l, "http_status=500") || !strings.Contains(l, "assignment to entry in nil map") || !strings.Contains(l, "server.TestWrappersAlone") {
+		t.Errorf("Logged wrote for a panic: %q", l)
+	}
 }

@@ -33,7 +33,7 @@ func wsmanInfo(h http.Handler) http.Handler {
 		var wi wsman.Info
 		h.ServeHTTP(w, r.WithContext(wsman.WithInfo(r.Context(), &wi)))
 		ri := Info(r.Context())
-		ri.Operation, ri.OperationLabel, ri.Class, ri.Detail = wi.Action, wi.Operation, wi.Class, wi.Detail
+		ri.Operation, ri.OperationLabel, ri.Class, ri.Detail, ri.Panic = wi.Action, wi.Operation, wi.Class, wi.Detail, wi.Panic
 		if ri.Operation == "" {
 			ri.Operation = wi.Operation
 		}

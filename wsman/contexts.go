@@ -228,7 +228,11 @@ func (s *store) next(ctx context.Context, e *enumeration, n int, deadline time.T
 			return false
 		}
 	}
-	for len(page) < n && !e.ended {
+	full := false
+	for len(e.pending) > 0 || !e.ended { // what a page left over comes first, even after the end
+		if full = len(page) == n; full {
+			break
+		}
 		if len(e.pending) == 0 {
 			if !wait() {
 				break
@@ -242,8 +246,11 @@ func (s *store) next(ctx context.Context, e *enumeration, n int, deadline time.T
 		s.unreserve(e, k)
 	}
 	// A full page: see whether the operation is at its end, so that the
-	// client need not pull once more for nothing.
-	if !e.ended && len(e.pending) == 0 {
+	// client need not pull once more for nothing, but only for as long as
+	// an operation that has all its instances in hand takes to end: the
+	// page is not held back for a slow source's next batch.
+	if full && len(e.pending) == 0 && !e.ended {
+		timer.Reset(min(time.Until(deadline), endGrace))
 		wait()
 	}
 	if e.ended && e.err != nil {
@@ -251,6 +258,10 @@ func (s *store) next(ctx context.Context, e *enumeration, n int, deadline time.T
 	}
 	return page, e.ended && len(e.pending) == 0, nil
 }
+
+// endGrace is how long a full page waits to learn whether the operation
+// has ended.
+const endGrace = 20 * time.Millisecond
 
 // back returns the unsent tail of a page to the context.
 func (s *store) back(e *enumeration, unsent []*cim.Instance) {
@@ -289,6 +300,17 @@ func (s *store) dropLocked(e *enumeration) {
 		e.timer.Stop()
 	}
 	e.cancel()
+}
+
+// dropIfBusy drops a context that its request left busy, with neither
+// put nor drop: a request that ended on a panic, whose context nobody
+// could use again.
+func (s *store) dropIfBusy(e *enumeration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.busy {
+		s.dropLocked(e)
+	}
 }
 
 // release drops user's context id; ok is false if there is none.

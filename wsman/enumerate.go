@@ -2,6 +2,7 @@ package wsman
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 		}
 		idle = d
 	}
-	stream, props, err := h.filter(res, en, shallow)
+	stream, props, err := h.filter(res, en, req.Selectors, shallow)
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +73,7 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 	if err != nil {
 		return nil, err
 	}
+	defer h.store.dropIfBusy(e)
 	e.rend, e.mode = h.renderer(res), mode
 	open := func(id string) []byte {
 		b := append([]byte(nil), "<n:EnumerateResponse><n:EnumerationContext>"...)
@@ -89,7 +91,9 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 			h.store.put(e)
 			return append(open(e.id), "<w:Items></w:Items></n:EnumerateResponse>"...), nil
 		}
-		h.dropOnError(e, err)
+		// A fault carries no context id: the client could never pull
+		// or release it, so it goes whatever the fault.
+		h.store.drop(e)
 		return nil, err
 	}
 	// A finished enumeration's context is empty: there is nothing to
@@ -162,6 +166,7 @@ func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration)
 	if err != nil {
 		return nil, err
 	}
+	defer h.store.dropIfBusy(e)
 	items, end, err := h.page(ctx, e, req, maxElems, maxChars, len(e.id)+128, time.Now().Add(timeout))
 	if err != nil {
 		h.dropOnError(e, err)
@@ -208,6 +213,11 @@ func (h *Handler) page(ctx context.Context, e *enumeration, req *Request, maxEle
 	if maxChars > 0 {
 		room = min(room, maxChars)
 	}
+	if room <= 0 {
+		// The response's own headers (a huge MessageID echoed) leave no
+		// room: nothing is taken from the context.
+		return nil, false, faultEncodingLimit("MaxEnvelopeSize", "the response's headers alone fill MaxEnvelopeSize %d", h.envelopeLimit(req))
+	}
 	insts, end, err := h.store.next(ctx, e, maxElems, deadline)
 	if err != nil {
 		return nil, false, err
@@ -225,7 +235,7 @@ func (h *Handler) page(ctx context.Context, e *enumeration, req *Request, maxEle
 		if i == 0 && len(insts) > 1 {
 			// The rest are mostly the size of the first: room for them
 			// all at once, within the envelope's.
-			nb := make([]byte, len(b), min(room+len(b), len(b)*len(insts)*5/4+1024))
+			nb := make([]byte, len(b), max(len(b), min(room+len(b), len(b)*len(insts)*5/4+1024)))
 			copy(nb, b)
 			b = nb
 		}
@@ -262,15 +272,25 @@ func (h *Handler) item(b []byte, e *enumeration, in *cim.Instance) []byte {
 // the properties to render (nil for all): all instances of the class, or
 // those a WQL, selector or association filter picks. What can be checked
 // at once (the dialect, the query's syntax, the class) is.
-func (h *Handler) filter(res resource, en *Node, shallow bool) (streamFunc, []string, error) {
+func (h *Handler) filter(res resource, en *Node, sels []Selector, shallow bool) (streamFunc, []string, error) {
 	f := en.Child(NSWSMan, "Filter")
 	if f == nil {
 		f = en.Child(NSEnum, "Filter")
 	}
 	om := h.om
+	selected := slices.ContainsFunc(sels, func(s Selector) bool { return !strings.EqualFold(s.Name, SelectorCIMNS) })
+	if selected && (f != nil || res.kind != resInstances) {
+		return nil, nil, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors, "selectors in the header of an Enumerate pick instances of a class's resource URI, without a filter")
+	}
 	if f == nil {
 		if res.kind == resWildcard {
 			return nil, nil, faultUnsupportedFeature("FilteringRequired", "a wildcard resource URI needs a filter (WQL or association) to say what to enumerate")
+		}
+		if selected {
+			// As a selector filter: the instances whose properties the
+			// selectors name have those values (a URI's ?Name=value).
+			stream, err := h.selectorFilter(res.class, sels, shallow)
+			return stream, nil, err
 		}
 		return func(ctx context.Context, emit provider.Emit) error {
 			return om.StreamInstances(ctx, res.class, cimom.EnumOptions{Shallow: shallow}, emit)

@@ -138,6 +138,10 @@ func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 			if err != nil || n <= 0 {
 				return nil, faultSchemaValidation("MaxEnvelopeSize %q is not a positive number", cim.Clip(h.T()))
 			}
+			if n < MinEnvelopeSize {
+				// DSP0226 6.2; MS-WSMV 3.1.4.1.7: WinRM MUST fault it.
+				return nil, faultEncodingLimit("MinimumEnvelopeLimit", "MaxEnvelopeSize %d is under the %d octets every service may require", n, MinEnvelopeSize)
+			}
 			req.MaxEnvelopeSize = n
 		case [2]string{NSWSMan, "OperationTimeout"}:
 			d, err := ParseDuration(h.T())

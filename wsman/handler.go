@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +29,9 @@ const (
 	// MaxOperationTimeout caps what a request may ask for, below the
 	// HTTP server's write timeout.
 	MaxOperationTimeout = 50 * time.Second
+	// MinEnvelopeSize is the smallest MaxEnvelopeSize a request may ask
+	// for (DSP0226 6.2): less is wsman:EncodingLimit.
+	MinEnvelopeSize = 8192
 )
 
 // Config configures a Handler. Zero fields take the defaults.
@@ -102,6 +107,9 @@ type Info struct {
 	Fault       string // the fault's subcode (or code); "" when none
 	Detail      string // the fault's reason
 	HTTPStatus  int    // the response's status
+	// Panic is a panic the handler recovered from while answering, with
+	// its stack: a bug, for the log.
+	Panic string
 }
 
 type infoKey struct{}
@@ -188,9 +196,29 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		timeout = DefaultOperationTimeout
 	}
 	timeout = min(timeout, MaxOperationTimeout)
-	ctx := r.Context()
-	var body2 []byte
-	var action string
+	action, body2, err := h.operate(r.Context(), req, info, timeout)
+	if err != nil {
+		var f *Fault
+		if !errors.As(err, &f) {
+			f = faultOfCIM(err)
+		}
+		h.fault(w, req, f, info)
+		return
+	}
+	info.HTTPStatus = http.StatusOK
+	h.respond(w, http.StatusOK, action, req, body2)
+}
+
+// operate runs the operation a request asks for and returns its response
+// action and body. A panic in it is a bug: it is logged and answered with
+// wsman:InternalError, and the server goes on.
+func (h *Handler) operate(ctx context.Context, req *Request, info *Info, timeout time.Duration) (action string, body2 []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			info.Panic = fmt.Sprintf("%v\n%s", p, debug.Stack())
+			action, body2, err = "", nil, faultInternal("the server failed on this request (a bug, logged)")
+		}
+	}()
 	switch req.Action {
 	case ActionGet:
 		info.Operation = "Get"
@@ -213,16 +241,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 	default:
 		err = faultActionNotSupported(req.Action)
 	}
-	if err != nil {
-		var f *Fault
-		if !errors.As(err, &f) {
-			f = faultOfCIM(err)
-		}
-		h.fault(w, req, f, info)
-		return
-	}
-	info.HTTPStatus = http.StatusOK
-	h.respond(w, http.StatusOK, action, req, body2)
+	return action, body2, err
 }
 
 // knownOption reports whether the handler honours an option (the others
@@ -504,6 +523,10 @@ func (u *utf16Writer) flush() {
 	h := u.ResponseWriter.Header()
 	if strings.HasPrefix(h.Get("Content-Type"), "application/soap+xml") {
 		h.Set("Content-Type", "application/soap+xml;charset=UTF-16")
+	} else if mt, params, err := mime.ParseMediaType(h.Get("Content-Type")); err == nil && strings.HasPrefix(mt, "text/") {
+		// A plain-text refusal (401, 400) is UTF-16 too, and says so.
+		params["charset"] = "UTF-16"
+		h.Set("Content-Type", mime.FormatMediaType(mt, params))
 	}
 	h.Set("Content-Length", strconv.Itoa(len(out)))
 	u.ResponseWriter.WriteHeader(u.code)

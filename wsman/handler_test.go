@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -23,6 +24,14 @@ func TestIdentify(t *testing.T) {
 	code, _ = postRaw(h.AnonymousIdentify(), admin, Message{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession"}.Envelope())
 	if code != http.StatusUnauthorized {
 		t.Fatalf("anonymous Get: %d", code)
+	}
+	// In UTF-16, the refusal is UTF-16 and its Content-Type says so.
+	r16 := httptest.NewRequest(http.MethodPost, "/wsman", bytes.NewReader(utf16Body(string(Message{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession"}.Envelope()), true)))
+	r16.Header.Set("Content-Type", "application/soap+xml;charset=UTF-16")
+	w16 := httptest.NewRecorder()
+	h.AnonymousIdentify().ServeHTTP(w16, r16)
+	if ct := w16.Header().Get("Content-Type"); w16.Code != http.StatusUnauthorized || ct != "text/plain; charset=UTF-16" || !bytes.HasPrefix(w16.Body.Bytes(), []byte{0xFF, 0xFE}) {
+		t.Errorf("anonymous UTF-16 Get: %d %q %.20q", w16.Code, ct, w16.Body.Bytes())
 	}
 }
 
@@ -210,19 +219,43 @@ func TestEnumeratePull(t *testing.T) {
 	}
 }
 
+// TestEnvelopeSizePages: a page holds what fits in the MaxEnvelopeSize a
+// request asks for; one under 8,192 octets is wsman:EncodingLimit (MS-WSMV
+// 3.1.4.1.7), as is a response whose headers alone fill the envelope (a
+// huge MessageID echoed), and neither leaves a context open.
 func TestEnvelopeSizePages(t *testing.T) {
-	h := newTestHandler(t, 20, Config{})
-	m := Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(20, "", "", ""), MaxEnvelopeSize: 6000}
+	h := newTestHandler(t, 40, Config{})
+	m := Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(40, "", "", ""), MaxEnvelopeSize: MinEnvelopeSize}
 	code, n := post(t, h, admin, m.Envelope())
 	r := body(n)
 	got := len(r.Child(NSWSMan, "Items").Children)
-	if code != 200 || got == 0 || got >= 20 || r.Child(NSWSMan, "EndOfSequence") != nil {
-		t.Fatalf("%d: %d items in 6000 bytes", code, got)
+	if code != 200 || got == 0 || got >= 40 || r.Child(NSWSMan, "EndOfSequence") != nil {
+		t.Fatalf("%d: %d items in %d bytes", code, got, MinEnvelopeSize)
 	}
-	m.MaxEnvelopeSize = 1500
-	code, n = post(t, h, admin, m.Envelope())
-	if code != 500 || subcode(n) != "w:EncodingLimit" {
-		t.Fatalf("tiny envelope: %d %s", code, subcode(n))
+	ctx := r.Child(NSEnum, "EnumerationContext").T()
+	pull := Message{Action: ActionPull, Body: PullBody(ctx, 40), MaxEnvelopeSize: MinEnvelopeSize, MessageID: "uuid:" + strings.Repeat("7", MinEnvelopeSize)}
+	if code, n := post(t, h, admin, pull.Envelope()); code != 500 || subcode(n) != "w:EncodingLimit" {
+		t.Fatalf("pull whose headers fill the envelope: %d %s", code, subcode(n))
+	}
+	pull.MessageID = ""
+	if code, n := post(t, h, admin, pull.Envelope()); code != 200 || len(body(n).Child(NSEnum, "Items").Children) == 0 {
+		t.Fatalf("the context after it: %d %s", code, subcode(n))
+	}
+	if code, _ := post(t, h, admin, Message{Action: ActionRelease, Body: ReleaseBody(ctx)}.Envelope()); code != 200 {
+		t.Fatalf("release: %d", code)
+	}
+	for _, tc := range []struct {
+		size int
+		id   string
+	}{{1500, ""}, {MinEnvelopeSize - 1, ""}, {0, "uuid:" + strings.Repeat("7", DefaultMaxEnvelopeSize)}} {
+		m.MaxEnvelopeSize, m.MessageID = tc.size, tc.id
+		m.Body = EnumerateBody(2, "", "", "") // optimized: the first page comes with the answer
+		if code, n := post(t, h, admin, m.Envelope()); code != 500 || subcode(n) != "w:EncodingLimit" {
+			t.Fatalf("MaxEnvelopeSize %d, MessageID of %d: %d %s", tc.size, len(tc.id), code, subcode(n))
+		}
+	}
+	if st := h.Stats(); st.Contexts != 0 {
+		t.Errorf("%d contexts left open by faults that named none", st.Contexts)
 	}
 }
 
@@ -260,6 +293,22 @@ func TestFilters(t *testing.T) {
 	items = enumerateAll(t, h, admin, wmiCIMv2+"Linux_LogonSession", EnumerateBody(50, DialectSelector, sf, ""), 50)
 	if len(items) != 3 {
 		t.Errorf("selector filter: %d", len(items))
+	}
+	// Selectors in the header pick the same (a resource URI's ?UserName=),
+	// unknown ones are a fault, and so are selectors beside a filter.
+	code, n = post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Linux_LogonSession", Body: EnumerateBody(50, "", "", ""),
+		Selectors: []Selector{{Name: "username", Value: "alice"}}}.Envelope())
+	if got := body(n).Child(NSWSMan, "Items"); code != 200 || got == nil || len(got.Children) != 3 {
+		t.Errorf("header selectors: %d %s", code, subcode(n))
+	}
+	for _, m := range []Message{
+		{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Linux_LogonSession", Body: EnumerateBody(50, "", "", ""), Selectors: []Selector{{Name: "Bogus", Value: "1"}}},
+		{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Linux_LogonSession", Body: EnumerateBody(50, DialectSelector, sf, ""), Selectors: []Selector{{Name: "LogonId", Value: "100"}}},
+		{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "*", Body: wql("SELECT * FROM Linux_LogonSession"), Selectors: []Selector{{Name: "LogonId", Value: "100"}}},
+	} {
+		if code, n := post(t, h, admin, m.Envelope()); code != 500 || subcode(n) != "w:InvalidSelectors" {
+			t.Errorf("selectors %+v with %s: %d %s", m.Selectors, m.ResourceURI, code, subcode(n))
+		}
 	}
 	// Association filter: the sessions of alice, and the links to them.
 	alice := &EPR{ResourceURI: PrefixCIM + "Win32_UserAccount", Selectors: []Selector{{Name: "Domain", Value: testHost}, {Name: "Name", Value: "alice"}}}
