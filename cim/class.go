@@ -146,3 +146,28 @@ func (c *Class) Local() *Class {
 	}
 	return &out
 }
+
+// Object returns the class as WMI's queries return a class (meta_class,
+// ClassDefsOnly, SchemaOnly, associations of a class): an object whose
+// Path names the class on host in namespace, with no keys, and whose
+// properties are its system properties, __CLASS, __SUPERCLASS, __DYNASTY,
+// __GENUS (1: a class), __PROPERTY_COUNT, __DERIVATION (its superclasses,
+// nearest first) and __RELPATH.
+func (c *Class) Object(host, namespace string, derivation []string) *Instance {
+	d := make([]any, len(derivation))
+	for i, s := range derivation {
+		d[i] = s
+	}
+	dynasty := c.Name
+	if len(derivation) > 0 {
+		dynasty = derivation[len(derivation)-1]
+	}
+	var super any
+	if c.SuperClass != "" {
+		super = c.SuperClass
+	}
+	in := &Instance{ClassName: c.Name, Path: ObjectPath{Host: host, Namespace: namespace, ClassName: c.Name}}
+	in.Set("__CLASS", c.Name).Set("__SUPERCLASS", super).Set("__DYNASTY", dynasty).Set("__GENUS", int32(1)).
+		Set("__PROPERTY_COUNT", int32(len(c.Properties))).Set("__DERIVATION", d).Set("__RELPATH", c.Name)
+	return in
+}

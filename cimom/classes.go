@@ -15,27 +15,10 @@ import (
 var ClassObjectProperties = []string{"__CLASS", "__SUPERCLASS", "__DYNASTY", "__GENUS", "__PROPERTY_COUNT", "__DERIVATION", "__RELPATH"}
 
 // ClassObject returns class c as WMI's queries return a class (meta_class,
-// ClassDefsOnly, SchemaOnly, associations of a class): an object whose
-// Path names the class, with no keys, and whose properties are the
-// system properties of ClassObjectProperties. WQL reads its __GENUS as 1.
+// ClassDefsOnly, SchemaOnly, associations of a class): see
+// [cim.Class.Object]; its derivation is the schema's.
 func (om *ObjectManager) ClassObject(c *cim.Class) *cim.Instance {
-	derivation := om.reg.Derivation(c.Name)
-	d := make([]any, len(derivation))
-	for i, s := range derivation {
-		d[i] = s
-	}
-	dynasty := c.Name
-	if len(derivation) > 0 {
-		dynasty = derivation[len(derivation)-1]
-	}
-	var super any
-	if c.SuperClass != "" {
-		super = c.SuperClass
-	}
-	in := &cim.Instance{ClassName: c.Name, Path: cim.ObjectPath{Host: om.host, Namespace: schema.Namespace, ClassName: c.Name}}
-	in.Set("__CLASS", c.Name).Set("__SUPERCLASS", super).Set("__DYNASTY", dynasty).Set("__GENUS", int32(1)).
-		Set("__PROPERTY_COUNT", int32(len(c.Properties))).Set("__DERIVATION", d).Set("__RELPATH", c.Name)
-	return in
+	return c.Object(om.host, schema.Namespace, om.reg.Derivation(c.Name))
 }
 
 // IsClassObject reports whether in is a class object (see ClassObject).

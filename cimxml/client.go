@@ -184,13 +184,17 @@ func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Inst
 				return nil, cim.Errorf(cim.ErrFailed, "%v", err)
 			}
 			inst, hasPath = c.Children[1], true
-		case "INSTANCE":
+		case "INSTANCE", "CLASS":
 			inst = c
 		default:
-			continue // classes and names are not instances
+			continue // names are not objects
 		}
-		in, err := decodeInstance(inst)
-		if err != nil {
+		var in *cim.Instance
+		if inst.Name == "CLASS" {
+			// A query whose results are classes (meta_class,
+			// ClassDefsOnly): the class as such a query's object.
+			in = decodeClassObject(inst, host, reg)
+		} else if in, err = decodeInstance(inst); err != nil {
 			return nil, err
 		}
 		if !hasPath && reg != nil {
@@ -204,6 +208,32 @@ func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Inst
 		out = append(out, in)
 	}
 	return out, nil
+}
+
+// decodeClassObject reads a CLASS element as the object a query returns
+// for a class (cim.Class.Object): its derivation is the local schema's
+// when it knows the class, else its superclass alone.
+func decodeClassObject(n *Node, host string, reg *schema.Registry) *cim.Instance {
+	name, _ := n.Attr("NAME")
+	super, _ := n.Attr("SUPERCLASS")
+	c := &cim.Class{Name: name, SuperClass: super}
+	for _, p := range n.Children {
+		switch p.Name {
+		case "PROPERTY", "PROPERTY.ARRAY", "PROPERTY.REFERENCE":
+			pn, _ := p.Attr("NAME")
+			c.Properties = append(c.Properties, cim.Property{Name: pn})
+		}
+	}
+	var derivation []string
+	if reg != nil {
+		if _, err := reg.Class(name); err == nil {
+			derivation = reg.Derivation(name)
+		}
+	}
+	if derivation == nil && super != "" {
+		derivation = []string{super}
+	}
+	return c.Object(host, clientNS, derivation)
 }
 
 // decodeInstance reads an INSTANCE element, each value typed by its TYPE.

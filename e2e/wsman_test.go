@@ -215,6 +215,19 @@ func checkRemoteCLI(t *testing.T, url, certFile, path string, want jsonInstance,
 	if len(q) != 1 || q[0].Str("Name") != testenv.TestUser {
 		t.Errorf("remote ASSOCIATORS OF: %v", q)
 	}
+	// The shorthand Class=value names the key for the protocol, and a
+	// query whose results are classes comes back as class objects.
+	id := want.Str("LogonId")
+	if got := cimsessJSONEnv(t, env, append([]string{"get", `Win32_LogonSession="` + id + `"`}, remote...)...); len(got) != 1 || got[0].Str("LogonId") != id {
+		t.Errorf("remote get by the shorthand: %v", got)
+	}
+	var classes []string
+	for _, c := range cimsessJSONEnv(t, env, append([]string{"query", "SELECT * FROM meta_class WHERE __CLASS LIKE 'Win32_%Session'"}, remote...)...) {
+		classes = append(classes, c.Str("__CLASS"))
+	}
+	if !slices.Equal(sorted(classes), []string{"Win32_LogonSession", "Win32_ServerSession", "Win32_Session"}) {
+		t.Errorf("remote meta_class: %v", classes)
+	}
 }
 
 func hostPort(url string) string {

@@ -9,6 +9,7 @@ import (
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/provider"
+	"github.com/cimsess/cimsess/schema"
 )
 
 func init() { registerCommand(newEnumCmd) }
@@ -72,6 +73,17 @@ func newGetCmd(e *env) *cobra.Command {
 				return err
 			}
 			if remote.url != "" {
+				// The shorthand Class=value, and a number for a string key,
+				// as this schema reads them when it knows the class: a
+				// protocol's key binding names its key. A class it does
+				// not know goes to the host as it was written.
+				if reg, err := schema.Default(); err == nil {
+					if _, err := reg.Class(path.ClassName); err == nil {
+						if path, err = cim.ResolvePath(reg, path); err != nil {
+							return err
+						}
+					}
+				}
 				return e.listRemote(cmd.Context(), &remote, out, &table, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					in, err := c.Get(ctx, path)
 					if err != nil {
