@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/mof"
 )
 
 // listWriter writes wmic's list: Name=value lines, a blank line between
@@ -37,7 +38,10 @@ func (l *listWriter) Write(batch []*cim.Instance) error {
 
 func (l *listWriter) Close() error { return l.w.Flush() }
 
-// mofWriter writes one "instance of" block per instance.
+// mofWriter writes one "instance of" block per instance, and a class (a
+// query's class object) as its declaration, so that the output is MOF a
+// compiler reads: system properties, which MOF has no syntax for, are
+// comments before their object.
 type mofWriter struct {
 	r Renderer
 	w *bufio.Writer
@@ -45,12 +49,31 @@ type mofWriter struct {
 
 func (m *mofWriter) Write(batch []*cim.Instance) error {
 	for _, in := range batch {
+		props := m.r.propsOf(in)
+		for _, n := range props {
+			if v := valueOf(in, n); v != nil && strings.HasPrefix(n, "__") {
+				m.w.WriteString("// ")
+				m.w.WriteString(n)
+				m.w.WriteString(" = ")
+				m.w.WriteString(strings.ReplaceAll(MOFValue(v), "\n", " "))
+				m.w.WriteByte('\n')
+			}
+		}
+		if in.Path.ClassName != "" && in.Path.IsClass() {
+			if c, err := m.r.declared(in.ClassName); err == nil {
+				m.w.WriteString(mof.Format(c))
+				m.w.WriteString("\n")
+			} else {
+				m.w.WriteString("// class " + in.ClassName + ": its declaration is not in this program's schema\n\n")
+			}
+			continue
+		}
 		m.w.WriteString("instance of ")
 		m.w.WriteString(in.ClassName)
 		m.w.WriteString("\n{\n")
-		for _, n := range m.r.propsOf(in) {
+		for _, n := range props {
 			v := valueOf(in, n)
-			if v == nil {
+			if v == nil || strings.HasPrefix(n, "__") {
 				continue
 			}
 			m.w.WriteByte('\t')
@@ -247,4 +270,13 @@ func (c *csvWriter) Close() error {
 	c.start(nil)
 	_, err := c.w.Write(c.buf)
 	return err
+}
+
+// declared returns the class as its MOF declares it (its own properties,
+// not those it inherits), when the renderer has a schema that knows it.
+func (r Renderer) declared(name string) (*cim.Class, error) {
+	if r.Schema == nil {
+		return nil, cim.Errorf(cim.ErrInvalidClass, "no schema")
+	}
+	return r.Schema.Declared(name)
 }

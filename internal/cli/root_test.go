@@ -41,7 +41,7 @@ func TestSelectListCarriesKeys(t *testing.T) {
 		"table": "FullName  Name  Domain    __RELPATH",
 		"json":  `"__RELPATH": "Win32_UserAccount.Domain=\"testhost\",Name=\"root\""`,
 		"list":  "__RELPATH=Win32_UserAccount.Domain=\"testhost\",Name=\"root\"\n__PATH=\\\\testhost\\root\\cimv2:Win32_UserAccount.Domain=\"testhost\",Name=\"root\"",
-		"mof":   "__PATH = \"\\\\\\\\testhost\\\\root\\\\cimv2:Win32_UserAccount.Domain=\\\"testhost\\\",Name=\\\"root\\\"\";",
+		"mof":   "// __PATH = \"\\\\\\\\testhost\\\\root\\\\cimv2:Win32_UserAccount.Domain=\\\"testhost\\\",Name=\\\"root\\\"\"\ninstance of Win32_UserAccount\n{",
 		"xml":   `<VALUE>testhost</VALUE></PROPERTY><PROPERTY NAME="FullName" TYPE="string"><VALUE>root</VALUE></PROPERTY></INSTANCE>`,
 	} {
 		var out, errb bytes.Buffer
@@ -52,5 +52,18 @@ func TestSelectListCarriesKeys(t *testing.T) {
 		if strings.Contains(out.String(), "Caption") {
 			t.Errorf("%s: shows a property not selected: %s", format, out.String())
 		}
+	}
+}
+
+// TestClassesInMOF: a query whose results are classes writes each as its
+// MOF declaration (with its system properties as comments), not as an
+// instance of it, so that a MOF compiler reads the output.
+func TestClassesInMOF(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main([]string{"query", "SELECT * FROM meta_class WHERE __CLASS = 'Win32_LogonSession'", "--host", "testhost", "-o", "mof"}, strings.NewReader(""), &out, &errb)
+	got := out.String()
+	if code != 0 || !strings.Contains(got, "// __CLASS = \"Win32_LogonSession\"\n") || !strings.Contains(got, "class Win32_LogonSession : Win32_Session {") ||
+		strings.Contains(got, "instance of") {
+		t.Errorf("exit %d: %s%s", code, got, errb.String())
 	}
 }
