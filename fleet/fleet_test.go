@@ -4,12 +4,14 @@ package fleet_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cimsess/cimsess/cim"
@@ -313,4 +315,104 @@ func TestHubOutage(t *testing.T) {
 	}
 	_ = jetstream.DeliverAllPolicy
 	_ = wire.Stream
+}
+
+// TestNoHostSpeaksForAnother: a rogue agent, with an agent's credentials
+// of its own, answers queries and publishes events in another host's name
+// on the subjects it may use; neither a fleet query nor a watch takes them,
+// and the reply subject of another host's query is closed to it.
+func TestNoHostSpeaksForAnother(t *testing.T) {
+	t.Parallel()
+	h := fleettest.StartHub(t, "", 0)
+	f := &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
+	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
+	f.addHost(t, "victim.example.com", 2)
+	rogue := fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, "rogue", f.reload), f.urls, true)
+	victim := wire.HostToken("victim.example.com")
+	forged := wire.Answer{Host: "victim.example.com", Last: true, Total: 1, Instances: []wire.Instance{{Class: "Linux_LogonSession",
+		Properties: []wire.Property{{Name: "LogonId", Value: json.RawMessage(`"666"`)}, {Name: "UserName", Value: json.RawMessage(`"mallory"`)}}}}}
+	answer, _ := json.Marshal(forged)
+	for _, subj := range []string{wire.QuerySubject(wire.HostToken("rogue")), wire.QueryAll} {
+		if _, err := rogue.Subscribe(subj, func(m *nats.Msg) {
+			_ = m.Respond(answer) // its own reply subject, another host's name
+			// The victim's reply subject, guessed from its own.
+			_ = rogue.Publish(m.Reply[:strings.LastIndexByte(m.Reply, '.')+1]+victim, answer)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Live in the bucket, as any agent may make itself.
+	hb, _ := json.Marshal(wire.Heartbeat{Host: "rogue", Agent: "r", Start: time.Now(), LastSeen: time.Now()})
+	if err := rogue.Publish("$KV."+wire.Bucket+"."+wire.HostToken("rogue"), hb); err != nil {
+		t.Fatal(err)
+	}
+	waitHosts(t, f.client, 2)
+	res, err := f.client.Query(context.Background(), "SELECT * FROM Linux_LogonSession", client.QueryOptions{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range res.Instances {
+		if in.String("UserName") == "mallory" {
+			t.Errorf("a forged answer was taken: %v", in)
+		}
+	}
+	if len(res.Instances) != 2 || strings.Join(res.Answered, ",") != "victim.example.com" || strings.Join(res.Missing, ",") != "rogue" {
+		t.Errorf("answered %v (%d instances), missing %v", res.Answered, len(res.Instances), res.Missing)
+	}
+
+	// An event in the victim's name on the rogue's own subject.
+	start := time.Now()
+	ev := wire.Event{ID: "victim.forged.1", Host: "victim.example.com", Seq: 1, Kind: wire.KindCreation, Time: time.Now(),
+		Class: "Linux_LogonSession", Path: `Linux_LogonSession.LogonId="666"`, Instance: forged.Instances[0]}
+	data, _ := json.Marshal(ev)
+	js, _ := jetstream.New(rogue)
+	if _, err := js.Publish(context.Background(), wire.EventSubject(wire.HostToken("rogue"), "Linux_LogonSession"), data); err != nil {
+		t.Fatal(err)
+	}
+	f.hosts[0].Login(t, "bob", 1) // a real event after it
+	for _, e := range collect(t, f.client, start, 1, 10*time.Second) {
+		if e.ID == ev.ID || e.Target.String("UserName") == "mallory" {
+			t.Errorf("a forged event was delivered: %+v", e.Event)
+		}
+	}
+}
+
+// TestClientCannotTakeTheCollectorsEvents: a client reads the stream
+// through consumers of its own; the collectors' durable consumer is closed
+// to it, so it can neither take nor acknowledge its messages (which would
+// then never reach the fleet history) nor delete it.
+func TestClientCannotTakeTheCollectorsEvents(t *testing.T) {
+	t.Parallel()
+	h := fleettest.StartHub(t, "", 0)
+	ctx := context.Background()
+	admin, err := natsconn.ReadCreds(hub.AdminCreds(h.Dir()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ajs, _ := jetstream.New(fleettest.Connect(t, admin, h.ClientURL(), false))
+	if _, err := ajs.CreateOrUpdateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{Durable: wire.CollectConsumer, AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ajs.Publish(ctx, wire.EventSubject("h1", "Linux_LogonSession"), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	cjs, _ := jetstream.New(fleettest.Connect(t, fleettest.Creds(t, h.Dir(), natsconn.RoleClient, "alice", h.Reload), h.ClientURL(), false))
+	tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if cons, err := cjs.Consumer(tctx, wire.Stream, wire.CollectConsumer); err == nil {
+		if b, err := cons.FetchNoWait(1); err == nil {
+			for m := range b.Messages() {
+				t.Errorf("a client took the collectors' message %d", len(m.Data()))
+				_ = m.Ack()
+			}
+		}
+	}
+	_ = cjs.DeleteConsumer(tctx, wire.Stream, wire.CollectConsumer)
+	info, err := ajs.Consumer(ctx, wire.Stream, wire.CollectConsumer)
+	if err != nil {
+		t.Fatalf("the collectors' consumer is gone: %v", err)
+	}
+	if ci, err := info.Info(ctx); err != nil || ci.NumPending != 1 || ci.NumAckPending != 0 {
+		t.Fatalf("the collectors' consumer: %+v %v", ci, err)
+	}
 }

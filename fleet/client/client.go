@@ -155,8 +155,14 @@ type QueryOptions struct {
 
 // Query runs a WQL data query on every live host (or those matching
 // Hosts) and gathers the answers until every live host has answered in
-// full or the timeout passes. Hosts that answer without being live in the
-// bucket (they just started) are taken too.
+// full or the timeout passes.
+//
+// Each host is asked on its own subject, with a reply subject that ends in
+// its host token, and only an answer for that host is taken from it: the
+// hub lets an agent receive only its own host's queries (and the
+// fleet-wide one, which this client does not send) and answer only the
+// queries it received, so no host can answer for another. A host is live
+// when its heartbeat is in the bucket, which only that host may write.
 func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
@@ -175,25 +181,26 @@ func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Resu
 		return nil, err
 	}
 
-	inbox := c.NC.NewInbox()
+	res := &Result{Failed: map[string]error{}}
+	if len(expect) == 0 {
+		return res, nil
+	}
+	inbox := c.NC.NewInbox() + "."
 	msgs := make(chan *nats.Msg, 4096)
-	sub, err := c.NC.ChanSubscribe(inbox, msgs)
+	sub, err := c.NC.ChanSubscribe(inbox+"*", msgs)
 	if err != nil {
 		return nil, cim.Errorf(cim.ErrFailed, "subscribing to the answers: %v", err)
 	}
 	defer sub.Unsubscribe()
 	sub.SetPendingLimits(-1, -1)
 	req, _ := json.Marshal(wire.Query{WQL: query, Hosts: o.Hosts, TimeoutMillis: o.Timeout.Milliseconds()})
-	subject := wire.QueryAll
-	if o.Hosts != "" && !strings.ContainsAny(o.Hosts, "*?[\\") {
-		subject = wire.QuerySubject(wire.HostToken(o.Hosts))
-	}
-	if err := c.NC.PublishRequest(subject, inbox, req); err != nil {
-		return nil, cim.Errorf(cim.ErrFailed, "sending the query: %v", err)
+	for tok := range expect {
+		if err := c.NC.PublishRequest(wire.QuerySubject(tok), inbox+tok, req); err != nil {
+			return nil, cim.Errorf(cim.ErrFailed, "sending the query: %v", err)
+		}
 	}
 	c.NC.Flush()
 
-	res := &Result{Failed: map[string]error{}}
 	type progress struct {
 		chunks, want int // chunks received; want = last chunk + 1 once known
 		insts        []*cim.Instance
@@ -202,13 +209,7 @@ func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Resu
 	got := map[string]*progress{}
 	done := map[string]bool{}
 	pending := len(expect)
-	if pending == 0 {
-		// No live host in the bucket: wait a moment for any that answer.
-		cancel()
-		ctx, cancel = context.WithTimeout(context.Background(), min(o.Timeout, time.Second))
-		defer cancel()
-	}
-	for pending > 0 || len(expect) == 0 {
+	for pending > 0 {
 		var m *nats.Msg
 		select {
 		case <-ctx.Done():
@@ -223,6 +224,9 @@ func (c *Client) Query(ctx context.Context, query string, o QueryOptions) (*Resu
 			continue
 		}
 		tok := wire.HostToken(ans.Host)
+		if m.Subject != inbox+tok {
+			continue // an answer for another host than the one asked on that subject
+		}
 		if done[tok] || o.Hosts != "" && !matchHost(o.Hosts, ans.Host) {
 			continue
 		}
@@ -354,9 +358,9 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 	var last uint64
 	backoff := 250 * time.Millisecond
 	for {
-		err := c.follow(wctx, cfg, &last, func(data []byte) error {
+		err := c.follow(wctx, cfg, &last, func(subject string, data []byte) error {
 			backoff = 250 * time.Millisecond
-			ev, err := c.decodeEvent(data)
+			ev, err := c.decodeEvent(subject, data)
 			if err != nil {
 				return nil
 			}
@@ -409,7 +413,7 @@ const watchHeartbeat = 2 * time.Second
 // nats-server 2.9 may place the consumer on the dead server, where the
 // same name stays for good and no answer ever comes. Each follow makes a
 // consumer of a new name, which may be placed elsewhere.
-func (c *Client) follow(ctx context.Context, start jetstream.ConsumerConfig, last *uint64, fn func([]byte) error) error {
+func (c *Client) follow(ctx context.Context, start jetstream.ConsumerConfig, last *uint64, fn func(subject string, data []byte) error) error {
 	cfg := start
 	cfg.AckPolicy = jetstream.AckNonePolicy
 	cfg.MemoryStorage, cfg.Replicas = true, 1
@@ -455,15 +459,17 @@ func (c *Client) follow(ctx context.Context, start jetstream.ConsumerConfig, las
 			continue
 		}
 		*last = md.Sequence.Stream
-		if err := fn(m.Data()); err != nil {
+		if err := fn(m.Subject(), m.Data()); err != nil {
 			return fnError{err}
 		}
 	}
 }
 
-// DecodeEvent reads an event's body and decodes its instances.
-func (c *Client) decodeEvent(data []byte) (*Event, error) {
-	w, err := wire.ParseEvent(data)
+// decodeEvent reads the body of an event that came on subject (one that
+// names another host than its subject's is refused) and decodes its
+// instances.
+func (c *Client) decodeEvent(subject string, data []byte) (*Event, error) {
+	w, err := wire.ParseEventOn(subject, data)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,8 @@ type User struct {
 // Permissions are a user's subject permissions.
 type Permissions struct {
 	Publish, Subscribe []string
+	// DenyPublish are subjects taken out of Publish's wildcards.
+	DenyPublish []string
 	// Responses lets the user answer requests sent to subjects it may
 	// subscribe to, up to this many messages per request (0: none).
 	Responses int
@@ -69,6 +71,21 @@ func readStream(stream string) []string {
 	}
 }
 
+// collectorOnly are the subjects of the collectors' shared durable
+// consumer, which a client, reading the stream through consumers of its
+// own, must not take messages from, acknowledge, remake or delete: what
+// it took would never reach the fleet history.
+func collectorOnly() []string {
+	c := wire.Stream + "." + wire.CollectConsumer
+	return []string{
+		jsAPI + "CONSUMER.CREATE." + c, jsAPI + "CONSUMER.CREATE." + c + ".>",
+		jsAPI + "CONSUMER.DURABLE.CREATE." + c,
+		jsAPI + "CONSUMER.DELETE." + c, jsAPI + "CONSUMER.MSG.NEXT." + c,
+		jsAPI + "CONSUMER.PAUSE." + c, jsAPI + "CONSUMER.UNPIN." + c,
+		"$JS.ACK." + c + ".>", "$JS.FC." + c + ".>",
+	}
+}
+
 // PermissionsOf returns the subject permissions of a role; name is the
 // host's name for an agent. An agent publishes only its own events and
 // heartbeat and answers only the queries it may receive (its own and the
@@ -90,7 +107,7 @@ func PermissionsOf(role, name string) Permissions {
 		pub := []string{wire.QuerySubjectPrefix + ">", jsAPI + "INFO"}
 		pub = append(pub, readStream(wire.Stream)...)
 		pub = append(pub, readStream(kvStream)...)
-		return Permissions{Publish: pub, Subscribe: []string{inbox}}
+		return Permissions{Publish: pub, Subscribe: []string{inbox}, DenyPublish: collectorOnly()}
 	case natsconn.RoleCollector:
 		pub := []string{jsAPI + "INFO", jsAPI + "CONSUMER.DURABLE.CREATE." + wire.Stream + ".>"}
 		pub = append(pub, readStream(wire.Stream)...)
@@ -111,7 +128,11 @@ func AuthConf(users []User) []byte {
 		p := PermissionsOf(u.Role, u.Name)
 		fmt.Fprintf(&b, "    # %s %s\n", u.Role, strconv.Quote(u.Name))
 		fmt.Fprintf(&b, "    { nkey: %s, permissions: {\n", u.NKey)
-		fmt.Fprintf(&b, "        publish: { allow: %s }\n", quoteList(p.Publish))
+		if len(p.DenyPublish) > 0 {
+			fmt.Fprintf(&b, "        publish: { allow: %s, deny: %s }\n", quoteList(p.Publish), quoteList(p.DenyPublish))
+		} else {
+			fmt.Fprintf(&b, "        publish: { allow: %s }\n", quoteList(p.Publish))
+		}
 		fmt.Fprintf(&b, "        subscribe: { allow: %s }\n", quoteList(p.Subscribe))
 		if p.Responses > 0 {
 			fmt.Fprintf(&b, "        allow_responses: { max: %d, expires: \"1m\" }\n", p.Responses)

@@ -170,6 +170,22 @@ func ParseEvent(data []byte) (*Event, error) {
 	return checkEvent(ev)
 }
 
+// ParseEventOn reads an event that came on subject, as ParseEvent does,
+// and checks that the subject is the event's own (Event.Subject): the
+// host and class its body names. The hub lets a host publish only on its
+// own subjects, so a host's event may speak only for that host; one that
+// names another is CIM_ERR_INVALID_PARAMETER.
+func ParseEventOn(subject string, data []byte) (*Event, error) {
+	ev, err := ParseEvent(data)
+	if err != nil {
+		return nil, err
+	}
+	if own := ev.Subject(); subject != own {
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "event %q of host %q came on %q, not on its host's subject %q", clip(ev.ID), clip(ev.Host), clip(subject), clip(own))
+	}
+	return ev, nil
+}
+
 // parseJSON reads an event with encoding/json: the reference for what
 // parseFast reads, and the reader of the forms it leaves.
 func parseJSON(data []byte) (*Event, error) {

@@ -266,7 +266,7 @@ func (c *Collector) decode(msgs []jetstream.Msg) batch {
 	c.stats.Messages.Add(int64(len(msgs)))
 	b := batch{msgs: msgs, changes: make([]fleethistory.Change, 0, len(msgs))}
 	for _, m := range msgs {
-		ch, ok, err := c.Change(m.Data(), m.Headers().Get(wire.MsgIDHeader))
+		ch, ok, err := c.Change(m.Subject(), m.Data(), m.Headers().Get(wire.MsgIDHeader))
 		switch {
 		case err != nil:
 			c.stats.Bad.Add(1)
@@ -330,17 +330,19 @@ func msgSubject(m jetstream.Msg) string {
 	return s
 }
 
-// Change maps an event's message body onto a session change. ok is false
-// for an event of a class that is not recorded. msgID, when not empty, is
-// the message's Nats-Msg-Id; it must agree with the event's ID.
-func (c *Collector) Change(data []byte, msgID string) (ch fleethistory.Change, ok bool, err error) {
+// Change maps an event's message, which came on subject, onto a session
+// change. ok is false for an event of a class that is not recorded.
+// msgID, when not empty, is the message's Nats-Msg-Id; it must agree with
+// the event's ID. An event whose body names another host than its subject
+// is refused (wire.ParseEventOn): no host speaks for another.
+func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleethistory.Change, ok bool, err error) {
 	reg := c.Schema
 	if reg == nil {
 		if reg, err = schema.Default(); err != nil {
 			return ch, false, err
 		}
 	}
-	ev, err := wire.ParseEvent(data)
+	ev, err := wire.ParseEventOn(subject, data)
 	if err != nil {
 		return ch, false, err
 	}

@@ -388,6 +388,17 @@ func TestBadMessagesAreRefused(t *testing.T) {
 		}
 	}
 	sc := makeScript(t, 1, 2)
+	// A host's event that speaks for another host, on its own subject
+	// (which is all the hub lets it publish on).
+	forged := sc.events[0]
+	forged.ID, forged.Host = "db-7.forged.1", "db-7"
+	data, err := jsonOf(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, sc.events[0].Subject(), data); err != nil {
+		t.Fatal(err)
+	}
 	publish(t, js, sc.events)
 	store, err := fleethistory.Open(ctx, url, fleethistory.Options{})
 	if err != nil {
@@ -405,7 +416,8 @@ func TestBadMessagesAreRefused(t *testing.T) {
 	got := waitApplied(t, url, len(sc.events), 30*time.Second)
 	cancel()
 	<-done
-	if got.applied != len(sc.events) || c.Stats().Bad.Load() != 3 || strings.Count(logs.String(), "refusing message") != 3 {
+	if got.applied != len(sc.events) || c.Stats().Bad.Load() != 4 || strings.Count(logs.String(), "refusing message") != 4 ||
+		!strings.Contains(logs.String(), `event "db-7.forged.1" of host "db-7" came on "cimsess.ev.`) {
 		t.Fatalf("applied %d, bad %d; log:\n%s", got.applied, c.Stats().Bad.Load(), logs.String())
 	}
 }
@@ -506,7 +518,7 @@ func TestSQLiteSink(t *testing.T) {
 	var changes []fleethistory.Change
 	for _, e := range sc.events {
 		data, _ := jsonOf(e)
-		ch, ok, err := c.Change(data, e.ID)
+		ch, ok, err := c.Change(e.Subject(), data, e.ID)
 		if err != nil || !ok {
 			t.Fatal(err)
 		}
