@@ -19,6 +19,7 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/prop"
 )
 
 //go:embed migrations/*.sql
@@ -59,12 +60,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	name := Redact(dsn)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, cim.Errorf(cim.ErrInvalidParameter, "fleet history %s: %s", name, oneLine(redactErr(err, dsn)))
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "fleet history %s: %s", name, prop.OneLine(redactErr(err, dsn)))
 	}
 	if opts.PasswordFile != "" {
 		b, err := readSmall(opts.PasswordFile)
 		if err != nil {
-			return nil, cim.Errorf(cim.ErrFailed, "fleet history: password file %s: %s", opts.PasswordFile, oneLine(err.Error()))
+			return nil, cim.Errorf(cim.ErrFailed, "fleet history: password file %s: %s", opts.PasswordFile, prop.OneLine(err.Error()))
 		}
 		pw, _, _ := strings.Cut(string(b), "\n")
 		cfg.ConnConfig.Password = strings.TrimRight(pw, "\r")
@@ -124,7 +125,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return cim.Errorf(cim.ErrFailed, "fleet history: %v", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return cim.Errorf(cim.ErrFailed, "fleet history %s: migrating the schema: %s", s.name, oneLine(err.Error()))
+		return cim.Errorf(cim.ErrFailed, "fleet history %s: migrating the schema: %s", s.name, prop.OneLine(err.Error()))
 	}
 	return nil
 }
@@ -196,18 +197,10 @@ func dbError(name string, err error) error {
 		case "3D000":
 			code = cim.ErrNotFound
 		}
-		return cim.Errorf(code, "fleet history %s: %s (SQLSTATE %s)", name, oneLine(pe.Message), pe.Code)
+		return cim.Errorf(code, "fleet history %s: %s (SQLSTATE %s)", name, prop.OneLine(pe.Message), pe.Code)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cim.Errorf(cim.ErrNotFound, "fleet history %s: no such row", name)
 	}
-	return cim.Errorf(cim.ErrFailed, "fleet history %s: %s", name, oneLine(err.Error()))
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return cim.Errorf(cim.ErrFailed, "fleet history %s: %s", name, prop.OneLine(err.Error()))
 }

@@ -195,7 +195,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		if errors.Is(err, fs.ErrPermission) {
 			code = cim.ErrAccessDenied
 		}
-		return nil, cim.Errorf(code, "history database %s: cannot create its folder: %s", path, oneLine(err.Error()))
+		return nil, cim.Errorf(code, "history database %s: cannot create its folder: %s", path, prop.OneLine(err.Error()))
 	}
 	if !opts.ReadOnly {
 		if err := createPrivate(path); err != nil {
@@ -382,7 +382,7 @@ func fsError(path string, err error) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return cim.Errorf(cim.ErrNotFound, "history database %s: no such file", path)
 	}
-	return cim.Errorf(cim.ErrFailed, "history database %s: %s", path, oneLine(err.Error()))
+	return cim.Errorf(cim.ErrFailed, "history database %s: %s", path, prop.OneLine(err.Error()))
 }
 
 // dbError turns a database error into a one-line *cim.Error.
@@ -401,19 +401,11 @@ func dbError(path string, err error) error {
 		return cim.Errorf(cim.ErrFailed, "history database %s: not a valid SQLite database (corrupt or another kind of file); move it away to start a new history", path)
 	case strings.Contains(low, "readonly"), strings.Contains(low, "read-only"), strings.Contains(low, "permission denied"),
 		strings.Contains(low, "unable to open"):
-		return cim.Errorf(cim.ErrAccessDenied, "history database %s: cannot open it for writing (%s)", path, oneLine(msg))
+		return cim.Errorf(cim.ErrAccessDenied, "history database %s: cannot open it for writing (%s)", path, prop.OneLine(msg))
 	case strings.Contains(low, "database is locked"), strings.Contains(low, "busy"):
 		return cim.Errorf(cim.ErrFailed, "history database %s: locked by another process for too long", path)
 	}
-	return cim.Errorf(cim.ErrFailed, "history database %s: %s", path, oneLine(msg))
-}
-
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return cim.Errorf(cim.ErrFailed, "history database %s: %s", path, prop.OneLine(msg))
 }
 
 // us converts a time to the stored microseconds; the zero Time is 1970,

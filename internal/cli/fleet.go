@@ -234,7 +234,7 @@ func (e *env) fleetWatch(ctx context.Context, f fleetFlags, out, query, hosts, s
 			if ev.Late {
 				line += "  (late: after a later event of its host)"
 			}
-			_, err = fmt.Fprintf(e.stdout, "%s  %s\n", ev.Host, line)
+			_, err = fmt.Fprintf(e.stdout, "%s  %s\n", output.Escape(ev.Host), line)
 		}
 		if err != nil {
 			return cim.Errorf(cim.ErrFailed, "writing an event: %v", err)

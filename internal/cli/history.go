@@ -445,7 +445,7 @@ func writeSessionsTable(w *bufio.Writer, each func(func(history.Session) error) 
 		case !s.Open():
 			end = localTime(s.End)
 			if !s.Start.IsZero() {
-				dur = formatDuration(s.End.Sub(s.Start))
+				dur = formatDuration(wholeSeconds(s.End).Sub(wholeSeconds(s.Start)))
 			}
 		case how == history.EndGoneNoLogout:
 			end, how = "gone - no logout", ""
@@ -521,6 +521,11 @@ func localTime(t time.Time) string {
 }
 
 // formatDuration is last's (days+hh:mm), with seconds under a minute.
+// wholeSeconds is t as the table shows it and last(1) counts it: the
+// length of a session is that of the times printed beside it (a login at
+// 00:01:00.5 and a logout at 00:05:00.0 last 00:04, as in last).
+func wholeSeconds(t time.Time) time.Time { return t.Truncate(time.Second) }
+
 func formatDuration(d time.Duration) string {
 	if d < 0 {
 		d = 0

@@ -140,3 +140,23 @@ func TestHistoryTableEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryDurationAsLast: a session's length is that of the whole
+// seconds shown beside it, as last(1) counts it: a login at 00:01:00.5 and
+// a logout at 00:05:00.0 last 00:04, not 00:03.
+func TestHistoryDurationAsLast(t *testing.T) {
+	dir := t.TempDir()
+	recs := []utmp.Record{
+		{Type: utmp.BootTime, Line: "~", ID: "~~", User: "reboot", Host: "6.1.0-test", Time: wtmpT0},
+		{Type: utmp.UserProcess, PID: 100, Line: "pts/0", ID: "ts/0", User: "alice", Time: wtmpT0.Add(time.Minute + 500*time.Millisecond)},
+		{Type: utmp.DeadProcess, PID: 100, Line: "pts/0", ID: "ts/0", Time: wtmpT0.Add(5 * time.Minute)},
+	}
+	file := filepath.Join(dir, "wtmp")
+	if err := utmp.WriteFile(file, recs, utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", file, "--db", filepath.Join(dir, "h.db"))
+	if code != 0 || !strings.Contains(stdout, "00:04") || strings.Contains(stdout, "00:03") {
+		t.Errorf("exit %d: %s%s", code, stdout, stderr)
+	}
+}

@@ -154,12 +154,13 @@ func (jsonNull) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 
 // eventLine is one event as the table shows it: time, what happened, the
 // path, and a few telling properties (the changed ones for a
-// modification).
+// modification), each escaped as every human format escapes values
+// (output.Escape): nothing from a utmp record drives the terminal.
 func eventLine(ev cimom.Event) string {
 	what := map[string]string{cimom.InstanceCreationEvent: "created", cimom.InstanceDeletionEvent: "deleted",
 		cimom.InstanceModificationEvent: "modified"}[ev.Class]
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %-8s  %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), what, ev.Target.Path.Relative())
+	fmt.Fprintf(&b, "%s  %-8s  %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), what, output.Escape(ev.Target.Path.Relative().String()))
 	if ev.Previous != nil {
 		var changes []string
 		for _, p := range ev.Target.Properties {
@@ -167,7 +168,7 @@ func eventLine(ev cimom.Event) string {
 			if ok && cim.Equal(old, p.Value) || strings.EqualFold(p.Name, "IdleTime") || strings.EqualFold(p.Name, "ActiveTime") {
 				continue
 			}
-			changes = append(changes, fmt.Sprintf("%s: %s → %s", p.Name, short(old), short(p.Value)))
+			changes = append(changes, fmt.Sprintf("%s: %s → %s", output.Escape(p.Name), short(old), short(p.Value)))
 		}
 		sort.Strings(changes)
 		if len(changes) > 0 {
@@ -183,13 +184,15 @@ func eventLine(ev cimom.Event) string {
 	return b.String()
 }
 
+// short is a value as an event line shows it: escaped, and in quotes
+// when it holds a space.
 func short(v any) string {
 	if v == nil {
 		return "NULL"
 	}
-	s := cim.FormatValue(v)
-	if strings.ContainsAny(s, " \t") {
-		return fmt.Sprintf("%q", s)
+	s := output.Escape(cim.FormatValue(v))
+	if strings.ContainsAny(s, " ") {
+		return `"` + s + `"`
 	}
 	return s
 }

@@ -8,6 +8,7 @@ package prop
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -60,4 +61,18 @@ func Host(host string) string {
 		return h
 	}
 	return "localhost"
+}
+
+// OneLine returns a library's error text as one line of a message: its
+// lines joined by a space, each trimmed and each once. An error such as
+// pgx's, whose reason is on its next lines ("failed to connect to …:\n\t
+// …: connection refused", once for each attempt), keeps its reason.
+func OneLine(s string) string {
+	var out []string
+	for l := range strings.SplitSeq(strings.TrimSpace(s), "\n") {
+		if l = strings.TrimSpace(l); !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -55,3 +55,10 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestOneLine(t *testing.T) {
+	got := OneLine("failed to connect to `user=postgres database=fleet`:\n\t127.0.0.1:47007 (127.0.0.1): dial error: connection refused\n\t127.0.0.1:47007 (127.0.0.1): dial error: connection refused\n")
+	if want := "failed to connect to `user=postgres database=fleet`: 127.0.0.1:47007 (127.0.0.1): dial error: connection refused"; got != want {
+		t.Errorf("OneLine = %q, want %q", got, want)
+	}
+}
