@@ -291,3 +291,33 @@ func TestConcurrentMergesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeAppendedOddLine: a logout appended for a login on a terminal
+// whose name is not UTF-8 ends the row an earlier merge left open, as one
+// merge of the whole file does (and last(1)): the pairing keys lines as
+// their rows store them (prop.Clean), by which a later merge finds them.
+func TestMergeAppendedOddLine(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	recs := []utmp.Record{boot(100000), login(100001, "alice", "tty\xe9", "", 4242)}
+	writeWtmp(t, path, recs)
+	if _, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	appendWtmp(t, path, logout(100010, "tty\xe9", 4242))
+	if _, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := s.Sessions(ctx, Filter{User: "alice"})
+	if len(alice) != 1 || alice[0].How != EndLogout || !alice[0].End.Equal(at(100010)) || alice[0].TTY != "tty\uFFFD" {
+		t.Fatalf("alice: %+v", alice)
+	}
+	fresh := openTemp(t)
+	if _, err := fresh.MergeRecords(ctx, append(recs, logout(100010, "tty\xe9", 4242))); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s), dump(t, fresh); a != b {
+		t.Fatalf("merged in two steps:\n%s\nin one:\n%s", a, b)
+	}
+}

@@ -167,38 +167,42 @@ func (pr *pairing) add(r utmp.Record) error {
 			return pr.shutdown(r.Time)
 		}
 	case utmp.UserProcess:
-		if err := pr.endLine(r); err != nil {
+		line := prop.Clean(r.Line) // as stored: a later merge reopens the line by it
+		if err := pr.endLine(line, r.Time); err != nil {
 			return err
 		}
 		p, err := pr.login(r)
 		if err != nil || p == nil {
 			return err
 		}
-		if r.Line == "" {
+		if line == "" {
 			pr.noLine = append(pr.noLine, p)
 		} else {
 			if pr.lines == nil {
 				pr.lines = map[string]*pend{}
 			}
-			pr.lines[r.Line] = p
+			pr.lines[line] = p
 		}
 	case utmp.DeadProcess:
-		return pr.endLine(r)
+		return pr.endLine(prop.Clean(r.Line), r.Time)
 	}
 	return nil
 }
 
-// endLine ends the session open on r's line, as a logout at r's time.
-func (pr *pairing) endLine(r utmp.Record) error {
-	if r.Line == "" {
+// endLine ends the session open on line (the record's, as prop.Clean
+// makes it and as the row stores it, so that a merge of the file's new
+// records, which finds the open sessions by their rows, pairs as one
+// merge of the whole file does), as a logout at time at.
+func (pr *pairing) endLine(line string, at time.Time) error {
+	if line == "" {
 		return nil
 	}
-	p, ok := pr.lines[r.Line]
+	p, ok := pr.lines[line]
 	if !ok {
 		return nil
 	}
-	delete(pr.lines, r.Line)
-	return pr.end(p, r.Time, EndLogout)
+	delete(pr.lines, line)
+	return pr.end(p, at, EndLogout)
 }
 
 // shutdown ends every open session and every boot (as last ends a boot
