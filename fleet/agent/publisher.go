@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/outbox"
 	"github.com/cimsess/cimsess/fleet/wire"
 )
@@ -151,7 +152,7 @@ func (p *Publisher) Run(ctx context.Context) {
 		// time; the acknowledgements still to come are ignored.
 		if !away {
 			away = true
-			p.logf("NATS does not take events (%v): %d wait in the outbox, kept until it does", err, p.Box.Len())
+			p.logf("NATS does not take events (%s): %d wait in the outbox, kept until it does", natsconn.Reason(err), p.Box.Len())
 		}
 		inflight, careful = inflight[:0], true
 		select {

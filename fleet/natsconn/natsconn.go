@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -194,6 +195,24 @@ type Options struct {
 	RetryForever bool
 	// Extra options, after the ones Connect sets.
 	Extra []nats.Option
+}
+
+// Unreachable reports whether err says only that the NATS server is not
+// reachable now: a publish or request while the connection is away (which
+// nats.go words as its reconnect buffer, which Connect sets to none, being
+// full) or before it was ever made.
+func Unreachable(err error) bool {
+	return errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) ||
+		errors.Is(err, nats.ErrNoServers) || errors.Is(err, nats.ErrConnectionClosed)
+}
+
+// Reason is err as a message says it: "the NATS server is unreachable"
+// for what Unreachable reports, else err's own text.
+func Reason(err error) string {
+	if Unreachable(err) {
+		return "the NATS server is unreachable"
+	}
+	return err.Error()
 }
 
 // Connect dials NATS as the user of c.

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/wire"
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/history"
@@ -123,18 +124,24 @@ func (c *Collector) Consumer(ctx context.Context) (jetstream.Consumer, error) {
 		FilterSubject: wire.EventSubjects,
 	}
 	wait := retryMin
-	logged := false
+	logged := ""
 	for {
 		cons, err := c.JS.CreateOrUpdateConsumer(ctx, wire.Stream, cfg)
 		if err == nil {
 			return cons, nil
 		}
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		var why string
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			why = "stream " + wire.Stream + " does not exist yet (is a hub running?); waiting for it"
+		case natsconn.Unreachable(err):
+			why = "the NATS server is unreachable; waiting for it"
+		default:
 			return nil, cim.Errorf(cim.ErrFailed, "collect: consumer %s on %s: %v", wire.CollectConsumer, wire.Stream, err)
 		}
-		if !logged {
-			c.logf("stream %s does not exist yet (is a hub running?); waiting for it", wire.Stream)
-			logged = true
+		if why != logged {
+			c.logf("%s", why)
+			logged = why
 		}
 		select {
 		case <-ctx.Done():
@@ -201,6 +208,19 @@ func (c *Collector) Run(ctx context.Context) error {
 				}
 				f.err = b.Error()
 			}
+			if len(f.msgs) == 0 && gone(f.err) {
+				// The durable consumer was deleted (by an operator, or
+				// lost with its server): make it again, from the stream's
+				// start, which costs a second pass over events already
+				// written and loses none (writing an event twice changes
+				// nothing).
+				mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				if again, err := c.JS.CreateOrUpdateConsumer(mctx, wire.Stream, cons.CachedInfo().Config); err == nil {
+					cons = again
+					c.logf("the durable consumer %s was gone: made again, from the stream's start", wire.CollectConsumer)
+				}
+				cancel()
+			}
 			if len(f.msgs) == 0 && (f.err == nil || idle(f.err)) {
 				continue
 			}
@@ -229,7 +249,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 		if f.err != nil && len(f.msgs) == 0 {
 			if s := f.err.Error(); s != lastFetchErr && ctx.Err() == nil {
-				c.logf("fetching from %s: %v", wire.Stream, f.err)
+				c.logf("fetching from %s: %s", wire.Stream, natsconn.Reason(f.err))
 				lastFetchErr = s
 			}
 			select {
@@ -244,6 +264,13 @@ func (c *Collector) Run(ctx context.Context) error {
 			c.handle(ctx, f.b)
 		}
 	}
+}
+
+// gone reports whether a fetch's error says that its consumer is no more
+// (NATS answers a fetch from a deleted consumer with no responders).
+func gone(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrConsumerDoesNotExist) || errors.Is(err, nats.ErrNoResponders)
 }
 
 // idle reports whether a fetch's error only says that no message came.

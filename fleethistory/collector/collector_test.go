@@ -378,6 +378,46 @@ func TestRedeliveredEventsChangeNothing(t *testing.T) {
 	checkAgainstStream(t, js, url, sc, count(t, url))
 }
 
+// TestConsumerDeletedWhileRunning: a running collector whose durable
+// consumer is deleted makes it again and goes on, rather than fetching
+// from nothing for good.
+func TestConsumerDeletedWhileRunning(t *testing.T) {
+	url := newDB(t)
+	natsURL, js := startNATS(t)
+	sc := makeScript(t, 2, 10)
+	half := len(sc.events) / 2
+	publish(t, js, sc.events[:half])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, err := fleethistory.Open(ctx, url, fleethistory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	nc, _ := nats.Connect(natsURL)
+	defer nc.Close()
+	js2, _ := jetstream.New(nc)
+	var logs testenv.SyncBuffer
+	c := &Collector{JS: js2, Sink: PostgresSink{Store: store}, Batch: 4, MaxWait: 200 * time.Millisecond,
+		Logf: func(f string, a ...any) { fmt.Fprintf(&logs, f+"\n", a...) }}
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	if got := waitApplied(t, url, half, 30*time.Second); got.applied < half {
+		t.Fatalf("applied %d of the first %d", got.applied, half)
+	}
+	if err := js.DeleteConsumer(ctx, wire.Stream, wire.CollectConsumer); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, js, sc.events[half:])
+	got := waitApplied(t, url, len(sc.events), 30*time.Second)
+	cancel()
+	<-done
+	if got.applied != len(sc.events) || !strings.Contains(logs.String(), "made again") {
+		t.Fatalf("applied %d of %d; log:\n%s", got.applied, len(sc.events), logs.String())
+	}
+	checkAgainstStream(t, js, url, sc, got)
+}
+
 func TestBadMessagesAreRefused(t *testing.T) {
 	url := newDB(t)
 	natsURL, js := startNATS(t)
