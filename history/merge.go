@@ -108,6 +108,9 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		h := fnv.New64a()
 		h.Write(head)
 		file.head = int64(h.Sum64())
+		if r, ok := utmp.Decode(head, l); ok {
+			file.first = us(r.Time)
+		}
 	}
 	if file.known {
 		// A file merged before and unchanged since costs one read of the
@@ -229,6 +232,7 @@ type wtmpFile struct {
 	id       int64 // its row in wtmp_files; 0 until it has one
 	dev, ino int64
 	head     int64 // FNV-1a of its first record
+	first    int64 // its first record's time, in microseconds
 	layout   string
 	path     string
 	size     int64 // whole records' bytes at open
@@ -364,6 +368,7 @@ func (m *merger) sync() error {
 	if err != nil {
 		return err
 	}
+	var id, merged int64
 	if !ok {
 		get.reset()
 		if err := m.stmts.fileAdd.exec(m.file.dev, m.file.ino, m.file.head, m.file.layout, m.file.path); err != nil {
@@ -371,25 +376,31 @@ func (m *merger) sync() error {
 		}
 		m.file.id = m.c.lastID()
 		m.file.merged = 0
-		return nil
-	}
-	id, head, merged, layout := get.colInt(0), get.colInt(1), get.colInt(2), get.colText(3)
-	get.reset()
-	m.file.id = id
-	if head != m.file.head || layout != m.file.layout || merged > m.file.size {
-		// Another file on the same inode (or read another way): what was
-		// merged of the old one stays; its open sessions are no longer
-		// this file's to close.
-		if err := m.stmts.fileUntag.exec(id); err != nil {
+		if adopted, err := m.adoptRotated(); err != nil || !adopted {
 			return err
 		}
-		if err := m.stmts.fileReset.exec(m.file.head, m.file.layout, m.file.path, id); err != nil {
-			return err
+		id = m.file.id // take up the sessions it adopted, below
+	} else {
+		var head int64
+		var layout string
+		id, head, merged, layout = get.colInt(0), get.colInt(1), get.colInt(2), get.colText(3)
+		get.reset()
+		m.file.id = id
+		if head != m.file.head || layout != m.file.layout || merged > m.file.size {
+			// Another file on the same inode (or read another way): what was
+			// merged of the old one stays; its open sessions are no longer
+			// this file's to close.
+			if err := m.stmts.fileUntag.exec(id); err != nil {
+				return err
+			}
+			if err := m.stmts.fileReset.exec(m.file.head, m.file.layout, m.file.path, id); err != nil {
+				return err
+			}
+			merged = 0
 		}
-		merged = 0
-	}
-	if m.synced && merged == m.file.merged {
-		return nil // where this merge stopped: its pairing is up to date
+		if m.synced && merged == m.file.merged {
+			return nil // where this merge stopped: its pairing is up to date
+		}
 	}
 	// Take up the sessions this file left open where the merge stopped.
 	m.file.merged = merged
@@ -422,6 +433,47 @@ func (m *merger) sync() error {
 	}
 	m.synced = true
 	return nil
+}
+
+// adoptRotated makes the sessions (and the boot) that the file merged
+// before at this file's path left open this file's, when this file,
+// new to the history, begins at or after the last of them began: the
+// other was this one before a rotation (logrotate moves wtmp to wtmp.1
+// and starts a new one), and this one's logouts, shutdowns and boots end
+// them, as last(1) ends them reading the two files as one. A file that
+// begins before (another machine's copy merged into the same history, an
+// old file merged again) adopts nothing. It reports whether it adopted
+// any.
+func (m *merger) adoptRotated() (bool, error) {
+	q, err := m.c.prepare(`SELECT id FROM wtmp_files WHERE path = ? AND id <> ? ORDER BY id DESC LIMIT 1`)
+	if err != nil {
+		return false, err
+	}
+	defer q.close()
+	q.bind(m.file.path, m.file.id)
+	ok, err := q.step()
+	if err != nil || !ok {
+		return false, err
+	}
+	prev := q.colInt(0)
+	last, err := m.c.prepare(`SELECT max(start_us) FROM sessions WHERE wtmp_file = ?`)
+	if err != nil {
+		return false, err
+	}
+	defer last.close()
+	last.int(1, prev)
+	if ok, err := last.step(); err != nil || !ok || last.isNull(0) || last.colInt(0) > m.file.first {
+		return false, err
+	}
+	move, err := m.c.prepare(`UPDATE sessions SET wtmp_file = ? WHERE wtmp_file = ? AND end_us IS NULL`)
+	if err != nil {
+		return false, err
+	}
+	defer move.close()
+	if err := move.exec(m.file.id, prev); err != nil {
+		return false, err
+	}
+	return m.c.changes() > 0, nil
 }
 
 // add pairs one record; an implausible one (see [utmp.Plausible]: an

@@ -321,3 +321,53 @@ func TestMergeAppendedOddLine(t *testing.T) {
 		t.Fatalf("merged in two steps:\n%s\nin one:\n%s", a, b)
 	}
 }
+
+// TestMergeAfterRotation: once wtmp is rotated (moved away, a new one
+// begun at its path), the new file's logouts, shutdowns and boots end the
+// sessions and the boot the old one left open, as one merge of the two
+// files read as one does (and last(1) of them); a file that begins before
+// them (another machine's copy merged at that path) adopts nothing.
+func TestMergeAfterRotation(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wtmp")
+	old := []utmp.Record{boot(100000), login(100001, "alice", "pts/0", "", 10), login(100002, "bob", "pts/1", "", 11)}
+	writeWtmp(t, path, old)
+	if _, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	rotated := []utmp.Record{logout(100010, "pts/0", 10), shutdown(100020), boot(100021), login(100022, "carol", "pts/0", "", 12)}
+	writeWtmp(t, path, rotated)
+	st, err := s.MergeFile(ctx, path, MergeOptions{})
+	if err != nil || st.From != 0 || st.Closed != 3 { // alice, bob and the first boot
+		t.Fatalf("the rotated file: %+v %v", st, err)
+	}
+	fresh := openTemp(t)
+	if _, err := fresh.MergeRecords(ctx, append(append([]utmp.Record(nil), old...), rotated...)); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s), dump(t, fresh); a != b {
+		t.Fatalf("after the rotation:\n%s\nthe two files as one:\n%s", a, b)
+	}
+	// The old file, merged again at its new path, is as it was.
+	if st, err := s.MergeFile(ctx, path+".1", MergeOptions{}); err != nil || !st.Unchanged {
+		t.Fatalf("the old file at its new path: %+v %v", st, err)
+	}
+
+	// A file that begins before what the history holds of the path adopts
+	// nothing: carol stays open.
+	if err := os.Rename(path, path+".2"); err != nil {
+		t.Fatal(err)
+	}
+	writeWtmp(t, path, []utmp.Record{boot(50000), logout(50001, "pts/0", 12)})
+	if st, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil || st.Closed != 0 {
+		t.Fatalf("an older file: %+v %v", st, err)
+	}
+	if carol, _ := s.Sessions(ctx, Filter{User: "carol"}); len(carol) != 1 || !carol[0].Open() {
+		t.Fatalf("carol: %+v", carol)
+	}
+}
