@@ -289,7 +289,8 @@ func insertSQL(n int) string {
 const matchSQL = `SELECT id, end_us IS NULL, wtmp_file FROM sessions
 	WHERE tty = ? AND user = ? AND start_us BETWEEN ? AND ? AND id <= ?
 	AND (start_us = ? OR (source <> 'wtmp' AND pid = ? AND pid <> 0))
-	ORDER BY abs(start_us - ?), id LIMIT 1`
+	AND (?9 = 0 OR wtmp_file <> ?9)
+	ORDER BY abs(start_us - ?8), id LIMIT 1`
 
 func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile) (*merger, error) {
 	c, err := s.openConn()
@@ -508,6 +509,10 @@ func (m *merger) pending(lc Lifecycle) (*pend, error) {
 		q.int(6, start)
 		q.int(7, int64(lc.PID))
 		q.int(8, start)
+		// Not a row of this file: it holds the file's records before
+		// this one, and a record repeated in one file is two sessions,
+		// however the file was merged (at once or as it grew).
+		q.int(9, m.file.id)
 		ok, err := q.step()
 		if err != nil {
 			return nil, err

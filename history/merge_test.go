@@ -371,3 +371,31 @@ func TestMergeAfterRotation(t *testing.T) {
 		t.Fatalf("carol: %+v", carol)
 	}
 }
+
+// TestMergeRepeatedRecordAsItGrows: a login record repeated in a file is
+// two sessions, as last shows them, whether the file is merged at once or
+// as it grows: a record read later is never matched to a row of the same
+// file's earlier records.
+func TestMergeRepeatedRecordAsItGrows(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	recs := []utmp.Record{boot(100000), login(100001, "alice", "pts/0", "", 10), logout(100002, "pts/0", 10)}
+	more := []utmp.Record{login(100001, "alice", "pts/0", "", 10), logout(100005, "pts/0", 10)}
+	writeWtmp(t, path, recs)
+	if _, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	appendWtmp(t, path, more...)
+	if _, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := openTemp(t)
+	if _, err := fresh.MergeRecords(ctx, append(recs, more...)); err != nil {
+		t.Fatal(err)
+	}
+	a, b := dump(t, s), dump(t, fresh)
+	if a != b || strings.Count(a, "alice") != 2 {
+		t.Fatalf("merged as it grew:\n%s\nat once:\n%s", a, b)
+	}
+}
