@@ -197,42 +197,10 @@ func (s *Server) Authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		viewer := cimom.Viewer{}
 		if !s.cfg.NoAuth {
-			ri := Info(r.Context())
-			name, pass, ok := r.BasicAuth()
-			if !ok {
-				Fault(w, r, http.StatusUnauthorized, "authentication required", challenge)
+			var ok bool
+			if viewer, ok = s.login.Check(w, r); !ok {
 				return
 			}
-			ri.User = name
-			u, ok := s.cfg.Users.AuthenticateCached(name, pass)
-			if !ok {
-				src := sourceOf(r.RemoteAddr)
-				if wait := s.fails.blocked(src, time.Now()); wait > 0 {
-					Fault(w, r, http.StatusTooManyRequests, "too many failed logins from this address; retry later",
-						http.Header{"Retry-After": {retryAfter(wait)}})
-					return
-				}
-				t := time.NewTimer(authWait)
-				select {
-				case s.authSem <- struct{}{}:
-					t.Stop()
-				case <-t.C:
-					Fault(w, r, http.StatusServiceUnavailable, "too many logins at once; retry", http.Header{"Retry-After": {"1"}})
-					return
-				case <-r.Context().Done():
-					t.Stop()
-					Fault(w, r, http.StatusServiceUnavailable, "the client went away", nil)
-					return
-				}
-				u, ok = s.cfg.Users.authenticateSlow(name, pass)
-				<-s.authSem
-				if !ok {
-					s.fails.fail(src, time.Now())
-					Fault(w, r, http.StatusUnauthorized, "wrong user name or password", challenge)
-					return
-				}
-			}
-			viewer = cimom.Viewer{User: u.Name, Restricted: !u.Admin}
 		}
 		next.ServeHTTP(w, r.WithContext(cimom.WithViewer(r.Context(), viewer)))
 	})

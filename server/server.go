@@ -128,11 +128,10 @@ type Server struct {
 	query Querier
 	log   *slog.Logger
 	sem   chan struct{}
-	// authSem bounds the bcrypt checks at once, fails the failed logins
-	// per source, conns the connections per source and in total.
-	authSem chan struct{}
-	fails   *loginThrottle
-	conns   *connLimiter
+	// login checks passwords (bounded, with failed logins throttled
+	// per source), conns bounds the connections per source and in total.
+	login *Login
+	conns *connLimiter
 	// bufs keeps response encoders for reuse. Unlike a sync.Pool, which
 	// the garbage collector empties, it keeps them across collections:
 	// an encoder holds a whole response (hundreds of KiB for a large
@@ -207,9 +206,8 @@ func New(cfg Config) (*Server, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, om: cfg.ObjectManager, log: logger, sem: make(chan struct{}, cfg.MaxConcurrent),
-		authSem: make(chan struct{}, cfg.MaxAuthConcurrent),
-		fails:   newLoginThrottle(cfg.MaxLoginFailures, cfg.LoginFailureWindow),
-		conns:   newConnLimiter(cfg.MaxConns, cfg.MaxConnsPerSource, logger)}
+		login: NewLogin(cfg.Users, Realm, cfg.MaxAuthConcurrent, cfg.MaxLoginFailures, cfg.LoginFailureWindow),
+		conns: newConnLimiter(cfg.MaxConns, cfg.MaxConnsPerSource, logger)}
 	s.query = queryOf(cfg.ObjectManager)
 	s.bufs = make(chan *respBuf, min(cfg.MaxConcurrent, maxIdleBufs))
 	s.cimxml = s.Pipeline("cimxml", http.HandlerFunc(s.serveCIMXML))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -290,6 +291,15 @@ func (u *Users) reload(force bool) error {
 	if !force && st.ModTime().Equal(u.modTime) && st.Size() == u.size {
 		return nil
 	}
+	if mode := st.Mode().Perm(); mode&0o022 != 0 && runtime.GOOS != "windows" {
+		// Whoever may write it may make themselves an administrator: a
+		// server refuses it at start, and a running one keeps the
+		// accounts it had rather than take what such a file now says.
+		if force {
+			return cim.Errorf(cim.ErrAccessDenied, "users file %s may be written by its group or others (mode %04o): refusing it; chmod 0600 it", u.path, mode)
+		}
+		return nil
+	}
 	users, err := ReadUsersFile(u.path)
 	if err != nil {
 		return err
@@ -300,6 +310,15 @@ func (u *Users) reload(force bool) error {
 	}
 	u.byName, u.modTime, u.size = m, st.ModTime(), st.Size()
 	return nil
+}
+
+// Lookup returns the account named name as the file holds it now.
+func (u *Users) Lookup(name string) (User, bool) {
+	_ = u.reload(false)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	acct, ok := u.byName[name]
+	return acct, ok
 }
 
 // Count returns the number of accounts.

@@ -6,13 +6,16 @@
 // page is plain SVG and a small hand-written script, embedded in the
 // binary: nothing to build.
 //
-// Authentication is the server's: HTTP Basic against a users file
-// ([server.Users]); an administrator sees every session, any other user
-// only their own (by user name). With no users file every request is an
+// Authentication is the server's ([server.Login]): HTTP Basic against a
+// users file, bcrypt checks bounded and failed logins throttled per
+// source; an administrator sees every session, any other user only their
+// own (by user name). A live stream ends once its user is deleted, demoted
+// or given a new password. With no users file every request is an
 // administrator's, which the command line allows on loopback only.
 package timeline
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -37,25 +40,32 @@ const (
 	MaxSessions = 5000
 	// MaxRange bounds the time range of one request.
 	MaxRange = 400 * 24 * time.Hour
-	// MaxWatchers bounds the live connections.
-	MaxWatchers = 64
+	// MaxWatchers bounds the live connections, MaxWatchersPerUser those
+	// of one user, so that one user cannot take them all.
+	MaxWatchers        = 64
+	MaxWatchersPerUser = 8
 )
+
+// AccountRecheck is how often a live stream checks that its user's account
+// is as it was (a variable for tests).
+var AccountRecheck = 5 * time.Second
 
 // Handler is the timeline's http.Handler. Create it with New.
 type Handler struct {
 	store *fleethistory.Store
-	users *server.Users
+	login *server.Login
 	mux   *http.ServeMux
 
 	mu       sync.Mutex
 	watchers map[chan []byte]string // channel -> restricted user ("" for an administrator)
+	perUser  map[string]int         // live connections by user name
 	closed   bool
 }
 
-// New returns the timeline of store. users authenticates the requests;
+// New returns the timeline of store. login authenticates the requests;
 // nil serves everyone as an administrator.
-func New(store *fleethistory.Store, users *server.Users) *Handler {
-	h := &Handler{store: store, users: users, mux: http.NewServeMux(), watchers: map[chan []byte]string{}}
+func New(store *fleethistory.Store, login *server.Login) *Handler {
+	h := &Handler{store: store, login: login, mux: http.NewServeMux(), watchers: map[chan []byte]string{}, perUser: map[string]int{}}
 	sub, _ := fs.Sub(static, "static")
 	files := http.FileServer(http.FS(sub))
 	h.mux.Handle("GET /", files)
@@ -84,15 +94,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:")
 	v := viewer{}
-	if h.users != nil {
-		name, pass, ok := r.BasicAuth()
-		u, good := h.users.Authenticate(name, pass)
-		if !ok || !good {
-			w.Header().Set("WWW-Authenticate", `Basic realm="cimsess timeline"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
+	if h.login != nil {
+		cv, ok := h.login.Check(w, r)
+		if !ok {
 			return
 		}
-		v = viewer{user: u.Name, restricted: !u.Admin}
+		v = viewer{user: cv.User, restricted: cv.Restricted}
 	}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
 }
@@ -333,9 +340,19 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := viewerOf(r.Context())
+	// still reports whether the account is as it was when the stream
+	// began: one deleted, demoted or given a new password ends it.
+	still := func() bool { return true }
+	if h.login != nil {
+		was, _ := h.login.Account(v.user)
+		still = func() bool {
+			now, ok := h.login.Account(v.user)
+			return ok && now.Admin == was.Admin && bytes.Equal(now.Hash, was.Hash)
+		}
+	}
 	ch := make(chan []byte, 8)
 	h.mu.Lock()
-	if h.closed || len(h.watchers) >= MaxWatchers {
+	if h.closed || len(h.watchers) >= MaxWatchers || h.perUser[v.user] >= MaxWatchersPerUser {
 		h.mu.Unlock()
 		http.Error(w, "too many live viewers", http.StatusServiceUnavailable)
 		return
@@ -345,12 +362,16 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		user = v.user
 	}
 	h.watchers[ch] = user
+	h.perUser[v.user]++
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
 		if _, ok := h.watchers[ch]; ok {
 			delete(h.watchers, ch)
 			close(ch)
+		}
+		if h.perUser[v.user]--; h.perUser[v.user] <= 0 {
+			delete(h.perUser, v.user)
 		}
 		h.mu.Unlock()
 	}()
@@ -364,13 +385,15 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	fl.Flush()
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
+	recheck := time.NewTicker(AccountRecheck)
+	defer recheck.Stop()
 	n := 0
 	for {
 		select {
 		case <-r.Context().Done():
 			return
 		case msg, ok := <-ch:
-			if !ok {
+			if !ok || !still() {
 				return
 			}
 			n++
@@ -378,6 +401,10 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			fl.Flush()
+		case <-recheck.C:
+			if !still() {
+				return
+			}
 		case <-ping.C:
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil {
 				return

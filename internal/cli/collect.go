@@ -152,7 +152,11 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 				return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
 			}
 		}
-		tl = timeline.New(pgStore, users)
+		var login *server.Login
+		if users != nil {
+			login = server.NewLogin(users, "cimsess timeline", 0, 0, 0)
+		}
+		tl = timeline.New(pgStore, login)
 	}
 
 	nc, err := connectCollector(f)

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cimsess/cimsess/cim"
+)
+
+// TestLoginBurst: a burst of wrong passwords from one source gets no more
+// password checks than the throttle allows (and the checks already under
+// way): those that waited for a bcrypt turn look at the throttle again.
+func TestLoginBurst(t *testing.T) {
+	// A real cost, so that the burst queues for its bcrypt turns.
+	path := filepath.Join(t.TempDir(), "users")
+	if err := AddUser(path, "alice", []byte(alicePass), false, 10); err != nil {
+		t.Fatal(err)
+	}
+	users, err := OpenUsers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxChecks, maxFailures = 2, 10
+	l := NewLogin(users, Realm, maxChecks, maxFailures, time.Minute)
+	var mu sync.Mutex
+	codes := map[int]int{}
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.SetBasicAuth("alice", "guess")
+			w := httptest.NewRecorder()
+			if _, ok := l.Check(w, r); ok {
+				t.Error("a wrong password let in")
+			}
+			mu.Lock()
+			codes[w.Code]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if n := codes[http.StatusUnauthorized]; n < maxFailures || n > maxFailures+maxChecks {
+		t.Errorf("40 wrong passwords at once: %v, want %d to %d checked (401)", codes, maxFailures, maxFailures+maxChecks)
+	}
+	// The right password from elsewhere still works.
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.9:1234"
+	r.SetBasicAuth("alice", alicePass)
+	if v, ok := l.Check(httptest.NewRecorder(), r); !ok || v.User != "alice" || !v.Restricted {
+		t.Errorf("alice from another address: %+v %v", v, ok)
+	}
+}
+
+// TestUsersFileWritableByOthers: a users file its group or others may
+// write is refused at start, and a running server does not take in what
+// such a file says once it changes.
+func TestUsersFileWritableByOthers(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	path := filepath.Join(t.TempDir(), "users")
+	if err := AddUser(path, "alice", []byte(alicePass), false, bcrypt.MinCost); err != nil {
+		t.Fatal(err)
+	}
+	users, err := OpenUsers(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenUsers(path); cim.CodeOf(err) != cim.ErrAccessDenied || !strings.Contains(err.Error(), "chmod 0600") {
+		t.Errorf("OpenUsers of a 0666 file: %v", err)
+	}
+	// Someone else adds an administrator to it.
+	if err := AddUser(path, "eve", []byte("eve-pw"), true, bcrypt.MinCost); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(usersRecheck + 100*time.Millisecond)
+	if _, ok := users.Authenticate("eve", "eve-pw"); ok {
+		t.Error("a running server took in an administrator from a file anyone may write")
+	}
+	if _, ok := users.Authenticate("alice", alicePass); !ok {
+		t.Error("the accounts it had are gone")
+	}
+}
