@@ -163,12 +163,23 @@ func eventLine(ev cimom.Event) string {
 	fmt.Fprintf(&b, "%s  %-8s  %s", ev.Time.Local().Format("2006-01-02 15:04:05.000"), what, output.Escape(ev.Target.Path.Relative().String()))
 	if ev.Previous != nil {
 		var changes []string
-		for _, p := range ev.Target.Properties {
-			old, ok := ev.Previous.Get(p.Name)
-			if ok && cim.Equal(old, p.Value) || strings.EqualFold(p.Name, "IdleTime") || strings.EqualFold(p.Name, "ActiveTime") {
-				continue
+		change := func(name string, old, now any) {
+			if old == nil && now == nil || old != nil && now != nil && cim.Equal(old, now) ||
+				strings.EqualFold(name, "IdleTime") || strings.EqualFold(name, "ActiveTime") {
+				return
 			}
-			changes = append(changes, fmt.Sprintf("%s: %s → %s", output.Escape(p.Name), short(old), short(p.Value)))
+			changes = append(changes, fmt.Sprintf("%s: %s → %s", output.Escape(name), short(old), short(now)))
+		}
+		for _, p := range ev.Target.Properties {
+			old, _ := ev.Previous.Get(p.Name)
+			change(p.Name, old, p.Value)
+		}
+		// A property the target no longer has became NULL (a provider
+		// leaves unknown properties out).
+		for _, p := range ev.Previous.Properties {
+			if _, ok := ev.Target.Get(p.Name); !ok {
+				change(p.Name, p.Value, nil)
+			}
 		}
 		sort.Strings(changes)
 		if len(changes) > 0 {

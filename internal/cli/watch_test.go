@@ -28,3 +28,23 @@ func TestEventLineEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestEventLineNulls: a modification lists a property that became NULL (a
+// provider leaves an unknown property out of the instance) as it lists
+// one that came back.
+func TestEventLineNulls(t *testing.T) {
+	live := cim.NewInstance("Linux_LogonSession").Set("LogonId", "50").Set("Status", "OK").Set("Service", "sshd").Set("UserId", uint32(1000))
+	lost := cim.NewInstance("Linux_LogonSession").Set("LogonId", "50").Set("Status", "Lost Comm")
+	for _, tc := range []struct {
+		prev, target *cim.Instance
+		want         string
+	}{
+		{live, lost, "Service: sshd → NULL, Status: OK → \"Lost Comm\", UserId: 1000 → NULL"},
+		{lost, live, "Service: NULL → sshd, Status: \"Lost Comm\" → OK, UserId: NULL → 1000"},
+	} {
+		line := eventLine(cimom.Event{Class: cimom.InstanceModificationEvent, Target: tc.target, Previous: tc.prev, Time: time.Now()})
+		if !strings.HasSuffix(line, "  "+tc.want) {
+			t.Errorf("%q, want it to end in %q", line, tc.want)
+		}
+	}
+}
