@@ -79,7 +79,6 @@ func Map(st *Status, opts MapOptions) Snapshot {
 		opts.GuestAccount = "nobody"
 	}
 	// Open files per (pid, uid).
-	type pu struct{ pid, uid int64 }
 	opens := map[pu]uint32{}
 	for _, f := range st.OpenFiles {
 		for _, o := range f.Opens {
@@ -116,13 +115,9 @@ func Map(st *Status, opts MapOptions) Snapshot {
 				}
 			}
 		}
-		switch {
-		case user == opts.GuestAccount:
+		se.sessionType = SessionOther // see the package doc: never NoEncryption
+		if user == opts.GuestAccount {
 			se.sessionType = SessionGuest
-		case isNone(s.Encryption):
-			se.sessionType = SessionNoEncryption
-		default:
-			se.sessionType = SessionOther
 		}
 		if s.ServerID.PID.Valid {
 			se.pid = s.ServerID.PID.V
@@ -174,15 +169,34 @@ func Map(st *Status, opts MapOptions) Snapshot {
 	return build(all, opts)
 }
 
+// pu is an smbd process and a user id: smbstatus counts open files by
+// them, and several sessions (SMB2 binds several to one connection, one
+// process) may share them.
+type pu struct{ pid, uid int64 }
+
 // build merges sessions and connections with equal keys and makes the
-// instances.
+// instances. The open files of a (pid, uid) that several merged sessions
+// share count once.
 func build(all []*session, opts MapOptions) Snapshot {
 	var snap Snapshot
 	type skey struct{ computer, user string }
 	merged := map[skey]*cim.Instance{}
 	started := map[skey]time.Time{}
+	counted := map[skey]map[pu]bool{}
+	once := func(seen map[pu]bool, se *session) bool {
+		k := pu{se.pid, uidOr(se.uid)}
+		if se.pid < 0 || !seen[k] {
+			seen[k] = true
+			return true
+		}
+		return false
+	}
 	for _, se := range all {
 		k := skey{se.computer, se.user}
+		if counted[k] == nil {
+			counted[k] = map[pu]bool{}
+		}
+		first := once(counted[k], se)
 		in := merged[k]
 		if in == nil {
 			in = cim.NewInstance(SessionClass)
@@ -195,7 +209,7 @@ func build(all []*session, opts MapOptions) Snapshot {
 				Set("SessionType", se.sessionType)
 			merged[k] = in
 			snap.Sessions = append(snap.Sessions, in)
-		} else {
+		} else if first {
 			in.Set("ResourcesOpened", in.Value("ResourcesOpened").(uint32)+se.opened)
 		}
 		if !se.started.IsZero() && (started[k].IsZero() || se.started.Before(started[k])) {
@@ -209,9 +223,14 @@ func build(all []*session, opts MapOptions) Snapshot {
 	type ckey struct{ computer, user, share string }
 	conns := map[ckey]*cim.Instance{}
 	connected := map[ckey]time.Time{}
+	countedFiles := map[ckey]map[pu]bool{}
 	for _, se := range all {
 		for _, c := range se.tcons {
 			k := ckey{se.computer, se.user, c.share}
+			if countedFiles[k] == nil {
+				countedFiles[k] = map[pu]bool{}
+			}
+			first := once(countedFiles[k], se)
 			in := conns[k]
 			if in == nil {
 				in = cim.NewInstance(ConnectionClass)
@@ -226,7 +245,7 @@ func build(all []*session, opts MapOptions) Snapshot {
 				link.Set("Antecedent", SessionPath(opts.Host, se.computer, se.user)).
 					Set("Dependent", ConnectionPath(opts.Host, se.computer, c.share, se.user))
 				snap.Links = append(snap.Links, link)
-			} else {
+			} else if first {
 				n1, ok1 := in.Value("NumberOfFiles").(uint32)
 				n2, ok2 := c.files.(uint32)
 				if ok1 && ok2 {
@@ -279,16 +298,6 @@ func parseHostname(h string) (addr, transport string) {
 		return a.String(), transport
 	}
 	return "", transport
-}
-
-// isNone reports whether a crypto object says nothing is encrypted.
-func isNone(c Crypto) bool {
-	d := strings.ToLower(strings.TrimSpace(c.Degree))
-	if d != "" {
-		return d == "none"
-	}
-	ci := strings.TrimSpace(c.Cipher)
-	return ci == "" || ci == "-"
 }
 
 func uidOr(i Int) int64 {

@@ -28,8 +28,11 @@
 //     ("ipv4:ADDR:PORT"); smbd serves SMB over TCP only. NULL otherwise.
 //   - SessionType is 0 (Guest) when the session runs as the guest account
 //     (Options.GuestAccount, Samba's default "nobody"), since Samba maps
-//     guest logons to it; else 1 (NoEncryption) when encryption's degree
-//     is "none"; else 2 (Other: an encrypted session).
+//     guest logons to it; else 2 (Other). 1 (NoEncryption) is the Net
+//     API's SESS_NOENCRYPTION: a logon whose password went in clear
+//     (MS-SRVS 2.2.2.3), not a session without SMB3 transport encryption,
+//     and smbstatus tells of no such logon (Samba refuses clear-text
+//     passwords unless told otherwise), so it is never given.
 //   - Win32_ServerConnection is one tree connect (tcons): ShareName is the
 //     service, ComputerName and UserName are its session's, ActiveTime is
 //     the seconds since connected_at, ConnectionID is tcon_id,

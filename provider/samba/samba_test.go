@@ -80,7 +80,7 @@ func TestMapRealSample(t *testing.T) {
 	s := byKeys(snap.Sessions, "ComputerName", "UserName")
 	checkProps(t, "guest", s["127.0.0.1/nobody"], map[string]any{"SessionType": SessionGuest, "ResourcesOpened": uint32(0),
 		"ActiveTime": uint32(3), "ClientType": "SMB3_11", "TransportName": "TCP/IPv4", "IdleTime": nil})
-	checkProps(t, "user", s["127.0.0.1/cimsess-test"], map[string]any{"SessionType": SessionNoEncryption, "ResourcesOpened": uint32(1),
+	checkProps(t, "user", s["127.0.0.1/cimsess-test"], map[string]any{"SessionType": SessionOther, "ResourcesOpened": uint32(1),
 		"ActiveTime": uint32(2), "ClientType": "SMB3_11", "TransportName": "TCP/IPv4", "IdleTime": nil})
 	if s["127.0.0.1/cimsess-test"].Owner != "cimsess-test" {
 		t.Errorf("Owner = %q", s["127.0.0.1/cimsess-test"].Owner)
@@ -116,7 +116,7 @@ func TestMapVariants(t *testing.T) {
 		t.Fatalf("sessions %v", s)
 	}
 	checkProps(t, "carol", s["DESKTOP-7/carol"], map[string]any{"ActiveTime": uint32(1200), "ClientType": "SMB2_10",
-		"TransportName": "TCP/IPv4", "SessionType": SessionNoEncryption, "ResourcesOpened": uint32(3)})
+		"TransportName": "TCP/IPv4", "SessionType": SessionOther, "ResourcesOpened": uint32(3)})
 	frank := s["10.0.0.8/3000017"]
 	checkProps(t, "frank", frank, map[string]any{"ActiveTime": uint32(42), "SessionType": SessionOther, "ResourcesOpened": uint32(1)})
 	if frank != nil && frank.Owner != "DOM\\frank" {
@@ -133,6 +133,27 @@ func TestMapVariants(t *testing.T) {
 	if len(snap.Links) != 4 {
 		t.Errorf("%d links", len(snap.Links))
 	}
+}
+
+// TestMapBoundSessions: two sessions of one user from one machine bound to
+// one connection (SMB2 multi-session: one smbd process) merge into one
+// Win32_ServerSession whose open files, counted by smbstatus per process
+// and user, count once.
+func TestMapBoundSessions(t *testing.T) {
+	st, err := Parse(readSample(t, "smbstatus-4.17-bound-sessions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, _ := ParseTime("2026-12-07T00:00:00+00:00")
+	snap := Map(st, MapOptions{Now: now, Host: "h1"})
+	validateAll(t, snap)
+	s := byKeys(snap.Sessions, "ComputerName", "UserName")
+	if len(s) != 1 {
+		t.Fatalf("sessions %v", s)
+	}
+	checkProps(t, "alice", s["winpc/EXAMPLE\\alice"], map[string]any{"ResourcesOpened": uint32(1)})
+	c := byKeys(snap.Connections, "ComputerName", "ShareName", "UserName")
+	checkProps(t, "share", c["winpc/share/EXAMPLE\\alice"], map[string]any{"NumberOfFiles": uint32(1)})
 }
 
 func TestParseHostname(t *testing.T) {
