@@ -137,7 +137,7 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 		f.idle, f.hasIdle = p.idle(f.tty, now)
 	}
 	if f.alive {
-		f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType = p.stableOrigin(f.id, origin{f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType})
+		f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType = p.stableOrigin(f.id, origin{f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType, f.tty != ""})
 	}
 	return f.build(a)
 }

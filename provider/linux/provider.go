@@ -936,6 +936,10 @@ type origin struct {
 	remoteHost, remoteAddr string
 	logonType              uint32
 	hasLogonType           bool
+	// withTTY: the logon type was worked out knowing the session's
+	// terminal. One worked out before it (sshd's process seen before it
+	// wrote the utmp record) gives way once the terminal is known.
+	withTTY bool
 }
 
 // stableOrigin returns the origin of live session id as first known,
@@ -959,8 +963,8 @@ func (p *Provider) stableOrigin(id string, now origin) (string, string, uint32, 
 		if o.remoteAddr == "" {
 			o.remoteAddr = now.remoteAddr
 		}
-		if !o.hasLogonType {
-			o.logonType, o.hasLogonType = now.logonType, now.hasLogonType
+		if !o.hasLogonType || now.hasLogonType && now.withTTY && !o.withTTY {
+			o.logonType, o.hasLogonType, o.withTTY = now.logonType, now.hasLogonType, now.withTTY
 		}
 	}
 	p.origins[id] = o

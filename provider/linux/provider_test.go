@@ -607,6 +607,28 @@ func TestOriginStable(t *testing.T) {
 	}
 }
 
+// TestOriginLearnsTheTerminal: a session first seen before sshd wrote its
+// utmp record (its processes only: a network logon) becomes a remote
+// interactive one once the record names its terminal and host, in the
+// same provider (a watch, a recorder, a server), as a fresh look says.
+func TestOriginLearnsTheTerminal(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.sshLogin(7, 1000, 100, t0, pts(0))
+	w.records(utmp.Record{Type: utmp.BootTime, Line: "~", User: "reboot", Time: bootTime})
+	p := w.provider()
+	want(t, enum(t, p)["7"], map[string]any{"LogonType": LogonNetwork, "TTY": nil})
+	login := t0.Add(300 * time.Millisecond)
+	w.records(
+		utmp.Record{Type: utmp.BootTime, Line: "~", User: "reboot", Time: bootTime},
+		utmp.Record{Type: utmp.UserProcess, PID: 102, Line: "pts/0", ID: "ts/0", User: "alice", Host: "192.0.2.1",
+			Addr: netip.MustParseAddr("192.0.2.1"), Time: login},
+	)
+	learnt := map[string]any{"LogonType": LogonRemoteInteractive, "TTY": "pts/0", "RemoteHost": "192.0.2.1"}
+	want(t, enum(t, p)["7"], learnt)
+	want(t, enum(t, w.provider())["7"], learnt)
+}
+
 // TestRepeatsInABigFile: in a utmp of many records (the first pass's
 // filter small for them, so that false positives occur), every repeated
 // line and pid gets its own id, in record order, and no other record's id
