@@ -180,8 +180,6 @@ func (w *wroteWriter) Write(b []byte) (int, error) {
 // deadlines).
 func (w *wroteWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-var challenge = http.Header{"Www-Authenticate": {`Basic realm="` + Realm + `"`}}
-
 // Authenticated checks the request's HTTP Basic credentials against the
 // users file and puts the viewer they give into the request's context
 // (cimom.WithViewer): an administrator, or a restricted user who sees only
