@@ -144,6 +144,13 @@ func (p *Provider) read(ctx context.Context, now time.Time) (Snapshot, error) {
 
 	path, err := lookPath(args[0])
 	if err != nil {
+		if strings.ContainsRune(args[0], '/') {
+			// A path the user gave, not smbstatus looked for in PATH: say
+			// that it is wrong, as a warning shown beside the answer.
+			src.Warn = true
+			setNote("not found: " + args[0])
+			return Snapshot{}, nil
+		}
 		setNote("smbstatus not installed")
 		return Snapshot{}, nil
 	}

@@ -288,14 +288,26 @@ func TestProvider(t *testing.T) {
 	}
 }
 
+// TestProviderNotInstalled: no smbstatus in PATH is no SMB session, quietly;
+// a path given to it that holds nothing is the same, with a warning, since
+// the user named it.
 func TestProviderNotInstalled(t *testing.T) {
-	p := New(Options{Command: filepath.Join(t.TempDir(), "no-such-smbstatus")})
-	insts, err := provider.Collect(context.Background(), p, SessionClass, provider.Hint{})
-	if err != nil || len(insts) != 0 {
-		t.Fatalf("%v %v", insts, err)
-	}
-	if srcs := p.Sources(); len(srcs) != 1 || srcs[0].Note != "smbstatus not installed" {
-		t.Errorf("sources %+v", srcs)
+	missing := filepath.Join(t.TempDir(), "no-such-smbstatus")
+	for _, tc := range []struct {
+		command, note string
+		warn          bool
+	}{
+		{"no-such-smbstatus-in-path", "smbstatus not installed", false},
+		{missing, "not found: " + missing, true},
+	} {
+		p := New(Options{Command: tc.command})
+		insts, err := provider.Collect(context.Background(), p, SessionClass, provider.Hint{})
+		if err != nil || len(insts) != 0 {
+			t.Fatalf("%s: %v %v", tc.command, insts, err)
+		}
+		if srcs := p.Sources(); len(srcs) != 1 || srcs[0].Note != tc.note || srcs[0].Warn != tc.warn {
+			t.Errorf("%s: sources %+v", tc.command, srcs)
+		}
 	}
 }
 
