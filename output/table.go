@@ -172,8 +172,13 @@ func (t *tableWriter) measure(page []*cim.Instance) {
 	for i := range natural {
 		// A column gives way down to its header (at most 12 cells of
 		// it), never below 4 cells; when that is not enough, the last
-		// columns are left out.
+		// columns are left out. The class column of a mix of classes
+		// does not give way: cut, Win32_UserAccount and Win32_Process
+		// would read alike.
 		floor[i] = min(natural[i], max(min(Width(header[i]), 12), 4))
+		if t.classCol && i == 0 {
+			floor[i] = natural[i]
+		}
 	}
 	widths := fit(slices.Clone(natural), floor, t.r.Width)
 	for len(widths) > 1 && lineWidth(widths) > t.r.Width && t.r.Width > 0 {

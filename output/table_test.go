@@ -81,6 +81,11 @@ func TestTableClassColumn(t *testing.T) {
 	if !strings.Contains(out, "2026-03-01 03:00:00 -0500") {
 		t.Errorf("local time with offset:\n%s", out)
 	}
+	// Narrow: the class column keeps its whole names, the others give way.
+	out = render(t, Renderer{Schema: reg, Width: 40}, Table, mixed)
+	if lines := strings.Split(out, "\n"); !strings.HasPrefix(lines[1], "Linux_LogonSession  ") || !strings.HasPrefix(lines[2], "Samba_LogonSession  ") {
+		t.Errorf("class names cut at width 40:\n%s", out)
+	}
 	// One class alone: no class column.
 	if out := render(t, Renderer{Schema: reg}, Table, mixed[:1]); strings.Contains(out, "__CLASS") {
 		t.Errorf("class column for one class:\n%s", out)
