@@ -122,3 +122,27 @@ func TestGoldenCLI(t *testing.T) {
 // goldenVolatile matches what no fixture fixes: the version line's build
 // details.
 var goldenVolatile = regexp.MustCompile(`(cimsess version )\S+`)
+
+// TestAssocCSVHeader: the CSV header of ASSOCIATORS OF and REFERENCES OF is
+// the union of the classes they may return, as for SELECT, whether any
+// comes or none (session 3 of the fixture machine has no processes, 7 has).
+func TestAssocCSVHeader(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("testdata", "machine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := func(query string) string {
+		out, stderr, code := runCLI(t, "", append([]string{"query", query, "-o", "csv"}, machineFlags(dir)...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", query, code, stderr)
+		}
+		first, _, _ := strings.Cut(out, "\n")
+		return first
+	}
+	for _, q := range []string{`ASSOCIATORS OF {Win32_LogonSession.LogonId="%s"} WHERE ResultClass = Win32_Process`, `REFERENCES OF {Win32_LogonSession.LogonId="%s"}`} {
+		none, some := header(fmt.Sprintf(q, "3")), header(fmt.Sprintf(q, "7"))
+		if none != some || strings.Count(none, ",") < 2 {
+			t.Errorf("%s: header with none %q, with some %q", q, none, some)
+		}
+	}
+}

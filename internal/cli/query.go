@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,12 +55,8 @@ func newQueryCmd(e *env) *cobra.Command {
 				// and REFERENCES OF hold their join (bounded by
 				// cimom.MaxCollected) and then stream it.
 				var classes []string
-				if _, ok := q.Statement().(*wql.Select); ok && !cimom.ReturnsClasses(q) {
-					if exact := q.ExactClass(); exact != "" {
-						classes = []string{exact}
-					} else {
-						classes = classesOf(om.Schema(), q.Class(), false)
-					}
+				if !cimom.ReturnsClasses(q) {
+					classes = resultClasses(om, q)
 				}
 				// Every format but the table (which holds its first page)
 				// is done with a batch once it is written.
@@ -80,4 +77,39 @@ func newQueryCmd(e *env) *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "with --fleet: how long to wait for the hosts' answers")
 	addFleetFlags(cmd, &ff)
 	return cmd
+}
+
+// resultClasses are the classes a data query's instances may be of, for a
+// header written even when none comes (CSV): a SELECT's class and its
+// subclasses; the classes the schema associates with the path's class, or
+// the association classes that refer to it, for ASSOCIATORS OF and
+// REFERENCES OF (narrowed as the query narrows them), and theirs.
+func resultClasses(om *cimom.ObjectManager, q *wql.Query) []string {
+	var found []*cim.Class
+	var err error
+	switch st := q.Statement().(type) {
+	case *wql.Select:
+		if exact := q.ExactClass(); exact != "" {
+			return []string{exact}
+		}
+		return classesOf(om.Schema(), q.Class(), false)
+	case *wql.Associators:
+		found, err = om.AssociatorClasses(st.Path.ClassName, cimom.AssocOptions{AssocClass: st.AssocClass, ResultClass: st.ResultClass,
+			Role: st.Role, ResultRole: st.ResultRole, RequiredQualifier: st.RequiredQualifier, RequiredAssocQualifier: st.RequiredAssocQualifier})
+	case *wql.References:
+		found, err = om.ReferenceClasses(st.Path.ClassName, cimom.AssocOptions{ResultClass: st.ResultClass, Role: st.Role,
+			RequiredQualifier: st.RequiredQualifier})
+	}
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, c := range found {
+		for _, n := range classesOf(om.Schema(), c.Name, false) {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
