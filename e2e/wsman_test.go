@@ -221,6 +221,12 @@ func checkRemoteCLI(t *testing.T, url, certFile, path string, want jsonInstance,
 	if got := cimsessJSONEnv(t, env, append([]string{"get", `Win32_LogonSession="` + id + `"`}, remote...)...); len(got) != 1 || got[0].Str("LogonId") != id {
 		t.Errorf("remote get by the shorthand: %v", got)
 	}
+	// A select list carries __RELPATH and __PATH, as it does locally.
+	for _, in := range cimsessJSONEnv(t, env, append([]string{"query", "SELECT UserName FROM Linux_LogonSession"}, remote...)...) {
+		if !strings.HasPrefix(in.Str("__RELPATH"), "Linux_LogonSession.LogonId=") || !strings.Contains(in.Str("__PATH"), `\root\cimv2:Linux_LogonSession`) {
+			t.Errorf("remote select list: %v", in)
+		}
+	}
 	var classes []string
 	for _, c := range cimsessJSONEnv(t, env, append([]string{"query", "SELECT * FROM meta_class WHERE __CLASS LIKE 'Win32_%Session'"}, remote...)...) {
 		classes = append(classes, c.Str("__CLASS"))

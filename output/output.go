@@ -239,10 +239,18 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 // does not hold it as a property, is its path (as WMI has it on every
 // object), so that a select list's __PATH column is never empty.
 func valueOf(in *cim.Instance, name string) any {
-	if v := in.Value(name); v != nil || !strings.EqualFold(name, "__PATH") {
+	v := in.Value(name)
+	switch {
+	case v != nil || in.Path.ClassName == "":
 		return v
+	case strings.EqualFold(name, "__PATH"):
+		return pathOf(in)
+	case strings.EqualFold(name, "__RELPATH"):
+		// An instance that came without it (from another host) says it
+		// by its path, as a local query's projection does.
+		return in.Path.Relative().String()
 	}
-	return pathOf(in)
+	return nil
 }
 
 // pathOf is in's path as text, or nil when it has none.
@@ -264,7 +272,7 @@ func (r Renderer) Object(in *cim.Instance) json.Marshaler {
 		obj = append(obj, struct {
 			Key   string
 			Value any
-		}{n, JSONValue(in.Value(n))})
+		}{n, JSONValue(valueOf(in, n))})
 	}
 	return obj
 }

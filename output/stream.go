@@ -142,7 +142,7 @@ func (r Renderer) appendObject(b []byte, in *cim.Instance) ([]byte, error) {
 		b = appendJSONString(b, n)
 		b = append(b, ": "...)
 		var err error
-		if b, err = appendJSONValue(b, in.Value(n)); err != nil {
+		if b, err = appendJSONValue(b, valueOf(in, n)); err != nil {
 			return b, err
 		}
 	}

@@ -131,7 +131,7 @@ func (t *tableWriter) measure(page []*cim.Instance) {
 		// columns that no instance of the page has a value for.
 		kept := cols[:0:0]
 		for _, c := range cols {
-			if slices.ContainsFunc(page, func(in *cim.Instance) bool { return in.Value(c) != nil }) {
+			if slices.ContainsFunc(page, func(in *cim.Instance) bool { return valueOf(in, c) != nil }) {
 				kept = append(kept, c)
 			} else {
 				t.omitted = append(t.omitted, c)
@@ -236,7 +236,7 @@ func fit(widths, floor []int, limit int) []int {
 
 // cell returns what the table shows of in's property c.
 func (t *tableWriter) cell(in *cim.Instance, c string) string {
-	return t.r.human(in.Value(c))
+	return t.r.human(valueOf(in, c))
 }
 
 // writeRow writes the row of in, cutting or wrapping values wider than
@@ -251,7 +251,7 @@ func (t *tableWriter) writeRow(in *cim.Instance) {
 		cells = append(cells, t.cell(in, c))
 	}
 	for _, c := range t.omitted {
-		if in.Value(c) != nil && !slices.Contains(t.hidden, c) {
+		if valueOf(in, c) != nil && !slices.Contains(t.hidden, c) {
 			t.hidden = append(t.hidden, c)
 		}
 	}

@@ -96,22 +96,27 @@ func (e *env) listInstances(ctx context.Context, out string, t *tableFlags, what
 		warnSources(e.stderr, om)
 		return err
 	}
-	props := l.props
-	if props != nil {
-		// A select list: each row says which object it is, as in WMI —
-		// by __RELPATH and __PATH, except in the table, a person's view,
-		// where __PATH would repeat \\HOST\NAMESPACE: on every row.
-		props = withSystem(props, "__RELPATH")
-		if f != output.Table {
-			props = withSystem(props, "__PATH")
-		}
-	}
-	n, err := e.streamInstances(f, e.renderer(om.Schema(), t, props, l.classes), l.stream)
+	n, err := e.streamInstances(f, e.renderer(om.Schema(), t, selectColumns(l.props, f), l.classes), l.stream)
 	warnSources(e.stderr, om)
 	if err == nil && n == 0 {
 		reportEmpty(e.stderr, what, om)
 	}
 	return err
+}
+
+// selectColumns are the columns of a select list props in format f: as in
+// WMI, each row says which object it is, by __RELPATH and __PATH, except
+// in the table, a person's view, where __PATH would repeat
+// \\HOST\NAMESPACE: on every row. nil (every property) stays nil.
+func selectColumns(props []string, f output.Format) []string {
+	if props == nil {
+		return nil
+	}
+	props = withSystem(props, "__RELPATH")
+	if f != output.Table {
+		props = withSystem(props, "__PATH")
+	}
+	return props
 }
 
 // withSystem returns props with the system property name added at the end

@@ -134,7 +134,7 @@ func (e *env) listRemote(ctx context.Context, r *remoteFlags, out string, t *tab
 	if err != nil {
 		return err
 	}
-	n, err := e.streamInstances(f, e.renderer(schema.MustDefault(), t, props, nil), func(emit provider.Emit) error {
+	n, err := e.streamInstances(f, e.renderer(schema.MustDefault(), t, selectColumns(props, f), nil), func(emit provider.Emit) error {
 		return fetch(ctx, c, emit)
 	})
 	if err == nil && n == 0 {
