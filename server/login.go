@@ -53,16 +53,17 @@ func (l *Login) Check(w http.ResponseWriter, r *http.Request) (cimom.Viewer, boo
 	u, ok := l.users.AuthenticateCached(name, pass)
 	if !ok {
 		src := sourceOf(r.RemoteAddr)
-		tooMany := func() (cimom.Viewer, bool) {
+		// refused answers 429 when the source has failed too often.
+		refused := func() bool {
 			wait := l.fails.blocked(src, time.Now())
 			if wait <= 0 {
-				return cimom.Viewer{}, true
+				return false
 			}
 			Fault(w, r, http.StatusTooManyRequests, "too many failed logins from this address; retry later",
 				http.Header{"Retry-After": {retryAfter(wait)}})
-			return cimom.Viewer{}, false
+			return true
 		}
-		if _, ok := tooMany(); !ok {
+		if refused() {
 			return cimom.Viewer{}, false
 		}
 		t := time.NewTimer(authWait)
@@ -80,7 +81,7 @@ func (l *Login) Check(w http.ResponseWriter, r *http.Request) (cimom.Viewer, boo
 		// Again now that it is its turn: the failures of the checks it
 		// waited behind count, so that a burst gets no more guesses
 		// than the throttle allows.
-		if _, ok := tooMany(); !ok {
+		if refused() {
 			<-l.sem
 			return cimom.Viewer{}, false
 		}
