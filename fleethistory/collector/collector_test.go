@@ -378,6 +378,33 @@ func TestRedeliveredEventsChangeNothing(t *testing.T) {
 	checkAgainstStream(t, js, url, sc, count(t, url))
 }
 
+// runCollector runs c (its JetStream, PostgreSQL sink and log filled in
+// here, its other fields as the caller set them) against the database at
+// url and the NATS server at natsURL, and returns its log and what stops
+// it and waits for it.
+func runCollector(t *testing.T, url, natsURL string, c *Collector) (*testenv.SyncBuffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := fleethistory.Open(ctx, url, fleethistory.Options{})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	nc, _ := nats.Connect(natsURL)
+	c.JS, _ = jetstream.New(nc)
+	c.Sink = PostgresSink{Store: store}
+	logs := &testenv.SyncBuffer{}
+	c.Logf = func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	return logs, func() {
+		cancel()
+		<-done
+		nc.Close()
+		store.Close()
+	}
+}
+
 // TestConsumerDeletedWhileRunning: a running collector whose durable
 // consumer is deleted makes it again and goes on, rather than fetching
 // from nothing for good.
@@ -387,31 +414,18 @@ func TestConsumerDeletedWhileRunning(t *testing.T) {
 	sc := makeScript(t, 2, 10)
 	half := len(sc.events) / 2
 	publish(t, js, sc.events[:half])
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	store, err := fleethistory.Open(ctx, url, fleethistory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	nc, _ := nats.Connect(natsURL)
-	defer nc.Close()
-	js2, _ := jetstream.New(nc)
-	var logs testenv.SyncBuffer
-	c := &Collector{JS: js2, Sink: PostgresSink{Store: store}, Batch: 4, MaxWait: 200 * time.Millisecond,
-		Logf: func(f string, a ...any) { fmt.Fprintf(&logs, f+"\n", a...) }}
-	done := make(chan struct{})
-	go func() { c.Run(ctx); close(done) }()
+	logs, stop := runCollector(t, url, natsURL, &Collector{Batch: 4, MaxWait: 200 * time.Millisecond})
 	if got := waitApplied(t, url, half, 30*time.Second); got.applied < half {
+		stop()
 		t.Fatalf("applied %d of the first %d", got.applied, half)
 	}
-	if err := js.DeleteConsumer(ctx, wire.Stream, wire.CollectConsumer); err != nil {
+	if err := js.DeleteConsumer(context.Background(), wire.Stream, wire.CollectConsumer); err != nil {
+		stop()
 		t.Fatal(err)
 	}
 	publish(t, js, sc.events[half:])
 	got := waitApplied(t, url, len(sc.events), 30*time.Second)
-	cancel()
-	<-done
+	stop()
 	if got.applied != len(sc.events) || !strings.Contains(logs.String(), "made again") {
 		t.Fatalf("applied %d of %d; log:\n%s", got.applied, len(sc.events), logs.String())
 	}
@@ -440,22 +454,10 @@ func TestBadMessagesAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	publish(t, js, sc.events)
-	store, err := fleethistory.Open(ctx, url, fleethistory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	nc, _ := nats.Connect(natsURL)
-	defer nc.Close()
-	js2, _ := jetstream.New(nc)
-	var logs testenv.SyncBuffer
-	c := &Collector{JS: js2, Sink: PostgresSink{Store: store}, Logf: func(f string, a ...any) { fmt.Fprintf(&logs, f+"\n", a...) }}
-	cctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { c.Run(cctx); close(done) }()
+	c := &Collector{}
+	logs, stop := runCollector(t, url, natsURL, c)
 	got := waitApplied(t, url, len(sc.events), 30*time.Second)
-	cancel()
-	<-done
+	stop()
 	if got.applied != len(sc.events) || c.Stats().Bad.Load() != 4 || strings.Count(logs.String(), "refusing message") != 4 ||
 		!strings.Contains(logs.String(), `event "db-7.forged.1" of host "db-7" came on "cimsess.ev.`) {
 		t.Fatalf("applied %d, bad %d; log:\n%s", got.applied, c.Stats().Bad.Load(), logs.String())
