@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,6 +120,7 @@ func CheckLayout(f io.ReaderAt, size int64, path string, l Layout) error {
 		return nil // no whole record: a truncated file, not a layout
 	}
 	now := time.Now()
+	f = sampled(f, size)
 	mine := fit(f, size, l, now)
 	var best Layout
 	var bestFit fitness
@@ -169,6 +171,49 @@ func (a fitness) better(b fitness) bool {
 		return a.whole
 	}
 	return a.good > b.good
+}
+
+// sampledReader serves the reads of [fit] from the two stretches of a
+// file that it samples, read once each: read a record at a time, the four
+// layouts cost 512 reads, a thirtieth of a 10,000-record listing.
+type sampledReader struct {
+	f          io.ReaderAt
+	head, tail []byte
+	tailAt     int64 // where tail begins in the file
+}
+
+// sampled returns f with the stretches that fit reads of a file of size
+// bytes, in any layout, read ahead: the first sample+1 records of the
+// longest layout and the last sample+1.
+func sampled(f io.ReaderAt, size int64) io.ReaderAt {
+	span := int64(sample+1) * int64(slices.MaxFunc(Layouts, func(a, b Layout) int { return a.Size - b.Size }).Size)
+	s := &sampledReader{f: f}
+	s.head = readSpan(f, 0, min(size, span))
+	s.tailAt = max(int64(len(s.head)), size-span)
+	s.tail = readSpan(f, s.tailAt, size-s.tailAt)
+	return s
+}
+
+// readSpan reads n bytes of f at off, or as many as it can.
+func readSpan(f io.ReaderAt, off, n int64) []byte {
+	if n <= 0 {
+		return nil
+	}
+	b := make([]byte, n)
+	k, _ := f.ReadAt(b, off)
+	return b[:k]
+}
+
+// ReadAt reads from the stretches read ahead, or else from the file.
+func (s *sampledReader) ReadAt(p []byte, off int64) (int, error) {
+	end := off + int64(len(p))
+	switch {
+	case off >= 0 && end <= int64(len(s.head)):
+		return copy(p, s.head[off:]), nil
+	case off >= s.tailAt && end <= s.tailAt+int64(len(s.tail)):
+		return copy(p, s.tail[off-s.tailAt:]), nil
+	}
+	return s.f.ReadAt(p, off)
 }
 
 func fit(f io.ReaderAt, size int64, l Layout, now time.Time) fitness {
