@@ -45,13 +45,16 @@ func NewDateTime(t time.Time) DateTime {
 		t = t.UTC()
 		off = 0
 	}
-	if t.Year() < 0 {
-		t = time.Date(0, 1, 1, 0, 0, 0, 0, t.Location())
-	} else if t.Year() > 9999 {
-		t = time.Date(9999, 12, 31, 23, 59, 59, 999999000, t.Location())
-	}
 	// Date and Clock compute the calendar once each, not once per field.
 	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		if year < 0 {
+			t = time.Date(0, 1, 1, 0, 0, 0, 0, t.Location())
+		} else {
+			t = time.Date(9999, 12, 31, 23, 59, 59, 999999000, t.Location())
+		}
+		year, month, day = t.Date()
+	}
 	hour, minute, second := t.Clock()
 	return DateTime{
 		valid: true,
