@@ -12,13 +12,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/panicsite"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/schema"
 )
@@ -249,7 +248,11 @@ func guardedEnumerate(ctx context.Context, p provider.Provider, class string, hi
 			if inEmit {
 				panic(r)
 			}
-			err = cim.Errorf(cim.ErrFailed, "provider %s failed on a bug while enumerating %s: %v (in %s)", p.Name(), class, r, panicSite())
+			site := panicsite.Site(0)
+			if c, ok := r.(panicsite.Carried); ok { // from a goroutine of the provider's
+				r, site = c.PanicValue(), c.PanicSite()
+			}
+			err = cim.Errorf(cim.ErrFailed, "provider %s failed on a bug while enumerating %s: %v (in %s)", p.Name(), class, r, site)
 		}
 	}()
 	return p.Enumerate(ctx, class, hint, func(batch []*cim.Instance) error {
@@ -258,22 +261,6 @@ func guardedEnumerate(ctx context.Context, p provider.Provider, class string, hi
 		inEmit = false
 		return err
 	})
-}
-
-// panicSite names the function and line a panic being recovered came from:
-// the first frame of the panicking stack outside the runtime.
-func panicSite() string {
-	pcs := make([]uintptr, 32)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs)])
-	for {
-		f, more := frames.Next()
-		if !strings.HasPrefix(f.Function, "runtime.") {
-			return f.Function + " line " + strconv.Itoa(f.Line)
-		}
-		if !more {
-			return "an unknown place"
-		}
-	}
 }
 
 // MaxCollected bounds what the operations that need a whole result at

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/internal/ahead"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/schema"
 )
@@ -656,6 +657,45 @@ func (p *panicking) Enumerate(ctx context.Context, class string, hint provider.H
 	}
 	var rows []string
 	return errors.New(rows[len(class)]) // out of range: a bug
+}
+
+// panickingAhead is a provider with a bug on a goroutine of its own: its
+// producer (internal/ahead, as the Linux provider's utmp chunks) panics.
+type panickingAhead struct{ testProvider }
+
+func (p *panickingAhead) Enumerate(ctx context.Context, class string, hint provider.Hint, emit provider.Emit) error {
+	chunks := ahead.Start(1, func(f *ahead.Filler[*cim.Instance]) error {
+		*f.Add() = session("42", "alice")
+		var more []*cim.Instance
+		*f.Add() = more[len(class)] // out of range: a bug
+		return nil
+	})
+	defer chunks.Close()
+	for {
+		c, err := chunks.Next()
+		if err != nil {
+			return err
+		}
+		if err := emit(c); err != nil {
+			return err
+		}
+	}
+}
+
+// TestProviderPanicOnItsGoroutine: a panic on a provider's own goroutine
+// is its request's CIM_ERR_FAILED too, naming where it happened, and the
+// program goes on.
+func TestProviderPanicOnItsGoroutine(t *testing.T) {
+	p := &panickingAhead{testProvider{name: "buggy", data: map[string][]*cim.Instance{"Linux_LogonSession": nil}}}
+	om, err := New(schema.MustDefault(), Options{Host: host}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = om.StreamInstances(context.Background(), "Win32_LogonSession", EnumOptions{}, func([]*cim.Instance) error { return nil })
+	if cim.CodeOf(err) != cim.ErrFailed ||
+		!strings.Contains(err.Error(), "provider buggy failed on a bug while enumerating Linux_LogonSession: runtime error: index out of range [18] with length 0 (in github.com/cimsess/cimsess/cimom.(*panickingAhead).Enumerate.func1 line ") {
+		t.Errorf("%v", err)
+	}
 }
 
 // TestProviderPanic: a provider's panic is its request's CIM_ERR_FAILED,

@@ -2,8 +2,10 @@ package ahead
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -15,9 +17,6 @@ func produceUpTo(n int, end error) func(*Filler[int]) error {
 			p := f.Add()
 			if p == nil {
 				return errors.New("stopped")
-			}
-			if *p != 0 {
-				panic("a slot was not zeroed")
 			}
 			*p = i
 			if i%2 == 1 {
@@ -96,25 +95,51 @@ func TestCloseHalfWay(t *testing.T) {
 	}
 }
 
-// TestHandedBackCleared checks that a chunk given back is cleared, so
-// that what its items pointed to is not held by the reader.
-func TestHandedBackCleared(t *testing.T) {
-	r := Start(2, func(f *Filler[*int]) error {
-		for i := range 4 { // two chunks: the first is not filled again
-			v := i
-			*f.Add() = &v
+// TestTwoChunks checks that the producer fills the same two chunks in
+// turn, however much it produces: memory does not grow with the input.
+func TestTwoChunks(t *testing.T) {
+	r := Start(4, produceUpTo(1000, nil))
+	defer r.Close()
+	arrays := map[*int]bool{}
+	for {
+		c, err := r.Next()
+		if err == io.EOF {
+			break
 		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		arrays[&c[:1][0]] = true
+	}
+	if len(arrays) != 2 {
+		t.Errorf("%d chunks handed out, want the same two", len(arrays))
+	}
+}
+
+// TestProducerPanic checks that a producer's panic reaches the consumer,
+// as a *Panic that Next panics with, telling where it happened, and that
+// Close still returns.
+func TestProducerPanic(t *testing.T) {
+	r := Start(4, func(f *Filler[int]) error {
+		*f.Add() = 1
+		var rows []int
+		*f.Add() = rows[3] // out of range: a bug
 		return nil
 	})
 	defer r.Close()
-	first, _ := r.Next()
-	held := first[:cap(first)]
-	if _, err := r.Next(); err != nil {
-		t.Fatal(err)
-	}
-	for i, p := range held {
-		if p != nil {
-			t.Fatalf("a given-back chunk still holds item %d (%d)", i, *p)
+	defer func() {
+		p, ok := recover().(*Panic)
+		if !ok {
+			t.Fatalf("Next panicked with %v", p)
 		}
-	}
+		if !strings.Contains(fmt.Sprint(p.Value), "index out of range [3]") || !strings.Contains(p.Site, "TestProducerPanic.func1 line ") ||
+			!strings.Contains(p.Error(), "on a producer's goroutine") || !strings.Contains(string(p.Stack), "TestProducerPanic") {
+			t.Errorf("the panic says %v, in %s", p.Value, p.Site)
+		}
+		if _, err := r.Next(); err == nil {
+			t.Error("Next after the panic: no error")
+		}
+	}()
+	r.Next()
+	t.Error("Next did not panic")
 }
