@@ -132,6 +132,14 @@ func factsOf(s *session, userName func(uint32) (string, bool)) facts {
 // idle time of its terminal and, when it is live, the origin it was
 // first known by.
 func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Instance {
+	f := p.facts(s, now)
+	return f.build(a)
+}
+
+// facts are the facts of session s as its instance shows them now: those
+// of its sources, with the idle time of its terminal and, when it is live,
+// the origin it was first known by. It may be called from any goroutine.
+func (p *Provider) facts(s *session, now time.Time) facts {
 	f := factsOf(s, p.userName)
 	if f.tty != "" && f.alive {
 		f.idle, f.hasIdle = p.idle(f.tty, now)
@@ -139,19 +147,28 @@ func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Ins
 	if f.alive {
 		f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType = p.stableOrigin(f.id, origin{f.remoteHost, f.remoteAddr, f.logonType, f.hasLogonType, f.tty != ""})
 	}
-	return f.build(a)
+	return f
 }
 
 // build makes the instance of the facts, cut from slab a.
 func (f *facts) build(a *instanceSlab) *cim.Instance {
-	// Each property is set once, so they are appended without Set's
-	// lookup, first onto the stack, then copied into a slice of exactly
-	// their number cut from a slab. A property the sources leave unknown
-	// is not stored at all (an absent property reads as NULL): a ghost from
-	// a copied utmp has half a dozen, and each would cost memory that a big
-	// utmp pays for 100,000 times.
+	// First onto the stack, then copied into a slice of exactly their
+	// number cut from a slab.
 	var stackProps [numProps]cim.PropertyValue
-	props := stackProps[:0]
+	props := f.appendProps(stackProps[:0])
+	in := a.instance(len(props))
+	in.Properties = append(in.Properties, props...)
+	in.Owner = f.userName
+	return in
+}
+
+// appendProps appends the properties of the facts to props, which has
+// room for numProps, and returns it. Each property is set once, so they
+// are appended without Set's lookup. A property the sources leave unknown
+// is not stored at all (an absent property reads as NULL): a ghost from
+// a copied utmp has half a dozen, and each would cost memory that a big
+// utmp pays for 100,000 times.
+func (f *facts) appendProps(props []cim.PropertyValue) []cim.PropertyValue {
 	set := func(name string, v any) {
 		props = append(props, cim.PropertyValue{Name: name, Value: v})
 	}
@@ -207,10 +224,7 @@ func (f *facts) build(a *instanceSlab) *cim.Instance {
 	set("Name", text[:nameEnd]) // never empty: it holds "@"
 	set("Caption", schema.Truncate(text[nameEnd:captionEnd], 64))
 	set("Description", text[captionEnd:])
-	in := a.instance(len(props))
-	in.Properties = append(in.Properties, props...)
-	in.Owner = f.userName
-	return in
+	return props
 }
 
 // texts returns Name, Caption and Description built into one buffer as

@@ -284,31 +284,15 @@ func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now t
 // It returns the ids of those sessions that are live (a process without
 // an audit id holds the record's pid).
 //
-// A file of more than two batches is read on a goroutine of its own (see
-// recordChunks): decoding the records and naming their sessions go on
-// there while this goroutine makes and emits the instances of the chunk
-// before, on a second CPU where there is one. Two chunks of chunkRecords
-// take turns, so memory does not grow with the file.
+// A file of more than two chunks is read on a goroutine of its own (see
+// recordChunks): decoding the records, naming their sessions and making
+// their instances go on there while this goroutine emits the instances of
+// the chunk before, on a second CPU where there is one. Two chunks of
+// chunkRecords take turns, so memory does not grow with the file.
 func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners *recordOwners, reps *repeats, now time.Time, want string, narrowed, lent bool, emit provider.Emit) (alive []string, err error) {
 	batch := make([]*cim.Instance, 0, provider.MaxBatch)
 	slab := instanceSlab{left: int(min(uf.Records(), maxPrealloc)), lent: lent}
-	var (
-		// One session, reused: an instance keeps no session or record.
-		s    = new(session)
-		rec  = new(utmp.Record)
-		proc [1]procfs.Process
-	)
-	build := func(c *recordSession) error {
-		*rec = c.rec
-		*s = session{id: c.id, rec: rec, recordOnly: true}
-		if c.proc != nil {
-			proc[0] = *c.proc
-			s.procs = proc[:]
-		}
-		batch = append(batch, p.instance(s, now, &slab))
-		if len(batch) < provider.MaxBatch {
-			return nil
-		}
+	flush := func() error {
 		err := emit(batch)
 		batch = batch[:0]
 		slab.emitted()
@@ -319,19 +303,42 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 	}
 	names := recordNamer{owners: owners, reps: reps, want: want, narrowed: narrowed}
 	if uf.Records() <= 2*chunkRecords {
-		var one recordSession
+		var (
+			one recordSession
+			s   recordSessionMaker
+		)
 		_, err = uf.Each(ctx, func(r utmp.Record) error {
 			if !names.name(r, &one) {
 				return nil
 			}
-			return build(&one)
+			f := p.facts(s.session(&one), now)
+			batch = append(batch, f.build(&slab))
+			if len(batch) < provider.MaxBatch {
+				return nil
+			}
+			return flush()
 		})
 	} else {
-		err = recordChunks(ctx, uf, &names, func(chunk []recordSession) error {
+		err = p.recordChunks(ctx, uf, &names, now, func(chunk []builtSession) error {
 			for i := range chunk {
-				if err := build(&chunk[i]); err != nil {
-					return err
+				in := &chunk[i].in
+				if !lent {
+					// The chunk is the reader's again at the next one:
+					// an instance kept must be in memory of its own.
+					kept := slab.instance(len(in.Properties))
+					kept.Properties = append(kept.Properties, in.Properties...)
+					kept.Owner = in.Owner
+					in = kept
 				}
+				batch = append(batch, in)
+				if len(batch) == provider.MaxBatch {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if lent && len(batch) > 0 {
+				return flush() // before the chunk is given back
 			}
 			return nil
 		})
@@ -342,11 +349,15 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 	return names.alive, err
 }
 
-// chunkRecords is how many sessions a chunk of recordChunks holds: with
-// 256 (a batch) the hand-overs between the goroutines took most of what
-// they won; 1,024 made a 100,000-record listing a tenth faster, for about
-// 0.3 MB the two chunks hold (160 bytes a session).
-const chunkRecords = 1024
+// chunkRecords is how many sessions a chunk of recordChunks holds, a
+// batch. Since the reading goroutine also makes the instances, a chunk is
+// work enough that the hand-overs cost little: 1,024 was no faster on
+// 100,000 records (farm-bench, 20 runs in turn: 0.96 of its time with
+// 256), but slower on 10,000, where the first chunk and the last are each
+// worked on by one goroutine alone, and it held 3 MB more. Two chunks
+// hold about 300 KB (about 600 bytes a session: its instance with room
+// for every property).
+const chunkRecords = 256
 
 // recordSession is a login record that is a session of its own, named:
 // what the second pass makes an instance of.
@@ -355,8 +366,34 @@ type recordSession struct {
 	id  string
 	// proc is its live process (without an audit id), nil when none: a
 	// pointer into the processes this enumeration read from /proc, which
-	// outlive the second pass, so that a chunk holds no copies of them.
+	// outlive the second pass.
 	proc *procfs.Process
+}
+
+// recordSessionMaker makes the session of a named record, in memory
+// reused from one to the next: an instance keeps no session or record.
+type recordSessionMaker struct {
+	s    session
+	rec  utmp.Record
+	proc [1]procfs.Process
+}
+
+// session returns the session of c, valid until the next call.
+func (m *recordSessionMaker) session(c *recordSession) *session {
+	m.rec = c.rec
+	m.s = session{id: c.id, rec: &m.rec, recordOnly: true}
+	if c.proc != nil {
+		m.proc[0] = *c.proc
+		m.s.procs = m.proc[:]
+	}
+	return &m.s
+}
+
+// builtSession is the instance of a record's session, made in a chunk of
+// recordChunks with room for every property it may have.
+type builtSession struct {
+	in    cim.Instance
+	props [numProps]cim.PropertyValue
 }
 
 // recordNamer decides, record by record in file order, which login
@@ -407,19 +444,27 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 }
 
 // recordChunks reads uf on a goroutine of its own, names its records
-// there (n), and hands fn the sessions a chunk at a time, in file order.
-// Two chunks take turns: one is filled while fn has the other. fn's
-// first error stops the reading and is returned, as is the reading's.
-func recordChunks(ctx context.Context, uf *utmp.File, n *recordNamer, fn func([]recordSession) error) error {
-	chunks := ahead.Start(chunkRecords, func(f *ahead.Filler[recordSession]) error {
+// there (n) and makes their sessions' instances as of now, and hands fn
+// the instances a chunk at a time, in file order. Two chunks take turns:
+// one is filled while fn has the other, whose instances are fn's until
+// it returns. fn's first error stops the reading and is returned, as is
+// the reading's.
+func (p *Provider) recordChunks(ctx context.Context, uf *utmp.File, n *recordNamer, now time.Time, fn func([]builtSession) error) error {
+	chunks := ahead.Start(chunkRecords, func(f *ahead.Filler[builtSession]) error {
+		var (
+			one recordSession
+			s   recordSessionMaker
+		)
 		_, err := uf.Each(ctx, func(r utmp.Record) error {
-			s := f.Add()
-			if s == nil {
+			if !n.name(r, &one) {
+				return nil
+			}
+			b := f.Add()
+			if b == nil {
 				return errStopped
 			}
-			if !n.name(r, s) {
-				f.Drop()
-			}
+			fa := p.facts(s.session(&one), now)
+			b.in = cim.Instance{ClassName: ClassName, Owner: fa.userName, Properties: fa.appendProps(b.props[:0])}
 			return nil
 		})
 		return err
