@@ -10,7 +10,6 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -31,33 +30,14 @@ import (
 // collector process ("NATSURL DBURL"), for the tests that kill one.
 const helperEnv = "CIMSESS_TEST_COLLECTOR"
 
-var (
-	pg    *testenv.Postgres
-	pgErr error
-	dbSeq atomic.Int64
-)
+// pg is the one PostgreSQL cluster of this package's tests.
+var pg *testenv.TestPostgres
 
 func TestMain(m *testing.M) {
 	if v := os.Getenv(helperEnv); v != "" {
 		os.Exit(runHelper(v))
 	}
-	dir, err := os.MkdirTemp("", "collector-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pg, pgErr = testenv.StartPostgres(dir)
-	if pgErr != nil && testenv.InCI() {
-		fmt.Fprintf(os.Stderr, "collector: no PostgreSQL for the tests: %v\n", pgErr)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	if pg != nil {
-		pg.Remove()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testenv.RunWithPostgres(m, "collector", &pg))
 }
 
 // runHelper is a collector process: it collects until killed.
@@ -84,23 +64,7 @@ func runHelper(arg string) int {
 	return 0
 }
 
-func newDB(tb testing.TB) string {
-	tb.Helper()
-	if pg == nil {
-		tb.Skipf("no PostgreSQL: %v", pgErr)
-	}
-	name := fmt.Sprintf("c%d", dbSeq.Add(1))
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, pg.URL("postgres"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		tb.Fatal(err)
-	}
-	return pg.URL(name)
-}
+func newDB(tb testing.TB) string { return pg.NewDB(tb) }
 
 // startNATS starts an embedded NATS server with JetStream and the
 // fleet's stream, as a hub makes it.
