@@ -256,3 +256,34 @@ func TestRefusedBeforeRead(t *testing.T) {
 	}
 	checkAlive(t, ts)
 }
+
+// TestNoAuthOnlyLoopbackNames: a server without authentication answers
+// only requests that name it localhost or a loopback address (or name
+// nothing, as HTTP/1.0 may), so that a web page whose name an attacker
+// re-bound to 127.0.0.1 (DNS rebinding) cannot read sessions as its own.
+func TestNoAuthOnlyLoopbackNames(t *testing.T) {
+	ts := startServer(t, serverOpts{noAuth: true})
+	body := request("EnumerateInstanceNames", pClass("ClassName", "Win32_LogonSession"))
+	for host, want := range map[string]int{
+		ts.addr: http.StatusOK, "localhost": http.StatusOK, "[::1]:5988": http.StatusOK,
+		"rebind.attacker.example:5988": http.StatusForbidden, "127.0.0.1.nip.io:5988": http.StatusForbidden,
+	} {
+		req, err := http.NewRequest("POST", ts.url+Path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
+		req.Header.Set("CIMOperation", "MethodCall")
+		req.Header.Set("CIMMethod", "EnumerateInstanceNames")
+		req.Header.Set("CIMObject", "root%2Fcimv2")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: HTTP %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}

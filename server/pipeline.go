@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -109,6 +110,13 @@ func (s *Server) Pipeline(protocol string, h http.Handler) http.Handler {
 // Logged logs one record per request and counts it in the metrics, with
 // what the inner handlers put in the request's RequestInfo.
 func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
+	return LogRequests(s.log, s.cfg.Metrics, protocol, next)
+}
+
+// LogRequests is [Server.Logged] for a handler outside a Server (the fleet
+// timeline): one record per request to log, with what the inner handlers
+// put in the request's RequestInfo, counted in metrics when it is not nil.
+func LogRequests(log *slog.Logger, metrics *Metrics, protocol string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &RequestInfo{Protocol: protocol, HTTPStatus: http.StatusOK}
@@ -129,16 +137,16 @@ func (s *Server) Logged(protocol string, next http.Handler) http.Handler {
 				attrs = append(attrs, "detail", cim.Clip(ri.Detail))
 			}
 			if ri.Panic != "" {
-				s.log.Error(protocol+" request failed on a bug", append(attrs, "panic", ri.Panic)...)
+				log.Error(protocol+" request failed on a bug", append(attrs, "panic", ri.Panic)...)
 			} else {
-				s.log.Info(protocol+" request", attrs...)
+				log.Info(protocol+" request", attrs...)
 			}
-			if s.cfg.Metrics != nil {
+			if metrics != nil {
 				op := ri.OperationLabel
 				if op == "" && ri.Operation != "" {
 					op = "other"
 				}
-				s.cfg.Metrics.observe(protocol, op, ri.Status, d)
+				metrics.observe(protocol, op, ri.Status, d)
 			}
 		}()
 		defer func() {
@@ -183,7 +191,8 @@ func (w *wroteWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Authenticated checks the request's HTTP Basic credentials against the
 // users file and puts the viewer they give into the request's context
 // (cimom.WithViewer): an administrator, or a restricted user who sees only
-// their own instances. With NoAuth every request is an administrator.
+// their own instances. With NoAuth every request is an administrator, but
+// only one whose Host names the loopback interface (LoopbackHost).
 //
 // A remembered successful login costs an HMAC and passes at once. Any
 // other check waits for one of MaxAuthConcurrent bcrypt turns (503 after
@@ -199,10 +208,17 @@ func (s *Server) Authenticated(next http.Handler) http.Handler {
 			if viewer, ok = s.login.Check(w, r); !ok {
 				return
 			}
+		} else if !LoopbackHost(r.Host) {
+			Fault(w, r, http.StatusForbidden, NoAuthHostRefused, nil)
+			return
 		}
 		next.ServeHTTP(w, r.WithContext(cimom.WithViewer(r.Context(), viewer)))
 	})
 }
+
+// NoAuthHostRefused is what a server without authentication answers a
+// request that names it by other than a loopback name (see LoopbackHost).
+const NoAuthHostRefused = "without authentication only requests to localhost, 127.0.0.1 or [::1] are served (the Host header names another)"
 
 // authWait is how long a password check waits for a bcrypt turn.
 const authWait = time.Second

@@ -28,7 +28,7 @@ func rawEnumerate(t testing.TB, addr, proto, te string) (net.Conn, *bufio.Reader
 		t.Fatal(err)
 	}
 	body := request("EnumerateInstances", pClass("ClassName", "Linux_LogonSession"))
-	hdr := "POST /cimom " + proto + "\r\nHost: x\r\nContent-Type: application/xml; charset=\"utf-8\"\r\n" +
+	hdr := "POST /cimom " + proto + "\r\nHost: localhost\r\nContent-Type: application/xml; charset=\"utf-8\"\r\n" +
 		"CIMOperation: MethodCall\r\nCIMMethod: EnumerateInstances\r\nCIMObject: root%2Fcimv2\r\n"
 	if te != "" {
 		hdr += "TE: " + te + "\r\n"

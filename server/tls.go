@@ -137,6 +137,16 @@ func SelfSigned(hosts ...string) (tls.Certificate, []byte, error) {
 	return cert, certPEM, nil
 }
 
+// LoopbackHost reports whether a request's Host (r.Host: "name:port")
+// names the loopback interface, localhost or a loopback IP, or is empty
+// (an HTTP/1.0 request without one). A server without authentication
+// serves only such requests: a web page whose own name an attacker has
+// re-bound to 127.0.0.1 (DNS rebinding) sends its name, as a browser
+// always sends one, and would otherwise read the answers as its own.
+func LoopbackHost(host string) bool {
+	return host == "" || IsLoopback(host)
+}
+
 // IsLoopback reports whether a listen address ("host:port") binds only to
 // the loopback interface: localhost or a loopback IP. An empty host (every
 // interface) is not loopback.
