@@ -176,19 +176,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnsPerSource <= 0 {
 		cfg.MaxConnsPerSource = DefaultMaxConnsPerSource
 	}
-	fdMax := maxDefaultConns
-	if lim := fdLimit(); lim > 0 {
-		fdMax = max(lim-fdReserve, 1)
-		if cfg.MaxConns <= 0 {
-			cfg.MaxConns = min(maxDefaultConns, max(lim*3/4, 1))
-		}
-	}
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = maxDefaultConns
-	}
-	if cfg.MaxConns > fdMax {
-		cfg.MaxConns = fdMax
-	}
+	cfg.MaxConns = maxConns(cfg.MaxConns)
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
@@ -213,6 +201,60 @@ func New(cfg Config) (*Server, error) {
 	s.cimxml = s.Pipeline("cimxml", http.HandlerFunc(s.serveCIMXML))
 	s.mounts = []mount{{pattern: Path, h: s.cimxml}}
 	return s, nil
+}
+
+// maxConns is the total connection cap for a configured one (0: the
+// default): at most what the process's file limit leaves room for.
+func maxConns(configured int) int {
+	fdMax := maxDefaultConns
+	if lim := fdLimit(); lim > 0 {
+		fdMax = max(lim-fdReserve, 1)
+		if configured <= 0 {
+			configured = min(maxDefaultConns, max(lim*3/4, 1))
+		}
+	}
+	if configured <= 0 {
+		configured = maxDefaultConns
+	}
+	return min(configured, fdMax)
+}
+
+// ServeHandler serves h on ln until ctx ends, with the limits of a
+// Server's listeners at their defaults: the read timeouts of the header
+// and of the whole request, the write and idle timeouts, the header size,
+// and the connection caps in total and per client address; HTTPS with
+// tlsConf when it is not nil. It logs the http.Server's own errors to
+// logger. It is how a handler outside a Server (the fleet timeline) is
+// served as safely. A handler that streams clears its connection's
+// deadlines itself (http.ResponseController).
+func ServeHandler(ctx context.Context, ln net.Listener, h http.Handler, tlsConf *tls.Config, logger *slog.Logger) error {
+	conns := newConnLimiter(maxConns(0), DefaultMaxConnsPerSource, logger)
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		WriteTimeout:      DefaultWriteTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		ConnState:         conns.state,
+		ErrorLog:          log.New(slogWriter{logger}, "", 0),
+		TLSConfig:         tlsConf,
+	}
+	l := conns.listener(ln)
+	if tlsConf != nil {
+		l = tls.NewListener(l, tlsConf)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(headerListener{l}) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(sctx)
+	return nil
 }
 
 // queryOf returns the object manager's WQL query method when it has one.
