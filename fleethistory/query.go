@@ -2,6 +2,7 @@ package fleethistory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -35,6 +36,9 @@ type Filter struct {
 	OpenOnly bool
 	// Limit bounds the rows returned; 0 is no bound.
 	Limit int
+	// Newest orders the sessions open ones first, then by start, newest
+	// first: with Limit, those nearest Until.
+	Newest bool
 }
 
 const sessionCols = `host, class, logon_id, start_at, path, user_name, uid, logon_type, tty, remote_host,
@@ -128,14 +132,18 @@ func globToLike(g string) string {
 }
 
 // Sessions calls fn with each session the filter selects, by start time
-// (then host), streaming: rows are not gathered in memory. An error from fn
-// stops the walk and is returned.
+// (then host; see Filter.Newest for the other order), streaming: rows are
+// not gathered in memory. An error from fn stops the walk and is returned.
 func (s *Store) Sessions(ctx context.Context, f Filter, fn func(Session) error) error {
 	where, args, err := f.where()
 	if err != nil {
 		return err
 	}
-	q := "SELECT " + sessionCols + " FROM sessions" + where + " ORDER BY start_at, host, class, logon_id"
+	order := " ORDER BY start_at, host, class, logon_id"
+	if f.Newest {
+		order = " ORDER BY end_at IS NULL DESC, start_at DESC, host DESC, class DESC, logon_id DESC"
+	}
+	q := "SELECT " + sessionCols + " FROM sessions" + where + order
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -169,8 +177,12 @@ func (s *Store) SessionList(ctx context.Context, f Filter) ([]Session, error) {
 	return out, err
 }
 
-// Session returns the row of one session; CIM_ERR_NOT_FOUND when there is
-// none.
+// ErrNoSession is the cause of Session's CIM_ERR_NOT_FOUND: no such row
+// (where a missing database is CIM_ERR_NOT_FOUND too).
+var ErrNoSession = errors.New("no such session")
+
+// Session returns the row of one session; CIM_ERR_NOT_FOUND, wrapping
+// ErrNoSession, when there is none.
 func (s *Store) Session(ctx context.Context, k Key) (Session, error) {
 	rows, err := s.pool.Query(ctx, "SELECT "+sessionCols+" FROM sessions WHERE host = $1 AND class = $2 AND logon_id = $3 AND start_at = $4",
 		k.Host, k.Class, k.LogonID, k.Start.UTC())
@@ -182,7 +194,7 @@ func (s *Store) Session(ctx context.Context, k Key) (Session, error) {
 		if err := rows.Err(); err != nil {
 			return Session{}, s.err(err)
 		}
-		return Session{}, cim.Errorf(cim.ErrNotFound, "fleet history: no session %s %s on %s at %s", k.Class, k.LogonID, k.Host, k.Start.Format(time.RFC3339))
+		return Session{}, cim.Errorf(cim.ErrNotFound, "fleet history: %w: %s %s on %s at %s", ErrNoSession, k.Class, k.LogonID, k.Host, k.Start.Format(time.RFC3339))
 	}
 	sess, err := scanSession(rows)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,8 +41,13 @@ type Options struct {
 	PasswordFile string
 	// MaxConns bounds the connection pool; 0 is pgx's default.
 	MaxConns int32
-	// ReadOnly skips the migrations (the schema must be there already).
+	// ReadOnly skips the migrations (the schema must be there already) and
+	// makes every transaction read-only: a reader's pool, such as the
+	// timeline's, writes nothing whatever its role may do.
 	ReadOnly bool
+	// StatementTimeout, when positive, bounds each statement (PostgreSQL's
+	// statement_timeout): a reader behind a table lock gives up.
+	StatementTimeout time.Duration
 }
 
 // Store is an open fleet history database. It is safe for concurrent use,
@@ -75,6 +81,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "cimsess"
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if opts.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, dbError(name, err)
@@ -192,7 +204,7 @@ func dbError(name string, err error) error {
 	if errors.As(err, &pe) {
 		code := cim.ErrFailed
 		switch pe.Code {
-		case "28000", "28P01", "42501":
+		case "28000", "28P01", "42501", "25006": // 25006: a write in a read-only store's transaction
 			code = cim.ErrAccessDenied
 		case "3D000":
 			code = cim.ErrNotFound

@@ -514,6 +514,16 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	if cim.CodeOf(err) != cim.ErrAccessDenied {
 		t.Fatalf("reader's Apply: %v, want CIM_ERR_ACCESS_DENIED", err)
 	}
+	// A reader's pool of the collector's own role (the timeline's) writes
+	// nothing either.
+	wr, err := Open(ctx, as("cimsess_collect"), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wr.Close()
+	if _, err := wr.Apply(ctx, []Change{begin("lp.4", sess("web-1", "4", "eve", at(2)))}, 0); cim.CodeOf(err) != cim.ErrAccessDenied {
+		t.Fatalf("the collector's role, read-only: %v, want CIM_ERR_ACCESS_DENIED", err)
+	}
 	// The collector applies retention: it owns the partitions.
 	if _, err := w.Retain(ctx, at(0).AddDate(0, 6, 0), 60*24*time.Hour); err != nil {
 		t.Fatalf("collector's retention: %v", err)

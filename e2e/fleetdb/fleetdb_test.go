@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -435,6 +436,10 @@ func timeline(t *testing.T, base string, db7 *agent, now time.Time) {
 	detail, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#details-table`)))
 	if !strings.Contains(title, "root on db-7") || !strings.Contains(detail, "203.0.113.9") || !strings.Contains(detail, "ghost") {
 		t.Errorf("details: %q\n%s", title, detail)
+	}
+	// Times say their zone: the browser's, as an offset.
+	if !regexp.MustCompile(`Start\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (UTC|[+-]\d\d:\d\d)`).MatchString(detail) {
+		t.Errorf("the start time says no zone:\n%s", detail)
 	}
 	// Live: a login now appears without a reload.
 	db7.session("73", "latecomer", "10.9.9.9", now.Add(-time.Minute), time.Time{}, false)

@@ -19,13 +19,17 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/server"
@@ -38,6 +42,10 @@ var static embed.FS
 const (
 	// MaxSessions bounds the sessions one request returns.
 	MaxSessions = 5000
+	// MaxBytes bounds about how many bytes of sessions one request
+	// returns: names are not bounded where they are collected, and 5,000
+	// sessions of 100 KB names took a collector to 1.5 GB.
+	MaxBytes = 16 << 20
 	// MaxRange bounds the time range of one request.
 	MaxRange = 400 * 24 * time.Hour
 	// MaxWatchers bounds the live connections, MaxWatchersPerUser those
@@ -100,6 +108,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v = viewer{user: cv.User, restricted: cv.Restricted}
+	} else if !server.LoopbackHost(r.Host) {
+		server.Fault(w, r, http.StatusForbidden, server.NoAuthHostRefused, nil)
+		return
 	}
 	h.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), viewerKey{}, v)))
 }
@@ -181,24 +192,64 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, fmt.Sprintf("host and user are at most %d bytes", maxFilter))
 		return
 	}
-	f := fleethistory.Filter{Since: from, Until: to, Host: host, User: user, Limit: MaxSessions + 1}
+	if !plainText(host) || !plainText(user) {
+		badRequest(w, "host and user must be UTF-8 text without control characters")
+		return
+	}
+	// The sessions nearest to: those open (now, when to is now) first,
+	// then by start, newest first; the page draws them oldest first.
+	f := fleethistory.Filter{Since: from, Until: to, Host: host, User: user, Limit: MaxSessions + 1, Newest: true}
 	if v := viewerOf(r.Context()); v.restricted {
 		f.User = v.user
 	}
 	out := []Session{}
+	truncated, size := false, 0
 	err = h.store.Sessions(r.Context(), f, func(s fleethistory.Session) error {
-		out = append(out, apiSession(s, false))
+		a := apiSession(s, false)
+		size += a.size()
+		if len(out) == MaxSessions || size > MaxBytes {
+			truncated = true
+			return errEnough
+		}
+		out = append(out, a)
 		return nil
 	})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+	if err != nil && err != errEnough {
+		h.unavailable(w, r, err)
 		return
 	}
-	truncated := len(out) > MaxSessions
-	if truncated {
-		out = out[:MaxSessions]
-	}
+	slices.SortStableFunc(out, func(a, b Session) int { return a.Start.Compare(b.Start) })
 	writeJSON(w, map[string]any{"from": from.UTC(), "to": to.UTC(), "sessions": out, "truncated": truncated})
+}
+
+// errEnough stops a walk over the sessions once the answer is full.
+var errEnough = errors.New("enough")
+
+// size is about how many bytes s takes in an answer.
+func (s *Session) size() int {
+	return 256 + len(s.Host) + len(s.Class) + len(s.LogonID) + len(s.User) + len(s.TTY) + len(s.RemoteHost) + len(s.RemoteAddress) + len(s.How) + len(s.Status)
+}
+
+// unavailable answers a request the fleet history failed: 503 with a
+// body that says so and no more (the database's name, user and address
+// are not a viewer's business), the error itself in the request's log.
+func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	server.Info(r.Context()).Detail = err.Error()
+	server.Fault(w, r, http.StatusServiceUnavailable, "the fleet history is unavailable; retry later", http.Header{"Retry-After": {"5"}})
+}
+
+// plainText reports whether s is UTF-8 without control characters (a NUL
+// is an error of PostgreSQL's, not an empty answer).
+func plainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // session answers GET /api/session?host=H&class=C&logonId=L&start=T: one
@@ -211,18 +262,26 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k := fleethistory.Key{Host: q.Get("host"), Class: q.Get("class"), LogonID: q.Get("logonId"), Start: start}
+	if !plainText(k.Host) || !plainText(k.Class) || !plainText(k.LogonID) {
+		badRequest(w, "host, class and logonId must be UTF-8 text without control characters")
+		return
+	}
 	s, err := h.store.Session(r.Context(), k)
 	if v := viewerOf(r.Context()); err == nil && v.restricted && s.User != v.user {
-		err = errNotYours
+		err = fleethistory.ErrNoSession // another's is none of theirs
+	}
+	if errors.Is(err, fleethistory.ErrNoSession) {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
 	}
 	if err != nil {
-		http.Error(w, "no such session", http.StatusNotFound)
+		h.unavailable(w, r, err)
 		return
 	}
 	out := apiSession(s, true)
 	changes, err := h.store.StatusChanges(r.Context(), k)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		h.unavailable(w, r, err)
 		return
 	}
 	for _, c := range changes {
@@ -230,12 +289,6 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, out)
 }
-
-type notYours struct{}
-
-func (notYours) Error() string { return "not yours" }
-
-var errNotYours = notYours{}
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -375,8 +428,11 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		}
 		h.mu.Unlock()
 	}()
-	// The stream outlives the server's write timeout.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	// The stream outlives the server's read and write timeouts (a read
+	// deadline passed would cancel the request).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	var b strings.Builder

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -33,6 +35,8 @@ type collectFlags struct {
 	ackWait            time.Duration
 	keep               string
 	httpAddr, users    string
+	httpDB             string
+	cert, key          string
 	noAuth, plainHTTP  bool
 }
 
@@ -59,10 +63,16 @@ PGPASSFILE or a passfile=FILE parameter in the URL.
 --http ADDR serves the timeline: the sessions of the fleet as bars on a time axis, per
 host or per user, updated live. Its users are those of a users file ('cimsess user'), as
 for 'cimsess serve': an administrator sees every session, any other user their own.
-Plain HTTP is served on loopback only unless --allow-plain-http; --no-auth only on loopback.`,
+It is HTTPS with --cert and --key; plain HTTP is served on loopback only unless
+--allow-plain-http; --no-auth only on loopback, and then only to requests that name
+it localhost, 127.0.0.1 or [::1]. It reads the database through a pool of its own whose
+transactions are read-only, as --http-db's role when given (a member of cimsess_read:
+least privilege), else as --db's. Each request is logged on stderr.`,
 		Example: `  cimsess collect --nats nats://127.0.0.1:4222 --db 'postgres://cimsess@db.example.com/fleet' --db-password-file /etc/cimsess/pgpass
   cimsess collect --nats nats://127.0.0.1:4222 --db ./fleet-history.db
-  cimsess collect --db 'postgres://cimsess@127.0.0.1/fleet' --keep 400d --http 127.0.0.1:8080 --users ./users`,
+  cimsess collect --db 'postgres://cimsess@127.0.0.1/fleet' --keep 400d --http 127.0.0.1:8080 --users ./users
+  cimsess collect --db 'postgres://cimsess_collect@db/fleet' --http 0.0.0.0:8443 --cert tl.pem --key tl.key \
+      --http-db 'postgres://timeline@db/fleet?passfile=/etc/cimsess/pgpass-timeline' --users ./users`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.collect(cmd.Context(), &f)
@@ -81,20 +91,29 @@ Plain HTTP is served on loopback only unless --allow-plain-http; --no-auth only 
 	fl.StringVar(&f.users, "users", server.DefaultUsersFile, "users file of the timeline (bcrypt hashes), managed with 'cimsess user'")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the timeline without authentication (loopback only)")
 	fl.BoolVar(&f.plainHTTP, "allow-plain-http", false, "allow the timeline's HTTP Basic over plain HTTP off loopback (passwords in clear)")
+	fl.StringVar(&f.cert, "cert", "", "the timeline's TLS certificate chain (PEM): serve it over HTTPS")
+	fl.StringVar(&f.key, "key", "", "the timeline's TLS private key (PEM)")
+	fl.StringVar(&f.httpDB, "http-db", "", "PostgreSQL URL the timeline reads as, a reader's role (default: --db's)")
 	return cmd
 }
 
 // checkTimelineFlags applies serve's rules to the timeline's listener.
-func checkTimelineFlags(addr string, noAuth, plain bool) error {
-	if addr == "" {
+func checkTimelineFlags(f *collectFlags) error {
+	if (f.cert == "") != (f.key == "") {
+		return &usageError{cim.Errorf(cim.ErrInvalidParameter, "--cert and --key go together")}
+	}
+	if f.httpAddr == "" {
+		if f.cert != "" || f.httpDB != "" {
+			return &usageError{cim.Errorf(cim.ErrInvalidParameter, "--cert, --key and --http-db are the timeline's: they need --http")}
+		}
 		return nil
 	}
-	if noAuth && !server.IsLoopback(addr) {
-		return &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed on a loopback address; %s is not", addr)}
+	if f.noAuth && !server.IsLoopback(f.httpAddr) {
+		return &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed on a loopback address; %s is not", f.httpAddr)}
 	}
-	if !noAuth && !server.IsLoopback(addr) && !plain {
+	if !f.noAuth && f.cert == "" && !server.IsLoopback(f.httpAddr) && !f.plainHTTP {
 		return &usageError{cim.Errorf(cim.ErrAccessDenied,
-			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; pass --allow-plain-http", addr)}
+			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--cert, --key) or pass --allow-plain-http", f.httpAddr)}
 	}
 	return nil
 }
@@ -113,7 +132,7 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	if f.ackWait < time.Second || f.ackWait > time.Hour {
 		return &usageError{fmt.Errorf("--ack-wait must be between 1s and 1h")}
 	}
-	if err := checkTimelineFlags(f.httpAddr, f.noAuth, f.plainHTTP); err != nil {
+	if err := checkTimelineFlags(f); err != nil {
 		return err
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: collect: "+format+"\n", args...) }
@@ -156,7 +175,25 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		if users != nil {
 			login = server.NewLogin(users, "cimsess timeline", 0, 0, 0)
 		}
-		tl = timeline.New(pgStore, login)
+		readDB, readPass := f.httpDB, ""
+		if readDB == "" {
+			readDB, readPass = f.db, f.dbPasswordFile
+		}
+		reader, err := fleethistory.Open(ctx, readDB, fleethistory.Options{PasswordFile: readPass, ReadOnly: true,
+			MaxConns: 8, StatementTimeout: timelineStatementTimeout})
+		if err != nil {
+			return fmt.Errorf("--http-db: %w", err)
+		}
+		defer reader.Close()
+		tl = timeline.New(reader, login)
+	}
+	var tlsConf *tls.Config
+	if f.cert != "" {
+		cert, err := server.LoadCertificate(f.cert, f.key, func(w string) { logf("%s", w) })
+		if err != nil {
+			return err
+		}
+		tlsConf = server.TLSConfig(cert)
 	}
 
 	nc, err := connectCollector(f)
@@ -189,21 +226,22 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		if err != nil {
 			return cim.Errorf(cim.ErrFailed, "collect: --http %s: %v", f.httpAddr, err)
 		}
-		srv := &http.Server{Handler: tl, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-		logf("timeline on http://%s/", ln.Addr())
+		scheme := "http"
+		if tlsConf != nil {
+			scheme = "https"
+		}
+		logf("timeline on %s://%s/", scheme, ln.Addr())
+		logged := server.LogRequests(slog.New(slog.NewTextHandler(e.stderr, nil)), nil, "timeline", tl)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := server.ServeHandler(ctx, ln, logged, tlsConf, slog.New(slog.NewTextHandler(e.stderr, nil))); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
 		go func() {
 			<-ctx.Done()
 			tl.Close()
-			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer scancel()
-			_ = srv.Shutdown(sctx)
 		}()
 	}
 	logf("collecting from %s into %s; interrupt to stop", f.natsURL, dbName(f.db))
@@ -221,6 +259,10 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		st.Applied.Load(), st.Duplicate.Load(), st.Skipped.Load(), st.Bad.Load())
 	return err
 }
+
+// timelineStatementTimeout bounds each query of the timeline: one behind
+// a table lock gives up rather than hold its request.
+const timelineStatementTimeout = 30 * time.Second
 
 // connectCollector dials NATS for collect: with the credentials of a
 // fleet collector ('cimsess hub add collector NAME': an NKey seed, and

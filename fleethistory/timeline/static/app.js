@@ -24,10 +24,23 @@
     const d = new Date(ms);
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
   }
+  // Times are the browser's, and say so: its offset from UTC at that
+  // instant ("UTC", "+05:30"), which also tells the two hours of a
+  // daylight-saving fall-back apart.
+  function offset(ms) {
+    const m = -new Date(ms).getTimezoneOffset();
+    if (m === 0) return "UTC";
+    const a = Math.abs(m);
+    return `${m < 0 ? "-" : "+"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+  }
   function fmt(ms) {
     const d = new Date(ms);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${offset(ms)}`;
   }
+  // iso isolates a name in a line of plain text (a tooltip; HTML has
+  // <bdi>): a right-to-left override in a user name must not reverse
+  // what follows it (the host, the times).
+  const iso = (s) => "\u2068" + s + "\u2069";
   function fmtDur(ms) {
     const s = Math.max(0, Math.round(ms / 1000));
     if (s < 60) return s + "s";
@@ -39,6 +52,7 @@
   function syncInputs() {
     $("from").value = localInput(state.from);
     $("to").value = localInput(state.to);
+    $("zone").textContent = offset(state.to);
     $("group").value = state.group;
   }
 
@@ -138,7 +152,7 @@
         class: "bar " + how + (state.selected === keyOf(s) ? " selected" : ""), x: x0, y, width: Math.max(2, x1 - x0), height: BAR_H, rx: 2,
         "data-host": s.host, "data-user": s.user, "data-logon-id": s.logonId, "data-class": s.class, "data-start": s.start, "data-how": how,
       });
-      r.append(el("title", {}, `${s.user}@${s.host} ${s.tty || ""} from ${s.remoteHost || "local"}\n${fmt(start)} – ${s.end ? fmt(end) + " (" + how + ")" : "still logged in"}, ${fmtDur(end - start)}`));
+      r.append(el("title", {}, `${iso(s.user)}@${iso(s.host)} ${iso(s.tty || "")} from ${iso(s.remoteHost || "local")}\n${fmt(start)} – ${s.end ? fmt(end) + " (" + how + ")" : "still logged in"}, ${fmtDur(end - start)}`));
       r.addEventListener("click", (ev) => { ev.stopPropagation(); select(s); });
       bars.append(r);
       if (s.end && (how === "ghost" || how === "crash" || how === "shutdown") && end <= state.to) {
@@ -147,7 +161,7 @@
     }
     svg.append(bars);
     const hosts = new Set(state.sessions.map((s) => s.host)).size;
-    $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (first ones only: narrow the range)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
+    $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (the newest only: narrow the range)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
   }
 
   async function select(s) {
@@ -158,7 +172,8 @@
     if (!r.ok) { $("status").textContent = "error: " + r.status; return; }
     const d = await r.json();
     $("details").hidden = false;
-    $("details-title").textContent = `${d.user || "?"} on ${d.host} — ${d.class} ${d.logonId}`;
+    const bdi = (text) => { const b = document.createElement("bdi"); b.textContent = text; return b; };
+    $("details-title").replaceChildren(bdi(d.user || "?"), " on ", bdi(d.host), ` — ${d.class} `, bdi(d.logonId));
     const rows = [["Host", d.host], ["User", d.user], ["UID", d.uid], ["TTY", d.tty], ["Remote host", d.remoteHost],
       ["Remote address", d.remoteAddress], ["Logon type", d.logonType], ["Leader PID", d.pid], ["Start", fmt(Date.parse(d.start))],
       ["End", d.end ? fmt(Date.parse(d.end)) : "still logged in"], ["How it ended", d.how || (d.end ? "logout" : "")], ["Status", d.status]];
@@ -171,7 +186,7 @@
       if (v === undefined || v === null || v === "") continue;
       const tr = document.createElement("tr");
       const th = document.createElement("th"); th.textContent = k;
-      const td = document.createElement("td"); td.textContent = String(v);
+      const td = document.createElement("td"); td.textContent = String(v); td.dir = "auto";
       tr.append(th, td); t.append(tr);
     }
     const c = $("details-changes");

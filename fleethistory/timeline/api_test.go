@@ -1,0 +1,166 @@
+package timeline
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/fleethistory"
+	"github.com/cimsess/cimsess/history"
+)
+
+// TestNoLoginOnlyLoopbackNames: without a login the timeline answers only
+// requests that name it by a loopback name, so that a web page re-bound to
+// 127.0.0.1 (DNS rebinding) cannot read the fleet's history as its own.
+func TestNoLoginOnlyLoopbackNames(t *testing.T) {
+	h := New(nil, nil)
+	for host, want := range map[string]int{
+		"127.0.0.1:8080": http.StatusOK, "localhost:8080": http.StatusOK, "[::1]:8080": http.StatusOK,
+		"rebind.attacker.example:8080": http.StatusForbidden, "127.0.0.1.nip.io": http.StatusForbidden,
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = host
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("Host %s: HTTP %d, want %d", host, w.Code, want)
+		}
+	}
+}
+
+// get asks h for path as an administrator on loopback.
+func get(h http.Handler, path string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", path, nil)
+	r.Host = "127.0.0.1"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// session is a session of host started at start, with user name user.
+func session(host, id, user string, start time.Time) fleethistory.Session {
+	return fleethistory.Session{Session: history.Session{Class: "Linux_LogonSession", LogonID: id, User: user, TTY: "pts/1",
+		Start: start, Status: "OK", Path: `Linux_LogonSession.LogonId="` + id + `"`}, Host: host}
+}
+
+// apply writes the sessions, ended a minute after they start unless open.
+func apply(t *testing.T, s *fleethistory.Store, sessions []fleethistory.Session, open map[string]bool) {
+	t.Helper()
+	var cs []fleethistory.Change
+	for _, x := range sessions {
+		cs = append(cs, fleethistory.Change{MsgID: "b" + x.Host + x.LogonID, Kind: fleethistory.Begin, Time: x.Start, Session: x})
+		if !open[x.LogonID] {
+			cs = append(cs, fleethistory.Change{MsgID: "f" + x.Host + x.LogonID, Kind: fleethistory.Finish, Time: x.Start.Add(time.Minute), Session: x})
+		}
+	}
+	for len(cs) > 0 {
+		n := min(len(cs), 2000)
+		if _, err := s.Apply(context.Background(), cs[:n], 0); err != nil {
+			t.Fatal(err)
+		}
+		cs = cs[n:]
+	}
+}
+
+// answer is what /api/sessions answers.
+type answer struct {
+	Sessions  []Session `json:"sessions"`
+	Truncated bool      `json:"truncated"`
+}
+
+func sessionsOf(t *testing.T, h http.Handler, from, to time.Time) (answer, int) {
+	t.Helper()
+	w := get(h, "/api/sessions?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("HTTP %d: %s", w.Code, w.Body)
+	}
+	var a answer
+	if err := json.Unmarshal(w.Body.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	return a, w.Body.Len()
+}
+
+// TestTruncatedKeepsTheNewest: a range with more sessions than one answer
+// holds keeps those nearest its end and the open ones, where it used to
+// keep the oldest and drop what is going on now; the answer stays oldest
+// first.
+func TestTruncatedKeepsTheNewest(t *testing.T) {
+	s := openStore(t)
+	h := New(s, nil)
+	start := time.Now().Add(-10 * time.Hour).Truncate(time.Second)
+	var all []fleethistory.Session
+	for i := range MaxSessions + 50 {
+		all = append(all, session("web-1", strconv.Itoa(i), "alice", start.Add(time.Duration(i)*time.Second)))
+	}
+	all = append(all, session("web-2", "old-open", "bob", start.Add(-time.Hour)))
+	apply(t, s, all, map[string]bool{"old-open": true})
+	a, _ := sessionsOf(t, h, start.Add(-2*time.Hour), time.Now())
+	if !a.Truncated || len(a.Sessions) != MaxSessions {
+		t.Fatalf("%d sessions, truncated %v", len(a.Sessions), a.Truncated)
+	}
+	if first := a.Sessions[0]; first.LogonID != "old-open" || first.End != nil {
+		t.Errorf("the first session is %s (end %v), want the open one of web-2", first.LogonID, first.End)
+	}
+	if last := a.Sessions[len(a.Sessions)-1]; last.LogonID != strconv.Itoa(MaxSessions+49) {
+		t.Errorf("the last session is %s, want the newest, %d", last.LogonID, MaxSessions+49)
+	}
+	for i := 2; i < len(a.Sessions); i++ {
+		if a.Sessions[i].Start.Before(a.Sessions[i-1].Start) {
+			t.Fatalf("session %d starts before the one before it", i)
+		}
+	}
+}
+
+// TestAnswerBytesBounded: names are not bounded where they are collected,
+// so an answer is bounded in bytes as well as in sessions.
+func TestAnswerBytesBounded(t *testing.T) {
+	s := openStore(t)
+	h := New(s, nil)
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	big := strings.Repeat("t", 6000) // a terminal's name: user names are indexed, and an index entry holds 8 KB at most
+	var all []fleethistory.Session
+	for i := range 3500 {
+		x := session("web-1", strconv.Itoa(i), "alice", start.Add(time.Duration(i)*time.Millisecond))
+		x.TTY = big
+		all = append(all, x)
+	}
+	apply(t, s, all, nil)
+	a, n := sessionsOf(t, h, start.Add(-time.Minute), time.Now())
+	if !a.Truncated || len(a.Sessions) == 0 || len(a.Sessions) == 3500 || n > MaxBytes+(1<<20) {
+		t.Errorf("%d sessions in %d bytes, truncated %v; want at most about %d bytes", len(a.Sessions), n, a.Truncated, MaxBytes)
+	}
+}
+
+// TestDatabaseErrors: a database that fails is 503 with a body that
+// names no database, user or address, and not "no such session"; a NUL in
+// a filter is the client's error.
+func TestDatabaseErrors(t *testing.T) {
+	s := openStore(t)
+	h := New(s, nil)
+	start := time.Now().Add(-time.Hour).Truncate(time.Second)
+	apply(t, s, []fleethistory.Session{session("web-1", "1", "alice", start)}, nil)
+	detail := "/api/session?host=web-1&class=Linux_LogonSession&logonId=1&start=" + url.QueryEscape(start.Format(time.RFC3339))
+	if w := get(h, detail); w.Code != http.StatusOK {
+		t.Fatalf("the session: HTTP %d %s", w.Code, w.Body)
+	}
+	if w := get(h, strings.Replace(detail, "logonId=1", "logonId=2", 1)); w.Code != http.StatusNotFound {
+		t.Errorf("no such session: HTTP %d %s", w.Code, w.Body)
+	}
+	if w := get(h, "/api/sessions?host=%00"); w.Code != http.StatusBadRequest {
+		t.Errorf("a NUL in host: HTTP %d %s", w.Code, w.Body)
+	}
+	s.Close()
+	for _, path := range []string{"/api/sessions", detail} {
+		w := get(h, path)
+		if body := w.Body.String(); w.Code != http.StatusServiceUnavailable || strings.Contains(body, "postgres") || strings.Contains(body, "127.0.0.1") {
+			t.Errorf("%s with the database gone: HTTP %d %q", path, w.Code, body)
+		}
+	}
+}
