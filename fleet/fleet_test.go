@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -259,6 +261,48 @@ func TestAgentRestart(t *testing.T) {
 	}
 	if got := evs[len(evs)-1].Seq; got != 10 {
 		t.Fatalf("last sequence number %d, want 10", got)
+	}
+}
+
+// TestAgentHeadLost: an agent whose outbox lost its head (the last
+// sequence number) while its log was empty numbers its events anew under
+// a new agent id, so that no new event takes the id of one sent before
+// and is dropped by the stream as a repeat.
+func TestAgentHeadLost(t *testing.T) {
+	t.Parallel()
+	h := fleettest.StartHub(t, "", 0)
+	f := &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
+	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
+	host := fleettest.NewHost(t, "l1")
+	nc := fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, "l1", f.reload), f.urls, true)
+	state := t.TempDir()
+	start := time.Now()
+	a := fleettest.StartAgent(t, host, nc, state)
+	waitHosts(t, f.client, 1)
+	host.Login(t, "carol", 3)
+	collect(t, f.client, start, 3, 20*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); a.Outbox().Len() > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox did not empty")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	first := a.ID()
+	a.Stop()
+	if err := os.Truncate(filepath.Join(state, "outbox", "outbox.head"), 0); err != nil {
+		t.Fatal(err)
+	}
+	b := fleettest.StartAgent(t, host, nc, state)
+	host.Login(t, "dave", 2)
+	evs := collect(t, f.client, start, 5, 20*time.Second)
+	if len(evs) != 5 {
+		t.Fatalf("%d events, want 5 (3, then 2 after the head was lost)", len(evs))
+	}
+	if b.ID() == first || !strings.Contains(evs[4].ID, b.ID()) || evs[4].Seq != 2 {
+		t.Errorf("after the head was lost: agent %s (was %s), last event %s", b.ID(), first, evs[4].ID)
+	}
+	if !strings.Contains(b.Log.String(), "numbered anew") {
+		t.Errorf("the agent did not say so: %s", b.Log.String())
 	}
 }
 

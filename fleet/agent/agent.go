@@ -14,6 +14,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,15 @@ var DefaultClasses = []string{"Win32_Session", "Win32_ServerConnection"}
 
 // DefaultHeartbeat is how often an agent writes its heartbeat.
 const DefaultHeartbeat = 5 * time.Second
+
+// MaxPending bounds the events an agent holds in memory while its outbox
+// cannot take them (a full disk); PendingRetry is how often it tries
+// again (a variable for tests).
+const MaxPending = 10000
+
+// PendingRetry is how often an agent tries again to queue the events its
+// outbox could not take.
+var PendingRetry = 2 * time.Second
 
 // Config is an agent's configuration.
 type Config struct {
@@ -73,6 +83,15 @@ type Agent struct {
 	mu      sync.Mutex
 	current map[string]*cim.Instance // canonical path → instance, every class watched
 	dirty   bool
+
+	// pending are events the outbox could not take (its disk full or
+	// failing), in order, tried again before any later one and every
+	// PendingRetry; while there are any the snapshot is not saved, so
+	// that a restart finds their changes again. Run's goroutine alone
+	// touches them.
+	pending []*wire.Event
+	failing bool // the last try to queue failed (said once)
+	lost    int  // events dropped from a full pending list
 }
 
 // New prepares an agent: its state directory, its id, its outbox.
@@ -92,7 +111,7 @@ func New(cfg Config) (*Agent, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, cim.Wrap(cim.ErrFailed, err)
 	}
-	id, err := agentID(cfg.StateDir)
+	id, made, err := agentID(cfg.StateDir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +121,19 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if d := box.Damage(); d != "" && cfg.Log != nil {
 		cfg.Log("outbox: " + d)
+	}
+	if !made && !box.HeadRead() {
+		// The outbox does not know the numbers this agent gave out: new
+		// events would take the ids of events sent before, and the stream
+		// would drop them as repeats. Under a new id they cannot.
+		old := id
+		if id, _, err = agentID(cfg.StateDir, true); err != nil {
+			box.Close()
+			return nil, err
+		}
+		if cfg.Log != nil {
+			cfg.Log(fmt.Sprintf("outbox: its head (the last sequence number) is lost: events are numbered anew as agent %s (was %s), so that none takes the id of one sent before", id, old))
+		}
 	}
 	js, err := jetstream.New(cfg.NC)
 	if err != nil {
@@ -114,23 +146,24 @@ func New(cfg Config) (*Agent, error) {
 	return a, nil
 }
 
-// agentID returns the agent's instance id, made the first time.
-func agentID(dir string) (string, error) {
+// agentID returns the agent's instance id, made the first time (made),
+// or anew when renew.
+func agentID(dir string, renew bool) (id string, made bool, err error) {
 	p := filepath.Join(dir, "agent-id")
-	if b, err := os.ReadFile(p); err == nil {
+	if b, err := os.ReadFile(p); err == nil && !renew {
 		if id := strings.TrimSpace(string(b)); len(id) == 16 {
-			return id, nil
+			return id, false, nil
 		}
 	}
 	var r [8]byte
 	if _, err := rand.Read(r[:]); err != nil {
-		return "", cim.Wrap(cim.ErrFailed, err)
+		return "", false, cim.Wrap(cim.ErrFailed, err)
 	}
-	id := hex.EncodeToString(r[:])
+	id = hex.EncodeToString(r[:])
 	if err := os.WriteFile(p, []byte(id+"\n"), 0o600); err != nil {
-		return "", cim.Wrap(cim.ErrFailed, err)
+		return "", false, cim.Wrap(cim.ErrFailed, err)
 	}
-	return id, nil
+	return id, true, nil
 }
 
 // ID returns the agent's instance id.
@@ -220,25 +253,37 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 	go func() { fan.Wait(); close(merged) }()
-	for ev := range merged {
-		a.add(ev)
-		// Take what else came at once before saving the snapshot.
-		for more := true; more; {
-			select {
-			case ev, ok := <-merged:
-				if !ok {
+	retry := time.NewTicker(PendingRetry)
+	defer retry.Stop()
+	for {
+		select {
+		case ev, ok := <-merged:
+			if !ok {
+				a.saveSnapshot()
+				return nil
+			}
+			a.add(ev)
+			// Take what else came at once before saving the snapshot.
+			for more := true; more; {
+				select {
+				case ev, ok := <-merged:
+					if !ok {
+						more = false
+						break
+					}
+					a.add(ev)
+				default:
 					more = false
-					break
 				}
-				a.add(ev)
-			default:
-				more = false
+			}
+			a.saveSnapshot()
+		case <-retry.C:
+			if len(a.pending) > 0 {
+				a.flushPending()
+				a.saveSnapshot()
 			}
 		}
-		a.saveSnapshot()
 	}
-	a.saveSnapshot()
-	return nil
 }
 
 // add turns an engine event into a wire event, queues it and updates the
@@ -261,9 +306,8 @@ func (a *Agent) add(ev cimom.Event) {
 		}
 		out.Previous = &p
 	}
-	if err := a.pub.Add(out); err != nil && err != outbox.ErrFull {
-		a.logf("queueing event of %s: %v", target.Path, err)
-	}
+	a.pending = append(a.pending, out)
+	a.flushPending()
 	a.mu.Lock()
 	if kind == wire.KindDeletion {
 		delete(a.current, rel.Canonical())
@@ -272,6 +316,35 @@ func (a *Agent) add(ev cimom.Event) {
 	}
 	a.dirty = true
 	a.mu.Unlock()
+}
+
+// flushPending queues the pending events in order, as far as the outbox
+// takes them. One it refuses (other than for being full, which loses the
+// event and says so) stays pending with those after it; beyond MaxPending
+// the oldest are lost, and said to be.
+func (a *Agent) flushPending() {
+	for len(a.pending) > 0 {
+		ev := a.pending[0]
+		if err := a.pub.Add(ev); err != nil && err != outbox.ErrFull {
+			if !a.failing {
+				a.logf("queueing the event of %s: %v; it and those after it wait in memory (at most %d) and are tried again every %v", ev.Path, err, MaxPending, PendingRetry)
+				a.failing = true
+			}
+			if n := len(a.pending) - MaxPending; n > 0 {
+				a.lost += n
+				a.logf("WARNING: %d events that the outbox could not take are LOST (%d so far); the next start finds their changes again", n, a.lost)
+				a.pending = slices.Delete(a.pending, 0, n)
+			}
+			return
+		}
+		a.pending[0] = nil
+		a.pending = a.pending[1:]
+	}
+	a.pending = nil
+	if a.failing {
+		a.logf("queueing events works again")
+		a.failing = false
+	}
 }
 
 // heartbeat writes the host's entry in the hosts bucket now and every

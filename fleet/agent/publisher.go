@@ -73,6 +73,10 @@ func (p *Publisher) init() {
 		if p.Window <= 0 {
 			p.Window = DefaultWindow
 		}
+		if p.NC == nil {
+			p.jsErr = cim.Errorf(cim.ErrFailed, "the publisher has no NATS connection")
+			return
+		}
 		p.js, p.jsErr = jetstream.New(p.NC, jetstream.WithPublishAsyncTimeout(ackTimeout),
 			jetstream.WithPublishAsyncMaxPending(2*p.Window))
 	})

@@ -49,6 +49,11 @@ func (a *Agent) loadSnapshot() map[string]*cim.Instance {
 
 // saveSnapshot writes the current instances when they changed.
 func (a *Agent) saveSnapshot() {
+	if len(a.pending) > 0 || a.lost > 0 {
+		// Changes whose events are not in the outbox: the snapshot on
+		// disk stays as it was, so that the next start finds them again.
+		return
+	}
 	a.mu.Lock()
 	if !a.dirty {
 		a.mu.Unlock()
@@ -64,12 +69,15 @@ func (a *Agent) saveSnapshot() {
 	a.mu.Unlock()
 	b, _ := json.Marshal(f)
 	p := filepath.Join(a.cfg.StateDir, snapshotName)
-	if err := os.WriteFile(p+".tmp", b, 0o600); err != nil {
-		a.logf("saving the snapshot: %v", err)
-		return
+	err := os.WriteFile(p+".tmp", b, 0o600)
+	if err == nil {
+		err = os.Rename(p+".tmp", p)
 	}
-	if err := os.Rename(p+".tmp", p); err != nil {
+	if err != nil {
 		a.logf("saving the snapshot: %v", err)
+		a.mu.Lock()
+		a.dirty = true // tried again at the next save
+		a.mu.Unlock()
 	}
 }
 

@@ -143,3 +143,41 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestHeadLost: an outbox whose head is damaged says so and that it does
+// not know the numbers given out before (HeadRead false); a new one does
+// not know them either, but nothing is damaged; after an emptying Ack the
+// head on disk keeps the last number.
+func TestHeadLost(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.HeadRead() || b.Damage() != "" {
+		t.Fatalf("a new outbox: HeadRead %v, Damage %q", b.HeadRead(), b.Damage())
+	}
+	appendN(t, b, 3)
+	rs, _ := b.Peek(3)
+	if err := b.Ack(rs[2]); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if b, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !b.HeadRead() || b.LastSeq() != 3 || b.Len() != 0 {
+		t.Fatalf("reopened after an emptying Ack: HeadRead %v, last %d, %d queued", b.HeadRead(), b.LastSeq(), b.Len())
+	}
+	b.Close()
+	if err := os.WriteFile(filepath.Join(dir, headName), []byte("abc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.HeadRead() || !strings.Contains(b.Damage(), "the head (3 bytes) is damaged") {
+		t.Fatalf("a damaged head: HeadRead %v, Damage %q", b.HeadRead(), b.Damage())
+	}
+}

@@ -78,6 +78,7 @@ type Outbox struct {
 	salvaged int    // whole records found after a damaged one
 	epoch    uint64 // how many times the log emptied (see Record)
 	offOrd   uint64 // the ordinal (Record.ord) of the record at off
+	headRead bool   // Open found a head it could read
 }
 
 // Open opens (or creates) the outbox in dir.
@@ -109,16 +110,20 @@ func Open(dir string, o Options) (*Outbox, error) {
 // torn one at the end and setting aside a damaged one (see salvage).
 func (b *Outbox) recover() error {
 	var h [20]byte
-	if n, _ := b.head.ReadAt(h[:], 0); n == len(h) && crc32.Checksum(h[:16], crcTable) == binary.LittleEndian.Uint32(h[16:]) {
+	n, _ := b.head.ReadAt(h[:], 0)
+	if n == len(h) && crc32.Checksum(h[:16], crcTable) == binary.LittleEndian.Uint32(h[16:]) {
 		b.off = int64(binary.LittleEndian.Uint64(h[0:]))
 		b.lastSeq = binary.LittleEndian.Uint64(h[8:])
+		b.headRead = true
+	} else if hs, err := b.head.Stat(); err == nil && hs.Size() > 0 {
+		b.damage = fmt.Sprintf("the head (%d bytes) is damaged: the queue is read from the start, and the sequence numbers given out before are not known", hs.Size())
 	}
 	st, err := b.log.Stat()
 	if err != nil {
 		return cim.Wrap(cim.ErrFailed, err)
 	}
 	if b.off > st.Size() {
-		b.damage = fmt.Sprintf("the head points at offset %d, past the log's end (%d bytes): read from the start", b.off, st.Size())
+		b.damage = joinDamage(b.damage, fmt.Sprintf("the head points at offset %d, past the log's end (%d bytes): read from the start", b.off, st.Size()))
 		b.off = 0
 	}
 	pos := b.off
@@ -151,8 +156,8 @@ func (b *Outbox) recover() error {
 			if err != nil {
 				return err
 			}
-			b.damage = fmt.Sprintf("a damaged record at offset %d (%v): the %d bytes from there on are kept in %s, and the %d whole records found among them stay queued",
-				pos, stop, st.Size()-pos, kept, b.salvaged)
+			b.damage = joinDamage(b.damage, fmt.Sprintf("a damaged record at offset %d (%v): the %d bytes from there on are kept in %s, and the %d whole records found among them stay queued",
+				pos, stop, st.Size()-pos, kept, b.salvaged))
 		}
 		if err := b.log.Truncate(pos); err != nil {
 			return cim.Wrap(cim.ErrFailed, err)
@@ -220,6 +225,21 @@ func (b *Outbox) setAside(off, end int64) (string, error) {
 
 // Damage says what Open found damaged in the log and set aside, or "".
 func (b *Outbox) Damage() string { return b.damage }
+
+// joinDamage adds what else Open found damaged.
+func joinDamage(was, more string) string {
+	if was == "" {
+		return more
+	}
+	return was + "; " + more
+}
+
+// HeadRead reports whether Open found the head it wrote: without it (a
+// new outbox, or a head lost or damaged) the sequence numbers given out
+// before are not known, and those of an emptied log start again at 1.
+// The caller, knowing whether its outbox is new, decides whether numbers
+// may repeat.
+func (b *Outbox) HeadRead() bool { return b.headRead }
 
 func (b *Outbox) readAt(pos int64) (Record, error) {
 	var h [recHeader]byte
@@ -375,15 +395,31 @@ func (b *Outbox) Ack(r Record) error {
 	if r.epoch != b.epoch || r.end <= b.off {
 		return nil // acknowledged already
 	}
-	b.count -= int(r.ord - b.offOrd + 1)
-	b.off, b.offOrd = r.end, r.ord+1
-	if b.off == b.end {
+	if r.end == b.end {
+		// Emptied: the head first, at offset 0 and with the last sequence
+		// number, which the records leave the log with. Should the
+		// truncation not follow (a crash), the records are sent again
+		// with their own ids, which the stream drops as repeats; were the
+		// log truncated under an old head, the numbers would be given out
+		// again, and the stream would drop new events as repeats.
+		b.off = 0
+		if err := b.writeHead(); err != nil {
+			// Acknowledged here, not on disk: after a restart the
+			// records are sent again, not lost.
+			b.count -= int(r.ord - b.offOrd + 1)
+			b.off, b.offOrd = r.end, r.ord+1
+			return err
+		}
 		if err := b.log.Truncate(0); err != nil {
 			return cim.Wrap(cim.ErrFailed, err)
 		}
-		b.off, b.end, b.offOrd = 0, 0, 0
+		b.count = 0
+		b.end, b.offOrd = 0, 0
 		b.epoch++
+		return nil
 	}
+	b.count -= int(r.ord - b.offOrd + 1)
+	b.off, b.offOrd = r.end, r.ord+1
 	return b.writeHead()
 }
 
