@@ -194,6 +194,22 @@ func redactErr(err error, dsn string) string {
 
 func (s *Store) err(err error) error { return dbError(s.name, err) }
 
+// IsDataError reports whether the database refused the data itself (an
+// SQLSTATE of class 22, data exception: a NUL in a text; 23, a constraint;
+// or 54, a program limit: a value too long for an index): trying the same
+// again cannot help.
+func IsDataError(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code[:min(2, len(pe.Code))] {
+	case "22", "23", "54":
+		return true
+	}
+	return false
+}
+
 // dbError turns a database error into a one-line *cim.Error.
 func dbError(name string, err error) error {
 	var ce *cim.Error
@@ -209,7 +225,9 @@ func dbError(name string, err error) error {
 		case "3D000":
 			code = cim.ErrNotFound
 		}
-		return cim.Errorf(code, "fleet history %s: %s (SQLSTATE %s)", name, prop.OneLine(pe.Message), pe.Code)
+		e := cim.Errorf(code, "fleet history %s: %s (SQLSTATE %s)", name, prop.OneLine(pe.Message), pe.Code)
+		e.Err = pe // IsDataError looks at it
+		return e
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cim.Errorf(cim.ErrNotFound, "fleet history %s: no such row", name)

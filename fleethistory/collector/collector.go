@@ -11,8 +11,11 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,6 +286,7 @@ func idle(err error) bool {
 type batch struct {
 	msgs    []jetstream.Msg
 	changes []fleethistory.Change
+	of      []jetstream.Msg // the message of each change
 	ack     []jetstream.Msg
 }
 
@@ -304,6 +308,7 @@ func (c *Collector) decode(msgs []jetstream.Msg) batch {
 			b.ack = append(b.ack, m)
 		default:
 			b.changes = append(b.changes, ch)
+			b.of = append(b.of, m)
 			b.ack = append(b.ack, m)
 		}
 	}
@@ -332,6 +337,19 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 		if ctx.Err() != nil {
 			return // unacknowledged: delivered again
 		}
+		if fleethistory.IsDataError(err) {
+			// One event the database refuses would stop the batch, and
+			// every batch after it, for good: the events go one at a time,
+			// and the one refused is set aside (Term) and said.
+			if err = c.oneByOne(ctx, &b); err == nil {
+				changes, ack = b.changes, b.ack
+				if c.OnBatch != nil && len(changes) > 0 {
+					c.OnBatch(changes)
+				}
+				break
+			}
+			changes, ack = b.changes, b.ack // what is left, tried again
+		}
 		c.stats.Retries.Add(1)
 		c.logf("writing %d events: %v (retrying in %s)", len(changes), err, wait)
 		for _, m := range msgs {
@@ -347,6 +365,43 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 	for _, m := range ack {
 		_ = m.Ack()
 	}
+}
+
+// oneByOne applies b's changes one at a time, after the database refused
+// the data of the whole batch: a change it refuses is set aside (its
+// message terminated, not delivered again) and logged, and taken out of
+// b. It stops at an error of another kind, which the caller retries (the
+// changes written before it are then skipped as written).
+func (c *Collector) oneByOne(ctx context.Context, b *batch) error {
+	var keep []fleethistory.Change
+	var keepOf []jetstream.Msg
+	refused := map[jetstream.Msg]bool{}
+	defer func() {
+		if len(refused) > 0 {
+			b.ack = slices.DeleteFunc(b.ack, func(m jetstream.Msg) bool { return refused[m] })
+		}
+	}()
+	for i, ch := range b.changes {
+		st, err := c.Sink.Apply(ctx, []fleethistory.Change{ch})
+		switch {
+		case err == nil:
+			c.stats.Applied.Add(int64(st.Applied))
+			c.stats.Duplicate.Add(int64(st.Duplicate))
+			keep, keepOf = append(keep, ch), append(keepOf, b.of[i])
+		case fleethistory.IsDataError(err):
+			c.stats.Bad.Add(1)
+			c.logf("refusing event %s of %s: the database refuses it: %v", clip(ch.MsgID), clip(ch.Session.Host), err)
+			_ = b.of[i].Term()
+			refused[b.of[i]] = true
+		default:
+			b.changes = append(keep, b.changes[i:]...)
+			b.of = append(keepOf, b.of[i:]...)
+			return err
+		}
+	}
+	b.changes, b.of = keep, keepOf
+	c.stats.Batches.Add(1)
+	return nil
 }
 
 func msgSubject(m jetstream.Msg) string {
@@ -413,6 +468,9 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 	if b, err := ev.Instance.MarshalJSON(); err == nil {
 		s.Props = b
 	}
+	if err := storable(&s, ev.ID); err != nil {
+		return ch, false, cim.Errorf(cim.ErrInvalidParameter, "event %q: %v", clip(ev.ID), err)
+	}
 	ch = fleethistory.Change{MsgID: ev.ID, Time: ev.Time, Session: s}
 	switch ev.Kind {
 	case wire.KindCreation:
@@ -437,6 +495,52 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 		}
 	}
 	return ch, true, nil
+}
+
+// maxKeyBytes bounds the texts the fleet history indexes (host, class,
+// LogonId, user name, event id): PostgreSQL refuses an index entry of more
+// than about 2,700 bytes, and real ones are tens of bytes.
+const maxKeyBytes = 1024
+
+// storable says why a session cannot be stored, or nil: a text the
+// history indexes that is too long, or a NUL, which PostgreSQL's texts and
+// JSON do not hold. Refused here, such an event is set aside with its
+// reason, where the database's refusal would stop the batch.
+func storable(s *fleethistory.Session, id string) error {
+	for _, f := range [...]struct{ name, v string }{{"host", s.Host}, {"class", s.Class}, {"LogonId", s.LogonID}, {"UserName", s.User}, {"id", id}} {
+		if len(f.v) > maxKeyBytes {
+			return fmt.Errorf("its %s is %d bytes, more than %d", f.name, len(f.v), maxKeyBytes)
+		}
+	}
+	for _, v := range [...]string{s.Host, s.Class, s.LogonID, s.User, s.TTY, s.RemoteHost, s.RemoteAddress, s.Path, s.Status, id} {
+		if strings.IndexByte(v, 0) >= 0 {
+			return errors.New("a NUL character in its session's fields")
+		}
+	}
+	if jsonHasNUL(s.Props) {
+		return errors.New("a NUL character in its instance's properties")
+	}
+	return nil
+}
+
+// jsonHasNUL reports whether JSON text b holds the escape \u0000 (a
+// backslash not itself escaped, then u0000).
+func jsonHasNUL(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(`\u0000`))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		n := 0 // backslashes before the one found
+		for k := at - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		i = at + 1
+	}
 }
 
 func clip(s string) string {

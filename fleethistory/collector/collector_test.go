@@ -348,6 +348,12 @@ func TestRedeliveredEventsChangeNothing(t *testing.T) {
 // it and waits for it.
 func runCollector(t *testing.T, url, natsURL string, c *Collector) (*testenv.SyncBuffer, func()) {
 	t.Helper()
+	return runCollectorWith(t, url, natsURL, c, func(s PostgresSink) Sink { return s })
+}
+
+// runCollectorWith is runCollector writing through wrap's sink.
+func runCollectorWith(t *testing.T, url, natsURL string, c *Collector, wrap func(PostgresSink) Sink) (*testenv.SyncBuffer, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	store, err := fleethistory.Open(ctx, url, fleethistory.Options{})
 	if err != nil {
@@ -356,7 +362,7 @@ func runCollector(t *testing.T, url, natsURL string, c *Collector) (*testenv.Syn
 	}
 	nc, _ := nats.Connect(natsURL)
 	c.JS, _ = jetstream.New(nc)
-	c.Sink = PostgresSink{Store: store}
+	c.Sink = wrap(PostgresSink{Store: store})
 	logs := &testenv.SyncBuffer{}
 	c.Logf = func(f string, a ...any) { fmt.Fprintf(logs, f+"\n", a...) }
 	done := make(chan struct{})

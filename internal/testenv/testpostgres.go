@@ -2,6 +2,8 @@ package testenv
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -23,6 +25,13 @@ type TestPostgres struct {
 // exit code for TestMain: pkg names the package in messages. Outside CI, a cluster that cannot start is kept
 // in *tp's Err and the tests that need one skip; in CI it fails the run.
 func RunWithPostgres(m *testing.M, pkg string, tp **TestPostgres) int {
+	flag.Parse()
+	if fuzzing() {
+		// A fuzz target needs no database, and each fuzzing worker would
+		// start a cluster of its own.
+		*tp = &TestPostgres{Err: errors.New("not started for fuzzing")}
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", pkg+"-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -39,6 +48,17 @@ func RunWithPostgres(m *testing.M, pkg string, tp **TestPostgres) int {
 		defer (*tp).Remove()
 	}
 	return m.Run()
+}
+
+// fuzzing reports whether the test binary fuzzes (-test.fuzz), or is a
+// fuzzing worker.
+func fuzzing() bool {
+	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewDB creates a fresh database in the cluster and returns its URL; with
