@@ -27,7 +27,8 @@ type Client struct {
 	// Schema types what the server leaves untyped (key bindings); nil
 	// keeps them as sent.
 	Schema *schema.Registry
-	// MaxResponseBytes bounds what is read of a response (default 256 MiB).
+	// MaxResponseBytes bounds what is read of a response (default
+	// DefaultMaxResponseBytes).
 	MaxResponseBytes int64
 }
 
@@ -114,7 +115,7 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 	defer resp.Body.Close()
 	max := c.MaxResponseBytes
 	if max <= 0 {
-		max = 256 << 20
+		max = DefaultMaxResponseBytes
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
@@ -124,28 +125,51 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 		return nil, cim.Errorf(cim.ErrFailed, "the response of %s is over %d bytes", c.URL, max)
 	}
 	if code := strings.TrimSpace(resp.Trailer.Get("CIMStatusCode")); code != "" && code != "0" {
-		n, err := strconv.Atoi(code)
-		if err != nil {
-			n = int(cim.ErrFailed)
-		}
-		return nil, cim.Errorf(cim.Status(n), "%s: the answer failed after it began: %s", c.URL, resp.Trailer.Get("CIMStatusCodeDescription"))
+		return nil, cim.Errorf(wireStatus(code), "%s: the answer failed after it began: %s", c.URL, resp.Trailer.Get("CIMStatusCodeDescription"))
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		return nil, cim.Errorf(cim.ErrAccessDenied, "%s: wrong user name or password (HTTP 401)", c.URL)
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s: a redirect to %s, which is not followed (the password would go with it)", c.URL, resp.Status, cim.Clip(resp.Header.Get("Location")))
 	case resp.StatusCode != http.StatusOK:
-		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s %s: %s", c.URL, resp.Status, resp.Header.Get("CIMError"),
-			strings.TrimSpace(string(data[:min(len(data), 300)])))
+		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s %s: %s", c.URL, resp.Status, resp.Header.Get("CIMError"), cim.Clip(strings.TrimSpace(string(data))))
 	}
-	return DecodeResponse(data, c.Host(), c.Schema)
+	insts, err := DecodeResponse(data, c.Host(), c.Schema)
+	if err != nil {
+		return nil, cim.Wrapf(cim.ErrFailed, err, "%s", c.URL)
+	}
+	return insts, nil
 }
+
+// wireStatus is the CIM status a server's code says (an ERROR's CODE, the
+// CIMStatusCode trailer): CIM_ERR_FAILED for one that is not a failure's
+// code of DSP0200 (0, a negative number, a word), whose error must not
+// read as success.
+func wireStatus(code string) cim.Status {
+	n, err := strconv.Atoi(strings.TrimSpace(code))
+	if err != nil || n <= 0 || n > int(cim.ErrServerIsShuttingDown) {
+		return cim.ErrFailed
+	}
+	return cim.Status(n)
+}
+
+// DefaultMaxResponseBytes bounds a response when Client.MaxResponseBytes
+// is 0, and maxResponseElements its elements: the whole answer is read
+// and parsed into memory (some 30 bytes of it for each byte of markup),
+// so a hostile server's answer must not be bigger. 64 MiB holds some
+// 100,000 sessions.
+const (
+	DefaultMaxResponseBytes = 64 << 20
+	maxResponseElements     = 1 << 22
+)
 
 // DecodeResponse reads the instances of a simple CIM-XML response
 // (VALUE.NAMEDINSTANCE, VALUE.OBJECTWITHPATH or INSTANCE in IRETURNVALUE);
 // an ERROR becomes a *cim.Error of its code. Paths name host; reg, when
 // not nil, gives the paths of instances that come without one.
 func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Instance, error) {
-	root, err := Parse(data, Limits{MaxElements: 1 << 26, MaxDepth: 64, MaxAttributes: 64})
+	root, err := Parse(data, Limits{MaxElements: maxResponseElements, MaxDepth: 64, MaxAttributes: 64})
 	if err != nil {
 		return nil, cim.Errorf(cim.ErrFailed, "the response is not CIM-XML: %v", err)
 	}
@@ -163,8 +187,10 @@ func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Inst
 	if e := mr.Child("ERROR"); e != nil {
 		code, _ := e.Attr("CODE")
 		desc, _ := e.Attr("DESCRIPTION")
-		n, _ := strconv.Atoi(code)
-		return nil, cim.Errorf(cim.Status(n), "%s", desc)
+		if st := wireStatus(code); st != cim.ErrFailed || code == "1" {
+			return nil, cim.Errorf(st, "%s", desc)
+		}
+		return nil, cim.Errorf(cim.ErrFailed, "an error of code %q, which is none of DSP0200's: %s", cim.Clip(code), desc)
 	}
 	rv := mr.Child("IRETURNVALUE")
 	if rv == nil {

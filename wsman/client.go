@@ -3,6 +3,7 @@ package wsman
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -106,6 +107,8 @@ func (c *Client) Send(ctx context.Context, m Message) (*Node, error) {
 	case http.StatusUnauthorized:
 		return nil, cim.Errorf(cim.ErrAccessDenied, "%s: wrong user name or password (HTTP 401)", c.URL)
 	case http.StatusOK, http.StatusInternalServerError, http.StatusBadRequest:
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s: a redirect to %s, which is not followed (the password would go with it)", c.URL, resp.Status, cim.Clip(resp.Header.Get("Location")))
 	default:
 		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s: %s", c.URL, resp.Status, cim.Clip(strings.TrimSpace(string(data))))
 	}
@@ -178,8 +181,16 @@ func faultError(f *Node) *cim.Error {
 	case local == "ActionNotSupported" || local == "UnsupportedFeature":
 		status = cim.ErrNotSupported
 	}
-	return cim.Errorf(status, "%s: %s", sub, reason)
+	e := cim.Errorf(status, "%s: %s", sub, reason)
+	if local == "TimedOut" {
+		e.Err = errTimedOut
+	}
+	return e
 }
+
+// errTimedOut is the cause of a w:TimedOut fault's error, whatever prefix
+// the server gave its namespace: a Pull with nothing ready yet.
+var errTimedOut = errors.New("timed out")
 
 // Identify asks the service who it is (anonymously: WinRM's
 // WSMANIDENTIFY header is not needed with credentials) and returns its
@@ -262,8 +273,17 @@ func (c *Client) Enumerate(ctx context.Context, resourceURI, dialect, filter str
 	}
 	items, end := r.Child(NSWSMan, "Items"), r.Child(NSWSMan, "EndOfSequence") != nil
 	id := r.Child(NSEnum, "EnumerationContext").T()
-	timeouts := 0
+	timeouts, empty := 0, 0
 	for {
+		if items == nil || len(items.Children) == 0 {
+			empty++
+		} else {
+			empty = 0
+		}
+		if empty > maxEmptyPages {
+			c.release(resourceURI, id, end)
+			return cim.Errorf(cim.ErrFailed, "%s: %d pages in a row without an instance or the end of the enumeration: given up", c.URL, maxEmptyPages)
+		}
 		if items != nil {
 			insts := make([]*cim.Instance, 0, len(items.Children))
 			for _, it := range items.Children {
@@ -287,9 +307,10 @@ func (c *Client) Enumerate(ctx context.Context, resourceURI, dialect, filter str
 		}
 		env, err := c.Send(ctx, Message{Action: ActionPull, ResourceURI: resourceURI, Body: PullBody(id, n)})
 		if err != nil {
-			if strings.Contains(err.Error(), "w:TimedOut") && timeouts < maxTimeouts {
+			if errors.Is(err, errTimedOut) && timeouts < maxTimeouts {
 				timeouts++
 				items = nil // nothing ready yet: pull again
+				empty--     // counted as a timeout, not an empty page
 				continue
 			}
 			c.release(resourceURI, id, false)
@@ -308,8 +329,13 @@ func (c *Client) Enumerate(ctx context.Context, resourceURI, dialect, filter str
 }
 
 // maxTimeouts is how many Pulls in a row may time out (WinRM's way of
-// saying "nothing yet") before the client gives up.
-const maxTimeouts = 30
+// saying "nothing yet") before the client gives up; maxEmptyPages how
+// many may answer neither an instance nor the end, as a server that never
+// ends its enumeration would.
+const (
+	maxTimeouts   = 30
+	maxEmptyPages = 30
+)
 
 // release releases an enumeration the client stops pulling.
 func (c *Client) release(resourceURI, id string, ended bool) {

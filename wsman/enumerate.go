@@ -158,7 +158,7 @@ func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration)
 	if mt := p.Child(NSEnum, "MaxTime").T(); mt != "" {
 		d, err := ParseDuration(mt)
 		if err != nil || d <= 0 {
-			return nil, faultSchemaValidation("MaxTime: %v", err)
+			return nil, faultSchemaValidation("MaxTime %q is not a positive xs:duration", cim.Clip(mt))
 		}
 		timeout = min(timeout, d)
 	}

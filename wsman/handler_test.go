@@ -217,6 +217,17 @@ func TestEnumeratePull(t *testing.T) {
 	if code, n := post(t, h, admin, Message{Action: ActionPull, Body: PullBody(ctx, 1)}.Envelope()); code != 500 || subcode(n) != "n:InvalidEnumerationContext" {
 		t.Errorf("pull after release: %d %s", code, subcode(n))
 	}
+	// A MaxTime of no time: a fault that says so.
+	_, n = post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(1, "", "", "")}.Envelope())
+	ctx = body(n).Child(NSEnum, "EnumerationContext").T()
+	for _, mt := range []string{"PT0S", "-PT5S"} {
+		pull := strings.Replace(PullBody(ctx, 1), "</n:Pull>", "<n:MaxTime>"+mt+"</n:MaxTime></n:Pull>", 1)
+		code, n := post(t, h, admin, Message{Action: ActionPull, Body: pull}.Envelope())
+		reason := n.Child(NSSOAP, "Body").Child(NSSOAP, "Fault").Child(NSSOAP, "Reason").Child(NSSOAP, "Text").T()
+		if code != 500 || !strings.Contains(reason, `MaxTime "`+mt+`" is not a positive xs:duration`) {
+			t.Errorf("MaxTime %s: %d %q", mt, code, reason)
+		}
+	}
 }
 
 // TestEnvelopeSizePages: a page holds what fits in the MaxEnvelopeSize a

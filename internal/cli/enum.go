@@ -32,7 +32,7 @@ func newEnumCmd(e *env) *cobra.Command {
 					return &usageError{cim.Errorf(cim.ErrNotSupported, "--shallow is not asked of a --remote host")}
 				}
 				return e.listRemote(cmd.Context(), &remote, out, &table, "instances of "+args[0], nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
-					return c.EnumerateClass(ctx, args[0], page)
+					return c.EnumerateClass(ctx, args[0], checkRemotePages(remote.url, args[0], page))
 				})
 			}
 			// Every format but the table (which holds its first page) is
@@ -87,6 +87,9 @@ func newGetCmd(e *env) *cobra.Command {
 				return e.listRemote(cmd.Context(), &remote, out, &table, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					in, err := c.Get(ctx, path)
 					if err != nil {
+						return err
+					}
+					if err := checkRemoteGet(remote.url, path, in); err != nil {
 						return err
 					}
 					return page([]*cim.Instance{in})

@@ -118,7 +118,7 @@ func (e *env) fleetQuery(ctx context.Context, f fleetFlags, out, query, hosts st
 	}
 	var failed []string
 	for h, err := range res.Failed {
-		fmt.Fprintf(e.stderr, "cimsess: %s: %v\n", h, err)
+		fmt.Fprintf(e.stderr, "cimsess: %s: %s\n", output.Escape(h), escapeLines(err.Error()))
 		failed = append(failed, h)
 	}
 	sort.Strings(failed)

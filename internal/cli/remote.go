@@ -29,6 +29,7 @@ import (
 type remoteFlags struct {
 	url, user, cacert string
 	insecure, plain   bool
+	timeout           time.Duration
 }
 
 func addRemoteFlags(cmd *cobra.Command, r *remoteFlags) {
@@ -38,6 +39,7 @@ func addRemoteFlags(cmd *cobra.Command, r *remoteFlags) {
 	f.StringVar(&r.cacert, "cacert", "", "CA certificates (PEM) that --remote's HTTPS certificate must chain to")
 	f.BoolVar(&r.insecure, "insecure", false, "do not verify --remote's HTTPS certificate")
 	f.BoolVar(&r.plain, "allow-plain-http", false, "send --user's password over plain HTTP to a host that is not loopback")
+	f.DurationVar(&r.timeout, "remote-timeout", 2*time.Minute, "how long one request to --remote may take, its answer included")
 }
 
 // remoteAsker is what --remote asks a host: a WS-Man client (wsman.Client)
@@ -53,6 +55,13 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	u, err := url.Parse(r.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote %q is not an http(s)://HOST:PORT/wsman (or …/cimom) URL", r.url)}
+	}
+	if u.User != nil {
+		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter,
+			"--remote %s: give the user with --user and the password in CIMSESS_PASSWORD or at the prompt, not in the URL, where process lists and messages show it", u.Redacted())}
+	}
+	if r.timeout <= 0 {
+		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote-timeout must be positive")}
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/wsman"
@@ -80,11 +89,75 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
-	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
+	if r.insecure && u.Scheme == "https" {
+		fmt.Fprintf(e.stderr, "cimsess: warning: --insecure: %s's certificate is not checked; anyone between here and there can read and change what is sent%s\n",
+			u.Host, map[bool]string{true: ", the password included", false: ""}[r.user != ""])
+	}
+	// No redirect is followed: WS-Man and CIM-XML have no use for one, and
+	// the client would send the password on to where it points.
+	hc := &http.Client{Transport: tr, Timeout: r.timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if strings.HasSuffix(u.Path, "/cimom") {
 		return &cimxml.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault()}, u.String(), nil
 	}
 	return &wsman.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), PageSize: 100}, u.String(), nil
+}
+
+// checkRemoteInstance checks an instance a remote host sent for class
+// asked (empty for a query's, of any class): one of a class this schema
+// knows must be of the class asked or a subclass of it, and have its keys;
+// one of a class it does not know is taken as it came.
+func checkRemoteInstance(reg *schema.Registry, where, asked string, in *cim.Instance) error {
+	class, err := reg.Class(in.ClassName)
+	if err != nil {
+		return nil
+	}
+	if _, err := reg.Class(asked); err == nil && !reg.IsA(class.Name, asked) {
+		return cim.Errorf(cim.ErrFailed, "%s sent an instance of %s for %s, which is not one", where, in.ClassName, asked)
+	}
+	for _, k := range class.KeyNames() {
+		if !hasKey(in.Path, k) {
+			return cim.Errorf(cim.ErrFailed, "%s sent an instance of %s without its key %s", where, in.ClassName, k)
+		}
+	}
+	return nil
+}
+
+// hasKey reports whether path binds key name.
+func hasKey(p cim.ObjectPath, name string) bool {
+	for _, k := range p.Keys {
+		if strings.EqualFold(k.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRemotePages checks each instance of the pages a remote host sends
+// for class asked (checkRemoteInstance) before page has them.
+func checkRemotePages(where, asked string, page func([]*cim.Instance) error) func([]*cim.Instance) error {
+	reg := schema.MustDefault()
+	return func(insts []*cim.Instance) error {
+		for _, in := range insts {
+			if err := checkRemoteInstance(reg, where, asked, in); err != nil {
+				return err
+			}
+		}
+		return page(insts)
+	}
+}
+
+// checkRemoteGet checks that the instance a remote host sent for path is
+// the one path names.
+func checkRemoteGet(where string, path cim.ObjectPath, in *cim.Instance) error {
+	reg := schema.MustDefault()
+	if err := checkRemoteInstance(reg, where, path.ClassName, in); err != nil {
+		return err
+	}
+	if !cim.SameObject(reg, path.Relative(), in.Path.Relative()) {
+		return cim.Errorf(cim.ErrFailed, "%s sent %s when asked for %s", where, cim.Clip(in.Path.Relative().String()), cim.Clip(path.Relative().String()))
+	}
+	return nil
 }
 
 // readCapped reads a small file whole, refusing one over max bytes.

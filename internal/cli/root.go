@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/wql"
 )
 
@@ -105,7 +106,7 @@ func run(e *env, args []string) int {
 		return ExitFailure
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "cimsess: %s\n", strings.TrimRight(err.Error(), "\n"))
+		fmt.Fprintf(stderr, "cimsess: %s\n", escapeLines(strings.TrimRight(err.Error(), "\n")))
 		// A query's syntax error: its line, with a caret under the column.
 		var se *wql.SyntaxError
 		if errors.As(err, &se) {
@@ -113,6 +114,18 @@ func run(e *env, args []string) int {
 		}
 	}
 	return ExitCode(err)
+}
+
+// escapeLines escapes each line of a message as the table escapes values
+// (output.Escape): an error may carry what a remote server, a file or a
+// user name said, and none of it may move the cursor, retitle or clear
+// the terminal, or reorder the text.
+func escapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = output.Escape(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // interruptContext returns a context that SIGINT or SIGTERM cancels, a

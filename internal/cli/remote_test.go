@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// soap wraps a body in a SOAP envelope as a WS-Man service answers.
+func soap(body string) string {
+	return `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" ` +
+		`xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wmi/root/cimv2/Win32_LogonSession">` +
+		`<s:Header/><s:Body>` + body + `</s:Body></s:Envelope>`
+}
+
+// hostile starts a server answering every request with answer.
+func hostile(t *testing.T, answer http.HandlerFunc) string {
+	t.Helper()
+	srv := httptest.NewServer(answer)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestRemoteAgainstHostileServers: what --remote does with servers that
+// lie, never end or try to steal the password, each reproduced from a
+// review: no password leaves for a redirect's target or shows in a
+// message, nothing a server says reaches the terminal unescaped, an
+// enumeration that never ends is given up, and an answer that is not what
+// was asked is an error, not a result.
+func TestRemoteAgainstHostileServers(t *testing.T) {
+	t.Setenv("CIMSESS_PASSWORD", "Hunter2")
+
+	// The password in the URL: refused before anything is sent, and not
+	// shown.
+	_, stderr, code := runCLI(t, "", "enum", "Win32_LogonSession", "--remote", "http://admin:Hunter2@127.0.0.1:1/wsman")
+	if code != ExitUsage || strings.Contains(stderr, "Hunter2") || !strings.Contains(stderr, "--user") {
+		t.Errorf("a password in the URL: exit %d, %q", code, stderr)
+	}
+
+	// A redirect: not followed, so the password does not go with it.
+	var stolen atomic.Bool
+	thief := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			stolen.Store(true)
+		}
+	})
+	redirector := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, thief+"/wsman", http.StatusTemporaryRedirect)
+	})
+	for _, path := range []string{"/wsman", "/cimom"} {
+		_, stderr, code = runCLI(t, "", "enum", "Win32_LogonSession", "--remote", redirector+path, "--user", "admin")
+		if code == 0 || stolen.Load() || !strings.Contains(stderr, "redirect") {
+			t.Errorf("a redirect of %s: exit %d, password sent on %v, %q", path, code, stolen.Load(), stderr)
+		}
+	}
+
+	// What the server says, escaped.
+	escapes := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "\x1b]0;pwned\a\x1b[2J\x1b[31mFAKE: password accepted\u202e")
+	})
+	for _, path := range []string{"/wsman", "/cimom"} {
+		_, stderr, code = runCLI(t, "", "enum", "Win32_LogonSession", "--remote", escapes+path)
+		if code == 0 || strings.ContainsAny(stderr, "\x1b\a\u202e") || !strings.Contains(stderr, `\x1b]0;pwned`) {
+			t.Errorf("a server's escapes over %s: exit %d, %q", path, code, stderr)
+		}
+	}
+
+	// An enumeration that never ends: given up.
+	var pulls atomic.Int64
+	endless := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if strings.Contains(string(b), "<wsen:Pull") || strings.Contains(string(b), ":Pull>") || strings.Contains(string(b), "Pull xmlns") {
+			pulls.Add(1)
+			io.WriteString(w, soap(`<n:PullResponse><n:EnumerationContext>c1</n:EnumerationContext><n:Items/></n:PullResponse>`))
+			return
+		}
+		io.WriteString(w, soap(`<n:EnumerateResponse><n:EnumerationContext>c1</n:EnumerationContext></n:EnumerateResponse>`))
+	})
+	_, stderr, code = runCLI(t, "", "enum", "Win32_LogonSession", "--remote", endless+"/wsman")
+	if code == 0 || !strings.Contains(stderr, "in a row") || pulls.Load() > 40 {
+		t.Errorf("an endless enumeration: exit %d after %d pulls, %q", code, pulls.Load(), stderr)
+	}
+
+	// Another instance than the one asked for, and one without its key.
+	other := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, soap(`<p:Win32_LogonSession><p:LogonId>999</p:LogonId><p:AuthenticationPackage>evil</p:AuthenticationPackage></p:Win32_LogonSession>`))
+	})
+	_, stderr, code = runCLI(t, "", "get", `Win32_LogonSession.LogonId="348"`, "--remote", other+"/wsman")
+	if code == 0 || !strings.Contains(stderr, "when asked for") {
+		t.Errorf("another instance than asked: exit %d, %q", code, stderr)
+	}
+	keyless := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, soap(`<n:EnumerateResponse><w:Items><p:Win32_LogonSession><p:Name>x</p:Name></p:Win32_LogonSession></w:Items><w:EndOfSequence/></n:EnumerateResponse>`))
+	})
+	_, stderr, code = runCLI(t, "", "enum", "Win32_LogonSession", "--remote", keyless+"/wsman")
+	if code == 0 || !strings.Contains(stderr, "without its key LogonId") {
+		t.Errorf("an instance without its key: exit %d, %q", code, stderr)
+	}
+
+	// A CIM-XML error whose code is no failure's: still a failure.
+	oddCode := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `<?xml version="1.0"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLERSP>`+
+			`<IMETHODRESPONSE NAME="EnumerateInstances"><ERROR CODE="0" DESCRIPTION="odd"/></IMETHODRESPONSE></SIMPLERSP></MESSAGE></CIM>`)
+	})
+	_, stderr, code = runCLI(t, "", "enum", "Win32_LogonSession", "--remote", oddCode+"/cimom")
+	if code == 0 || !strings.Contains(stderr, "CIM_ERR_FAILED") || !strings.Contains(stderr, `code "0"`) {
+		t.Errorf("an ERROR of code 0: exit %d, %q", code, stderr)
+	}
+}
