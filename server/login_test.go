@@ -75,6 +75,18 @@ func TestUsersFileWritableByOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if users.Warning() != "" {
+		t.Errorf("a 0600 file: %s", users.Warning())
+	}
+	// One that others may read is served, with a warning.
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if readable, err := OpenUsers(path); err != nil {
+		t.Errorf("OpenUsers of a 0644 file: %v", err)
+	} else if !strings.Contains(readable.Warning(), "may be read by its group or others (mode 0644)") {
+		t.Errorf("OpenUsers of a 0644 file: warning %q", readable.Warning())
+	}
 	if err := os.Chmod(path, 0o666); err != nil {
 		t.Fatal(err)
 	}

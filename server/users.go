@@ -222,6 +222,8 @@ type Users struct {
 	size      int64
 	lastCheck time.Time
 
+	warning string // what OpenUsers found unwise (see Warning)
+
 	dummy   []byte
 	key     [32]byte
 	cacheMu sync.Mutex
@@ -241,6 +243,10 @@ const (
 	cacheSize = 4096
 )
 
+// Warning says what OpenUsers found unwise about the file, which is
+// served all the same (one its group or others may read), or "".
+func (u *Users) Warning() string { return u.warning }
+
 // OpenUsers loads the users file at path.
 func OpenUsers(path string) (*Users, error) {
 	u := &Users{path: path, cache: map[[32]byte]cached{}}
@@ -249,6 +255,9 @@ func OpenUsers(path string) (*Users, error) {
 	}
 	if err := u.reload(true); err != nil {
 		return nil, err
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o044 != 0 && runtime.GOOS != "windows" {
+		u.warning = fmt.Sprintf("users file %s may be read by its group or others (mode %04o): its password hashes can be guessed at offline; chmod 0600 it", path, st.Mode().Perm())
 	}
 	cost := bcrypt.DefaultCost
 	for _, x := range u.byName {

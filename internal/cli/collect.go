@@ -167,6 +167,9 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 			if users, err = server.OpenUsers(f.users); err != nil {
 				return err
 			}
+			if w := users.Warning(); w != "" {
+				logf("warning: %s", w)
+			}
 			if users.Count() == 0 {
 				return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
 			}
@@ -196,6 +199,9 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		tlsConf = server.TLSConfig(cert)
 	}
 
+	for _, u := range plainOffLoopback(f.natsURL) {
+		logf("warning: %s is plain NATS to a host that is not loopback: the fleet's sessions cross the network in clear; use tls://", u)
+	}
 	nc, err := connectCollector(f)
 	if err != nil {
 		return err

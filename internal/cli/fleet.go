@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/server"
 )
 
 // ExitPartial is the exit code of a fleet query that some live host did
@@ -66,11 +68,31 @@ func (e *env) connectFleet(f fleetFlags, name string, retryForever bool) (*nats.
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, u := range plainOffLoopback(f.urls) {
+		fmt.Fprintf(e.stderr, "cimsess: warning: %s is plain NATS to a host that is not loopback: the login is a signed challenge, but the fleet's sessions (users, where from) cross the network in clear; use tls://\n", u)
+	}
 	nc, err := natsconn.Connect(c, natsconn.Options{URLs: f.urls, CA: f.ca, Name: name, RetryForever: retryForever})
 	if err != nil {
 		return nil, nil, err
 	}
 	return nc, c, nil
+}
+
+// plainOffLoopback returns the NATS URLs of a comma-separated list that
+// are not TLS and name a host that is not loopback.
+func plainOffLoopback(urls string) []string {
+	var out []string
+	for _, raw := range strings.Split(urls, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		if !strings.EqualFold(u.Scheme, "tls") && !strings.EqualFold(u.Scheme, "wss") && !server.IsLoopback(u.Host) {
+			out = append(out, u.Redacted())
+		}
+	}
+	return out
 }
 
 func (e *env) fleetClient(f fleetFlags) (*client.Client, func(), error) {

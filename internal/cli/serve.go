@@ -181,6 +181,9 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 		if cfg.Users, err = server.OpenUsers(f.users); err != nil {
 			return err
 		}
+		if w := cfg.Users.Warning(); w != "" {
+			logger.Warn(w)
+		}
 		if cfg.Users.Count() == 0 {
 			return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
 		}
