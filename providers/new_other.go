@@ -4,6 +4,7 @@ package providers
 
 import "github.com/cimsess/cimsess/provider"
 
-// New returns the providers of this system's sources: none on a system
-// cimsess has no source for, so every class answers with no instances.
-func New(Options) ([]provider.Provider, error) { return nil, nil }
+// New returns the providers of this system's sources. cimsess has none
+// for this system: its one provider answers Win32_LogonSession (and so
+// Win32_Session) with CIM_ERR_NOT_SUPPORTED (see [unsupported]).
+func New(Options) ([]provider.Provider, error) { return []provider.Provider{unsupported{}}, nil }

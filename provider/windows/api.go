@@ -106,9 +106,10 @@ const (
 // api_windows.go; tests use a fake. Every call may block: the providers
 // call it off the caller's goroutine and give up when ctx ends.
 type api interface {
-	// LogonSessions returns the logon sessions the caller may read
-	// (those of other users need an administrator).
-	LogonSessions(ctx context.Context) ([]LogonSessionData, error)
+	// LogonSessions returns the logon sessions the caller may read, and
+	// how many it was denied (those of other users need an
+	// administrator).
+	LogonSessions(ctx context.Context) (sessions []LogonSessionData, denied int, err error)
 	// ServerSessions returns the Server service's SMB sessions.
 	ServerSessions(ctx context.Context) ([]SessionInfo502, error)
 	// ServerConnections returns the connections to shares from one client
@@ -128,7 +129,15 @@ const (
 	nerrServerNotStarted    uint32 = 2114 // NERR_ServerNotStarted
 	errorServiceNotActive   uint32 = 1062 // ERROR_SERVICE_NOT_ACTIVE
 	errorNoSuchLogonSession uint32 = 1312 // ERROR_NO_SUCH_LOGON_SESSION
+	nerrClientNameNotFound  uint32 = 2312 // NERR_ClientNameNotFound: the client's session ended
 )
+
+// clientGone reports whether err says that an SMB client's session ended
+// between NetSessionEnum and NetConnectionEnum.
+func clientGone(err error) bool {
+	e, ok := err.(*APIError)
+	return ok && e.Code == nerrClientNameNotFound
+}
 
 // APIError is a Windows call that failed: the call's name, its Win32
 // error code (NTSTATUS codes are converted to Win32 ones) and the

@@ -13,8 +13,8 @@ func systemAPI() api { return noAPI{} }
 
 type noAPI struct{}
 
-func (noAPI) LogonSessions(context.Context) ([]LogonSessionData, error) {
-	return nil, provider.ErrNotImplemented
+func (noAPI) LogonSessions(context.Context) ([]LogonSessionData, int, error) {
+	return nil, 0, provider.ErrNotImplemented
 }
 func (noAPI) ServerSessions(context.Context) ([]SessionInfo502, error) {
 	return nil, provider.ErrNotImplemented

@@ -47,16 +47,18 @@ func fieldEnd(off, size uintptr) uint32 { return uint32(off + size) }
 
 // LogonSessions enumerates the logon sessions and reads each one's data.
 // Sessions that end in between, and those of other users when the caller
-// is no administrator, are left out; when every one is denied, so is the
-// call.
-func (sysAPI) LogonSessions(ctx context.Context) ([]LogonSessionData, error) {
+// is no administrator (counted in denied), are left out; when every one
+// is denied, so is the call. LocalSystem's session (LUID 999), for which
+// LsaGetLogonSessionData returns no data, is kept, of LogonType 0 (the
+// System's, in WMI's ValueMap).
+func (sysAPI) LogonSessions(ctx context.Context) ([]LogonSessionData, int, error) {
 	var count uint32
 	var luids *winapi.LUID
 	if st := winapi.LsaEnumerateLogonSessions(&count, &luids); st != 0 {
-		return nil, ntError("LsaEnumerateLogonSessions", st)
+		return nil, 0, ntError("LsaEnumerateLogonSessions", st)
 	}
 	if luids == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
 	defer winapi.LsaFreeReturnBuffer(uintptr(unsafe.Pointer(luids)))
 	ids := unsafe.Slice(luids, count)
@@ -66,9 +68,10 @@ func (sysAPI) LogonSessions(ctx context.Context) ([]LogonSessionData, error) {
 	for i := range ids {
 		if i&63 == 63 {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
+		asked := LUID{LowPart: ids[i].LowPart, HighPart: ids[i].HighPart}
 		var d *winapi.SecurityLogonSessionData
 		if st := winapi.LsaGetLogonSessionData(&ids[i], &d); st != 0 {
 			err := ntError("LsaGetLogonSessionData", st)
@@ -81,23 +84,30 @@ func (sysAPI) LogonSessions(ctx context.Context) ([]LogonSessionData, error) {
 			continue // gone, or not ours to read
 		}
 		if d == nil {
+			if asked == localSystem {
+				out = append(out, LogonSessionData{LogonID: asked})
+			}
 			continue
 		}
-		out = append(out, logonData(d))
+		out = append(out, logonData(asked, d))
 		winapi.LsaFreeReturnBuffer(uintptr(unsafe.Pointer(d)))
 	}
 	if len(out) == 0 && denied > 0 {
-		return nil, firstDenied
+		return nil, denied, firstDenied
 	}
-	return out, nil
+	return out, denied, nil
 }
 
-// logonData copies what LSA returned into Go values, reading only the
-// fields within the Size it filled in.
-func logonData(d *winapi.SecurityLogonSessionData) LogonSessionData {
+// localSystem is the LUID of LocalSystem's logon session (0x0:0x3e7).
+var localSystem = LUID{LowPart: 0x3e7}
+
+// logonData copies what LSA returned for the logon session asked into
+// Go values, reading only the fields within the Size it filled in. The
+// LUID is the one asked: LocalSystem's data comes back zero.
+func logonData(asked LUID, d *winapi.SecurityLogonSessionData) LogonSessionData {
 	var z winapi.SecurityLogonSessionData
 	has := func(off, size uintptr) bool { return d.Size >= fieldEnd(off, size) }
-	out := LogonSessionData{LogonID: LUID{LowPart: d.LogonID.LowPart, HighPart: d.LogonID.HighPart}}
+	out := LogonSessionData{LogonID: asked}
 	if has(unsafe.Offsetof(z.UserName), unsafe.Sizeof(z.UserName)) {
 		out.UserName = unicode(&d.UserName)
 	}
@@ -156,8 +166,13 @@ func netEnum[T any](ctx context.Context, name string, enum func(buf **byte, read
 			}
 			xwin.NetApiBufferFree(buf)
 		}
-		if !more || read == 0 {
+		if !more {
 			return nil
+		}
+		if read == 0 {
+			// More to come, but none given: going on would loop, and
+			// stopping would pass a short list for the whole.
+			return &APIError{Call: name, Code: uint32(xwin.ERROR_MORE_DATA), Text: "more data, but none returned"}
 		}
 		if err := ctx.Err(); err != nil {
 			return err

@@ -44,6 +44,7 @@ func interactiveType(lt uint32) bool {
 // state of the terminal session an interactive logon belongs to:
 //
 //	not interactive, or in session 0 (services), or no WTS answer → OK
+//	WTS answered, but without the logon's session                 → Lost Comm
 //	WTSActive, WTSConnected, WTSShadow, WTSIdle                   → OK
 //	WTSConnectQuery, WTSInit                                      → Starting
 //	WTSDisconnected (the session lives, its client has gone)      → Lost Comm
@@ -51,9 +52,18 @@ func interactiveType(lt uint32) bool {
 //	any other state                                               → Unknown
 //
 // A disconnected session is kept, never dropped: "Lost Comm" is CIM's
-// word for an element that was reached before and is unreachable now.
-func statusOf(d *LogonSessionData, wts *WTSSession) string {
-	if wts == nil || d.Session == 0 || !interactiveType(d.LogonType) {
+// word for an element that was reached before and is unreachable now. So
+// is a logon whose terminal session is gone: Windows keeps a logon
+// session while anything holds its token, after its user logged off.
+// wtsRead says whether WTS answered at all.
+func statusOf(d *LogonSessionData, wts *WTSSession, wtsRead bool) string {
+	if d.Session == 0 || !interactiveType(d.LogonType) {
+		return StatusOK
+	}
+	if wts == nil {
+		if wtsRead {
+			return StatusLostComm
+		}
 		return StatusOK
 	}
 	switch wts.State {
@@ -109,7 +119,8 @@ type LogonOptions struct {
 
 // MapLogonSessions turns LSA's logon sessions into Win32_LogonSession
 // instances, one per LUID, ordered by LogonId; wts, when not nil, are
-// the terminal sessions whose states refine Status (see [statusOf]).
+// the terminal sessions whose states refine Status (see [statusOf]): nil
+// when WTS could not be read.
 func MapLogonSessions(sessions []LogonSessionData, wts []WTSSession, opts LogonOptions) []*cim.Instance {
 	loc := opts.Location
 	if loc == nil {
@@ -131,7 +142,7 @@ func MapLogonSessions(sessions []LogonSessionData, wts []WTSSession, opts LogonO
 			continue
 		}
 		seen[d.LogonID] = true
-		out = append(out, keyed{uint64(uint32(d.LogonID.HighPart))<<32 | uint64(d.LogonID.LowPart), logonInstance(d, byID[d.Session], loc)})
+		out = append(out, keyed{uint64(uint32(d.LogonID.HighPart))<<32 | uint64(d.LogonID.LowPart), logonInstance(d, byID[d.Session], wts != nil, loc)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	insts := make([]*cim.Instance, len(out))
@@ -153,7 +164,7 @@ func accountName(domain, user string) string {
 }
 
 // logonInstance builds the instance of one logon session.
-func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *cim.Instance {
+func logonInstance(d *LogonSessionData, wts *WTSSession, wtsRead bool, loc *time.Location) *cim.Instance {
 	id := d.LogonID.String()
 	user := prop.Clean(d.UserName)
 	account := accountName(prop.Clean(d.LogonDomain), user)
@@ -172,7 +183,7 @@ func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *ci
 	if !d.LogonTime.IsZero() {
 		in.Set("StartTime", cim.NewDateTime(d.LogonTime.In(loc)))
 	}
-	status := statusOf(d, wts)
+	status := statusOf(d, wts, wtsRead)
 	in.Set("Status", status)
 
 	// Where: the window station of an interactive logon, else its kind.
@@ -221,7 +232,10 @@ func logonInstance(d *LogonSessionData, wts *WTSSession, loc *time.Location) *ci
 	if where != "" {
 		fmt.Fprintf(&desc, " (%s)", where)
 	}
-	if status == StatusLostComm {
+	switch {
+	case status == StatusLostComm && wts == nil:
+		desc.WriteString("; its terminal session is gone: the logon outlives its user's logoff while something holds its token")
+	case status == StatusLostComm:
 		desc.WriteString("; disconnected: the session lives but its client has gone")
 	}
 	in.Set("Description", desc.String())

@@ -140,13 +140,14 @@ func (p *LogonProvider) snapshot(ctx context.Context) ([]*cim.Instance, error) {
 func (p *LogonProvider) read(ctx context.Context) ([]*cim.Instance, error) {
 	type answer struct {
 		lsa     []LogonSessionData
+		denied  int
 		wts     []WTSSession
 		wtsNote string
 	}
 	a, err := call(ctx, p.opts.Timeout, "LSA", func(ctx context.Context) (answer, error) {
 		var a answer
 		var err error
-		if a.lsa, err = p.api.LogonSessions(ctx); err != nil {
+		if a.lsa, a.denied, err = p.api.LogonSessions(ctx); err != nil {
 			return a, err
 		}
 		wts, werr := p.api.TerminalSessions(ctx)
@@ -173,6 +174,11 @@ func (p *LogonProvider) read(ctx context.Context) ([]*cim.Instance, error) {
 		return nil, ce
 	}
 	lsaSrc.Found = len(a.lsa)
+	if a.denied > 0 {
+		// A short list must not read as the whole: say what is missing.
+		lsaSrc.Note = fmt.Sprintf("%d logon sessions not readable without administrator rights", a.denied)
+		lsaSrc.Warn = true
+	}
 	p.SetSources(lsaSrc, provider.Source{Name: "wts", Where: "WTSEnumerateSessions", Found: len(a.wts), Note: a.wtsNote})
 	return MapLogonSessions(a.lsa, a.wts, LogonOptions{Location: p.opts.Location}), nil
 }
@@ -279,6 +285,11 @@ func (p *ServerProvider) read(ctx context.Context) (ServerSnapshot, error) {
 				q = `\\` + q
 			}
 			cs, err := p.api.ServerConnections(ctx, q)
+			if clientGone(err) {
+				// The client left between the two calls: its session
+				// is listed, with no connection.
+				cs, err = nil, nil
+			}
 			if err != nil {
 				return a, fmt.Errorf("connections from %s: %w", computerName(s.ComputerName), err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,28 +19,33 @@ import (
 type fakeAPI struct {
 	lsa      []LogonSessionData
 	lsaErr   error
+	denied   int // logon sessions LSA denied, beside those it gave
 	wts      []WTSSession
 	wtsErr   error
 	sessions []SessionInfo502
 	sessErr  error
 	conns    map[string][]ConnectionInfo1 // by qualifier ("\\NAME")
 	connErr  error
-	block    chan struct{} // when set, LogonSessions waits on it
+	connErrs map[string]error // by qualifier: one client's own error
+	block    chan struct{}    // when set, LogonSessions waits on it
 	calls    atomic.Int32
 }
 
-func (f *fakeAPI) LogonSessions(ctx context.Context) ([]LogonSessionData, error) {
+func (f *fakeAPI) LogonSessions(ctx context.Context) ([]LogonSessionData, int, error) {
 	f.calls.Add(1)
 	if f.block != nil {
 		<-f.block
 	}
-	return f.lsa, f.lsaErr
+	return f.lsa, f.denied, f.lsaErr
 }
 func (f *fakeAPI) ServerSessions(context.Context) ([]SessionInfo502, error) {
 	f.calls.Add(1)
 	return f.sessions, f.sessErr
 }
 func (f *fakeAPI) ServerConnections(_ context.Context, q string) ([]ConnectionInfo1, error) {
+	if err := f.connErrs[q]; err != nil {
+		return nil, err
+	}
 	return f.conns[q], f.connErr
 }
 func (f *fakeAPI) TerminalSessions(context.Context) ([]WTSSession, error) { return f.wts, f.wtsErr }
@@ -218,30 +224,32 @@ func TestStatusOf(t *testing.T) {
 	for _, tc := range []struct {
 		d     *LogonSessionData
 		state uint32
-		noWTS bool
+		noWTS bool // WTS could not be read
+		gone  bool // WTS answered without the logon's session
 		want  string
 	}{
-		{interactive, WTSActive, false, "OK"},
-		{interactive, WTSConnected, false, "OK"},
-		{interactive, WTSShadow, false, "OK"},
-		{interactive, WTSIdle, false, "OK"},
-		{interactive, WTSConnectQuery, false, "Starting"},
-		{interactive, WTSInit, false, "Starting"},
-		{interactive, WTSDisconnected, false, "Lost Comm"},
-		{interactive, WTSReset, false, "Stopping"},
-		{interactive, WTSDown, false, "Stopping"},
-		{interactive, 42, false, "Unknown"},
-		{interactive, 0, true, "OK"},
-		{&LogonSessionData{LogonType: 3, Session: 1}, WTSDisconnected, false, "OK"}, // network logon: no desktop
-		{&LogonSessionData{LogonType: 2, Session: 0}, WTSDisconnected, false, "OK"}, // session 0 is "disconnected" always
-		{&LogonSessionData{LogonType: 10, Session: 3}, WTSDisconnected, false, "Lost Comm"},
-		{&LogonSessionData{LogonType: 11, Session: 3}, WTSReset, false, "Stopping"},
+		{interactive, WTSActive, false, false, "OK"},
+		{interactive, WTSConnected, false, false, "OK"},
+		{interactive, WTSShadow, false, false, "OK"},
+		{interactive, WTSIdle, false, false, "OK"},
+		{interactive, WTSConnectQuery, false, false, "Starting"},
+		{interactive, WTSInit, false, false, "Starting"},
+		{interactive, WTSDisconnected, false, false, "Lost Comm"},
+		{interactive, WTSReset, false, false, "Stopping"},
+		{interactive, WTSDown, false, false, "Stopping"},
+		{interactive, 42, false, false, "Unknown"},
+		{interactive, 0, true, false, "OK"},                                                // WTS unreadable: nothing known
+		{interactive, 0, false, true, "Lost Comm"},                                         // its terminal session gone, the logon kept alive
+		{&LogonSessionData{LogonType: 3, Session: 1}, WTSDisconnected, false, false, "OK"}, // network logon: no desktop
+		{&LogonSessionData{LogonType: 2, Session: 0}, WTSDisconnected, false, false, "OK"}, // session 0 is "disconnected" always
+		{&LogonSessionData{LogonType: 10, Session: 3}, WTSDisconnected, false, false, "Lost Comm"},
+		{&LogonSessionData{LogonType: 11, Session: 3}, WTSReset, false, false, "Stopping"},
 	} {
 		var w *WTSSession
-		if !tc.noWTS {
+		if !tc.noWTS && !tc.gone {
 			w = &WTSSession{SessionID: tc.d.Session, State: tc.state}
 		}
-		if got := statusOf(tc.d, w); got != tc.want {
+		if got := statusOf(tc.d, w, !tc.noWTS); got != tc.want {
 			t.Errorf("type %d session %d state %d: %q, want %q", tc.d.LogonType, tc.d.Session, tc.state, got, tc.want)
 		}
 	}
@@ -457,4 +465,60 @@ func FuzzMap(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPartialAnswers: an SMB client that leaves between NetSessionEnum and
+// NetConnectionEnum takes only its own connections with it, not the
+// three classes; logon sessions LSA denies are counted in the source's
+// note, so that a short list does not read as the whole.
+func TestPartialAnswers(t *testing.T) {
+	ctx := context.Background()
+	f := machine()
+	f.connErrs = map[string]error{`\\192.168.1.21`: &APIError{Call: "NetConnectionEnum", Code: nerrClientNameNotFound}}
+	sp := newServerProvider(Options{}, f)
+	sessions, err := provider.Collect(ctx, sp, SessionClass, provider.Hint{})
+	if err != nil || len(sessions) != 3 {
+		t.Fatalf("sessions with one client gone: %d, %v", len(sessions), err)
+	}
+	conns, err := provider.Collect(ctx, sp, ConnectionClass, provider.Hint{})
+	if err != nil || len(conns) == 0 {
+		t.Fatalf("connections with one client gone: %d, %v", len(conns), err)
+	}
+
+	f = machine()
+	f.denied = 4
+	lp := newLogonProvider(Options{}, f)
+	if _, err := provider.Collect(ctx, lp, LogonClass, provider.Hint{}); err != nil {
+		t.Fatal(err)
+	}
+	if srcs := lp.Sources(); len(srcs) == 0 || !srcs[0].Warn || !strings.Contains(srcs[0].Note, "4 logon sessions not readable without administrator rights") {
+		t.Errorf("sources %+v", srcs)
+	}
+}
+
+// TestLogonWithoutItsTerminalSession: an interactive logon whose terminal
+// session WTS no longer lists (Windows keeps a logon while something holds
+// its token) is Lost Comm, and says why, not OK.
+func TestLogonWithoutItsTerminalSession(t *testing.T) {
+	f := machine()
+	var kept []WTSSession
+	for _, w := range f.wts {
+		if w.SessionID == 0 {
+			kept = append(kept, w)
+		}
+	}
+	f.wts = kept
+	insts, err := provider.Collect(context.Background(), newLogonProvider(Options{}, f), LogonClass, provider.Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost := 0
+	for _, in := range insts {
+		if in.String("Status") == StatusLostComm && strings.Contains(in.String("Description"), "its terminal session is gone") {
+			lost++
+		}
+	}
+	if lost == 0 {
+		t.Errorf("no interactive logon is Lost Comm with its terminal session gone")
+	}
 }
