@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/cimsess/cimsess/cim"
@@ -207,10 +208,15 @@ func Unreachable(err error) bool {
 }
 
 // Reason is err as a message says it: "the NATS server is unreachable"
-// for what Unreachable reports, else err's own text.
+// for what Unreachable reports; for a publish that no stream took (the
+// events' stream deleted, or never made), what to do; else err's own
+// text.
 func Reason(err error) string {
-	if Unreachable(err) {
+	switch {
+	case Unreachable(err):
 		return "the NATS server is unreachable"
+	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoStreamResponse):
+		return "no stream takes the events (is the stream CIMSESS_EVENTS missing? 'cimsess hub' makes it; on a NATS cluster, 'cimsess hub --nats URLS --creds ADMIN.creds')"
 	}
 	return err.Error()
 }

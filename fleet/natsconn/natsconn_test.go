@@ -2,9 +2,11 @@ package natsconn
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestReason: what nats.go says of a publish while the connection is away
@@ -18,5 +20,9 @@ func TestReason(t *testing.T) {
 	}
 	if got := Reason(nats.ErrAuthorization); got != nats.ErrAuthorization.Error() || Unreachable(nats.ErrAuthorization) {
 		t.Errorf("Reason(authorization) = %q", got)
+	}
+	// A publish that no stream took: say which stream and what makes it.
+	if got := Reason(fmt.Errorf("publishing: %w", jetstream.ErrNoStreamResponse)); !strings.Contains(got, "CIMSESS_EVENTS missing") {
+		t.Errorf("Reason(no stream) = %q", got)
 	}
 }
