@@ -185,20 +185,52 @@ func (r *Recorder) Run(ctx context.Context) error {
 			wg.Wait()
 			return nil
 		case ev := <-events:
-			if err := r.record(ctx, ev); err != nil {
+			if err := r.retryBusy(ctx, func() error { return r.record(ctx, ev) }); err != nil {
 				if ctx.Err() != nil {
 					continue
 				}
 				return err
 			}
 		case t := <-heartbeat.C:
-			if err := r.Store.Heartbeat(ctx, t); err != nil && ctx.Err() == nil {
+			if err := r.retryBusy(ctx, func() error { return r.Store.Heartbeat(ctx, t) }); err != nil && ctx.Err() == nil {
 				return err
 			}
 		case <-pruneTick.C:
-			if err := r.prune(ctx); err != nil && ctx.Err() == nil {
+			if err := r.retryBusy(ctx, func() error { return r.prune(ctx) }); err != nil && ctx.Err() == nil {
 				return err
 			}
+		}
+	}
+}
+
+// busyRetry is how long the recorder waits between tries of a write
+// that another process's lock held up (each try itself waits up to the
+// store's busy timeout); a variable for tests.
+var busyRetry = time.Second
+
+// retryBusy runs write again while the database stays locked by another
+// process (a backup, a sqlite3 shell), saying so once and again when it
+// takes writes, until write works, fails otherwise, or ctx ends. The
+// recorder used to stop there, and miss every session of the time it was
+// not running.
+func (r *Recorder) retryBusy(ctx context.Context, write func() error) error {
+	waited := false
+	for {
+		err := write()
+		if err == nil || !isBusy(err) || ctx.Err() != nil {
+			if waited && err == nil {
+				r.logf("the history database takes writes again")
+			}
+			return err
+		}
+		if !waited {
+			r.logf("%v; waiting for it, the sessions seen meanwhile are kept", err)
+			waited = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(busyRetry):
 		}
 	}
 }
