@@ -54,8 +54,20 @@ func TestDecodeResponseRoundTrip(t *testing.T) {
 
 func FuzzDecodeResponse(f *testing.F) {
 	f.Add([]byte(`<CIM><MESSAGE><SIMPLERSP><IMETHODRESPONSE NAME="X"><IRETURNVALUE><INSTANCE CLASSNAME="A"><PROPERTY NAME="p" TYPE="uint8"><VALUE>7</VALUE></PROPERTY></INSTANCE></IRETURNVALUE></IMETHODRESPONSE></SIMPLERSP></MESSAGE></CIM>`))
+	f.Add([]byte(`<CIM><MESSAGE><SIMPLERSP><IMETHODRESPONSE NAME="X"><ERROR CODE="0" DESCRIPTION="odd"/></IMETHODRESPONSE></SIMPLERSP></MESSAGE></CIM>`))
+	f.Add([]byte(`<CIM><MESSAGE><SIMPLERSP><IMETHODRESPONSE NAME="X"><ERROR CODE="6" DESCRIPTION="gone"/></IMETHODRESPONSE></SIMPLERSP></MESSAGE></CIM>`))
 	reg := schema.MustDefault()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = DecodeResponse(data, "h", reg)
+		insts, err := DecodeResponse(data, "h", reg)
+		// An error is a failure, whatever code the server wrote: never
+		// one a caller could take for success.
+		if err != nil && (cim.CodeOf(err) == cim.StatusOK || insts != nil) {
+			t.Fatalf("an error of code %v with %d instances: %v", cim.CodeOf(err), len(insts), err)
+		}
+		for _, in := range insts {
+			if in == nil || in.ClassName == "" {
+				t.Fatalf("an instance without a class: %v", in)
+			}
+		}
 	})
 }
