@@ -3,8 +3,13 @@ package agent
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/cim"
+	"github.com/cimsess/cimsess/cimom"
 
 	"github.com/cimsess/cimsess/fleet/outbox"
 	"github.com/cimsess/cimsess/fleet/wire"
@@ -62,5 +67,32 @@ func TestEventsWaitWhileTheOutboxFails(t *testing.T) {
 	}
 	if strings.Join(got, "") != "ABC" || recs[0].Seq != 1 || recs[2].Seq != 3 {
 		t.Errorf("queued %v (seq %d…), want A, B, C numbered from 1", got, recs[0].Seq)
+	}
+}
+
+// TestSnapshotSavedWithinABurst: a burst of events is taken a bounded
+// number at a time between saves of the snapshot, so that a crash repeats
+// few changes, where a burst of 3,000 logins used to be saved only at its
+// end.
+func TestSnapshotSavedWithinABurst(t *testing.T) {
+	dir := t.TempDir()
+	box, err := outbox.Open(filepath.Join(dir, "outbox"), outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	a := &Agent{cfg: Config{StateDir: dir}, box: box, current: map[string]*cim.Instance{}}
+	a.pub = &Publisher{Host: "h1", Agent: "0123456789abcdef", Box: box}
+	event := func(i int) cimom.Event {
+		in := cim.NewInstance("Linux_LogonSession").Set("LogonId", strconv.Itoa(i))
+		in.Path = cim.ObjectPath{ClassName: "Linux_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: strconv.Itoa(i)}}}
+		return cimom.Event{Class: "__InstanceCreationEvent", Target: in, Time: time.Now()}
+	}
+	merged := make(chan cimom.Event, 300)
+	for i := 1; i < 300; i++ {
+		merged <- event(i)
+	}
+	if n := a.takeBurst(event(0), merged); n != snapshotEvery || box.Len() != snapshotEvery {
+		t.Errorf("took %d events (%d queued) before a save, want %d", n, box.Len(), snapshotEvery)
 	}
 }
