@@ -118,6 +118,13 @@ func (b *Outbox) recover() error {
 	} else if hs, err := b.head.Stat(); err == nil && hs.Size() > 0 {
 		b.damage = fmt.Sprintf("the head (%d bytes) is damaged: the queue is read from the start, and the sequence numbers given out before are not known", hs.Size())
 	}
+	defer func() {
+		// A damaged head is written again once the log is read: its
+		// damage is told once, not at every start.
+		if b.damage != "" {
+			_ = b.writeHead()
+		}
+	}()
 	st, err := b.log.Stat()
 	if err != nil {
 		return cim.Wrap(cim.ErrFailed, err)

@@ -37,7 +37,9 @@ func newQueryCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
 				return e.listRemote(cmd.Context(), &remote, out, &table, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
-					return c.Query(ctx, args[0], checkRemotePages(remote.url, "", page))
+					// A query's rows may be projections or classes
+					// (meta_class), without keys: taken as they come.
+					return c.Query(ctx, args[0], page)
 				})
 			}
 			if fleet {

@@ -104,7 +104,8 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 }
 
 // checkRemoteInstance checks an instance a remote host sent for class
-// asked (empty for a query's, of any class): one of a class this schema
+// asked (an enumeration's or a get's; a query's rows, which may be
+// projections or classes, are not checked): one of a class this schema
 // knows must be of the class asked or a subclass of it, and have its keys;
 // one of a class it does not know is taken as it came.
 func checkRemoteInstance(reg *schema.Registry, where, asked string, in *cim.Instance) error {
