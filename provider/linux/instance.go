@@ -44,7 +44,7 @@ type facts struct {
 // factsOf resolves the facts of session s from its processes, utmp
 // record and logind file; userName names a uid. It reads nothing else.
 func factsOf(s *session, userName func(uint32) (string, bool)) facts {
-	f := facts{id: s.id, audit: s.audit, hasAudit: s.hasAudit, alive: len(s.procs) > 0, loggedOut: s.loggedOut}
+	f := facts{id: s.id, audit: s.audit, hasAudit: s.hasAudit, alive: len(s.procs) > 0 || s.hiddenAlive, loggedOut: s.loggedOut}
 
 	// Who: the login uid is the truth; utmp and logind only name it.
 	for i := range s.procs {

@@ -74,6 +74,7 @@ type Provider struct {
 	opts         Options
 	proc         *procfs.FS
 	explicitUtmp bool // a utmp path the user named must exist
+	systemProc   bool // the system's own /proc, not a snapshot
 
 	mu    sync.Mutex
 	ids   map[string]uint32 // utmp record key → audit session id
@@ -120,7 +121,7 @@ func New(opts Options) *Provider {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Provider{opts: opts, explicitUtmp: explicitUtmp, proc: procfs.New(opts.ProcRoot), ids: map[string]uint32{}, names: map[uint32]string{}}
+	return &Provider{opts: opts, explicitUtmp: explicitUtmp, systemProc: systemProc, proc: procfs.New(opts.ProcRoot), ids: map[string]uint32{}, names: map[uint32]string{}}
 }
 
 // Name names the provider.
@@ -144,6 +145,9 @@ type session struct {
 	// last seen: its logout is written, its processes are ending; rec is
 	// the record it had.
 	loggedOut bool
+	// hiddenAlive marks a session of a utmp record alone whose process
+	// exists, hidden from this user by /proc's hidepid.
+	hiddenAlive bool
 }
 
 // Enumerate streams the logon sessions in batches: first the live ones
@@ -194,6 +198,11 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 	others.Wait()
 	// /proc: every process with its audit session.
 	psrc := provider.Source{Name: "procfs", Where: p.opts.ProcRoot}
+	hidden := p.systemProc && procHidesOthers(p.opts.ProcRoot)
+	if hidden {
+		psrc.Note = "other users' processes are hidden from this user (hidepid): their sessions show no processes, and those with a login record are told live by their pid alone"
+		psrc.Warn = true
+	}
 	if perr != nil {
 		if ctx.Err() != nil {
 			return cim.Map(perr)
@@ -240,7 +249,7 @@ func (p *Provider) Enumerate(ctx context.Context, class string, hint provider.Hi
 		}
 		return nil
 	}
-	alive, err := p.emitRecordSessions(ctx, uf, owners, reps, now, w, narrowed, hint.Lent, emit)
+	alive, err := p.emitRecordSessions(ctx, uf, owners, reps, now, w, narrowed, hidden, hint.Lent, emit)
 	if err != nil {
 		return err
 	}
@@ -289,7 +298,7 @@ func (p *Provider) emitInstances(ctx context.Context, sessions []*session, now t
 // their instances go on there while this goroutine emits the instances of
 // the chunk before, on a second CPU where there is one. Two chunks of
 // chunkRecords take turns, so memory does not grow with the file.
-func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners *recordOwners, reps *repeats, now time.Time, want string, narrowed, lent bool, emit provider.Emit) (alive []string, err error) {
+func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners *recordOwners, reps *repeats, now time.Time, want string, narrowed, hidden, lent bool, emit provider.Emit) (alive []string, err error) {
 	batch := make([]*cim.Instance, 0, provider.MaxBatch)
 	slab := instanceSlab{left: int(min(uf.Records(), maxPrealloc)), lent: lent}
 	flush := func() error {
@@ -301,7 +310,7 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 		}
 		return err
 	}
-	names := recordNamer{owners: owners, reps: reps, want: want, narrowed: narrowed}
+	names := recordNamer{owners: owners, reps: reps, want: want, narrowed: narrowed, hidden: hidden}
 	if uf.Records() <= 2*chunkRecords {
 		var (
 			one recordSession
@@ -368,6 +377,9 @@ type recordSession struct {
 	// pointer into the processes this enumeration read from /proc, which
 	// outlive the second pass.
 	proc *procfs.Process
+	// hiddenAlive: its process exists but this user may not see it
+	// (hidepid): live, not a ghost.
+	hiddenAlive bool
 }
 
 // recordSessionMaker makes the session of a named record, in memory
@@ -381,7 +393,7 @@ type recordSessionMaker struct {
 // session returns the session of c, valid until the next call.
 func (m *recordSessionMaker) session(c *recordSession) *session {
 	m.rec = c.rec
-	m.s = session{id: c.id, rec: &m.rec, recordOnly: true}
+	m.s = session{id: c.id, rec: &m.rec, recordOnly: true, hiddenAlive: c.hiddenAlive}
 	if c.proc != nil {
 		m.proc[0] = *c.proc
 		m.s.procs = m.proc[:]
@@ -404,6 +416,7 @@ type recordNamer struct {
 	reps     *repeats
 	want     string
 	narrowed bool
+	hidden   bool            // /proc hides other users' processes: ask the pid
 	seen     map[string]bool // the ids given to records whose id may repeat
 	alive    []string        // the ids of the sessions that are live
 	idb      [96]byte
@@ -436,8 +449,12 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 		return false
 	}
 	*out = recordSession{rec: r, id: id}
-	if pr != nil {
+	switch {
+	case pr != nil:
 		out.proc = pr
+		n.alive = append(n.alive, id)
+	case n.hidden && r.PID > 0 && pidExists(int(r.PID)):
+		out.hiddenAlive = true
 		n.alive = append(n.alive, id)
 	}
 	return true
