@@ -18,7 +18,9 @@ package hub
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -253,7 +255,10 @@ func addUsers(dir, role string, names []string, out string) ([]string, error) {
 	return paths, nil
 }
 
-// RemoveUser takes a user out of the data directory and auth.conf.
+// RemoveUser takes a user out of the data directory and auth.conf (a
+// running hub cuts its connections off at the reload, within a second or
+// two) and deletes its credentials file in the data directory, so that
+// the name may be added again with new credentials.
 func RemoveUser(dir, role, name string) error {
 	users, err := LoadUsers(dir)
 	if err != nil {
@@ -268,7 +273,13 @@ func RemoveUser(dir, role, name string) error {
 	if len(kept) == len(users) {
 		return cim.Errorf(cim.ErrNotFound, "no %s named %q", role, name)
 	}
-	return writeUsers(dir, kept)
+	if err := writeUsers(dir, kept); err != nil {
+		return err
+	}
+	if err := os.Remove(CredsPath(dir, role, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return cim.Wrap(cim.ErrFailed, err)
+	}
+	return nil
 }
 
 func writeUsers(dir string, users []User) error {

@@ -3,9 +3,14 @@ package hub
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -106,9 +111,16 @@ func (h *Hub) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	o := natsconn.Options{URLs: h.ClientURL(), Name: "cimsess hub setup"}
+	// The hub dials itself on loopback (a listener on every interface
+	// has no address to dial) and, over TLS, trusts its own certificate
+	// under a name it holds.
+	o := natsconn.Options{URLs: h.loopbackURL(), Name: "cimsess hub setup"}
 	if h.o.TLSCert != "" {
-		o.CA = h.o.TLSCert
+		name, err := certName(h.o.TLSCert)
+		if err != nil {
+			return err
+		}
+		o.CA, o.ServerName = h.o.TLSCert, name
 	}
 	nc, err := natsconn.Connect(c, o)
 	if err != nil {
@@ -161,13 +173,52 @@ func (h *Hub) Reload() error {
 	return nil
 }
 
-// ClientURL returns the URL clients connect to.
+// ClientURL returns the URL clients connect to: tls:// when the server
+// speaks TLS (the server says so itself since nats-server 2.10).
 func (h *Hub) ClientURL() string {
 	u := h.srv.ClientURL()
-	if h.o.TLSCert != "" {
-		u = "tls" + u[len("nats"):]
+	if h.o.TLSCert != "" && strings.HasPrefix(u, "nats://") {
+		u = "tls://" + strings.TrimPrefix(u, "nats://")
 	}
 	return u
+}
+
+// loopbackURL is ClientURL with an address to dial on this machine: the
+// loopback address in place of an unspecified one (0.0.0.0, ::).
+func (h *Hub) loopbackURL() string {
+	u, err := url.Parse(h.ClientURL())
+	if err != nil {
+		return h.ClientURL()
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "" || ip != nil && ip.IsUnspecified() {
+		u.Host = net.JoinHostPort("127.0.0.1", u.Port())
+	}
+	return u.String()
+}
+
+// certName returns a name the first certificate of a PEM file holds: its
+// first DNS name, else its first IP address, else its subject's common
+// name.
+func certName(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", cim.Wrap(cim.ErrFailed, err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return "", cim.Errorf(cim.ErrInvalidParameter, "%s holds no PEM certificate", path)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return "", cim.Errorf(cim.ErrInvalidParameter, "%s: %v", path, err)
+	}
+	switch {
+	case len(c.DNSNames) > 0:
+		return c.DNSNames[0], nil
+	case len(c.IPAddresses) > 0:
+		return c.IPAddresses[0].String(), nil
+	}
+	return c.Subject.CommonName, nil
 }
 
 // Dir returns the hub's data directory.

@@ -194,6 +194,10 @@ type Options struct {
 	// RetryForever keeps reconnecting, however long the servers are away
 	// (agents); otherwise the nats.go default of a few attempts.
 	RetryForever bool
+	// ServerName, when set with CA, is the name the server's certificate
+	// must hold, whatever host the URL dials (the hub dialling itself on
+	// loopback).
+	ServerName string
 	// Extra options, after the ones Connect sets.
 	Extra []nats.Option
 }
@@ -204,7 +208,23 @@ type Options struct {
 // full) or before it was ever made.
 func Unreachable(err error) bool {
 	return errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionReconnecting) ||
-		errors.Is(err, nats.ErrNoServers) || errors.Is(err, nats.ErrConnectionClosed)
+		errors.Is(err, nats.ErrNoServers) || errors.Is(err, nats.ErrConnectionClosed) ||
+		// A connection not made yet (RetryOnFailedConnect) knows no
+		// server, whose headers it then takes for missing.
+		errors.Is(err, nats.ErrHeadersNotSupported)
+}
+
+// ReasonOn is Reason for an error of a publish or request on nc: the
+// connection's own last error tells a hub that refuses its credentials
+// (revoked, or not yet known to it) from one that is away.
+func ReasonOn(nc *nats.Conn, err error) string {
+	if nc != nil {
+		if last := nc.LastError(); last != nil && (errors.Is(last, nats.ErrAuthorization) ||
+			strings.Contains(strings.ToLower(last.Error()), "authorization violation")) {
+			return "the NATS server refuses these credentials (revoked, or not known to it yet): " + last.Error()
+		}
+	}
+	return Reason(err)
 }
 
 // Reason is err as a message says it: "the NATS server is unreachable"
@@ -260,7 +280,7 @@ func Connect(c *Creds, o Options) (*nats.Conn, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, cim.Errorf(cim.ErrInvalidParameter, "no PEM certificate in %s", o.CA)
 		}
-		opts = append(opts, nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+		opts = append(opts, nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, ServerName: o.ServerName}))
 	}
 	opts = append(opts, o.Extra...)
 	nc, err := nats.Connect(o.URLs, opts...)

@@ -13,7 +13,7 @@ import (
 // (its reconnect buffer, which Connect sets to none, being full) reads as
 // the server being unreachable; other errors keep their own text.
 func TestReason(t *testing.T) {
-	for _, err := range []error{nats.ErrReconnectBufExceeded, fmt.Errorf("publishing: %w", nats.ErrNoServers), nats.ErrConnectionReconnecting} {
+	for _, err := range []error{nats.ErrReconnectBufExceeded, fmt.Errorf("publishing: %w", nats.ErrNoServers), nats.ErrConnectionReconnecting, nats.ErrHeadersNotSupported} {
 		if got := Reason(err); got != "the NATS server is unreachable" || !Unreachable(err) {
 			t.Errorf("Reason(%v) = %q", err, got)
 		}

@@ -96,9 +96,15 @@ func plainOffLoopback(urls string) []string {
 }
 
 func (e *env) fleetClient(f fleetFlags) (*client.Client, func(), error) {
-	nc, _, err := e.connectFleet(f, "cimsess client", false)
+	nc, creds, err := e.connectFleet(f, "cimsess client", false)
 	if err != nil {
 		return nil, nil, err
+	}
+	if creds.Role != natsconn.RoleClient && creds.Role != natsconn.RoleAdmin {
+		// Another role's permissions would make every question time out
+		// and every host look silent.
+		nc.Close()
+		return nil, nil, &usageError{fmt.Errorf("%s holds the credentials of a %s, not of a client (cimsess hub add client NAME makes one)", f.creds, creds.Role)}
 	}
 	reg, err := schema.Default()
 	if err != nil {
@@ -132,7 +138,12 @@ func (e *env) fleetQuery(ctx context.Context, f fleetFlags, out, query, hosts st
 		return err
 	}
 	n := len(res.Answered) + len(res.Missing) + len(res.Failed)
-	if len(res.Instances) == 0 && !res.Partial() {
+	switch {
+	case n == 0 && hosts != "":
+		fmt.Fprintf(e.stderr, "cimsess: warning: no live host matches --hosts %s (cimsess hosts lists them)\n", output.Escape(hosts))
+	case n == 0:
+		fmt.Fprintf(e.stderr, "cimsess: warning: no host of the fleet is live (cimsess hosts lists them)\n")
+	case len(res.Instances) == 0 && !res.Partial():
 		fmt.Fprintf(e.stderr, "no instances match on %d hosts\n", len(res.Answered))
 	}
 	if !res.Partial() {

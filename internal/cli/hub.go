@@ -58,12 +58,20 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if f.urls != "" {
+				for _, name := range []string{"listen", "tls-cert", "tls-key", "data"} {
+					if cmd.Flags().Changed(name) {
+						return &usageError{fmt.Errorf("--%s is the embedded server's; with --nats the hub only sets up the cluster there", name)}
+					}
+				}
 				// An existing cluster: create the stream and the bucket.
-				nc, _, err := e.connectFleet(f, "cimsess hub setup", false)
+				nc, creds, err := e.connectFleet(f, "cimsess hub setup", false)
 				if err != nil {
 					return err
 				}
 				defer nc.Close()
+				if creds.Role != natsconn.RoleAdmin {
+					return &usageError{fmt.Errorf("%s holds the credentials of a %s; setting up a cluster takes the hub's admin credentials (creds/admin-hub.creds in its data directory)", f.creds, creds.Role)}
+				}
 				js, err := jetstream.New(nc)
 				if err != nil {
 					return cim.Wrap(cim.ErrFailed, err)
@@ -108,7 +116,15 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 	fl.DurationVar(&setup.HeartbeatTTL, "heartbeat-ttl", hub.DefaultHeartbeatTTL, "how long a host stays listed after its last heartbeat")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the NATS server's log")
 	addFleetFlags(cmd, &f)
-	cmd.AddCommand(newHubAddCmd(e), newHubUsersCmd(e))
+	// The hub sets up a cluster only when told so with --nats: an
+	// operator's $CIMSESS_NATS, set for the client commands, must not turn
+	// the hub into a setup run that ignores --listen and --data.
+	f.urls = ""
+	if nf := cmd.Flags().Lookup("nats"); nf != nil {
+		nf.DefValue = ""
+		nf.Usage = "set up an existing NATS cluster at these servers (comma-separated) instead of running one"
+	}
+	cmd.AddCommand(newHubAddCmd(e), newHubRemoveCmd(e), newHubUsersCmd(e))
 	return cmd
 }
 
@@ -140,6 +156,30 @@ events; a collector reads the stream through the shared durable consumer.`,
 	}
 	cmd.Flags().StringVar(&dir, "data", defaultHubDir(), "the hub's data directory")
 	cmd.Flags().StringVar(&out, "out", "", "write the credentials here (default DATA/creds/ROLE-NAME.creds)")
+	return cmd
+}
+
+func newHubRemoveCmd(e *env) *cobra.Command {
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "remove agent|client|collector|admin NAME",
+		Short: "Revoke a user: its credentials stop working, and a running hub cuts it off",
+		Long: `remove takes the user out of the hub's auth.conf and deletes its credentials file in
+the data directory. A running hub reloads its users within a second or two and cuts the
+user's connections off; the old credentials file, wherever it was copied, no longer
+works. The name may be added again, with new credentials.`,
+		Example: `  cimsess hub remove agent web-2.example.com
+  cimsess hub remove client alice`,
+		Args: exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := hub.RemoveUser(dir, args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "cimsess: %s %q removed; a running hub cuts it off within seconds\n", args[0], printable(args[1]))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "data", defaultHubDir(), "the hub's data directory")
 	return cmd
 }
 
