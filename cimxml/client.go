@@ -156,11 +156,13 @@ func wireStatus(code string) cim.Status {
 
 // DefaultMaxResponseBytes bounds a response when Client.MaxResponseBytes
 // is 0, and maxResponseElements its elements: the whole answer is read
-// and parsed into memory (some 30 bytes of it for each byte of markup),
-// so a hostile server's answer must not be bigger. 64 MiB holds some
-// 100,000 sessions.
+// and parsed into memory, some 140 bytes an element, so the elements
+// bound what a hostile server's flood of tiny ones costs (about 600 MB),
+// where 256 MiB of them used to cost some 9 GB. An answer takes about
+// 1.8 KB and 39 elements a session: the two bounds hold some 100,000
+// sessions.
 const (
-	DefaultMaxResponseBytes = 64 << 20
+	DefaultMaxResponseBytes = 256 << 20
 	maxResponseElements     = 1 << 22
 )
 

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -333,13 +334,22 @@ func (a *Agent) takeBurst(ev cimom.Event, merged <-chan cimom.Event) int {
 }
 
 // flushPending queues the pending events in order, as far as the outbox
-// takes them. One it refuses (other than for being full, which loses the
-// event and says so) stays pending with those after it; beyond MaxPending
-// the oldest are lost, and said to be.
+// takes them. One its file did not take (a *outbox.WriteError) stays
+// pending with those after it; beyond MaxPending the oldest are lost, and
+// said to be. One refused for what it is, or because the outbox is full,
+// is lost, and said to be.
 func (a *Agent) flushPending() {
 	for len(a.pending) > 0 {
 		ev := a.pending[0]
-		if err := a.pub.Add(ev); err != nil && err != outbox.ErrFull {
+		err := a.pub.Add(ev)
+		var we *outbox.WriteError
+		if err != nil && err != outbox.ErrFull && !errors.As(err, &we) {
+			// Refused for what it is (too big, not encodable): trying
+			// again would hold up every event after it.
+			a.logf("WARNING: the event of %s cannot be queued and is LOST: %v", ev.Path, err)
+			err = nil
+		}
+		if err != nil && err != outbox.ErrFull {
 			if !a.failing {
 				a.logf("queueing the event of %s: %v; it and those after it wait in memory (at most %d) and are tried again every %v", ev.Path, err, MaxPending, PendingRetry)
 				a.failing = true

@@ -96,3 +96,27 @@ func TestSnapshotSavedWithinABurst(t *testing.T) {
 		t.Errorf("took %d events (%d queued) before a save, want %d", n, box.Len(), snapshotEvery)
 	}
 }
+
+// TestUnqueueableEventDoesNotHoldUpTheRest: an event the outbox refuses
+// for what it is (here, bigger than a record may be) is lost and said,
+// not kept at the front of the queue where it held up every later one.
+func TestUnqueueableEventDoesNotHoldUpTheRest(t *testing.T) {
+	dir := t.TempDir()
+	box, err := outbox.Open(filepath.Join(dir, "outbox"), outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	var logs []string
+	a := &Agent{cfg: Config{StateDir: dir, Log: func(s string) { logs = append(logs, s) }}, box: box}
+	a.pub = &Publisher{Host: "h1", Agent: "0123456789abcdef", Box: box}
+	huge := &wire.Event{Kind: wire.KindCreation, Class: "Linux_LogonSession", Path: "huge",
+		Instance: wire.Instance{Class: "Linux_LogonSession", Path: strings.Repeat("x", 3<<20)}}
+	small := &wire.Event{Kind: wire.KindCreation, Class: "Linux_LogonSession", Path: "small",
+		Instance: wire.Instance{Class: "Linux_LogonSession", Path: "small"}}
+	a.pending = []*wire.Event{huge, small}
+	a.flushPending()
+	if len(a.pending) != 0 || box.Len() != 1 || len(logs) != 1 || !strings.Contains(logs[0], "LOST") {
+		t.Errorf("%d pending, %d queued, log %q", len(a.pending), box.Len(), logs)
+	}
+}

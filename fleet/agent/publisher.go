@@ -156,7 +156,7 @@ func (p *Publisher) Run(ctx context.Context) {
 		// time; the acknowledgements still to come are ignored.
 		if !away {
 			away = true
-			p.logf("NATS does not take events (%s): %d wait in the outbox, kept until it does", natsconn.Reason(err), p.Box.Len())
+			p.logf("NATS does not take events (%s): %d wait in the outbox, kept until it does", natsconn.ReasonOn(p.NC, err), p.Box.Len())
 		}
 		inflight, careful = inflight[:0], true
 		select {

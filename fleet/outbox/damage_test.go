@@ -157,6 +157,15 @@ func TestHeadLost(t *testing.T) {
 	if b.HeadRead() || b.Damage() != "" {
 		t.Fatalf("a new outbox: HeadRead %v, Damage %q", b.HeadRead(), b.Damage())
 	}
+	// Opened again before anything was acknowledged: its head is known
+	// (an agent must not take a new id at every start).
+	b.Close()
+	if b, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if !b.HeadRead() {
+		t.Fatal("a new outbox opened again: its head is not read")
+	}
 	appendN(t, b, 3)
 	rs, _ := b.Peek(3)
 	if err := b.Ack(rs[2]); err != nil {
@@ -179,5 +188,41 @@ func TestHeadLost(t *testing.T) {
 	defer b.Close()
 	if b.HeadRead() || !strings.Contains(b.Damage(), "the head (3 bytes) is damaged") {
 		t.Fatalf("a damaged head: HeadRead %v, Damage %q", b.HeadRead(), b.Damage())
+	}
+}
+
+// TestEmptyingAckThatCannotTruncate: an acknowledgement that empties the
+// queue but cannot empty the log leaves the outbox consistent: nothing
+// queued in memory, and the records sent again after a restart, not lost.
+func TestEmptyingAckThatCannotTruncate(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, b, 3)
+	rs, _ := b.Peek(3)
+	if err := b.Ack(rs[0]); err != nil {
+		t.Fatal(err)
+	}
+	rw := b.log
+	if b.log, err = os.Open(filepath.Join(dir, logName)); err != nil { // read-only: Truncate fails
+		t.Fatal(err)
+	}
+	if err := b.Ack(rs[2]); err == nil {
+		t.Fatal("the emptying Ack did not fail")
+	}
+	if got, _ := b.Peek(10); b.Len() != 0 || len(got) != 0 {
+		t.Errorf("after it: Len %d, Peek %d records", b.Len(), len(got))
+	}
+	b.log.Close()
+	b.log = rw
+	b.Close()
+	if b, err = Open(dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got, _ := b.Peek(10); len(got) == 0 || got[len(got)-1].Seq != 3 {
+		t.Errorf("after a restart: %d records queued, want those not emptied from the log", len(got))
 	}
 }

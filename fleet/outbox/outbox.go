@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,6 +43,17 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrFull is what Append returns when the outbox holds MaxBytes already.
 var ErrFull = errors.New("outbox full")
+
+// WriteError is an append that the log's file did not take (a full disk,
+// an I/O error): worth trying again later, unlike a record refused for
+// what it is (too big, not built).
+type WriteError struct{ Err error }
+
+// Error says what the file said.
+func (e *WriteError) Error() string { return "outbox: writing the log: " + e.Err.Error() }
+
+// Unwrap returns the file's error.
+func (e *WriteError) Unwrap() error { return e.Err }
 
 // Options tune an outbox.
 type Options struct {
@@ -93,6 +105,7 @@ func Open(dir string, o Options) (*Outbox, error) {
 	if err != nil {
 		return nil, cim.Wrap(cim.ErrFailed, err)
 	}
+	_, statErr := os.Stat(filepath.Join(dir, headName))
 	head, err := os.OpenFile(filepath.Join(dir, headName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		log.Close()
@@ -102,6 +115,14 @@ func Open(dir string, o Options) (*Outbox, error) {
 	if err := b.recover(); err != nil {
 		b.Close()
 		return nil, err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// A new head is written at once: the next Open finds it, and
+		// knows that no number was given out before it.
+		if err := b.writeHead(); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	return b, nil
 }
@@ -285,7 +306,9 @@ func (b *Outbox) writeHead() error {
 
 // Append numbers a record with the next sequence number, has build make
 // its data, and queues it. When the outbox is full it returns the number
-// and ErrFull: the number is used, the record is lost.
+// and ErrFull: the number is used, the record is lost. A record the file
+// did not take is a *WriteError; one refused for what it is (build's
+// error, too big) any other.
 func (b *Outbox) Append(build func(seq uint64) ([]byte, error)) (uint64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -301,7 +324,7 @@ func (b *Outbox) Append(build func(seq uint64) ([]byte, error)) (uint64, error) 
 	if b.end-b.off+size > b.o.MaxBytes {
 		b.lastSeq = seq
 		if err := b.writeHead(); err != nil {
-			return seq, err
+			return seq, &WriteError{err}
 		}
 		return seq, ErrFull
 	}
@@ -312,11 +335,11 @@ func (b *Outbox) Append(build func(seq uint64) ([]byte, error)) (uint64, error) 
 	copy(buf[recHeader:], data)
 	if _, err := b.log.WriteAt(buf, b.end); err != nil {
 		// Nothing after end counts: the next append writes over it.
-		return 0, cim.Wrap(cim.ErrFailed, err)
+		return 0, &WriteError{err}
 	}
 	if b.o.Sync {
 		if err := b.log.Sync(); err != nil {
-			return 0, cim.Wrap(cim.ErrFailed, err)
+			return 0, &WriteError{err}
 		}
 	}
 	b.end += size
@@ -410,15 +433,19 @@ func (b *Outbox) Ack(r Record) error {
 		// log truncated under an old head, the numbers would be given out
 		// again, and the stream would drop new events as repeats.
 		b.off = 0
-		if err := b.writeHead(); err != nil {
-			// Acknowledged here, not on disk: after a restart the
-			// records are sent again, not lost.
+		err := b.writeHead()
+		if err == nil {
+			if err = b.log.Truncate(0); err != nil {
+				err = cim.Wrap(cim.ErrFailed, err)
+			}
+		}
+		if err != nil {
+			// Acknowledged here, not on disk (the head is older, or the
+			// log was not emptied): after a restart the records are sent
+			// again, not lost.
 			b.count -= int(r.ord - b.offOrd + 1)
 			b.off, b.offOrd = r.end, r.ord+1
 			return err
-		}
-		if err := b.log.Truncate(0); err != nil {
-			return cim.Wrap(cim.ErrFailed, err)
 		}
 		b.count = 0
 		b.end, b.offOrd = 0, 0

@@ -1,8 +1,10 @@
 package timeline
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/server"
 )
 
 // TestNoLoginOnlyLoopbackNames: without a login the timeline answers only
@@ -162,5 +165,36 @@ func TestDatabaseErrors(t *testing.T) {
 		if body := w.Body.String(); w.Code != http.StatusServiceUnavailable || strings.Contains(body, "postgres") || strings.Contains(body, "127.0.0.1") {
 			t.Errorf("%s with the database gone: HTTP %d %q", path, w.Code, body)
 		}
+	}
+}
+
+// TestLiveViewThroughTheRequestLog: the live stream works behind the
+// request log that collect --http puts around the timeline (it answered
+// 500 "streaming unsupported" there, the log's writer hiding the flusher).
+func TestLiveViewThroughTheRequestLog(t *testing.T) {
+	h := New(nil, nil)
+	defer h.Close()
+	srv := httptest.NewServer(server.LogRequests(slog.New(slog.DiscardHandler), nil, "timeline", h))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.HasPrefix(line, "retry:") {
+		t.Errorf("HTTP %d %s, first line %q %v", resp.StatusCode, resp.Header.Get("Content-Type"), line, err)
+	}
+}
+
+// TestAnswerBytesCountEscapes: the byte bound counts what JSON writes,
+// six bytes for each <, which it escapes.
+func TestAnswerBytesCountEscapes(t *testing.T) {
+	s := Session{RemoteHost: strings.Repeat("<", 1000)}
+	if n := s.size(); n < 6000 {
+		t.Errorf("size %d for 1,000 escaped characters", n)
+	}
+	if n := jsonLen("a\"é\u2028\x01"); n != 1+2+2+6+6 {
+		t.Errorf("jsonLen = %d", n)
 	}
 }

@@ -225,9 +225,32 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 // errEnough stops a walk over the sessions once the answer is full.
 var errEnough = errors.New("enough")
 
-// size is about how many bytes s takes in an answer.
+// size is about how many bytes s takes in an answer: its texts as JSON
+// writes them, six bytes for each character it escapes as \u00XX.
 func (s *Session) size() int {
-	return 256 + len(s.Host) + len(s.Class) + len(s.LogonID) + len(s.User) + len(s.TTY) + len(s.RemoteHost) + len(s.RemoteAddress) + len(s.How) + len(s.Status)
+	n := 256
+	for _, v := range [...]string{s.Host, s.Class, s.LogonID, s.User, s.TTY, s.RemoteHost, s.RemoteAddress, s.How, s.Status} {
+		n += jsonLen(v)
+	}
+	return n
+}
+
+// jsonLen is how many bytes encoding/json writes for the text of s (its
+// quotes aside): <, > and & (escaped for HTML), control characters and
+// U+2028/U+2029 as \u00XX, a quote or backslash as two.
+func jsonLen(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r == '<' || r == '>' || r == '&' || r < 0x20 || r == 0x2028 || r == 0x2029:
+			n += 6
+		case r == '"' || r == '\\':
+			n += 2
+		default:
+			n += utf8.RuneLen(r) // an invalid byte is written as U+FFFD, three
+		}
+	}
+	return n
 }
 
 // unavailable answers a request the fleet history failed: 503 with a
@@ -385,13 +408,18 @@ func (h *Handler) Close() {
 	}
 }
 
+// rcFlusher flushes through a ResponseController.
+type rcFlusher struct{ rc *http.ResponseController }
+
+// Flush sends what was written.
+func (f rcFlusher) Flush() { _ = f.rc.Flush() }
+
 // events answers GET /api/events: a text/event-stream of "change" events.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
+	// Flushed through the writers that wrap it (the request log's), as
+	// http.ResponseController finds them.
+	rc := http.NewResponseController(w)
+	fl := rcFlusher{rc}
 	v := viewerOf(r.Context())
 	// still reports whether the account is as it was when the stream
 	// began: one deleted, demoted or given a new password ends it.
@@ -430,7 +458,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	}()
 	// The stream outlives the server's read and write timeouts (a read
 	// deadline passed would cancel the request).
-	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -438,7 +465,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
 	b.WriteString("retry: 2000\n: connected\n\n")
 	_, _ = w.Write([]byte(b.String()))
-	fl.Flush()
+	if err := rc.Flush(); err != nil {
+		return // a writer that cannot stream: nothing live can be sent
+	}
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()
 	recheck := time.NewTicker(AccountRecheck)

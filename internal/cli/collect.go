@@ -185,6 +185,9 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		reader, err := fleethistory.Open(ctx, readDB, fleethistory.Options{PasswordFile: readPass, ReadOnly: true,
 			MaxConns: 8, StatementTimeout: timelineStatementTimeout})
 		if err != nil {
+			if f.httpDB == "" {
+				return fmt.Errorf("the timeline's reading pool of --db: %w", err)
+			}
 			return fmt.Errorf("--http-db: %w", err)
 		}
 		defer reader.Close()
