@@ -180,18 +180,26 @@ func TestShadowUnreadable(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("u:x:5:5:U:/:/bin/sh\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("u:x:5:5:U:/:/bin/sh\nsvc:x:6:6::/:/usr/sbin/nologin\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	p := New(Options{Root: root, Domain: "H"})
 	insts, err := newOM(t, p).EnumerateInstances(context.Background(), ClassName, cimom.EnumOptions{})
-	if err != nil || len(insts) != 1 {
+	if err != nil || len(insts) != 2 {
 		t.Fatalf("%v %v", insts, err)
 	}
 	if v := insts[0].Value("PasswordRequired"); v != nil {
 		t.Errorf("PasswordRequired = %v without shadow, want NULL", v)
 	}
-	if srcs := p.Sources(); len(srcs) != 2 || srcs[1].Name != "shadow" || srcs[1].Note == "" {
+	// Whether u's password is locked is shadow's to say: not known, not
+	// "enabled"; svc's shell settles it.
+	if d, st := insts[0].Value("Disabled"), insts[0].String("Status"); d != nil || st != "Unknown" {
+		t.Errorf("u without shadow: Disabled %v, Status %q; want NULL, Unknown", d, st)
+	}
+	if d, st := insts[1].Value("Disabled"), insts[1].String("Status"); d != true || st != "Degraded" {
+		t.Errorf("svc (nologin): Disabled %v, Status %q", d, st)
+	}
+	if srcs := p.Sources(); len(srcs) != 2 || srcs[1].Name != "shadow" || srcs[1].Note == "" || !srcs[1].Warn {
 		t.Errorf("sources %+v", srcs)
 	}
 }

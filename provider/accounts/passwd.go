@@ -18,7 +18,9 @@
 //     usermod -L) or is "*" (no password was ever set), its shadow account
 //     expiry date has passed, or its shell is nologin or false. A disabled
 //     account has Status "Degraded", as WMI reports disabled accounts;
-//     others "OK".
+//     others "OK". When shadow cannot be read (not root) and the shell does
+//     not settle it, Disabled is NULL and Status "Unknown": a locked
+//     password is shadow's to say.
 //   - PasswordRequired is false only when the password field is empty.
 //     PasswordExpires is true when shadow sets a maximum password age
 //     (other than empty or 99999). PasswordChangeable is false when shadow's
@@ -50,6 +52,9 @@ type Account struct {
 	// Shadow is the account's shadow entry; nil when shadow was not read
 	// or has no line for the account.
 	Shadow *Shadow
+	// ShadowUnread says that shadow could not be read (no root): what
+	// only it tells (a locked password) is not known.
+	ShadowUnread bool
 }
 
 // Shadow is one line of /etc/shadow. Day counts are days since 1970-01-01;

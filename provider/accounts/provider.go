@@ -69,6 +69,9 @@ func Load(root string) (*DB, error) {
 		}
 	} else {
 		db.shadowError = err
+		for i := range db.Accounts {
+			db.Accounts[i].ShadowUnread = true
+		}
 	}
 	db.index()
 	return db, nil
@@ -127,19 +130,31 @@ func SID(uid uint32) string { return "S-1-22-1-" + strconv.FormatUint(uint64(uid
 // Disabled reports whether the account cannot log in (see the package
 // documentation for the rule), on the day now.
 func (a Account) Disabled(now time.Time) bool {
+	d, _ := a.DisabledKnown(now)
+	return d
+}
+
+// DisabledKnown is Disabled, and whether it is known: not when the
+// password is kept in shadow and shadow could not be read (an ordinary
+// user's view), unless the shell settles it.
+func (a Account) DisabledKnown(now time.Time) (disabled, known bool) {
 	switch path.Base(a.Shell) {
 	case "nologin", "false":
-		return true
+		return true, true
 	}
 	if s := a.Shadow; s != nil {
 		if strings.HasPrefix(s.Password, "!") || s.Password == "*" {
-			return true
+			return true, true
 		}
 		if s.Expire >= 0 && now.Unix()/86400 >= s.Expire {
-			return true
+			return true, true
 		}
+		return false, true
 	}
-	return false
+	if strings.HasPrefix(a.Password, "!") || a.Password == "*" {
+		return true, true // locked in passwd itself
+	}
+	return false, !(a.ShadowUnread && a.Password == "x")
 }
 
 // Options configures a [Provider].
@@ -239,7 +254,8 @@ func (p *Provider) list(ctx context.Context, class string, hint provider.Hint) (
 		src[0].Note = strconv.Itoa(len(db.Accounts)) + " records, " + strconv.Itoa(db.BadLines) + " malformed lines skipped"
 	}
 	if !db.ShadowRead && db.shadowError != nil {
-		src = append(src, provider.Source{Name: "shadow", Where: db.shadowPath, Note: "not read: " + shortErr(db.shadowError)})
+		src = append(src, provider.Source{Name: "shadow", Where: db.shadowPath, Warn: true,
+			Note: "not read: " + shortErr(db.shadowError) + "; whether an account is locked is not known: Disabled is NULL, Status Unknown"})
 	}
 	p.setSources(src)
 	if d, ok := hint.Keys["domain"].(string); ok && !strings.EqualFold(d, p.opts.Domain) {
@@ -300,9 +316,14 @@ func (p *Provider) setSources(s []provider.Source) {
 func (p *Provider) Instance(a Account, now time.Time) *cim.Instance {
 	in := cim.NewInstance(ClassName)
 	in.Owner = a.Name
-	disabled := a.Disabled(now)
+	disabled, known := a.DisabledKnown(now)
 	status := "OK"
-	if disabled {
+	var disabledValue any = disabled
+	switch {
+	case !known:
+		// Its password lives in a shadow this user may not read.
+		status, disabledValue = "Unknown", nil
+	case disabled:
 		status = "Degraded"
 	}
 	in.Set("Caption", schema.Truncate(p.opts.Domain+`\`+a.Name, 64)).
@@ -314,7 +335,7 @@ func (p *Provider) Instance(a Account, now time.Time) *cim.Instance {
 		Set("SIDType", uint8(1)).
 		Set("LocalAccount", true).
 		Set("AccountType", uint32(512)).
-		Set("Disabled", disabled).
+		Set("Disabled", disabledValue).
 		Set("Status", status).
 		Set("Lockout", nil)
 	var required, expires, changeable any
