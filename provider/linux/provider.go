@@ -964,6 +964,10 @@ func (p *Provider) saveState() {
 	if err != nil {
 		return
 	}
+	// Readable by all: it holds terminals, pids and audit ids, all public
+	// in utmp and /proc, and an ordinary user's command needs it to give
+	// a ghost the LogonId root's does.
+	_ = tmp.Chmod(0o644)
 	_, werr := tmp.WriteString(b.String())
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), p.opts.StatePath) != nil {

@@ -111,7 +111,11 @@ func TestGhosts(t *testing.T) {
 	want(t, got["7"], map[string]any{"Status": StatusLostComm, "UserName": "alice", "AuditSessionId": 7, "TTY": "pts/3",
 		"IdleTime": nil, "LeaderProcessId": 102})
 
-	// A one-shot run (a new provider) reads the id from the state file.
+	// A one-shot run (a new provider) reads the id from the state file,
+	// which any user may read (a user's run must name a ghost as root's).
+	if st, err := os.Stat(state); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("the state file: %v, %v; want mode 0644", st.Mode(), err)
+	}
 	got = enum(t, w.providerWithState(state))
 	want(t, got["7"], map[string]any{"Status": StatusLostComm, "AuditSessionId": 7})
 	// Without a state file the ghost falls back to its record's id.
