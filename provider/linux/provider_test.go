@@ -113,8 +113,10 @@ func TestGhosts(t *testing.T) {
 
 	// A one-shot run (a new provider) reads the id from the state file,
 	// which any user may read (a user's run must name a ghost as root's).
-	if st, err := os.Stat(state); err != nil || st.Mode().Perm() != 0o644 {
-		t.Errorf("the state file: %v, %v; want mode 0644", st.Mode(), err)
+	if st, err := os.Stat(state); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o644 {
+		t.Errorf("the state file's mode %v, want 0644", st.Mode())
 	}
 	got = enum(t, w.providerWithState(state))
 	want(t, got["7"], map[string]any{"Status": StatusLostComm, "AuditSessionId": 7})
