@@ -375,3 +375,29 @@ func TestRecorderCrashSafety(t *testing.T) {
 	check("b after restart", b, false, history.EndLogout, bOut0, dOut1.Add(time.Second))
 	check("d after restart", d, false, history.EndLogout, bOut0, dOut1.Add(time.Second))
 }
+
+// TestHistoryForAnOrdinaryUser: a user who may neither write nor read the
+// history database is told so and what to do, not that it "cannot be
+// opened for writing" with SQLite's error number.
+func TestHistoryForAnOrdinaryUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if testenv.InCI() {
+			t.Fatal("running a command as another user needs root")
+		}
+		t.Skip("running a command as another user needs root")
+	}
+	dir, err := os.MkdirTemp("", "cimsess-private-") // 0700, root's
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db := filepath.Join(dir, "history.db")
+	if out, err := exec.Command(cimsessBin, "history", "--db", db, "--wtmp", "-").CombinedOutput(); err != nil {
+		t.Fatalf("as root: %v: %s", err, out)
+	}
+	out, err := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cimsessBin, "history", "--db", db, "--wtmp", "-").CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 5 || !strings.Contains(string(out), "may neither write nor read it") || !strings.Contains(string(out), "--db ~/sessions.db") {
+		t.Errorf("as nobody: %v: %s", err, out)
+	}
+}

@@ -154,7 +154,13 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 		}
 		ro, rerr := history.Open(ctx, h.db, history.Options{ReadOnly: true})
 		if rerr != nil {
-			return nil, nil, err
+			if cim.CodeOf(rerr) == cim.ErrNotFound {
+				return nil, nil, err
+			}
+			// Not even readable: an ordinary user and the system's
+			// database, most often.
+			return nil, nil, cim.Errorf(cim.ErrAccessDenied,
+				"history database %s: this user may neither write nor read it; run as root, or give a database of your own: cimsess history --db ~/sessions.db builds one from wtmp", h.db)
 		}
 		fmt.Fprintf(e.stderr, "cimsess: %v; showing it without merging wtmp in\n", err)
 		return ro, nil, nil
