@@ -378,7 +378,8 @@ func TestRecorderCrashSafety(t *testing.T) {
 
 // TestHistoryForAnOrdinaryUser: a user who may neither write nor read the
 // history database is told so and what to do, not that it "cannot be
-// opened for writing" with SQLite's error number.
+// opened for writing" with SQLite's error number; so with the server's
+// users file and the hub's data directory.
 func TestHistoryForAnOrdinaryUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		if testenv.InCI() {
@@ -395,9 +396,19 @@ func TestHistoryForAnOrdinaryUser(t *testing.T) {
 	if out, err := exec.Command(cimsessBin, "history", "--db", db, "--wtmp", "-").CombinedOutput(); err != nil {
 		t.Fatalf("as root: %v: %s", err, out)
 	}
-	out, err := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cimsessBin, "history", "--db", db, "--wtmp", "-").CombinedOutput()
-	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 5 || !strings.Contains(string(out), "may neither write nor read it") || !strings.Contains(string(out), "--db ~/sessions.db") {
-		t.Errorf("as nobody: %v: %s", err, out)
+	// So are the server's users file and the hub's data directory.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"history", "--db", db, "--wtmp", "-"}, "may neither write nor read it; run as root, or give a database of your own: cimsess history --db ~/sessions.db"},
+		{[]string{"serve", "--users", filepath.Join(dir, "users")}, "this user may not read it; run as its owner, or give --users FILE of your own"},
+		{[]string{"hub", "--data", filepath.Join(dir, "hub")}, "cannot be made (give --data DIR that this user may write)"},
+	} {
+		out, err := exec.Command("setpriv", append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", cimsessBin}, c.args...)...).CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 5 || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s as nobody: %v: %s", c.args[0], err, out)
+		}
 	}
 }

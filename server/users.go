@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -107,12 +109,20 @@ func ReadUsersFile(path string) ([]User, error) {
 		if cim.CodeOf(err) == cim.ErrInvalidParameter {
 			return nil, err
 		}
-		if os.IsNotExist(err) {
-			return nil, cim.Errorf(cim.ErrNotFound, "users file %s does not exist (create it with `cimsess user add`)", path)
-		}
-		return nil, cim.Wrap(cim.ErrAccessDenied, err)
+		return nil, usersFileError(path, err)
 	}
 	return ParseUsers(data)
+}
+
+// usersFileError says why a users file could not be read, and what to do.
+func usersFileError(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return cim.Errorf(cim.ErrNotFound, "users file %s does not exist (create it with `cimsess user add`)", path)
+	case errors.Is(err, fs.ErrPermission):
+		return cim.Errorf(cim.ErrAccessDenied, "users file %s: this user may not read it; run as its owner, or give --users FILE of your own (cimsess user add --users FILE NAME --admin makes one)", path)
+	}
+	return cim.Wrap(cim.ErrAccessDenied, err)
 }
 
 // writeUsersFile replaces the file atomically, mode 0600.
@@ -290,10 +300,7 @@ func (u *Users) reload(force bool) error {
 	st, err := os.Stat(u.path)
 	if err != nil {
 		if force {
-			if os.IsNotExist(err) {
-				return cim.Errorf(cim.ErrNotFound, "users file %s does not exist (create it with `cimsess user add`)", u.path)
-			}
-			return cim.Wrap(cim.ErrAccessDenied, err)
+			return usersFileError(u.path, err)
 		}
 		return nil
 	}

@@ -210,7 +210,7 @@ func AddUsers(dir, role string, names []string) ([]string, error) {
 
 func addUsers(dir, role string, names []string, out string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, cim.Wrap(cim.ErrFailed, err)
+		return nil, dataDirError(dir, err)
 	}
 	users, err := LoadUsers(dir)
 	if err != nil {
@@ -310,11 +310,18 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
+// dataDirError says that the data directory could not be made, with the
+// code its cause gives (CIM_ERR_ACCESS_DENIED for a folder this user may
+// not write) and what to do.
+func dataDirError(dir string, err error) error {
+	return cim.Wrapf(cim.CodeOf(err), err, "the hub's data directory %s cannot be made (give --data DIR that this user may write)", dir)
+}
+
 // Init makes a data directory ready: the hub's own admin credentials and
 // the users and authorization files. It keeps what is there.
 func Init(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return cim.Wrap(cim.ErrFailed, err)
+		return dataDirError(dir, err)
 	}
 	if _, err := os.Stat(AdminCreds(dir)); os.IsNotExist(err) {
 		if _, err := AddUser(dir, natsconn.RoleAdmin, "hub", AdminCreds(dir)); err != nil {
