@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -187,6 +188,11 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 		if cfg.Users.Count() == 0 {
 			return cim.Errorf(cim.ErrAccessDenied, "users file %s has no users; add one with 'cimsess user add --users %s NAME --admin'", f.users, f.users)
 		}
+	}
+	if uid := os.Geteuid(); uid > 0 {
+		// A client's deep enumeration leaves out what this user may not
+		// read, and says nothing of it: the log does, once.
+		logger.Warn("not running as root: SMB sessions and connections (smbstatus) and whether accounts are locked (/etc/shadow) are root's to read, so their classes answer without them", "uid", uid)
 	}
 	if err := e.recordWhileServing(ctx, f, om, logger); err != nil {
 		return err
