@@ -135,7 +135,7 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 	case resp.StatusCode != http.StatusOK:
 		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s %s: %s", c.URL, resp.Status, resp.Header.Get("CIMError"), cim.Clip(strings.TrimSpace(string(data))))
 	}
-	insts, err := DecodeResponse(data, c.Host(), c.Schema)
+	insts, err := decodeResponse(data, c.Host(), c.Schema, responseItems(max))
 	if err != nil {
 		return nil, cim.Wrapf(cim.ErrFailed, err, "%s", c.URL)
 	}
@@ -155,23 +155,31 @@ func wireStatus(code string) cim.Status {
 }
 
 // DefaultMaxResponseBytes bounds a response when Client.MaxResponseBytes
-// is 0, and maxResponseElements its elements: the whole answer is read
-// and parsed into memory, some 140 bytes an element, so the elements
-// bound what a hostile server's flood of tiny ones costs (about 600 MB),
-// where 256 MiB of them used to cost some 9 GB. An answer takes about
-// 1.8 KB and 39 elements a session: the two bounds hold some 100,000
-// sessions.
-const (
-	DefaultMaxResponseBytes = 256 << 20
-	maxResponseElements     = 1 << 22
-)
+// is 0. The whole answer is read and parsed into memory: its elements,
+// attributes, comments and pieces of text are bounded too, one for every
+// 8 bytes of the bound (a real answer has one for every 14 or so, 130 a
+// session, 1.8 KB), so that a hostile server's flood of tiny ones costs at
+// most some 18 times the bound in memory. 128 MiB holds some 75,000
+// sessions; a bigger host is better asked over WS-Management, page by
+// page, or with a bigger bound.
+const DefaultMaxResponseBytes = 128 << 20
+
+// responseItems is how many items (see DefaultMaxResponseBytes) an answer
+// of at most max bytes may hold.
+func responseItems(max int64) int { return int(max/8) + 1<<16 }
 
 // DecodeResponse reads the instances of a simple CIM-XML response
 // (VALUE.NAMEDINSTANCE, VALUE.OBJECTWITHPATH or INSTANCE in IRETURNVALUE);
 // an ERROR becomes a *cim.Error of its code. Paths name host; reg, when
 // not nil, gives the paths of instances that come without one.
 func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Instance, error) {
-	root, err := Parse(data, Limits{MaxElements: maxResponseElements, MaxDepth: 64, MaxAttributes: 64})
+	return decodeResponse(data, host, reg, responseItems(DefaultMaxResponseBytes))
+}
+
+// decodeResponse is DecodeResponse with at most items items (see
+// DefaultMaxResponseBytes).
+func decodeResponse(data []byte, host string, reg *schema.Registry, items int) ([]*cim.Instance, error) {
+	root, err := Parse(data, Limits{MaxElements: items, MaxDepth: 64, MaxAttributes: 64})
 	if err != nil {
 		return nil, cim.Errorf(cim.ErrFailed, "the response is not CIM-XML: %v", err)
 	}

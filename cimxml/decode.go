@@ -53,7 +53,7 @@ func notValid(format string, args ...any) *ProtocolError {
 // Limits bound what a request may contain. Zero fields take the defaults.
 type Limits struct {
 	MaxDepth      int // element nesting; default 64
-	MaxElements   int // elements in the document; default 100,000
+	MaxElements   int // elements, attributes, comments and pieces of text in the document; default 400,000
 	MaxAttributes int // attributes on one element; default 32
 	MaxRequests   int // calls in one MULTIREQ; default 64
 }
@@ -63,7 +63,7 @@ func (l Limits) withDefaults() Limits {
 		l.MaxDepth = 64
 	}
 	if l.MaxElements <= 0 {
-		l.MaxElements = 100_000
+		l.MaxElements = 400_000
 	}
 	if l.MaxAttributes <= 0 {
 		l.MaxAttributes = 32
@@ -121,8 +121,15 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 		return nil, fmt.Errorf("encoding %q is not supported; use UTF-8", cim.Clip(label))
 	}
 	var stack []*Node
+	var texts [][]byte // the text of each open element, gathered as it comes
 	var root *Node
+	// items counts what the tree holds: elements, attributes, comments and
+	// pieces of text, each of which costs memory (or time) of its own.
 	elements := 0
+	count := func(n int) bool {
+		elements += n
+		return elements <= l.MaxElements
+	}
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -133,9 +140,8 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			elements++
-			if elements > l.MaxElements {
-				return nil, notValid("more than %d elements", l.MaxElements)
+			if !count(1 + len(t.Attr)) {
+				return nil, notValid("more than %d elements and attributes", l.MaxElements)
 			}
 			if len(stack) >= l.MaxDepth {
 				return nil, notValid("elements nested deeper than %d", l.MaxDepth)
@@ -158,6 +164,7 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 				p.Children = append(p.Children, n)
 			}
 			stack = append(stack, n)
+			texts = append(texts, nil)
 		case xml.EndElement:
 			if len(stack) == 0 {
 				return nil, notWellFormed("unexpected end element %s", t.Name.Local)
@@ -170,7 +177,8 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 			if name != top.Name {
 				return nil, notWellFormed("element %s closed by %s", top.Name, name)
 			}
-			stack = stack[:len(stack)-1]
+			top.Text = string(texts[len(texts)-1])
+			stack, texts = stack[:len(stack)-1], texts[:len(texts)-1]
 		case xml.CharData:
 			if len(stack) == 0 {
 				if len(bytes.TrimSpace(t)) != 0 {
@@ -178,8 +186,13 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 				}
 				continue
 			}
-			top := stack[len(stack)-1]
-			top.Text += string(t)
+			// Appended to the element's buffer: adding to a string one
+			// piece at a time (text cut up by comments) took time that
+			// grew with the square of the text.
+			if !count(1) {
+				return nil, notValid("more than %d elements, attributes and pieces of text", l.MaxElements)
+			}
+			texts[len(texts)-1] = append(texts[len(texts)-1], t...)
 		case xml.Directive:
 			return nil, notValid("DTDs and other <!…> declarations are not accepted")
 		case xml.ProcInst:
@@ -188,6 +201,9 @@ func Parse(data []byte, limits Limits) (*Node, error) {
 				return nil, notWellFormed("the XML declaration has no version")
 			}
 		case xml.Comment:
+			if !count(1) {
+				return nil, notValid("more than %d elements, attributes and comments", l.MaxElements)
+			}
 		}
 	}
 	if len(stack) != 0 {

@@ -141,6 +141,14 @@ func New(cfg Config) (*Agent, error) {
 			cfg.Log(fmt.Sprintf("outbox: its head (the last sequence number) is lost: events are numbered anew as agent %s (was %s), so that none takes the id of one sent before", id, old))
 		}
 	}
+	if !box.HeadRead() {
+		// Now that the id fits the numbers, the head is kept: the next
+		// start reads it (and no damage is told twice).
+		if err := box.WriteHead(); err != nil {
+			box.Close()
+			return nil, err
+		}
+	}
 	js, err := jetstream.New(cfg.NC)
 	if err != nil {
 		box.Close()

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -105,7 +104,6 @@ func Open(dir string, o Options) (*Outbox, error) {
 	if err != nil {
 		return nil, cim.Wrap(cim.ErrFailed, err)
 	}
-	_, statErr := os.Stat(filepath.Join(dir, headName))
 	head, err := os.OpenFile(filepath.Join(dir, headName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		log.Close()
@@ -116,15 +114,18 @@ func Open(dir string, o Options) (*Outbox, error) {
 		b.Close()
 		return nil, err
 	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		// A new head is written at once: the next Open finds it, and
-		// knows that no number was given out before it.
-		if err := b.writeHead(); err != nil {
-			b.Close()
-			return nil, err
-		}
-	}
 	return b, nil
+}
+
+// WriteHead writes the head now. A caller whose outbox had no head it
+// could read (HeadRead false: a new outbox, or one whose head was lost)
+// calls it once it has dealt with that (an agent takes a new id first):
+// the next Open then reads a head, and tells of no damage. Writing it in
+// Open would let a crash between the two pass a lost head for a known one.
+func (b *Outbox) WriteHead() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.writeHead()
 }
 
 // recover reads the head and checks the records after it, cutting off a
@@ -139,13 +140,7 @@ func (b *Outbox) recover() error {
 	} else if hs, err := b.head.Stat(); err == nil && hs.Size() > 0 {
 		b.damage = fmt.Sprintf("the head (%d bytes) is damaged: the queue is read from the start, and the sequence numbers given out before are not known", hs.Size())
 	}
-	defer func() {
-		// A damaged head is written again once the log is read: its
-		// damage is told once, not at every start.
-		if b.damage != "" {
-			_ = b.writeHead()
-		}
-	}()
+
 	st, err := b.log.Stat()
 	if err != nil {
 		return cim.Wrap(cim.ErrFailed, err)

@@ -154,8 +154,12 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 		}
 		ro, rerr := history.Open(ctx, h.db, history.Options{ReadOnly: true})
 		if rerr != nil {
-			if cim.CodeOf(rerr) == cim.ErrNotFound {
+			switch cim.CodeOf(rerr) {
+			case cim.ErrNotFound:
 				return nil, nil, err
+			case cim.ErrAccessDenied:
+			default:
+				return nil, nil, rerr // locked, corrupt, not a history: its own reason
 			}
 			// Not even readable: an ordinary user and the system's
 			// database, most often.

@@ -30,6 +30,7 @@ type remoteFlags struct {
 	url, user, cacert string
 	insecure, plain   bool
 	timeout           time.Duration
+	maxResponse       int64
 }
 
 func addRemoteFlags(cmd *cobra.Command, r *remoteFlags) {
@@ -40,6 +41,7 @@ func addRemoteFlags(cmd *cobra.Command, r *remoteFlags) {
 	f.BoolVar(&r.insecure, "insecure", false, "do not verify --remote's HTTPS certificate")
 	f.BoolVar(&r.plain, "allow-plain-http", false, "send --user's password over plain HTTP to a host that is not loopback")
 	f.DurationVar(&r.timeout, "remote-timeout", 2*time.Minute, "how long one request to --remote may take, its answer included")
+	f.Int64Var(&r.maxResponse, "remote-max-response", cimxml.DefaultMaxResponseBytes, "largest CIM-XML answer read from --remote …/cimom, in bytes: it is parsed whole in memory (WS-Management comes page by page)")
 }
 
 // remoteAsker is what --remote asks a host: a WS-Man client (wsman.Client)
@@ -60,8 +62,8 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter,
 			"--remote %s: give the user with --user and the password in CIMSESS_PASSWORD or at the prompt, not in the URL, where process lists and messages show it", u.Redacted())}
 	}
-	if r.timeout <= 0 {
-		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote-timeout must be positive")}
+	if r.timeout <= 0 || r.maxResponse <= 0 {
+		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote-timeout and --remote-max-response must be positive")}
 	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/wsman"
@@ -98,7 +100,7 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	hc := &http.Client{Transport: tr, Timeout: r.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if strings.HasSuffix(u.Path, "/cimom") {
-		return &cimxml.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault()}, u.String(), nil
+		return &cimxml.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), MaxResponseBytes: r.maxResponse}, u.String(), nil
 	}
 	return &wsman.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), PageSize: 100}, u.String(), nil
 }

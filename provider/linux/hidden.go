@@ -4,17 +4,34 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
-// geteuid is os.Geteuid (a variable for tests, which run as root in CI).
-var geteuid = os.Geteuid
+// geteuid is os.Geteuid, and groups the user's groups (variables for
+// tests, which run as root in CI).
+var (
+	geteuid = os.Geteuid
+	groups  = func() []int {
+		g, _ := os.Getgroups()
+		return append(g, os.Getegid())
+	}
+)
+
+// inGroup reports whether this user is in group gid (a number).
+func inGroup(gid string) bool {
+	n, err := strconv.Atoi(gid)
+	return err == nil && slices.Contains(groups(), n)
+}
 
 // procHidesOthers reports whether the procfs mounted at root hides other
 // users' processes from this one (mount option hidepid=1, 2, noaccess or
-// invisible, or subset=pid), as /proc/self/mountinfo says: their sessions
-// then show no processes, and a login record whose process this user
-// cannot see is not a ghost for that. Root sees everything.
+// invisible, unless its gid= names a group of this user's), as
+// /proc/self/mountinfo says: their sessions then show no processes, and a
+// login record whose process this user cannot see is not a ghost for
+// that. Root sees everything. (subset=pid hides /proc's other files, not
+// processes.)
 func procHidesOthers(root string) bool {
 	if geteuid() == 0 {
 		return false
@@ -36,12 +53,17 @@ func procHidesOthers(root string) bool {
 		if len(lf) < 5 || len(rf) < 3 || rf[0] != "proc" || lf[4] != root {
 			continue
 		}
+		hides, exempt := false, false
 		for _, o := range strings.Split(rf[2], ",") {
 			name, v, _ := strings.Cut(o, "=")
-			if name == "hidepid" && v != "0" && v != "off" || name == "subset" && v == "pid" {
-				return true
+			switch name {
+			case "hidepid":
+				hides = v != "0" && v != "off"
+			case "gid":
+				exempt = inGroup(v)
 			}
 		}
+		return hides && !exempt
 	}
 	return false
 }

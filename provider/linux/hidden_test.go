@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cimsess/cimsess/sysfile/procfs"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
@@ -19,7 +20,10 @@ func TestProcHidesOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for opts, want := range map[string]bool{"rw": false, "rw,hidepid=2": true, "rw,hidepid=invisible": true, "rw,hidepid=0": false, "rw,subset=pid": true} {
+	defer func(f func() []int) { groups = f }(groups)
+	groups = func() []int { return []int{65534, 100} }
+	for opts, want := range map[string]bool{"rw": false, "rw,hidepid=2": true, "rw,hidepid=invisible": true, "rw,hidepid=0": false,
+		"rw,subset=pid": false, "rw,hidepid=2,gid=100": false, "rw,hidepid=2,gid=4": true} {
 		write("36 25 0:22 / " + root + " rw,nosuid - proc proc " + opts)
 		if got := procHidesOthers(root); got != want {
 			t.Errorf("%s: %v", opts, got)
@@ -51,6 +55,13 @@ func TestHiddenProcessIsAlive(t *testing.T) {
 	if !n.name(gone, &out) || out.hiddenAlive {
 		t.Errorf("a process that is gone: %+v", out)
 	}
+	// A process this user sees, found to be another (a reused pid, a
+	// zombie): not the login's, however much it exists.
+	n.owners.byPID = map[int]*procfs.Process{os.Getpid(): {PID: os.Getpid(), State: 'Z'}}
+	if !n.name(live, &out) || out.hiddenAlive {
+		t.Errorf("a visible zombie at the record's pid: %+v", out)
+	}
+	n.owners.byPID = nil
 	var m recordSessionMaker
 	n.name(live, &out)
 	if f := factsOf(m.session(&out), func(uint32) (string, bool) { return "", false }); !f.alive || f.status != "OK" {

@@ -453,7 +453,9 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 	case pr != nil:
 		out.proc = pr
 		n.alive = append(n.alive, id)
-	case n.hidden && r.PID > 0 && pidExists(int(r.PID)):
+	case n.hidden && r.PID > 0 && n.owners.byPID[int(r.PID)] == nil && pidExists(int(r.PID)):
+		// Only a process this user cannot see: one it sees, and found
+		// started after the login (a reused pid) or a zombie, is not it.
 		out.hiddenAlive = true
 		n.alive = append(n.alive, id)
 	}
