@@ -228,16 +228,24 @@ func TestFleetOnEmbeddedHub(t *testing.T) {
 	}
 }
 
+// oneHost starts a hub with a client, and readies a host of the name with
+// an agent's connection and a state directory, for a test to start its
+// agent on (and start again).
+func oneHost(t *testing.T, name string) (f *fleet, host *fleettest.Host, nc *nats.Conn, state string) {
+	t.Helper()
+	h := fleettest.StartHub(t, "", 0)
+	f = &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
+	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
+	host = fleettest.NewHost(t, name)
+	nc = fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, name, f.reload), f.urls, true)
+	return f, host, nc, t.TempDir()
+}
+
 // TestAgentRestart stops an agent while logins go on and starts it again
 // on the same state: the changes made meanwhile arrive once, none twice.
 func TestAgentRestart(t *testing.T) {
 	t.Parallel()
-	h := fleettest.StartHub(t, "", 0)
-	f := &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
-	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
-	host := fleettest.NewHost(t, "r1")
-	nc := fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, "r1", f.reload), f.urls, true)
-	state := t.TempDir()
+	f, host, nc, state := oneHost(t, "r1")
 	start := time.Now()
 	a := fleettest.StartAgent(t, host, nc, state)
 	waitHosts(t, f.client, 1)
@@ -270,12 +278,7 @@ func TestAgentRestart(t *testing.T) {
 // and is dropped by the stream as a repeat.
 func TestAgentHeadLost(t *testing.T) {
 	t.Parallel()
-	h := fleettest.StartHub(t, "", 0)
-	f := &fleet{urls: h.ClientURL(), dir: h.Dir(), reload: h.Reload}
-	f.client = newClient(t, f.dir, f.urls, "tester", f.reload)
-	host := fleettest.NewHost(t, "l1")
-	nc := fleettest.Connect(t, fleettest.Creds(t, f.dir, natsconn.RoleAgent, "l1", f.reload), f.urls, true)
-	state := t.TempDir()
+	f, host, nc, state := oneHost(t, "l1")
 	start := time.Now()
 	a := fleettest.StartAgent(t, host, nc, state)
 	waitHosts(t, f.client, 1)
