@@ -37,12 +37,11 @@ var DefaultClasses = []string{"Win32_Session", "Win32_ServerConnection"}
 const DefaultHeartbeat = 5 * time.Second
 
 // MaxPending bounds the events an agent holds in memory while its outbox
-// cannot take them (a full disk); PendingRetry is how often it tries
-// again (a variable for tests).
+// cannot take them (a full disk).
 const MaxPending = 10000
 
 // PendingRetry is how often an agent tries again to queue the events its
-// outbox could not take.
+// outbox could not take (a variable for tests).
 var PendingRetry = 2 * time.Second
 
 // snapshotEvery bounds the events queued between two saves of the
