@@ -90,6 +90,11 @@ const kvSubjects = "$KV." + wire.Bucket + "."
 // and no heartbeat body, which is what a query needs to know whom to
 // wait for. A non-empty glob keeps the hosts whose names match it.
 func (c *Client) Live(ctx context.Context, glob string) (map[string]string, error) {
+	if _, err := path.Match(glob, ""); err != nil {
+		// A malformed glob matches no host: every host would seem to be
+		// away, where the question is at fault.
+		return nil, cim.Errorf(cim.ErrInvalidParameter, "hosts %q is not a glob of host names: %v", glob, err)
+	}
 	c.mu.Lock()
 	s := c.hostsS
 	c.mu.Unlock()
