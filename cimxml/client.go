@@ -278,6 +278,9 @@ func decodeInstance(n *Node) (*cim.Instance, error) {
 		return nil, cim.Errorf(cim.ErrFailed, "%s is not an INSTANCE", n.Name)
 	}
 	cn, _ := n.Attr("CLASSNAME")
+	if strings.TrimSpace(cn) == "" {
+		return nil, cim.Errorf(cim.ErrFailed, "an INSTANCE without its CLASSNAME (DSP0201 requires one)")
+	}
 	in := cim.NewInstance(cn)
 	for _, p := range n.Children {
 		name, _ := p.Attr("NAME")
