@@ -229,17 +229,9 @@ func maxConns(configured int) int {
 // deadlines itself (http.ResponseController).
 func ServeHandler(ctx context.Context, ln net.Listener, h http.Handler, tlsConf *tls.Config, logger *slog.Logger) error {
 	conns := newConnLimiter(maxConns(0), DefaultMaxConnsPerSource, logger)
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: DefaultReadHeaderTimeout,
-		ReadTimeout:       DefaultReadTimeout,
-		WriteTimeout:      DefaultWriteTimeout,
-		IdleTimeout:       DefaultIdleTimeout,
-		MaxHeaderBytes:    DefaultMaxHeaderBytes,
-		ConnState:         conns.state,
-		ErrorLog:          log.New(slogWriter{logger}, "", 0),
-		TLSConfig:         tlsConf,
-	}
+	hs := limitedServer(h, &Config{ReadHeaderTimeout: DefaultReadHeaderTimeout, ReadTimeout: DefaultReadTimeout,
+		WriteTimeout: DefaultWriteTimeout, IdleTimeout: DefaultIdleTimeout}, conns, logger)
+	hs.TLSConfig = tlsConf
 	l := conns.listener(ln)
 	if tlsConf != nil {
 		l = tls.NewListener(l, tlsConf)
@@ -280,16 +272,23 @@ func (s *Server) NewHTTPServer() *http.Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CIM operations are served at "+Path, http.StatusNotFound)
 	})
+	return limitedServer(mux, &s.cfg, s.conns, s.log)
+}
+
+// limitedServer is an http.Server for h with cfg's timeouts, the header
+// limit and conns' tracking of connections, logging its own errors to
+// logger: what every listener of a Server and ServeHandler's has.
+func limitedServer(h http.Handler, cfg *Config, conns *connLimiter, logger *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		ReadTimeout:       s.cfg.ReadTimeout,
-		WriteTimeout:      s.cfg.WriteTimeout,
-		IdleTimeout:       s.cfg.IdleTimeout,
+		Handler:           h,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
-		ConnState:         s.conns.state,
+		ConnState:         conns.state,
 		ConnContext:       withConn,
-		ErrorLog:          log.New(slogWriter{s.log}, "", 0),
+		ErrorLog:          log.New(slogWriter{logger}, "", 0),
 	}
 }
 
