@@ -116,3 +116,61 @@ func TestWatchPutsEachHostsEventsInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWatchDropsRepeats stores what an agent that crashed before saving
+// its snapshot sends: the creation of a session again, under a new
+// number. The watch hands on each change once, as the collector keeps one
+// row of it, and a later real change still comes.
+func TestWatchDropsRepeats(t *testing.T) {
+	t.Parallel()
+	h := fleettest.StartHub(t, "", 0)
+	c := newClient(t, h.Dir(), h.ClientURL(), "tester", h.Reload)
+	const host = "r1.example.com"
+	nc := fleettest.Connect(t, fleettest.Creds(t, h.Dir(), natsconn.RoleAgent, host, h.Reload), h.ClientURL(), false)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := wire.HostToken(host)
+	publish := func(seq uint64, kind, id string) {
+		t.Helper()
+		in := cim.NewInstance("Linux_LogonSession")
+		in.Set("LogonId", id).Set("UserName", "alice").Set("TTY", "pts/"+id).Set("Status", "OK")
+		w, err := wire.EncodeInstance(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := wire.Event{ID: wire.EventID(tok, "crash", seq), Host: host, Seq: seq, Kind: kind, Time: time.Now(),
+			Class: in.ClassName, Path: fmt.Sprintf(`linux_logonsession.logonid="%s"`, id), Instance: w}
+		data, _ := json.Marshal(e)
+		m := nats.NewMsg(e.Subject())
+		m.Data = data
+		m.Header.Set(wire.MsgIDHeader, e.ID)
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(1, wire.KindCreation, "7")
+	publish(2, wire.KindCreation, "8")
+	publish(3, wire.KindCreation, "7") // the crash's repeat
+	publish(4, wire.KindDeletion, "7")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var seen []string
+	err = c.Watch(ctx, "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'",
+		client.WatchOptions{Since: time.Now().Add(-time.Minute)},
+		func(ev client.Event) error {
+			seen = append(seen, fmt.Sprintf("%d %s", ev.Seq, ev.Kind))
+			if ev.Seq == 4 {
+				cancel()
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.Join(seen, ", "); s != "1 creation, 2 creation, 4 deletion" {
+		t.Fatalf("handed on %s, want 1 creation, 2 creation, 4 deletion", s)
+	}
+}

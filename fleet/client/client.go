@@ -316,8 +316,11 @@ type Event struct {
 // Events that do not decode are skipped. Each agent's events come in the
 // order of their sequence numbers: one whose predecessor is not in the
 // stream yet is held for [WatchOptions.Hold] (see [OrderHold]), and one
-// that comes after that is handed on when it comes, marked Late. fn is
-// called from one goroutine at a time, not always the same one.
+// that comes after that is handed on when it comes, marked Late. An
+// event that leaves its instance as the watch already knows it (a change
+// an agent sent again after a crash) is dropped, as the collector merges
+// it into the row it has. fn is called from one goroutine at a time, not
+// always the same one.
 func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn func(Event) error) error {
 	q, err := wql.Compile(query, c.Reg)
 	if err != nil {
@@ -342,7 +345,11 @@ func (c *Client) Watch(ctx context.Context, query string, o WatchOptions, fn fun
 		hold = OrderHold
 	}
 	wctx, cancel := context.WithCancel(ctx)
+	reps := newRepeats()
 	seq := newSequencer(hold, cancel, func(ev *Event) error {
+		if reps.repeated(ev) { // an agent's crash sent it again
+			return nil
+		}
 		wev := &wql.Event{Class: ev.Class, TargetInstance: ev.Target, PreviousInstance: ev.Previous, TimeCreated: wql.TimeCreated(ev.Time)}
 		if !q.MatchEvent(wev) {
 			return nil
