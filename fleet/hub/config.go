@@ -23,9 +23,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/nats-io/nkeys"
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleet/natsconn"
@@ -94,7 +97,8 @@ func collectorOnly() []string {
 // fleet-wide one); a client asks queries and reads the stream and the
 // bucket but publishes no event; a collector reads the stream through the
 // shared durable consumer; an admin may do anything. Each but the admin
-// receives replies only on its own inbox prefix.
+// receives replies only on its own inbox prefix. A role that is none of
+// these may do nothing.
 func PermissionsOf(role, name string) Permissions {
 	tok := wire.HostToken(name)
 	inbox := natsconn.InboxPrefix(role, name) + ".>"
@@ -115,18 +119,27 @@ func PermissionsOf(role, name string) Permissions {
 		pub = append(pub, readStream(wire.Stream)...)
 		pub = append(pub, readStream(kvStream)...)
 		return Permissions{Publish: pub, Subscribe: []string{inbox}}
+	case natsconn.RoleAdmin:
+		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}
 	}
-	return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}
+	return Permissions{} // no role: nothing (AuthConf leaves such a user out)
 }
 
 // AuthConf returns the NATS authorization block of users: each an NKey
-// user with its permissions.
+// user with its permissions. A user LoadUsers would refuse (an unknown
+// role, a key that is not a user's public NKey) is left out.
 func AuthConf(users []User) []byte {
 	var b strings.Builder
 	b.WriteString("# Written by cimsess hub: the fleet's users and their subject permissions.\n")
 	b.WriteString("# Include it in every NATS server's configuration; edit users with cimsess hub add.\n")
 	b.WriteString("authorization {\n  users = [\n")
 	for _, u := range users {
+		if checkUser(u) != nil {
+			// Never a user whose line could grant what its role does
+			// not, or break the file: LoadUsers refuses such a file.
+			fmt.Fprintf(&b, "    # left out: %s\n", strconv.Quote(u.Role+" "+u.Name))
+			continue
+		}
 		p := PermissionsOf(u.Role, u.Name)
 		fmt.Fprintf(&b, "    # %s %s\n", u.Role, strconv.Quote(u.Name))
 		fmt.Fprintf(&b, "    { nkey: %s, permissions: {\n", u.NKey)
@@ -184,7 +197,29 @@ func LoadUsers(dir string) ([]User, error) {
 	if err := json.Unmarshal(b, &users); err != nil {
 		return nil, cim.Errorf(cim.ErrFailed, "%s: %v", filepath.Join(dir, usersFile), err)
 	}
+	for i, u := range users {
+		if err := checkUser(u); err != nil {
+			return nil, cim.Errorf(cim.ErrFailed, "%s: user %d: %v (the file is written by cimsess hub add and remove; fix or remove the entry)", filepath.Join(dir, usersFile), i+1, err)
+		}
+	}
 	return users, nil
+}
+
+// checkUser refuses a user entry that AuthConf cannot write as it is
+// meant: a role that is none of natsconn.Roles (whose permissions would
+// be a guess), an empty name, or a key that is not a user's public NKey
+// (written into auth.conf as it is).
+func checkUser(u User) error {
+	if !slices.Contains(natsconn.Roles, u.Role) {
+		return fmt.Errorf("unknown role %q (one of %s)", u.Role, strings.Join(natsconn.Roles, ", "))
+	}
+	if u.Name == "" {
+		return errors.New("no name")
+	}
+	if !nkeys.IsValidPublicUserKey(u.NKey) {
+		return fmt.Errorf("%q is not a user's public NKey", u.NKey)
+	}
+	return nil
 }
 
 // AddUser makes credentials for a new user, writes them to CredsPath (or
