@@ -426,15 +426,13 @@ func (a *Agent) serveQueries(ctx context.Context) ([]*nats.Subscription, error) 
 		if m.Reply == "" {
 			return
 		}
-		var q wire.Query
-		if err := json.Unmarshal(m.Data, &q); err != nil {
-			a.reply(m.Reply, nil, nil, cim.Errorf(cim.ErrInvalidParameter, "not a query: %v", err))
+		q, asked, err := queryFor(m.Data, a.cfg.Host)
+		if err != nil {
+			a.reply(m.Reply, nil, nil, err)
 			return
 		}
-		if q.Hosts != "" {
-			if ok, _ := path.Match(strings.ToLower(q.Hosts), strings.ToLower(a.cfg.Host)); !ok {
-				return
-			}
+		if !asked {
+			return
 		}
 		select {
 		case sem <- struct{}{}:
@@ -443,13 +441,9 @@ func (a *Agent) serveQueries(ctx context.Context) ([]*nats.Subscription, error) 
 		}
 		go func() {
 			defer func() { <-sem }()
-			timeout := time.Duration(q.TimeoutMillis) * time.Millisecond
-			if timeout <= 0 || timeout > time.Minute {
-				timeout = time.Minute
-			}
-			qctx, cancel := context.WithTimeout(ctx, timeout)
+			qctx, cancel := context.WithTimeout(ctx, q.timeout)
 			defer cancel()
-			insts, props, err := a.cfg.OM.ExecQuery(qctx, q.WQL)
+			insts, props, err := a.cfg.OM.ExecQuery(qctx, q.wql)
 			a.reply(m.Reply, insts, props, err)
 		}()
 	}
@@ -467,6 +461,36 @@ func (a *Agent) serveQueries(ctx context.Context) ([]*nats.Subscription, error) 
 	return subs, nil
 }
 
+// maxQueryTime bounds a host's work on one query, whatever it asks.
+const maxQueryTime = time.Minute
+
+// query is a query message as the agent runs it.
+type query struct {
+	wql     string
+	timeout time.Duration // within (0, maxQueryTime]
+}
+
+// queryFor reads a query message for the host named host: the query,
+// and whether the host is asked (a hosts glob may leave it out). A
+// message that is no query is CIM_ERR_INVALID_PARAMETER, which the host
+// answers with.
+func queryFor(data []byte, host string) (q query, asked bool, err error) {
+	var w wire.Query
+	if err := json.Unmarshal(data, &w); err != nil {
+		return q, false, cim.Errorf(cim.ErrInvalidParameter, "not a query: %v", err)
+	}
+	if w.Hosts != "" {
+		if ok, _ := path.Match(strings.ToLower(w.Hosts), strings.ToLower(host)); !ok {
+			return q, false, nil
+		}
+	}
+	q.wql, q.timeout = w.WQL, maxQueryTime
+	if w.TimeoutMillis > 0 && w.TimeoutMillis < maxQueryTime.Milliseconds() {
+		q.timeout = time.Duration(w.TimeoutMillis) * time.Millisecond
+	}
+	return q, true, nil
+}
+
 // rawAnswer is wire.Answer with its instances encoded already, so that
 // each is made into JSON once: to measure the chunk and to send it.
 type rawAnswer struct {
@@ -481,11 +505,19 @@ type rawAnswer struct {
 
 // reply sends an answer in chunks of at most wire.MaxChunkBytes.
 func (a *Agent) reply(to string, insts []*cim.Instance, props []string, err error) {
-	send := func(ans *rawAnswer) {
-		b, _ := json.Marshal(ans)
+	a.answer(insts, props, err, func(b []byte) {
 		if err := a.cfg.NC.Publish(to, b); err != nil {
 			a.logf("answering a query: %v", err)
 		}
+	})
+}
+
+// answer makes the messages of an answer, in order: an error's one, or
+// the instances in chunks of at most wire.MaxChunkBytes, the last marked.
+func (a *Agent) answer(insts []*cim.Instance, props []string, err error, publish func([]byte)) {
+	send := func(ans *rawAnswer) {
+		b, _ := json.Marshal(ans)
+		publish(b)
 	}
 	if err != nil {
 		send(&rawAnswer{Host: a.cfg.Host, Last: true, Error: &wire.AnswerError{Code: int(cim.CodeOf(err)), Message: err.Error()}})
