@@ -311,7 +311,7 @@ func diff(prev, cur map[string]*cim.Instance, now time.Time) []Event {
 		switch {
 		case !ok:
 			creates = append(creates, k)
-		case modified(old, in):
+		case Modified(old, in):
 			mods = append(mods, k)
 		}
 	}
@@ -331,12 +331,13 @@ func diff(prev, cur map[string]*cim.Instance, now time.Time) []Event {
 	return out
 }
 
-// modified reports whether two snapshots of an instance differ in more
-// than volatile properties.
-func modified(a, b *cim.Instance) bool {
+// Modified reports whether two snapshots of an instance differ in more
+// than volatile properties ([IsVolatile]): whether the change from a to b
+// is a modification event.
+func Modified(a, b *cim.Instance) bool {
 	seen := 0
 	for _, p := range a.Properties {
-		if isVolatile(p.Name) {
+		if IsVolatile(p.Name) {
 			continue
 		}
 		seen++
@@ -347,14 +348,17 @@ func modified(a, b *cim.Instance) bool {
 	}
 	n := 0
 	for _, p := range b.Properties {
-		if !isVolatile(p.Name) {
+		if !IsVolatile(p.Name) {
 			n++
 		}
 	}
 	return n != seen
 }
 
-func isVolatile(name string) bool {
+// IsVolatile reports whether a property changes on its own all the time
+// (IdleTime, ActiveTime: counters of seconds), so that its change alone
+// is no modification.
+func IsVolatile(name string) bool {
 	for _, v := range volatileProperties {
 		if strings.EqualFold(v, name) {
 			return true

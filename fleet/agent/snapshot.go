@@ -96,7 +96,7 @@ func diffSnapshots(prev, cur map[string]*cim.Instance, now time.Time) []cimom.Ev
 		switch {
 		case !ok:
 			creates = append(creates, k)
-		case changed(old, in):
+		case cimom.Modified(old, in):
 			mods = append(mods, k)
 		}
 	}
@@ -116,12 +116,3 @@ func diffSnapshots(prev, cur map[string]*cim.Instance, now time.Time) []cimom.Ev
 	return out
 }
 
-func changed(a, b *cim.Instance) bool {
-	strip := func(in *cim.Instance) *cim.Instance {
-		c := in.Clone()
-		c.Delete("IdleTime")
-		c.Delete("ActiveTime")
-		return c
-	}
-	return !strip(a).Equal(strip(b))
-}

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"strings"
 
+	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/fleet/wire"
 )
 
@@ -65,8 +66,10 @@ func (r *repeats) repeated(ev *Event) bool {
 var deleted = [16]byte{'d', 'e', 'l', 'e', 't', 'e', 'd'}
 
 // stateAfter is a digest of the instance as an event leaves it: its
-// properties after a creation or modification, [deleted] after a
-// deletion. Not the event's number, id or time.
+// properties after a creation or modification, but for the volatile
+// ones (IdleTime, which a repeat sent later has counted on: a change of
+// them alone is no event either), or [deleted] after a deletion. Not the
+// event's number, id or time.
 func stateAfter(e *wire.Event) [16]byte {
 	if e.Kind == wire.KindDeletion {
 		return deleted
@@ -81,6 +84,9 @@ func stateAfter(e *wire.Event) [16]byte {
 	field([]byte(e.Instance.Class))
 	field([]byte(e.Instance.Path))
 	for _, p := range e.Instance.Properties {
+		if cimom.IsVolatile(p.Name) {
+			continue // a repeat made later has counted on
+		}
 		field([]byte(p.Name))
 		field(p.Value)
 	}

@@ -17,6 +17,12 @@ func change(kind, path, state string, late bool) *Event {
 	return e
 }
 
+// idle gives e an IdleTime, as a repeat made later has.
+func idle(e *Event) *Event {
+	e.Instance.Properties = append(e.Instance.Properties, wire.Property{Name: "IdleTime", Value: json.RawMessage(`"00000000000130.000000:000"`)})
+	return e
+}
+
 // TestRepeats: an event that leaves its instance as the last one left it
 // is a repeat (what an agent sends again after a crash); every real
 // change, and a late event, is not.
@@ -27,11 +33,12 @@ func TestRepeats(t *testing.T) {
 		want bool
 	}{
 		{change(wire.KindCreation, "a", "active", false), false},
-		{change(wire.KindCreation, "a", "active", false), true},      // sent again
-		{change(wire.KindModification, "a", "active", false), true},  // already so
-		{change(wire.KindModification, "a", "online", false), false}, // a change
-		{change(wire.KindCreation, "a", "online", false), true},      // a crash's creation of what is there
-		{change(wire.KindCreation, "b", "online", false), false},     // another instance
+		{change(wire.KindCreation, "a", "active", false), true},       // sent again
+		{idle(change(wire.KindCreation, "a", "active", false)), true}, // sent again later, idle longer
+		{change(wire.KindModification, "a", "active", false), true},   // already so
+		{change(wire.KindModification, "a", "online", false), false},  // a change
+		{change(wire.KindCreation, "a", "online", false), true},       // a crash's creation of what is there
+		{change(wire.KindCreation, "b", "online", false), false},      // another instance
 		{change(wire.KindDeletion, "a", "online", false), false},
 		{change(wire.KindDeletion, "a", "online", false), true},
 		{change(wire.KindModification, "b", "closing", true), false}, // late: handed on, state kept
