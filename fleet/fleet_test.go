@@ -241,6 +241,29 @@ func oneHost(t *testing.T, name string) (f *fleet, host *fleettest.Host, nc *nat
 	return f, host, nc, t.TempDir()
 }
 
+// TestAgentFirstStart: the sessions open when an agent first starts
+// (no snapshot yet) reach the fleet as creations, or its history would
+// not know them until they end; a later login comes after them.
+func TestAgentFirstStart(t *testing.T) {
+	t.Parallel()
+	f, host, nc, state := oneHost(t, "f1")
+	start := time.Now()
+	host.Login(t, "carol", 2)
+	fleettest.StartAgent(t, host, nc, state)
+	waitHosts(t, f.client, 1)
+	host.Login(t, "dave", 1)
+	evs := collect(t, f.client, start, 3, 20*time.Second)
+	checkEvents(t, evs)
+	if len(evs) != 3 {
+		t.Fatalf("%d events, want 3 (2 open at the first start, 1 after)", len(evs))
+	}
+	for i, want := range []string{"carol", "carol", "dave"} {
+		if u, _ := evs[i].Target.Get("UserName"); evs[i].Kind != wire.KindCreation || u != want {
+			t.Errorf("event %d: %s of %v's session, want a creation of %s's", i+1, evs[i].Kind, u, want)
+		}
+	}
+}
+
 // TestAgentRestart stops an agent while logins go on and starts it again
 // on the same state: the changes made meanwhile arrive once, none twice.
 func TestAgentRestart(t *testing.T) {

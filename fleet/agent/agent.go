@@ -234,10 +234,16 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		chans = append(chans, ch)
 	}
-	if old != nil {
-		for _, ev := range diffSnapshots(old, baseline, time.Now()) {
-			a.add(ev)
-		}
+	if old == nil {
+		// The first start (or a snapshot that is gone): the sessions
+		// open now are news to the fleet, or its history would not have
+		// them until they end. A repeat of one the fleet has (a lost
+		// state directory) is merged by the collector and dropped by a
+		// watch.
+		old = map[string]*cim.Instance{}
+	}
+	for _, ev := range diffSnapshots(old, baseline, time.Now()) {
+		a.add(ev)
 	}
 	a.mu.Lock()
 	a.current = baseline

@@ -25,7 +25,7 @@ type snapshotFile struct {
 }
 
 // loadSnapshot returns the last snapshot, or nil when there is none (the
-// first run: the instances present are the baseline, not events).
+// first run: every instance present is published as a creation).
 func (a *Agent) loadSnapshot() map[string]*cim.Instance {
 	b, err := os.ReadFile(filepath.Join(a.cfg.StateDir, snapshotName))
 	if err != nil {
