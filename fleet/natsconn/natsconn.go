@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -198,6 +200,13 @@ type Options struct {
 	// must hold, whatever host the URL dials (the hub dialling itself on
 	// loopback).
 	ServerName string
+	// OnConnectError, when set, is told why the connection cannot be
+	// made, or made again: refused, a certificate not trusted, the
+	// credentials refused. It is told each reason once, and again only
+	// after the connection was up in between or the reason changed, so
+	// that a hub that is away for hours is one line, and a setting that
+	// can never work (an untrusted certificate) is said at all.
+	OnConnectError func(error)
 	// Extra options, after the ones Connect sets.
 	Extra []nats.Option
 }
@@ -282,12 +291,63 @@ func Connect(c *Creds, o Options) (*nats.Conn, error) {
 		}
 		opts = append(opts, nats.Secure(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, ServerName: o.ServerName}))
 	}
+	if o.OnConnectError != nil {
+		opts = append(opts, TellConnectErrors(o.OnConnectError)...)
+	}
 	opts = append(opts, o.Extra...)
 	nc, err := nats.Connect(o.URLs, opts...)
 	if err != nil {
 		return nil, cim.Errorf(cim.ErrFailed, "connecting to NATS at %s: %v", o.URLs, err)
 	}
 	return nc, nil
+}
+
+// ConnectTrouble is the reason a connection cannot be made as a person
+// acts on it: err, with what to do for a certificate not trusted or not
+// for the host, credentials refused, or nothing listening.
+func ConnectTrouble(err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	var wrongHost x509.HostnameError
+	msg := err.Error()
+	switch low := strings.ToLower(msg); {
+	case errors.As(err, &unknownCA) || strings.Contains(low, "certificate signed by unknown authority"):
+		return msg + " (give --nats-ca FILE with the CA that signed the servers' certificate: a hub's own is its --tls-cert)"
+	case errors.As(err, &wrongHost) || strings.Contains(low, "certificate is valid for"):
+		return msg + " (the server's certificate is not for the host the URL names)"
+	case errors.Is(err, nats.ErrAuthorization) || strings.Contains(low, "authorization violation"):
+		return "the NATS server refuses these credentials (revoked, or not known to it yet): " + msg
+	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(low, "connection refused"):
+		return msg + " (nothing listens there: is the hub running?)"
+	}
+	return msg
+}
+
+// TellConnectErrors are the nats.go options that tell each new reason a
+// connection cannot be made, as Options.OnConnectError says, for a
+// connection Connect does not make (a NATS user's JWT credentials).
+func TellConnectErrors(tell func(error)) []nats.Option {
+	var (
+		mu   sync.Mutex
+		last string
+	)
+	told := func(_ *nats.Conn, err error) {
+		if err == nil || errors.Is(err, nats.ErrNoServers) {
+			return // says no more than that it failed: the next error says why
+		}
+		mu.Lock()
+		same := err.Error() == last
+		last = err.Error()
+		mu.Unlock()
+		if !same {
+			tell(err)
+		}
+	}
+	up := func(*nats.Conn) {
+		mu.Lock()
+		last = ""
+		mu.Unlock()
+	}
+	return []nats.Option{nats.ReconnectErrHandler(told), nats.ConnectHandler(up), nats.ReconnectHandler(up)}
 }
 
 func readCapped(path string) ([]byte, error) {

@@ -71,7 +71,15 @@ func (e *env) connectFleet(f fleetFlags, name string, retryForever bool) (*nats.
 	for _, u := range plainOffLoopback(f.urls) {
 		fmt.Fprintf(e.stderr, "cimsess: warning: %s is plain NATS to a host that is not loopback: the login is a signed challenge, but the fleet's sessions (users, where from) cross the network in clear; use tls://\n", u)
 	}
-	nc, err := natsconn.Connect(c, natsconn.Options{URLs: f.urls, CA: f.ca, Name: name, RetryForever: retryForever})
+	o := natsconn.Options{URLs: f.urls, CA: f.ca, Name: name, RetryForever: retryForever}
+	if retryForever {
+		// It never gives up, so it must say why it waits: a certificate
+		// not trusted is no outage that ends.
+		o.OnConnectError = func(err error) {
+			fmt.Fprintf(e.stderr, "cimsess: NATS at %s: %s; trying again\n", f.urls, output.Escape(natsconn.ConnectTrouble(err)))
+		}
+	}
+	nc, err := natsconn.Connect(c, o)
 	if err != nil {
 		return nil, nil, err
 	}
