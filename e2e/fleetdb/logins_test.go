@@ -201,7 +201,7 @@ func TestRealLoginsEndToEnd(t *testing.T) {
 	if err := server.AddUser(users, "sec", []byte("sec-pw"), true, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
-	base := collect(t, natsURL, db, users, "--nats-creds", collectorCreds)
+	base := collect(t, natsURL, db, users, "--creds", collectorCreds)
 
 	l1 := sshd.Login(t, testenv.LoginOpts{TTY: true})
 	l2 := sshd.Login(t, testenv.LoginOpts{TTY: true})

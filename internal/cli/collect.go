@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/cimsess/cimsess/fleethistory/collector"
 	"github.com/cimsess/cimsess/fleethistory/timeline"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/server"
 )
 
@@ -79,9 +81,17 @@ least privilege), else as --db's. Each request is logged on stderr.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.natsURL, "nats", nats.DefaultURL, "NATS server URL(s), comma-separated")
-	fl.StringVar(&f.natsCreds, "nats-creds", "", "credentials file: a collector's from 'cimsess hub add collector NAME', or a NATS user's (JWT and NKey seed)")
-	fl.StringVar(&f.natsCA, "nats-ca", "", "PEM file of the CA of the NATS servers' certificates (default the system's)")
+	natsURL := os.Getenv("CIMSESS_NATS")
+	if natsURL == "" {
+		natsURL = nats.DefaultURL
+	}
+	fl.StringVar(&f.natsURL, "nats", natsURL, "NATS servers, comma-separated (tls://… for TLS); default $CIMSESS_NATS, else "+nats.DefaultURL)
+	// --nats-creds was its name before it took the other fleet commands'
+	// --creds; it is kept, hidden, for the scripts that use it.
+	fl.StringVar(&f.natsCreds, "nats-creds", "", "the same as --creds")
+	_ = fl.MarkHidden("nats-creds")
+	fl.StringVar(&f.natsCreds, "creds", os.Getenv("CIMSESS_CREDS"), "credentials file: a collector's from 'cimsess hub add collector NAME', or a NATS user's (JWT and NKey seed); default $CIMSESS_CREDS")
+	fl.StringVar(&f.natsCA, "nats-ca", os.Getenv("CIMSESS_NATS_CA"), "PEM file of the CA of the NATS servers' certificates; default $CIMSESS_NATS_CA, else the system's")
 	fl.StringVar(&f.db, "db", history.DefaultPath, "history database: postgres://… for PostgreSQL, else a SQLite file")
 	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file whose first line is the PostgreSQL password")
 	fl.IntVar(&f.batch, "batch", collector.DefaultBatch, "most events written in one transaction")
@@ -205,7 +215,7 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	for _, u := range plainOffLoopback(f.natsURL) {
 		logf("warning: %s is plain NATS to a host that is not loopback: the fleet's sessions cross the network in clear; use tls://", u)
 	}
-	nc, err := connectCollector(f)
+	nc, err := connectCollector(f, logf)
 	if err != nil {
 		return err
 	}
@@ -277,16 +287,22 @@ const timelineStatementTimeout = 30 * time.Second
 // fleet collector ('cimsess hub add collector NAME': an NKey seed, and
 // the inbox its permissions allow) when --nats-creds holds them, with a
 // NATS user's JWT credentials file otherwise, or without credentials.
-func connectCollector(f *collectFlags) (*nats.Conn, error) {
+func connectCollector(f *collectFlags, logf func(string, ...any)) (*nats.Conn, error) {
+	// It waits for the servers however long they are away, so it says
+	// why it waits: a certificate not trusted is no outage that ends.
+	tell := func(err error) {
+		logf("NATS at %s: %s; trying again", f.natsURL, output.Escape(natsconn.ConnectTrouble(err)))
+	}
 	if f.natsCreds != "" {
 		if c, err := natsconn.ReadCreds(f.natsCreds, nil); err == nil {
 			if c.Role != natsconn.RoleCollector && c.Role != natsconn.RoleAdmin {
 				return nil, &usageError{fmt.Errorf("%s holds the credentials of a %s, not of a collector", f.natsCreds, c.Role)}
 			}
-			return natsconn.Connect(c, natsconn.Options{URLs: f.natsURL, CA: f.natsCA, Name: "cimsess collect", RetryForever: true})
+			return natsconn.Connect(c, natsconn.Options{URLs: f.natsURL, CA: f.natsCA, Name: "cimsess collect", RetryForever: true, OnConnectError: tell})
 		}
 	}
-	opts := []nats.Option{nats.Name("cimsess collect"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
+	opts := []nats.Option{nats.Name("cimsess collect"), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second), nats.RetryOnFailedConnect(true)}
+	opts = append(opts, natsconn.TellConnectErrors(tell)...)
 	if f.natsCreds != "" {
 		opts = append(opts, nats.UserCredentials(f.natsCreds))
 	}

@@ -37,7 +37,7 @@ type historyFlags struct {
 }
 
 func addHistoryFlags(cmd *cobra.Command, h *historyFlags) {
-	cmd.Flags().StringVar(&h.db, "db", history.DefaultPath, "history database (SQLite)")
+	cmd.Flags().StringVar(&h.db, "db", history.DefaultPath, "history database: a SQLite file, or postgres://… for the fleet history that collect writes")
 	cmd.Flags().StringVar(&h.wtmp, "wtmp", utmp.DefaultWtmpPath, "wtmp file to backfill the history from ('-' for none)")
 	cmd.Flags().StringVar(&h.layout, "layout", "native", layoutHelp)
 }

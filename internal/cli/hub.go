@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -238,9 +239,10 @@ the NATS permissions let the agent publish as that host only.`,
 			if creds.Role != natsconn.RoleAgent {
 				return &usageError{fmt.Errorf("%s holds the credentials of a %s, not of an agent", f.creds, creds.Role)}
 			}
-			if e.src.Host == "" {
-				e.src.Host = creds.Name
+			if cmd.Flags().Changed("host") && !strings.EqualFold(e.src.Host, creds.Name) {
+				return &usageError{fmt.Errorf("an agent's host is the name its credentials were made for (%s): the hub lets it publish as that host only, so --host cannot name another", creds.Name)}
 			}
+			e.src.Host = creds.Name
 			om, err := e.objectManager()
 			if err != nil {
 				return err
@@ -262,5 +264,6 @@ the NATS permissions let the agent publish as that host only.`,
 	fl.Int64Var(&box.MaxBytes, "outbox-max", outbox.DefaultMaxBytes, "the outbox's largest size in bytes; past it new events are lost, with a warning")
 	fl.BoolVar(&box.Sync, "outbox-sync", true, "sync each event to disk before it counts as queued")
 	addSourceFlags(cmd, &e.src)
+	_ = cmd.Flags().MarkHidden("host") // the credentials' name (see RunE)
 	return cmd
 }
