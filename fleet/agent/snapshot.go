@@ -115,4 +115,3 @@ func diffSnapshots(prev, cur map[string]*cim.Instance, now time.Time) []cimom.Ev
 	}
 	return out
 }
-
