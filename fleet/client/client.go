@@ -436,15 +436,9 @@ func (c *Client) follow(ctx context.Context, start jetstream.ConsumerConfig, las
 	if err != nil {
 		return err
 	}
-	name := cons.CachedInfo().Name
-	defer func() {
-		// Best effort: an ephemeral consumer goes by itself once idle.
-		go func() {
-			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			c.js.DeleteConsumer(dctx, wire.Stream, name)
-		}()
-	}()
+	// The consumer is not deleted after: a client may not delete
+	// consumers (whose names are anyone's), and an ephemeral one goes by
+	// itself once idle for its InactiveThreshold.
 	it, err := cons.Messages(jetstream.PullHeartbeat(watchHeartbeat), jetstream.WithMessagesErrOnMissingHeartbeat(true))
 	if err != nil {
 		return err

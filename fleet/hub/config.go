@@ -63,12 +63,14 @@ const jsAPI = "$JS.API."
 const kvStream = "KV_" + wire.Bucket
 
 // readStream is what reading a stream takes: its info, ordered and
-// ephemeral consumers, their messages and acknowledgements.
+// ephemeral consumers, their messages and acknowledgements. Not deleting
+// a consumer, which would be anyone's (consumer names are not the
+// user's): an ephemeral consumer goes by itself once idle.
 func readStream(stream string) []string {
 	return []string{
 		jsAPI + "STREAM.INFO." + stream,
 		jsAPI + "CONSUMER.CREATE." + stream, jsAPI + "CONSUMER.CREATE." + stream + ".>",
-		jsAPI + "CONSUMER.INFO." + stream + ".>", jsAPI + "CONSUMER.DELETE." + stream + ".>",
+		jsAPI + "CONSUMER.INFO." + stream + ".>",
 		jsAPI + "CONSUMER.MSG.NEXT." + stream + ".>",
 		jsAPI + "DIRECT.GET." + stream, jsAPI + "DIRECT.GET." + stream + ".>",
 		jsAPI + "STREAM.MSG.GET." + stream,
@@ -91,12 +93,26 @@ func collectorOnly() []string {
 	}
 }
 
+// collectorConsumer is what a collector does through the shared durable
+// consumer, and all it may do: make or update it, read its info, take
+// its messages and acknowledge them, and the stream's info.
+func collectorConsumer() []string {
+	c := wire.Stream + "." + wire.CollectConsumer
+	return []string{
+		jsAPI + "INFO", jsAPI + "STREAM.INFO." + wire.Stream,
+		jsAPI + "CONSUMER.CREATE." + c, jsAPI + "CONSUMER.CREATE." + c + ".>",
+		jsAPI + "CONSUMER.DURABLE.CREATE." + c,
+		jsAPI + "CONSUMER.INFO." + c, jsAPI + "CONSUMER.MSG.NEXT." + c,
+		"$JS.ACK." + c + ".>", "$JS.FC." + c + ".>",
+	}
+}
+
 // PermissionsOf returns the subject permissions of a role; name is the
 // host's name for an agent. An agent publishes only its own events and
 // heartbeat and answers only the queries it may receive (its own and the
 // fleet-wide one); a client asks queries and reads the stream and the
 // bucket but publishes no event; a collector reads the stream through the
-// shared durable consumer; an admin may do anything. Each but the admin
+// shared durable consumer, and nothing else; an admin may do anything. Each but the admin
 // receives replies only on its own inbox prefix. A role that is none of
 // these may do nothing.
 func PermissionsOf(role, name string) Permissions {
@@ -115,10 +131,7 @@ func PermissionsOf(role, name string) Permissions {
 		pub = append(pub, readStream(kvStream)...)
 		return Permissions{Publish: pub, Subscribe: []string{inbox}, DenyPublish: collectorOnly()}
 	case natsconn.RoleCollector:
-		pub := []string{jsAPI + "INFO", jsAPI + "CONSUMER.DURABLE.CREATE." + wire.Stream + ".>"}
-		pub = append(pub, readStream(wire.Stream)...)
-		pub = append(pub, readStream(kvStream)...)
-		return Permissions{Publish: pub, Subscribe: []string{inbox}}
+		return Permissions{Publish: collectorConsumer(), Subscribe: []string{inbox}}
 	case natsconn.RoleAdmin:
 		return Permissions{Publish: []string{">"}, Subscribe: []string{">"}}
 	}

@@ -173,3 +173,50 @@ func TestAddUsers(t *testing.T) {
 		t.Fatalf("auth.conf:\n%s %v", conf, err)
 	}
 }
+
+// TestConsumerPermissions: a client reads the stream through a consumer
+// of its own but may delete no consumer (a name is anyone's: another
+// client's watch, say); a collector works through the shared durable
+// consumer and can neither read the stream otherwise nor the hosts
+// bucket.
+func TestConsumerPermissions(t *testing.T) {
+	h := startHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice, _ := connectAs(t, h, natsconn.RoleClient, "alice")
+	ajs, _ := jetstream.New(alice)
+	mine, err := ajs.CreateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, InactiveThreshold: time.Minute})
+	if err != nil {
+		t.Fatalf("a client making a consumer of its own: %v", err)
+	}
+	bob, _ := connectAs(t, h, natsconn.RoleClient, "bob")
+	bjs, _ := jetstream.New(bob)
+	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelShort()
+	if err := bjs.DeleteConsumer(short, wire.Stream, mine.CachedInfo().Name); err == nil {
+		t.Fatal("a client deleted another client's consumer")
+	}
+
+	coll, _ := connectAs(t, h, natsconn.RoleCollector, "history")
+	cjs, _ := jetstream.New(coll)
+	durable, err := cjs.CreateOrUpdateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{Durable: wire.CollectConsumer,
+		AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: wire.EventSubjects})
+	if err != nil {
+		t.Fatalf("a collector making the durable consumer: %v", err)
+	}
+	if _, err := durable.Fetch(1, jetstream.FetchMaxWait(200*time.Millisecond)); err != nil {
+		t.Fatalf("a collector fetching from the durable consumer: %v", err)
+	}
+	short2, cancelShort2 := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelShort2()
+	if _, err := cjs.CreateConsumer(short2, wire.Stream, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy}); err == nil {
+		t.Fatal("a collector made an ephemeral consumer")
+	}
+	short3, cancelShort3 := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelShort3()
+	if kv, err := cjs.KeyValue(short3, wire.Bucket); err == nil {
+		if _, err := kv.Keys(short3); err == nil {
+			t.Fatal("a collector read the hosts bucket")
+		}
+	}
+}
