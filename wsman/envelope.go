@@ -1,7 +1,9 @@
 package wsman
 
 import (
+	"encoding/xml"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,7 +66,8 @@ var understood = map[[2]string]bool{
 }
 
 // DecodeRequest decodes a SOAP 1.2 request body within the limits. Every
-// error is a *[Fault] ready to send.
+// error is a *[Fault] ready to send; one of the header carries the
+// request's MessageID in RelatesTo.
 func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 	root, err := Parse(body, limits)
 	if err != nil {
@@ -90,15 +93,53 @@ func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 	if hdr == nil {
 		return req, nil
 	}
+	// A fault of the header relates to the request's MessageID, as every
+	// other fault does (DSP0226), though the request goes no further.
+	if err := decodeHeader(hdr, req); err != nil {
+		if f, ok := err.(*Fault); ok {
+			f.RelatesTo = hdr.Child(NSAddr, "MessageID").T()
+		}
+		return nil, err
+	}
+	return req, nil
+}
+
+// maxNotUnderstood bounds the NotUnderstood header blocks of one fault,
+// and maxNotUnderstoodName the length of a name one of them may carry: a
+// small request of many long-named headers must not make a huge fault.
+const (
+	maxNotUnderstood     = 16
+	maxNotUnderstoodName = 1024
+)
+
+// decodeHeader reads the header blocks into req. SOAP 1.2 Part 1 §5.2.3:
+// when a block marked mustUnderstand is not understood, none is processed
+// and the fault names every such block (§5.4.8).
+func decodeHeader(hdr *Node, req *Request) error {
+	var notUnderstood []xml.Name
+	first := ""
 	for _, h := range hdr.Children {
-		key := [2]string{h.Name.Space, h.Name.Local}
-		if !understood[key] {
-			if mu, _ := attrNS(h, NSSOAP, "mustUnderstand"); mu == "true" || mu == "1" {
-				return nil, faultMustUnderstand("{" + h.Name.Space + "}" + h.Name.Local)
-			}
+		if understood[[2]string{h.Name.Space, h.Name.Local}] {
 			continue
 		}
-		switch key {
+		if mu, _ := attrNS(h, NSSOAP, "mustUnderstand"); mu != "true" && mu != "1" {
+			continue
+		}
+		if first == "" {
+			first = "{" + h.Name.Space + "}" + h.Name.Local
+		}
+		if len(notUnderstood) < maxNotUnderstood && len(h.Name.Space)+len(h.Name.Local) <= maxNotUnderstoodName &&
+			!slices.Contains(notUnderstood, h.Name) {
+			notUnderstood = append(notUnderstood, h.Name)
+		}
+	}
+	if first != "" {
+		f := faultMustUnderstand(first)
+		f.NotUnderstood = notUnderstood
+		return f
+	}
+	for _, h := range hdr.Children {
+		switch [2]string{h.Name.Space, h.Name.Local} {
 		case [2]string{NSAddr, "To"}:
 			req.To = h.T()
 		case [2]string{NSAddr, "Action"}:
@@ -112,7 +153,7 @@ func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 		case [2]string{NSWSMan, "SelectorSet"}:
 			sels, err := decodeSelectorSet(h)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			req.Selectors = sels
 		case [2]string{NSWSMan, "OptionSet"}:
@@ -136,22 +177,22 @@ func DecodeRequest(body []byte, limits Limits) (*Request, error) {
 		case [2]string{NSWSMan, "MaxEnvelopeSize"}:
 			n, err := strconv.Atoi(h.T())
 			if err != nil || n <= 0 {
-				return nil, faultSchemaValidation("MaxEnvelopeSize %q is not a positive number", cim.Clip(h.T()))
+				return faultSchemaValidation("MaxEnvelopeSize %q is not a positive number", cim.Clip(h.T()))
 			}
 			if n < MinEnvelopeSize {
 				// DSP0226 6.2; MS-WSMV 3.1.4.1.7: WinRM MUST fault it.
-				return nil, faultEncodingLimit("MinimumEnvelopeLimit", "MaxEnvelopeSize %d is under the %d octets every service may require", n, MinEnvelopeSize)
+				return faultEncodingLimit("MinimumEnvelopeLimit", "MaxEnvelopeSize %d is under the %d octets every service may require", n, MinEnvelopeSize)
 			}
 			req.MaxEnvelopeSize = n
 		case [2]string{NSWSMan, "OperationTimeout"}:
 			d, err := ParseDuration(h.T())
 			if err != nil {
-				return nil, faultSchemaValidation("OperationTimeout: %v", err)
+				return faultSchemaValidation("OperationTimeout: %v", err)
 			}
 			req.OperationTimeout = d
 		}
 	}
-	return req, nil
+	return nil
 }
 
 // attrNS returns the attribute local of namespace space.

@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,6 +23,14 @@ type Fault struct {
 	WinRMCode uint32
 	// HTTPStatus is the status the fault is sent with; 0 means 500.
 	HTTPStatus int
+	// RelatesTo is the MessageID of the request the fault answers, for a
+	// fault of a request that was not decoded whole (DecodeRequest's):
+	// the fault's a:RelatesTo.
+	RelatesTo string
+	// NotUnderstood names the header blocks an s:MustUnderstand fault is
+	// about, each written as a NotUnderstood header block (SOAP 1.2 Part 1
+	// §5.4.8).
+	NotUnderstood []xml.Name
 }
 
 // Error returns the fault as one line.

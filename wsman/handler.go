@@ -3,6 +3,7 @@ package wsman
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -206,7 +207,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, anonymous bool) 
 		return
 	}
 	info.HTTPStatus = http.StatusOK
-	h.respond(w, http.StatusOK, action, req, body2)
+	h.respond(w, http.StatusOK, action, req, nil, body2)
 }
 
 // operate runs the operation a request asks for and returns its response
@@ -262,8 +263,9 @@ const envelopeHead = `<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr +
 
 const envelopeTail = `</s:Body></s:Envelope>`
 
-// head appends the response envelope up to the body's content.
-func head(b []byte, action string, req *Request) []byte {
+// head appends the response envelope up to the body's content, with the
+// header blocks extra (already XML) after the usual ones.
+func head(b []byte, action string, req *Request, extra []byte) []byte {
 	b = append(b, envelopeHead...)
 	b = append(b, "<a:Action>"...)
 	b = esc(b, action)
@@ -280,13 +282,15 @@ func head(b []byte, action string, req *Request) []byte {
 		b = esc(b, req.OperationID)
 		b = append(b, "</p:OperationID>"...)
 	}
+	b = append(b, extra...)
 	return append(b, "</s:Header><s:Body>"...)
 }
 
-// respond writes the envelope around body: its head, the body as it is
-// (a page may be hundreds of KiB: it is not copied) and its tail.
-func (h *Handler) respond(w http.ResponseWriter, status int, action string, req *Request, body []byte) {
-	hd := head(make([]byte, 0, 1024), action, req)
+// respond writes the envelope around body: its head (with the header
+// blocks extra), the body as it is (a page may be hundreds of KiB: it is
+// not copied) and its tail.
+func (h *Handler) respond(w http.ResponseWriter, status int, action string, req *Request, extra, body []byte) {
+	hd := head(make([]byte, 0, 1024), action, req, extra)
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(hd)+len(body)+len(envelopeTail)))
 	w.WriteHeader(status)
@@ -335,7 +339,31 @@ func (h *Handler) fault(w http.ResponseWriter, req *Request, f *Fault, info *Inf
 	if f.status() == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="cimsess"`)
 	}
-	h.respond(w, f.status(), f.Action, req, b)
+	if req == nil && f.RelatesTo != "" {
+		req = &Request{Header: Header{MessageID: f.RelatesTo}}
+	}
+	h.respond(w, f.status(), f.Action, req, notUnderstood(f.NotUnderstood), b)
+}
+
+// notUnderstood writes a NotUnderstood header block per name (SOAP 1.2
+// Part 1 §5.4.8), each declaring the prefix of its qname.
+func notUnderstood(names []xml.Name) []byte {
+	var b []byte
+	for _, n := range names {
+		b = append(b, `<s:NotUnderstood qname="`...)
+		if n.Space != "" {
+			b = append(b, "q:"...)
+		}
+		b = escAttr(b, n.Local)
+		b = append(b, '"')
+		if n.Space != "" {
+			b = append(b, ` xmlns:q="`...)
+			b = escAttr(b, n.Space)
+			b = append(b, '"')
+		}
+		b = append(b, "/>"...)
+	}
+	return b
 }
 
 // identify answers WS-Management Identify.
@@ -367,7 +395,7 @@ func (h *Handler) envelopeLimit(req *Request) int {
 
 // overhead is what an envelope takes besides the body's content.
 func overhead(req *Request) int {
-	return len(head(nil, ActionEnumerateResp, req)) + len(envelopeTail) + 64
+	return len(head(nil, ActionEnumerateResp, req, nil)) + len(envelopeTail) + 64
 }
 
 // resolve parses the request's resource URI and checks its namespace.

@@ -477,3 +477,51 @@ func TestTenThousandContexts(t *testing.T) {
 		t.Errorf("Get after the flood: %d %s", code, subcode(n))
 	}
 }
+
+// TestMustUnderstandFault: a header marked mustUnderstand that the server
+// does not understand is refused with s:MustUnderstand, which relates to
+// the request's MessageID as every fault does (DSP0226) and names each
+// such header in a NotUnderstood block (SOAP 1.2 Part 1 §5.4.8), once,
+// whatever else the header holds (the MaxEnvelopeSize below is not even
+// looked at: SOAP processes nothing then).
+func TestMustUnderstandFault(t *testing.T) {
+	h := newTestHandler(t, 2, Config{})
+	env := string(Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", MessageID: "uuid:req-1",
+		Body: EnumerateBody(0, "", "", "")}.Envelope())
+	env = strings.Replace(env, "<s:Header>", `<s:Header><x:Foo xmlns:x="urn:x" s:mustUnderstand="1"/><x:Ok xmlns:x="urn:x">1</x:Ok>`+
+		`<Bare s:mustUnderstand="true"/><y:Foo xmlns:y="urn:x" s:mustUnderstand="1"/><w:MaxEnvelopeSize xmlns:w="`+NSWSMan+`">1</w:MaxEnvelopeSize>`, 1)
+	code, n := post(t, h, admin, []byte(env))
+	if code != 500 || body(n).Child(NSSOAP, "Code").Child(NSSOAP, "Value").T() != "s:MustUnderstand" {
+		t.Fatalf("mustUnderstand: %d %+v", code, body(n))
+	}
+	hdr := n.Child(NSSOAP, "Header")
+	if got := hdr.Child(NSAddr, "RelatesTo").T(); got != "uuid:req-1" {
+		t.Errorf("RelatesTo %q, want the request's MessageID", got)
+	}
+	var got []string
+	for _, c := range hdr.Children {
+		if !c.Is(NSSOAP, "NotUnderstood") {
+			continue
+		}
+		qname, _ := c.Attr("qname")
+		space := ""
+		if prefix, local, ok := strings.Cut(qname, ":"); ok {
+			for _, a := range c.Attrs {
+				if a.Name.Space == "xmlns" && a.Name.Local == prefix {
+					space = a.Value
+				}
+			}
+			qname = local
+		}
+		got = append(got, "{"+space+"}"+qname)
+	}
+	if strings.Join(got, " ") != "{urn:x}Foo {}Bare" {
+		t.Errorf("NotUnderstood blocks %q, want {urn:x}Foo {}Bare", got)
+	}
+	// Any other fault of the header relates to the MessageID too, which
+	// may come after the header at fault.
+	code, n = post(t, h, admin, Message{Action: ActionGet, ResourceURI: wmiCIMv2 + "Win32_LogonSession", MaxEnvelopeSize: 100, MessageID: "uuid:req-2"}.Envelope())
+	if code != 500 || subcode(n) != "w:EncodingLimit" || n.Child(NSSOAP, "Header").Child(NSAddr, "RelatesTo").T() != "uuid:req-2" {
+		t.Errorf("a header's fault: %d %s, RelatesTo %q", code, subcode(n), n.Child(NSSOAP, "Header").Child(NSAddr, "RelatesTo").T())
+	}
+}
