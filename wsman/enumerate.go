@@ -206,12 +206,15 @@ func (h *Handler) release(ctx context.Context, req *Request) ([]byte, error) {
 // operation makes by deadline and as fit the envelope size the request
 // allows (and maxChars, when given), and says whether the context is
 // then finished. Nothing by the deadline is w:TimedOut; an instance too
-// big for the envelope on its own is wsman:EncodingLimit.
+// big on its own is wsman:EncodingLimit, which names the limit that bound
+// it: MaxEnvelopeSize (with that fault detail) or MaxCharacters (DSP0226
+// has no fault detail for it: none is sent).
 func (h *Handler) page(ctx context.Context, e *enumeration, req *Request, maxElems, maxChars, extra int, deadline time.Time) ([]byte, bool, error) {
 	maxElems = min(maxElems, h.cfg.MaxElements)
 	room := h.envelopeLimit(req) - overhead(req) - extra
-	if maxChars > 0 {
-		room = min(room, maxChars)
+	byChars := maxChars > 0 && maxChars <= room
+	if byChars {
+		room = maxChars
 	}
 	if room <= 0 {
 		// The response's own headers (a huge MessageID echoed) leave no
@@ -242,6 +245,9 @@ func (h *Handler) page(ctx context.Context, e *enumeration, req *Request, maxEle
 		if len(b) > room {
 			b = b[:n]
 			h.store.back(e, insts[i:])
+			if i == 0 && byChars {
+				return nil, false, faultEncodingLimit("", "an instance does not fit in the Pull's MaxCharacters %d; pull with a larger one", maxChars)
+			}
 			if i == 0 {
 				return nil, false, faultEncodingLimit("MaxEnvelopeSize", "an instance does not fit in MaxEnvelopeSize %d; ask for a larger one", h.envelopeLimit(req))
 			}

@@ -98,8 +98,13 @@ func faultSchemaValidation(format string, args ...any) *Fault {
 	return senderFault(actionWSManFault, "w:SchemaValidationError", "", codeInvalidXML, format, args...)
 }
 
+// faultEncodingLimit is wsman:EncodingLimit with the DSP0226 fault detail
+// detail ("" for none).
 func faultEncodingLimit(detail string, format string, args ...any) *Fault {
-	return senderFault(actionWSManFault, "w:EncodingLimit", detailPrefix+detail, codeQuotaLimit, format, args...)
+	if detail != "" {
+		detail = detailPrefix + detail
+	}
+	return senderFault(actionWSManFault, "w:EncodingLimit", detail, codeQuotaLimit, format, args...)
 }
 
 func faultInvalidSelectors(detail string, code uint32, format string, args ...any) *Fault {

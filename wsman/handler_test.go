@@ -525,3 +525,28 @@ func TestMustUnderstandFault(t *testing.T) {
 		t.Errorf("a header's fault: %d %s, RelatesTo %q", code, subcode(n), n.Child(NSSOAP, "Header").Child(NSAddr, "RelatesTo").T())
 	}
 }
+
+// TestMaxCharactersFault: a Pull whose MaxCharacters holds no instance is
+// wsman:EncodingLimit that names MaxCharacters, not MaxEnvelopeSize (the
+// envelope had room), and leaves the context to a Pull that asks for more.
+func TestMaxCharactersFault(t *testing.T) {
+	h := newTestHandler(t, 3, Config{})
+	code, n := post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiCIMv2 + "Win32_LogonSession", Body: EnumerateBody(0, "", "", "")}.Envelope())
+	ctx := body(n).Child(NSEnum, "EnumerationContext").T()
+	if code != 200 || ctx == "" {
+		t.Fatalf("enumerate: %d %s", code, subcode(n))
+	}
+	pull := strings.Replace(PullBody(ctx, 5), "</n:Pull>", "<n:MaxCharacters>100</n:MaxCharacters></n:Pull>", 1)
+	code, n = post(t, h, admin, Message{Action: ActionPull, Body: pull, MaxEnvelopeSize: DefaultMaxEnvelopeSize}.Envelope())
+	f := body(n)
+	reason := f.Child(NSSOAP, "Reason").Child(NSSOAP, "Text").T()
+	detail := f.Child(NSSOAP, "Detail").Child(NSWSMan, "FaultDetail").T()
+	if code != 500 || subcode(n) != "w:EncodingLimit" || !strings.Contains(reason, "MaxCharacters 100") ||
+		strings.Contains(reason, "MaxEnvelopeSize") || strings.HasSuffix(detail, "/MaxEnvelopeSize") {
+		t.Errorf("MaxCharacters 100: %d %s %q, detail %q", code, subcode(n), reason, detail)
+	}
+	code, n = post(t, h, admin, Message{Action: ActionPull, Body: PullBody(ctx, 5)}.Envelope())
+	if code != 200 || len(body(n).Child(NSEnum, "Items").Children) != 3 {
+		t.Errorf("the context after it: %d %s", code, subcode(n))
+	}
+}
