@@ -2,7 +2,8 @@
 // CIM binding of DSP0227 and the instance mapping of DSP0230), shaped as
 // Microsoft's WinRM speaks it (MS-WSMV): SOAP 1.2 envelopes over HTTP,
 // WS-Transfer Get, WS-Enumeration Enumerate/Pull/Release with WQL,
-// selector and association filters, the WMI and DMTF resource URIs, and
+// selector and association filters, the WMI and DMTF resource URIs (the
+// latter under OMI's host name too), and
 // the faults WinRM returns. [Handler] is a self-contained http.Handler over
 // a [cimom.ObjectManager]: who asks is the viewer in the request's context
 // ([cimom.WithViewer]), set by the server's authentication in front of it.

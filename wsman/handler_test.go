@@ -40,15 +40,18 @@ func TestGet(t *testing.T) {
 	get := func(uri string, sels ...Selector) (int, *Node) {
 		return post(t, h, admin, Message{Action: ActionGet, ResourceURI: uri, Selectors: sels, MessageID: "uuid:m1"}.Envelope())
 	}
-	for _, uri := range []string{wmiCIMv2 + "Win32_LogonSession", wmiCIMv2 + "win32_logonsession", PrefixCIM + "Linux_LogonSession"} {
+	for _, uri := range []string{wmiCIMv2 + "Win32_LogonSession", wmiCIMv2 + "win32_logonsession", PrefixCIM + "Linux_LogonSession", PrefixMSCIM + "Win32_LogonSession"} {
 		code, n := get(uri, Selector{Name: "LogonId", Value: "100"})
 		in := body(n)
 		if code != 200 || in == nil || in.Name.Local != "Linux_LogonSession" {
 			t.Fatalf("%s: %d %+v", uri, code, in)
 		}
 		wantNS := PrefixWMI + "root/cimv2/Linux_LogonSession"
-		if strings.HasPrefix(uri, PrefixCIM) {
+		switch {
+		case strings.HasPrefix(uri, PrefixCIM):
 			wantNS = PrefixCIM + "Linux_LogonSession"
+		case strings.HasPrefix(uri, PrefixMSCIM):
+			wantNS = PrefixMSCIM + "Linux_LogonSession"
 		}
 		if in.Name.Space != wantNS {
 			t.Errorf("%s: namespace %s", uri, in.Name.Space)
@@ -72,16 +75,25 @@ func TestGet(t *testing.T) {
 			t.Errorf("RelatesTo %q", rel)
 		}
 	}
-	// The DMTF URI with its namespace selector, in either spelling.
-	for _, ns := range []string{"root/cimv2", `root\cimv2`} {
-		code, n := get(PrefixCIM+"Win32_LogonSession", Selector{Name: "LogonId", Value: "101"}, Selector{Name: "__cimnamespace", Value: ns})
-		if code != 200 || body(n).Child(PrefixCIM+"Linux_LogonSession", "Caption").T() != `a <b> & "c"` {
-			t.Fatalf("%s: %d", ns, code)
+	// The DMTF URI with its namespace selector, in either spelling, and
+	// the same under Microsoft's host name (OMI's): answered in the
+	// family asked. A namespace in a query part of the URI is no
+	// selector (a client such as winrm sends it as one): refused in both.
+	for _, prefix := range []string{PrefixCIM, PrefixMSCIM} {
+		for _, ns := range []string{"root/cimv2", `root\cimv2`} {
+			code, n := get(prefix+"Win32_LogonSession", Selector{Name: "LogonId", Value: "101"}, Selector{Name: "__cimnamespace", Value: ns})
+			if code != 200 || body(n).Child(prefix+"Linux_LogonSession", "Caption").T() != `a <b> & "c"` {
+				t.Fatalf("%s %s: %d %s", prefix, ns, code, subcode(n))
+			}
 		}
-	}
-	code, n := get(PrefixCIM+"Win32_LogonSession", Selector{Name: "LogonId", Value: "101"}, Selector{Name: "__cimnamespace", Value: "root/other"})
-	if code != 500 || subcode(n) != "a:DestinationUnreachable" {
-		t.Fatalf("other namespace: %d %s", code, subcode(n))
+		code, n := get(prefix+"Win32_LogonSession", Selector{Name: "LogonId", Value: "101"}, Selector{Name: "__cimnamespace", Value: "root/other"})
+		if code != 500 || subcode(n) != "a:DestinationUnreachable" {
+			t.Fatalf("%s, other namespace: %d %s", prefix, code, subcode(n))
+		}
+		code, n = get(prefix+"Win32_LogonSession?__cimnamespace=root/cimv2", Selector{Name: "LogonId", Value: "101"})
+		if code != 500 || subcode(n) != "a:DestinationUnreachable" {
+			t.Fatalf("%s, a query part: %d %s", prefix, code, subcode(n))
+		}
 	}
 	// Selectors that are not the keys.
 	for _, c := range []struct {
@@ -99,7 +111,7 @@ func TestGet(t *testing.T) {
 			t.Errorf("%v: %d %s %+v", c.sels, code, subcode(n), d)
 		}
 	}
-	code, n = get(wmiCIMv2+"Win32_LogonSession", Selector{Name: "LogonId", Value: "999"})
+	code, n := get(wmiCIMv2+"Win32_LogonSession", Selector{Name: "LogonId", Value: "999"})
 	if code != 500 || subcode(n) != "a:DestinationUnreachable" {
 		t.Errorf("not found: %d %s", code, subcode(n))
 	}
@@ -548,5 +560,29 @@ func TestMaxCharactersFault(t *testing.T) {
 	code, n = post(t, h, admin, Message{Action: ActionPull, Body: PullBody(ctx, 5)}.Envelope())
 	if code != 200 || len(body(n).Child(NSEnum, "Items").Children) != 3 {
 		t.Errorf("the context after it: %d %s", code, subcode(n))
+	}
+}
+
+// TestMicrosoftCIMURI: OMI's spelling of the DMTF resource URI (its host
+// schemas.microsoft.com) enumerates as the DMTF one does, and answers in
+// its own family: references under it, with __cimnamespace.
+func TestMicrosoftCIMURI(t *testing.T) {
+	h := newTestHandler(t, 2, Config{})
+	items := enumerateAll(t, h, admin, PrefixMSCIM+"Win32_LogonSession", EnumerateBody(10, "", "", "EnumerateEPR"), 10)
+	if len(items) != 2 {
+		t.Fatalf("%d items", len(items))
+	}
+	rp := items[0].Child(NSAddr, "ReferenceParameters")
+	if uri := rp.Child(NSWSMan, "ResourceURI").T(); uri != PrefixMSCIM+"Linux_LogonSession" {
+		t.Errorf("ResourceURI %q", uri)
+	}
+	ns := ""
+	for _, s := range rp.Child(NSWSMan, "SelectorSet").Children {
+		if name, _ := s.Attr("Name"); name == SelectorCIMNS {
+			ns = s.T()
+		}
+	}
+	if ns != "root/cimv2" {
+		t.Errorf("__cimnamespace %q", ns)
 	}
 }

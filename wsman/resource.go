@@ -4,11 +4,13 @@ import (
 	"strings"
 )
 
-// Resource URI prefixes (MS-WSMV's WMI URIs, DSP0227's CIM URIs and the
-// CIM-XML class declarations that Get-CimClass asks for).
+// Resource URI prefixes (MS-WSMV's WMI URIs, DSP0227's CIM URIs, the
+// same under Microsoft's host name as OMI and its clients write them, and
+// the CIM-XML class declarations that Get-CimClass asks for).
 const (
 	PrefixWMI      = "http://schemas.microsoft.com/wbem/wsman/1/wmi/"
 	PrefixCIM      = "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+	PrefixMSCIM    = "http://schemas.microsoft.com/wbem/wscim/1/cim-schema/2/"
 	PrefixCIMXML   = "http://schemas.dmtf.org/wbem/cim-xml/2/cim-schema/2/"
 	WildcardCIM    = "http://schemas.dmtf.org/wbem/wscim/1/*"
 	SelectorCIMNS  = "__cimnamespace"
@@ -65,8 +67,14 @@ func parseResourceURI(uri string, sels []Selector) (resource, bool) {
 		return r, validClassName(r.class)
 	case strings.EqualFold(uri, WildcardCIM):
 		return resource{kind: resWildcard, namespace: orDefault(ns), prefix: PrefixCIM}, true
-	case has(PrefixCIM):
-		r := resource{class: uri[len(PrefixCIM):], namespace: orDefault(ns), prefix: PrefixCIM}
+	case has(PrefixCIM), has(PrefixMSCIM):
+		// OMI takes either (the class is the last segment whatever comes
+		// before it); instances are written in the one asked.
+		prefix := PrefixCIM
+		if has(PrefixMSCIM) {
+			prefix = PrefixMSCIM
+		}
+		r := resource{class: uri[len(prefix):], namespace: orDefault(ns), prefix: prefix}
 		if r.class == wildcardSuffix {
 			r.kind, r.class = resWildcard, ""
 		}
