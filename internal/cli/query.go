@@ -37,9 +37,7 @@ func newQueryCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
 				return e.listRemote(cmd.Context(), &remote, out, &table, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
-					// A query's rows may be projections or classes
-					// (meta_class), without keys: taken as they come.
-					return c.Query(ctx, args[0], page)
+					return c.Query(ctx, args[0], checkRemoteQueryPages(remote.url, args[0], page))
 				})
 			}
 			if fleet {

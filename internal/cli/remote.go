@@ -105,18 +105,33 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	return &wsman.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), PageSize: 100}, u.String(), nil
 }
 
-// checkRemoteInstance checks an instance a remote host sent for class
-// asked (an enumeration's or a get's; a query's rows, which may be
-// projections or classes, are not checked): one of a class this schema
-// knows must be of the class asked or a subclass of it, and have its keys;
-// one of a class it does not know is taken as it came.
-func checkRemoteInstance(reg *schema.Registry, where, asked string, in *cim.Instance) error {
+// checkRemoteClass checks that an instance a remote host sent for class
+// asked is of it or of a subclass, as far as this schema can tell, and
+// returns its class (nil for one this schema does not know). One of a
+// class this schema knows must be of asked or under it; when asked is a
+// class this schema does not know, a known class is not under it (this
+// schema knows every superclass of a class it knows, and asked is not
+// one), so such an instance is refused too. One of a class this schema
+// does not know is taken as it came: it may be of asked, or of a subclass
+// the host has and this schema lacks.
+func checkRemoteClass(reg *schema.Registry, where, asked string, in *cim.Instance) (*cim.Class, error) {
 	class, err := reg.Class(in.ClassName)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	if _, err := reg.Class(asked); err == nil && !reg.IsA(class.Name, asked) {
-		return cim.Errorf(cim.ErrFailed, "%s sent an instance of %s for %s, which is not one", where, in.ClassName, asked)
+	if !reg.IsA(class.Name, asked) {
+		return nil, cim.Errorf(cim.ErrFailed, "%s sent an instance of %s for %s, which is not one", where, class.Name, cim.Clip(asked))
+	}
+	return class, nil
+}
+
+// checkRemoteInstance checks an instance a remote host sent for class
+// asked (an enumeration's or a get's): its class (checkRemoteClass) and,
+// when this schema knows the class, its keys.
+func checkRemoteInstance(reg *schema.Registry, where, asked string, in *cim.Instance) error {
+	class, err := checkRemoteClass(reg, where, asked, in)
+	if class == nil {
+		return err
 	}
 	for _, k := range class.KeyNames() {
 		if !hasKey(in.Path, k) {
@@ -143,6 +158,30 @@ func checkRemotePages(where, asked string, page func([]*cim.Instance) error) fun
 	return func(insts []*cim.Instance) error {
 		for _, in := range insts {
 			if err := checkRemoteInstance(reg, where, asked, in); err != nil {
+				return err
+			}
+		}
+		return page(insts)
+	}
+}
+
+// checkRemoteQueryPages checks the rows of the pages a remote host sends
+// for a WQL query before page has them. A data query's (SELECT … FROM X)
+// must be of X or a subclass (checkRemoteClass); a projection's rows
+// carry their class too, but not always their keys, so keys are not
+// checked. The rows of ASSOCIATORS OF and REFERENCES OF may be of any
+// class, and meta_class's are classes: those, and a query this parser
+// cannot read (the host's to judge), are taken as they come.
+func checkRemoteQueryPages(where, query string, page func([]*cim.Instance) error) func([]*cim.Instance) error {
+	st, err := wql.Parse(query)
+	sel, ok := st.(*wql.Select)
+	if err != nil || !ok || strings.EqualFold(sel.Class, wql.MetaClass) {
+		return page
+	}
+	reg := schema.MustDefault()
+	return func(insts []*cim.Instance) error {
+		for _, in := range insts {
+			if _, err := checkRemoteClass(reg, where, sel.Class, in); err != nil {
 				return err
 			}
 		}

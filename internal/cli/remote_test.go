@@ -119,3 +119,55 @@ func TestPlainNATSOffLoopback(t *testing.T) {
 		t.Errorf("%q", got)
 	}
 }
+
+// TestRemoteAnswersOfAnotherClass: a host that answers every request
+// with logon sessions. An instance of a class this schema knows is
+// refused when it is not of the class asked or under it, the class asked
+// known here (Win32_Process) or not (Win32_OperatingSystem, which no
+// class known here is under), by enum and by a SELECT alike; a projection
+// keeps working without its keys; an instance of a class this schema does
+// not know, and the rows of ASSOCIATORS OF and meta_class, are taken.
+func TestRemoteAnswersOfAnotherClass(t *testing.T) {
+	var answer atomic.Value
+	answer.Store(`<p:Win32_LogonSession><p:LogonId>999</p:LogonId><p:Name>sess</p:Name></p:Win32_LogonSession>`)
+	url := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, soap(`<n:EnumerateResponse><w:Items>`+answer.Load().(string)+`</w:Items><w:EndOfSequence/></n:EnumerateResponse>`))
+	}) + "/wsman"
+	for _, args := range [][]string{
+		{"query", "SELECT * FROM Win32_Process"},
+		{"query", "SELECT * FROM Win32_OperatingSystem"},
+		{"query", "select Caption from win32_operatingsystem where Caption like '%'"},
+		{"enum", "Win32_OperatingSystem"},
+		{"enum", "Win32_Process"},
+	} {
+		stdout, stderr, code := runCLI(t, "", append(args, "--remote", url)...)
+		if code == 0 || strings.Contains(stdout, "999") || !strings.Contains(stderr, "sent an instance of Win32_LogonSession for") {
+			t.Errorf("%q: exit %d, %q %q", args, code, stdout, stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"query", "SELECT * FROM Win32_LogonSession"},
+		{"query", "SELECT LogonId FROM Win32_Session"},
+		{"query", "SELECT * FROM CIM_ManagedSystemElement"},
+		{"query", `ASSOCIATORS OF {Win32_Process.Handle="1"}`},
+		{"query", "SELECT * FROM meta_class"},
+		{"enum", "Win32_Session"},
+	} {
+		stdout, stderr, code := runCLI(t, "", append(args, "--remote", url)...)
+		if code != 0 || !strings.Contains(stdout, "999") {
+			t.Errorf("%q: exit %d, %q %q", args, code, stdout, stderr)
+		}
+	}
+	// A projection's rows without their keys, and rows of a class this
+	// schema does not know.
+	answer.Store(`<p:Win32_LogonSession><p:Name>keyless</p:Name></p:Win32_LogonSession>`)
+	if stdout, stderr, code := runCLI(t, "", "query", "SELECT Name FROM Win32_LogonSession", "--remote", url); code != 0 || !strings.Contains(stdout, "keyless") {
+		t.Errorf("a projection without keys: exit %d, %q %q", code, stdout, stderr)
+	}
+	answer.Store(`<p:Win32_OperatingSystem><p:Caption>Windows</p:Caption></p:Win32_OperatingSystem>`)
+	for _, args := range [][]string{{"query", "SELECT * FROM Win32_OperatingSystem"}, {"enum", "Win32_OperatingSystem"}} {
+		if stdout, stderr, code := runCLI(t, "", append(args, "--remote", url)...); code != 0 || !strings.Contains(stdout, "Windows") {
+			t.Errorf("%q, a class this schema does not know: exit %d, %q %q", args, code, stdout, stderr)
+		}
+	}
+}
