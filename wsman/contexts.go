@@ -68,6 +68,7 @@ type enumeration struct {
 	held    int // instances made and not yet sent, counted in store.held
 	dropped bool
 	busy    bool
+	turn    uint64 // counts the requests that had it busy: whose turn busy is
 	idle    time.Duration
 	expires time.Time
 	timer   *time.Timer
@@ -98,8 +99,9 @@ func newStore(l ContextLimits) *store {
 // open registers a new context for user and starts its operation with
 // ctx's values (the viewer) but not its cancellation: the operation
 // outlives the Enumerate request and ends with the context. The context
-// is returned busy: the caller ends with put or drop.
-func (s *store) open(ctx context.Context, user string, idle time.Duration, props []string, stream streamFunc) (*enumeration, error) {
+// is returned busy, in the turn it returns: the caller ends with put or
+// drop (dropIfBusy with that turn for a request that could not).
+func (s *store) open(ctx context.Context, user string, idle time.Duration, props []string, stream streamFunc) (*enumeration, uint64, error) {
 	if idle <= 0 {
 		idle = s.lim.Idle
 	}
@@ -107,21 +109,21 @@ func (s *store) open(ctx context.Context, user string, idle time.Duration, props
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil, faultInternal("the server is shutting down")
+		return nil, 0, faultInternal("the server is shutting down")
 	}
 	if len(s.byID) >= s.lim.MaxTotal {
 		s.mu.Unlock()
-		return nil, faultQuota(codeQuotaSystem, "the server has %d enumeration contexts open, its limit; release or finish some", s.lim.MaxTotal)
+		return nil, 0, faultQuota(codeQuotaSystem, "the server has %d enumeration contexts open, its limit; release or finish some", s.lim.MaxTotal)
 	}
 	if s.perUser[user] >= s.lim.MaxPerUser {
 		s.mu.Unlock()
-		return nil, faultQuota(codeQuotaUser, "you have %d enumeration contexts open, the limit per user; release or finish some", s.lim.MaxPerUser)
+		return nil, 0, faultQuota(codeQuotaUser, "you have %d enumeration contexts open, the limit per user; release or finish some", s.lim.MaxPerUser)
 	}
 	opCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	// Busy until the Enumerate that opens it puts it back (put or drop):
 	// its idle time runs from then, not while its first page is made.
 	e := &enumeration{id: "uuid:" + newUUID(), user: user, props: props, ch: make(chan []*cim.Instance, 1),
-		cancel: cancel, idle: idle, expires: time.Now().Add(idle), busy: true}
+		cancel: cancel, idle: idle, expires: time.Now().Add(idle), busy: true, turn: 1}
 	s.byID[e.id] = e
 	s.perUser[user]++
 	e.timer = time.AfterFunc(idle, func() { s.expire(e) })
@@ -147,7 +149,7 @@ func (s *store) open(ctx context.Context, user string, idle time.Duration, props
 		e.err = err
 		close(e.ch)
 	}()
-	return e, nil
+	return e, 1, nil
 }
 
 // reserve counts n more instances held by e, unless that would pass the
@@ -177,21 +179,22 @@ func (s *store) unreserve(e *enumeration, n int) {
 	e.held -= n
 }
 
-// take returns the context id of user's for one Pull, marked busy; put
-// or drop ends the Pull.
-func (s *store) take(id, user string) (*enumeration, error) {
+// take returns the context id of user's for one Pull, marked busy, and
+// the Pull's turn; put or drop ends the Pull.
+func (s *store) take(id, user string) (*enumeration, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.byID[id]
 	if e == nil || e.user != user || time.Now().After(e.expires) {
-		return nil, faultInvalidContext()
+		return nil, 0, faultInvalidContext()
 	}
 	if e.busy {
-		return nil, receiverFault(actionEnumFault, "n:InvalidEnumerationContext", "", codeEnumerationInvalid,
+		return nil, 0, receiverFault(actionEnumFault, "n:InvalidEnumerationContext", "", codeEnumerationInvalid,
 			"another request is using this enumeration context")
 	}
 	e.busy = true
-	return e, nil
+	e.turn++
+	return e, e.turn, nil
 }
 
 // put ends a Pull that leaves the context open, restarting its idle time.
@@ -302,13 +305,14 @@ func (s *store) dropLocked(e *enumeration) {
 	e.cancel()
 }
 
-// dropIfBusy drops a context that its request left busy, with neither
-// put nor drop: a request that ended on a panic, whose context nobody
-// could use again.
-func (s *store) dropIfBusy(e *enumeration) {
+// dropIfBusy drops a context that the request of turn left busy, with
+// neither put nor drop: a request that ended on a panic, whose context
+// nobody could use again. A context busy in a later turn is another
+// request's (a Pull that took it once this one put it back), and stays.
+func (s *store) dropIfBusy(e *enumeration, turn uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.busy {
+	if e.busy && e.turn == turn {
 		s.dropLocked(e)
 	}
 }

@@ -69,11 +69,11 @@ func (h *Handler) enumerate(ctx context.Context, req *Request, timeout time.Dura
 	if err != nil {
 		return nil, err
 	}
-	e, err := h.store.open(ctx, cimom.ViewerFrom(ctx).User, idle, props, stream)
+	e, turn, err := h.store.open(ctx, cimom.ViewerFrom(ctx).User, idle, props, stream)
 	if err != nil {
 		return nil, err
 	}
-	defer h.store.dropIfBusy(e)
+	defer h.store.dropIfBusy(e, turn)
 	e.rend, e.mode = h.renderer(res), mode
 	open := func(id string) []byte {
 		b := append([]byte(nil), "<n:EnumerateResponse><n:EnumerationContext>"...)
@@ -162,11 +162,11 @@ func (h *Handler) pull(ctx context.Context, req *Request, timeout time.Duration)
 		}
 		timeout = min(timeout, d)
 	}
-	e, err := h.store.take(id, cimom.ViewerFrom(ctx).User)
+	e, turn, err := h.store.take(id, cimom.ViewerFrom(ctx).User)
 	if err != nil {
 		return nil, err
 	}
-	defer h.store.dropIfBusy(e)
+	defer h.store.dropIfBusy(e, turn)
 	items, end, err := h.page(ctx, e, req, maxElems, maxChars, len(e.id)+128, time.Now().Add(timeout))
 	if err != nil {
 		h.dropOnError(e, err)
