@@ -31,7 +31,8 @@ func inGroup(gid string) bool {
 // /proc/self/mountinfo says: their sessions then show no processes, and a
 // login record whose process this user cannot see is not a ghost for
 // that. Root sees everything. (subset=pid hides /proc's other files, not
-// processes.)
+// processes.) Of procfs mounted over one another at root, the top one
+// decides.
 func procHidesOthers(root string) bool {
 	if geteuid() == 0 {
 		return false
@@ -42,6 +43,10 @@ func procHidesOthers(root string) bool {
 	}
 	defer f.Close()
 	root = filepath.Clean(root)
+	// The last proc mount at root is the one in use: a procfs mounted
+	// over another (systemd's ProtectProc=, a container runtime) is
+	// listed after the one it covers, as libmount reads it backwards.
+	hidden := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		// "36 35 0:22 / /proc rw,nosuid - proc proc rw,hidepid=invisible"
@@ -63,7 +68,7 @@ func procHidesOthers(root string) bool {
 				exempt = inGroup(v)
 			}
 		}
-		return hides && !exempt
+		hidden = hides && !exempt
 	}
-	return false
+	return hidden
 }

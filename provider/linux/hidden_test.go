@@ -33,6 +33,16 @@ func TestProcHidesOthers(t *testing.T) {
 	if procHidesOthers(root) {
 		t.Error("another mount's hidepid counted")
 	}
+	// A procfs mounted over another (systemd's ProtectProc=invisible, a
+	// container's): the top one, listed last, is the one in use.
+	write("36 25 0:22 / " + root + " rw - proc proc rw\n88 36 0:40 / " + root + " rw - proc proc rw,hidepid=invisible")
+	if !procHidesOthers(root) {
+		t.Error("the hidepid of a procfs mounted over another was missed")
+	}
+	write("36 25 0:22 / " + root + " rw - proc proc rw,hidepid=2\n88 36 0:40 / " + root + " rw - proc proc rw")
+	if procHidesOthers(root) {
+		t.Error("the covered procfs's hidepid counted")
+	}
 	geteuid = func() int { return 0 }
 	write("36 25 0:22 / " + root + " rw - proc proc rw,hidepid=2")
 	if procHidesOthers(root) {
