@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -92,7 +93,7 @@ least privilege), else as --db's. Each request is logged on stderr.`,
 	_ = fl.MarkHidden("nats-creds")
 	fl.StringVar(&f.natsCreds, "creds", os.Getenv("CIMSESS_CREDS"), "credentials file: a collector's from 'cimsess hub add collector NAME', or a NATS user's (JWT and NKey seed); default $CIMSESS_CREDS")
 	fl.StringVar(&f.natsCA, "nats-ca", os.Getenv("CIMSESS_NATS_CA"), "PEM file of the CA of the NATS servers' certificates; default $CIMSESS_NATS_CA, else the system's")
-	fl.StringVar(&f.db, "db", history.DefaultPath, "history database: postgres://… for PostgreSQL, else a SQLite file")
+	fl.StringVar(&f.db, "db", fleetDefaultDB, "fleet history database: postgres://… for PostgreSQL, else a SQLite file (not this host's own history: record and serve write that)")
 	fl.StringVar(&f.dbPasswordFile, "db-password-file", "", "file whose first line is the PostgreSQL password")
 	fl.IntVar(&f.batch, "batch", collector.DefaultBatch, "most events written in one transaction")
 	fl.DurationVar(&f.ackWait, "ack-wait", collector.DefaultAckWait, "how long a batch may stay unacknowledged before NATS delivers it again (to any collector)")
@@ -106,6 +107,11 @@ least privilege), else as --db's. Each request is logged on stderr.`,
 	fl.StringVar(&f.httpDB, "http-db", "", "PostgreSQL URL the timeline reads as, a reader's role (default: --db's)")
 	return cmd
 }
+
+// fleetDefaultDB is collect's SQLite file when --db is not given: beside
+// this host's own history (history.DefaultPath), not in it, so that the
+// fleet's rows do not mix with what record and serve write of this host.
+var fleetDefaultDB = filepath.Join(filepath.Dir(history.DefaultPath), "fleet.db")
 
 // checkTimelineFlags applies serve's rules to the timeline's listener.
 func checkTimelineFlags(f *collectFlags) error {
