@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command, as root: `sudo scripts/test.sh [go test args]`.
-# It installs what the end-to-end tests need (scripts/setup-deps.sh), then runs
-# go vet for Linux, Windows, macOS and FreeBSD (test files included), staticcheck,
+# It installs what the end-to-end tests need (scripts/setup-deps.sh), then checks
+# that gofmt has nothing to change, runs go vet for Linux, Windows, macOS and FreeBSD (test files included), staticcheck,
 # go test on every package, and every fuzz target for a short bounded time
 # (scripts/fuzz.sh, $CIMSESS_FUZZTIME each, 2s by default; 0 skips it). Extra
 # arguments go to go test; an argument that names a package (./… or
@@ -22,6 +22,14 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 else
 	echo "test.sh: not root: skipping setup; tests that need root or servers will skip" >&2
+fi
+
+echo "== gofmt -l ."
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "test.sh: not gofmt-formatted (run gofmt -w on them):" >&2
+	echo "$unformatted" >&2
+	exit 1
 fi
 
 echo "== go vet ./..."
