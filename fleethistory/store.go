@@ -79,6 +79,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	// A database that stops answering (a partition, stuck I/O) must
+	// fail the call that waits on it, not hang it: the server's own
+	// statement_timeout cannot end what the server does not answer.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	if cfg.PingTimeout == 0 {
+		cfg.PingTimeout = ConnectTimeout
+	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "cimsess"
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	if opts.ReadOnly {
@@ -144,9 +153,27 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Close closes the connections.
 func (s *Store) Close() error {
-	s.pool.Close()
+	// pgx's Close waits for every connection, a ping to a database that
+	// hangs included (up to a minute after its caller gave up): a
+	// program stopping does not wait past closeWait for it.
+	done := make(chan struct{})
+	go func() {
+		s.pool.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+	}
 	return nil
 }
+
+// ConnectTimeout bounds making a connection to the database and the
+// health check of one taken from the pool.
+const ConnectTimeout = 10 * time.Second
+
+// closeWait is how long Close waits for the pool's connections to end.
+const closeWait = 2 * time.Second
 
 // Name returns the database's URL without its password.
 func (s *Store) Name() string { return s.name }

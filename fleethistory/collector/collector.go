@@ -52,12 +52,15 @@ func (p PostgresSink) Apply(ctx context.Context, changes []fleethistory.Change) 
 
 // Defaults of a Collector.
 const (
-	DefaultBatch    = 1000
-	DefaultMaxWait  = 200 * time.Millisecond
-	DefaultAckWait  = time.Minute
-	retryMin        = 200 * time.Millisecond
-	retryMax        = 10 * time.Second
-	maxAckPendingOf = 20 // MaxAckPending is this many batches
+	DefaultBatch   = 1000
+	DefaultMaxWait = 200 * time.Millisecond
+	DefaultAckWait = time.Minute
+	// DefaultApplyTimeout is half DefaultAckWait: a write given up is
+	// retried before the batch would be delivered again.
+	DefaultApplyTimeout = 30 * time.Second
+	retryMin            = 200 * time.Millisecond
+	retryMax            = 10 * time.Second
+	maxAckPendingOf     = 20 // MaxAckPending is this many batches
 )
 
 // Collector reads the stream into a sink. Set the fields, then call Run.
@@ -77,6 +80,10 @@ type Collector struct {
 	// AckWait is how long JetStream waits for a message's acknowledgement
 	// before it delivers it again; 0 is DefaultAckWait.
 	AckWait time.Duration
+	// ApplyTimeout bounds one write of a batch: a database that stops
+	// answering fails it, and the write is retried and said; 0 is
+	// DefaultApplyTimeout.
+	ApplyTimeout time.Duration
 	// Classes are the session classes recorded (with their subclasses);
 	// nil is history.DefaultClasses. Events of other classes are
 	// acknowledged and skipped.
@@ -233,11 +240,18 @@ func (c *Collector) Run(ctx context.Context) error {
 			select {
 			case next <- f:
 			case <-ctx.Done():
+				nakAll(f.msgs)
 				return
 			}
 		}
 	}()
-	defer wg.Wait()
+	defer func() {
+		// A batch fetched ahead and not written goes back at once.
+		wg.Wait()
+		for f := range next {
+			nakAll(f.msgs)
+		}
+	}()
 	lastFetchErr := ""
 	for {
 		var f fetched
@@ -262,7 +276,10 @@ func (c *Collector) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		lastFetchErr = ""
+		if lastFetchErr != "" {
+			c.logf("reading %s again", wire.Stream)
+			lastFetchErr = ""
+		}
 		if len(f.msgs) > 0 {
 			c.handle(ctx, f.b)
 		}
@@ -320,9 +337,13 @@ func (c *Collector) decode(msgs []jetstream.Msg) batch {
 func (c *Collector) handle(ctx context.Context, b batch) {
 	msgs, changes, ack := b.msgs, b.changes, b.ack
 	wait := retryMin
+	failed := false
 	for len(changes) > 0 {
-		st, err := c.Sink.Apply(ctx, changes)
+		st, err := c.apply(ctx, changes)
 		if err == nil {
+			if failed {
+				c.logf("writing again: %d events written", len(changes))
+			}
 			c.stats.Applied.Add(int64(st.Applied))
 			c.stats.Duplicate.Add(int64(st.Duplicate))
 			c.stats.Batches.Add(1)
@@ -335,7 +356,8 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 			break
 		}
 		if ctx.Err() != nil {
-			return // unacknowledged: delivered again
+			nakAll(ack) // not written: delivered again, at once, to whichever collector runs
+			return
 		}
 		if fleethistory.IsDataError(err) {
 			// One event the database refuses would stop the batch, and
@@ -351,12 +373,14 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 			changes, ack = b.changes, b.ack // what is left, tried again
 		}
 		c.stats.Retries.Add(1)
-		c.logf("writing %d events: %v (retrying in %s)", len(changes), err, wait)
+		failed = true
+		c.logf("writing %d events: %s (retrying in %s)", len(changes), c.applyFailure(err), wait)
 		for _, m := range msgs {
 			_ = m.InProgress() // keep them ours while we retry
 		}
 		select {
 		case <-ctx.Done():
+			nakAll(ack)
 			return
 		case <-time.After(wait):
 		}
@@ -364,6 +388,38 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 	}
 	for _, m := range ack {
 		_ = m.Ack()
+	}
+}
+
+// apply writes changes through the sink within the apply timeout.
+func (c *Collector) apply(ctx context.Context, changes []fleethistory.Change) (fleethistory.ApplyStats, error) {
+	actx, cancel := context.WithTimeout(ctx, c.applyTimeout())
+	defer cancel()
+	return c.Sink.Apply(actx, changes)
+}
+
+func (c *Collector) applyTimeout() time.Duration {
+	if c.ApplyTimeout > 0 {
+		return c.ApplyTimeout
+	}
+	return DefaultApplyTimeout
+}
+
+// applyFailure says why a write failed: a database that did not answer
+// within the apply timeout by that name, else the error.
+func (c *Collector) applyFailure(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("the database did not answer within %s", c.applyTimeout())
+	}
+	return err.Error()
+}
+
+// nakAll gives messages back unwritten, so that they are delivered again
+// now rather than after the acknowledgement wait: a collector that stops
+// leaves no minute's lag to the one that takes over.
+func nakAll(msgs []jetstream.Msg) {
+	for _, m := range msgs {
+		_ = m.Nak()
 	}
 }
 
@@ -382,7 +438,7 @@ func (c *Collector) oneByOne(ctx context.Context, b *batch) error {
 		}
 	}()
 	for i, ch := range b.changes {
-		st, err := c.Sink.Apply(ctx, []fleethistory.Change{ch})
+		st, err := c.apply(ctx, []fleethistory.Change{ch})
 		switch {
 		case err == nil:
 			c.stats.Applied.Add(int64(st.Applied))
