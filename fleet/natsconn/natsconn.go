@@ -237,15 +237,16 @@ func ReasonOn(nc *nats.Conn, err error) string {
 }
 
 // Reason is err as a message says it: "the NATS server is unreachable"
-// for what Unreachable reports; for a publish that no stream took (the
-// events' stream deleted, or never made), what to do; else err's own
-// text.
+// for what Unreachable reports; for a publish that no stream took, its
+// two causes, the passing one first (a stream leader being elected after
+// a server was lost) and what to do for the lasting one (the events'
+// stream deleted, or never made); else err's own text.
 func Reason(err error) string {
 	switch {
 	case Unreachable(err):
 		return "the NATS server is unreachable"
 	case errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoStreamResponse):
-		return "no stream takes the events (is the stream CIMSESS_EVENTS missing? 'cimsess hub' makes it; on a NATS cluster, 'cimsess hub --nats URLS --creds ADMIN.creds')"
+		return "no stream answered: a server of the cluster was lost and the stream is electing its leader (seconds), or the stream CIMSESS_EVENTS is missing ('cimsess hub' makes it; on a NATS cluster, 'cimsess hub --nats URLS --creds ADMIN.creds')"
 	}
 	return err.Error()
 }
