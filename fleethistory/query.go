@@ -36,9 +36,6 @@ type Filter struct {
 	OpenOnly bool
 	// Limit bounds the rows returned; 0 is no bound.
 	Limit int
-	// Newest orders the sessions open ones first, then by start, newest
-	// first: with Limit, those nearest Until.
-	Newest bool
 }
 
 const sessionCols = `host, class, logon_id, start_at, path, user_name, uid, logon_type, tty, remote_host,
@@ -132,32 +129,36 @@ func globToLike(g string) string {
 }
 
 // Sessions calls fn with each session the filter selects, by start time
-// (then host; see Filter.Newest for the other order), streaming: rows are
-// not gathered in memory. An error from fn stops the walk and is returned.
+// (then host), streaming: rows are not gathered in memory. An error from
+// fn stops the walk and is returned.
 func (s *Store) Sessions(ctx context.Context, f Filter, fn func(Session) error) error {
 	where, args, err := f.where()
 	if err != nil {
 		return err
 	}
-	order := " ORDER BY start_at, host, class, logon_id"
-	if f.Newest {
-		order = " ORDER BY end_at IS NULL DESC, start_at DESC, host DESC, class DESC, logon_id DESC"
-	}
-	q := "SELECT " + sessionCols + " FROM sessions" + where + order
+	q := "SELECT " + sessionCols + " FROM sessions" + where + " ORDER BY start_at, host, class, logon_id"
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
+	return s.walk(ctx, q, args, func(r pgx.Rows) error {
+		sess, err := scanSession(r)
+		if err != nil {
+			return s.err(err)
+		}
+		return fn(sess)
+	})
+}
+
+// walk runs q and calls fn with each row; an error of fn is returned as
+// it is.
+func (s *Store) walk(ctx context.Context, q string, args []any, fn func(pgx.Rows) error) error {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return s.err(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		sess, err := scanSession(rows)
-		if err != nil {
-			return s.err(err)
-		}
-		if err := fn(sess); err != nil {
+		if err := fn(rows); err != nil {
 			return err
 		}
 	}
@@ -165,6 +166,81 @@ func (s *Store) Sessions(ctx context.Context, f Filter, fn func(Session) error) 
 		return s.err(err)
 	}
 	return nil
+}
+
+// Lane is what groups sessions into the lanes of a timeline.
+type Lane string
+
+// The lanes of a timeline: one per host, or one per user name.
+const (
+	LaneHost Lane = "host"
+	LaneUser Lane = "user"
+)
+
+// column is the sessions table's column of the lane.
+func (l Lane) column() (string, error) {
+	switch l {
+	case LaneHost:
+		return "host", nil
+	case LaneUser:
+		return "user_name", nil
+	}
+	return "", cim.Errorf(cim.ErrInvalidParameter, "fleet history: no lanes by %q", string(l))
+}
+
+// Ranked is a session as SessionsByLane gives it.
+type Ranked struct {
+	Session
+	// Rank is the session's place in its lane, newest first: 1 for the
+	// session that started last.
+	Rank int
+	// LaneTotal is how many sessions the filter selects in its lane.
+	LaneTotal int
+}
+
+// SessionsByLane calls fn with each session the filter selects, shared
+// fairly among lanes: in rounds, each lane's newest session (latest
+// start) in lane order, then each lane's second newest, and so on. A walk
+// cut at any point (f.Limit, or fn's error) has thus given every lane it
+// reached its newest sessions, as many as every other lane's or one fewer,
+// unless the lane has no more: one lane of many sessions, thousands of
+// them open for months, no longer crowds out the other lanes' recent
+// ones. Each session comes with its rank in its lane and the lane's total.
+// The rows carry no Props (see Session for one row in full). Rows are not
+// gathered in memory here; PostgreSQL sorts the range's rows (by the
+// columns the timeline draws, not their properties) to rank them.
+func (s *Store) SessionsByLane(ctx context.Context, f Filter, lane Lane, fn func(Ranked) error) error {
+	col, err := lane.column()
+	if err != nil {
+		return err
+	}
+	where, args, err := f.where()
+	if err != nil {
+		return err
+	}
+	// The inner query's columns are sessionCols but props.
+	const inner = `host, class, logon_id, start_at, path, user_name, uid, logon_type, tty, remote_host,
+	host(remote_addr) AS remote_addr_text, pid, end_at, how, status, seen_at`
+	const outer = `host, class, logon_id, start_at, path, user_name, uid, logon_type, tty, remote_host,
+	remote_addr_text, pid, end_at, how, status, seen_at, NULL::jsonb AS props`
+	q := "SELECT " + outer + ", lane_rank, lane_total FROM (SELECT " + inner +
+		", row_number() OVER (PARTITION BY " + col + " ORDER BY start_at DESC, host DESC, class DESC, logon_id DESC) AS lane_rank" +
+		", count(*) OVER (PARTITION BY " + col + ") AS lane_total FROM sessions" + where + ") ranked" +
+		" ORDER BY lane_rank, " + col + ", start_at DESC, host, class, logon_id"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	return s.walk(ctx, q, args, func(r pgx.Rows) error {
+		var x Ranked
+		var rank, total int64
+		var err error
+		x.Session, err = scanSession(r, &rank, &total)
+		if err != nil {
+			return s.err(err)
+		}
+		x.Rank, x.LaneTotal = int(rank), int(total)
+		return fn(x)
+	})
 }
 
 // SessionList returns the sessions the filter selects (see Sessions).
@@ -203,7 +279,8 @@ func (s *Store) Session(ctx context.Context, k Key) (Session, error) {
 	return sess, nil
 }
 
-func scanSession(r pgx.Rows) (Session, error) {
+// scanSession reads a row of sessionCols, and of more columns into more.
+func scanSession(r pgx.Rows, more ...any) (Session, error) {
 	var x Session
 	var uid, pid *int64
 	var lt *int32
@@ -211,8 +288,9 @@ func scanSession(r pgx.Rows) (Session, error) {
 	var end *time.Time
 	var how string
 	var props []byte
-	if err := r.Scan(&x.Host, &x.Class, &x.LogonID, &x.Start, &x.Path, &x.User, &uid, &lt, &x.TTY, &x.RemoteHost,
-		&addr, &pid, &end, &how, &x.Status, &x.Seen, &props); err != nil {
+	dst := append([]any{&x.Host, &x.Class, &x.LogonID, &x.Start, &x.Path, &x.User, &uid, &lt, &x.TTY, &x.RemoteHost,
+		&addr, &pid, &end, &how, &x.Status, &x.Seen, &props}, more...)
+	if err := r.Scan(dst...); err != nil {
 		return x, err
 	}
 	if uid != nil {

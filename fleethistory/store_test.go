@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -356,6 +357,57 @@ func TestQueries(t *testing.T) {
 	k.LogonID = "nope"
 	if _, err := s.Session(ctx, k); cim.CodeOf(err) != cim.ErrNotFound {
 		t.Errorf("missing Session: %v", err)
+	}
+}
+
+// TestSessionsByLane: sessions come in rounds, each lane's newest first,
+// so that a cut anywhere leaves every lane its newest: a lane of many
+// sessions open since long ago (they came first in the old order) no
+// longer takes a limit's every row.
+func TestSessionsByLane(t *testing.T) {
+	s, _ := openStore(t)
+	ctx := context.Background()
+	var cs []Change
+	for i := range 6 { // db-1: six open sessions, older than any other
+		cs = append(cs, begin("d"+strconv.Itoa(i), sess("db-1", "d"+strconv.Itoa(i), "postgres", at(i))))
+	}
+	for i := range 2 { // web-1: two ended, the newest
+		x := sess("web-1", "w"+strconv.Itoa(i), "alice", at(100+i))
+		cs = append(cs, begin("w"+strconv.Itoa(i), x), finish("we"+strconv.Itoa(i), x, at(110), history.EndLogout))
+	}
+	cs = append(cs, begin("b0", sess("web-2", "b0", "alice", at(50))))
+	if _, err := s.Apply(ctx, cs, 0); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(f Filter, lane Lane) string {
+		var out []string
+		err := s.SessionsByLane(ctx, f, lane, func(r Ranked) error {
+			if r.Props != nil {
+				t.Errorf("%s has props", r.LogonID)
+			}
+			out = append(out, fmt.Sprintf("%s:%d/%d", r.LogonID, r.Rank, r.LaneTotal))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(out, " ")
+	}
+	for _, tc := range []struct {
+		f    Filter
+		lane Lane
+		want string
+	}{
+		{Filter{Limit: 5}, LaneHost, "d5:1/6 w1:1/2 b0:1/1 d4:2/6 w0:2/2"},
+		{Filter{}, LaneUser, "w1:1/3 d5:1/6 w0:2/3 d4:2/6 b0:3/3 d3:3/6 d2:4/6 d1:5/6 d0:6/6"},
+		{Filter{Host: "web-*"}, LaneHost, "w1:1/2 b0:1/1 w0:2/2"},
+	} {
+		if got := walk(tc.f, tc.lane); got != tc.want {
+			t.Errorf("%+v by %s: %s, want %s", tc.f, tc.lane, got, tc.want)
+		}
+	}
+	if err := s.SessionsByLane(ctx, Filter{}, "tty", func(Ranked) error { return nil }); cim.CodeOf(err) != cim.ErrInvalidParameter {
+		t.Errorf("lanes by tty: %v", err)
 	}
 }
 

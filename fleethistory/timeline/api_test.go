@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -73,13 +74,15 @@ func apply(t *testing.T, s *fleethistory.Store, sessions []fleethistory.Session,
 
 // answer is what /api/sessions answers.
 type answer struct {
-	Sessions  []Session `json:"sessions"`
-	Truncated bool      `json:"truncated"`
+	Sessions     []Session `json:"sessions"`
+	Truncated    bool      `json:"truncated"`
+	Cut          []LaneCut `json:"cut"`
+	LanesLeftOut bool      `json:"lanesLeftOut"`
 }
 
-func sessionsOf(t *testing.T, h http.Handler, from, to time.Time) (answer, int) {
+func sessionsOf(t *testing.T, h http.Handler, from, to time.Time, more ...string) (answer, int) {
 	t.Helper()
-	w := get(h, "/api/sessions?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339)))
+	w := get(h, "/api/sessions?from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+url.QueryEscape(to.Format(time.RFC3339))+strings.Join(more, ""))
 	if w.Code != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", w.Code, w.Body)
 	}
@@ -90,34 +93,89 @@ func sessionsOf(t *testing.T, h http.Handler, from, to time.Time) (answer, int) 
 	return a, w.Body.Len()
 }
 
-// TestTruncatedKeepsTheNewest: a range with more sessions than one answer
-// holds keeps those nearest its end and the open ones, where it used to
-// keep the oldest and drop what is going on now; the answer stays oldest
-// first.
-func TestTruncatedKeepsTheNewest(t *testing.T) {
+// TestTruncatedFairPerLane: one host's thousands of sessions open for
+// months no longer push every other host's recent sessions out of an
+// answer (all open sessions were kept first, and narrowing the range did
+// not help, as open sessions overlap any range): each lane keeps its
+// newest, the busy one what is left, and the answer names the lane cut
+// with its count. The answer stays oldest first.
+func TestTruncatedFairPerLane(t *testing.T) {
 	s := openStore(t)
 	h := New(s, nil)
-	start := time.Now().Add(-10 * time.Hour).Truncate(time.Second)
+	now := time.Now().Truncate(time.Second)
+	old := now.Add(-270 * 24 * time.Hour)
 	var all []fleethistory.Session
-	for i := range MaxSessions + 50 {
-		all = append(all, session("web-1", strconv.Itoa(i), "alice", start.Add(time.Duration(i)*time.Second)))
+	open := map[string]bool{}
+	const big = MaxSessions + 200
+	for i := range big {
+		id := "big" + strconv.Itoa(i)
+		all = append(all, session("big-db", id, "postgres", old.Add(time.Duration(i)*time.Minute)))
+		open[id] = true
 	}
-	all = append(all, session("web-2", "old-open", "bob", start.Add(-time.Hour)))
-	apply(t, s, all, map[string]bool{"old-open": true})
-	a, _ := sessionsOf(t, h, start.Add(-2*time.Hour), time.Now())
-	if !a.Truncated || len(a.Sessions) != MaxSessions {
-		t.Fatalf("%d sessions, truncated %v", len(a.Sessions), a.Truncated)
+	// 29 hosts of 40 sessions each in the last hours, ended; "carol"'s
+	// on web-00 newer than any of big-db's.
+	for hn := range 29 {
+		host := fmt.Sprintf("web-%02d", hn)
+		for i := range 40 {
+			all = append(all, session(host, host+"-"+strconv.Itoa(i), "alice", now.Add(-5*time.Hour+time.Duration(i)*time.Minute)))
+		}
 	}
-	if first := a.Sessions[0]; first.LogonID != "old-open" || first.End != nil {
-		t.Errorf("the first session is %s (end %v), want the open one of web-2", first.LogonID, first.End)
+	all = append(all, session("web-00", "late", "carol", now.Add(-10*time.Minute)))
+	apply(t, s, all, open)
+
+	a, _ := sessionsOf(t, h, now.Add(-6*time.Hour), now)
+	perHost := map[string]int{}
+	for _, x := range a.Sessions {
+		perHost[x.Host]++
 	}
-	if last := a.Sessions[len(a.Sessions)-1]; last.LogonID != strconv.Itoa(MaxSessions+49) {
-		t.Errorf("the last session is %s, want the newest, %d", last.LogonID, MaxSessions+49)
+	if len(perHost) != 30 {
+		t.Fatalf("%d hosts in the answer, want 30: %v", len(perHost), perHost)
 	}
-	for i := 2; i < len(a.Sessions); i++ {
+	for host, n := range perHost {
+		want := 40
+		switch host {
+		case "big-db":
+			want = MaxSessions - 29*40 - 1
+		case "web-00":
+			want = 41
+		}
+		if n != want {
+			t.Errorf("%s: %d sessions, want %d", host, n, want)
+		}
+	}
+	if !a.Truncated || len(a.Sessions) != MaxSessions || a.LanesLeftOut {
+		t.Errorf("%d sessions, truncated %v, lanes left out %v", len(a.Sessions), a.Truncated, a.LanesLeftOut)
+	}
+	if len(a.Cut) != 1 || a.Cut[0] != (LaneCut{Lane: "big-db", Shown: perHost["big-db"], Total: big}) {
+		t.Errorf("cut %+v, want big-db's %d of %d", a.Cut, perHost["big-db"], big)
+	}
+	// big-db keeps its newest: the oldest it shows is the one that many
+	// back from its last.
+	for _, x := range a.Sessions {
+		if x.Host == "big-db" {
+			if want := "big" + strconv.Itoa(big-perHost["big-db"]); x.LogonID != want {
+				t.Errorf("big-db's oldest shown is %s, want %s", x.LogonID, want)
+			}
+			break
+		}
+	}
+	for i := 1; i < len(a.Sessions); i++ {
 		if a.Sessions[i].Start.Before(a.Sessions[i-1].Start) {
 			t.Fatalf("session %d starts before the one before it", i)
 		}
+	}
+
+	// Lanes per user share by user: carol's one session is there.
+	a, _ = sessionsOf(t, h, now.Add(-6*time.Hour), now, "&group=user")
+	users := map[string]int{}
+	for _, x := range a.Sessions {
+		users[x.User]++
+	}
+	if users["carol"] != 1 || users["alice"] != 29*40 || len(a.Cut) != 1 || a.Cut[0].Lane != "postgres" || a.Cut[0].Total != big {
+		t.Errorf("per user: %v, cut %+v", users, a.Cut)
+	}
+	if w := get(h, "/api/sessions?group=tty"); w.Code != http.StatusBadRequest {
+		t.Errorf("group=tty: HTTP %d", w.Code)
 	}
 }
 

@@ -164,8 +164,21 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-// sessions answers GET /api/sessions?from=T&to=T[&host=GLOB][&user=U]:
-// the sessions open at some time in [from, to], oldest first.
+// LaneCut is a lane whose sessions an answer holds only some of: its
+// newest Shown of Total.
+type LaneCut struct {
+	Lane  string `json:"lane"`
+	Shown int    `json:"shown"`
+	Total int    `json:"total"`
+}
+
+// sessions answers GET /api/sessions?from=T&to=T[&host=GLOB][&user=U][&group=host|user]:
+// the sessions open at some time in [from, to], oldest first. When they
+// are more than one answer holds, each lane (host, or user with
+// group=user) keeps its newest, an equal share (see
+// fleethistory.Store.SessionsByLane), and the answer lists the lanes cut
+// with how many sessions each has ("cut"); "lanesLeftOut" says that some
+// lanes got none (more lanes than an answer holds sessions).
 func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	to := time.Now()
@@ -187,6 +200,15 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "the range must be positive and at most 400 days")
 		return
 	}
+	group := fleethistory.LaneHost
+	switch q.Get("group") {
+	case "", "host":
+	case "user":
+		group = fleethistory.LaneUser
+	default:
+		badRequest(w, "group: host or user")
+		return
+	}
 	host, user := q.Get("host"), q.Get("user")
 	if len(host) > maxFilter || len(user) > maxFilter {
 		badRequest(w, fmt.Sprintf("host and user are at most %d bytes", maxFilter))
@@ -196,21 +218,31 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "host and user must be UTF-8 text without control characters")
 		return
 	}
-	// The sessions nearest to: those open (now, when to is now) first,
-	// then by start, newest first; the page draws them oldest first.
-	f := fleethistory.Filter{Since: from, Until: to, Host: host, User: user, Limit: MaxSessions + 1, Newest: true}
+	f := fleethistory.Filter{Since: from, Until: to, Host: host, User: user, Limit: MaxSessions + 1}
 	if v := viewerOf(r.Context()); v.restricted {
 		f.User = v.user
 	}
+	type tally struct{ shown, total int }
+	lanes := map[string]*tally{} // of the sessions kept: at most MaxSessions
 	out := []Session{}
-	truncated, size := false, 0
-	err = h.store.Sessions(r.Context(), f, func(s fleethistory.Session) error {
-		a := apiSession(s, false)
+	truncated, leftOut, size := false, false, 0
+	err = h.store.SessionsByLane(r.Context(), f, group, func(s fleethistory.Ranked) error {
+		a := apiSession(s.Session, false)
 		size += a.size()
 		if len(out) == MaxSessions || size > MaxBytes {
-			truncated = true
+			truncated, leftOut = true, s.Rank == 1
 			return errEnough
 		}
+		lane := s.Host
+		if group == fleethistory.LaneUser {
+			lane = s.User
+		}
+		t := lanes[lane]
+		if t == nil {
+			t = &tally{total: s.LaneTotal}
+			lanes[lane] = t
+		}
+		t.shown++
 		out = append(out, a)
 		return nil
 	})
@@ -218,8 +250,16 @@ func (h *Handler) sessions(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
+	cut := []LaneCut{}
+	for l, t := range lanes {
+		if t.shown < t.total {
+			cut = append(cut, LaneCut{Lane: l, Shown: t.shown, Total: t.total})
+		}
+	}
+	slices.SortFunc(cut, func(a, b LaneCut) int { return strings.Compare(a.Lane, b.Lane) })
 	slices.SortStableFunc(out, func(a, b Session) int { return a.Start.Compare(b.Start) })
-	writeJSON(w, map[string]any{"from": from.UTC(), "to": to.UTC(), "sessions": out, "truncated": truncated})
+	writeJSON(w, map[string]any{"from": from.UTC(), "to": to.UTC(), "group": string(group), "sessions": out,
+		"truncated": truncated, "cut": cut, "lanesLeftOut": leftOut})
 }
 
 // errEnough stops a walk over the sessions once the answer is full.

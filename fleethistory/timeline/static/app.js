@@ -10,7 +10,7 @@
   const $ = (id) => document.getElementById(id);
   const state = {
     from: Date.now() - 6 * 3600e3, to: Date.now(), group: "host", host: "", user: "",
-    live: true, sessions: [], selected: null, truncated: false,
+    live: true, sessions: [], selected: null, truncated: false, cut: [], lanesLeftOut: false,
   };
 
   function el(name, attrs, text) {
@@ -61,6 +61,7 @@
     const q = new URLSearchParams({ from: new Date(state.from).toISOString(), to: new Date(state.to).toISOString() });
     if (state.host) q.set("host", state.host);
     if (state.user) q.set("user", state.user);
+    q.set("group", state.group);
     const my = ++loading;
     try {
       const r = await fetch("api/sessions?" + q, { credentials: "same-origin" });
@@ -69,7 +70,11 @@
       if (my !== loading) return;
       state.sessions = body.sessions;
       state.truncated = body.truncated;
+      state.cut = body.cut || [];
+      state.lanesLeftOut = !!body.lanesLeftOut;
+      state.cutGroup = body.group || state.group;
       render();
+      showCut();
     } catch (e) {
       $("status").textContent = "error: " + e.message;
     }
@@ -161,7 +166,41 @@
     }
     svg.append(bars);
     const hosts = new Set(state.sessions.map((s) => s.host)).size;
-    $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (the newest only: narrow the range)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
+    $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (not all: see below)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
+  }
+
+  // showCut says which lanes an answer holds only some sessions of (each
+  // lane keeps its newest, an equal share), with a button that shows one
+  // lane alone.
+  function showCut() {
+    const box = $("cut");
+    box.replaceChildren();
+    box.hidden = !state.truncated;
+    if (!state.truncated) return;
+    const byUser = state.cutGroup === "user";
+    const what = byUser ? "user" : "host";
+    box.append(`More sessions than one answer holds: each ${what} keeps its newest. `);
+    const shown = state.cut.slice(0, 8);
+    shown.forEach((c, i) => {
+      const b = document.createElement("bdi");
+      b.textContent = c.lane || "(none)";
+      box.append(i ? "; " : "", b, ` shows ${c.shown.toLocaleString("en")} of ${c.total.toLocaleString("en")} `);
+      const only = document.createElement("button");
+      only.type = "button";
+      only.className = "only";
+      only.textContent = `only this ${what}`;
+      only.dataset.lane = c.lane;
+      only.addEventListener("click", () => filterLane(c.lane, byUser));
+      box.append(only);
+    });
+    if (state.cut.length > shown.length) box.append(`; and ${state.cut.length - shown.length} more ${what}s`);
+    if (state.lanesLeftOut) box.append(`. Some ${what}s are not shown at all: filter by ${what}`);
+    box.append(`. Filter by ${what} (the ${what} box above) to see one in full.`);
+  }
+  // filterLane shows one host's (or user's) lane alone.
+  function filterLane(lane, byUser) {
+    if (byUser) { state.user = lane; $("user").value = lane; } else { state.host = lane; $("host").value = lane; }
+    load();
   }
 
   async function select(s) {
@@ -245,7 +284,7 @@
     state.live = $("live").checked;
     load();
   });
-  $("group").addEventListener("change", () => { state.group = $("group").value; render(); });
+  $("group").addEventListener("change", () => { state.group = $("group").value; render(); load(); });
   $("live").addEventListener("change", () => { state.live = $("live").checked; if (state.live) slide(); });
   for (const b of document.querySelectorAll("[data-range]")) {
     b.addEventListener("click", () => {
