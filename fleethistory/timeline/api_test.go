@@ -200,11 +200,13 @@ func TestAnswerBytesBounded(t *testing.T) {
 }
 
 // TestDatabaseErrors: a database that fails is 503 with a body that
-// names no database, user or address, and not "no such session"; a NUL in
-// a filter is the client's error.
+// names no database, user or address, and not "no such session"; the
+// request's log line has the database's error (it had only the body's
+// text); a NUL in a filter is the client's error.
 func TestDatabaseErrors(t *testing.T) {
 	s := openStore(t)
-	h := New(s, nil)
+	var logged strings.Builder
+	h := server.LogRequests(slog.New(slog.NewTextHandler(&logged, nil)), nil, "timeline", New(s, nil))
 	start := time.Now().Add(-time.Hour).Truncate(time.Second)
 	apply(t, s, []fleethistory.Session{session("web-1", "1", "alice", start)}, nil)
 	detail := "/api/session?host=web-1&class=Linux_LogonSession&logonId=1&start=" + url.QueryEscape(start.Format(time.RFC3339))
@@ -223,6 +225,15 @@ func TestDatabaseErrors(t *testing.T) {
 		if body := w.Body.String(); w.Code != http.StatusServiceUnavailable || strings.Contains(body, "postgres") || strings.Contains(body, "127.0.0.1") {
 			t.Errorf("%s with the database gone: HTTP %d %q", path, w.Code, body)
 		}
+	}
+	// The log's lines of the two 503s say what the database said.
+	for _, line := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(line, "http_status=503") && !strings.Contains(line, "closed pool") {
+			t.Errorf("the log of a 503 has not the database's error: %s", line)
+		}
+	}
+	if n := strings.Count(logged.String(), "http_status=503"); n != 2 {
+		t.Errorf("%d lines of a 503 in the log:\n%s", n, logged.String())
 	}
 }
 

@@ -297,8 +297,9 @@ func jsonLen(s string) int {
 // body that says so and no more (the database's name, user and address
 // are not a viewer's business), the error itself in the request's log.
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, err error) {
-	server.Info(r.Context()).Detail = err.Error()
 	server.Fault(w, r, http.StatusServiceUnavailable, "the fleet history is unavailable; retry later", http.Header{"Retry-After": {"5"}})
+	// After Fault, which records its own text as the detail.
+	server.Info(r.Context()).Detail = err.Error()
 }
 
 // plainText reports whether s is UTF-8 without control characters (a NUL
