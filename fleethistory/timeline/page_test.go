@@ -154,3 +154,73 @@ func TestPageNamesTheHostsCut(t *testing.T) {
 	}
 	poll(t, ctx, `document.getElementById("host").value === "big-db" && [...document.querySelectorAll('.lane-label')].map(e => e.dataset.lane).join() === "big-db"`)
 }
+
+// TestPageBusyHost: one host of thousands of overlapping sessions no
+// longer makes the page unusable. Its lane has at most 20 rows and says
+// how many sessions it leaves out (it was 88,656 px tall, the other hosts
+// 85,000 px down); the time axis stays in view as the page scrolls; a
+// drag moves the drawn chart and draws it anew once, at its end (each
+// mousemove drew it all, seconds each); a click on a bar far down the
+// page brings its details into view with the focus on their heading.
+func TestPageBusyHost(t *testing.T) {
+	s := openStore(t)
+	now := time.Now().Truncate(time.Second)
+	bigFleet(t, s, now)
+	p := servePage(t, s)
+	ctx := chrome(t, p, rangePath(now.Add(-6*time.Hour), now, ""), 1400, 900)
+	if h := mustJS[float64](t, ctx, `document.getElementById("svg").getBoundingClientRect().height`); h > 1200 {
+		t.Errorf("the chart is %v px tall", h)
+	}
+	more := mustJS[string](t, ctx, `(document.querySelector('.more[data-lane="big-db"]') || {firstChild: {}}).firstChild.textContent`)
+	if more != "+3,820 more" {
+		t.Errorf("big-db's lane says %q of the sessions it leaves out", more)
+	}
+	rows := mustJS[int](t, ctx, `new Set([...document.querySelectorAll('#bars rect.bar[data-host="big-db"]')].map(b => b.getAttribute("y"))).size`)
+	if rows != 20 {
+		t.Errorf("big-db's lane has %d rows, want 20", rows)
+	}
+	// The axis at the top of the window once the page is scrolled down.
+	top := mustJS[float64](t, ctx, `window.scrollTo(0, document.body.scrollHeight); document.getElementById("axis").getBoundingClientRect().top`)
+	if scrolled := mustJS[float64](t, ctx, `window.scrollY`); scrolled < 100 || top < -1 || top > 1 {
+		t.Errorf("scrolled %v px, the axis at %v px from the window's top", scrolled, top)
+	}
+	mustJS[float64](t, ctx, `window.scrollTo(0, 0), 0`)
+
+	// A drag of ten moves: the same chart moved, drawn anew at the end.
+	x, y := 700.0, mustJS[float64](t, ctx, `document.getElementById("svg").getBoundingClientRect().top + 300`)
+	before := mustJS[string](t, ctx, `window.barsBefore = document.getElementById("bars"); document.getElementById("from").value`)
+	acts := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.Button("left"))}
+	for i := 1; i <= 10; i++ {
+		acts = append(acts, chromedp.MouseEvent(chromedp.MouseMoved, x+float64(20*i), y, chromedp.Button("left")))
+	}
+	start := time.Now()
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.querySelector("g.plot").getAttribute("transform") === "translate(200 0)"`)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("ten mousemoves of a drag took %v", took)
+	}
+	if same := mustJS[bool](t, ctx, `document.getElementById("bars") === window.barsBefore`); !same {
+		t.Error("the chart was drawn anew during the drag")
+	}
+	if err := chromedp.Do(ctx, chromedp.MouseEvent(chromedp.MouseReleased, x+200, y, chromedp.Button("left"))); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.getElementById("bars") !== window.barsBefore && !document.querySelector("g.plot").hasAttribute("transform")`)
+	if after := mustJS[string](t, ctx, `document.getElementById("from").value`); after >= before {
+		t.Errorf("a drag to the right moved the range from %s to %s", before, after)
+	}
+	if open := mustJS[bool](t, ctx, `!document.getElementById("details").hidden`); open {
+		t.Error("the end of a drag on a bar opened its details")
+	}
+
+	// A click on the last lane's bar: the details in view, focused.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#bars rect.bar[data-host="web-28"]`))); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `!document.getElementById("details").hidden && document.activeElement === document.getElementById("details-title")`)
+	if top, vh := mustJS[float64](t, ctx, `document.getElementById("details-title").getBoundingClientRect().top`), mustJS[float64](t, ctx, `innerHeight`); top < 0 || top > vh-20 {
+		t.Errorf("the details' heading is at %v px of a %v px window", top, vh)
+	}
+}

@@ -7,6 +7,10 @@
 (function () {
   const SVGNS = "http://www.w3.org/2000/svg";
   const LABEL_W = 190, ROW_H = 18, AXIS_H = 26, BAR_H = 13;
+  // A lane's rows at most: one busy host's thousands of overlapping
+  // sessions made a lane of thousands of rows, the other hosts 85,000 px
+  // down.
+  const MAX_ROWS = 20;
   const $ = (id) => document.getElementById(id);
   const state = {
     from: Date.now() - 6 * 3600e3, to: Date.now(), group: "host", host: "", user: "",
@@ -98,10 +102,14 @@
     return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
   }
 
+  // render draws the chart: the time axis in an SVG of its own that
+  // stays at the window's top while the lanes scroll, the lanes below.
   function render() {
-    const svg = $("svg");
+    const svg = $("svg"), axisSvg = $("axis");
     const width = Math.max(400, $("chart").clientWidth);
-    // Lanes, each packed into as many rows as its overlapping sessions need.
+    // Lanes, each packed into as many rows as its overlapping sessions
+    // need, at most MAX_ROWS: the sessions that do not fit are counted
+    // ("+N more"), not drawn.
     const now = Date.now();
     const byLane = new Map();
     for (const s of state.sessions) {
@@ -110,61 +118,90 @@
       byLane.get(l).push(s);
     }
     const lanes = [...byLane.keys()].sort();
-    const place = new Map(); // session key -> y
-    let y = AXIS_H;
+    const place = new Map(); // session key -> y; the sessions drawn
+    let y = 0;
     const laneBoxes = [];
     for (const l of lanes) {
       const rowsEnd = [];
+      let more = 0;
       const list = byLane.get(l).slice().sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
       for (const s of list) {
         const st = Date.parse(s.start), en = s.end ? Date.parse(s.end) : now;
         let r = rowsEnd.findIndex((e) => e <= st);
-        if (r < 0) { r = rowsEnd.length; rowsEnd.push(en); } else rowsEnd[r] = en;
+        if (r < 0 && rowsEnd.length < MAX_ROWS) { r = rowsEnd.length; rowsEnd.push(en); }
+        if (r < 0) { more++; continue; }
+        rowsEnd[r] = en;
         place.set(keyOf(s), y + r * ROW_H);
       }
-      const h = Math.max(1, rowsEnd.length) * ROW_H + 4;
-      laneBoxes.push([l, y, h]);
+      const h = Math.max(more ? 2 : 1, rowsEnd.length) * ROW_H + 4;
+      laneBoxes.push([l, y, h, more]);
       y += h;
     }
-    const height = Math.max(y, AXIS_H + ROW_H) + 4;
-    svg.setAttribute("width", width);
-    svg.setAttribute("height", height);
-    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
-    svg.replaceChildren();
+    const height = Math.max(y, ROW_H) + 4;
     const plotW = width - LABEL_W - 8;
     const x = (t) => LABEL_W + ((t - state.from) / (state.to - state.from)) * plotW;
-    laneBoxes.forEach(([l, ly, h], i) => {
+    // The plot's groups are clipped to the plot's area and moved as a
+    // whole while a drag pans (see drag below).
+    const plot = (target, id, h) => {
+      const clip = el("clipPath", { id });
+      clip.append(el("rect", { x: LABEL_W, y: 0, width: plotW + 8, height: h }));
+      const defs = el("defs");
+      defs.append(clip);
+      const outer = el("g", { "clip-path": `url(#${id})` });
+      const inner = el("g", { class: "plot" });
+      outer.append(inner);
+      target.append(defs, outer);
+      return inner;
+    };
+    for (const [s, h] of [[svg, height], [axisSvg, AXIS_H]]) {
+      s.setAttribute("width", width);
+      s.setAttribute("height", h);
+      s.setAttribute("viewBox", `0 0 ${width} ${h}`);
+      s.replaceChildren();
+    }
+    laneBoxes.forEach(([l, ly, h, more], i) => {
       svg.append(el("rect", { class: "lane-bg" + (i % 2 ? " odd" : ""), x: 0, y: ly, width, height: h }));
       svg.append(el("text", { class: "lane-label", x: 6, y: ly + 15, "data-lane": l }, l.length > 28 ? l.slice(0, 27) + "…" : l));
+      if (more) {
+        const m = el("text", { class: "more", x: 6, y: ly + 15 + ROW_H, "data-lane": l }, `+${more.toLocaleString("en")} more`);
+        m.append(el("title", {}, `${more} sessions of ${iso(l)} overlap too many others to draw: click to show ${iso(l)} alone`));
+        m.addEventListener("click", (ev) => { ev.stopPropagation(); filterLane(l, state.group === "user"); });
+        m.addEventListener("mousedown", (ev) => ev.stopPropagation());
+        svg.append(m);
+      }
     });
-    const axis = el("g", { class: "axis" });
+    const axis = plot(axisSvg, "clip-axis", AXIS_H);
+    axis.classList.add("axis");
+    const body = plot(svg, "clip-body", height);
     const tk = ticks(state.from, state.to, plotW);
     for (const t of tk.list) {
       const tx = x(t);
-      axis.append(el("line", { class: "grid", x1: tx, x2: tx, y1: AXIS_H - 4, y2: height }));
-      axis.append(el("text", { x: tx + 2, y: 14 }, tickLabel(t, tk.step)));
+      body.append(el("line", { class: "grid", x1: tx, x2: tx, y1: 0, y2: height }));
+      axis.append(el("line", { class: "grid", x1: tx, x2: tx, y1: AXIS_H - 6, y2: AXIS_H }));
+      axis.append(el("text", { x: tx + 2, y: 14, "data-t": t }, tickLabel(t, tk.step)));
     }
-    svg.append(axis);
-    if (now > state.from && now < state.to) svg.append(el("line", { class: "now", x1: x(now), x2: x(now), y1: AXIS_H - 6, y2: height }));
+    if (now > state.from && now < state.to) body.append(el("line", { class: "now", x1: x(now), x2: x(now), y1: 0, y2: height }));
     const bars = el("g", { id: "bars" });
     for (const s of state.sessions) {
+      const k = keyOf(s);
+      if (!place.has(k)) continue;
       const start = Date.parse(s.start), end = s.end ? Date.parse(s.end) : now;
       const x0 = x(Math.max(start, state.from)), x1 = x(Math.min(end, state.to));
-      const y = place.get(keyOf(s)) + (ROW_H - BAR_H) / 2 + 2;
+      const y = place.get(k) + (ROW_H - BAR_H) / 2 + 2;
       // An open session whose leader is gone (Status "Lost Comm") is a ghost already.
       const how = s.end ? (s.how || "logout") : s.status === "Lost Comm" ? "ghost" : "open";
       const r = el("rect", {
-        class: "bar " + how + (state.selected === keyOf(s) ? " selected" : ""), x: x0, y, width: Math.max(2, x1 - x0), height: BAR_H, rx: 2,
+        class: "bar " + how + (state.selected === k ? " selected" : ""), x: x0, y, width: Math.max(2, x1 - x0), height: BAR_H, rx: 2,
         "data-host": s.host, "data-user": s.user, "data-logon-id": s.logonId, "data-class": s.class, "data-start": s.start, "data-how": how,
       });
       r.append(el("title", {}, `${iso(s.user)}@${iso(s.host)} ${iso(s.tty || "")} from ${iso(s.remoteHost || "local")}\n${fmt(start)} – ${s.end ? fmt(end) + " (" + how + ")" : "still logged in"}, ${fmtDur(end - start)}`));
-      r.addEventListener("click", (ev) => { ev.stopPropagation(); select(s); });
+      r.addEventListener("click", (ev) => { ev.stopPropagation(); if (!dragged) select(s); });
       bars.append(r);
       if (s.end && (how === "ghost" || how === "crash" || how === "shutdown") && end <= state.to) {
         bars.append(el("text", { class: "mark " + how, x: x1 + 2, y: y + BAR_H - 2 }, how === "ghost" ? "?" : "✕"));
       }
     }
-    svg.append(bars);
+    body.append(bars);
     const hosts = new Set(state.sessions.map((s) => s.host)).size;
     $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (not all: see below)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
   }
@@ -203,9 +240,14 @@
     load();
   }
 
+  // select shows a session's details below the chart, scrolled into
+  // view with the focus on their heading.
   async function select(s) {
     state.selected = keyOf(s);
-    render();
+    for (const b of document.querySelectorAll("#bars rect.bar.selected")) b.classList.remove("selected");
+    for (const b of document.querySelectorAll("#bars rect.bar")) {
+      if (b.dataset.host === s.host && b.dataset.class === s.class && b.dataset.logonId === s.logonId && b.dataset.start === s.start) b.classList.add("selected");
+    }
     const q = new URLSearchParams({ host: s.host, class: s.class, logonId: s.logonId, start: s.start });
     const r = await fetch("api/session?" + q, { credentials: "same-origin" });
     if (!r.ok) { $("status").textContent = "error: " + r.status; return; }
@@ -239,6 +281,8 @@
     }
     const procs = props.Processes || props.ProcessIds || props.ProcessId;
     $("details-procs").textContent = procs ? (Array.isArray(procs) ? procs.join(", ") : String(procs)) : "not recorded for this session";
+    $("details").scrollIntoView({ block: "start" });
+    $("details-title").focus({ preventScroll: true });
   }
 
   // Zoom with the wheel around the cursor, pan by dragging.
@@ -257,20 +301,42 @@
     $("live").checked = state.live;
     syncInputs(); render(); scheduleLoad(150);
   }, { passive: false });
-  let drag = null;
-  chart.addEventListener("mousedown", (ev) => { drag = { x: ev.clientX, from: state.from, to: state.to }; chart.classList.add("dragging"); });
+  // A drag moves the plot as it is drawn, once a frame at most, and
+  // draws it anew at its end: drawing thousands of bars at each
+  // mousemove took seconds.
+  let drag = null, dragged = false; // dragged: a click that ends a drag selects nothing
+  chart.addEventListener("mousedown", (ev) => {
+    if (ev.button !== 0) return;
+    drag = { x: ev.clientX, dx: 0, from: state.from, to: state.to, frame: 0 };
+    chart.classList.add("dragging");
+  });
   window.addEventListener("mousemove", (ev) => {
     if (!drag) return;
-    const plotW = chart.clientWidth - LABEL_W - 8;
-    const dt = ((ev.clientX - drag.x) / plotW) * (drag.to - drag.from);
-    state.from = drag.from - dt; state.to = drag.to - dt;
-    syncInputs(); render();
+    drag.dx = ev.clientX - drag.x;
+    if (drag.frame) return;
+    drag.frame = requestAnimationFrame(() => {
+      if (!drag) return;
+      drag.frame = 0;
+      const plotW = chart.clientWidth - LABEL_W - 8;
+      const dt = (drag.dx / plotW) * (drag.to - drag.from);
+      state.from = drag.from - dt; state.to = drag.to - dt;
+      for (const g of chart.querySelectorAll("g.plot")) g.setAttribute("transform", `translate(${drag.dx} 0)`);
+      syncInputs();
+    });
   });
   window.addEventListener("mouseup", () => {
     if (!drag) return;
-    const moved = state.from !== drag.from;
+    cancelAnimationFrame(drag.frame);
+    const moved = drag.dx !== 0;
+    if (moved) {
+      const plotW = chart.clientWidth - LABEL_W - 8;
+      const dt = (drag.dx / plotW) * (drag.to - drag.from);
+      state.from = drag.from - dt; state.to = drag.to - dt;
+    }
     drag = null; chart.classList.remove("dragging");
-    if (moved) { state.live = false; $("live").checked = false; scheduleLoad(0); }
+    dragged = moved;
+    setTimeout(() => { dragged = false; }, 0);
+    if (moved) { state.live = false; $("live").checked = false; syncInputs(); render(); scheduleLoad(0); }
   });
 
   let timer = null;
