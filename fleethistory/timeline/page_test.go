@@ -26,6 +26,7 @@ import (
 // 503 while failing is set.
 type page struct {
 	url     string
+	h       *Handler
 	failing atomic.Bool
 }
 
@@ -33,6 +34,7 @@ func servePage(t *testing.T, s *fleethistory.Store) *page {
 	t.Helper()
 	p := &page{}
 	h := New(s, nil)
+	p.h = h
 	t.Cleanup(h.Close)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -222,5 +224,49 @@ func TestPageBusyHost(t *testing.T) {
 	poll(t, ctx, `!document.getElementById("details").hidden && document.activeElement === document.getElementById("details-title")`)
 	if top, vh := mustJS[float64](t, ctx, `document.getElementById("details-title").getBoundingClientRect().top`), mustJS[float64](t, ctx, `innerHeight`); top < 0 || top > vh-20 {
 		t.Errorf("the details' heading is at %v px of a %v px window", top, vh)
+	}
+}
+
+// TestPagePastRangeLeavesLive: a past range picked in the form and shown
+// stays, live unchecked (it was live, the default, and replaced by the
+// last hour within 30 s or at the next change a collector wrote); a Show
+// that picks no range stays live.
+func TestPagePastRangeLeavesLive(t *testing.T) {
+	s := openStore(t)
+	now := time.Now().Truncate(time.Second)
+	apply(t, s, []fleethistory.Session{session("web-1", "1", "alice", now.Add(-30*time.Hour)), session("web-1", "2", "bob", now.Add(-10*time.Minute))}, nil)
+	p := servePage(t, s)
+	ctx := chrome(t, p, "", 1400, 900)
+	if live := mustJS[bool](t, ctx, `document.getElementById("live").checked`); !live {
+		t.Fatal("the page is not live at first")
+	}
+	// Show with another host filter and the range as the page wrote it: still live.
+	mustJS[bool](t, ctx, `document.getElementById("host").value = "web-*"; document.querySelector('#controls button[type=submit]').click(); true`)
+	poll(t, ctx, `document.querySelectorAll("#bars rect.bar").length === 1`)
+	if live := mustJS[bool](t, ctx, `document.getElementById("live").checked`); !live {
+		t.Error("a Show of the filters only left live mode")
+	}
+	picked := mustJS[[]string](t, ctx, `(() => {
+		const pad = (n) => String(n).padStart(2, "0");
+		const local = (d) => d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+		const to = new Date(Date.now() - 29 * 3600e3), from = new Date(to - 2 * 3600e3);
+		document.getElementById("from").value = local(from);
+		document.getElementById("to").value = local(to);
+		document.querySelector('#controls button[type=submit]').click();
+		return [document.getElementById("from").value, document.getElementById("to").value];
+	})()`)
+	poll(t, ctx, `[...document.querySelectorAll("#bars rect.bar")].map(b => b.dataset.user).join() === "alice"`)
+	if live := mustJS[bool](t, ctx, `document.getElementById("live").checked`); live {
+		t.Error("a past range shown left the page live")
+	}
+	// A collector's change: a live page slid to now and rewrote the inputs.
+	p.h.Publish([]fleethistory.Change{{MsgID: "x", Kind: fleethistory.Begin, Time: now, Session: session("web-1", "3", "carol", now)}})
+	time.Sleep(2 * time.Second)
+	got := mustJS[[]string](t, ctx, `[document.getElementById("from").value, document.getElementById("to").value]`)
+	if len(got) != 2 || got[0][:16] != picked[0] || got[1][:16] != picked[1] {
+		t.Errorf("the range picked %v became %v", picked, got)
+	}
+	if users := mustJS[string](t, ctx, `[...document.querySelectorAll("#bars rect.bar")].map(b => b.dataset.user).join()`); users != "alice" {
+		t.Errorf("the chart of the past range shows %q", users)
 	}
 }

@@ -11,6 +11,9 @@
   // sessions made a lane of thousands of rows, the other hosts 85,000 px
   // down.
   const MAX_ROWS = 20;
+  // How far behind now a range's end may be and still be live (now moves
+  // on while a request is answered; live updates slide it every 30 s).
+  const LIVE_SLACK = 60e3;
   const $ = (id) => document.getElementById(id);
   const state = {
     from: Date.now() - 6 * 3600e3, to: Date.now(), group: "host", host: "", user: "",
@@ -345,7 +348,14 @@
   $("controls").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const f = Date.parse($("from").value), t = Date.parse($("to").value);
-    if (!isNaN(f) && !isNaN(t) && t > f) { state.from = f; state.to = t; }
+    // A range picked (the inputs no longer what the page wrote) that ends
+    // in the past leaves live mode, as a ?from=&to= address does: live, it
+    // was replaced by the last hour within 30 s.
+    const picked = $("from").value !== localInput(state.from) || $("to").value !== localInput(state.to);
+    if (!isNaN(f) && !isNaN(t) && t > f) {
+      state.from = f; state.to = t;
+      if (picked && t < Date.now() - LIVE_SLACK) $("live").checked = false;
+    }
     state.group = $("group").value; state.host = $("host").value.trim(); state.user = $("user").value.trim();
     state.live = $("live").checked;
     load();
