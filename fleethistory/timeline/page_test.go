@@ -56,8 +56,9 @@ func servePage(t *testing.T, s *fleethistory.Store) *page {
 }
 
 // chrome opens path of p in headless Chromium with a window width by
-// height, and waits for the page's first answer.
-func chrome(t *testing.T, p *page, path string, width, height int) context.Context {
+// height and the environment env (TZ=…), and waits for the page's first
+// answer.
+func chrome(t *testing.T, p *page, path string, width, height int, env ...string) context.Context {
 	t.Helper()
 	chromium, err := testenv.LookTool("chromium")
 	if err != nil {
@@ -71,6 +72,7 @@ func chrome(t *testing.T, p *page, path string, width, height int) context.Conte
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
+		chromedp.Env(env...),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
@@ -269,4 +271,39 @@ func TestPagePastRangeLeavesLive(t *testing.T) {
 	if users := mustJS[string](t, ctx, `[...document.querySelectorAll("#bars rect.bar")].map(b => b.dataset.user).join()`); users != "alice" {
 		t.Errorf("the chart of the past range shows %q", users)
 	}
+}
+
+// TestPageStaleAfterAnError: after a request fails (PostgreSQL down, a
+// 503), the chart drawn again (here for a resize) is marked stale and the
+// status gives the range and time of the answer it shows; it said
+// "updated" now with the range asked for, over the old sessions.
+func TestPageStaleAfterAnError(t *testing.T) {
+	s := openStore(t)
+	now := time.Now().Truncate(time.Second)
+	apply(t, s, []fleethistory.Session{session("web-1", "1", "alice", now.Add(-3*time.Hour))}, nil)
+	p := servePage(t, s)
+	from, to := now.Add(-4*time.Hour), now.Add(-2*time.Hour)
+	ctx := chrome(t, p, rangePath(from, to, ""), 1400, 900, "TZ=UTC")
+	wantRange := from.UTC().Format("2006-01-02 15:04:05") + " UTC – " + to.UTC().Format("2006-01-02 15:04:05") + " UTC"
+	if st := mustJS[string](t, ctx, `document.getElementById("status").textContent`); !strings.Contains(st, wantRange) || !strings.Contains(st, "loaded at") {
+		t.Errorf("status %q, want the range %s", st, wantRange)
+	}
+	p.failing.Store(true)
+	mustJS[bool](t, ctx, `document.getElementById("from").value = "2020-01-01T00:00"; document.getElementById("to").value = "2020-01-02T00:00";
+		document.querySelector('#controls button[type=submit]').click(); true`)
+	poll(t, ctx, `document.getElementById("status").textContent.startsWith("error: 503")`)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 900)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.getElementById("svg").getAttribute("width") < 1300`)
+	st := mustJS[string](t, ctx, `document.getElementById("status").textContent`)
+	if !strings.HasPrefix(st, "error: 503") || !strings.Contains(st, "stale") || !strings.Contains(st, wantRange) || strings.Contains(st, "2020-01-01") {
+		t.Errorf("status after a failed request and a new drawing: %q", st)
+	}
+	if stale := mustJS[bool](t, ctx, `document.getElementById("chart").classList.contains("stale")`); !stale {
+		t.Error("the chart is not marked stale")
+	}
+	p.failing.Store(false)
+	mustJS[bool](t, ctx, `document.querySelector('#controls button[type=submit]').click(); true`)
+	poll(t, ctx, `!document.getElementById("chart").classList.contains("stale") && document.getElementById("status").textContent.includes("2020-01-01 00:00:00 UTC – 2020-01-02")`)
 }

@@ -18,6 +18,9 @@
   const state = {
     from: Date.now() - 6 * 3600e3, to: Date.now(), group: "host", host: "", user: "",
     live: true, sessions: [], selected: null, truncated: false, cut: [], lanesLeftOut: false,
+    // loaded: the range and time of the last answer; error: why the
+    // last request failed, while the chart shows an older answer.
+    loaded: null, error: "",
   };
 
   function el(name, attrs, text) {
@@ -75,6 +78,8 @@
       if (!r.ok) throw new Error(r.status + " " + (await r.text()));
       const body = await r.json();
       if (my !== loading) return;
+      state.loaded = { from: Date.parse(body.from), to: Date.parse(body.to), at: Date.now() };
+      state.error = "";
       state.sessions = body.sessions;
       state.truncated = body.truncated;
       state.cut = body.cut || [];
@@ -83,7 +88,9 @@
       render();
       showCut();
     } catch (e) {
-      $("status").textContent = "error: " + e.message;
+      if (my !== loading) return;
+      state.error = e.message;
+      showStatus();
     }
   }
 
@@ -205,8 +212,24 @@
       }
     }
     body.append(bars);
+    showStatus();
+  }
+
+  // showStatus says what the chart shows: the range and time of the
+  // answer drawn, which is not the range of the inputs while a zoom or
+  // pan waits for its answer, and is stale after a failed request.
+  function showStatus() {
+    $("chart").classList.toggle("stale", !!state.error);
+    if (!state.loaded) {
+      $("status").textContent = state.error ? "error: " + state.error : "loading…";
+      return;
+    }
     const hosts = new Set(state.sessions.map((s) => s.host)).size;
-    $("status").textContent = `${state.sessions.length} sessions${state.truncated ? " (not all: see below)" : ""} on ${hosts} host(s), ${fmt(state.from)} – ${fmt(state.to)}; updated ${fmt(Date.now()).slice(11)}`;
+    const what = `${state.sessions.length} sessions${state.truncated ? " (not all: see below)" : ""} on ${hosts} host(s), ` +
+      `${fmt(state.loaded.from)} – ${fmt(state.loaded.to)}`;
+    $("status").textContent = state.error
+      ? `error: ${state.error} — the chart is stale: ${what}, loaded at ${fmt(state.loaded.at).slice(11)}`
+      : `${what}; loaded at ${fmt(state.loaded.at).slice(11)}`;
   }
 
   // showCut says which lanes an answer holds only some sessions of (each
