@@ -307,3 +307,50 @@ func TestPageStaleAfterAnError(t *testing.T) {
 	mustJS[bool](t, ctx, `document.querySelector('#controls button[type=submit]').click(); true`)
 	poll(t, ctx, `!document.getElementById("chart").classList.contains("stale") && document.getElementById("status").textContent.includes("2020-01-01 00:00:00 UTC – 2020-01-02")`)
 }
+
+// TestPageAxis: in a 400 px window the chart is drawn as wide as its box
+// (it was 400 px in a 366 px box, which hid the newest bars); a live view
+// shows now (its line was never drawn, now being after the range's end by
+// the time its answer came); across a daylight-saving change the day
+// ticks are at local midnights (they were an hour off on one side).
+func TestPageAxis(t *testing.T) {
+	s := openStore(t)
+	now := time.Now().Truncate(time.Second)
+	apply(t, s, []fleethistory.Session{session("web-1", "1", "alice", now.Add(-time.Hour)), session("web-2", "2", "bob", now.Add(-2*time.Hour))},
+		map[string]bool{"1": true})
+	p := servePage(t, s)
+	ctx := chrome(t, p, "", 400, 800)
+	poll(t, ctx, `document.querySelectorAll("#bars rect.bar").length === 2`)
+	got := mustJS[[]float64](t, ctx, `(() => {
+		const chart = document.getElementById("chart").getBoundingClientRect();
+		const bar = document.querySelector('#bars rect.bar[data-user="alice"]').getBoundingClientRect();
+		return [document.getElementById("svg").getBoundingClientRect().right, bar.right, chart.right];
+	})()`)
+	if got[0] > got[2]+0.5 || got[1] > got[2]-2 {
+		t.Errorf("the chart's right edge at %v px, the open bar's at %v, its box's at %v", got[0], got[1], got[2])
+	}
+	if n := mustJS[int](t, ctx, `document.querySelectorAll("#svg line.now").length`); n != 1 {
+		t.Errorf("%d lines of now in a live view", n)
+	}
+
+	// 2026-10-25 03:00 CEST is 02:00 CET.
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	from, to := time.Date(2026, 10, 20, 12, 0, 0, 0, berlin), time.Date(2026, 10, 30, 12, 0, 0, 0, berlin)
+	ctx = chrome(t, p, rangePath(from, to, ""), 1400, 900, "TZ=Europe/Berlin")
+	ticks := mustJS[[]string](t, ctx, `[...document.querySelectorAll("#axis text[data-t]")].map(e => {
+		const d = new Date(+e.dataset.t);
+		return e.textContent + "@" + String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+	})`)
+	if len(ticks) < 4 || ticks[0] >= "2026-10-25" || ticks[len(ticks)-1] <= "2026-10-25" {
+		t.Fatalf("ticks %v, want days on both sides of the change", ticks)
+	}
+	for _, tk := range ticks {
+		if !strings.HasSuffix(tk, "@00:00") {
+			t.Errorf("ticks %v, want each at a local midnight", ticks)
+			break
+		}
+	}
+}

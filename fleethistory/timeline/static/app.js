@@ -6,7 +6,12 @@
 "use strict";
 (function () {
   const SVGNS = "http://www.w3.org/2000/svg";
-  const LABEL_W = 190, ROW_H = 18, AXIS_H = 26, BAR_H = 13;
+  const ROW_H = 18, AXIS_H = 26, BAR_H = 13;
+  // The lane labels' width: 190 px, less in a narrow window.
+  const labelW = () => Math.min(190, Math.max(60, Math.floor($("chart").clientWidth * 0.3)));
+  // The plot's width: what the chart's box has, the labels aside (the SVG
+  // was drawn at least 400 px wide, and a narrower box hid the newest).
+  const plotWidth = () => Math.max(20, $("chart").clientWidth - labelW() - 8);
   // A lane's rows at most: one busy host's thousands of overlapping
   // sessions made a lane of thousands of rows, the other hosts 85,000 px
   // down.
@@ -94,14 +99,34 @@
     }
   }
 
+  // ticks are the times of the axis's labels. From an hour up they are
+  // the local calendar's (whole hours of local days, local midnights,
+  // first days of months), so that across a daylight-saving change a tick
+  // is still at the hour it names; shorter steps divide an hour, which
+  // such a change keeps.
   function ticks(from, to, width) {
     const steps = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 30 * 86400].map((s) => s * 1000);
     const want = Math.max(2, Math.floor(width / 110));
     let step = steps[steps.length - 1];
     for (const s of steps) if ((to - from) / s <= want) { step = s; break; }
-    const off = new Date().getTimezoneOffset() * 60e3;
     const out = [];
-    for (let t = Math.ceil((from - off) / step) * step + off; t <= to; t += step) out.push(t);
+    const add = (t) => { if (t >= from && t <= to && (!out.length || t > out[out.length - 1])) out.push(t); };
+    const d0 = new Date(from);
+    const days = function* () {
+      for (let d = new Date(d0.getFullYear(), d0.getMonth(), d0.getDate()); +d <= to; d = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1)) yield d;
+    };
+    if (step >= 30 * 86400e3) {
+      for (let d = new Date(d0.getFullYear(), d0.getMonth(), 1); +d <= to; d = new Date(d.getFullYear(), d.getMonth() + 1, 1)) add(+d);
+    } else if (step >= 86400e3) {
+      const n = step / 86400e3;
+      for (const d of days()) if (Math.round(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / 86400e3) % n === 0) add(+d);
+    } else if (step >= 3600e3) {
+      const n = step / 3600e3;
+      for (const d of days()) for (let h = 0; h < 24; h += n) add(+new Date(d.getFullYear(), d.getMonth(), d.getDate(), h));
+    } else {
+      const off = d0.getTimezoneOffset() * 60e3;
+      for (let t = Math.ceil((from - off) / step) * step + off; t <= to; t += step) add(t);
+    }
     return { list: out, step };
   }
   function tickLabel(t, step) {
@@ -116,7 +141,8 @@
   // stays at the window's top while the lanes scroll, the lanes below.
   function render() {
     const svg = $("svg"), axisSvg = $("axis");
-    const width = Math.max(400, $("chart").clientWidth);
+    const width = $("chart").clientWidth, lw = labelW(), plotW = plotWidth();
+    const maxChars = Math.max(4, Math.floor((lw - 12) / 7));
     // Lanes, each packed into as many rows as its overlapping sessions
     // need, at most MAX_ROWS: the sessions that do not fit are counted
     // ("+N more"), not drawn.
@@ -148,13 +174,12 @@
       y += h;
     }
     const height = Math.max(y, ROW_H) + 4;
-    const plotW = width - LABEL_W - 8;
-    const x = (t) => LABEL_W + ((t - state.from) / (state.to - state.from)) * plotW;
+    const x = (t) => lw + ((t - state.from) / (state.to - state.from)) * plotW;
     // The plot's groups are clipped to the plot's area and moved as a
     // whole while a drag pans (see drag below).
     const plot = (target, id, h) => {
       const clip = el("clipPath", { id });
-      clip.append(el("rect", { x: LABEL_W, y: 0, width: plotW + 8, height: h }));
+      clip.append(el("rect", { x: lw, y: 0, width: plotW + 8, height: h }));
       const defs = el("defs");
       defs.append(clip);
       const outer = el("g", { "clip-path": `url(#${id})` });
@@ -171,7 +196,7 @@
     }
     laneBoxes.forEach(([l, ly, h, more], i) => {
       svg.append(el("rect", { class: "lane-bg" + (i % 2 ? " odd" : ""), x: 0, y: ly, width, height: h }));
-      svg.append(el("text", { class: "lane-label", x: 6, y: ly + 15, "data-lane": l }, l.length > 28 ? l.slice(0, 27) + "…" : l));
+      svg.append(el("text", { class: "lane-label", x: 6, y: ly + 15, "data-lane": l }, l.length > maxChars ? l.slice(0, maxChars - 1) + "…" : l));
       if (more) {
         const m = el("text", { class: "more", x: 6, y: ly + 15 + ROW_H, "data-lane": l }, `+${more.toLocaleString("en")} more`);
         m.append(el("title", {}, `${more} sessions of ${iso(l)} overlap too many others to draw: click to show ${iso(l)} alone`));
@@ -190,7 +215,12 @@
       axis.append(el("line", { class: "grid", x1: tx, x2: tx, y1: AXIS_H - 6, y2: AXIS_H }));
       axis.append(el("text", { x: tx + 2, y: 14, "data-t": t }, tickLabel(t, tk.step)));
     }
-    if (now > state.from && now < state.to) body.append(el("line", { class: "now", x1: x(now), x2: x(now), y1: 0, y2: height }));
+    // Now, also a little after the range's end: a live range ends when
+    // its request was made, before its answer is drawn.
+    if (now > state.from && now <= state.to + LIVE_SLACK) {
+      const nx = x(Math.min(now, state.to));
+      body.append(el("line", { class: "now", x1: nx, x2: nx, y1: 0, y2: height }));
+    }
     const bars = el("g", { id: "bars" });
     for (const s of state.sessions) {
       const k = keyOf(s);
@@ -316,8 +346,8 @@
   chart.addEventListener("wheel", (ev) => {
     ev.preventDefault();
     const rect = chart.getBoundingClientRect();
-    const plotW = rect.width - LABEL_W - 8;
-    const f = Math.min(1, Math.max(0, (ev.clientX - rect.left - LABEL_W) / plotW));
+    const plotW = plotWidth();
+    const f = Math.min(1, Math.max(0, (ev.clientX - rect.left - labelW()) / plotW));
     const at = state.from + f * (state.to - state.from);
     const k = ev.deltaY > 0 ? 1.25 : 0.8;
     let span = Math.min(400 * 86400e3, Math.max(10e3, (state.to - state.from) * k));
@@ -343,7 +373,7 @@
     drag.frame = requestAnimationFrame(() => {
       if (!drag) return;
       drag.frame = 0;
-      const plotW = chart.clientWidth - LABEL_W - 8;
+      const plotW = plotWidth();
       const dt = (drag.dx / plotW) * (drag.to - drag.from);
       state.from = drag.from - dt; state.to = drag.to - dt;
       for (const g of chart.querySelectorAll("g.plot")) g.setAttribute("transform", `translate(${drag.dx} 0)`);
@@ -355,7 +385,7 @@
     cancelAnimationFrame(drag.frame);
     const moved = drag.dx !== 0;
     if (moved) {
-      const plotW = chart.clientWidth - LABEL_W - 8;
+      const plotW = plotWidth();
       const dt = (drag.dx / plotW) * (drag.to - drag.from);
       state.from = drag.from - dt; state.to = drag.to - dt;
     }
