@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/internal/testenv"
@@ -352,5 +353,81 @@ func TestPageAxis(t *testing.T) {
 			t.Errorf("ticks %v, want each at a local midnight", ticks)
 			break
 		}
+	}
+}
+
+// TestPageKeyboard: the chart is usable without a mouse and tells open
+// sessions by more than hue. Bars are buttons with a label, reached by
+// Tab, and Enter or Space opens the details with the focus on their
+// heading (a bar had no tabindex, role or label); + and − zoom, ← and →
+// pan (mouse only before), a focused bar keeping the focus; the lanes and
+// the axis have a role and a label; an open session's bar ends in an
+// arrow (open and ended differed only in hue, 1.3:1).
+func TestPageKeyboard(t *testing.T) {
+	s := openStore(t)
+	now := time.Now().Truncate(time.Second)
+	apply(t, s, []fleethistory.Session{session("web-1", "1", "alice", now.Add(-time.Hour)), session("web-2", "2", "bob", now.Add(-2*time.Hour))},
+		map[string]bool{"1": true})
+	p := servePage(t, s)
+	ctx := chrome(t, p, rangePath(now.Add(-3*time.Hour), now.Add(time.Hour), ""), 1400, 900)
+	roles := mustJS[[]string](t, ctx, `[document.getElementById("svg"), document.getElementById("axis")].map(e => e.getAttribute("role") + ":" + e.getAttribute("aria-label"))`)
+	if len(roles) != 2 || !strings.HasPrefix(roles[0], "group:Sessions") || !strings.HasPrefix(roles[1], "img:Time axis") {
+		t.Errorf("the SVGs' roles and labels: %q", roles)
+	}
+	bars := mustJS[[]string](t, ctx, `[...document.querySelectorAll("#bars rect.bar")].map(b => b.getAttribute("tabindex") + " " + b.getAttribute("role") + " " + b.getAttribute("aria-label"))`)
+	if len(bars) != 2 || !strings.HasPrefix(bars[0], "0 button \u2068bob\u2069@\u2068web-2\u2069") || !strings.HasPrefix(bars[1], "0 button \u2068alice\u2069@\u2068web-1\u2069") ||
+		!strings.Contains(bars[1], "still logged in") {
+		t.Errorf("the bars: %q", bars)
+	}
+	if n := mustJS[int](t, ctx, `document.querySelectorAll("#bars .open-end").length`); n != 1 {
+		t.Errorf("%d open ends drawn, want alice's one", n)
+	}
+	// Tab from the chart to the first bar, then Enter.
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("#chart")), chromedp.KeyEvent(kb.Tab)); err != nil {
+		t.Fatal(err)
+	}
+	if u := mustJS[string](t, ctx, `document.activeElement.dataset.user || document.activeElement.id`); u != "bob" {
+		t.Fatalf("Tab from the chart focused %q, want bob's bar", u)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.activeElement === document.getElementById("details-title") && document.getElementById("details-title").textContent.startsWith("bob on web-2")`)
+	// Space on alice's.
+	mustJS[bool](t, ctx, `document.querySelector('#bars rect.bar[data-user="alice"]').focus(), true`)
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(" ")); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, `document.activeElement === document.getElementById("details-title") && document.getElementById("details-title").textContent.startsWith("alice on web-1")`)
+
+	// Zoom and pan from a focused bar.
+	span := func() (float64, float64) {
+		v := mustJS[[]float64](t, ctx, `[Date.parse(document.getElementById("from").value), Date.parse(document.getElementById("to").value)]`)
+		return v[0], v[1]
+	}
+	mustJS[bool](t, ctx, `document.querySelector('#bars rect.bar[data-user="alice"]').focus(), true`)
+	f0, t0 := span()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("+")); err != nil {
+		t.Fatal(err)
+	}
+	f1, t1 := span()
+	if !(t1-f1 < (t0-f0)*0.85) || f1 <= f0 || t1 >= t0 {
+		t.Errorf("+ took [%v, %v] to [%v, %v], want a zoom in around the middle", f0, t0, f1, t1)
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("-")); err != nil {
+		t.Fatal(err)
+	}
+	if f2, t2 := span(); !(t2-f2 > (t1-f1)*1.15) {
+		t.Errorf("- took [%v, %v] to [%v, %v], want a zoom out", f1, t1, f2, t2)
+	}
+	f2, t2 := span()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft)); err != nil {
+		t.Fatal(err)
+	}
+	if f3, t3 := span(); !(f3 < f2 && t3 < t2) {
+		t.Errorf("← took [%v, %v] to [%v, %v], want earlier", f2, t2, f3, t3)
+	}
+	if u := mustJS[string](t, ctx, `document.activeElement.dataset.user || document.activeElement.id`); u != "alice" {
+		t.Errorf("after the keys the focus is on %q, want alice's bar", u)
 	}
 }

@@ -1,8 +1,9 @@
 // Package timeline serves a web page that draws the fleet's session
 // history as bars on a time axis, one lane per host or per user: zoom and
-// pan with the mouse, a time range to pick, live updates as a collector
-// writes events (Server-Sent Events), ghosts and crashes marked, and a
-// click on a bar shows the session's properties and Status changes. The
+// pan with the mouse or the keyboard, a time range to pick, live updates
+// as a collector writes events (Server-Sent Events), ghosts and crashes
+// marked, and a click on a bar (or Enter) shows the session's properties
+// and Status changes. The
 // page is plain SVG and a small hand-written script, embedded in the
 // binary: nothing to build.
 //

@@ -141,6 +141,11 @@
   // stays at the window's top while the lanes scroll, the lanes below.
   function render() {
     const svg = $("svg"), axisSvg = $("axis");
+    // A bar that had the focus keeps it when it is drawn anew (a key that
+    // pans); one no longer drawn, or a "+N more", leaves it to the chart.
+    const active = document.activeElement;
+    const hadFocus = active && active.classList && active.classList.contains("bar") ? barKey(active) : null;
+    const inChart = active && active !== $("chart") && $("chart").contains(active);
     const width = $("chart").clientWidth, lw = labelW(), plotW = plotWidth();
     const maxChars = Math.max(4, Math.floor((lw - 12) / 7));
     // Lanes, each packed into as many rows as its overlapping sessions
@@ -194,13 +199,23 @@
       s.setAttribute("viewBox", `0 0 ${width} ${h}`);
       s.replaceChildren();
     }
+    // The lanes are a group of buttons (an img's content would be hidden
+    // from assistive technology), the axis an image of the range.
+    const range = `${fmt(state.from)} to ${fmt(state.to)}`;
+    svg.setAttribute("role", "group");
+    svg.setAttribute("aria-label", `Sessions, one lane per ${state.group}, ${range}: a button for each session`);
+    axisSvg.setAttribute("role", "img");
+    axisSvg.setAttribute("aria-label", `Time axis, ${range}`);
     laneBoxes.forEach(([l, ly, h, more], i) => {
       svg.append(el("rect", { class: "lane-bg" + (i % 2 ? " odd" : ""), x: 0, y: ly, width, height: h }));
       svg.append(el("text", { class: "lane-label", x: 6, y: ly + 15, "data-lane": l }, l.length > maxChars ? l.slice(0, maxChars - 1) + "…" : l));
       if (more) {
-        const m = el("text", { class: "more", x: 6, y: ly + 15 + ROW_H, "data-lane": l }, `+${more.toLocaleString("en")} more`);
-        m.append(el("title", {}, `${more} sessions of ${iso(l)} overlap too many others to draw: click to show ${iso(l)} alone`));
+        const tip = `${more} sessions of ${iso(l)} overlap too many others to draw: click to show ${iso(l)} alone`;
+        const m = el("text", { class: "more", x: 6, y: ly + 15 + ROW_H, "data-lane": l, tabindex: 0, role: "button", "aria-label": tip },
+          `+${more.toLocaleString("en")} more`);
+        m.append(el("title", {}, tip));
         m.addEventListener("click", (ev) => { ev.stopPropagation(); filterLane(l, state.group === "user"); });
+        m.addEventListener("keydown", (ev) => { if (activates(ev)) { ev.preventDefault(); filterLane(l, state.group === "user"); } });
         m.addEventListener("mousedown", (ev) => ev.stopPropagation());
         svg.append(m);
       }
@@ -221,6 +236,7 @@
       const nx = x(Math.min(now, state.to));
       body.append(el("line", { class: "now", x1: nx, x2: nx, y1: 0, y2: height }));
     }
+    let refocus = null;
     const bars = el("g", { id: "bars" });
     for (const s of state.sessions) {
       const k = keyOf(s);
@@ -234,16 +250,31 @@
         class: "bar " + how + (state.selected === k ? " selected" : ""), x: x0, y, width: Math.max(2, x1 - x0), height: BAR_H, rx: 2,
         "data-host": s.host, "data-user": s.user, "data-logon-id": s.logonId, "data-class": s.class, "data-start": s.start, "data-how": how,
       });
-      r.append(el("title", {}, `${iso(s.user)}@${iso(s.host)} ${iso(s.tty || "")} from ${iso(s.remoteHost || "local")}\n${fmt(start)} – ${s.end ? fmt(end) + " (" + how + ")" : "still logged in"}, ${fmtDur(end - start)}`));
+      const tip = `${iso(s.user)}@${iso(s.host)} ${iso(s.tty || "")} from ${iso(s.remoteHost || "local")}\n${fmt(start)} – ${s.end ? fmt(end) + " (" + how + ")" : "still logged in"}, ${fmtDur(end - start)}`;
+      r.append(el("title", {}, tip));
+      r.setAttribute("tabindex", 0);
+      r.setAttribute("role", "button");
+      r.setAttribute("aria-label", tip.replace("\n", ", "));
       r.addEventListener("click", (ev) => { ev.stopPropagation(); if (!dragged) select(s); });
+      r.addEventListener("keydown", (ev) => { if (activates(ev)) { ev.preventDefault(); select(s); } });
       bars.append(r);
+      if (hadFocus === k) refocus = r;
+      // Open is told by more than its hue: an arrow at its end.
+      if (!s.end && end >= state.from) {
+        bars.append(el("path", { class: "open-end", d: `M${x1 + 1},${y} l5,${BAR_H / 2} l-5,${BAR_H / 2} z`, "aria-hidden": "true" }));
+      }
       if (s.end && (how === "ghost" || how === "crash" || how === "shutdown") && end <= state.to) {
         bars.append(el("text", { class: "mark " + how, x: x1 + 2, y: y + BAR_H - 2 }, how === "ghost" ? "?" : "✕"));
       }
     }
     body.append(bars);
+    if (refocus) refocus.focus({ preventScroll: true });
+    else if (inChart) $("chart").focus({ preventScroll: true });
     showStatus();
   }
+  const barKey = (b) => [b.dataset.host, b.dataset.class, b.dataset.logonId, b.dataset.start].join("\u0000");
+  // activates reports whether a key presses a button: Enter or Space.
+  const activates = (ev) => ev.key === "Enter" || ev.key === " ";
 
   // showStatus says what the chart shows: the range and time of the
   // answer drawn, which is not the range of the inputs while a zoom or
@@ -349,14 +380,34 @@
     const plotW = plotWidth();
     const f = Math.min(1, Math.max(0, (ev.clientX - rect.left - labelW()) / plotW));
     const at = state.from + f * (state.to - state.from);
-    const k = ev.deltaY > 0 ? 1.25 : 0.8;
-    let span = Math.min(400 * 86400e3, Math.max(10e3, (state.to - state.from) * k));
-    state.from = at - f * span;
-    state.to = state.from + span;
+    zoom(ev.deltaY > 0 ? 1.25 : 0.8, at, f);
+  }, { passive: false });
+  // zoom scales the range by k around the time at, f of the way across.
+  function zoom(k, at, f) {
+    const span = Math.min(400 * 86400e3, Math.max(10e3, (state.to - state.from) * k));
+    view(at - f * span, at - f * span + span);
+  }
+  // view shows [from, to] at once and loads it shortly; a range that
+  // ends before now is not live.
+  function view(from, to) {
+    state.from = from; state.to = to;
     state.live = state.live && state.to >= Date.now() - 1000;
     $("live").checked = state.live;
     syncInputs(); render(); scheduleLoad(150);
-  }, { passive: false });
+  }
+  // The keyboard: + and − zoom around the middle, ← and → pan by a tenth.
+  chart.addEventListener("keydown", (ev) => {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const span = state.to - state.from;
+    switch (ev.key) {
+      case "+": case "=": zoom(0.8, state.from + span / 2, 0.5); break;
+      case "-": case "_": case "\u2212": zoom(1.25, state.from + span / 2, 0.5); break;
+      case "ArrowLeft": view(state.from - span / 10, state.to - span / 10); break;
+      case "ArrowRight": view(state.from + span / 10, state.to + span / 10); break;
+      default: return;
+    }
+    ev.preventDefault();
+  });
   // A drag moves the plot as it is drawn, once a frame at most, and
   // draws it anew at its end: drawing thousands of bars at each
   // mousemove took seconds.
@@ -422,7 +473,14 @@
       syncInputs(); load();
     });
   }
-  $("details-close").addEventListener("click", () => { $("details").hidden = true; state.selected = null; render(); });
+  // Closing the details gives the focus back to the session's bar.
+  $("details-close").addEventListener("click", () => {
+    const was = state.selected;
+    $("details").hidden = true; state.selected = null;
+    for (const b of document.querySelectorAll("#bars rect.bar.selected")) b.classList.remove("selected");
+    const bar = [...document.querySelectorAll("#bars rect.bar")].find((b) => barKey(b) === was);
+    (bar || $("chart")).focus();
+  });
   window.addEventListener("resize", () => render());
 
   // Live: keep the window's end at now and reload when a batch touches it.
