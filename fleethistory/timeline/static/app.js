@@ -1,6 +1,8 @@
 // The fleet timeline: sessions as bars on a time axis, one lane per host
 // or per user. Plain SVG, no library. The server's API:
-//   /api/sessions?from&to&host&user  sessions open in [from, to]
+//   /api/sessions?from&to&host&user&group  sessions open in [from, to];
+//     when cut, each lane's newest, and "cut" lists the lanes cut
+//     (lane, shown, total)
 //   /api/session?host&class&logonId&start  one session in full
 //   /api/events  Server-Sent Events: "change" after each batch written
 "use strict";
