@@ -1,9 +1,10 @@
 // Package schema holds the CIM classes cimsess serves and the [Registry]
 // that resolves their inheritance, answers questions about the class tree
-// and validates instances against it. The classes are written as MOF in
-// schema/mof, the single source of truth, and compiled into Go literals by
-// go generate (declared_gen.go), so that no run parses MOF; a test fails
-// when the two differ.
+// and validates instances against it. The classes are written as MOF, the
+// single source of truth: schema/mof for namespace root/cimv2 ([Default]),
+// schema/interop for root/interop ([Interop]); go generate compiles them
+// into Go literals (declared_gen.go), so that no run parses MOF, and a
+// test fails when the two differ.
 package schema
 
 //go:generate go run ./internal/gendecl
@@ -20,13 +21,20 @@ import (
 	"github.com/cimsess/cimsess/mof"
 )
 
-// Namespace is the CIM namespace of every class in the schema.
+// Namespace is the CIM namespace of the schema's session classes, the
+// classes of [Default].
 const Namespace = "root/cimv2"
+
+// InteropNamespace is the namespace of [Interop]'s classes, where WBEM
+// clients look for the server's namespaces and its own description
+// (DMTF DSP1033).
+const InteropNamespace = "root/interop"
 
 // Registry is a resolved set of classes: each class with every inherited
 // property, the tree of subclasses, and lookups by case-insensitive name.
 // A Registry is immutable once built and safe for concurrent use.
 type Registry struct {
+	ns       string                // the namespace its classes are in, for messages
 	byName   map[string]*entry     // lower-case name → entry
 	byExact  map[string]*entry     // name as declared → entry
 	last     atomic.Pointer[entry] // the entry last found by its exact name
@@ -44,6 +52,10 @@ var (
 	defaultOnce sync.Once
 	defaultReg  *Registry
 	defaultErr  error
+
+	interopOnce sync.Once
+	interopReg  *Registry
+	interopErr  error
 )
 
 // Default returns the registry of the schema compiled into the program,
@@ -52,6 +64,23 @@ func Default() (*Registry, error) {
 	defaultOnce.Do(func() { defaultReg, defaultErr = New(declared) })
 	return defaultReg, defaultErr
 }
+
+// Interop returns the registry of root/interop's classes compiled into
+// the program (CIM_Namespace, CIM_ObjectManager, CIM_RegisteredProfile),
+// building it once.
+func Interop() (*Registry, error) {
+	interopOnce.Do(func() {
+		interopReg, interopErr = New(declaredInterop)
+		if interopReg != nil {
+			interopReg.ns = InteropNamespace
+		}
+	})
+	return interopReg, interopErr
+}
+
+// Namespace returns the namespace of the registry's classes:
+// [InteropNamespace] for Interop's, [Namespace] for any other.
+func (r *Registry) Namespace() string { return r.ns }
 
 // MustDefault is Default for callers that cannot go on without the schema:
 // the compiled-in schema is tested, so an error is a build defect.
@@ -94,7 +123,7 @@ func Load(fsys fs.FS) (*Registry, error) {
 // New builds a registry from class declarations (each with only its own
 // properties). Every superclass must be among them, and no name may repeat.
 func New(decls []*cim.Class) (*Registry, error) {
-	r := &Registry{byName: map[string]*entry{}, byExact: map[string]*entry{}, children: map[string][]string{}}
+	r := &Registry{ns: Namespace, byName: map[string]*entry{}, byExact: map[string]*entry{}, children: map[string][]string{}}
 	for _, c := range decls {
 		k := strings.ToLower(c.Name)
 		if _, dup := r.byName[k]; dup {
@@ -223,7 +252,7 @@ func (r *Registry) entry(name string) (*entry, error) {
 	}
 	e, ok := r.byName[strings.ToLower(name)]
 	if !ok {
-		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, Namespace)
+		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, r.ns)
 	}
 	return e, nil
 }
@@ -233,7 +262,7 @@ func (r *Registry) entry(name string) (*entry, error) {
 func (r *Registry) Declared(name string) (*cim.Class, error) {
 	e, ok := r.byName[strings.ToLower(name)]
 	if !ok {
-		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, Namespace)
+		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, r.ns)
 	}
 	return e.declared, nil
 }

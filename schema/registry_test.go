@@ -51,6 +51,24 @@ func TestDeclaredMatchesMOF(t *testing.T) {
 			t.Errorf("class %s differs from its MOF (%s in declared_gen.go): run go generate ./schema", parsed[i].Name, declared[i].Name)
 		}
 	}
+	// The interop classes likewise.
+	files, _ = filepath.Glob(filepath.Join("interop", "*.mof"))
+	sort.Strings(files)
+	parsed = parsed[:0]
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := mof.Parse(filepath.Base(f), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, cs...)
+	}
+	if len(parsed) == 0 || !reflect.DeepEqual(parsed, declaredInterop) {
+		t.Errorf("the classes of interop/*.mof differ from declaredInterop in declared_gen.go: run go generate ./schema")
+	}
 	// Load, which parses MOF at run time, builds the same registry.
 	fromMOF, err := Load(os.DirFS("mof"))
 	if err != nil {
@@ -71,6 +89,28 @@ var wantClasses = []string{
 	"CIM_Dependency", "Win32_LoggedOnUser", "Win32_SessionConnection", "Win32_SessionResource", "Win32_SessionProcess",
 	"CIM_ManagedSystemElement", "CIM_LogicalElement", "CIM_Process", "Win32_Process", "Win32_Account", "Win32_UserAccount",
 	"Win32_ServerConnection", "Win32_ServerSession", "Win32_Session", "Win32_LogonSession", "Linux_LogonSession",
+}
+
+// TestInterop checks root/interop's registry: its classes, its namespace
+// and that it shares none of root/cimv2's.
+func TestInterop(t *testing.T) {
+	r, err := Interop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"CIM_ManagedElement", "CIM_Namespace", "CIM_RegisteredProfile", "CIM_Service", "CIM_ObjectManager"}
+	if got := r.Names(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Names() = %v, want %v", got, want)
+	}
+	if r.Namespace() != InteropNamespace || reg(t).Namespace() != Namespace {
+		t.Errorf("namespaces %q and %q", r.Namespace(), reg(t).Namespace())
+	}
+	if n := r.KeyCount("CIM_Namespace"); n != 6 {
+		t.Errorf("CIM_Namespace has %d keys, want the six of the CIM schema", n)
+	}
+	if _, err := r.Class("Win32_LogonSession"); cim.CodeOf(err) != cim.ErrInvalidClass || !strings.Contains(err.Error(), "root/interop") {
+		t.Errorf("Win32_LogonSession in root/interop: %v", err)
+	}
 }
 
 func TestNames(t *testing.T) {
