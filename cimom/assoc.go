@@ -24,6 +24,9 @@ type AssocOptions struct {
 // named by path, as REFERENCES OF does. The object must exist
 // (CIM_ERR_NOT_FOUND otherwise).
 func (om *ObjectManager) References(ctx context.Context, path cim.ObjectPath, opts AssocOptions) ([]*cim.Instance, error) {
+	if t := om.route(path.Namespace); t != om {
+		return t.References(ctx, path, opts)
+	}
 	src, err := om.GetInstance(ctx, path)
 	if err != nil {
 		return nil, err
@@ -52,6 +55,9 @@ func (om *ObjectManager) References(ctx context.Context, path cim.ObjectPath, op
 // path, as ASSOCIATORS OF does: for every association that refers to it,
 // the objects at its other ends. Each result appears once.
 func (om *ObjectManager) Associators(ctx context.Context, path cim.ObjectPath, opts AssocOptions) ([]*cim.Instance, error) {
+	if t := om.route(path.Namespace); t != om {
+		return t.Associators(ctx, path, opts)
+	}
 	src, err := om.GetInstance(ctx, path)
 	if err != nil {
 		return nil, err

@@ -29,13 +29,22 @@ type Options struct {
 	// SkipValidation turns off the schema check of every instance that
 	// providers return. Tests keep it on; it costs little.
 	SkipValidation bool
+	// Version is the product version the object manager gives of itself
+	// in root/interop (CIM_ObjectManager's Description); default "dev".
+	Version string
 }
 
-// ObjectManager answers CIM operations for namespace root/cimv2 from its
-// providers. It is safe for concurrent use.
+// ObjectManager answers CIM operations for the namespace of its
+// registry's classes from its providers: root/cimv2's session classes,
+// and beside them (see [ObjectManager.In]) root/interop, where the object
+// manager describes itself and its namespaces. It is safe for concurrent
+// use.
 type ObjectManager struct {
 	reg       *schema.Registry
 	host      string
+	ns        string         // the namespace served, the registry's
+	interop   *ObjectManager // root/interop, beside root/cimv2; nil in root/interop itself
+	public    bool           // every viewer sees every instance (root/interop's describe the server)
 	validate  bool
 	providers []provider.Provider
 	byClass   map[string]provider.Provider // lower-case concrete class → provider
@@ -47,6 +56,8 @@ type ObjectManager struct {
 // New returns an object manager over the registry's classes, served by
 // the given providers. Two providers may not serve the same class, and
 // each class a provider names must be a concrete class of the schema.
+// An object manager of root/cimv2 serves root/interop too, with
+// instances of its own (see [ObjectManager.In]).
 func New(reg *schema.Registry, opts Options, providers ...provider.Provider) (*ObjectManager, error) {
 	host := opts.Host
 	if host == "" {
@@ -55,7 +66,7 @@ func New(reg *schema.Registry, opts Options, providers ...provider.Provider) (*O
 			host = "localhost"
 		}
 	}
-	om := &ObjectManager{reg: reg, host: host, validate: !opts.SkipValidation, providers: providers,
+	om := &ObjectManager{reg: reg, host: host, ns: reg.Namespace(), validate: !opts.SkipValidation, providers: providers,
 		byClass: map[string]provider.Provider{}, sources: map[string][]provider.Source{}}
 	for _, p := range providers {
 		for _, cn := range p.Classes() {
@@ -73,6 +84,22 @@ func New(reg *schema.Registry, opts Options, providers ...provider.Provider) (*O
 			om.byClass[k] = p
 		}
 	}
+	if om.ns == schema.Namespace {
+		ireg, err := schema.Interop()
+		if err != nil {
+			return nil, err
+		}
+		version := opts.Version
+		if version == "" {
+			version = "dev"
+		}
+		opts.Host = host
+		if om.interop, err = New(ireg, opts, &interopProvider{host: host, version: version,
+			namespaces: []string{om.ns, ireg.Namespace()}}); err != nil {
+			return nil, err
+		}
+		om.interop.public = true
+	}
 	return om, nil
 }
 
@@ -82,21 +109,65 @@ func (om *ObjectManager) Schema() *schema.Registry { return om.reg }
 // Host returns the host name that instance paths carry.
 func (om *ObjectManager) Host() string { return om.host }
 
-// Namespace returns the one namespace served, root/cimv2.
-func (om *ObjectManager) Namespace() string { return schema.Namespace }
+// Namespace returns the namespace whose classes the object manager
+// serves: root/cimv2, or root/interop for the one [ObjectManager.In]
+// returns for it.
+func (om *ObjectManager) Namespace() string { return om.ns }
+
+// Namespaces returns the names of the namespaces served through om:
+// root/cimv2 and root/interop.
+func (om *ObjectManager) Namespaces() []string {
+	if om.interop == nil {
+		return []string{om.ns}
+	}
+	return []string{om.ns, om.interop.ns}
+}
+
+// In returns the object manager of namespace ns (any case, '/' or '\'
+// separators): om itself for its own namespace or an empty ns, the
+// object manager of root/interop for that one. Any other namespace is
+// CIM_ERR_INVALID_NAMESPACE.
+func (om *ObjectManager) In(ns string) (*ObjectManager, error) {
+	if ns == "" {
+		return om, nil
+	}
+	n := strings.Trim(strings.ReplaceAll(ns, `\`, "/"), "/")
+	if strings.EqualFold(n, om.ns) {
+		return om, nil
+	}
+	if om.interop != nil && strings.EqualFold(n, om.interop.ns) {
+		return om.interop, nil
+	}
+	return nil, cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not served; this server has %s", ns, strings.Join(om.Namespaces(), " and "))
+}
+
+// route returns the object manager of namespace ns when it is another
+// one that om serves, else om (whose own checks then refuse an unknown
+// namespace).
+func (om *ObjectManager) route(ns string) *ObjectManager {
+	if t, err := om.In(ns); err == nil {
+		return t
+	}
+	return om
+}
 
 // Providers returns the providers, in the order given to New.
 func (om *ObjectManager) Providers() []provider.Provider {
 	return append([]provider.Provider(nil), om.providers...)
 }
 
-// CheckNamespace returns CIM_ERR_INVALID_NAMESPACE unless ns names
-// root/cimv2 (any case, '/' or '\' separators). An empty ns is accepted.
+// CheckNamespace returns CIM_ERR_INVALID_NAMESPACE unless ns names the
+// object manager's own namespace (any case, '/' or '\' separators). An
+// empty ns is accepted. Front ends that serve every namespace ask
+// [ObjectManager.In] instead.
 func (om *ObjectManager) CheckNamespace(ns string) error {
-	if ns == "" || strings.EqualFold(strings.Trim(strings.ReplaceAll(ns, `\`, "/"), "/"), schema.Namespace) {
+	if ns == "" || strings.EqualFold(strings.Trim(strings.ReplaceAll(ns, `\`, "/"), "/"), om.ns) {
 		return nil
 	}
-	return cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not served; this server has %s", ns, schema.Namespace)
+	if _, err := om.In(ns); err != nil {
+		return err
+	}
+	return cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not %s, the namespace of this operation", ns, om.ns)
 }
 
 // CheckHost returns CIM_ERR_NOT_SUPPORTED unless host names this machine:
@@ -200,7 +271,7 @@ func (om *ObjectManager) StreamInstances(ctx context.Context, className string, 
 			}
 			kept = kept[:0]
 			for _, in := range batch {
-				if viewer.CanSee(in) && om.matchesKeys(in, opts.Hint.Keys) {
+				if (om.public || viewer.CanSee(in)) && om.matchesKeys(in, opts.Hint.Keys) {
 					kept = append(kept, in)
 				}
 			}
@@ -302,7 +373,7 @@ func (om *ObjectManager) check(p provider.Provider, class string, insts []*cim.I
 				return cim.Errorf(cim.ErrFailed, "provider %s broke the schema: %v", p.Name(), err)
 			}
 		}
-		path, rest, err := om.reg.PathOfBuf(in, om.host, schema.Namespace, keyBuf)
+		path, rest, err := om.reg.PathOfBuf(in, om.host, om.ns, keyBuf)
 		if err != nil {
 			return err
 		}
@@ -345,6 +416,9 @@ func (om *ObjectManager) keyEqual(a, b any) bool {
 // CIM_ERR_INVALID_NAMESPACE, a missing or extra key
 // CIM_ERR_INVALID_PARAMETER, no such instance CIM_ERR_NOT_FOUND.
 func (om *ObjectManager) GetInstance(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error) {
+	if t := om.route(path.Namespace); t != om {
+		return t.GetInstance(ctx, path)
+	}
 	if err := om.CheckHost(path.Host); err != nil {
 		return nil, err
 	}

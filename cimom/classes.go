@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/schema"
 	"github.com/cimsess/cimsess/wql"
 )
 
@@ -18,7 +17,7 @@ var ClassObjectProperties = []string{"__CLASS", "__SUPERCLASS", "__DYNASTY", "__
 // ClassDefsOnly, SchemaOnly, associations of a class): see
 // [cim.Class.Object]; its derivation is the schema's.
 func (om *ObjectManager) ClassObject(c *cim.Class) *cim.Instance {
-	return c.Object(om.host, schema.Namespace, om.reg.Derivation(c.Name))
+	return c.Object(om.host, om.ns, om.reg.Derivation(c.Name))
 }
 
 // IsClassObject reports whether in is a class object (see ClassObject).
@@ -141,6 +140,9 @@ func (om *ObjectManager) schemaAssoc(className string, opts AssocOptions, refs b
 // instance path; classes (as class objects) for a class path, for
 // SchemaOnly, and for ClassDefsOnly (the classes of the instances found).
 func (om *ObjectManager) runAssoc(ctx context.Context, path cim.ObjectPath, opts AssocOptions, refs, keysOnly, classDefsOnly, schemaOnly bool) ([]*cim.Instance, error) {
+	if t := om.route(path.Namespace); t != om {
+		return t.runAssoc(ctx, path, opts, refs, keysOnly, classDefsOnly, schemaOnly)
+	}
 	if path.IsClass() || schemaOnly {
 		if err := om.CheckHost(path.Host); err != nil {
 			return nil, err

@@ -31,6 +31,9 @@ func (om *ObjectManager) Methods(className string) ([]cim.Method, error) {
 // unknown or ill-typed parameter, or a class path (no static methods are
 // served), CIM_ERR_INVALID_PARAMETER.
 func (om *ObjectManager) InvokeMethod(ctx context.Context, path cim.ObjectPath, method string, in []cim.PropertyValue) (cim.MethodResult, error) {
+	if t := om.route(path.Namespace); t != om {
+		return t.InvokeMethod(ctx, path, method, in)
+	}
 	if path.IsClass() {
 		if _, err := om.reg.Class(path.ClassName); err != nil {
 			return cim.MethodResult{}, err

@@ -56,11 +56,16 @@ type Options struct {
 	OSName string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+
+	// Version is the product version the object manager gives of itself
+	// in root/interop (see cimom.Options); default "dev".
+	Version string
 }
 
 // NewObjectManager returns an object manager of namespace root/cimv2
-// over the default schema and the providers [New] builds: what the
-// cimsess command asks (enum, query, get, watch, serve).
+// (and root/interop beside it) over the default schema and the providers
+// [New] builds: what the cimsess command asks (enum, query, get, watch,
+// serve).
 func NewObjectManager(opts Options) (*cimom.ObjectManager, error) {
 	reg, err := schema.Default()
 	if err != nil {
@@ -70,7 +75,7 @@ func NewObjectManager(opts Options) (*cimom.ObjectManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cimom.New(reg, cimom.Options{Host: opts.Host}, ps...)
+	return cimom.New(reg, cimom.Options{Host: opts.Host, Version: opts.Version}, ps...)
 }
 
 // layout is opts.Layout, utmp.Native when it is the zero Layout.

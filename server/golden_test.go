@@ -116,8 +116,8 @@ func TestGolden(t *testing.T) {
 			body := request(tc.method, tc.params...)
 			extra := map[string]string{}
 			if tc.name == "InvalidNamespace" {
-				body = strings.Replace(request(tc.method, pClass("ClassName", "Win32_LogonSession")), `<NAMESPACE NAME="cimv2"/>`, `<NAMESPACE NAME="interop"/>`, 1)
-				extra["CIMObject"] = "root/interop"
+				body = strings.Replace(request(tc.method, pClass("ClassName", "Win32_LogonSession")), `<NAMESPACE NAME="cimv2"/>`, `<NAMESPACE NAME="default"/>`, 1)
+				extra["CIMObject"] = "root/default"
 			}
 			resp, got := post(t, nil, ts.url, "root", rootPass, tc.method, body, extra)
 			if resp.StatusCode != http.StatusOK {

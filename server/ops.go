@@ -21,7 +21,24 @@ type render func(e *cimxml.Encoder, flush func() error) error
 // operation answers one intrinsic method: it checks what it can (the
 // parameters, the class) at once and returns the render that runs the
 // operation, streaming.
-type operation func(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error)
+type operation func(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error)
+
+// nsServer is the server as one call sees it: its om is the object
+// manager of the call's namespace (root/cimv2 or root/interop), which
+// shadows the Server's own.
+type nsServer struct {
+	*Server
+	om *cimom.ObjectManager
+}
+
+// in returns the server as a call in namespace ns sees it.
+func (s *Server) in(ns string) (*nsServer, error) {
+	om, err := s.om.In(ns)
+	if err != nil {
+		return nil, err
+	}
+	return &nsServer{Server: s, om: om}, nil
+}
 
 // operations are the intrinsic methods served, by lower-case name. The
 // string an operation returns is the class it was about, for the log.
@@ -71,13 +88,14 @@ func (s *Server) dispatch(ctx context.Context, c *cimxml.Call) (render, string, 
 	if op == nil {
 		return nil, "", cim.Errorf(cim.ErrNotSupported, "%s is not supported by this server (it is read-only and serves no pull operations)", c.Method)
 	}
-	if err := s.om.CheckNamespace(c.Namespace); err != nil {
+	ns, err := s.in(c.Namespace)
+	if err != nil {
 		return nil, "", err
 	}
 	if err := checkParams(c); err != nil {
 		return nil, "", err
 	}
-	return op(ctx, s, c)
+	return op(ctx, ns, c)
 }
 
 // opParams are the IPARAMVALUEs DSP0200 defines for each operation
@@ -121,7 +139,7 @@ func checkParams(c *cimxml.Call) error {
 // DeepInheritance and LocalOnly rules relative to the class asked for:
 // without DeepInheritance only the properties that class has, with
 // LocalOnly only the ones it (or, deep, a subclass) declares.
-func (s *Server) propertySet(reqClass string, deep, localOnly bool, props []string) func(*cim.Property) bool {
+func (s *nsServer) propertySet(reqClass string, deep, localOnly bool, props []string) func(*cim.Property) bool {
 	if props == nil && deep && !localOnly {
 		return nil
 	}
@@ -150,7 +168,7 @@ func (s *Server) propertySet(reqClass string, deep, localOnly bool, props []stri
 
 // classOf returns a function that finds the resolved class of each
 // instance, remembering the last one: a result is mostly of one class.
-func (s *Server) classOf() func(in *cim.Instance) *cim.Class {
+func (s *nsServer) classOf() func(in *cim.Instance) *cim.Class {
 	reg := s.om.Schema()
 	var lastName string
 	var last *cim.Class
@@ -215,7 +233,7 @@ func requiredPath(c *cimxml.Call, name string) (cim.ObjectPath, error) {
 	return cim.ObjectPath{}, cim.Errorf(cim.ErrInvalidParameter, "parameter %s must be an instance name", name)
 }
 
-func opEnumerateInstances(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opEnumerateInstances(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	cn, err := requiredClass(c, "ClassName")
 	if err != nil {
 		return nil, "", err
@@ -243,7 +261,7 @@ func opEnumerateInstances(ctx context.Context, s *Server, c *cimxml.Call) (rende
 	}, cn, nil
 }
 
-func opEnumerateInstanceNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opEnumerateInstanceNames(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	cn, err := requiredClass(c, "ClassName")
 	if err != nil {
 		return nil, "", err
@@ -264,7 +282,7 @@ func opEnumerateInstanceNames(ctx context.Context, s *Server, c *cimxml.Call) (r
 	}, cn, nil
 }
 
-func (s *Server) getInstance(ctx context.Context, c *cimxml.Call) (*cim.Instance, cim.ObjectPath, error) {
+func (s *nsServer) getInstance(ctx context.Context, c *cimxml.Call) (*cim.Instance, cim.ObjectPath, error) {
 	p, err := requiredPath(c, "InstanceName")
 	if err != nil {
 		return nil, p, err
@@ -272,11 +290,14 @@ func (s *Server) getInstance(ctx context.Context, c *cimxml.Call) (*cim.Instance
 	if p.Namespace == "" {
 		p.Namespace = c.Namespace
 	}
+	if err := s.om.CheckNamespace(p.Namespace); err != nil {
+		return nil, p, err
+	}
 	in, err := s.om.GetInstance(ctx, p)
 	return in, p, err
 }
 
-func opGetInstance(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opGetInstance(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	f, err := flags(c, true)
 	if err != nil {
 		return nil, "", err
@@ -292,7 +313,7 @@ func opGetInstance(ctx context.Context, s *Server, c *cimxml.Call) (render, stri
 	return func(e *cimxml.Encoder, _ func() error) error { e.Instance(in, cls, o); return nil }, p.ClassName, nil
 }
 
-func opGetProperty(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opGetProperty(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	name, err := c.String("PropertyName")
 	if err != nil {
 		return nil, "", err
@@ -310,7 +331,7 @@ func opGetProperty(ctx context.Context, s *Server, c *cimxml.Call) (render, stri
 	return func(e *cimxml.Encoder, _ func() error) error { e.Value(v); return nil }, p.ClassName, nil
 }
 
-func (s *Server) classFlags(c *cimxml.Call) (cimxml.ClassOptions, error) {
+func (s *nsServer) classFlags(c *cimxml.Call) (cimxml.ClassOptions, error) {
 	var o cimxml.ClassOptions
 	var err error
 	if o.LocalOnly, err = c.Bool("LocalOnly", true); err != nil {
@@ -330,7 +351,7 @@ func (s *Server) classFlags(c *cimxml.Call) (cimxml.ClassOptions, error) {
 	return o, nil
 }
 
-func opGetClass(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opGetClass(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	cn, err := requiredClass(c, "ClassName")
 	if err != nil {
 		return nil, "", err
@@ -349,7 +370,7 @@ func opGetClass(ctx context.Context, s *Server, c *cimxml.Call) (render, string,
 // classNames returns the classes an EnumerateClasses or
 // EnumerateClassNames names: the subclasses of ClassName (the root classes
 // without one), directly or deep.
-func (s *Server) classNames(c *cimxml.Call) ([]string, string, error) {
+func (s *nsServer) classNames(c *cimxml.Call) ([]string, string, error) {
 	cn, err := c.ClassName("ClassName")
 	if err != nil {
 		return nil, "", err
@@ -375,7 +396,7 @@ func (s *Server) classNames(c *cimxml.Call) ([]string, string, error) {
 	return reg.Names(), cn, nil
 }
 
-func opEnumerateClasses(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opEnumerateClasses(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	names, cn, err := s.classNames(c)
 	if err != nil {
 		return nil, cn, err
@@ -397,7 +418,7 @@ func opEnumerateClasses(ctx context.Context, s *Server, c *cimxml.Call) (render,
 	}, cn, nil
 }
 
-func opEnumerateClassNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opEnumerateClassNames(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	names, cn, err := s.classNames(c)
 	if err != nil {
 		return nil, cn, err
@@ -419,7 +440,7 @@ type Querier interface {
 	ExecQuery(ctx context.Context, query string) ([]*cim.Instance, []string, error)
 }
 
-func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opExecQuery(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	lang, err := c.String("QueryLanguage")
 	if err != nil {
 		return nil, "", err
@@ -437,7 +458,11 @@ func opExecQuery(ctx context.Context, s *Server, c *cimxml.Call) (render, string
 	if s.query == nil {
 		return nil, "", cim.Errorf(cim.ErrNotSupported, "ExecQuery is not available in this build")
 	}
-	if om, ok := s.query.(*cimom.ObjectManager); ok {
+	om, ok := s.query.(*cimom.ObjectManager)
+	if s.om != s.Server.om {
+		om, ok = s.om, true // another namespace's (root/interop's) queries are its own object manager's
+	}
+	if ok {
 		// The object manager's own query streams: a SELECT is filtered
 		// and projected batch by batch as the providers yield.
 		cq, err := om.Compile(q)
@@ -484,7 +509,7 @@ func assocOptions(c *cimxml.Call, refs bool) (cimom.AssocOptions, error) {
 }
 
 // assoc runs Associators or References (refs) for the ObjectName.
-func (s *Server) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
+func (s *nsServer) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
 	insts, cn, err := s.assocOf(ctx, c, refs)
 	if cim.CodeOf(err) == cim.ErrInvalidClass {
 		// DSP0200 lists no CIM_ERR_INVALID_CLASS for the association operations: a class the
@@ -495,7 +520,7 @@ func (s *Server) assoc(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.I
 	return insts, cn, err
 }
 
-func (s *Server) assocOf(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
+func (s *nsServer) assocOf(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim.Instance, string, error) {
 	p, err := requiredPath(c, "ObjectName")
 	if err != nil {
 		return nil, "", err
@@ -507,13 +532,13 @@ func (s *Server) assocOf(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim
 	if err != nil {
 		return nil, p.ClassName, err
 	}
+	if err := s.om.CheckNamespace(p.Namespace); err != nil {
+		return nil, p.ClassName, err
+	}
 	var insts []*cim.Instance
 	if p.IsClass() {
 		// Of a class: the classes the schema associates with it, as class
 		// objects (DSP0200 §5.3.2.7: the results are classes).
-		if err := s.om.CheckNamespace(p.Namespace); err != nil {
-			return nil, p.ClassName, err
-		}
 		var classes []*cim.Class
 		if refs {
 			classes, err = s.om.ReferenceClasses(p.ClassName, o)
@@ -533,7 +558,7 @@ func (s *Server) assocOf(ctx context.Context, c *cimxml.Call, refs bool) ([]*cim
 	return insts, p.ClassName, err
 }
 
-func (s *Server) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
+func (s *nsServer) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
 	qual, err := c.Bool("IncludeQualifiers", false)
 	if err != nil {
 		return nil, "", err
@@ -557,7 +582,7 @@ func (s *Server) assocObjects(ctx context.Context, c *cimxml.Call, refs bool) (r
 // objectsWithPath returns a function that renders instances, and class
 // objects as classes, each in a VALUE.OBJECTWITHPATH, flushing after
 // each.
-func (s *Server) objectsWithPath(o cimxml.InstanceOptions) func(e *cimxml.Encoder, insts []*cim.Instance, flush func() error) error {
+func (s *nsServer) objectsWithPath(o cimxml.InstanceOptions) func(e *cimxml.Encoder, insts []*cim.Instance, flush func() error) error {
 	classOf := s.classOf()
 	co := cimxml.ClassOptions{IncludeQualifiers: o.IncludeQualifiers, IncludeClassOrigin: o.IncludeClassOrigin, Keep: o.Keep}
 	return func(e *cimxml.Encoder, insts []*cim.Instance, flush func() error) error {
@@ -579,12 +604,12 @@ func (s *Server) objectsWithPath(o cimxml.InstanceOptions) func(e *cimxml.Encode
 
 // objectsWithPathOf renders a result held whole (an association's join)
 // as objectsWithPath does.
-func (s *Server) objectsWithPathOf(insts []*cim.Instance, o cimxml.InstanceOptions) render {
+func (s *nsServer) objectsWithPathOf(insts []*cim.Instance, o cimxml.InstanceOptions) render {
 	write := s.objectsWithPath(o)
 	return func(e *cimxml.Encoder, flush func() error) error { return write(e, insts, flush) }
 }
 
-func (s *Server) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
+func (s *nsServer) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (render, string, error) {
 	insts, cn, err := s.assoc(ctx, c, refs)
 	if err != nil {
 		return nil, cn, err
@@ -600,19 +625,19 @@ func (s *Server) assocNames(ctx context.Context, c *cimxml.Call, refs bool) (ren
 	}, cn, nil
 }
 
-func opAssociators(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opAssociators(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	return s.assocObjects(ctx, c, false)
 }
 
-func opAssociatorNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opAssociatorNames(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	return s.assocNames(ctx, c, false)
 }
 
-func opReferences(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opReferences(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	return s.assocObjects(ctx, c, true)
 }
 
-func opReferenceNames(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opReferenceNames(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	return s.assocNames(ctx, c, true)
 }
 
@@ -626,7 +651,8 @@ func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, er
 	if target.Namespace == "" {
 		target.Namespace = c.Namespace
 	}
-	if err := s.om.CheckNamespace(target.Namespace); err != nil {
+	ns, err := s.in(target.Namespace)
+	if err != nil {
 		return nil, target.ClassName, err
 	}
 	var in []cim.PropertyValue
@@ -638,11 +664,11 @@ func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, er
 			return nil, target.ClassName, cim.Errorf(cim.ErrInvalidParameter, "parameter %s: only single values and references are taken", p.Name)
 		}
 	}
-	res, err := s.om.InvokeMethod(ctx, target, c.Method, in)
+	res, err := ns.om.InvokeMethod(ctx, target, c.Method, in)
 	if err != nil {
 		return nil, target.ClassName, err
 	}
-	ms, _ := s.om.Methods(target.ClassName)
+	ms, _ := ns.om.Methods(target.ClassName)
 	var m *cim.Method
 	for i := range ms {
 		if strings.EqualFold(ms[i].Name, c.Method) {
@@ -655,7 +681,7 @@ func (s *Server) invoke(ctx context.Context, c *cimxml.Call) (render, string, er
 	return func(e *cimxml.Encoder, _ func() error) error { e.MethodReturn(m, res); return nil }, target.ClassName, nil
 }
 
-func opEnumerateQualifiers(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opEnumerateQualifiers(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	decls := s.om.QualifierDeclarations()
 	return func(e *cimxml.Encoder, _ func() error) error {
 		for _, d := range decls {
@@ -665,7 +691,7 @@ func opEnumerateQualifiers(ctx context.Context, s *Server, c *cimxml.Call) (rend
 	}, "", nil
 }
 
-func opGetQualifier(ctx context.Context, s *Server, c *cimxml.Call) (render, string, error) {
+func opGetQualifier(ctx context.Context, s *nsServer, c *cimxml.Call) (render, string, error) {
 	name, err := c.String("QualifierName")
 	if err != nil {
 		return nil, "", err

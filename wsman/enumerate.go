@@ -283,7 +283,7 @@ func (h *Handler) filter(res resource, en *Node, sels []Selector, shallow bool) 
 	if f == nil {
 		f = en.Child(NSEnum, "Filter")
 	}
-	om := h.om
+	om := res.om
 	selected := slices.ContainsFunc(sels, func(s Selector) bool { return !strings.EqualFold(s.Name, SelectorCIMNS) })
 	if selected && (f != nil || res.kind != resInstances) {
 		return nil, nil, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors, "selectors in the header of an Enumerate pick instances of a class's resource URI, without a filter")
@@ -295,7 +295,7 @@ func (h *Handler) filter(res resource, en *Node, sels []Selector, shallow bool) 
 		if selected {
 			// As a selector filter: the instances whose properties the
 			// selectors name have those values (a URI's ?Name=value).
-			stream, err := h.selectorFilter(res.class, sels, shallow)
+			stream, err := h.selectorFilter(om, res.class, sels, shallow)
 			return stream, nil, err
 		}
 		return func(ctx context.Context, emit provider.Emit) error {
@@ -334,7 +334,7 @@ func (h *Handler) filter(res resource, en *Node, sels []Selector, shallow bool) 
 		if err != nil {
 			return nil, nil, err
 		}
-		stream, err := h.selectorFilter(res.class, sels, shallow)
+		stream, err := h.selectorFilter(om, res.class, sels, shallow)
 		return stream, nil, err
 	case DialectAssociation:
 		return h.assocFilter(f)
@@ -350,10 +350,11 @@ func errorText(err error) string {
 	return err.Error()
 }
 
-// selectorFilter enumerates the instances of class whose properties equal
-// the selectors (strings whatever their case, as WMI compares keys).
-func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (streamFunc, error) {
-	c, _ := h.om.Schema().Class(class)
+// selectorFilter enumerates the instances of class of om's namespace
+// whose properties equal the selectors (strings whatever their case, as
+// WMI compares keys).
+func (h *Handler) selectorFilter(om *cimom.ObjectManager, class string, sels []Selector, shallow bool) (streamFunc, error) {
+	c, _ := om.Schema().Class(class)
 	want := map[string]string{}
 	keys := map[string]any{}
 	allKeys := true
@@ -366,7 +367,7 @@ func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (s
 			return nil, faultInvalidSelectors("UnexpectedSelectors", codeUnexpectedSelectors, "%s has no property %q", c.Name, cim.Clip(s.Name))
 		}
 		if s.EPR != nil {
-			ref, err := h.eprPath(s.EPR)
+			ref, _, err := h.eprPath(s.EPR)
 			if err != nil {
 				return nil, err
 			}
@@ -393,7 +394,6 @@ func (h *Handler) selectorFilter(class string, sels []Selector, shallow bool) (s
 		}
 		return true
 	}
-	om := h.om
 	return func(ctx context.Context, emit provider.Emit) error {
 		opts := cimom.EnumOptions{Shallow: shallow}
 		if allKeys && len(keys) > 0 {
@@ -431,7 +431,7 @@ func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	path, err := h.eprPath(epr)
+	path, om, err := h.eprPath(epr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -443,7 +443,7 @@ func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
 	}
 	for _, cn := range []string{opts.AssocClass, opts.ResultClass} {
 		if cn != "" {
-			if _, err := h.om.Schema().Class(cn); err != nil {
+			if _, err := om.Schema().Class(cn); err != nil {
 				return nil, nil, faultCannotProcessFilter("no class %q", cim.Clip(cn))
 			}
 		}
@@ -454,7 +454,6 @@ func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
 			props = append(props, c.T())
 		}
 	}
-	om := h.om
 	// The join is held whole by the object manager (bounded there) and
 	// handed on in batches.
 	return func(ctx context.Context, emit provider.Emit) error {

@@ -408,11 +408,13 @@ func (h *Handler) resolve(req *Request) (resource, error) {
 		return resource{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI,
 			"the resource URI %q names nothing this server has: use %sroot/cimv2/CLASS or %sCLASS", cim.Clip(req.ResourceURI), PrefixWMI, PrefixCIM)
 	}
-	if err := h.om.CheckNamespace(res.namespace); err != nil {
+	om, err := h.om.In(res.namespace)
+	if err != nil {
 		return resource{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%s", err.(*cim.Error).Description)
 	}
+	res.om = om
 	if res.class != "" {
-		c, err := h.om.Schema().Class(res.class)
+		c, err := om.Schema().Class(res.class)
 		if err != nil {
 			return resource{}, faultDestinationUnreachable("InvalidResourceURI", wbemInvalidClass, "no class %q in %s", cim.Clip(res.class), res.namespace)
 		}
@@ -422,7 +424,7 @@ func (h *Handler) resolve(req *Request) (resource, error) {
 }
 
 func (h *Handler) renderer(res resource) renderer {
-	return renderer{reg: h.om.Schema(), prefix: res.prefix, namespace: res.namespace}
+	return renderer{reg: res.om.Schema(), prefix: res.prefix, namespace: res.namespace}
 }
 
 // get answers WS-Transfer Get: selectors are the keys.
@@ -438,18 +440,18 @@ func (h *Handler) get(ctx context.Context, req *Request, timeout time.Duration) 
 		if res.class == "" {
 			return nil, faultInvalidSelectors("InsufficientSelectors", codeInsufficientSelectors, "a class declaration's Get needs the ClassName selector")
 		}
-		c, _ := h.om.Schema().Class(res.class)
+		c, _ := res.om.Schema().Class(res.class)
 		enc := cimxml.NewEncoder(nil)
 		enc.Class(c, cimxml.ClassOptions{IncludeQualifiers: true})
 		return append([]byte(nil), enc.Bytes()...), nil
 	}
-	path, err := h.selectorPath(res.class, req.Selectors)
+	path, err := h.selectorPath(res.om, res.class, req.Selectors)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	in, err := h.om.GetInstance(ctx, path)
+	in, err := res.om.GetInstance(ctx, path)
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return nil, faultTimedOut()
@@ -464,10 +466,10 @@ func (h *Handler) get(ctx context.Context, req *Request, timeout time.Duration) 
 	return out, nil
 }
 
-// selectorPath checks selectors against the keys of class, as WinRM does,
-// and returns the object path they name.
-func (h *Handler) selectorPath(class string, sels []Selector) (cim.ObjectPath, error) {
-	c, err := h.om.Schema().Class(class)
+// selectorPath checks selectors against the keys of class of om's
+// namespace, as WinRM does, and returns the object path they name.
+func (h *Handler) selectorPath(om *cimom.ObjectManager, class string, sels []Selector) (cim.ObjectPath, error) {
+	c, err := om.Schema().Class(class)
 	if err != nil {
 		return cim.ObjectPath{}, err
 	}
@@ -492,7 +494,7 @@ func (h *Handler) selectorPath(class string, sels []Selector) (cim.ObjectPath, e
 			if p.Type.Kind != cim.KindReference {
 				return path, faultInvalidSelectors("TypeMismatch", codeInvalidSelectorValue, "the selector %s is a reference, the key is a %s", p.Name, p.Type)
 			}
-			ref, err := h.eprPath(s.EPR)
+			ref, _, err := h.eprPath(s.EPR)
 			if err != nil {
 				return path, err
 			}
@@ -518,17 +520,20 @@ func (h *Handler) selectorPath(class string, sels []Selector) (cim.ObjectPath, e
 	return path, nil
 }
 
-// eprPath returns the object path an endpoint reference names.
-func (h *Handler) eprPath(e *EPR) (cim.ObjectPath, error) {
+// eprPath returns the object path an endpoint reference names and the
+// object manager of its namespace.
+func (h *Handler) eprPath(e *EPR) (cim.ObjectPath, *cimom.ObjectManager, error) {
 	res, ok := parseResourceURI(e.ResourceURI, e.Selectors)
 	if !ok || res.kind != resInstances {
-		return cim.ObjectPath{}, faultInvalidSelectors("InvalidValue", codeInvalidSelectorValue,
+		return cim.ObjectPath{}, nil, faultInvalidSelectors("InvalidValue", codeInvalidSelectorValue,
 			"the endpoint reference's resource URI %q names no class", cim.Clip(e.ResourceURI))
 	}
-	if err := h.om.CheckNamespace(res.namespace); err != nil {
-		return cim.ObjectPath{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%v", err)
+	om, err := h.om.In(res.namespace)
+	if err != nil {
+		return cim.ObjectPath{}, nil, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%v", err)
 	}
-	return h.selectorPath(res.class, e.Selectors)
+	path, err := h.selectorPath(om, res.class, e.Selectors)
+	return path, om, err
 }
 
 // utf16Writer holds a response and writes it as UTF-16 (little endian,

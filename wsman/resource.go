@@ -2,6 +2,8 @@ package wsman
 
 import (
 	"strings"
+
+	"github.com/cimsess/cimsess/cimom"
 )
 
 // Resource URI prefixes (MS-WSMV's WMI URIs, DSP0227's CIM URIs, the
@@ -36,6 +38,9 @@ type resource struct {
 	// prefix is the URI before the class name: instances of other
 	// classes are rendered in a namespace of the same family.
 	prefix string
+	// om is the object manager of the namespace, set by the handler's
+	// resolve.
+	om *cimom.ObjectManager
 }
 
 // parseResourceURI splits a resource URI into what it names. The

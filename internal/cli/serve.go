@@ -212,7 +212,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	ws, err := wsman.New(wsman.Config{ObjectManager: om, ProductVersion: Version})
+	ws, err := wsman.New(wsman.Config{ObjectManager: om, ProductVersion: version()})
 	if err != nil {
 		return err
 	}

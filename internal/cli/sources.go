@@ -72,7 +72,8 @@ func (e *env) objectManager() (*cimom.ObjectManager, error) {
 	}
 	f := e.src
 	return providers.NewObjectManager(providers.Options{Utmp: f.Utmp, Layout: layout, Proc: f.Proc, Logind: f.Logind,
-		SmbStatus: f.SmbStatus, SmbConf: f.SmbConf, Host: f.Host, EtcRoot: f.EtcRoot, DevRoot: f.DevRoot, OSName: f.OSName, Now: f.Now})
+		SmbStatus: f.SmbStatus, SmbConf: f.SmbConf, Host: f.Host, EtcRoot: f.EtcRoot, DevRoot: f.DevRoot, OSName: f.OSName, Now: f.Now,
+		Version: version()})
 }
 
 // warnSources writes a warning line for each source that could be read

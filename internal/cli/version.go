@@ -18,18 +18,26 @@ func newVersionCmd(e *env) *cobra.Command {
 		Short: "Print the version of cimsess",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v := Version
-			if v == "dev" {
-				if bi, ok := debug.ReadBuildInfo(); ok {
-					for _, s := range bi.Settings {
-						if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-							v = "dev-" + s.Value[:12]
-						}
-					}
-				}
-			}
-			_, err := fmt.Fprintf(e.stdout, "cimsess %s %s/%s %s\n", v, runtime.GOOS, runtime.GOARCH, runtime.Version())
+			_, err := fmt.Fprintf(e.stdout, "cimsess %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 			return err
 		},
 	}
+}
+
+// version is Version, or for a build without one "dev-" and the first 12
+// digits of the commit built: what `cimsess version` prints and the
+// server says of itself (WS-Man's Identify, root/interop's
+// CIM_ObjectManager).
+func version() string {
+	v := Version
+	if v == "dev" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					v = "dev-" + s.Value[:12]
+				}
+			}
+		}
+	}
+	return v
 }
