@@ -108,6 +108,13 @@ func (om *ObjectManager) Associators(ctx context.Context, path cim.ObjectPath, o
 	return out, nil
 }
 
+// checkAssocOptions checks that the classes opts names exist and that an
+// AssocClass is an association (DSP0200: "a valid Association Class
+// name"). A References ResultClass that is no association is not refused:
+// it is a filter that no association instance passes (DSP0200: each
+// returned Object "MUST be an Instance of this Class"; WMI's REFERENCES
+// OF: they "must belong to or be derived from" it), so the answer is
+// empty.
 func (om *ObjectManager) checkAssocOptions(opts AssocOptions, refs bool) error {
 	for _, cn := range []string{opts.AssocClass, opts.ResultClass} {
 		if cn == "" {
@@ -115,11 +122,6 @@ func (om *ObjectManager) checkAssocOptions(opts AssocOptions, refs bool) error {
 		}
 		if _, err := om.reg.Class(cn); err != nil {
 			return err
-		}
-	}
-	if refs && opts.ResultClass != "" {
-		if c, _ := om.reg.Class(opts.ResultClass); !c.IsAssociation() {
-			return cim.Errorf(cim.ErrInvalidParameter, "ResultClass %s of REFERENCES OF must be an association class", c.Name)
 		}
 	}
 	if !refs && opts.AssocClass != "" {

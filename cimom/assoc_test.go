@@ -130,6 +130,10 @@ func TestReferences(t *testing.T) {
 		{"ResultClass superclass", sess42, AssocOptions{ResultClass: "Win32_SessionResource"}, sp},
 		{"ResultClass root", sess42, AssocOptions{ResultClass: "CIM_Dependency"}, all},
 		{"ResultClass unrelated", sess42, AssocOptions{ResultClass: "Win32_SessionConnection"}, nil},
+		// DSP0200: a filter on the class of each returned object, which
+		// no association passes; not an error.
+		{"ResultClass not an association", sess42, AssocOptions{ResultClass: "Win32_Process"}, nil},
+		{"ResultClass the source's own class", sess42, AssocOptions{ResultClass: "Win32_LogonSession"}, nil},
 		{"Role", sess42, AssocOptions{Role: "Antecedent"}, sp},
 		{"Role Dependent", sess42, AssocOptions{Role: "Dependent"}, []string{lu}},
 		{"RequiredQualifier", sess42, AssocOptions{RequiredQualifier: "UUID"}, all},
@@ -153,13 +157,24 @@ func TestReferences(t *testing.T) {
 		opts AssocOptions
 		code cim.Status
 	}{
-		{"ResultClass not an association", AssocOptions{ResultClass: "Win32_Process"}, cim.ErrInvalidParameter},
 		{"ResultClass unknown", AssocOptions{ResultClass: "Nope"}, cim.ErrInvalidClass},
 	}
 	for _, tc := range errCases {
 		if _, err := w.om.References(ctx, ref(t, sess42), tc.opts); cim.CodeOf(err) != tc.code {
 			t.Errorf("%s: References = %v, want %v", tc.name, err, tc.code)
 		}
+	}
+	// WQL's form answers alike (WMI: the associations returned "must belong
+	// to or be derived from" ResultClass), of an instance and of a class.
+	for _, q := range []string{`REFERENCES OF {` + sess42 + `} WHERE ResultClass = Win32_Process`,
+		`REFERENCES OF {Win32_LogonSession} WHERE ResultClass = Win32_Process`,
+		`REFERENCES OF {` + sess42 + `} WHERE ResultClass = Win32_Process ClassDefsOnly`} {
+		if got, _, err := w.om.ExecQuery(ctx, q); err != nil || len(got) != 0 {
+			t.Errorf("%s = %v, %v; want nothing", q, paths(got), err)
+		}
+	}
+	if got, err := w.om.ReferenceClasses("Win32_LogonSession", AssocOptions{ResultClass: "Win32_Process"}); err != nil || len(got) != 0 {
+		t.Errorf("ReferenceClasses with ResultClass Win32_Process = %v, %v; want none", got, err)
 	}
 	if _, err := w.om.References(ctx, ref(t, `Win32_LogonSession.LogonId="99"`), AssocOptions{}); cim.CodeOf(err) != cim.ErrNotFound {
 		t.Errorf("References of a missing object: %v", err)

@@ -73,6 +73,14 @@ var goldenCases = []struct {
 		[]string{`<PROPERTY.REFERENCE NAME="Antecedent" REFERENCECLASS="Win32_Account"><VALUE.REFERENCE><INSTANCEPATH>`}},
 	{"ReferenceNames", "ReferenceNames", []string{pInstance("ObjectName", "Win32_LogonSession", "LogonId", "1002"), pString("Role", "Dependent")},
 		[]string{`<INSTANCENAME CLASSNAME="Win32_LoggedOnUser"><KEYBINDING NAME="Antecedent"><VALUE.REFERENCE><INSTANCEPATH>`}},
+	// DSP0200: References' ResultClass filters the associations returned;
+	// a class that is no association passes none (not an error).
+	{"References_resultclass_notassoc", "References", []string{pInstance("ObjectName", "Win32_LogonSession", "LogonId", "1002"), pClass("ResultClass", "Win32_Process")},
+		[]string{`<IMETHODRESPONSE NAME="References"><IRETURNVALUE>` + "\n" + `</IRETURNVALUE>`}},
+	{"ReferenceNames_class_resultclass_notassoc", "ReferenceNames", []string{pClass("ObjectName", "Win32_UserAccount"), pClass("ResultClass", "Win32_Process")},
+		[]string{`<IMETHODRESPONSE NAME="ReferenceNames"><IRETURNVALUE>` + "\n" + `</IRETURNVALUE>`}},
+	{"Associators_assocclass_notassoc", "Associators", []string{pInstance("ObjectName", "Win32_LogonSession", "LogonId", "1002"), pClass("AssocClass", "Win32_Process")},
+		[]string{`<ERROR CODE="4"`}},
 	{"Associators_class", "Associators", []string{pClass("ObjectName", "Win32_LogonSession"), pClass("ResultClass", "Win32_Account")},
 		[]string{`<VALUE.OBJECTWITHPATH><CLASSPATH><NAMESPACEPATH><HOST>testhost</HOST>`, `<CLASSNAME NAME="Win32_Account"/></CLASSPATH><CLASS NAME="Win32_Account" SUPERCLASS="CIM_LogicalElement">`}},
 	{"AssociatorNames_class", "AssociatorNames", []string{pClass("ObjectName", "Win32_LogonSession")},
