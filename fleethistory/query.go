@@ -152,6 +152,8 @@ func (s *Store) Sessions(ctx context.Context, f Filter, fn func(Session) error) 
 // walk runs q and calls fn with each row; an error of fn is returned as
 // it is.
 func (s *Store) walk(ctx context.Context, q string, args []any, fn func(pgx.Rows) error) error {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return s.err(err)
@@ -260,6 +262,8 @@ var ErrNoSession = errors.New("no such session")
 // Session returns the row of one session; CIM_ERR_NOT_FOUND, wrapping
 // ErrNoSession, when there is none.
 func (s *Store) Session(ctx context.Context, k Key) (Session, error) {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, "SELECT "+sessionCols+" FROM sessions WHERE host = $1 AND class = $2 AND logon_id = $3 AND start_at = $4",
 		k.Host, k.Class, k.LogonID, k.Start.UTC())
 	if err != nil {
@@ -321,6 +325,8 @@ func scanSession(r pgx.Rows, more ...any) (Session, error) {
 // StatusChanges returns the Status changes of one session, oldest first
 // (SessionID is 0: fleet rows are keyed by [Key]).
 func (s *Store) StatusChanges(ctx context.Context, k Key) ([]history.StatusChange, error) {
+	ctx, cancel := s.bounded(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT at, old_status, new_status FROM status_changes
 		WHERE host = $1 AND class = $2 AND logon_id = $3 AND start_at = $4 ORDER BY at, msg_id`,
 		k.Host, k.Class, k.LogonID, k.Start.UTC())

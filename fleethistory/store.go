@@ -56,8 +56,21 @@ type Store struct {
 	pool *pgxpool.Pool
 	name string // the URL without its password, for messages
 
+	// readWait, when set (a StatementTimeout was given), bounds each read
+	// on this side too: a server that stops answering cannot enforce
+	// its own statement_timeout.
+	readWait time.Duration
+
 	mu     sync.Mutex
 	months map[time.Time]bool // months whose partitions exist
+}
+
+// bounded is ctx within the store's read bound, when it has one.
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.readWait <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.readWait)
 }
 
 // Open connects to the PostgreSQL database at dsn (a postgres:// URL or a
@@ -101,6 +114,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, dbError(name, err)
 	}
 	s := &Store{pool: pool, name: name, months: map[time.Time]bool{}}
+	if opts.StatementTimeout > 0 {
+		s.readWait = opts.StatementTimeout + readSlack
+	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, s.err(err)
@@ -171,6 +187,10 @@ func (s *Store) Close() error {
 // ConnectTimeout bounds making a connection to the database and the
 // health check of one taken from the pool.
 const ConnectTimeout = 10 * time.Second
+
+// readSlack is how much longer than its statement_timeout a read waits
+// for a server that does not answer at all.
+const readSlack = 5 * time.Second
 
 // closeWait is how long Close waits for the pool's connections to end.
 const closeWait = 2 * time.Second
