@@ -129,6 +129,9 @@ func PermissionsOf(role, name string) Permissions {
 		pub := []string{wire.QuerySubjectPrefix + ">", jsAPI + "INFO"}
 		pub = append(pub, readStream(wire.Stream)...)
 		pub = append(pub, readStream(kvStream)...)
+		// The hosts bucket's watcher (cimsess hosts) deletes its consumer
+		// when it stops; that stream has no durable consumer to keep.
+		pub = append(pub, jsAPI+"CONSUMER.DELETE."+kvStream+".>")
 		return Permissions{Publish: pub, Subscribe: []string{inbox}, DenyPublish: collectorOnly()}
 	case natsconn.RoleCollector:
 		return Permissions{Publish: collectorConsumer(), Subscribe: []string{inbox}}

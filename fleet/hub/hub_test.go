@@ -183,8 +183,30 @@ func TestConsumerPermissions(t *testing.T) {
 	h := startHub(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	alice, _ := connectAs(t, h, natsconn.RoleClient, "alice")
+	alice, aliceErrs := connectAs(t, h, natsconn.RoleClient, "alice")
 	ajs, _ := jetstream.New(alice)
+	// cimsess hosts: a watcher of the hosts bucket, stopped, deletes its
+	// consumer; no permissions violation.
+	kv, err := ajs.KeyValue(ctx, wire.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := range w.Updates() {
+		if e == nil {
+			break
+		}
+	}
+	w.Stop()
+	alice.Flush()
+	select {
+	case err := <-aliceErrs:
+		t.Fatalf("stopping a watch of the hosts bucket: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
 	mine, err := ajs.CreateConsumer(ctx, wire.Stream, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy, MemoryStorage: true, InactiveThreshold: time.Minute})
 	if err != nil {
 		t.Fatalf("a client making a consumer of its own: %v", err)
