@@ -448,6 +448,28 @@ func scanSession(r scanner) (Session, error) {
 	return s, nil
 }
 
+// fleetKey marks in the meta table a database that collect writes: the
+// fleet's sessions, each path naming its host.
+const fleetKey = "fleet"
+
+// MarkFleet marks the database as a fleet's, which collect writes: no
+// host's own wtmp or live sessions go into it (see Fleet).
+func (s *Store) MarkFleet(ctx context.Context) error {
+	if err := setMeta(ctx, s.db, fleetKey, 1); err != nil {
+		return dbError(s.path, err)
+	}
+	return nil
+}
+
+// Fleet reports whether the database is a fleet's (MarkFleet): history
+// reads it without merging this host's wtmp in, and record and serve
+// refuse to write this host's sessions into it, which would be taken for
+// the fleet's.
+func (s *Store) Fleet(ctx context.Context) (bool, error) {
+	v, err := s.meta(ctx, s.db, fleetKey)
+	return v == 1, err
+}
+
 // meta reads one number of the meta table; 0 when unset.
 func (s *Store) meta(ctx context.Context, q queryer, key string) (int64, error) {
 	var v int64

@@ -172,6 +172,9 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 			return err
 		}
 		defer s.Close()
+		if err := s.MarkFleet(ctx); err != nil {
+			return err
+		}
 		sink = collector.SQLiteSink{Store: s}
 	}
 

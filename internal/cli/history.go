@@ -172,6 +172,12 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 	if noBackfill {
 		return store, nil, nil
 	}
+	if fleet, err := store.Fleet(ctx); err != nil || fleet {
+		if err == nil && h.wtmpGiven {
+			fmt.Fprintf(e.stderr, "cimsess: %s is a fleet's history (collect writes it): showing it without merging %s in\n", h.db, h.wtmp)
+		}
+		return store, nil, err
+	}
 	warnf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: warning: "+format+"\n", args...) }
 	l, err := utmp.ParseLayout(h.layout)
 	if err != nil {

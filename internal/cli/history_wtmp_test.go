@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
@@ -158,5 +160,33 @@ func TestHistoryDurationAsLast(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", file, "--db", filepath.Join(dir, "h.db"))
 	if code != 0 || !strings.Contains(stdout, "00:04") || strings.Contains(stdout, "00:03") {
 		t.Errorf("exit %d: %s%s", code, stdout, stderr)
+	}
+}
+
+// TestFleetDatabaseTakesNoHostSessions: a SQLite file that collect
+// writes is read by history without this host's wtmp merged in (it used
+// to be, and this host's logins were then taken for the fleet's), and
+// record refuses to write into it.
+func TestFleetDatabaseTakesNoHostSessions(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleet.db")
+	store, err := history.Open(context.Background(), db, history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkFleet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	wtmp := filepath.Join(dir, "wtmp")
+	if err := utmp.WriteFile(wtmp, wtmpRecs(), utmp.Native); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, "", "history", "--wtmp", wtmp, "--db", db)
+	if code != 0 || strings.Contains(stdout, "alice") || !strings.Contains(stderr, "is a fleet's history (collect writes it)") {
+		t.Errorf("history of a fleet's database: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, stderr, code := runCLI(t, "", "record", "--wtmp", wtmp, "--db", db); code == 0 || !strings.Contains(stderr, "give this host's own --db") {
+		t.Errorf("record into a fleet's database: exit %d, %s", code, stderr)
 	}
 }

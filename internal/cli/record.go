@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/history"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
@@ -63,6 +65,9 @@ is its own SQLite transaction.
 				return err
 			}
 			defer store.Close()
+			if err := notFleet(ctx, store); err != nil {
+				return err
+			}
 			rec := &history.Recorder{Store: store, OM: om, Wtmp: h.wtmp, Layout: layout, Within: within, Keep: keepD, MaxRows: maxRows,
 				Progress: e.progressBar("merging wtmp"),
 				Logf:     func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: record: "+format+"\n", args...) },
@@ -79,4 +84,18 @@ is its own SQLite transaction.
 	cmd.Flags().DurationVar(&within, "within", 0, "rescan interval for changes no source notifies (default 1s)")
 	addSourceFlags(cmd, &e.src)
 	return cmd
+}
+
+// notFleet refuses a database that collect writes (history.Store.Fleet)
+// as the place of this host's own sessions: they would be taken for the
+// fleet's.
+func notFleet(ctx context.Context, store *history.Store) error {
+	fleet, err := store.Fleet(ctx)
+	if err != nil {
+		return err
+	}
+	if fleet {
+		return &usageError{cim.Errorf(cim.ErrInvalidParameter, "%s is a fleet's history, which collect writes: give this host's own --db", store.Path())}
+	}
+	return nil
 }

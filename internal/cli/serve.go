@@ -324,6 +324,11 @@ func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.O
 		return nil
 	}
 	store, err := history.Open(ctx, f.history.db, history.Options{})
+	if err == nil {
+		if err = notFleet(ctx, store); err != nil {
+			store.Close()
+		}
+	}
 	if err != nil {
 		if f.dbExplicit {
 			return err
