@@ -337,7 +337,7 @@ func (h *Handler) filter(res resource, en *Node, sels []Selector, shallow bool) 
 		stream, err := h.selectorFilter(om, res.class, sels, shallow)
 		return stream, nil, err
 	case DialectAssociation:
-		return h.assocFilter(f)
+		return h.assocFilter(res, f)
 	}
 	return nil, nil, faultDialectUnavailable(dialect)
 }
@@ -414,7 +414,7 @@ func (h *Handler) selectorFilter(om *cimom.ObjectManager, class string, sels []S
 
 // assocFilter reads DSP0227's association filter: AssociatedInstances
 // (ASSOCIATORS OF) or AssociationInstances (REFERENCES OF).
-func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
+func (h *Handler) assocFilter(res resource, f *Node) (streamFunc, []string, error) {
 	var n *Node
 	refs := false
 	if n = f.Child(NSCIMBind, "AssociatedInstances"); n == nil {
@@ -434,6 +434,11 @@ func (h *Handler) assocFilter(f *Node) (streamFunc, []string, error) {
 	path, om, err := h.eprPath(epr)
 	if err != nil {
 		return nil, nil, err
+	}
+	if om != res.om {
+		// The answer is rendered in the resource URI's namespace: objects
+		// of another would come back under names that do not exist there.
+		return nil, nil, faultCannotProcessFilter("the Object is in %s, the resource URI in %s: ask for its associations under a resource URI of its own namespace", om.Namespace(), res.namespace)
 	}
 	opts := cimom.AssocOptions{
 		AssocClass:  n.Child(NSCIMBind, "AssociationClassName").T(),

@@ -35,6 +35,17 @@ func TestInterop(t *testing.T) {
 	if code != 200 || body(n) == nil || body(n).Name.Local != "CLASS" {
 		t.Errorf("class declaration of CIM_Namespace: %d %s", code, subcode(n))
 	}
+	// An association filter whose Object is in root/cimv2, under a
+	// root/interop URI: refused, where its answer came back under
+	// root/interop names that do not exist there.
+	session := &EPR{ResourceURI: wmiCIMv2 + "Linux_LogonSession", Selectors: []Selector{{Name: "LogonId", Value: "100"}}}
+	for _, refs := range []bool{false, true} {
+		code, n = post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: wmiInterop + "*",
+			Body: EnumerateBody(10, DialectAssociation, AssociationFilter(session, refs, "", "", "", ""), "")}.Envelope())
+		if code != 500 || subcode(n) != "w:CannotProcessFilter" {
+			t.Errorf("associations of a root/cimv2 object under a root/interop URI (references %v): %d %s", refs, code, subcode(n))
+		}
+	}
 	for _, uri := range []string{wmiInterop + "Win32_LogonSession", wmiCIMv2 + "CIM_Namespace", PrefixWMI + "root/default/CIM_Namespace"} {
 		code, n := post(t, h, admin, Message{Action: ActionEnumerate, ResourceURI: uri, Body: EnumerateBody(10, "", "", "")}.Envelope())
 		if code == 200 {
