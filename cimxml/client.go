@@ -125,6 +125,14 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 		return nil, cim.Errorf(cim.ErrFailed, "the response of %s is over %d bytes", c.URL, max)
 	}
 	if code := strings.TrimSpace(resp.Trailer.Get("CIMStatusCode")); code != "" && code != "0" {
+		// The trailers carry a failure's status however early it came; a
+		// body that is a whole answer with its ERROR says it as it is,
+		// one cut short failed after it began.
+		if _, perr := Parse(data, Limits{MaxElements: responseItems(max), MaxDepth: 64, MaxAttributes: 64}); perr == nil {
+			if _, err := decodeResponse(data, c.Host(), c.Schema, responseItems(max)); err != nil && cim.CodeOf(err) == wireStatus(code) {
+				return nil, cim.Wrapf(cim.CodeOf(err), err, "%s", c.URL)
+			}
+		}
 		return nil, cim.Errorf(wireStatus(code), "%s: the answer failed after it began: %s", c.URL, resp.Trailer.Get("CIMStatusCodeDescription"))
 	}
 	switch {

@@ -215,6 +215,10 @@ func TestClientSeesLateError(t *testing.T) {
 			t.Errorf("no failure: %d instances, %v", got, err)
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || got != 0):
 			t.Errorf("fail after %d batches: %d instances, %v", tc.fail, got, err)
+		case tc.fail == 0 && strings.Contains(err.Error(), "after it began"):
+			// The trailers carry an early error's status too; the body,
+			// whole, is its ERROR: nothing failed after it began.
+			t.Errorf("an error before the answer began: %v", err)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -73,6 +74,11 @@ func newGetCmd(e *env) *cobra.Command {
 				return err
 			}
 			if remote.url != "" {
+				// Both protocols' clients ask root/cimv2: a path naming
+				// another namespace is not asked there by mistake.
+				if ns := strings.ReplaceAll(path.Namespace, `\`, "/"); ns != "" && !strings.EqualFold(ns, schema.Namespace) {
+					return &usageError{cim.Errorf(cim.ErrInvalidNamespace, "--remote asks %s only; %s names %s (ask it on the host itself: cimsess get PATH)", schema.Namespace, cim.Clip(args[0]), cim.Clip(path.Namespace))}
+				}
 				// The shorthand Class=value, and a number for a string key,
 				// as this schema reads them when it knows the class: a
 				// protocol's key binding names its key. A class it does

@@ -171,3 +171,13 @@ func TestRemoteAnswersOfAnotherClass(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteGetOtherNamespace: --remote asks root/cimv2, so a path that
+// names another namespace is refused before anything is sent, where it
+// used to be asked in root/cimv2 and answered "no class".
+func TestRemoteGetOtherNamespace(t *testing.T) {
+	_, stderr, code := runCLI(t, "", "get", `root/interop:CIM_ObjectManager.Name="cimsess"`, "--remote", "http://127.0.0.1:1/cimom")
+	if code != 2 || !strings.Contains(stderr, "--remote asks root/cimv2 only") {
+		t.Errorf("exit %d, %s", code, stderr)
+	}
+}
