@@ -25,34 +25,9 @@ import (
 // that comes after its place was given up Late.
 func TestWatchPutsEachHostsEventsInOrder(t *testing.T) {
 	t.Parallel()
-	h := fleettest.StartHub(t, "", 0)
-	c := newClient(t, h.Dir(), h.ClientURL(), "tester", h.Reload)
 	const host = "h1.example.com"
-	nc := fleettest.Connect(t, fleettest.Creds(t, h.Dir(), natsconn.RoleAgent, host, h.Reload), h.ClientURL(), false)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := wire.HostToken(host)
-	publish := func(seq uint64) {
-		t.Helper()
-		in := cim.NewInstance("Linux_LogonSession")
-		id := fmt.Sprint(seq)
-		in.Set("LogonId", id).Set("UserName", "alice").Set("TTY", "pts/"+id).Set("Status", "OK")
-		w, err := wire.EncodeInstance(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := wire.Event{ID: wire.EventID(tok, "order", seq), Host: host, Seq: seq, Kind: wire.KindCreation, Time: time.Now(),
-			Class: in.ClassName, Path: fmt.Sprintf(`linux_logonsession.logonid="%s"`, id), Instance: w}
-		data, _ := json.Marshal(e)
-		m := nats.NewMsg(e.Subject())
-		m.Data = data
-		m.Header.Set(wire.MsgIDHeader, e.ID)
-		if _, err := js.PublishMsg(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, publishAs := hubAndAgent(t, host, "order")
+	publish := func(seq uint64) { publishAs(seq, wire.KindCreation, fmt.Sprint(seq)) }
 
 	const hold = time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -123,33 +98,7 @@ func TestWatchPutsEachHostsEventsInOrder(t *testing.T) {
 // row of it, and a later real change still comes.
 func TestWatchDropsRepeats(t *testing.T) {
 	t.Parallel()
-	h := fleettest.StartHub(t, "", 0)
-	c := newClient(t, h.Dir(), h.ClientURL(), "tester", h.Reload)
-	const host = "r1.example.com"
-	nc := fleettest.Connect(t, fleettest.Creds(t, h.Dir(), natsconn.RoleAgent, host, h.Reload), h.ClientURL(), false)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := wire.HostToken(host)
-	publish := func(seq uint64, kind, id string) {
-		t.Helper()
-		in := cim.NewInstance("Linux_LogonSession")
-		in.Set("LogonId", id).Set("UserName", "alice").Set("TTY", "pts/"+id).Set("Status", "OK")
-		w, err := wire.EncodeInstance(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := wire.Event{ID: wire.EventID(tok, "crash", seq), Host: host, Seq: seq, Kind: kind, Time: time.Now(),
-			Class: in.ClassName, Path: fmt.Sprintf(`linux_logonsession.logonid="%s"`, id), Instance: w}
-		data, _ := json.Marshal(e)
-		m := nats.NewMsg(e.Subject())
-		m.Data = data
-		m.Header.Set(wire.MsgIDHeader, e.ID)
-		if _, err := js.PublishMsg(context.Background(), m); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, publish := hubAndAgent(t, "r1.example.com", "crash")
 	publish(1, wire.KindCreation, "7")
 	publish(2, wire.KindCreation, "8")
 	publish(3, wire.KindCreation, "7") // the crash's repeat
@@ -158,7 +107,7 @@ func TestWatchDropsRepeats(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var seen []string
-	err = c.Watch(ctx, "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'",
+	err := c.Watch(ctx, "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'",
 		client.WatchOptions{Since: time.Now().Add(-time.Minute)},
 		func(ev client.Event) error {
 			seen = append(seen, fmt.Sprintf("%d %s", ev.Seq, ev.Kind))
@@ -172,5 +121,38 @@ func TestWatchDropsRepeats(t *testing.T) {
 	}
 	if s := strings.Join(seen, ", "); s != "1 creation, 2 creation, 4 deletion" {
 		t.Fatalf("handed on %s, want 1 creation, 2 creation, 4 deletion", s)
+	}
+}
+
+// hubAndAgent starts a hub and returns a client of it and what publishes
+// as agent's events of host, straight to the stream: the event numbered
+// seq, of kind, of the session LogonId id.
+func hubAndAgent(t *testing.T, host, agent string) (*client.Client, func(seq uint64, kind, id string)) {
+	t.Helper()
+	h := fleettest.StartHub(t, "", 0)
+	c := newClient(t, h.Dir(), h.ClientURL(), "tester", h.Reload)
+	nc := fleettest.Connect(t, fleettest.Creds(t, h.Dir(), natsconn.RoleAgent, host, h.Reload), h.ClientURL(), false)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := wire.HostToken(host)
+	return c, func(seq uint64, kind, id string) {
+		t.Helper()
+		in := cim.NewInstance("Linux_LogonSession")
+		in.Set("LogonId", id).Set("UserName", "alice").Set("TTY", "pts/"+id).Set("Status", "OK")
+		w, err := wire.EncodeInstance(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := wire.Event{ID: wire.EventID(tok, agent, seq), Host: host, Seq: seq, Kind: kind, Time: time.Now(),
+			Class: in.ClassName, Path: fmt.Sprintf(`linux_logonsession.logonid="%s"`, id), Instance: w}
+		data, _ := json.Marshal(e)
+		m := nats.NewMsg(e.Subject())
+		m.Data = data
+		m.Header.Set(wire.MsgIDHeader, e.ID)
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

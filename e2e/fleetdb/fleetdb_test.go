@@ -318,25 +318,9 @@ func artefactDir(t *testing.T) string {
 // Basic credentials ("user:password") and waits for its first bar.
 func browser(t *testing.T, base, cred string) (context.Context, context.CancelFunc) {
 	t.Helper()
-	chromium, err := testenv.LookTool("chromium")
-	if err != nil {
-		if testenv.InCI() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 900),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
-	cancel := func() { cancelT(); cancelB(); cancelA() }
+	ctx, cancel := testenv.Chromium(t, 1400, 900, 90*time.Second)
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
 				return err

@@ -61,24 +61,7 @@ func servePage(t *testing.T, s *fleethistory.Store) *page {
 // answer.
 func chrome(t *testing.T, p *page, path string, width, height int, env ...string) context.Context {
 	t.Helper()
-	chromium, err := testenv.LookTool("chromium")
-	if err != nil {
-		if testenv.InCI() {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height),
-		chromedp.Env(env...),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(bctx, 120*time.Second)
-	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	ctx, _ := testenv.Chromium(t, width, height, 120*time.Second, env...)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height)), chromedp.Navigate(p.url+path)); err != nil {
 		t.Fatalf("loading the timeline: %v", err)
 	}
