@@ -45,6 +45,11 @@ const (
 	Begin  Kind = iota // a session appeared (creation)
 	Update             // its properties changed (modification)
 	Finish             // it went away (deletion)
+	// Skip is an event of a class the history does not record: nothing
+	// is written, only its number is counted, so that it is not taken
+	// for an event that never came (see [Store.Gaps]). Only its MsgID and
+	// Session.Host are used.
+	Skip
 )
 
 // Change is one event of the fleet's stream, mapped onto a session.
@@ -96,7 +101,10 @@ func validTime(t, now time.Time) bool {
 // non-empty value, the end is the first end seen, Status the newest by
 // time. When Apply returns nil, everything it applied is committed; on an
 // error nothing is. keep, when positive, skips changes older than the
-// retention (see [Store.Retain]).
+// retention (see [Store.Retain]). In the same transaction, the number of
+// every change's event (its message id's last part; a Skip, one out of
+// range or older than the retention included: they came) is added to its
+// agent's in the gap accounting ([Store.Gaps]).
 func (s *Store) Apply(ctx context.Context, changes []Change, keep time.Duration) (ApplyStats, error) {
 	var st ApplyStats
 	now := time.Now()
@@ -104,9 +112,13 @@ func (s *Store) Apply(ctx context.Context, changes []Change, keep time.Duration)
 	if keep > 0 {
 		floor = MonthOf(now.Add(-keep))
 	}
+	seqs := seqsOf(changes)
 	valid := make([]Change, 0, len(changes))
 	monthSet := map[time.Time]bool{}
 	for _, c := range changes {
+		if c.Kind == Skip {
+			continue
+		}
 		ss := &c.Session
 		if c.MsgID == "" || ss.Host == "" || ss.Class == "" || ss.LogonID == "" || !validTime(c.Time, now) ||
 			(!ss.Start.IsZero() && !validTime(ss.Start, now)) {
@@ -123,7 +135,7 @@ func (s *Store) Apply(ctx context.Context, changes []Change, keep time.Duration)
 		}
 		valid = append(valid, c)
 	}
-	if len(valid) == 0 {
+	if len(valid) == 0 && len(seqs) == 0 {
 		return st, nil
 	}
 	months := make([]time.Time, 0, len(monthSet))
@@ -136,7 +148,7 @@ func (s *Store) Apply(ctx context.Context, changes []Change, keep time.Duration)
 			return st, err
 		}
 		var n, dup int
-		n, dup, err = s.apply(ctx, valid, now)
+		n, dup, err = s.apply(ctx, valid, seqs, now)
 		if err == nil {
 			st.Applied, st.Duplicate = n, dup
 			return st, nil
@@ -178,13 +190,33 @@ func (r *row) lastProps() []byte {
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (applied, dup int, err error) {
+// apply writes the changes and counts the agents' numbers seqs in one
+// transaction.
+func (s *Store) apply(ctx context.Context, changes []Change, seqs agentSeqs, now time.Time) (applied, dup int, err error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer tx.Rollback(ctx)
+	if len(changes) > 0 {
+		if applied, dup, err = s.write(ctx, tx, changes); err != nil {
+			return 0, 0, err
+		}
+	}
+	// Last, after the sessions' rows: every writer locks in the same
+	// order (and holds an agent's row only until its commit).
+	if err := s.countSeqs(ctx, tx, seqs); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, 0, err
+	}
+	return applied, dup, nil
+}
 
+// write writes the changes in tx: it claims their message ids and writes
+// those not claimed before.
+func (s *Store) write(ctx context.Context, tx pgx.Tx, changes []Change) (applied, dup int, err error) {
 	// 1. Claim the message ids; those already there were applied before.
 	ids := make([]string, len(changes))
 	ats := make([]time.Time, len(changes))
@@ -225,7 +257,7 @@ func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (app
 	}
 	dup = len(changes) - len(todo)
 	if len(todo) == 0 {
-		return 0, dup, tx.Commit(ctx)
+		return 0, dup, nil
 	}
 
 	// 2. Resolve missing starts and moved ones, then merge the changes
@@ -275,9 +307,6 @@ func (s *Store) apply(ctx context.Context, changes []Change, now time.Time) (app
 			sc.host, sc.class, sc.logon, sc.start, sc.at, sc.old, sc.new, sc.msg); err != nil {
 			return 0, 0, err
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, 0, err
 	}
 	return len(todo), dup, nil
 }

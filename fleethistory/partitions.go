@@ -179,13 +179,19 @@ func parsePartition(name, table string) (time.Time, bool) {
 
 // Retain applies retention: it drops the partitions (sessions, their
 // status changes and the applied message ids) of every month that ended
-// before now-keep, and returns those months. A session is kept or dropped
+// before now-keep, and returns those months; it forgets the gap
+// accounting of the agents that sent nothing since then. A session is kept or dropped
 // with the month it started in. keep <= 0 keeps everything.
 func (s *Store) Retain(ctx context.Context, now time.Time, keep time.Duration) ([]time.Time, error) {
 	if keep <= 0 {
 		return nil, nil
 	}
 	cut := MonthOf(now.Add(-keep))
+	// The gap accounting of agents silent since the cut goes too: their
+	// gaps are as old as the sessions dropped.
+	if _, err := s.pool.Exec(ctx, "DELETE FROM agent_seqs WHERE changed_at < $1", cut); err != nil {
+		return nil, s.err(err)
+	}
 	months, err := s.Partitions(ctx)
 	if err != nil {
 		return nil, err

@@ -48,6 +48,11 @@ type Options struct {
 	// StatementTimeout, when positive, bounds each statement (PostgreSQL's
 	// statement_timeout): a reader behind a table lock gives up.
 	StatementTimeout time.Duration
+	// GapWait is how long numbers of an agent's events must have been
+	// missing before Gaps counts them (events on their way leave gaps
+	// that close); 0 is DefaultGapWait. A collector's also paces the
+	// accounting it writes: give every collector of a database the same.
+	GapWait time.Duration
 }
 
 // Store is an open fleet history database. It is safe for concurrent use,
@@ -60,6 +65,8 @@ type Store struct {
 	// on this side too: a server that stops answering cannot enforce
 	// its own statement_timeout.
 	readWait time.Duration
+
+	gapWait time.Duration // Options.GapWait, or its default
 
 	mu     sync.Mutex
 	months map[time.Time]bool // months whose partitions exist
@@ -113,7 +120,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, dbError(name, err)
 	}
-	s := &Store{pool: pool, name: name, months: map[time.Time]bool{}}
+	s := &Store{pool: pool, name: name, months: map[time.Time]bool{}, gapWait: opts.GapWait}
+	if s.gapWait <= 0 {
+		s.gapWait = DefaultGapWait
+	}
 	if opts.StatementTimeout > 0 {
 		s.readWait = opts.StatementTimeout + readSlack
 	}

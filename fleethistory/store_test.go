@@ -562,6 +562,9 @@ func TestLeastPrivilegeRoles(t *testing.T) {
 	if _, err := r.StatusChanges(ctx, rows[0].Key()); err != nil {
 		t.Fatalf("reader's status changes: %v", err)
 	}
+	if _, err := r.Gaps(ctx, ""); err != nil {
+		t.Fatalf("reader's gaps: %v", err)
+	}
 	_, err = r.Apply(ctx, []Change{begin("lp.3", sess("web-1", "3", "eve", at(1)))}, 0)
 	if cim.CodeOf(err) != cim.ErrAccessDenied {
 		t.Fatalf("reader's Apply: %v, want CIM_ERR_ACCESS_DENIED", err)
