@@ -50,6 +50,20 @@ func (p PostgresSink) Apply(ctx context.Context, changes []fleethistory.Change) 
 	return p.Store.Apply(ctx, changes, p.Keep)
 }
 
+// Gaps returns the agents whose events never all came (see
+// [fleethistory.Store.Gaps]).
+func (p PostgresSink) Gaps(ctx context.Context) ([]fleethistory.Gap, error) {
+	return p.Store.Gaps(ctx, "")
+}
+
+// GapSink is a sink that keeps the agents' event numbers, whatever
+// collector wrote them, and so can tell those that never came. A
+// collector whose sink is one asks it every GapEvery and logs the gaps.
+type GapSink interface {
+	Sink
+	Gaps(ctx context.Context) ([]fleethistory.Gap, error)
+}
+
 // Defaults of a Collector.
 const (
 	DefaultBatch   = 1000
@@ -58,9 +72,12 @@ const (
 	// DefaultApplyTimeout is half DefaultAckWait: a write given up is
 	// retried before the batch would be delivered again.
 	DefaultApplyTimeout = 30 * time.Second
-	retryMin            = 200 * time.Millisecond
-	retryMax            = 10 * time.Second
-	maxAckPendingOf     = 20 // MaxAckPending is this many batches
+	// DefaultGapEvery is how often a collector asks its sink for the
+	// events that never came: one query over a row per agent with a gap.
+	DefaultGapEvery = time.Minute
+	retryMin        = 200 * time.Millisecond
+	retryMax        = 10 * time.Second
+	maxAckPendingOf = 20 // MaxAckPending is this many batches
 )
 
 // Collector reads the stream into a sink. Set the fields, then call Run.
@@ -91,8 +108,13 @@ type Collector struct {
 	// Logf, when set, receives one line per noteworthy thing.
 	Logf func(format string, args ...any)
 	// OnBatch, when set, is called after each committed batch with its
-	// changes (for live views such as the timeline).
+	// changes (for live views such as the timeline); Skip changes are not
+	// among them.
 	OnBatch func([]fleethistory.Change)
+	// GapEvery is how often the gaps in the agents' numbers are asked
+	// for, when the sink is a [GapSink]; 0 is DefaultGapEvery, negative
+	// never. Each agent's gap is logged once, and again when it grows.
+	GapEvery time.Duration
 
 	stats Stats
 }
@@ -106,6 +128,7 @@ type Stats struct {
 	Bad       atomic.Int64 // messages that are not events, refused for good
 	Batches   atomic.Int64 // batches committed
 	Retries   atomic.Int64 // batches that failed and were retried
+	Missing   atomic.Int64 // events that never came, of all agents, as last asked (GapSink)
 }
 
 // Stats returns the collector's counters.
@@ -194,6 +217,15 @@ func (c *Collector) Run(ctx context.Context) error {
 	maxWait := c.MaxWait
 	if maxWait <= 0 {
 		maxWait = DefaultMaxWait
+	}
+	if gs, ok := c.Sink.(GapSink); ok && c.GapEvery >= 0 {
+		var gw sync.WaitGroup
+		gw.Add(1)
+		go func() {
+			defer gw.Done()
+			c.watchGaps(ctx, gs)
+		}()
+		defer gw.Wait()
 	}
 	// Fetch and decode the next batch while the current one is written.
 	type fetched struct {
@@ -308,8 +340,8 @@ type batch struct {
 }
 
 // decode maps a batch's messages onto changes; a message that is not an
-// event is refused for good (Term), one of a class not recorded is only
-// acknowledged.
+// event is refused for good (Term), one of a class not recorded becomes a
+// Skip change, which only counts its number.
 func (c *Collector) decode(msgs []jetstream.Msg) batch {
 	c.stats.Messages.Add(int64(len(msgs)))
 	b := batch{msgs: msgs, changes: make([]fleethistory.Change, 0, len(msgs))}
@@ -321,7 +353,10 @@ func (c *Collector) decode(msgs []jetstream.Msg) batch {
 			c.logf("refusing message %s: %v", msgSubject(m), err)
 			_ = m.Term()
 		case !ok:
+			// Not recorded, but its number is counted: it came.
 			c.stats.Skipped.Add(1)
+			b.changes = append(b.changes, ch)
+			b.of = append(b.of, m)
 			b.ack = append(b.ack, m)
 		default:
 			b.changes = append(b.changes, ch)
@@ -351,7 +386,7 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 				c.logf("%d events refused as out of range, %d older than the retention", st.Invalid, st.Expired)
 			}
 			if c.OnBatch != nil {
-				c.OnBatch(changes)
+				c.OnBatch(recorded(changes))
 			}
 			break
 		}
@@ -366,7 +401,7 @@ func (c *Collector) handle(ctx context.Context, b batch) {
 			if err = c.oneByOne(ctx, &b); err == nil {
 				changes, ack = b.changes, b.ack
 				if c.OnBatch != nil && len(changes) > 0 {
-					c.OnBatch(changes)
+					c.OnBatch(recorded(changes))
 				}
 				break
 			}
@@ -447,6 +482,9 @@ func (c *Collector) oneByOne(ctx context.Context, b *batch) error {
 		case fleethistory.IsDataError(err):
 			c.stats.Bad.Add(1)
 			c.logf("refusing event %s of %s: the database refuses it: %v", clip(ch.MsgID), clip(ch.Session.Host), err)
+			// It came, and is said here: its number is counted, so that
+			// it is not told again as an event that never came.
+			_, _ = c.apply(ctx, []fleethistory.Change{{MsgID: ch.MsgID, Kind: fleethistory.Skip, Session: fleethistory.Session{Host: ch.Session.Host}}})
 			_ = b.of[i].Term()
 			refused[b.of[i]] = true
 		default:
@@ -469,7 +507,9 @@ func msgSubject(m jetstream.Msg) string {
 }
 
 // Change maps an event's message, which came on subject, onto a session
-// change. ok is false for an event of a class that is not recorded.
+// change. ok is false for an event of a class that is not recorded; ch is
+// then a Skip change with the event's id and host, which only counts its
+// number.
 // msgID, when not empty, is the message's Nats-Msg-Id; it must agree with
 // the event's ID. An event whose body names another host than its subject
 // is refused (wire.ParseEventOn): no host speaks for another.
@@ -491,8 +531,9 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 	if classes == nil {
 		classes = history.DefaultClasses
 	}
+	skip := fleethistory.Change{MsgID: ev.ID, Kind: fleethistory.Skip, Session: fleethistory.Session{Host: strings.ToLower(ev.Host)}}
 	if _, err := reg.Class(ev.Class); err != nil {
-		return ch, false, nil // a class this schema does not know: not a session
+		return skip, false, nil // a class this schema does not know: not a session
 	}
 	recorded := false
 	for _, cl := range classes {
@@ -502,7 +543,7 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 		}
 	}
 	if !recorded {
-		return ch, false, nil
+		return skip, false, nil
 	}
 	in, err := wire.DecodeInstance(reg, ev.Instance)
 	if err != nil {
@@ -604,4 +645,85 @@ func clip(s string) string {
 		return s[:80] + "…"
 	}
 	return s
+}
+
+// recorded returns the changes that are not Skip changes.
+func recorded(changes []fleethistory.Change) []fleethistory.Change {
+	for _, ch := range changes {
+		if ch.Kind == fleethistory.Skip {
+			return slices.DeleteFunc(slices.Clone(changes), func(ch fleethistory.Change) bool { return ch.Kind == fleethistory.Skip })
+		}
+	}
+	return changes
+}
+
+// watchGaps asks the sink for the gaps in the agents' numbers every
+// GapEvery until ctx ends, and logs each agent's gap once, and again
+// when it grows.
+func (c *Collector) watchGaps(ctx context.Context, gs GapSink) {
+	every := c.GapEvery
+	if every <= 0 {
+		every = DefaultGapEvery
+	}
+	told := map[string]uint64{} // agent → the missing count last told
+	lastErr := ""
+	for {
+		gaps, err := gs.Gaps(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if s := err.Error(); s != lastErr {
+				c.logf("asking for the events that never came: %v", err)
+				lastErr = s
+			}
+		default:
+			lastErr = ""
+			now := map[string]uint64{}
+			var total uint64
+			for _, g := range gaps {
+				now[g.Agent] = g.Missing
+				total += g.Missing
+				if g.Missing > told[g.Agent] {
+					c.logf("%s", GapMessage(g))
+				}
+			}
+			told = now // a gap filled late, or forgotten, is told again should it come back
+			c.stats.Missing.Store(int64(min(total, 1<<62)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// maxRunsTold bounds the runs of numbers a gap's message names.
+const maxRunsTold = 4
+
+// GapMessage says what a gap is, as a collector logs it: "host web-2: 3
+// events of agent web-2.x1 never came (numbers 4 to 6: …)".
+func GapMessage(g fleethistory.Gap) string {
+	var b strings.Builder
+	for i, r := range g.Runs {
+		if i == maxRunsTold {
+			fmt.Fprintf(&b, " and %d more runs", len(g.Runs)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if r.From == r.To {
+			fmt.Fprintf(&b, "%d", r.From)
+		} else {
+			fmt.Fprintf(&b, "%d to %d", r.From, r.To)
+		}
+	}
+	events, numbers, they := "events", "numbers", "they"
+	if g.Missing == 1 {
+		events, numbers, they = "event", "number", "it"
+	}
+	return fmt.Sprintf("host %s: %d %s of agent %s never came (%s %s: lost before %s reached the stream, by a full outbox on the host (see its log), or dropped by the stream's limits before a collector read them)",
+		clip(g.Host), g.Missing, events, clip(g.Agent), numbers, b.String(), they)
 }

@@ -30,10 +30,14 @@ func FullPath(host, path string) string {
 	return "//" + host + "/root/cimv2:" + path
 }
 
-// Apply writes the changes one by one.
+// Apply writes the changes one by one. It keeps no account of the
+// agents' numbers: a Skip change is passed over.
 func (s SQLiteSink) Apply(ctx context.Context, changes []fleethistory.Change) (fleethistory.ApplyStats, error) {
 	var st fleethistory.ApplyStats
 	for _, c := range changes {
+		if c.Kind == fleethistory.Skip {
+			continue
+		}
 		hs := c.Session.Session
 		hs.Path = FullPath(c.Session.Host, hs.Path)
 		if hs.Start.IsZero() {

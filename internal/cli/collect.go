@@ -57,7 +57,10 @@ acknowledged only after the commit and idempotent on each event's id, so that a 
 or a redelivery neither loses nor duplicates a row. Several collectors may run at once
 against the same stream and database; they share the work. The schema is made and
 upgraded at start; tables are partitioned by month, and --keep drops the months older
-than that. Any other --db is a SQLite history file, as 'cimsess record' writes, with
+than that. Every minute it says (once, and again when they grow) the events an agent
+numbered that never came to the history: lost by a full outbox on the host, or by the
+stream's limits, told once missing for 5 minutes (or twice --ack-wait). Any other --db
+is a SQLite history file, as 'cimsess record' writes, with
 each row's path naming its host (//web-1/root/cimv2:Linux_LogonSession.LogonId="7").
 
 Keep the database password out of the command line: --db-password-file FILE, libpq's
@@ -156,7 +159,7 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	var sink collector.Sink
 	var pgStore *fleethistory.Store
 	if fleethistory.IsURL(f.db) {
-		s, err := fleethistory.Open(ctx, f.db, fleethistory.Options{PasswordFile: f.dbPasswordFile})
+		s, err := fleethistory.Open(ctx, f.db, fleethistory.Options{PasswordFile: f.dbPasswordFile, GapWait: collectGapWait(f.ackWait)})
 		if err != nil {
 			return err
 		}
@@ -286,6 +289,14 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 	logf("stopped: %d events written, %d already written, %d skipped, %d refused",
 		st.Applied.Load(), st.Duplicate.Load(), st.Skipped.Load(), st.Bad.Load())
 	return err
+}
+
+// collectGapWait is how long a collector lets numbers of an agent's
+// events be missing before it says they never came: the default, or
+// twice the acknowledgement wait when that is longer (a batch of a killed
+// collector is delivered again only after it).
+func collectGapWait(ackWait time.Duration) time.Duration {
+	return max(fleethistory.DefaultGapWait, 2*ackWait)
 }
 
 // timelineStatementTimeout bounds each query of the timeline: one behind

@@ -3,6 +3,9 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cimsess/cimsess/fleethistory"
 )
 
 // TestCollectTimelineFlags: the timeline's listener follows serve's rules,
@@ -22,6 +25,17 @@ func TestCollectTimelineFlags(t *testing.T) {
 		_, stderr, code := runCLI(t, "", append([]string{"collect", "--db", "postgres://127.0.0.1:1/none"}, c.args...)...)
 		if code != ExitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("collect %v: exit %d, %q; want usage and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
+
+// TestCollectGapWait: a gap is told after 5 minutes, or after twice the
+// acknowledgement wait when that is longer: a killed collector's batch is
+// delivered again only after it.
+func TestCollectGapWait(t *testing.T) {
+	for ack, want := range map[time.Duration]time.Duration{time.Minute: fleethistory.DefaultGapWait, time.Hour: 2 * time.Hour} {
+		if got := collectGapWait(ack); got != want {
+			t.Errorf("collectGapWait(%s) = %s, want %s", ack, got, want)
 		}
 	}
 }
