@@ -22,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -449,4 +450,57 @@ func (httpClient) get(url string) (string, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return fmt.Sprintf("%d %s", resp.StatusCode, b), nil
+}
+
+// TestHistoryWarnsOfGaps: an agent whose events 2 to 4 never came (its
+// outbox was full) is named on history's stderr, once the gap has lasted
+// (made old here in the database rather than waited for), when its host
+// is asked for, and not when another host is.
+func TestHistoryWarnsOfGaps(t *testing.T) {
+	db := newDB(t)
+	natsURL, js := startNATS(t)
+	users := filepath.Join(t.TempDir(), "users")
+	if err := server.AddUser(users, "alice", []byte("alice-pw"), true, bcrypt.MinCost); err != nil {
+		t.Fatal(err)
+	}
+	collect(t, natsURL, db, users)
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	lossy := &agent{tb: t, js: js, host: "gap-1.example.com"}
+	fine := &agent{tb: t, js: js, host: "web-1.example.com"}
+	lossy.session("1", "deploy", "", t0, time.Time{}, false) // number 1
+	lossy.seq += 3                                           // 2 to 4 lost
+	lossy.session("2", "deploy", "", t0.Add(time.Minute), t0.Add(2*time.Minute), false)
+	fine.session("3", "deploy", "", t0, t0.Add(time.Minute), false)
+	waitFor(t, 30*time.Second, "3 sessions in the database", func() bool { return len(historyJSON(t, db)) == 3 })
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE agent_seqs SET changed_at = changed_at - interval '1 hour',
+		span0_at = span0_at - interval '1 hour', span1_at = span1_at - interval '1 hour'`); err != nil {
+		t.Fatal(err)
+	}
+	stderr := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(cimsessBin, append([]string{"history", "--db", db}, args...)...)
+		var out strings.Builder
+		cmd.Stderr = &out
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("history %v: %v: %s", args, err, out.String())
+		}
+		return out.String()
+	}
+	agent := wire.HostToken(lossy.host) + ".test"
+	want := "cimsess: warning: host gap-1.example.com: 3 events of agent " + agent + " never came (numbers 2 to 4: lost before they reached the stream"
+	if got := stderr("--host", "gap-*"); !strings.Contains(got, want) || strings.Count(got, "\n") != 1 {
+		t.Errorf("history --host gap-*: stderr %q, want one warning %q…", got, want)
+	}
+	if got := stderr(); !strings.Contains(got, want) {
+		t.Errorf("history: stderr %q, want %q…", got, want)
+	}
+	if got := stderr("--host", "web-1.example.com"); got != "" {
+		t.Errorf("history --host web-1.example.com: stderr %q, want nothing", got)
+	}
 }

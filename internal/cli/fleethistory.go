@@ -14,6 +14,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleethistory"
+	"github.com/cimsess/cimsess/fleethistory/collector"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/schema"
 )
@@ -93,7 +94,29 @@ func (e *env) fleetHistory(ctx context.Context, db string, fl fleetHistoryFlags,
 	if ferr := w.close(); err == nil {
 		err = ferr
 	}
+	if err == nil {
+		// Best effort: a database whose schema is older than the gap
+		// accounting, or a role that may not read it, goes without.
+		if gaps, gerr := store.Gaps(ctx, fl.host); gerr == nil {
+			writeGapWarnings(e.stderr, gaps)
+		}
+	}
 	return err
+}
+
+// maxGapWarnings bounds the agents history warns of one by one.
+const maxGapWarnings = 10
+
+// writeGapWarnings warns of the agents whose events never came to the
+// fleet history: the sessions listed may lack what those events said.
+func writeGapWarnings(w io.Writer, gaps []fleethistory.Gap) {
+	for i, g := range gaps {
+		if i == maxGapWarnings {
+			fmt.Fprintf(w, "cimsess: warning: and %d more agents whose events never all came ('cimsess collect' logs each)\n", len(gaps)-i)
+			break
+		}
+		fmt.Fprintf(w, "cimsess: warning: %s; their sessions are not in the history\n", output.Escape(collector.GapMessage(g)))
+	}
 }
 
 // fleetSessionJSON is a fleet session as JSON and CSV show it: the local

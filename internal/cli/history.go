@@ -64,7 +64,11 @@ LogonId, LogonType and how they ended:
 
 --since and --until take a duration back from now (90m, 36h, 7d), a date (2026-01-31),
 a local time (2026-01-31 14:00, 2026-01-31T14:00:05), an RFC 3339 time, today or yesterday;
-they select the sessions that were open at some time between them.`,
+they select the sessions that were open at some time between them.
+
+With --db postgres://… (the fleet history 'cimsess collect' writes), a warning on stderr
+names the hosts asked for (--host) whose agents numbered events that never came to it:
+lost by a full outbox on the host, or by the stream; their sessions are not listed.`,
 		Example: `  cimsess history --since 7d
   cimsess history --user alice --output json
   cimsess history --wtmp ./wtmp.copy --db ./history.db --since 2026-01-01 --until 2026-02-01
