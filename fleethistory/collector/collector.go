@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,7 @@ import (
 	"github.com/cimsess/cimsess/fleet/wire"
 	"github.com/cimsess/cimsess/fleethistory"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/schema"
 )
 
@@ -352,6 +354,11 @@ func (c *Collector) decode(msgs []jetstream.Msg) batch {
 			c.stats.Bad.Add(1)
 			c.logf("refusing message %s: %v", msgSubject(m), err)
 			_ = m.Term()
+			if ch.Kind == fleethistory.Skip && ch.MsgID != "" {
+				// Refused, but it came: its number is counted.
+				b.changes = append(b.changes, ch)
+				b.of = append(b.of, m)
+			}
 		case !ok:
 			// Not recorded, but its number is counted: it came.
 			c.stats.Skipped.Add(1)
@@ -527,6 +534,9 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 	if msgID != "" && msgID != ev.ID {
 		return ch, false, cim.Errorf(cim.ErrInvalidParameter, "event %q came with message id %q", clip(ev.ID), clip(msgID))
 	}
+	if err := checkEventID(ev); err != nil {
+		return ch, false, err
+	}
 	classes := c.Classes
 	if classes == nil {
 		classes = history.DefaultClasses
@@ -545,9 +555,11 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 	if !recorded {
 		return skip, false, nil
 	}
+	// From here an event refused still came: its number is counted (the
+	// Skip returned with the error), so that it is not told as lost.
 	in, err := wire.DecodeInstance(reg, ev.Instance)
 	if err != nil {
-		return ch, false, err
+		return skip, false, err
 	}
 	hs := history.SessionOf(in, ev.Time)
 	if _, has := in.Value("StartTime").(cim.DateTime); !has {
@@ -566,7 +578,7 @@ func (c *Collector) Change(subject string, data []byte, msgID string) (ch fleeth
 		s.Props = b
 	}
 	if err := storable(&s, ev.ID); err != nil {
-		return ch, false, cim.Errorf(cim.ErrInvalidParameter, "event %q: %v", clip(ev.ID), err)
+		return skip, false, cim.Errorf(cim.ErrInvalidParameter, "event %q: %v", clip(ev.ID), err)
 	}
 	ch = fleethistory.Change{MsgID: ev.ID, Time: ev.Time, Session: s}
 	switch ev.Kind {
@@ -702,6 +714,26 @@ func (c *Collector) watchGaps(ctx context.Context, gs GapSink) {
 // maxRunsTold bounds the runs of numbers a gap's message names.
 const maxRunsTold = 4
 
+// checkEventID refuses an event whose id is not its own host's: the
+// host's token, an agent id of letters, digits, '-' and '_', and its
+// number (wire.EventID). The subject already names the body's host; the
+// id must too, or one host could make gaps in another's accounting, or
+// hide them, and claim its message ids.
+func checkEventID(ev *wire.Event) error {
+	prefix, suffix := wire.HostToken(ev.Host)+".", "."+strconv.FormatUint(ev.Seq, 10)
+	id := ev.ID
+	if ev.Seq == 0 || len(id) <= len(prefix)+len(suffix) || !strings.HasPrefix(id, prefix) || !strings.HasSuffix(id, suffix) {
+		return cim.Errorf(cim.ErrInvalidParameter, "event %q: its id is not <host token>.<agent id>.<seq> of its host %q and number %d", clip(id), clip(ev.Host), ev.Seq)
+	}
+	agent := id[len(prefix) : len(id)-len(suffix)]
+	if len(agent) > 64 || strings.IndexFunc(agent, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) >= 0 {
+		return cim.Errorf(cim.ErrInvalidParameter, "event %q: its agent id %q is not up to 64 letters, digits, '-' or '_'", clip(id), clip(agent))
+	}
+	return nil
+}
+
 // GapMessage says what a gap is, as a collector logs it: "host web-2: 3
 // events of agent web-2.x1 never came (numbers 4 to 6: …)".
 func GapMessage(g fleethistory.Gap) string {
@@ -725,5 +757,5 @@ func GapMessage(g fleethistory.Gap) string {
 		events, numbers, they = "event", "number", "it"
 	}
 	return fmt.Sprintf("host %s: %d %s of agent %s never came (%s %s: lost before %s reached the stream, by a full outbox on the host (see its log), or dropped by the stream's limits before a collector read them)",
-		clip(g.Host), g.Missing, events, clip(g.Agent), numbers, b.String(), they)
+		output.Escape(clip(g.Host)), g.Missing, events, output.Escape(clip(g.Agent)), numbers, b.String(), they)
 }

@@ -128,3 +128,74 @@ func TestGapMessage(t *testing.T) {
 		t.Fatalf("GapMessage = %q", got)
 	}
 }
+
+// TestEventIDIsItsHosts: an event whose id names another host's agent,
+// or an agent id of other characters, is refused: one host could
+// otherwise make gaps in another's accounting (996 "never came" from one
+// forged number), hide one, or forge a log line through the agent id.
+func TestEventIDIsItsHosts(t *testing.T) {
+	c := &Collector{}
+	a := makeScript(t, 2, 1).events
+	other := a[3] // Host-001's first event
+	for _, tc := range []struct {
+		id   string
+		want string
+	}{
+		{wire.EventID(wire.HostToken(a[0].Host), "agent1", other.Seq), "is not <host token>.<agent id>.<seq> of its host"},
+		{wire.EventID(wire.HostToken(other.Host), "agent1", other.Seq+1), "is not <host token>.<agent id>.<seq> of its host"},
+		{wire.EventID(wire.HostToken(other.Host), "agent1\ncimsess: collect: stopped\x1b[31m", other.Seq), "is not up to 64 letters"},
+		{wire.EventID(wire.HostToken(other.Host), "", other.Seq), "is not <host token>.<agent id>.<seq>"},
+	} {
+		e := other
+		e.ID = tc.id
+		data, err := jsonOf(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.Change(e.Subject(), data, ""); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("id %q: %v, want %q", tc.id, err, tc.want)
+		}
+	}
+	data, _ := jsonOf(other)
+	if _, ok, err := c.Change(other.Subject(), data, other.ID); err != nil || !ok {
+		t.Errorf("its own id: %v %v", ok, err)
+	}
+}
+
+// TestRefusedEventIsNoLoss: an event the collector itself refuses (a
+// 2,000-byte user name) came: its number is counted, and no gap is told
+// for it, where it was logged as refused and then as never come.
+func TestRefusedEventIsNoLoss(t *testing.T) {
+	url := newDB(t)
+	natsURL, js := startNATS(t)
+	ev := makeScript(t, 1, 2).events // six events
+	long := session("1001", strings.Repeat("u", 2000), base, "OK")
+	w, err := wire.EncodeInstance(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev[3].Instance = w
+	publish(t, js, ev)
+	c, logs, stop := startGapCollector(t, url, natsURL, 200*time.Millisecond)
+	defer stop()
+	waitLog(t, logs, "refusing message", 1, 20*time.Second)
+	for deadline := time.Now().Add(20 * time.Second); c.Stats().Applied.Load()+c.Stats().Duplicate.Load() < 5; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the other five events were not written; log:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // past the gap wait, several checks
+	if strings.Contains(logs.String(), "never came") {
+		t.Fatalf("a refused event was told as lost:\n%s", logs.String())
+	}
+}
+
+// TestGapMessageEscapes: what the log says of a gap escapes what came
+// from the wire.
+func TestGapMessageEscapes(t *testing.T) {
+	m := GapMessage(fleethistory.Gap{Host: "h\x1b[31m", Agent: "a\ncimsess: collect: stopped", Missing: 1, Runs: []fleethistory.SeqRun{{From: 2, To: 2}}})
+	if strings.ContainsAny(m, "\n\x1b") {
+		t.Fatalf("%q", m)
+	}
+}

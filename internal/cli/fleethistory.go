@@ -115,7 +115,7 @@ func writeGapWarnings(w io.Writer, gaps []fleethistory.Gap) {
 			fmt.Fprintf(w, "cimsess: warning: and %d more agents whose events never all came ('cimsess collect' logs each)\n", len(gaps)-i)
 			break
 		}
-		fmt.Fprintf(w, "cimsess: warning: %s; their sessions are not in the history\n", output.Escape(collector.GapMessage(g)))
+		fmt.Fprintf(w, "cimsess: warning: %s; the sessions or changes they told are not in the history\n", collector.GapMessage(g))
 	}
 }
 

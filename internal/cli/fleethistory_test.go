@@ -19,7 +19,7 @@ func TestGapWarnings(t *testing.T) {
 	var b strings.Builder
 	writeGapWarnings(&b, gaps)
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 11 || lines[0] != `cimsess: warning: host web-0\x1b[2J: 3 events of agent web-0.a1 never came (numbers 4 to 6: lost before they reached the stream, by a full outbox on the host (see its log), or dropped by the stream's limits before a collector read them); their sessions are not in the history` ||
+	if len(lines) != 11 || lines[0] != `cimsess: warning: host web-0\x1b[2J: 3 events of agent web-0.a1 never came (numbers 4 to 6: lost before they reached the stream, by a full outbox on the host (see its log), or dropped by the stream's limits before a collector read them); the sessions or changes they told are not in the history` ||
 		lines[10] != "cimsess: warning: and 2 more agents whose events never all came ('cimsess collect' logs each)" {
 		t.Fatalf("warnings:\n%s", b.String())
 	}
