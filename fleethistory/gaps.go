@@ -49,12 +49,16 @@ type Gap struct {
 	// Lowest and Highest are the lowest and highest numbers that came,
 	// Came how many distinct numbers came.
 	Lowest, Highest, Came uint64
-	// Missing counts the numbers in Runs: those between Lowest and
-	// Highest that never came, and have been missing for the store's gap
-	// wait. Numbers missing for less are not counted yet: their events
-	// may be on their way.
+	// Missing counts the numbers in Runs and Forgotten: those between
+	// Lowest and Highest that never came, and have been missing for the
+	// store's gap wait. Numbers missing for less are not counted yet:
+	// their events may be on their way.
 	Missing uint64
 	Runs    []SeqRun
+	// Forgotten counts the missing numbers no longer in Runs: those of
+	// the oldest holes of an agent with more than a row keeps (counted in
+	// Missing, before Runs).
+	Forgotten uint64
 	// Changed is when numbers of the agent last came.
 	Changed time.Time
 }
@@ -162,12 +166,15 @@ func parseRuns(s string) ([]SeqRun, bool) {
 // rows in the same order). A row whose numbers are all there already (a
 // redelivery) is left as it is. Past the gap wait ($4, in µs) since the
 // newer span was kept, the newer span becomes the older and the span
-// before this batch the newer.
+// before this batch the newer. A row keeps at most $5 runs
+// (maxRuns): the holes before them are filled and their numbers counted
+// as forgotten (migration 00005).
 const countSeqsSQL = `INSERT INTO agent_seqs AS a (agent, host, seqs, changed_at, span0, span0_at, span1, span1_at)
 SELECT u.agent, u.host, u.seqs::int8multirange, now(), 'empty', now(), 'empty', now()
 	FROM unnest($1::text[], $2::text[], $3::text[]) AS u(agent, host, seqs) ORDER BY 1
 ON CONFLICT (agent) DO UPDATE SET
-	seqs = a.seqs + EXCLUDED.seqs,
+	seqs = cimsess_seq_bound(a.seqs + EXCLUDED.seqs, $5),
+	forgotten = a.forgotten + cimsess_seq_count(cimsess_seq_bound(a.seqs + EXCLUDED.seqs, $5)) - cimsess_seq_count(a.seqs + EXCLUDED.seqs),
 	changed_at = now(),
 	span0 = CASE WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN a.span1 ELSE a.span0 END,
 	span0_at = CASE WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN a.span1_at ELSE a.span0_at END,
@@ -190,9 +197,14 @@ func (s *Store) countSeqs(ctx context.Context, tx pgx.Tx, seqs agentSeqs) error 
 	for i, a := range agents {
 		hosts[i], ranges[i] = seqs[a].host, multirange(seqs[a].seqs)
 	}
-	_, err := tx.Exec(ctx, countSeqsSQL, agents, hosts, ranges, s.gapWait.Microseconds())
+	_, err := tx.Exec(ctx, countSeqsSQL, agents, hosts, ranges, s.gapWait.Microseconds(), maxRuns)
 	return err
 }
+
+// maxRuns bounds the runs of numbers an agent's row keeps (see
+// countSeqsSQL): some 4 KB, where a row of every other number lost grew
+// by a run an event.
+const maxRuns = 256
 
 // gapsSQL reads the agents with holes ($1: the gap wait in µs) and, of
 // each, the holes that count: within the span of the numbers as they were
@@ -201,8 +213,8 @@ const gapsSQL = `SELECT agent, host, seqs::text, changed_at, (int8multirange(CAS
 		WHEN changed_at <= now() - $1::bigint * interval '1 microsecond' THEN range_merge(seqs)
 		WHEN span1_at <= now() - $1::bigint * interval '1 microsecond' THEN span1
 		WHEN span0_at <= now() - $1::bigint * interval '1 microsecond' THEN span0
-		ELSE 'empty'::int8range END) - seqs)::text
-	FROM agent_seqs WHERE NOT isempty(holes)`
+		ELSE 'empty'::int8range END) - seqs)::text, forgotten
+	FROM agent_seqs WHERE (NOT isempty(holes) OR forgotten > 0)`
 
 // Gaps returns the agents whose event numbers have runs that have been
 // missing for the store's gap wait (Options.GapWait), by host then agent:
@@ -227,7 +239,7 @@ func (s *Store) Gaps(ctx context.Context, host string) ([]Gap, error) {
 	err := s.walk(ctx, q, args, func(r pgx.Rows) error {
 		var g Gap
 		var seqs, holes string
-		if err := r.Scan(&g.Agent, &g.Host, &seqs, &g.Changed, &holes); err != nil {
+		if err := r.Scan(&g.Agent, &g.Host, &seqs, &g.Changed, &holes, &g.Forgotten); err != nil {
 			return s.err(err)
 		}
 		came, ok1 := parseRuns(seqs)
@@ -235,13 +247,14 @@ func (s *Store) Gaps(ctx context.Context, host string) ([]Gap, error) {
 		if !ok1 || !ok2 || len(came) == 0 {
 			return cim.Errorf(cim.ErrFailed, "fleet history %s: agent %s: numbers %q, holes %q: not a multirange of bigint", s.name, g.Agent, seqs, holes)
 		}
-		if len(runs) == 0 {
+		if len(runs) == 0 && g.Forgotten == 0 {
 			return nil // holes not old enough yet
 		}
 		g.Lowest, g.Highest, g.Runs = came[0].From, came[len(came)-1].To, runs
 		for _, r := range came {
 			g.Came += r.To - r.From + 1
 		}
+		g.Missing = g.Forgotten
 		for _, r := range runs {
 			g.Missing += r.To - r.From + 1
 		}

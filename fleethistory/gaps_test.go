@@ -163,3 +163,45 @@ func TestSeqRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestGapRowBounded: an agent that lost every other event (1,500 of
+// 3,000 numbers) keeps a row of at most maxRuns runs, a few KB, where it
+// grew by a run an event (1.1 MB at 75,000 holes, each batch rewriting
+// it); the oldest holes are counted as forgotten, and none is left out
+// of Missing.
+func TestGapRowBounded(t *testing.T) {
+	s := openGapStore(t, time.Nanosecond)
+	ctx := context.Background()
+	var odd []uint64
+	for n := uint64(1); n < 3000; n += 2 {
+		odd = append(odd, n)
+	}
+	for i := 0; i < len(odd); i += 200 {
+		if _, err := s.Apply(ctx, seqChanges("web-1", odd[i:min(i+200, len(odd))], nil), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Millisecond)
+	gaps, err := s.Gaps(ctx, "")
+	if err != nil || len(gaps) != 1 {
+		t.Fatalf("Gaps = %+v, %v", gaps, err)
+	}
+	g := gaps[0]
+	if g.Missing != 1499 || len(g.Runs) > maxRuns || g.Forgotten == 0 || g.Forgotten+uint64(len(g.Runs)) != 1499 || g.Lowest != 1 || g.Highest != 2999 {
+		t.Errorf("missing %d (want 1499), %d runs (at most %d), forgotten %d, lowest %d, highest %d", g.Missing, len(g.Runs), maxRuns, g.Forgotten, g.Lowest, g.Highest)
+	}
+	var size int
+	if err := s.pool.QueryRow(ctx, "SELECT pg_column_size(seqs) + pg_column_size(holes) FROM agent_seqs WHERE agent = 'web-1.a1'").Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	if size > 16<<10 {
+		t.Errorf("the row's numbers and holes take %d bytes", size)
+	}
+	// Delivered again: nothing changes, the forgotten stay counted once.
+	if _, err := s.Apply(ctx, seqChanges("web-1", odd[:200], nil), 0); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.Gaps(ctx, ""); err != nil || len(again) != 1 || again[0].Missing != 1499 {
+		t.Errorf("after a redelivery: %+v, %v", again, err)
+	}
+}

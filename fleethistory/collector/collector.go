@@ -752,6 +752,12 @@ func GapMessage(g fleethistory.Gap) string {
 			fmt.Fprintf(&b, "%d to %d", r.From, r.To)
 		}
 	}
+	if g.Forgotten > 0 {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "and %d before", g.Forgotten)
+	}
 	events, numbers, they := "events", "numbers", "they"
 	if g.Missing == 1 {
 		events, numbers, they = "event", "number", "it"

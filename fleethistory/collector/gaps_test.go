@@ -199,3 +199,12 @@ func TestGapMessageEscapes(t *testing.T) {
 		t.Fatalf("%q", m)
 	}
 }
+
+// TestGapMessageForgotten: the numbers of the oldest holes a row no
+// longer lists are told as a count.
+func TestGapMessageForgotten(t *testing.T) {
+	m := GapMessage(fleethistory.Gap{Host: "h", Agent: "h.a1", Missing: 101, Forgotten: 100, Runs: []fleethistory.SeqRun{{From: 300, To: 300}}})
+	if !strings.Contains(m, "101 events of agent h.a1 never came (numbers 300, and 100 before:") {
+		t.Fatalf("%q", m)
+	}
+}
