@@ -166,21 +166,31 @@ func parseRuns(s string) ([]SeqRun, bool) {
 // rows in the same order). A row whose numbers are all there already (a
 // redelivery) is left as it is. Past the gap wait ($4, in µs) since the
 // newer span was kept, the newer span becomes the older and the span
-// before this batch the newer. A row keeps at most $5 runs
-// (maxRuns): the holes before them are filled and their numbers counted
-// as forgotten (migration 00005).
+// before this batch the newer. A row keeps at most $5 runs (maxRuns)
+// where it can: the holes before them that have lasted the gap wait
+// (oldSpan) are filled and their numbers counted as forgotten
+// (migration 00005); a younger hole may be a batch on its way.
 const countSeqsSQL = `INSERT INTO agent_seqs AS a (agent, host, seqs, changed_at, span0, span0_at, span1, span1_at)
 SELECT u.agent, u.host, u.seqs::int8multirange, now(), 'empty', now(), 'empty', now()
 	FROM unnest($1::text[], $2::text[], $3::text[]) AS u(agent, host, seqs) ORDER BY 1
 ON CONFLICT (agent) DO UPDATE SET
-	seqs = cimsess_seq_bound(a.seqs + EXCLUDED.seqs, $5),
-	forgotten = a.forgotten + cimsess_seq_count(cimsess_seq_bound(a.seqs + EXCLUDED.seqs, $5)) - cimsess_seq_count(a.seqs + EXCLUDED.seqs),
+	seqs = cimsess_seq_bound(a.seqs + EXCLUDED.seqs, $5, upper(` + oldSpan + `)),
+	forgotten = a.forgotten + cimsess_seq_count(cimsess_seq_bound(a.seqs + EXCLUDED.seqs, $5, upper(` + oldSpan + `))) - cimsess_seq_count(a.seqs + EXCLUDED.seqs),
 	changed_at = now(),
 	span0 = CASE WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN a.span1 ELSE a.span0 END,
 	span0_at = CASE WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN a.span1_at ELSE a.span0_at END,
 	span1 = CASE WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN range_merge(a.seqs) ELSE a.span1 END,
 	span1_at = CASE WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN now() ELSE a.span1_at END
 WHERE NOT a.seqs @> EXCLUDED.seqs`
+
+// oldSpan is, in countSeqsSQL, the span of an agent's numbers as it was
+// at least the gap wait ($4) ago, as gapsSQL reads it: its holes have
+// lasted, and only those may be filled.
+const oldSpan = `CASE
+		WHEN a.changed_at <= now() - $4::bigint * interval '1 microsecond' THEN range_merge(a.seqs)
+		WHEN a.span1_at <= now() - $4::bigint * interval '1 microsecond' THEN a.span1
+		WHEN a.span0_at <= now() - $4::bigint * interval '1 microsecond' THEN a.span0
+		ELSE 'empty'::int8range END`
 
 // countSeqs adds the numbers of a batch to the gap accounting, in tx.
 func (s *Store) countSeqs(ctx context.Context, tx pgx.Tx, seqs agentSeqs) error {
@@ -254,6 +264,7 @@ func (s *Store) Gaps(ctx context.Context, host string) ([]Gap, error) {
 		for _, r := range came {
 			g.Came += r.To - r.From + 1
 		}
+		g.Came -= g.Forgotten // the forgotten are in seqs, filled
 		g.Missing = g.Forgotten
 		for _, r := range runs {
 			g.Missing += r.To - r.From + 1

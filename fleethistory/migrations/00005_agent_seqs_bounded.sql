@@ -16,20 +16,30 @@ AS $$ SELECT coalesce(sum(upper(r) - lower(r)), 0)::bigint FROM unnest(m) AS r $
 -- +goose StatementEnd
 
 -- +goose StatementBegin
--- m with at most keep runs: the holes before its keep newest runs are
--- filled.
-CREATE FUNCTION cimsess_seq_bound(m int8multirange, keep int) RETURNS int8multirange
+-- m with at most keep runs where it can: the holes before its keep
+-- newest runs are filled, but only below upto, the end of the span of
+-- numbers as it was at least the gap wait ago. A younger hole may be
+-- another collector's batch on its way, and is never filled: a row is
+-- bounded by its old holes, and its numbers of the last gap wait.
+CREATE FUNCTION cimsess_seq_bound(m int8multirange, keep int, upto bigint) RETURNS int8multirange
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-	SELECT CASE WHEN c.n <= keep THEN m
-		ELSE m + int8multirange(int8range(lower(m),
-			(SELECT lower(r) FROM unnest(m) AS r ORDER BY lower(r) OFFSET c.n - keep LIMIT 1)))
+	SELECT CASE WHEN c.n <= keep OR upto IS NULL OR upto <= lower(m) THEN m
+		ELSE m + int8multirange(int8range(lower(m), greatest(lower(m), least(upto,
+			(SELECT lower(r) FROM unnest(m) AS r ORDER BY lower(r) OFFSET c.n - keep LIMIT 1)))))
 		END
 	FROM (SELECT count(*)::int AS n FROM unnest(m)) AS c
 $$;
 -- +goose StatementEnd
 
+-- The agents with holes or forgotten numbers, which the collectors ask
+-- for every minute.
+DROP INDEX agent_seqs_holes;
+CREATE INDEX agent_seqs_holes ON agent_seqs (host) WHERE NOT isempty(holes) OR forgotten > 0;
+
 -- +goose Down
-DROP FUNCTION cimsess_seq_bound(int8multirange, int);
+DROP INDEX agent_seqs_holes;
+CREATE INDEX agent_seqs_holes ON agent_seqs (host) WHERE NOT isempty(holes);
+DROP FUNCTION cimsess_seq_bound(int8multirange, int, bigint);
 DROP FUNCTION cimsess_seq_count(int8multirange);
 ALTER TABLE agent_seqs DROP COLUMN forgotten;
