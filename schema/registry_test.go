@@ -23,12 +23,12 @@ func reg(t testing.TB) *Registry {
 	return r
 }
 
-// TestDeclaredMatchesMOF checks that the classes compiled into Go are
-// exactly those the MOF files declare, in the same order.
-func TestDeclaredMatchesMOF(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("mof", "*.mof"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no MOF files: %v", err)
+// parseMOFDir parses the MOF files of dir, in the order of their names.
+func parseMOFDir(t *testing.T, dir string) []*cim.Class {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.mof"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	sort.Strings(files)
 	var parsed []*cim.Class
@@ -43,6 +43,16 @@ func TestDeclaredMatchesMOF(t *testing.T) {
 		}
 		parsed = append(parsed, cs...)
 	}
+	return parsed
+}
+
+// TestDeclaredMatchesMOF checks that the classes compiled into Go are
+// exactly those the MOF files declare, in the same order.
+func TestDeclaredMatchesMOF(t *testing.T) {
+	parsed := parseMOFDir(t, "mof")
+	if len(parsed) == 0 {
+		t.Fatal("no MOF files")
+	}
 	if len(parsed) != len(declared) {
 		t.Fatalf("the MOF files declare %d classes, declared_gen.go %d: run go generate ./schema", len(parsed), len(declared))
 	}
@@ -52,21 +62,7 @@ func TestDeclaredMatchesMOF(t *testing.T) {
 		}
 	}
 	// The interop classes likewise.
-	files, _ = filepath.Glob(filepath.Join("interop", "*.mof"))
-	sort.Strings(files)
-	parsed = parsed[:0]
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs, err := mof.Parse(filepath.Base(f), src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, cs...)
-	}
-	if len(parsed) == 0 || !reflect.DeepEqual(parsed, declaredInterop) {
+	if interop := parseMOFDir(t, "interop"); len(interop) == 0 || !reflect.DeepEqual(interop, declaredInterop) {
 		t.Errorf("the classes of interop/*.mof differ from declaredInterop in declared_gen.go: run go generate ./schema")
 	}
 	// Load, which parses MOF at run time, builds the same registry.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -103,23 +102,9 @@ func TestTruncatedFairPerLane(t *testing.T) {
 	s := openStore(t)
 	h := New(s, nil)
 	now := time.Now().Truncate(time.Second)
-	old := now.Add(-270 * 24 * time.Hour)
-	var all []fleethistory.Session
-	open := map[string]bool{}
 	const big = MaxSessions + 200
-	for i := range big {
-		id := "big" + strconv.Itoa(i)
-		all = append(all, session("big-db", id, "postgres", old.Add(time.Duration(i)*time.Minute)))
-		open[id] = true
-	}
-	// 29 hosts of 40 sessions each in the last hours, ended; "carol"'s
-	// on web-00 newer than any of big-db's.
-	for hn := range 29 {
-		host := fmt.Sprintf("web-%02d", hn)
-		for i := range 40 {
-			all = append(all, session(host, host+"-"+strconv.Itoa(i), "alice", now.Add(-5*time.Hour+time.Duration(i)*time.Minute)))
-		}
-	}
+	all, open := busyFleet(now, big, time.Minute)
+	// "carol"'s on web-00 newer than any of big-db's.
 	all = append(all, session("web-00", "late", "carol", now.Add(-10*time.Minute)))
 	apply(t, s, all, open)
 

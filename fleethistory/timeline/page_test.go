@@ -102,12 +102,20 @@ func rangePath(from, to time.Time, more string) string {
 // hours, ended.
 func bigFleet(t *testing.T, s *fleethistory.Store, now time.Time) {
 	t.Helper()
+	all, open := busyFleet(now, 4686, time.Hour)
+	apply(t, s, all, open)
+}
+
+// busyFleet is big-db with n sessions open since nine months ago, one
+// every step, and 29 hosts (web-00 to web-28) of 40 sessions each in the
+// last five hours, ended: the sessions and which of them are open.
+func busyFleet(now time.Time, n int, step time.Duration) ([]fleethistory.Session, map[string]bool) {
 	var all []fleethistory.Session
 	open := map[string]bool{}
 	old := now.Add(-270 * 24 * time.Hour)
-	for i := range 4686 {
+	for i := range n {
 		id := "big" + strconv.Itoa(i)
-		all = append(all, session("big-db", id, "postgres", old.Add(time.Duration(i)*time.Hour)))
+		all = append(all, session("big-db", id, "postgres", old.Add(time.Duration(i)*step)))
 		open[id] = true
 	}
 	for hn := range 29 {
@@ -116,7 +124,7 @@ func bigFleet(t *testing.T, s *fleethistory.Store, now time.Time) {
 			all = append(all, session(host, host+"-"+strconv.Itoa(i), "alice", now.Add(-5*time.Hour+time.Duration(i)*time.Minute)))
 		}
 	}
-	apply(t, s, all, open)
+	return all, open
 }
 
 // TestPageNamesTheHostsCut: with one host's thousands of open sessions in
