@@ -328,7 +328,7 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 			return flush()
 		})
 	} else {
-		err = p.recordChunks(ctx, uf, &names, now, func(chunk []builtSession) error {
+		err = p.recordChunks(ctx, uf, &names, now, lent, func(chunk []builtSession) error {
 			for i := range chunk {
 				in := &chunk[i].in
 				if !lent {
@@ -402,10 +402,12 @@ func (m *recordSessionMaker) session(c *recordSession) *session {
 }
 
 // builtSession is the instance of a record's session, made in a chunk of
-// recordChunks with room for every property it may have.
+// recordChunks with room for every property it may have and, when the
+// caller lends its batches, for their values.
 type builtSession struct {
 	in    cim.Instance
 	props [numProps]cim.PropertyValue
+	slots valueSlots
 }
 
 // recordNamer decides, record by record in file order, which login
@@ -467,8 +469,10 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 // the instances a chunk at a time, in file order. Two chunks take turns:
 // one is filled while fn has the other, whose instances are fn's until
 // it returns. fn's first error stops the reading and is returned, as is
-// the reading's.
-func (p *Provider) recordChunks(ctx context.Context, uf *utmp.File, n *recordNamer, now time.Time, fn func([]builtSession) error) error {
+// the reading's. lent says that fn is done with the instances themselves
+// when it returns (provider.Hint.Lent), so that their values can be made
+// in the chunk too (valueSlots).
+func (p *Provider) recordChunks(ctx context.Context, uf *utmp.File, n *recordNamer, now time.Time, lent bool, fn func([]builtSession) error) error {
 	chunks := ahead.Start(chunkRecords, func(f *ahead.Filler[builtSession]) error {
 		var (
 			one recordSession
@@ -483,7 +487,14 @@ func (p *Provider) recordChunks(ctx context.Context, uf *utmp.File, n *recordNam
 				return errStopped
 			}
 			fa := p.facts(s.session(&one), now)
-			b.in = cim.Instance{ClassName: ClassName, Owner: fa.userName, Properties: fa.appendProps(b.props[:0])}
+			// A lent chunk's values live in it: its instances are done
+			// with when it is reused. Others are copied out of the
+			// chunk, and their values must outlive it.
+			slots := &b.slots
+			if !lent {
+				slots = nil
+			}
+			b.in = cim.Instance{ClassName: ClassName, Owner: fa.userName, Properties: fa.appendProps(b.props[:0], slots)}
 			return nil
 		})
 		return err
