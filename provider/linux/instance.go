@@ -178,7 +178,10 @@ func (f *facts) appendProps(props []cim.PropertyValue, slots *valueSlots) []cim.
 		props = append(props, cim.PropertyValue{Name: name, Value: v})
 	}
 	if slots != nil {
-		*slots = valueSlots{}
+		// Each slot used is written before its interface is made; the
+		// others need not be cleared (what they still hold is bounded by
+		// the chunk's size).
+		slots.ns, slots.nu, slots.nt = 0, 0, 0
 	}
 	setString := func(name, v string) {
 		if v != "" {

@@ -62,10 +62,11 @@ type Process struct {
 	// UID is the real user id (the first Uid: field of /proc/PID/status).
 	UID uint32
 	// LoginUID is /proc/PID/loginuid; [Unset] when the process is not part
-	// of a login or the kernel has no audit support.
+	// of a login or the kernel has no audit support, and for a kernel
+	// thread (whose audit files are not read: they are always unset).
 	LoginUID uint32
 	// SessionID is the audit session id, /proc/PID/sessionid; [Unset] when
-	// none. Every process of one login shares it.
+	// none, and for a kernel thread. Every process of one login shares it.
 	SessionID uint32
 	// TTY is tty_nr of /proc/PID/stat, the controlling terminal's device
 	// number (0 for none), and TTYName its name under /dev ("pts/3",
@@ -511,8 +512,10 @@ func (f *FS) read(r *reader, pid int, boot time.Time, fields Fields) (Process, e
 		}
 	}
 	// Without audit support in the kernel these two files do not exist:
-	// both stay Unset.
-	if fields&FieldLoginUID != 0 {
+	// both stay Unset. So are they always for a kernel thread, whose files
+	// are not read: a machine has dozens to hundreds of kernel threads,
+	// and these two reads were most of the time of listing them.
+	if fields&FieldLoginUID != 0 && !st.kthread {
 		if b, err := r.readFile(f.pidPath(pid, "loginuid"), 64); err == nil {
 			if v, ok := parseUint32(b); ok {
 				p.LoginUID = v
@@ -526,7 +529,7 @@ func (f *FS) read(r *reader, pid int, boot time.Time, fields Fields) (Process, e
 			}
 		}
 	}
-	if fields&FieldSessionID != 0 {
+	if fields&FieldSessionID != 0 && !st.kthread {
 		if b, err := r.readFile(f.pidPath(pid, "sessionid"), 64); err == nil {
 			if v, ok := parseUint32(b); ok {
 				p.SessionID = v

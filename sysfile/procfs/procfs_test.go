@@ -194,12 +194,13 @@ var statCases = []struct {
 	want stat
 	ok   bool
 }{
-	{"1 (systemd) S 0 1 1 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0 2 1000 100 1 2 3\n", stat{1, "systemd", 'S', 0, 0, 2}, true},
-	{"42 (a b) R 7 42 42 34816 42 0 0 0 0 0 0 0 0 0 20 0 1 0 99", stat{42, "a b", 'R', 7, 34816, 99}, true},
-	{"43 ((x) S 1 2) Z 7 1 1 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0", stat{43, "(x) S 1 2", 'Z', 7, 0, 5}, true},
-	{"44 () S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{44, "", 'S', 1, 0, 5}, true},
-	{"45 (new\nline) S 1 1 1 -2 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{45, "new\nline", 'S', 1, 0xfffffffe, 5}, true},
-	{"46 (x)) S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{46, "x)", 'S', 1, 0, 5}, true},
+	{"1 (systemd) S 0 1 1 0 -1 4194560 100 0 0 0 5 6 0 0 20 0 1 0 2 1000 100 1 2 3\n", stat{1, "systemd", 'S', 0, 0, 2, false}, true},
+	{"42 (a b) R 7 42 42 34816 42 0 0 0 0 0 0 0 0 0 20 0 1 0 99", stat{42, "a b", 'R', 7, 34816, 99, false}, true},
+	{"43 ((x) S 1 2) Z 7 1 1 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0", stat{43, "(x) S 1 2", 'Z', 7, 0, 5, false}, true},
+	{"44 () S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{44, "", 'S', 1, 0, 5, false}, true},
+	{"45 (new\nline) S 1 1 1 -2 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{45, "new\nline", 'S', 1, 0xfffffffe, 5, false}, true},
+	{"46 (x)) S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{46, "x)", 'S', 1, 0, 5, false}, true},
+	{"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 5", stat{2, "kthreadd", 'S', 0, 0, 5, true}, true},
 	{"", stat{}, false},
 	{"1 (x", stat{}, false},
 	{"1 x) S", stat{}, false},
@@ -230,8 +231,12 @@ func FuzzParseStat(f *testing.F) {
 			return
 		}
 		// Whatever parsed must print back to a line that parses the same.
-		line := fmt.Sprintf("%d (%s) %s %d 0 0 %d 0 0 0 0 0 0 0 0 0 0 0 0 0 0 %d 0\n",
-			st.pid, st.comm, []byte{st.state}, st.ppid, int32(uint32(st.tty)), st.start)
+		flags := 0
+		if st.kthread {
+			flags = pfKthread
+		}
+		line := fmt.Sprintf("%d (%s) %s %d 0 0 %d 0 %d 0 0 0 0 0 0 0 0 0 0 0 0 %d 0\n",
+			st.pid, st.comm, []byte{st.state}, st.ppid, int32(uint32(st.tty)), flags, st.start)
 		st2, err := parseStat([]byte(line))
 		if err != nil || st2 != st {
 			t.Fatalf("reparse of %q: %+v, %v; want %+v", line, st2, err, st)
@@ -552,4 +557,28 @@ func TestParseIO(t *testing.T) {
 func FuzzParseIO(f *testing.F) {
 	f.Add([]byte("rchar: 100\nwchar: 200\nsyscr: 3\nsyscw: 4\n"))
 	f.Fuzz(func(t *testing.T, b []byte) { parseIO(b) })
+}
+
+// TestKernelThreadAuditUnread: a kernel thread's audit files are not read
+// (no login owns one); its LoginUID and SessionID are Unset whatever they
+// would say, while a user process's beside it are read.
+func TestKernelThreadAuditUnread(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "stat"), []byte("btime 1767261600\n"), 0o644)
+	writeProc(t, root, 2, 0, "kthreadd", 0, 7)
+	writeProc(t, root, 300, 1, "sshd", 0, 7)
+	kstat := "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 18446744073709551615 0 0 0\n"
+	if err := os.WriteFile(filepath.Join(root, "2", "stat"), []byte(kstat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	procs, err := New(root).ListFields(context.Background(), FieldLoginUID|FieldSessionID)
+	if err != nil || len(procs) != 2 {
+		t.Fatalf("%d processes: %v", len(procs), err)
+	}
+	for _, p := range procs {
+		want := map[int][2]uint32{2: {Unset, Unset}, 300: {1000, 7}}[p.PID]
+		if got := [2]uint32{p.LoginUID, p.SessionID}; got != want {
+			t.Errorf("pid %d: LoginUID, SessionID = %v, want %v", p.PID, got, want)
+		}
+	}
 }

@@ -14,7 +14,13 @@ type stat struct {
 	ppid  int
 	tty   uint64
 	start uint64 // field 22, clock ticks after boot
+	// kthread: field 9 (flags) has PF_KTHREAD, a kernel thread, which
+	// no login and no audit session can own.
+	kthread bool
 }
+
+// pfKthread is the kernel's PF_KTHREAD flag of a task (include/linux/sched.h).
+const pfKthread = 0x00200000
 
 // usage is what [FieldUsage] takes from /proc/PID/stat besides stat.
 type usage struct {
@@ -85,6 +91,9 @@ func parseStatUsage(b []byte, u *usage) (stat, error) {
 		return st, errStat
 	}
 	st.tty = uint64(uint32(tty))
+	if flags, err := strconv.ParseUint(string(fields[6]), 10, 64); err == nil {
+		st.kthread = flags&pfKthread != 0
+	}
 	if st.start, err = strconv.ParseUint(string(fields[19]), 10, 64); err != nil {
 		return st, errStat
 	}
