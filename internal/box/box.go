@@ -8,6 +8,8 @@
 // instance, the largest cost of listing a big utmp. A [Boxer] makes the
 // interface refer to a slot of that memory instead.
 //
+// [String] does the same for text built in the caller's bytes.
+//
 // The contract is the caller's: a slot must not be written again while an
 // interface made of it is in use, since the interface would then show the
 // new value. Slots live in memory that is handed out and taken back as a
@@ -58,4 +60,13 @@ func (b Boxer[T]) At(slot *T) any {
 	e.typ = b.typ
 	e.data = unsafe.Pointer(slot)
 	return x
+}
+
+// String returns the bytes of b as a string without copying them. The
+// caller must not write b's bytes again while the string is in use.
+func String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

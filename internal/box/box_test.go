@@ -122,3 +122,19 @@ func BenchmarkBox(b *testing.B) {
 	})
 	_ = sink
 }
+
+func TestString(t *testing.T) {
+	buf := make([]byte, 0, 16)
+	buf = append(buf, "alice@pts/0"...)
+	s := String(buf)
+	if s != "alice@pts/0" {
+		t.Fatalf("String = %q", s)
+	}
+	buf[0] = 'A' // the string is the bytes: the caller's contract
+	if s != "Alice@pts/0" {
+		t.Errorf("String does not share the bytes: %q", s)
+	}
+	if String(nil) != "" || String(buf[:0]) != "" {
+		t.Error("empty")
+	}
+}

@@ -231,7 +231,7 @@ func (f *facts) appendProps(props []cim.PropertyValue, slots *valueSlots) []cim.
 	if f.hasLogonType {
 		set("LogonType", f.logonType)
 	}
-	text, nameEnd, captionEnd := f.texts()
+	text, nameEnd, captionEnd := f.texts(slots)
 	set("Name", slots.string(text[:nameEnd])) // never empty: it holds "@"
 	set("Caption", slots.string(schema.Truncate(text[nameEnd:captionEnd], 64)))
 	set("Description", slots.string(text[captionEnd:]))
@@ -247,6 +247,7 @@ type valueSlots struct {
 	strs       [numStrings]string
 	uint32s    [3]uint32       // UserId, LeaderProcessId, AuditSessionId
 	times      [2]cim.DateTime // StartTime, IdleTime
+	text       [textRoom]byte  // Name, Caption and Description (facts.texts)
 	ns, nu, nt int
 }
 
@@ -298,8 +299,26 @@ func (s *valueSlots) dateTime(v cim.DateTime) any {
 // texts returns Name, Caption and Description built into one buffer as
 // one string, of which each is a part (one allocation, not three): Name
 // is text[:nameEnd], Caption text[nameEnd:captionEnd] and Description the
-// rest.
-func (f *facts) texts() (text string, nameEnd, captionEnd int) {
+// rest. With slots not nil, the string is made in slots (no allocation
+// when it fits) and is good only as long as they are not written again.
+func (f *facts) texts(slots *valueSlots) (text string, nameEnd, captionEnd int) {
+	if slots == nil {
+		var stack [textRoom]byte // on the stack: the string below is the one copy
+		b, nameEnd, captionEnd := f.appendTexts(stack[:0])
+		return string(b), nameEnd, captionEnd
+	}
+	b, nameEnd, captionEnd := f.appendTexts(slots.text[:0])
+	// b is slots.text, or, when the texts did not fit, memory of its own
+	// that nothing else refers to: either way it is not copied.
+	return box.String(b), nameEnd, captionEnd
+}
+
+// textRoom is room enough for the texts of most sessions (a user, a
+// terminal and a host of usual lengths, twice each, and the notes).
+const textRoom = 320
+
+// appendTexts appends the texts of [facts.texts] to b.
+func (f *facts) appendTexts(b []byte) (_ []byte, nameEnd, captionEnd int) {
 	where := f.tty
 	if where == "" {
 		where = f.service
@@ -307,8 +326,6 @@ func (f *facts) texts() (text string, nameEnd, captionEnd int) {
 	if where == "" {
 		where = "notty"
 	}
-	var stack [320]byte // on the stack: the string below is the one copy
-	b := stack[:0]
 	b = append(b, f.userName...)
 	b = append(b, '@')
 	b = append(b, where...)
@@ -342,7 +359,7 @@ func (f *facts) texts() (text string, nameEnd, captionEnd int) {
 	if !f.alive {
 		b = append(b, ghostNote...)
 	}
-	return string(b), nameEnd, captionEnd
+	return b, nameEnd, captionEnd
 }
 
 // instanceSlab hands out instances and their property slices cut from

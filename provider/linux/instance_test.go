@@ -40,7 +40,7 @@ func TestFactsOfIsPure(t *testing.T) {
 		f.state != "active" || f.service != "sshd" || f.remoteHost != "example.org" || f.remoteAddr != "" || !f.start.Equal(at) {
 		t.Errorf("live: %+v", f)
 	}
-	if text, n, c := f.texts(); text[:n] != "alice@pts/0" || text[n:c] != "alice on pts/0 from example.org" {
+	if text, n, c := f.texts(nil); text[:n] != "alice@pts/0" || text[n:c] != "alice on pts/0 from example.org" {
 		t.Errorf("live texts: %q %d %d", text, n, c)
 	}
 }
