@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/cimxml"
@@ -156,7 +157,7 @@ func writeTestUsers(t testing.TB) string {
 		name, pass string
 		admin      bool
 	}{{"root", rootPass, true}, {"alice", alicePass, false}, {"bob", bobPass, false}} {
-		if err := AddUser(path, u.name, []byte(u.pass), u.admin, bcrypt.MinCost); err != nil {
+		if err := access.AddUser(path, u.name, []byte(u.pass), u.admin, bcrypt.MinCost); err != nil {
 			t.Fatal(err)
 		}
 	}

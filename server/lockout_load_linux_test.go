@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cimsess/cimsess/access"
 )
 
 // TestLockoutUnderAttack is issue 13's lock-out load test: 80 clients
@@ -44,7 +46,7 @@ func TestLockoutUnderAttack(t *testing.T) {
 		name, pass string
 		admin      bool
 	}{{"root", rootPass, true}, {"alice", alicePass, false}} {
-		if err := AddUser(users, u.name, []byte(u.pass), u.admin, bcrypt.DefaultCost); err != nil {
+		if err := access.AddUser(users, u.name, []byte(u.pass), u.admin, bcrypt.DefaultCost); err != nil {
 			t.Fatal(err)
 		}
 	}

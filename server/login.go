@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cimom"
 )
 
@@ -100,4 +101,4 @@ func (l *Login) Check(w http.ResponseWriter, r *http.Request) (cimom.Viewer, boo
 // (re-read when it changed): a long-lived answer (a stream of events)
 // compares it with the one it began with, and ends once its user is
 // deleted, demoted or given a new password.
-func (l *Login) Account(name string) (User, bool) { return l.users.Lookup(name) }
+func (l *Login) Account(name string) (access.User, bool) { return l.users.Lookup(name) }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 )
 
@@ -25,7 +26,7 @@ func TestLoginBurst(t *testing.T) {
 	// a request waits for a turn on a loaded machine or under -race:
 	// cost 10 did not (7 of 10 checked, the rest 503).
 	path := filepath.Join(t.TempDir(), "users")
-	if err := AddUser(path, "alice", []byte(alicePass), false, 7); err != nil {
+	if err := access.AddUser(path, "alice", []byte(alicePass), false, 7); err != nil {
 		t.Fatal(err)
 	}
 	users, err := OpenUsers(path)
@@ -71,7 +72,7 @@ func TestUsersFileWritableByOthers(t *testing.T) {
 		t.Skip("no Unix modes")
 	}
 	path := filepath.Join(t.TempDir(), "users")
-	if err := AddUser(path, "alice", []byte(alicePass), false, bcrypt.MinCost); err != nil {
+	if err := access.AddUser(path, "alice", []byte(alicePass), false, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	users, err := OpenUsers(path)
@@ -97,7 +98,7 @@ func TestUsersFileWritableByOthers(t *testing.T) {
 		t.Errorf("OpenUsers of a 0666 file: %v", err)
 	}
 	// Someone else adds an administrator to it.
-	if err := AddUser(path, "eve", []byte("eve-pw"), true, bcrypt.MinCost); err != nil {
+	if err := access.AddUser(path, "eve", []byte("eve-pw"), true, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(path, 0o666); err != nil {

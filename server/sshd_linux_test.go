@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/internal/testenv"
 	"github.com/cimsess/cimsess/provider/linux"
@@ -38,7 +39,7 @@ func TestWbemcliRealLogin(t *testing.T) {
 		name  string
 		admin bool
 	}{{"root", true}, {testenv.TestUser, false}, {"someone-else", false}} {
-		if err := AddUser(users, u.name, []byte("pw-"+u.name), u.admin, bcrypt.MinCost); err != nil {
+		if err := access.AddUser(users, u.name, []byte("pw-"+u.name), u.admin, bcrypt.MinCost); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,9 +13,9 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strings"
 	"time"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 )
 
@@ -47,11 +47,11 @@ func LoadCertificate(certFile, keyFile string, warn func(string)) (tls.Certifica
 	if err := checkKeyFile(keyFile, warn); err != nil {
 		return tls.Certificate{}, err
 	}
-	certPEM, err := readCapped(certFile, "TLS certificate")
+	certPEM, err := access.ReadCapped(certFile, "TLS certificate")
 	if err != nil {
 		return tls.Certificate{}, cim.Errorf(cim.ErrInvalidParameter, "TLS certificate %s: %v", certFile, err)
 	}
-	keyPEM, err := readCapped(keyFile, "TLS key")
+	keyPEM, err := access.ReadCapped(keyFile, "TLS key")
 	if err != nil {
 		return tls.Certificate{}, cim.Errorf(cim.ErrInvalidParameter, "TLS key %s: %v", keyFile, err)
 	}
@@ -144,21 +144,5 @@ func SelfSigned(hosts ...string) (tls.Certificate, []byte, error) {
 // re-bound to 127.0.0.1 (DNS rebinding) sends its name, as a browser
 // always sends one, and would otherwise read the answers as its own.
 func LoopbackHost(host string) bool {
-	return host == "" || IsLoopback(host)
-}
-
-// IsLoopback reports whether a listen address ("host:port") binds only to
-// the loopback interface: localhost or a loopback IP. An empty host (every
-// interface) is not loopback.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "" || access.IsLoopback(host)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cimsess/cimsess/access"
 )
 
 // TestTLSOnlyAEAD: a TLS 1.2 client that offers only CBC-SHA1 suites gets
@@ -73,7 +75,7 @@ func TestCertificateFiles(t *testing.T) {
 	if _, err := LoadCertificate(certFile, "/dev/zero", nil); err == nil || !strings.Contains(err.Error(), "writable by anyone") {
 		t.Errorf("--key /dev/zero: %v", err)
 	}
-	if _, err := ReadUsersFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "over") {
+	if _, err := access.ReadUsersFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), "over") {
 		t.Errorf("--users /dev/zero: %v", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {

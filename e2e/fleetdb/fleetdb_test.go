@@ -28,10 +28,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleet/wire"
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/server"
 )
 
 // startNATS starts an embedded NATS server with JetStream and the fleet's
@@ -224,7 +224,7 @@ func TestCollectHistoryAndTimeline(t *testing.T) {
 	db := newDB(t)
 	natsURL, js := startNATS(t)
 	users := filepath.Join(t.TempDir(), "users")
-	if err := server.AddUser(users, "alice", []byte("alice-pw"), true, bcrypt.MinCost); err != nil {
+	if err := access.AddUser(users, "alice", []byte("alice-pw"), true, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	base := collect(t, natsURL, db, users)
@@ -460,7 +460,7 @@ func TestHistoryWarnsOfGaps(t *testing.T) {
 	db := newDB(t)
 	natsURL, js := startNATS(t)
 	users := filepath.Join(t.TempDir(), "users")
-	if err := server.AddUser(users, "alice", []byte("alice-pw"), true, bcrypt.MinCost); err != nil {
+	if err := access.AddUser(users, "alice", []byte("alice-pw"), true, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	collect(t, natsURL, db, users)

@@ -20,8 +20,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/internal/testenv"
-	"github.com/cimsess/cimsess/server"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
@@ -198,7 +198,7 @@ func TestRealLoginsEndToEnd(t *testing.T) {
 	daemonProc(t, "agent", "publishing to", "agent", "--nats", natsURL, "--creds", agentCreds,
 		"--state", filepath.Join(t.TempDir(), "agent"), "--within", "500ms")
 	users := filepath.Join(t.TempDir(), "users")
-	if err := server.AddUser(users, "sec", []byte("sec-pw"), true, bcrypt.MinCost); err != nil {
+	if err := access.AddUser(users, "sec", []byte("sec-pw"), true, bcrypt.MinCost); err != nil {
 		t.Fatal(err)
 	}
 	base := collect(t, natsURL, db, users, "--creds", collectorCreds)

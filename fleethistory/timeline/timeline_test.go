@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/server"
 )
 
@@ -23,7 +24,7 @@ func newLogin(t *testing.T) (*server.Login, string) {
 		name  string
 		admin bool
 	}{{"admin", true}, {"bob", false}} {
-		if err := server.AddUser(path, u.name, []byte(u.name+"-pw"), u.admin, bcrypt.MinCost); err != nil {
+		if err := access.AddUser(path, u.name, []byte(u.name+"-pw"), u.admin, bcrypt.MinCost); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,7 +93,7 @@ func TestStreamEndsWithItsAccount(t *testing.T) {
 		t.Fatalf("the administrator's stream beside bob's: %v %v", resp.StatusCode, err)
 	}
 	defer resp.Body.Close()
-	if err := server.DeleteUser(path, "bob"); err != nil {
+	if err := access.DeleteUser(path, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleethistory"
@@ -102,7 +103,7 @@ least privilege), else as --db's. Each request is logged on stderr.`,
 	fl.DurationVar(&f.ackWait, "ack-wait", collector.DefaultAckWait, "how long a batch may stay unacknowledged before NATS delivers it again (to any collector)")
 	fl.StringVar(&f.keep, "keep", "", "PostgreSQL: drop the months of sessions that started longer ago than this, such as 400d (default: keep all)")
 	fl.StringVar(&f.httpAddr, "http", "", "serve the timeline on this address, such as 127.0.0.1:8080 (off when empty)")
-	fl.StringVar(&f.users, "users", server.DefaultUsersFile, "users file of the timeline (bcrypt hashes), managed with 'cimsess user'")
+	fl.StringVar(&f.users, "users", access.DefaultUsersFile, "users file of the timeline (bcrypt hashes), managed with 'cimsess user'")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "serve the timeline without authentication (loopback only)")
 	fl.BoolVar(&f.plainHTTP, "allow-plain-http", false, "allow the timeline's HTTP Basic over plain HTTP off loopback (passwords in clear)")
 	fl.StringVar(&f.cert, "cert", "", "the timeline's TLS certificate chain (PEM): serve it over HTTPS")
@@ -127,10 +128,10 @@ func checkTimelineFlags(f *collectFlags) error {
 		}
 		return nil
 	}
-	if f.noAuth && !server.IsLoopback(f.httpAddr) {
+	if f.noAuth && !access.IsLoopback(f.httpAddr) {
 		return &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed on a loopback address; %s is not", f.httpAddr)}
 	}
-	if !f.noAuth && f.cert == "" && !server.IsLoopback(f.httpAddr) && !f.plainHTTP {
+	if !f.noAuth && f.cert == "" && !access.IsLoopback(f.httpAddr) && !f.plainHTTP {
 		return &usageError{cim.Errorf(cim.ErrAccessDenied,
 			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--cert, --key) or pass --allow-plain-http", f.httpAddr)}
 	}

@@ -16,13 +16,13 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/fleet/client"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/schema"
-	"github.com/cimsess/cimsess/server"
 )
 
 // ExitPartial is the exit code of a fleet query that some live host did
@@ -96,7 +96,7 @@ func plainOffLoopback(urls string) []string {
 		if err != nil || u.Host == "" {
 			continue
 		}
-		if !strings.EqualFold(u.Scheme, "tls") && !strings.EqualFold(u.Scheme, "wss") && !server.IsLoopback(u.Host) {
+		if !strings.EqualFold(u.Scheme, "tls") && !strings.EqualFold(u.Scheme, "wss") && !access.IsLoopback(u.Host) {
 			out = append(out, u.Redacted())
 		}
 	}

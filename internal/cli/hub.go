@@ -12,12 +12,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/fleet/agent"
 	"github.com/cimsess/cimsess/fleet/hub"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/outbox"
-	"github.com/cimsess/cimsess/server"
 )
 
 func init() { registerCommand(newHubCmd) }
@@ -88,7 +88,7 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 			if (cert == "") != (key == "") {
 				return &usageError{fmt.Errorf("--tls-cert and --tls-key go together")}
 			}
-			if cert == "" && !server.IsLoopback(listen) {
+			if cert == "" && !access.IsLoopback(listen) {
 				fmt.Fprintf(e.stderr, "cimsess: warning: the hub listens on %s without TLS: logins are signed challenges, but every host's sessions (users, where from) cross the network in clear; give --tls-cert and --tls-key\n", listen)
 			}
 			o := hub.Options{Listen: listen, TLSCert: cert, TLSKey: key, Setup: setup}

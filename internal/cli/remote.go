@@ -15,12 +15,12 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimxml"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/schema"
-	"github.com/cimsess/cimsess/server"
 	"github.com/cimsess/cimsess/wql"
 	"github.com/cimsess/cimsess/wsman"
 )
@@ -70,7 +70,7 @@ func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	}
 	password := ""
 	if r.user != "" {
-		if u.Scheme == "http" && !server.IsLoopback(u.Host) && !r.plain {
+		if u.Scheme == "http" && !access.IsLoopback(u.Host) && !r.plain {
 			return nil, "", &usageError{cim.Errorf(cim.ErrAccessDenied,
 				"refusing to send a password over plain HTTP to %s; use https:// or pass --allow-plain-http", u.Host)}
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/history"
@@ -87,7 +88,7 @@ To make a self-signed pair with OpenSSL:
 	fl.StringVar(&f.cert, "cert", "", "TLS certificate chain (PEM)")
 	fl.StringVar(&f.key, "key", "", "TLS private key (PEM)")
 	fl.BoolVar(&f.selfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate made at start (in memory)")
-	fl.StringVar(&f.users, "users", server.DefaultUsersFile, "users file (bcrypt hashes), managed with 'cimsess user'")
+	fl.StringVar(&f.users, "users", access.DefaultUsersFile, "users file (bcrypt hashes), managed with 'cimsess user'")
 	fl.BoolVar(&f.noAuth, "no-auth", false, "serve without authentication, everyone an administrator (loopback listeners only)")
 	fl.BoolVar(&f.allowPlainHTTP, "allow-plain-http", false, "allow HTTP Basic over plain HTTP on a non-loopback address (passwords in clear)")
 	fl.Int64Var(&f.maxRequest, "max-request", server.DefaultMaxRequestBytes, "largest request body in bytes")
@@ -121,13 +122,13 @@ func checkServeFlags(f *serveFlags) (tlsOn bool, err error) {
 	}
 	if f.noAuth {
 		for _, a := range []string{f.listen, f.listenTLSIf(tlsOn), f.winrm, f.winrmTLSIf(tlsOn)} {
-			if a != "" && !server.IsLoopback(a) {
+			if a != "" && !access.IsLoopback(a) {
 				return false, &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed when every listener is on loopback; %s is not", a)}
 			}
 		}
 	} else {
 		for _, a := range []string{f.listen, f.winrm} {
-			if a != "" && !server.IsLoopback(a) && !f.allowPlainHTTP {
+			if a != "" && !access.IsLoopback(a) && !f.allowPlainHTTP {
 				return false, &usageError{cim.Errorf(cim.ErrAccessDenied,
 					"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--listen '' --listen-winrm '' --tls-self-signed or --cert/--key) or pass --allow-plain-http", a)}
 			}
@@ -204,7 +205,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 			return cim.Wrap(cim.ErrFailed, err)
 		}
 		defer metricsLn.Close()
-		if !server.IsLoopback(f.metricsListen) {
+		if !access.IsLoopback(f.metricsListen) {
 			logger.Warn("metrics are served without authentication off loopback", "address", f.metricsListen)
 		}
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/cimsess/cimsess/access"
 	"github.com/cimsess/cimsess/cim"
-	"github.com/cimsess/cimsess/server"
 )
 
 func init() { registerCommand(newUserCmd) }
@@ -32,21 +32,21 @@ terminal, from its first line; it is never a flag.`,
   cimsess user list --users ./users
   cimsess user del --users ./users bob`,
 	}
-	cmd.PersistentFlags().StringVar(&users, "users", server.DefaultUsersFile, "users file")
+	cmd.PersistentFlags().StringVar(&users, "users", access.DefaultUsersFile, "users file")
 	var admin bool
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a user, or change the password and role of one",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !server.ValidUserName(args[0]) {
+			if !access.ValidUserName(args[0]) {
 				return &usageError{cim.Errorf(cim.ErrInvalidParameter, "bad user name %q: use 1 to 64 letters, digits and ._@-", args[0])}
 			}
 			pw, err := e.readPassword(args[0])
 			if err != nil {
 				return err
 			}
-			if err := server.AddUser(users, args[0], pw, admin, 0); err != nil {
+			if err := access.AddUser(users, args[0], pw, admin, 0); err != nil {
 				return err
 			}
 			role := "user"
@@ -66,7 +66,7 @@ terminal, from its first line; it is never a flag.`,
 		Short: "Delete a user",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return server.DeleteUser(users, args[0])
+			return access.DeleteUser(users, args[0])
 		},
 	}
 	list := &cobra.Command{
@@ -74,7 +74,7 @@ terminal, from its first line; it is never a flag.`,
 		Short: "List the users and their roles",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			us, err := server.ReadUsersFile(users)
+			us, err := access.ReadUsersFile(users)
 			if err != nil {
 				return err
 			}
