@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/cimsess/cimsess/internal/cli"
+	_ "github.com/cimsess/cimsess/internal/daemon" // serve, hub, agent, collect
 )
 
 func main() {

@@ -11,9 +11,9 @@ import (
 	"github.com/cimsess/cimsess/output"
 )
 
-func init() { registerCommand(newCallCmd) }
+func init() { Register(newCallCmd) }
 
-func newCallCmd(e *env) *cobra.Command {
+func newCallCmd(e *Env) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "call OBJECTPATH METHOD [PARAM=VALUE...]",
@@ -43,7 +43,7 @@ func newCallCmd(e *env) *cobra.Command {
 				}
 				in = append(in, cim.PropertyValue{Name: name, Value: val})
 			}
-			om, err := e.objectManager()
+			om, err := e.ObjectManager()
 			if err != nil {
 				return err
 			}
@@ -72,6 +72,6 @@ func newCallCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: list or json")
-	addSourceFlags(cmd, &e.src)
+	AddSourceFlags(cmd, &e.src)
 	return cmd
 }

@@ -18,12 +18,12 @@ import (
 // itself here.
 var ClassXMLEncoder func(w io.Writer, c *cim.Class) error
 
-func newClassesCmd(e *env) *cobra.Command {
+func newClassesCmd(e *Env) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "classes",
 		Short: "Print the class tree of root/cimv2",
-		Args:  exactArgs(0),
+		Args:  ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.Table, output.JSON)
 			if err != nil {
@@ -96,12 +96,12 @@ func classTree(reg *schema.Registry, name string) []classNode {
 	return out
 }
 
-func newClassCmd(e *env) *cobra.Command {
+func newClassCmd(e *Env) *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "class NAME",
 		Short: "Print one class: its MOF declaration, or its resolved form as JSON or CIM-XML",
-		Args:  exactArgs(1),
+		Args:  ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.MOF, output.JSON, output.XML)
 			if err != nil {

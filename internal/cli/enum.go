@@ -13,9 +13,9 @@ import (
 	"github.com/cimsess/cimsess/schema"
 )
 
-func init() { registerCommand(newEnumCmd) }
+func init() { Register(newEnumCmd) }
 
-func newEnumCmd(e *env) *cobra.Command {
+func newEnumCmd(e *Env) *cobra.Command {
 	var out string
 	var shallow bool
 	var remote remoteFlags
@@ -26,7 +26,7 @@ func newEnumCmd(e *env) *cobra.Command {
 		Example: `  cimsess enum Win32_Session
   cimsess enum Win32_LogonSession --output json
   cimsess enum Win32_LogonSession --utmp ./utmp.copy --proc ./proc-snapshot`,
-		Args: exactArgs(1),
+		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
 				if shallow {
@@ -51,14 +51,14 @@ func newEnumCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "only instances of exactly CLASS, not of its subclasses")
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
 	addTableFlags(cmd, &table)
-	addSourceFlags(cmd, &e.src)
+	AddSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
 	return cmd
 }
 
-func init() { registerCommand(newGetCmd) }
+func init() { Register(newGetCmd) }
 
-func newGetCmd(e *env) *cobra.Command {
+func newGetCmd(e *Env) *cobra.Command {
 	var out string
 	var remote remoteFlags
 	var table tableFlags
@@ -67,7 +67,7 @@ func newGetCmd(e *env) *cobra.Command {
 		Short: "Get one instance by its object path",
 		Example: `  cimsess get 'Win32_LogonSession.LogonId="42"'
   cimsess get '\\HOST\root\cimv2:Win32_UserAccount.Domain="HOST",Name="alice"'`,
-		Args: exactArgs(1),
+		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := cim.ParseObjectPath(args[0])
 			if err != nil {
@@ -115,7 +115,7 @@ func newGetCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: table, list, json, csv, mof or xml")
 	addTableFlags(cmd, &table)
-	addSourceFlags(cmd, &e.src)
+	AddSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
 	return cmd
 }

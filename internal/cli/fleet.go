@@ -44,39 +44,47 @@ func (p *partialError) Error() string {
 	return "partial answer: " + strings.Join(parts, "; ")
 }
 
-// fleetFlags are how a command reaches the fleet's NATS.
-type fleetFlags struct {
-	urls, creds, ca string
+// FleetFlags are how a command reaches the fleet's NATS: the flags
+// --nats, --creds and --nats-ca (AddFleetFlags).
+type FleetFlags struct {
+	URLs  string // NATS servers, comma-separated
+	Creds string // credentials file that cimsess hub add made
+	CA    string // PEM file of the CA of the servers' certificates; "" for the system's
 }
 
-func addFleetFlags(cmd *cobra.Command, f *fleetFlags) {
+// AddFleetFlags adds --nats, --creds and --nats-ca to cmd, their defaults
+// from $CIMSESS_NATS, $CIMSESS_CREDS and $CIMSESS_NATS_CA.
+func AddFleetFlags(cmd *cobra.Command, f *FleetFlags) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.urls, "nats", os.Getenv("CIMSESS_NATS"), "NATS servers, comma-separated (nats://a:4222,nats://b:4222; tls://… for TLS); default $CIMSESS_NATS")
-	fl.StringVar(&f.creds, "creds", os.Getenv("CIMSESS_CREDS"), "credentials file that cimsess hub add made; default $CIMSESS_CREDS")
-	fl.StringVar(&f.ca, "nats-ca", os.Getenv("CIMSESS_NATS_CA"), "PEM file of the CA of the NATS servers' certificates; default $CIMSESS_NATS_CA, else the system's")
+	fl.StringVar(&f.URLs, "nats", os.Getenv("CIMSESS_NATS"), "NATS servers, comma-separated (nats://a:4222,nats://b:4222; tls://… for TLS); default $CIMSESS_NATS")
+	fl.StringVar(&f.Creds, "creds", os.Getenv("CIMSESS_CREDS"), "credentials file that cimsess hub add made; default $CIMSESS_CREDS")
+	fl.StringVar(&f.CA, "nats-ca", os.Getenv("CIMSESS_NATS_CA"), "PEM file of the CA of the NATS servers' certificates; default $CIMSESS_NATS_CA, else the system's")
 }
 
-// connect dials NATS with the flags' credentials.
-func (e *env) connectFleet(f fleetFlags, name string, retryForever bool) (*nats.Conn, *natsconn.Creds, error) {
-	if f.creds == "" {
+// ConnectFleet dials NATS with the flags' credentials, as the program
+// called name; retryForever waits for the servers however long they are
+// away, saying on stderr why each new attempt failed. A missing --creds
+// or --nats is a usage error.
+func (e *Env) ConnectFleet(f FleetFlags, name string, retryForever bool) (*nats.Conn, *natsconn.Creds, error) {
+	if f.Creds == "" {
 		return nil, nil, &usageError{fmt.Errorf("no credentials: give --creds FILE (cimsess hub add makes one)")}
 	}
-	if f.urls == "" {
+	if f.URLs == "" {
 		return nil, nil, &usageError{fmt.Errorf("no NATS server: give --nats nats://host:4222")}
 	}
-	c, err := natsconn.ReadCreds(f.creds, func(s string) { fmt.Fprintf(e.stderr, "cimsess: warning: %s\n", s) })
+	c, err := natsconn.ReadCreds(f.Creds, func(s string) { fmt.Fprintf(e.stderr, "cimsess: warning: %s\n", s) })
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, u := range plainOffLoopback(f.urls) {
+	for _, u := range PlainOffLoopback(f.URLs) {
 		fmt.Fprintf(e.stderr, "cimsess: warning: %s is plain NATS to a host that is not loopback: the login is a signed challenge, but the fleet's sessions (users, where from) cross the network in clear; use tls://\n", u)
 	}
-	o := natsconn.Options{URLs: f.urls, CA: f.ca, Name: name, RetryForever: retryForever}
+	o := natsconn.Options{URLs: f.URLs, CA: f.CA, Name: name, RetryForever: retryForever}
 	if retryForever {
 		// It never gives up, so it must say why it waits: a certificate
 		// not trusted is no outage that ends.
 		o.OnConnectError = func(err error) {
-			fmt.Fprintf(e.stderr, "cimsess: NATS at %s: %s; trying again\n", f.urls, output.Escape(natsconn.ConnectTrouble(err)))
+			fmt.Fprintf(e.stderr, "cimsess: NATS at %s: %s; trying again\n", f.URLs, output.Escape(natsconn.ConnectTrouble(err)))
 		}
 	}
 	nc, err := natsconn.Connect(c, o)
@@ -86,9 +94,9 @@ func (e *env) connectFleet(f fleetFlags, name string, retryForever bool) (*nats.
 	return nc, c, nil
 }
 
-// plainOffLoopback returns the NATS URLs of a comma-separated list that
+// PlainOffLoopback returns the NATS URLs of a comma-separated list that
 // are not TLS and name a host that is not loopback.
-func plainOffLoopback(urls string) []string {
+func PlainOffLoopback(urls string) []string {
 	var out []string
 	for _, raw := range strings.Split(urls, ",") {
 		raw = strings.TrimSpace(raw)
@@ -103,8 +111,8 @@ func plainOffLoopback(urls string) []string {
 	return out
 }
 
-func (e *env) fleetClient(f fleetFlags) (*client.Client, func(), error) {
-	nc, creds, err := e.connectFleet(f, "cimsess client", false)
+func (e *Env) fleetClient(f FleetFlags) (*client.Client, func(), error) {
+	nc, creds, err := e.ConnectFleet(f, "cimsess client", false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,7 +120,7 @@ func (e *env) fleetClient(f fleetFlags) (*client.Client, func(), error) {
 		// Another role's permissions would make every question time out
 		// and every host look silent.
 		nc.Close()
-		return nil, nil, &usageError{fmt.Errorf("%s holds the credentials of a %s, not of a client (cimsess hub add client NAME makes one)", f.creds, creds.Role)}
+		return nil, nil, &usageError{fmt.Errorf("%s holds the credentials of a %s, not of a client (cimsess hub add client NAME makes one)", f.Creds, creds.Role)}
 	}
 	reg, err := schema.Default()
 	if err != nil {
@@ -128,7 +136,7 @@ func (e *env) fleetClient(f fleetFlags) (*client.Client, func(), error) {
 }
 
 // fleetQuery runs query --fleet.
-func (e *env) fleetQuery(ctx context.Context, f fleetFlags, out, query, hosts string, timeout time.Duration) error {
+func (e *Env) fleetQuery(ctx context.Context, f FleetFlags, out, query, hosts string, timeout time.Duration) error {
 	fm, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {
 		return &usageError{err}
@@ -172,7 +180,7 @@ func (e *env) fleetQuery(ctx context.Context, f fleetFlags, out, query, hosts st
 
 // writeFleetRows renders instances with their host as the first column,
 // __SERVER, in every format (CIM-XML carries it in each instance's path).
-func writeFleetRows(e *env, f output.Format, reg *schema.Registry, insts []*cim.Instance, props []string) error {
+func writeFleetRows(e *Env, f output.Format, reg *schema.Registry, insts []*cim.Instance, props []string) error {
 	if f == output.XML {
 		return output.Renderer{Schema: reg, Properties: props}.Write(e.stdout, f, insts)
 	}
@@ -217,7 +225,7 @@ func anyValue(insts []*cim.Instance, name string) bool {
 }
 
 // fleetWatch runs watch --fleet.
-func (e *env) fleetWatch(ctx context.Context, f fleetFlags, out, query, hosts, since string, count int) error {
+func (e *Env) fleetWatch(ctx context.Context, f FleetFlags, out, query, hosts, since string, count int) error {
 	fm, err := output.ParseFormat(out, output.Table, output.JSON)
 	if err != nil {
 		return &usageError{err}
@@ -288,10 +296,10 @@ func (e *env) fleetWatch(ctx context.Context, f fleetFlags, out, query, hosts, s
 	})
 }
 
-func init() { registerCommand(newHostsCmd) }
+func init() { Register(newHostsCmd) }
 
-func newHostsCmd(e *env) *cobra.Command {
-	var f fleetFlags
+func newHostsCmd(e *Env) *cobra.Command {
+	var f FleetFlags
 	var out, glob string
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -302,7 +310,7 @@ an agent writes its heartbeat every few seconds, and the bucket forgets a host
 whose heartbeat is older than its TTL (20 s by default).`,
 		Example: `  cimsess hosts --nats nats://hub:4222 --creds alice.creds
   cimsess hosts --hosts 'web-*' -o json`,
-		Args: exactArgs(0),
+		Args: ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := output.ParseFormat(out, output.Table, output.JSON)
 			if err != nil {
@@ -342,22 +350,22 @@ whose heartbeat is older than its TTL (20 s by default).`,
 				if counts == nil {
 					counts = []string{"none"}
 				}
-				fmt.Fprintf(tw, "%s\t%s ago\t%s\t%s\t%s\t%d\n", printable(hb.Host), time.Since(hb.LastSeen).Round(time.Second),
-					hb.Start.Local().Format("2006-01-02 15:04:05"), printable(hb.Version), strings.Join(counts, " "), hb.Outbox)
+				fmt.Fprintf(tw, "%s\t%s ago\t%s\t%s\t%s\t%d\n", Printable(hb.Host), time.Since(hb.LastSeen).Round(time.Second),
+					hb.Start.Local().Format("2006-01-02 15:04:05"), Printable(hb.Version), strings.Join(counts, " "), hb.Outbox)
 			}
 			return tw.Flush()
 		},
 	}
-	addFleetFlags(cmd, &f)
+	AddFleetFlags(cmd, &f)
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table or json")
 	cmd.Flags().StringVar(&glob, "hosts", "", "only the hosts whose names match this glob (web-*)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "how long to wait for NATS")
 	return cmd
 }
 
-// printable quotes text from the wire that holds control characters or is
+// Printable quotes text from the wire that holds control characters or is
 // not UTF-8, so that a host name cannot write to the terminal.
-func printable(s string) string {
+func Printable(s string) string {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || r == utf8.RuneError || (r >= 0x80 && r < 0xa0) {
 			return strconv.Quote(s)

@@ -45,7 +45,7 @@ func (f fleetHistoryFlags) checkLocal() error {
 
 // fleetHistory lists the sessions of a fleet history in PostgreSQL,
 // streaming them as they come.
-func (e *env) fleetHistory(ctx context.Context, db string, fl fleetHistoryFlags, since, until, user, class string, f output.Format) error {
+func (e *Env) fleetHistory(ctx context.Context, db string, fl fleetHistoryFlags, since, until, user, class string, f output.Format) error {
 	now := time.Now()
 	filt := fleethistory.Filter{Host: fl.host, User: user, From: fl.from, Limit: fl.limit}
 	var err error

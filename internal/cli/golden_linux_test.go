@@ -91,7 +91,7 @@ func TestGoldenCLI(t *testing.T) {
 				}
 			}
 			var stdout, stderr bytes.Buffer
-			e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, location: goldenZone,
+			e := &Env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, location: goldenZone,
 				src: SourceFlags{EtcRoot: dir, DevRoot: filepath.Join(tmp, "dev"), OSName: "Fixture Linux", Now: func() time.Time { return goldenNow }}}
 			code := run(e, args)
 			got := fmt.Sprintf("$ cimsess %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(args, " "), code, stdout.String(), stderr.String())

@@ -25,25 +25,26 @@ import (
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
-func init() { registerCommand(newHistoryCmd) }
+func init() { Register(newHistoryCmd) }
 
-// historyFlags are the flags of every command that uses the history.
-type historyFlags struct {
-	db   string
-	wtmp string
+// HistoryFlags are the flags of every command that uses the history.
+type HistoryFlags struct {
+	DB   string // --db: the history database
+	Wtmp string // --wtmp: the wtmp file to backfill it from; "-" for none
 	// wtmpGiven: --wtmp was given, so a missing file is an error.
 	wtmpGiven bool
-	layout    string // --layout
+	Layout    string // --layout: the record layout of utmp and wtmp
 }
 
-func addHistoryFlags(cmd *cobra.Command, h *historyFlags) {
-	cmd.Flags().StringVar(&h.db, "db", history.DefaultPath, "history database: a SQLite file, or postgres://… for the fleet history that collect writes")
-	cmd.Flags().StringVar(&h.wtmp, "wtmp", utmp.DefaultWtmpPath, "wtmp file to backfill the history from ('-' for none)")
-	cmd.Flags().StringVar(&h.layout, "layout", "native", layoutHelp)
+// AddHistoryFlags adds --db, --wtmp and --layout to cmd.
+func AddHistoryFlags(cmd *cobra.Command, h *HistoryFlags) {
+	cmd.Flags().StringVar(&h.DB, "db", history.DefaultPath, "history database: a SQLite file, or postgres://… for the fleet history that collect writes")
+	cmd.Flags().StringVar(&h.Wtmp, "wtmp", utmp.DefaultWtmpPath, "wtmp file to backfill the history from ('-' for none)")
+	cmd.Flags().StringVar(&h.Layout, "layout", "native", layoutHelp)
 }
 
-func newHistoryCmd(e *env) *cobra.Command {
-	var h historyFlags
+func newHistoryCmd(e *Env) *cobra.Command {
+	var h HistoryFlags
 	var since, until, user, class, out string
 	var noBackfill bool
 	var fl fleetHistoryFlags
@@ -74,14 +75,14 @@ lost by a full outbox on the host, or by the stream; their sessions are not list
   cimsess history --wtmp ./wtmp.copy --db ./history.db --since 2026-01-01 --until 2026-02-01
   cimsess history --db postgres://cimsess@db.example.com/fleet --host 'web-*' --user deploy --since 30d
   cimsess history --db postgres://cimsess@db.example.com/fleet --host db-7 --at '2026-11-30 02:00'`,
-		Args: exactArgs(0),
+		Args: ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.Table, output.JSON, output.CSV)
 			if err != nil {
 				return &usageError{err}
 			}
-			if fleethistory.IsURL(h.db) {
-				return e.fleetHistory(cmd.Context(), h.db, fl, since, until, user, class, f)
+			if fleethistory.IsURL(h.DB) {
+				return e.fleetHistory(cmd.Context(), h.DB, fl, since, until, user, class, f)
 			}
 			if err := fl.checkLocal(); err != nil {
 				return err
@@ -136,7 +137,7 @@ lost by a full outbox on the host, or by the stream; their sessions are not list
 			}, changes)
 		},
 	}
-	addHistoryFlags(cmd, &h)
+	AddHistoryFlags(cmd, &h)
 	cmd.Flags().StringVar(&since, "since", "", "only sessions open at or after this time (duration back, date or time)")
 	cmd.Flags().StringVar(&until, "until", "", "only sessions open at or before this time")
 	cmd.Flags().StringVar(&user, "user", "", "only this user's sessions")
@@ -150,13 +151,13 @@ lost by a full outbox on the host, or by the stream; their sessions are not list
 // openHistory opens the history database and returns it with the merge
 // of wtmp into it, for the caller to run (nil when there is none to run).
 // When the database may not be written, an existing one is read as it is.
-func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) (*history.Store, func(*history.Settled) error, error) {
-	store, err := history.Open(ctx, h.db, history.Options{})
+func (e *Env) openHistory(ctx context.Context, h HistoryFlags, noBackfill bool) (*history.Store, func(*history.Settled) error, error) {
+	store, err := history.Open(ctx, h.DB, history.Options{})
 	if err != nil {
 		if cim.CodeOf(err) != cim.ErrAccessDenied {
 			return nil, nil, err
 		}
-		ro, rerr := history.Open(ctx, h.db, history.Options{ReadOnly: true})
+		ro, rerr := history.Open(ctx, h.DB, history.Options{ReadOnly: true})
 		if rerr != nil {
 			switch cim.CodeOf(rerr) {
 			case cim.ErrNotFound:
@@ -168,7 +169,7 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 			// Not even readable: an ordinary user and the system's
 			// database, most often.
 			return nil, nil, cim.Errorf(cim.ErrAccessDenied,
-				"history database %s: this user may neither write nor read it; run as root, or give a database of your own: cimsess history --db ~/sessions.db builds one from wtmp", h.db)
+				"history database %s: this user may neither write nor read it; run as root, or give a database of your own: cimsess history --db ~/sessions.db builds one from wtmp", h.DB)
 		}
 		fmt.Fprintf(e.stderr, "cimsess: %v; showing it without merging wtmp in\n", err)
 		return ro, nil, nil
@@ -178,12 +179,12 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 	}
 	if fleet, err := store.Fleet(ctx); err != nil || fleet {
 		if err == nil && h.wtmpGiven {
-			fmt.Fprintf(e.stderr, "cimsess: %s is a fleet's history (collect writes it): showing it without merging %s in\n", h.db, h.wtmp)
+			fmt.Fprintf(e.stderr, "cimsess: %s is a fleet's history (collect writes it): showing it without merging %s in\n", h.DB, h.Wtmp)
 		}
 		return store, nil, err
 	}
 	warnf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: warning: "+format+"\n", args...) }
-	l, err := utmp.ParseLayout(h.layout)
+	l, err := utmp.ParseLayout(h.Layout)
 	if err != nil {
 		store.Close()
 		return nil, nil, &usageError{fmt.Errorf("--layout: %w", err)}
@@ -195,7 +196,7 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 		progress = e.progressBar("merging wtmp")
 	}
 	merge := func(settled *history.Settled) error {
-		_, err := history.BackfillFile(ctx, store, h.wtmp, history.MergeOptions{Layout: l, Progress: progress, Settled: settled}, warnf)
+		_, err := history.BackfillFile(ctx, store, h.Wtmp, history.MergeOptions{Layout: l, Progress: progress, Settled: settled}, warnf)
 		if err != nil && cim.CodeOf(err) == cim.ErrNotFound && !h.wtmpGiven {
 			// The default wtmp is missing (a container, a system that
 			// keeps none): say so and show the database.
@@ -209,7 +210,7 @@ func (e *env) openHistory(ctx context.Context, h historyFlags, noBackfill bool) 
 
 // progressBar returns a progress callback that draws a bar on stderr when
 // stderr is a terminal and the job is long, else nil.
-func (e *env) progressBar(what string) func(done, total int) {
+func (e *Env) progressBar(what string) func(done, total int) {
 	f, ok := e.stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
@@ -568,8 +569,8 @@ func formatDuration(d time.Duration) string {
 	return string(b)
 }
 
-// parseDuration is time.ParseDuration with d (days) and w (weeks).
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration is time.ParseDuration with d (days) and w (weeks).
+func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, fmt.Errorf("empty duration")
@@ -616,7 +617,7 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
-	if d, err := parseDuration(s); err == nil {
+	if d, err := ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither a duration (7d), a date (2026-01-31) nor a time (2026-01-31 14:00)", s)

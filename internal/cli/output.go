@@ -36,7 +36,7 @@ func addTableFlags(cmd *cobra.Command, t *tableFlags) {
 // tableWidth is the width a table fits: --width when given; the terminal's
 // when stdout is one; else COLUMNS when set; else no limit (a pipe or a
 // file gets every value whole).
-func (e *env) tableWidth(t *tableFlags) int {
+func (e *Env) tableWidth(t *tableFlags) int {
 	if t.cmd != nil && t.cmd.Flags().Changed("width") {
 		return max(t.width, 0)
 	}
@@ -52,7 +52,7 @@ func (e *env) tableWidth(t *tableFlags) int {
 }
 
 // stdoutTerminal returns standard output when it is a terminal, else nil.
-func (e *env) stdoutTerminal() *os.File {
+func (e *Env) stdoutTerminal() *os.File {
 	if f, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return f
 	}
@@ -61,7 +61,7 @@ func (e *env) stdoutTerminal() *os.File {
 
 // renderer is the renderer of an instance listing: the select list, the
 // classes that may come, the table's width.
-func (e *env) renderer(reg *schema.Registry, t *tableFlags, props, classes []string) output.Renderer {
+func (e *Env) renderer(reg *schema.Registry, t *tableFlags, props, classes []string) output.Renderer {
 	return output.Renderer{Schema: reg, Properties: props, Classes: classes, Location: e.location,
 		Width: e.tableWidth(t), Wrap: t.wrap,
 		Note: func(s string) {
@@ -82,12 +82,12 @@ type listing struct {
 // shows) and write the instances as the stream yields them, in the
 // memory of one batch (the table: of its first page). When none came it
 // says on stderr where the program looked.
-func (e *env) listInstances(ctx context.Context, out string, t *tableFlags, what string, plan func(context.Context, *cimom.ObjectManager) (listing, error)) error {
+func (e *Env) listInstances(ctx context.Context, out string, t *tableFlags, what string, plan func(context.Context, *cimom.ObjectManager) (listing, error)) error {
 	f, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {
 		return &usageError{err}
 	}
-	om, err := e.objectManager()
+	om, err := e.ObjectManager()
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func withSystem(props []string, name string) []string {
 // many instances came. After an error the human formats show what came
 // before it; JSON and XML are left unended, so that no program takes a
 // cut answer for a whole one.
-func (e *env) streamInstances(f output.Format, r output.Renderer, stream func(provider.Emit) error) (int, error) {
+func (e *Env) streamInstances(f output.Format, r output.Renderer, stream func(provider.Emit) error) (int, error) {
 	w, err := r.NewWriter(e.stdout, f)
 	if err != nil {
 		return 0, err

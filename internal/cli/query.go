@@ -15,13 +15,13 @@ import (
 	"github.com/cimsess/cimsess/wql"
 )
 
-func init() { registerCommand(newQueryCmd) }
+func init() { Register(newQueryCmd) }
 
-func newQueryCmd(e *env) *cobra.Command {
+func newQueryCmd(e *Env) *cobra.Command {
 	var out string
 	var remote remoteFlags
 	var fleet bool
-	var ff fleetFlags
+	var ff FleetFlags
 	var hosts string
 	var timeout time.Duration
 	var table tableFlags
@@ -33,7 +33,7 @@ func newQueryCmd(e *env) *cobra.Command {
   cimsess query "SELECT * FROM Linux_LogonSession WHERE UserName LIKE 'a%' AND StartTime > '20260101000000.000000+000'"
   cimsess query 'ASSOCIATORS OF {Win32_LogonSession.LogonId="5"} WHERE ResultClass = Win32_Process'
   cimsess query --fleet --hosts 'web-*' "SELECT * FROM Linux_LogonSession WHERE UserName = 'root'"`,
-		Args: exactArgs(1),
+		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.url != "" {
 				return e.listRemote(cmd.Context(), &remote, out, &table, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
@@ -70,12 +70,12 @@ func newQueryCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
 	addTableFlags(cmd, &table)
-	addSourceFlags(cmd, &e.src)
+	AddSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
 	cmd.Flags().BoolVar(&fleet, "fleet", false, "ask every live host of the fleet (see cimsess hub); rows carry __SERVER; exit status 6 when some host did not answer")
 	cmd.Flags().StringVar(&hosts, "hosts", "", "with --fleet: only the hosts whose names match this glob (web-*)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "with --fleet: how long to wait for the hosts' answers")
-	addFleetFlags(cmd, &ff)
+	AddFleetFlags(cmd, &ff)
 	return cmd
 }
 

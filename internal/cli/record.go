@@ -13,10 +13,10 @@ import (
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
-func init() { registerCommand(newRecordCmd) }
+func init() { Register(newRecordCmd) }
 
-func newRecordCmd(e *env) *cobra.Command {
-	var h historyFlags
+func newRecordCmd(e *Env) *cobra.Command {
+	var h HistoryFlags
 	var keep string
 	var maxRows int
 	var within time.Duration
@@ -34,41 +34,41 @@ is its own SQLite transaction.
 'cimsess history' shows what was recorded.`,
 		Example: `  cimsess record
   cimsess record --db /var/lib/cimsess/history.db --keep 90d --max-sessions 100000`,
-		Args: exactArgs(0),
+		Args: ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var keepD time.Duration
 			if keep != "" && keep != "0" {
 				var err error
-				if keepD, err = parseDuration(keep); err != nil {
+				if keepD, err = ParseDuration(keep); err != nil {
 					return &usageError{fmt.Errorf("--keep: %w", err)}
 				}
 			}
 			if maxRows < 0 || within < 0 {
 				return &usageError{fmt.Errorf("--max-sessions and --within must not be negative")}
 			}
-			if other := e.src.foreign(); len(other) > 0 && !cmd.Flags().Changed("db") {
+			if other := e.src.Foreign(); len(other) > 0 && !cmd.Flags().Changed("db") {
 				return &usageError{fmt.Errorf("%s: these sessions are not this machine's own; name a database for them with --db (the default, %s, is this machine's history)",
-					strings.Join(other, ", "), h.db)}
+					strings.Join(other, ", "), h.DB)}
 			}
 			ctx := cmd.Context()
-			e.src.Layout = h.layout
-			layout, err := utmp.ParseLayout(h.layout)
+			e.src.Layout = h.Layout
+			layout, err := utmp.ParseLayout(h.Layout)
 			if err != nil {
 				return &usageError{fmt.Errorf("--layout: %w", err)}
 			}
-			om, err := e.objectManager()
+			om, err := e.ObjectManager()
 			if err != nil {
 				return err
 			}
-			store, err := history.Open(ctx, h.db, history.Options{})
+			store, err := history.Open(ctx, h.DB, history.Options{})
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			if err := notFleet(ctx, store); err != nil {
+			if err := NotFleet(ctx, store); err != nil {
 				return err
 			}
-			rec := &history.Recorder{Store: store, OM: om, Wtmp: h.wtmp, Layout: layout, Within: within, Keep: keepD, MaxRows: maxRows,
+			rec := &history.Recorder{Store: store, OM: om, Wtmp: h.Wtmp, Layout: layout, Within: within, Keep: keepD, MaxRows: maxRows,
 				Progress: e.progressBar("merging wtmp"),
 				Logf:     func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: record: "+format+"\n", args...) },
 				Ready: func() {
@@ -78,18 +78,18 @@ is its own SQLite transaction.
 			return rec.Run(ctx)
 		},
 	}
-	addHistoryFlags(cmd, &h)
+	AddHistoryFlags(cmd, &h)
 	cmd.Flags().StringVar(&keep, "keep", "", "drop sessions that ended longer ago than this, such as 90d (default: keep all)")
 	cmd.Flags().IntVar(&maxRows, "max-sessions", 0, "keep at most this many sessions, dropping the oldest ended ones (0: no bound)")
 	cmd.Flags().DurationVar(&within, "within", 0, "rescan interval for changes no source notifies (default 1s)")
-	addSourceFlags(cmd, &e.src)
+	AddSourceFlags(cmd, &e.src)
 	return cmd
 }
 
-// notFleet refuses a database that collect writes (history.Store.Fleet)
+// NotFleet refuses a database that collect writes (history.Store.Fleet)
 // as the place of this host's own sessions: they would be taken for the
 // fleet's.
-func notFleet(ctx context.Context, store *history.Store) error {
+func NotFleet(ctx context.Context, store *history.Store) error {
 	fleet, err := store.Fleet(ctx)
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ type remoteAsker interface {
 }
 
 // remoteClient opens the client for the remote flags.
-func (e *env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
+func (e *Env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	u, err := url.Parse(r.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote %q is not an http(s)://HOST:PORT/wsman (or …/cimom) URL", r.url)}
@@ -221,7 +221,7 @@ func readCapped(path string, max int64) ([]byte, error) {
 
 // remotePassword reads the password from CIMSESS_PASSWORD, else from the
 // terminal without echo.
-func (e *env) remotePassword(user, host string) (string, error) {
+func (e *Env) remotePassword(user, host string) (string, error) {
 	if pw, ok := os.LookupEnv("CIMSESS_PASSWORD"); ok {
 		return pw, nil
 	}
@@ -239,7 +239,7 @@ func (e *env) remotePassword(user, host string) (string, error) {
 
 // listRemote is listInstances for --remote: write the pages from the
 // remote host as they come, with the usual formats.
-func (e *env) listRemote(ctx context.Context, r *remoteFlags, out string, t *tableFlags, what string, props []string,
+func (e *Env) listRemote(ctx context.Context, r *remoteFlags, out string, t *tableFlags, what string, props []string,
 	fetch func(context.Context, remoteAsker, func([]*cim.Instance) error) error) error {
 	f, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {

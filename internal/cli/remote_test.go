@@ -114,7 +114,7 @@ func TestRemoteAgainstHostileServers(t *testing.T) {
 
 // TestPlainNATSOffLoopback: the NATS URLs a warning names.
 func TestPlainNATSOffLoopback(t *testing.T) {
-	got := plainOffLoopback("nats://127.0.0.1:4222, nats://hub.example.com:4222,tls://hub.example.com:4222,nats://u:secret@[::1]:4222,nats://u:secret@10.0.0.1:4222")
+	got := PlainOffLoopback("nats://127.0.0.1:4222, nats://hub.example.com:4222,tls://hub.example.com:4222,nats://u:secret@[::1]:4222,nats://u:secret@10.0.0.1:4222")
 	if strings.Join(got, " ") != "nats://hub.example.com:4222 nats://u:xxxxx@10.0.0.1:4222" {
 		t.Errorf("%q", got)
 	}

@@ -1,6 +1,10 @@
 // Package cli implements the cimsess command line: one cobra command per
 // verb, all going through the same object manager, and the mapping of CIM
-// status codes to exit codes.
+// status codes to exit codes. It also exports the small kit that other
+// packages of verbs build on (internal/daemon, which only cimsessd links):
+// Register, the Env of a run (its streams, command line, source flags and
+// object manager), the flag helpers (AddSourceFlags, AddHistoryFlags,
+// AddFleetFlags, ExactArgs), UsageError and the exit codes.
 package cli
 
 import (
@@ -66,23 +70,57 @@ type usageError struct{ err error }
 func (u *usageError) Error() string { return u.err.Error() }
 func (u *usageError) Unwrap() error { return u.err }
 
-// env is what every command needs: its streams and the source flags.
-type env struct {
+// UsageError marks err as the user's mistake (a bad flag, argument or
+// combination of them): the command exits with ExitUsage.
+func UsageError(err error) error { return &usageError{err} }
+
+// Program is the name the help and the usage errors give the program:
+// "cimsess", or "cimsessd" in the daemons' binary, which sets it.
+var Program = "cimsess"
+
+// Env is what every command is built on: the process's streams, its
+// command line, and the source flags its object manager reads.
+type Env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	args           []string
 	src            SourceFlags
 	// location is the zone the table shows times in; nil is time.Local.
 	location *time.Location
 }
 
+// NewEnv returns an Env over these streams and the system's own sources,
+// as Main makes one for each run; tests build a command on it.
+func NewEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
+	return &Env{stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+// Stdin is the standard input of the command.
+func (e *Env) Stdin() io.Reader { return e.stdin }
+
+// Stdout is where the command writes its answer.
+func (e *Env) Stdout() io.Writer { return e.stdout }
+
+// Stderr is where the command writes warnings, logs and errors.
+func (e *Env) Stderr() io.Writer { return e.stderr }
+
+// Args is the whole command line the program was given, after its name,
+// unchanged (the verb, its flags and arguments as they came).
+func (e *Env) Args() []string { return e.args }
+
+// Sources are the source flags of the run (AddSourceFlags binds them),
+// which ObjectManager reads.
+func (e *Env) Sources() *SourceFlags { return &e.src }
+
 // Main runs the command line with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return run(&env{stdin: stdin, stdout: stdout, stderr: stderr}, args)
+	return run(NewEnv(stdin, stdout, stderr), args)
 }
 
 // run is Main over an env whose streams are set (and, in tests, the
 // fixture machine's roots and clock).
-func run(e *env, args []string) int {
+func run(e *Env, args []string) int {
+	e.args = args
 	ctx, interrupted, stop := interruptContext()
 	defer stop()
 	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
@@ -94,7 +132,7 @@ func run(e *env, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command ") {
 		// cobra's own error for a verb it does not know: a usage error.
-		err = &usageError{fmt.Errorf("%w; see cimsess --help", err)}
+		err = &usageError{fmt.Errorf("%w; see %s --help", err, Program)}
 	}
 	if sig := interrupted(); err != nil && sig != nil {
 		// Stopped by Ctrl-C or SIGTERM: what the command says of it (a
@@ -176,9 +214,9 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-func newRoot(e *env) *cobra.Command {
+func newRoot(e *Env) *cobra.Command {
 	root := &cobra.Command{
-		Use:   "cimsess",
+		Use:   Program,
 		Short: "Who is interacting with this machine, how, since when — as WMI Win32_Session instances",
 		Long: `cimsess reads the sessions of this machine from the operating system's own records
 (utmp, the kernel's audit session ids, systemd-logind, Samba) and answers for them
@@ -195,15 +233,18 @@ CIM-XML server that WBEM clients such as wbemcli talk to.`,
 	return root
 }
 
-// extraCommands are commands that other files of this package register
-// from init, so that each verb stays in a file of its own.
-var extraCommands []func(*env) *cobra.Command
+// extraCommands are the commands registered with Register.
+var extraCommands []func(*Env) *cobra.Command
 
-func registerCommand(f func(*env) *cobra.Command) { extraCommands = append(extraCommands, f) }
+// Register adds a command to the command line: f builds it on the Env of
+// the run. The files of this package register their verbs from init, each
+// in a file of its own, and so do the packages a binary links for more
+// (internal/daemon: serve, hub, agent, collect). Call it from init only.
+func Register(f func(*Env) *cobra.Command) { extraCommands = append(extraCommands, f) }
 
-// exactArgs is cobra.ExactArgs with a usage error, and a hint when the
+// ExactArgs is cobra.ExactArgs with a usage error, and a hint when the
 // arguments look like a query or path the shell split into words.
-func exactArgs(n int) cobra.PositionalArgs {
+func ExactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
 			if n == 1 && len(args) > 1 {

@@ -34,7 +34,10 @@ type SourceFlags struct {
 
 const layoutHelp = "record layout of the utmp and wtmp files: native, 384, 384be, 400 or 400be (another machine's files; a file that does not fit its layout is refused and the likely one named)"
 
-func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
+// AddSourceFlags adds the source flags to cmd (--utmp, --proc, --logind,
+// --smbstatus, --smb-conf, --host and, unless cmd has it already from
+// AddHistoryFlags, --layout), bound to s: pass e.Sources().
+func AddSourceFlags(cmd *cobra.Command, s *SourceFlags) {
 	f := cmd.Flags()
 	f.StringVar(&s.Utmp, "utmp", "", "utmp file to read (default /var/run/utmp)")
 	f.StringVar(&s.Proc, "proc", "", "procfs root (default /proc)")
@@ -47,11 +50,11 @@ func addSourceFlags(cmd *cobra.Command, s *SourceFlags) {
 	}
 }
 
-// foreign returns the flags, as "--utmp" and the like, that point the
+// Foreign returns the flags, as "--utmp" and the like, that point the
 // sources away from this machine's own: its sessions are then another
 // machine's (or a fixture's), which must not go into this machine's
 // history unless a database was named for them.
-func (s *SourceFlags) foreign() []string {
+func (s *SourceFlags) Foreign() []string {
 	var out []string
 	for _, f := range []struct{ name, value string }{
 		{"--utmp", s.Utmp}, {"--proc", s.Proc}, {"--logind", s.Logind}, {"--host", s.Host},
@@ -63,9 +66,9 @@ func (s *SourceFlags) foreign() []string {
 	return out
 }
 
-// objectManager builds the object manager over this system's sources as
+// ObjectManager builds the object manager over this system's sources as
 // the source flags name them: what package providers gives any Go program.
-func (e *env) objectManager() (*cimom.ObjectManager, error) {
+func (e *Env) ObjectManager() (*cimom.ObjectManager, error) {
 	layout, err := utmp.ParseLayout(e.src.Layout)
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("--layout: %w", err)}
@@ -73,7 +76,7 @@ func (e *env) objectManager() (*cimom.ObjectManager, error) {
 	f := e.src
 	return providers.NewObjectManager(providers.Options{Utmp: f.Utmp, Layout: layout, Proc: f.Proc, Logind: f.Logind,
 		SmbStatus: f.SmbStatus, SmbConf: f.SmbConf, Host: f.Host, EtcRoot: f.EtcRoot, DevRoot: f.DevRoot, OSName: f.OSName, Now: f.Now,
-		Version: version()})
+		Version: BuildVersion()})
 }
 
 // warnSources writes a warning line for each source that could be read

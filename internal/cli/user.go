@@ -16,9 +16,9 @@ import (
 	"github.com/cimsess/cimsess/cim"
 )
 
-func init() { registerCommand(newUserCmd) }
+func init() { Register(newUserCmd) }
 
-func newUserCmd(e *env) *cobra.Command {
+func newUserCmd(e *Env) *cobra.Command {
 	var users string
 	cmd := &cobra.Command{
 		Use:   "user",
@@ -37,7 +37,7 @@ terminal, from its first line; it is never a flag.`,
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a user, or change the password and role of one",
-		Args:  exactArgs(1),
+		Args:  ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !access.ValidUserName(args[0]) {
 				return &usageError{cim.Errorf(cim.ErrInvalidParameter, "bad user name %q: use 1 to 64 letters, digits and ._@-", args[0])}
@@ -64,7 +64,7 @@ terminal, from its first line; it is never a flag.`,
 	del := &cobra.Command{
 		Use:   "del NAME",
 		Short: "Delete a user",
-		Args:  exactArgs(1),
+		Args:  ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return access.DeleteUser(users, args[0])
 		},
@@ -72,7 +72,7 @@ terminal, from its first line; it is never a flag.`,
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the users and their roles",
-		Args:  exactArgs(0),
+		Args:  ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			us, err := access.ReadUsersFile(users)
 			if err != nil {
@@ -96,7 +96,7 @@ terminal, from its first line; it is never a flag.`,
 
 // readPassword reads a new password: from the terminal, twice and without
 // echo, when standard input is one; otherwise from its first line.
-func (e *env) readPassword(name string) ([]byte, error) {
+func (e *Env) readPassword(name string) ([]byte, error) {
 	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		fmt.Fprintf(e.stderr, "Password for %s: ", name)
 		pw, err := term.ReadPassword(int(f.Fd()))

@@ -12,23 +12,23 @@ import (
 // -ldflags "-X github.com/cimsess/cimsess/internal/cli.Version=…".
 var Version = "dev"
 
-func newVersionCmd(e *env) *cobra.Command {
+func newVersionCmd(e *Env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version of cimsess",
-		Args:  exactArgs(0),
+		Short: "Print the version of " + Program,
+		Args:  ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(e.stdout, "cimsess %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+			_, err := fmt.Fprintf(e.stdout, "%s %s %s/%s %s\n", Program, BuildVersion(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 			return err
 		},
 	}
 }
 
-// version is Version, or for a build without one "dev-" and the first 12
+// BuildVersion is Version, or for a build without one "dev-" and the first 12
 // digits of the commit built: what `cimsess version` prints and the
 // server says of itself (WS-Man's Identify, root/interop's
 // CIM_ObjectManager).
-func version() string {
+func BuildVersion() string {
 	v := Version
 	if v == "dev" {
 		if bi, ok := debug.ReadBuildInfo(); ok {

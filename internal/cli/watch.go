@@ -16,15 +16,15 @@ import (
 	"github.com/cimsess/cimsess/output"
 )
 
-func init() { registerCommand(newWatchCmd) }
+func init() { Register(newWatchCmd) }
 
-func newWatchCmd(e *env) *cobra.Command {
+func newWatchCmd(e *Env) *cobra.Command {
 	var out string
 	var count int
 	var timeout, within time.Duration
 	var noNotify bool
 	var fleet bool
-	var ff fleetFlags
+	var ff FleetFlags
 	var hosts, since string
 	cmd := &cobra.Command{
 		Use:   "watch 'EVENT QUERY'",
@@ -46,7 +46,7 @@ PreviousInstance), for pipes; the table output is one line per event.`,
   cimsess watch "SELECT * FROM __InstanceModificationEvent WITHIN 2 WHERE TargetInstance ISA 'Win32_LogonSession' AND TargetInstance.Status = 'Lost Comm'"
   cimsess watch --output json --count 1 "SELECT * FROM __InstanceOperationEvent WHERE TargetInstance ISA 'Win32_Session'" | jq .
   cimsess watch --fleet --since 12h "SELECT * FROM __InstanceCreationEvent WHERE TargetInstance ISA 'Linux_LogonSession' AND TargetInstance.UserName = 'root'"`,
-		Args: exactArgs(1),
+		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.Table, output.JSON)
 			if err != nil {
@@ -64,7 +64,7 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 				}
 				return e.fleetWatch(ctx, ff, out, args[0], hosts, since, count)
 			}
-			om, err := e.objectManager()
+			om, err := e.ObjectManager()
 			if err != nil {
 				return err
 			}
@@ -108,11 +108,11 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "stop after this long, such as 30s (0: never)")
 	cmd.Flags().DurationVar(&within, "within", 0, "rescan interval, overriding the query's WITHIN (default: the query's, or 1s)")
 	cmd.Flags().BoolVar(&noNotify, "no-notify", false, "ignore the sources' change notifications; find changes by rescanning only")
-	addSourceFlags(cmd, &e.src)
+	AddSourceFlags(cmd, &e.src)
 	cmd.Flags().BoolVar(&fleet, "fleet", false, "follow the events of every host of the fleet from its stream (see cimsess hub)")
 	cmd.Flags().StringVar(&hosts, "hosts", "", "with --fleet: only the hosts whose names match this glob")
 	cmd.Flags().StringVar(&since, "since", "", "with --fleet: replay the events from this long ago (2h) or this time (RFC 3339) first")
-	addFleetFlags(cmd, &ff)
+	AddFleetFlags(cmd, &ff)
 	return cmd
 }
 

@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"context"
@@ -24,11 +24,12 @@ import (
 	"github.com/cimsess/cimsess/fleethistory/collector"
 	"github.com/cimsess/cimsess/fleethistory/timeline"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/internal/cli"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/server"
 )
 
-func init() { registerCommand(newCollectCmd) }
+func init() { cli.Register(newCollectCmd) }
 
 // collectFlags are the flags of `cimsess collect`.
 type collectFlags struct {
@@ -44,7 +45,7 @@ type collectFlags struct {
 	noAuth, plainHTTP  bool
 }
 
-func newCollectCmd(e *env) *cobra.Command {
+func newCollectCmd(e *cli.Env) *cobra.Command {
 	var f collectFlags
 	cmd := &cobra.Command{
 		Use:   "collect",
@@ -80,9 +81,9 @@ least privilege), else as --db's. Each request is logged on stderr.`,
   cimsess collect --db 'postgres://cimsess@127.0.0.1/fleet' --keep 400d --http 127.0.0.1:8080 --users ./users
   cimsess collect --db 'postgres://cimsess_collect@db/fleet' --http 0.0.0.0:8443 --cert tl.pem --key tl.key \
       --http-db 'postgres://timeline@db/fleet?passfile=/etc/cimsess/pgpass-timeline' --users ./users`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.collect(cmd.Context(), &f)
+			return collect(cmd.Context(), e, &f)
 		},
 	}
 	fl := cmd.Flags()
@@ -120,42 +121,42 @@ var fleetDefaultDB = filepath.Join(filepath.Dir(history.DefaultPath), "fleet.db"
 // checkTimelineFlags applies serve's rules to the timeline's listener.
 func checkTimelineFlags(f *collectFlags) error {
 	if (f.cert == "") != (f.key == "") {
-		return &usageError{cim.Errorf(cim.ErrInvalidParameter, "--cert and --key go together")}
+		return cli.UsageError(cim.Errorf(cim.ErrInvalidParameter, "--cert and --key go together"))
 	}
 	if f.httpAddr == "" {
 		if f.cert != "" || f.httpDB != "" {
-			return &usageError{cim.Errorf(cim.ErrInvalidParameter, "--cert, --key and --http-db are the timeline's: they need --http")}
+			return cli.UsageError(cim.Errorf(cim.ErrInvalidParameter, "--cert, --key and --http-db are the timeline's: they need --http"))
 		}
 		return nil
 	}
 	if f.noAuth && !access.IsLoopback(f.httpAddr) {
-		return &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed on a loopback address; %s is not", f.httpAddr)}
+		return cli.UsageError(cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed on a loopback address; %s is not", f.httpAddr))
 	}
 	if !f.noAuth && f.cert == "" && !access.IsLoopback(f.httpAddr) && !f.plainHTTP {
-		return &usageError{cim.Errorf(cim.ErrAccessDenied,
-			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--cert, --key) or pass --allow-plain-http", f.httpAddr)}
+		return cli.UsageError(cim.Errorf(cim.ErrAccessDenied,
+			"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--cert, --key) or pass --allow-plain-http", f.httpAddr))
 	}
 	return nil
 }
 
-func (e *env) collect(ctx context.Context, f *collectFlags) error {
+func collect(ctx context.Context, e *cli.Env, f *collectFlags) error {
 	var keep time.Duration
 	if f.keep != "" && f.keep != "0" {
 		var err error
-		if keep, err = parseDuration(f.keep); err != nil {
-			return &usageError{fmt.Errorf("--keep: %w", err)}
+		if keep, err = cli.ParseDuration(f.keep); err != nil {
+			return cli.UsageError(fmt.Errorf("--keep: %w", err))
 		}
 	}
 	if f.batch <= 0 || f.batch > 100000 {
-		return &usageError{fmt.Errorf("--batch must be between 1 and 100000")}
+		return cli.UsageError(fmt.Errorf("--batch must be between 1 and 100000"))
 	}
 	if f.ackWait < time.Second || f.ackWait > time.Hour {
-		return &usageError{fmt.Errorf("--ack-wait must be between 1s and 1h")}
+		return cli.UsageError(fmt.Errorf("--ack-wait must be between 1s and 1h"))
 	}
 	if err := checkTimelineFlags(f); err != nil {
 		return err
 	}
-	logf := func(format string, args ...any) { fmt.Fprintf(e.stderr, "cimsess: collect: "+format+"\n", args...) }
+	logf := func(format string, args ...any) { fmt.Fprintf(e.Stderr(), "cimsess: collect: "+format+"\n", args...) }
 
 	var sink collector.Sink
 	var pgStore *fleethistory.Store
@@ -169,7 +170,7 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		sink = collector.PostgresSink{Store: s, Keep: keep}
 	} else {
 		if f.keep != "" || f.httpAddr != "" {
-			return &usageError{cim.Errorf(cim.ErrNotSupported, "--keep and --http need a PostgreSQL --db (postgres://…)")}
+			return cli.UsageError(cim.Errorf(cim.ErrNotSupported, "--keep and --http need a PostgreSQL --db (postgres://…)"))
 		}
 		s, err := history.Open(ctx, f.db, history.Options{})
 		if err != nil {
@@ -225,7 +226,7 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 		tlsConf = server.TLSConfig(cert)
 	}
 
-	for _, u := range plainOffLoopback(f.natsURL) {
+	for _, u := range cli.PlainOffLoopback(f.natsURL) {
 		logf("warning: %s is plain NATS to a host that is not loopback: the fleet's sessions cross the network in clear; use tls://", u)
 	}
 	nc, err := connectCollector(f, logf)
@@ -263,11 +264,11 @@ func (e *env) collect(ctx context.Context, f *collectFlags) error {
 			scheme = "https"
 		}
 		logf("timeline on %s://%s/", scheme, ln.Addr())
-		logged := server.LogRequests(slog.New(slog.NewTextHandler(e.stderr, nil)), nil, "timeline", tl)
+		logged := server.LogRequests(slog.New(slog.NewTextHandler(e.Stderr(), nil)), nil, "timeline", tl)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := server.ServeHandler(ctx, ln, logged, tlsConf, slog.New(slog.NewTextHandler(e.stderr, nil))); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := server.ServeHandler(ctx, ln, logged, tlsConf, slog.New(slog.NewTextHandler(e.Stderr(), nil))); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
@@ -317,7 +318,7 @@ func connectCollector(f *collectFlags, logf func(string, ...any)) (*nats.Conn, e
 	if f.natsCreds != "" {
 		if c, err := natsconn.ReadCreds(f.natsCreds, nil); err == nil {
 			if c.Role != natsconn.RoleCollector && c.Role != natsconn.RoleAdmin {
-				return nil, &usageError{fmt.Errorf("%s holds the credentials of a %s, not of a collector", f.natsCreds, c.Role)}
+				return nil, cli.UsageError(fmt.Errorf("%s holds the credentials of a %s, not of a collector", f.natsCreds, c.Role))
 			}
 			return natsconn.Connect(c, natsconn.Options{URLs: f.natsURL, CA: f.natsCA, Name: "cimsess collect", RetryForever: true, OnConnectError: tell})
 		}

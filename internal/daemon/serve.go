@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"context"
@@ -18,12 +18,13 @@ import (
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/history"
+	"github.com/cimsess/cimsess/internal/cli"
 	"github.com/cimsess/cimsess/server"
 	"github.com/cimsess/cimsess/sysfile/utmp"
 	"github.com/cimsess/cimsess/wsman"
 )
 
-func init() { registerCommand(newServeCmd) }
+func init() { cli.Register(newServeCmd) }
 
 // serveFlags are the flags of `cimsess serve`.
 type serveFlags struct {
@@ -41,11 +42,11 @@ type serveFlags struct {
 	readHeaderTimeout, readTimeout   time.Duration
 	writeTimeout, idleTimeout        time.Duration
 	logFormat                        string
-	history                          historyFlags
+	history                          cli.HistoryFlags
 	dbExplicit                       bool
 }
 
-func newServeCmd(e *env) *cobra.Command {
+func newServeCmd(e *cli.Env) *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -73,11 +74,11 @@ To make a self-signed pair with OpenSSL:
   wbemcli ei 'http://alice:secret@127.0.0.1:5988/root/cimv2:Win32_LogonSession'
   cimsess serve --users ./users --tls-self-signed --listen '' --listen-tls 0.0.0.0:5989
   cimsess serve --no-auth --metrics-listen 127.0.0.1:9598`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.dbExplicit = cmd.Flags().Changed("db")
 			f.winrmSet = cmd.Flags().Changed("listen-winrm") || cmd.Flags().Changed("listen-winrm-tls")
-			return e.serve(cmd.Context(), &f)
+			return serve(cmd.Context(), e, &f)
 		},
 	}
 	fl := cmd.Flags()
@@ -102,9 +103,9 @@ To make a self-signed pair with OpenSSL:
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", server.DefaultIdleTimeout, "how long an idle keep-alive connection stays open")
 	fl.StringVar(&f.metricsListen, "metrics-listen", "", "address for Prometheus metrics at /metrics (off when empty; unauthenticated)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "request log format on stderr: text or json")
-	addHistoryFlags(cmd, &f.history)
+	cli.AddHistoryFlags(cmd, &f.history)
 	fl.Lookup("db").Usage = "history database (SQLite) to record sessions into while serving ('' for none)"
-	addSourceFlags(cmd, &e.src)
+	cli.AddSourceFlags(cmd, e.Sources())
 	return cmd
 }
 
@@ -112,25 +113,25 @@ To make a self-signed pair with OpenSSL:
 func checkServeFlags(f *serveFlags) (tlsOn bool, err error) {
 	tlsOn = f.selfSigned || f.cert != "" || f.key != ""
 	if (f.cert == "") != (f.key == "") {
-		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "--cert and --key go together")}
+		return false, cli.UsageError(cim.Errorf(cim.ErrInvalidParameter, "--cert and --key go together"))
 	}
 	if f.selfSigned && f.cert != "" {
-		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "--tls-self-signed and --cert/--key exclude each other")}
+		return false, cli.UsageError(cim.Errorf(cim.ErrInvalidParameter, "--tls-self-signed and --cert/--key exclude each other"))
 	}
 	if f.listen == "" && (!tlsOn || f.listenTLS == "") {
-		return false, &usageError{cim.Errorf(cim.ErrInvalidParameter, "nothing to listen on: give --listen, or --listen-tls with a certificate")}
+		return false, cli.UsageError(cim.Errorf(cim.ErrInvalidParameter, "nothing to listen on: give --listen, or --listen-tls with a certificate"))
 	}
 	if f.noAuth {
 		for _, a := range []string{f.listen, f.listenTLSIf(tlsOn), f.winrm, f.winrmTLSIf(tlsOn)} {
 			if a != "" && !access.IsLoopback(a) {
-				return false, &usageError{cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed when every listener is on loopback; %s is not", a)}
+				return false, cli.UsageError(cim.Errorf(cim.ErrAccessDenied, "--no-auth is only allowed when every listener is on loopback; %s is not", a))
 			}
 		}
 	} else {
 		for _, a := range []string{f.listen, f.winrm} {
 			if a != "" && !access.IsLoopback(a) && !f.allowPlainHTTP {
-				return false, &usageError{cim.Errorf(cim.ErrAccessDenied,
-					"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--listen '' --listen-winrm '' --tls-self-signed or --cert/--key) or pass --allow-plain-http", a)}
+				return false, cli.UsageError(cim.Errorf(cim.ErrAccessDenied,
+					"refusing HTTP Basic over plain HTTP on %s: passwords would cross the network in clear; serve HTTPS (--listen '' --listen-winrm '' --tls-self-signed or --cert/--key) or pass --allow-plain-http", a))
 			}
 		}
 	}
@@ -151,7 +152,7 @@ func (f *serveFlags) listenTLSIf(on bool) string {
 	return ""
 }
 
-func (e *env) serve(ctx context.Context, f *serveFlags) error {
+func serve(ctx context.Context, e *cli.Env, f *serveFlags) error {
 	tlsOn, err := checkServeFlags(f)
 	if err != nil {
 		return err
@@ -159,16 +160,16 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	var handler slog.Handler
 	switch f.logFormat {
 	case "text":
-		handler = slog.NewTextHandler(e.stderr, nil)
+		handler = slog.NewTextHandler(e.Stderr(), nil)
 	case "json":
-		handler = slog.NewJSONHandler(e.stderr, nil)
+		handler = slog.NewJSONHandler(e.Stderr(), nil)
 	default:
-		return &usageError{cim.Errorf(cim.ErrInvalidParameter, "--log-format is text or json, not %q", f.logFormat)}
+		return cli.UsageError(cim.Errorf(cim.ErrInvalidParameter, "--log-format is text or json, not %q", f.logFormat))
 	}
 	logger := slog.New(handler)
 
-	e.src.Layout = f.history.layout
-	om, err := e.objectManager()
+	e.Sources().Layout = f.history.Layout
+	om, err := e.ObjectManager()
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 		// read, and says nothing of it: the log does, once.
 		logger.Warn("not running as root: SMB sessions and connections (smbstatus) and whether accounts are locked (/etc/shadow) are root's to read, so their classes answer without them", "uid", uid)
 	}
-	if err := e.recordWhileServing(ctx, f, om, logger); err != nil {
+	if err := recordWhileServing(ctx, e, f, om, logger); err != nil {
 		return err
 	}
 	var metricsLn net.Listener
@@ -213,7 +214,7 @@ func (e *env) serve(ctx context.Context, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	ws, err := wsman.New(wsman.Config{ObjectManager: om, ProductVersion: version()})
+	ws, err := wsman.New(wsman.Config{ObjectManager: om, ProductVersion: cli.BuildVersion()})
 	if err != nil {
 		return err
 	}
@@ -315,18 +316,18 @@ func (f *serveFlags) winrmListeners(tlsOn bool, logger *slog.Logger) (plain, sec
 // server run by a user who may not write /var/lib), and when the sources
 // are not this machine's own (--utmp and the like): another machine's
 // sessions would be recorded as this one's, and this one's closed.
-func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.ObjectManager, logger *slog.Logger) error {
-	if f.history.db == "" {
+func recordWhileServing(ctx context.Context, e *cli.Env, f *serveFlags, om *cimom.ObjectManager, logger *slog.Logger) error {
+	if f.history.DB == "" {
 		return nil
 	}
-	if other := e.src.foreign(); len(other) > 0 && !f.dbExplicit {
+	if other := e.Sources().Foreign(); len(other) > 0 && !f.dbExplicit {
 		logger.Info("not recording the session history: the sources are not this machine's own (--db names a database for them)",
-			"flags", strings.Join(other, " "), "db", f.history.db)
+			"flags", strings.Join(other, " "), "db", f.history.DB)
 		return nil
 	}
-	store, err := history.Open(ctx, f.history.db, history.Options{})
+	store, err := history.Open(ctx, f.history.DB, history.Options{})
 	if err == nil {
-		if err = notFleet(ctx, store); err != nil {
+		if err = cli.NotFleet(ctx, store); err != nil {
 			store.Close()
 		}
 	}
@@ -334,11 +335,11 @@ func (e *env) recordWhileServing(ctx context.Context, f *serveFlags, om *cimom.O
 		if f.dbExplicit {
 			return err
 		}
-		logger.Warn("not recording the session history", "db", f.history.db, "error", err.Error())
+		logger.Warn("not recording the session history", "db", f.history.DB, "error", err.Error())
 		return nil
 	}
-	layout, _ := utmp.ParseLayout(f.history.layout) // checked with the sources
-	rec := &history.Recorder{Store: store, OM: om, Wtmp: f.history.wtmp, Layout: layout,
+	layout, _ := utmp.ParseLayout(f.history.Layout) // checked with the sources
+	rec := &history.Recorder{Store: store, OM: om, Wtmp: f.history.Wtmp, Layout: layout,
 		Logf:  func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) },
 		Ready: func() { logger.Info("recording the session history", "db", store.Path()) },
 	}

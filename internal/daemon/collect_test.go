@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/fleethistory"
+	"github.com/cimsess/cimsess/internal/cli"
 )
 
 // TestCollectTimelineFlags: the timeline's listener follows serve's rules,
@@ -23,7 +24,7 @@ func TestCollectTimelineFlags(t *testing.T) {
 		{[]string{"--http-db", "postgres://r@db/fleet"}, "they need --http"},
 	} {
 		_, stderr, code := runCLI(t, "", append([]string{"collect", "--db", "postgres://127.0.0.1:1/none"}, c.args...)...)
-		if code != ExitUsage || !strings.Contains(stderr, c.want) {
+		if code != cli.ExitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("collect %v: exit %d, %q; want usage and %q", c.args, code, stderr, c.want)
 		}
 	}

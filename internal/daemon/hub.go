@@ -1,4 +1,4 @@
-package cli
+package daemon
 
 import (
 	"context"
@@ -18,9 +18,10 @@ import (
 	"github.com/cimsess/cimsess/fleet/hub"
 	"github.com/cimsess/cimsess/fleet/natsconn"
 	"github.com/cimsess/cimsess/fleet/outbox"
+	"github.com/cimsess/cimsess/internal/cli"
 )
 
-func init() { registerCommand(newHubCmd) }
+func init() { cli.Register(newHubCmd) }
 
 // defaultHubDir is where the hub keeps its data when --data is not given.
 func defaultHubDir() string {
@@ -33,9 +34,9 @@ func defaultHubDir() string {
 	return "cimsess-hub"
 }
 
-func newHubCmd(e *env) *cobra.Command {
+func newHubCmd(e *cli.Env) *cobra.Command {
 	var dir, listen, cert, key string
-	var f fleetFlags
+	var f cli.FleetFlags
 	var setup hub.SetupOptions
 	var verbose bool
 	cmd := &cobra.Command{
@@ -55,23 +56,23 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 		Example: `  cimsess hub --data /var/lib/cimsess/hub --listen 0.0.0.0:4222 --tls-cert hub.crt --tls-key hub.key
   cimsess hub add agent web-1.example.com      # prints the credentials file to copy to web-1
   cimsess hub --nats nats://a:4222,nats://b:4222,nats://c:4222 --creds /var/lib/cimsess/hub/creds/admin-hub.creds --replicas 3`,
-		Args: exactArgs(0),
+		Args: cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if f.urls != "" {
+			if f.URLs != "" {
 				for _, name := range []string{"listen", "tls-cert", "tls-key", "data"} {
 					if cmd.Flags().Changed(name) {
-						return &usageError{fmt.Errorf("--%s is the embedded server's; with --nats the hub only sets up the cluster there", name)}
+						return cli.UsageError(fmt.Errorf("--%s is the embedded server's; with --nats the hub only sets up the cluster there", name))
 					}
 				}
 				// An existing cluster: create the stream and the bucket.
-				nc, creds, err := e.connectFleet(f, "cimsess hub setup", false)
+				nc, creds, err := e.ConnectFleet(f, "cimsess hub setup", false)
 				if err != nil {
 					return err
 				}
 				defer nc.Close()
 				if creds.Role != natsconn.RoleAdmin {
-					return &usageError{fmt.Errorf("%s holds the credentials of a %s; setting up a cluster takes the hub's admin credentials (creds/admin-hub.creds in its data directory)", f.creds, creds.Role)}
+					return cli.UsageError(fmt.Errorf("%s holds the credentials of a %s; setting up a cluster takes the hub's admin credentials (creds/admin-hub.creds in its data directory)", f.Creds, creds.Role))
 				}
 				js, err := jetstream.New(nc)
 				if err != nil {
@@ -82,26 +83,26 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 				if err := hub.Setup(sctx, js, setup); err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stdout, "stream CIMSESS_EVENTS and bucket cimsess_hosts are ready on %s (%d replicas)\n", f.urls, max(setup.Replicas, 1))
+				fmt.Fprintf(e.Stdout(), "stream CIMSESS_EVENTS and bucket cimsess_hosts are ready on %s (%d replicas)\n", f.URLs, max(setup.Replicas, 1))
 				return nil
 			}
 			if (cert == "") != (key == "") {
-				return &usageError{fmt.Errorf("--tls-cert and --tls-key go together")}
+				return cli.UsageError(fmt.Errorf("--tls-cert and --tls-key go together"))
 			}
 			if cert == "" && !access.IsLoopback(listen) {
-				fmt.Fprintf(e.stderr, "cimsess: warning: the hub listens on %s without TLS: logins are signed challenges, but every host's sessions (users, where from) cross the network in clear; give --tls-cert and --tls-key\n", listen)
+				fmt.Fprintf(e.Stderr(), "cimsess: warning: the hub listens on %s without TLS: logins are signed challenges, but every host's sessions (users, where from) cross the network in clear; give --tls-cert and --tls-key\n", listen)
 			}
 			o := hub.Options{Listen: listen, TLSCert: cert, TLSKey: key, Setup: setup}
 			if verbose {
-				o.Log = func(s string) { fmt.Fprintf(e.stderr, "nats: %s\n", s) }
+				o.Log = func(s string) { fmt.Fprintf(e.Stderr(), "nats: %s\n", s) }
 			}
 			h, err := hub.Start(ctx, dir, o)
 			if err != nil {
 				return err
 			}
 			defer h.Shutdown()
-			fmt.Fprintf(e.stdout, "hub: NATS with JetStream on %s, data in %s\n", h.ClientURL(), dir)
-			fmt.Fprintf(e.stdout, "hub: add a host with: cimsess hub add agent HOSTNAME --data %s\n", dir)
+			fmt.Fprintf(e.Stdout(), "hub: NATS with JetStream on %s, data in %s\n", h.ClientURL(), dir)
+			fmt.Fprintf(e.Stdout(), "hub: add a host with: cimsess hub add agent HOSTNAME --data %s\n", dir)
 			h.Wait(ctx)
 			return nil
 		},
@@ -116,11 +117,11 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 	fl.Int64Var(&setup.MaxBytes, "max-bytes", 10<<30, "the stream's largest size in bytes (the oldest events go)")
 	fl.DurationVar(&setup.HeartbeatTTL, "heartbeat-ttl", hub.DefaultHeartbeatTTL, "how long a host stays listed after its last heartbeat")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "print the NATS server's log")
-	addFleetFlags(cmd, &f)
+	cli.AddFleetFlags(cmd, &f)
 	// The hub sets up a cluster only when told so with --nats: an
 	// operator's $CIMSESS_NATS, set for the client commands, must not turn
 	// the hub into a setup run that ignores --listen and --data.
-	f.urls = ""
+	f.URLs = ""
 	if nf := cmd.Flags().Lookup("nats"); nf != nil {
 		nf.DefValue = ""
 		nf.Usage = "set up an existing NATS cluster at these servers (comma-separated) instead of running one"
@@ -129,7 +130,7 @@ stream and the bucket there. Agents and clients speak the same protocol to both.
 	return cmd
 }
 
-func newHubAddCmd(e *env) *cobra.Command {
+func newHubAddCmd(e *cli.Env) *cobra.Command {
 	var dir, out string
 	cmd := &cobra.Command{
 		Use:   "add agent|client|collector|admin NAME",
@@ -144,14 +145,14 @@ queries; a client may ask queries and read the events and hosts, never publish
 events; a collector reads the stream through the shared durable consumer.`,
 		Example: `  cimsess hub add agent web-1.example.com
   cimsess hub add client alice --out alice.creds`,
-		Args: exactArgs(2),
+		Args: cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := hub.AddUser(dir, args[0], args[1], out)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s\n", path)
-			fmt.Fprintf(e.stderr, "cimsess: %s %q added; its credentials are in the file above: keep it secret\n", args[0], args[1])
+			fmt.Fprintf(e.Stdout(), "%s\n", path)
+			fmt.Fprintf(e.Stderr(), "cimsess: %s %q added; its credentials are in the file above: keep it secret\n", args[0], args[1])
 			return nil
 		},
 	}
@@ -160,7 +161,7 @@ events; a collector reads the stream through the shared durable consumer.`,
 	return cmd
 }
 
-func newHubRemoveCmd(e *env) *cobra.Command {
+func newHubRemoveCmd(e *cli.Env) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "remove agent|client|collector|admin NAME",
@@ -171,12 +172,12 @@ user's connections off; the old credentials file, wherever it was copied, no lon
 works. The name may be added again, with new credentials.`,
 		Example: `  cimsess hub remove agent web-2.example.com
   cimsess hub remove client alice`,
-		Args: exactArgs(2),
+		Args: cli.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := hub.RemoveUser(dir, args[0], args[1]); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stderr, "cimsess: %s %q removed; a running hub cuts it off within seconds\n", args[0], printable(args[1]))
+			fmt.Fprintf(e.Stderr(), "cimsess: %s %q removed; a running hub cuts it off within seconds\n", args[0], cli.Printable(args[1]))
 			return nil
 		},
 	}
@@ -184,21 +185,21 @@ works. The name may be added again, with new credentials.`,
 	return cmd
 }
 
-func newHubUsersCmd(e *env) *cobra.Command {
+func newHubUsersCmd(e *cli.Env) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "List the fleet's users: role, name, public key",
-		Args:  exactArgs(0),
+		Args:  cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			users, err := hub.LoadUsers(dir)
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			tw := tabwriter.NewWriter(e.Stdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ROLE\tNAME\tNKEY")
 			for _, u := range users {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Role, printable(u.Name), u.NKey)
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Role, cli.Printable(u.Name), u.NKey)
 			}
 			return tw.Flush()
 		},
@@ -207,10 +208,10 @@ func newHubUsersCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-func init() { registerCommand(newAgentCmd) }
+func init() { cli.Register(newAgentCmd) }
 
-func newAgentCmd(e *env) *cobra.Command {
-	var f fleetFlags
+func newAgentCmd(e *cli.Env) *cobra.Command {
+	var f cli.FleetFlags
 	var state string
 	var heartbeat, within time.Duration
 	var box outbox.Options
@@ -228,42 +229,42 @@ the hosts bucket; and answers the fleet's queries by running them here.
 The host's name is the one its credentials were made for (cimsess hub add agent NAME):
 the NATS permissions let the agent publish as that host only.`,
 		Example: `  cimsess agent --nats tls://hub.example.com:4222 --creds /etc/cimsess/agent.creds --nats-ca /etc/cimsess/ca.pem`,
-		Args:    exactArgs(0),
+		Args:    cli.ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warn := func(s string) { fmt.Fprintf(e.stderr, "cimsess: agent: %s\n", s) }
-			nc, creds, err := e.connectFleet(f, "cimsess agent", true)
+			warn := func(s string) { fmt.Fprintf(e.Stderr(), "cimsess: agent: %s\n", s) }
+			nc, creds, err := e.ConnectFleet(f, "cimsess agent", true)
 			if err != nil {
 				return err
 			}
 			defer nc.Close()
 			if creds.Role != natsconn.RoleAgent {
-				return &usageError{fmt.Errorf("%s holds the credentials of a %s, not of an agent", f.creds, creds.Role)}
+				return cli.UsageError(fmt.Errorf("%s holds the credentials of a %s, not of an agent", f.Creds, creds.Role))
 			}
-			if cmd.Flags().Changed("host") && !strings.EqualFold(e.src.Host, creds.Name) {
-				return &usageError{fmt.Errorf("an agent's host is the name its credentials were made for (%s): the hub lets it publish as that host only, so --host cannot name another", creds.Name)}
+			if cmd.Flags().Changed("host") && !strings.EqualFold(e.Sources().Host, creds.Name) {
+				return cli.UsageError(fmt.Errorf("an agent's host is the name its credentials were made for (%s): the hub lets it publish as that host only, so --host cannot name another", creds.Name))
 			}
-			e.src.Host = creds.Name
-			om, err := e.objectManager()
+			e.Sources().Host = creds.Name
+			om, err := e.ObjectManager()
 			if err != nil {
 				return err
 			}
 			a, err := agent.New(agent.Config{OM: om, NC: nc, Host: creds.Name, StateDir: state, Within: within,
-				Heartbeat: heartbeat, Outbox: box, Version: Version, Log: warn})
+				Heartbeat: heartbeat, Outbox: box, Version: cli.Version, Log: warn})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stderr, "cimsess: agent %s (%s) publishing to %s; %d events wait in the outbox\n", creds.Name, a.ID(), f.urls, a.Outbox().Len())
+			fmt.Fprintf(e.Stderr(), "cimsess: agent %s (%s) publishing to %s; %d events wait in the outbox\n", creds.Name, a.ID(), f.URLs, a.Outbox().Len())
 			return a.Run(cmd.Context())
 		},
 	}
-	addFleetFlags(cmd, &f)
+	cli.AddFleetFlags(cmd, &f)
 	fl := cmd.Flags()
 	fl.StringVar(&state, "state", "/var/lib/cimsess/agent", "the agent's state: its id, outbox and last snapshot")
 	fl.DurationVar(&heartbeat, "heartbeat", agent.DefaultHeartbeat, "how often to write the heartbeat")
 	fl.DurationVar(&within, "within", 0, "rescan interval (changes that the sources notify are seen at once); default 1s")
 	fl.Int64Var(&box.MaxBytes, "outbox-max", outbox.DefaultMaxBytes, "the outbox's largest size in bytes; past it new events are lost, with a warning")
 	fl.BoolVar(&box.Sync, "outbox-sync", true, "sync each event to disk before it counts as queued")
-	addSourceFlags(cmd, &e.src)
+	cli.AddSourceFlags(cmd, e.Sources())
 	_ = cmd.Flags().MarkHidden("host") // the credentials' name (see RunE)
 	return cmd
 }
