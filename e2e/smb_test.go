@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,26 +25,6 @@ import (
 	"github.com/cimsess/cimsess/provider/samba"
 	"github.com/cimsess/cimsess/schema"
 )
-
-// buildCimsess builds the cimsess binary into a temporary folder that
-// other users may enter, and returns its path.
-func buildCimsess(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "cimsess-bin-") // t.TempDir's parent is closed to other users
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "cimsess")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/cimsess/cimsess/cmd/cimsess").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func TestSMBSessionEndToEnd(t *testing.T) {
 	smbd := testenv.StartSMBD(t)

@@ -125,10 +125,10 @@ func caughtInTransaction(conn *pgx.Conn) bool {
 	return caught
 }
 
-// collectProc starts a `cimsess collect` process (no timeline).
+// collectProc starts a `cimsessd collect` process (no timeline).
 func collectProc(t *testing.T, natsURL, db string) (*exec.Cmd, *testenv.SyncBuffer) {
 	t.Helper()
-	cmd := exec.Command(cimsessBin, "collect", "--nats", natsURL, "--db", db, "--batch", "200", "--ack-wait", "3s")
+	cmd := exec.Command(cimsessdBin, "collect", "--nats", natsURL, "--db", db, "--batch", "200", "--ack-wait", "3s")
 	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

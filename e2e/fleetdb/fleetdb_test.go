@@ -121,7 +121,7 @@ func (a *agent) session(id, user, from string, start, end time.Time, ghost bool)
 	a.publish(wire.KindDeletion, end, in, nil)
 }
 
-// collect runs `cimsess collect` until the test ends and returns the
+// collect runs `cimsessd collect` until the test ends and returns the
 // timeline's base URL.
 func collect(t *testing.T, natsURL, db, users string, extra ...string) string {
 	t.Helper()
@@ -132,7 +132,7 @@ func collect(t *testing.T, natsURL, db, users string, extra ...string) string {
 	addr := l.Addr().String()
 	l.Close()
 	args := append([]string{"collect", "--nats", natsURL, "--db", db, "--batch", "20", "--http", addr, "--users", users}, extra...)
-	cmd := exec.Command(cimsessBin, args...)
+	cmd := exec.Command(cimsessdBin, args...)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

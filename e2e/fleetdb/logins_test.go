@@ -25,12 +25,12 @@ import (
 	"github.com/cimsess/cimsess/sysfile/utmp"
 )
 
-// daemonProc runs a cimsess command until the test ends (SIGINT, then
+// daemonProc runs a cimsessd command until the test ends (SIGINT, then
 // SIGKILL after 10 s) and returns once a line of its output contains
 // ready; its whole output is logged when the test fails.
 func daemonProc(t *testing.T, name, ready string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(cimsessBin, args...)
+	cmd := exec.Command(cimsessdBin, args...)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)

@@ -16,8 +16,12 @@ import (
 )
 
 var (
-	cimsessBin string
-	pg         *testenv.TestPostgres
+	// cimsessBin is the command line, and cimsessdBin, beside it, the
+	// daemons' binary: the tests start the hub, the agents and the
+	// collectors as the deploy units do, from cimsessd, and make
+	// credentials with 'cimsess hub add', which cimsess hands to it.
+	cimsessBin, cimsessdBin string
+	pg                      *testenv.TestPostgres
 )
 
 func TestMain(m *testing.M) { os.Exit(runMain(m)) }
@@ -29,9 +33,10 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	cimsessBin = filepath.Join(dir, "cimsess")
-	if out, err := exec.Command("go", "build", "-o", cimsessBin, "github.com/cimsess/cimsess/cmd/cimsess").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "fleetdb: go build cimsess: %v\n%s", err, out)
+	cimsessBin, cimsessdBin = filepath.Join(dir, "cimsess"), filepath.Join(dir, "cimsessd")
+	if out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+		"github.com/cimsess/cimsess/cmd/cimsess", "github.com/cimsess/cimsess/cmd/cimsessd").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "fleetdb: go build cimsess cimsessd: %v\n%s", err, out)
 		return 1
 	}
 	return testenv.RunWithPostgres(m, "fleetdb", &pg)
