@@ -30,7 +30,7 @@ FEW=${FEW:-100000}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -o "$work/cimsess" ./cmd/cimsess # the static binary README builds: no dynamic loader at start
+CGO_ENABLED=0 go build -o "$work/cimsess" ./cmd/cimsess # the static command line README builds (not cimsessd: no daemon is timed); no dynamic loader at start
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 

@@ -41,7 +41,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-CGO_ENABLED=0 go build -o "$work/cimsess" ./cmd/cimsess # the static binary README builds: no dynamic loader at start
+CGO_ENABLED=0 go build -o "$work/cimsess" ./cmd/cimsess # the static command line README builds (not cimsessd: no daemon is timed); no dynamic loader at start
 CMD=${1:-"CIMSESS enum Win32_LogonSession --utmp F --output csv"}
 
 # substitute the file for every word F of the command, the binary for CIMSESS
