@@ -95,9 +95,6 @@ func NewEnv(stdin io.Reader, stdout, stderr io.Writer) *Env {
 	return &Env{stdin: stdin, stdout: stdout, stderr: stderr}
 }
 
-// Stdin is the standard input of the command.
-func (e *Env) Stdin() io.Reader { return e.stdin }
-
 // Stdout is where the command writes its answer.
 func (e *Env) Stdout() io.Writer { return e.stdout }
 
