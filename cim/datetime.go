@@ -45,7 +45,11 @@ func NewDateTime(t time.Time) DateTime {
 		t = t.UTC()
 		off = 0
 	}
-	// Date and Clock compute the calendar once each, not once per field.
+	// The wall clock is UTC shifted by the offset: Date and Clock of that
+	// look no zone up (each of t's own would, and a time outside the
+	// zone's current period costs a search of its transitions), and they
+	// compute the calendar once each, not once per field.
+	t = t.UTC().Add(time.Duration(off) * time.Second)
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
 		if year < 0 {
