@@ -30,6 +30,24 @@ func init() {
 	}
 }
 
+// daemonVerb returns the daemon's verb that args run, if any: their first
+// word, or the one after the shell completion's request (__complete,
+// __completeNoDesc), which cimsessd answers for its own verbs.
+func daemonVerb(args []string) (string, bool) {
+	if len(args) > 1 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return "", false
+	}
+	for _, v := range daemonVerbs {
+		if args[0] == v.name {
+			return v.name, true
+		}
+	}
+	return "", false
+}
+
 // forwardCmd is the stub of a daemon's verb: it takes no flags of its own
 // (--help too goes through) and hands the whole command line, unchanged,
 // to cimsessd.

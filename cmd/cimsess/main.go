@@ -13,5 +13,14 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	// A daemon's verb goes to cimsessd before the command line starts:
+	// once it has, its handler of SIGINT and SIGTERM would take a signal
+	// sent in those milliseconds, and cimsessd would never see it.
+	if verb, ok := daemonVerb(args); ok {
+		if path, err := findDaemon(verb); err == nil {
+			_ = runDaemon(path, args) // returns only when it could not run; the stub below says why
+		}
+	}
+	os.Exit(cli.Main(args, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // heavy are the packages the command line must not link: the servers and
@@ -235,6 +237,66 @@ func TestForwardingMissing(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, "cimsess: "+verb+" runs in cimsessd") ||
 			!strings.Contains(stderr, "go install github.com/cimsess/cimsess/cmd/cimsessd") || !strings.Contains(stderr, "go run ./cmd/cimsessd "+verb) {
 			t.Errorf("%s without cimsessd: exit %d, %q", verb, code, stderr)
+		}
+	}
+}
+
+// TestForwardingCompletion: the shell completion of a daemon's verb is
+// cimsessd's (the scripts of cimsess completion ask cimsess __complete).
+func TestForwardingCompletion(t *testing.T) {
+	cimsess := filepath.Join(binaries(t), exe("cimsess"))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "serve", "--li"}, "--listen-winrm"},
+		{[]string{"__completeNoDesc", "hub", ""}, "users"},
+		{[]string{"__complete", "ser"}, "serve"}, // the verb itself: cimsess's own stubs
+	} {
+		stdout, stderr, code := run(t, nil, cimsess, c.args...)
+		if code != 0 || !strings.Contains(stdout, c.want) {
+			t.Errorf("cimsess %q: exit %d, %q %q; want %q offered", c.args, code, stdout, stderr, c.want)
+		}
+	}
+}
+
+// TestForwardingSignal: a SIGTERM sent to cimsess serve in its first
+// milliseconds stops it, whether it comes before cimsessd runs (then
+// cimsess, which has no handler of its own yet, ends on it) or after (then
+// cimsessd gets it). The command line's own handler once took it and let
+// cimsessd start regardless.
+func TestForwardingSignal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the fake cimsessd is a shell script")
+	}
+	b, err := os.ReadFile(filepath.Join(binaries(t), "cimsess"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	self := filepath.Join(dir, "cimsess")
+	if err := os.WriteFile(self, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A daemon that lives on unless a signal stops it.
+	if err := os.WriteFile(filepath.Join(dir, "cimsessd"), []byte("#!/bin/sh\nexec sleep 30\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		cmd := exec.Command(self, "serve", "--no-auth")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%20) * 300 * time.Microsecond)
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("run %d: still running 5 s after a SIGTERM sent %v after its start", i, time.Duration(i%20)*300*time.Microsecond)
 		}
 	}
 }
