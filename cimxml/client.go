@@ -14,8 +14,9 @@ import (
 )
 
 // Client asks a CIM-XML server (DSP0200: cimsess serve, OpenPegasus,
-// SFCB, WMI through a gateway) for the instances of namespace root/cimv2
-// with EnumerateInstances, GetInstance and ExecQuery, over HTTP Basic.
+// SFCB, WMI through a gateway) for the instances of a namespace (root/cimv2
+// unless Namespace names another) with EnumerateInstances, GetInstance and
+// ExecQuery, over HTTP Basic.
 type Client struct {
 	// URL is the server's CIM operations address, such as
 	// https://host:5989/cimom.
@@ -30,9 +31,23 @@ type Client struct {
 	// MaxResponseBytes bounds what is read of a response (default
 	// DefaultMaxResponseBytes).
 	MaxResponseBytes int64
+	// Namespace is the CIM namespace asked, such as root/interop ('/' or
+	// '\' separators; default root/cimv2). The paths of the instances
+	// that come back name it.
+	Namespace string
 }
 
+// clientNS is the namespace asked when Client.Namespace is empty.
 const clientNS = "root/cimv2"
+
+// ns is the namespace asked, with '/' separators and no outer ones.
+func (c *Client) ns() string {
+	ns := strings.Trim(strings.ReplaceAll(strings.TrimSpace(c.Namespace), `\`, "/"), "/")
+	if ns == "" {
+		return clientNS
+	}
+	return ns
+}
 
 // Host is the host name of the server's URL: what the instances' paths
 // name as their server.
@@ -86,9 +101,12 @@ func iparam(name, value string) string {
 // call sends one intrinsic method call and decodes the instances of its
 // response.
 func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instance, error) {
+	ns := c.ns()
+	e := NewEncoder(nil)
+	e.LocalNamespacePath(ns)
 	body := `<?xml version="1.0" encoding="utf-8"?>` +
 		`<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLEREQ><IMETHODCALL NAME="` + method + `">` +
-		`<LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>` + params +
+		string(e.Bytes()) + params +
 		`</IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>`
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, strings.NewReader(body))
 	if err != nil {
@@ -97,7 +115,7 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 	req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
 	req.Header.Set("CIMOperation", "MethodCall")
 	req.Header.Set("CIMMethod", method)
-	req.Header.Set("CIMObject", "root%2Fcimv2")
+	req.Header.Set("CIMObject", url.QueryEscape(ns))
 	// A server that streams its answer tells an error found after the
 	// first byte in the CIMStatusCode trailer (DSP0200).
 	req.Header.Set("TE", "trailers")
@@ -129,7 +147,7 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 		// body that is a whole answer with its ERROR says it as it is,
 		// one cut short failed after it began.
 		if _, perr := Parse(data, Limits{MaxElements: responseItems(max), MaxDepth: 64, MaxAttributes: 64}); perr == nil {
-			if _, err := decodeResponse(data, c.Host(), c.Schema, responseItems(max)); err != nil && cim.CodeOf(err) == wireStatus(code) {
+			if _, err := decodeResponse(data, c.Host(), ns, c.Schema, responseItems(max)); err != nil && cim.CodeOf(err) == wireStatus(code) {
 				return nil, cim.Wrapf(cim.CodeOf(err), err, "%s", c.URL)
 			}
 		}
@@ -143,7 +161,7 @@ func (c *Client) call(ctx context.Context, method, params string) ([]*cim.Instan
 	case resp.StatusCode != http.StatusOK:
 		return nil, cim.Errorf(cim.ErrFailed, "%s: HTTP %s %s: %s", c.URL, resp.Status, resp.Header.Get("CIMError"), cim.Clip(strings.TrimSpace(string(data))))
 	}
-	insts, err := decodeResponse(data, c.Host(), c.Schema, responseItems(max))
+	insts, err := decodeResponse(data, c.Host(), ns, c.Schema, responseItems(max))
 	if err != nil {
 		return nil, cim.Wrapf(cim.ErrFailed, err, "%s", c.URL)
 	}
@@ -178,15 +196,16 @@ func responseItems(max int64) int { return int(max/8) + 1<<16 }
 
 // DecodeResponse reads the instances of a simple CIM-XML response
 // (VALUE.NAMEDINSTANCE, VALUE.OBJECTWITHPATH or INSTANCE in IRETURNVALUE);
-// an ERROR becomes a *cim.Error of its code. Paths name host; reg, when
-// not nil, gives the paths of instances that come without one.
+// an ERROR becomes a *cim.Error of its code. Paths name host and
+// root/cimv2; reg, when not nil, gives the paths of instances that come
+// without one.
 func DecodeResponse(data []byte, host string, reg *schema.Registry) ([]*cim.Instance, error) {
-	return decodeResponse(data, host, reg, responseItems(DefaultMaxResponseBytes))
+	return decodeResponse(data, host, clientNS, reg, responseItems(DefaultMaxResponseBytes))
 }
 
 // decodeResponse is DecodeResponse with at most items items (see
-// DefaultMaxResponseBytes).
-func decodeResponse(data []byte, host string, reg *schema.Registry, items int) ([]*cim.Instance, error) {
+// DefaultMaxResponseBytes), the paths naming namespace ns.
+func decodeResponse(data []byte, host, ns string, reg *schema.Registry, items int) ([]*cim.Instance, error) {
 	root, err := Parse(data, Limits{MaxElements: items, MaxDepth: 64, MaxAttributes: 64})
 	if err != nil {
 		return nil, cim.Errorf(cim.ErrFailed, "the response is not CIM-XML: %v", err)
@@ -237,14 +256,14 @@ func decodeResponse(data []byte, host string, reg *schema.Registry, items int) (
 		if inst.Name == "CLASS" {
 			// A query whose results are classes (meta_class,
 			// ClassDefsOnly): the class as such a query's object.
-			in = decodeClassObject(inst, host, reg)
+			in = decodeClassObject(inst, host, ns, reg)
 		} else if in, err = decodeInstance(inst); err != nil {
 			return nil, err
 		}
 		if !hasPath && reg != nil {
 			path, _ = reg.PathOf(in, "", "")
 		}
-		path.Host, path.Namespace = host, clientNS
+		path.Host, path.Namespace = host, ns
 		if path.ClassName == "" {
 			path.ClassName = in.ClassName
 		}
@@ -257,7 +276,7 @@ func decodeResponse(data []byte, host string, reg *schema.Registry, items int) (
 // decodeClassObject reads a CLASS element as the object a query returns
 // for a class (cim.Class.Object): its derivation is the local schema's
 // when it knows the class, else its superclass alone.
-func decodeClassObject(n *Node, host string, reg *schema.Registry) *cim.Instance {
+func decodeClassObject(n *Node, host, ns string, reg *schema.Registry) *cim.Instance {
 	name, _ := n.Attr("NAME")
 	super, _ := n.Attr("SUPERCLASS")
 	c := &cim.Class{Name: name, SuperClass: super}
@@ -277,7 +296,7 @@ func decodeClassObject(n *Node, host string, reg *schema.Registry) *cim.Instance
 	if derivation == nil && super != "" {
 		derivation = []string{super}
 	}
-	return c.Object(host, clientNS, derivation)
+	return c.Object(host, ns, derivation)
 }
 
 // decodeInstance reads an INSTANCE element, each value typed by its TYPE.

@@ -2,6 +2,10 @@ package cimxml
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +95,39 @@ func TestParseTextCutByComments(t *testing.T) {
 	attrs := "<A>" + strings.Repeat(`<B a="1" b="2" c="3"/>`, 30_000) + "</A>"
 	if _, err := Parse([]byte(attrs), Limits{MaxElements: 100_000}); err == nil {
 		t.Error("30,000 elements of 3 attributes within a limit of 100,000 items")
+	}
+}
+
+// TestClientNamespace: a client's Namespace is the one its requests name
+// (LOCALNAMESPACEPATH and the CIMObject header, '\' read as '/') and the
+// one the paths of what comes back name; none is root/cimv2.
+func TestClientNamespace(t *testing.T) {
+	var gotBody, gotObject string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		gotBody, gotObject = string(b), r.Header.Get("CIMObject")
+		io.WriteString(w, `<?xml version="1.0"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLERSP>`+
+			`<IMETHODRESPONSE NAME="EnumerateInstances"><IRETURNVALUE><VALUE.NAMEDINSTANCE><INSTANCENAME CLASSNAME="CIM_Namespace">`+
+			`<KEYBINDING NAME="Name"><KEYVALUE VALUETYPE="string">root/interop</KEYVALUE></KEYBINDING></INSTANCENAME>`+
+			`<INSTANCE CLASSNAME="CIM_Namespace"><PROPERTY NAME="Name" TYPE="string"><VALUE>root/interop</VALUE></PROPERTY></INSTANCE>`+
+			`</VALUE.NAMEDINSTANCE></IRETURNVALUE></IMETHODRESPONSE></SIMPLERSP></MESSAGE></CIM>`)
+	}))
+	defer srv.Close()
+	for _, tc := range []struct{ ns, want, object, path string }{
+		{"", `<LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>`, "root%2Fcimv2", "root/cimv2"},
+		{`root\interop`, `<LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="interop"/></LOCALNAMESPACEPATH>`, "root%2Finterop", "root/interop"},
+	} {
+		c := &Client{URL: srv.URL + "/cimom", Namespace: tc.ns}
+		var insts []*cim.Instance
+		err := c.EnumerateClass(context.Background(), "CIM_Namespace", func(p []*cim.Instance) error { insts = append(insts, p...); return nil })
+		if err != nil || len(insts) != 1 {
+			t.Fatalf("%q: %v %v", tc.ns, insts, err)
+		}
+		if !strings.Contains(gotBody, tc.want) || gotObject != tc.object {
+			t.Errorf("%q: CIMObject %q, body %s", tc.ns, gotObject, gotBody)
+		}
+		if insts[0].Path.Namespace != tc.path {
+			t.Errorf("%q: the path names %q, want %q", tc.ns, insts[0].Path.Namespace, tc.path)
+		}
 	}
 }
