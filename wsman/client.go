@@ -160,7 +160,11 @@ func faultError(f *Node) *cim.Error {
 		local = sub
 	}
 	wcode, _ := wmf.Attr("Code")
+	// WinRM puts what WMI said in a ProviderFault inside the message.
+	inner, _ := wmf.Child(NSMSFault, "Message").Child(NSMSFault, "ProviderFault").Child(NSMSFault, "WSManFault").Attr("Code")
 	switch {
+	case wcode == fmt.Sprint(uint32(wbemInvalidNamespace)) || inner == fmt.Sprint(uint32(wbemInvalidNamespace)):
+		status = cim.ErrInvalidNamespace
 	case wcode == fmt.Sprint(uint32(wbemNotFound)):
 		status = cim.ErrNotFound
 	case wcode == fmt.Sprint(uint32(wbemInvalidClass)):

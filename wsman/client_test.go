@@ -111,3 +111,39 @@ func TestArraysRoundTrip(t *testing.T) {
 		t.Errorf("%+v", got.Properties)
 	}
 }
+
+// TestClientNamespace: a client whose Namespace is root/interop reaches
+// that namespace (its paths name it, its values typed by its schema),
+// and one whose namespace the server does not have gets
+// CIM_ERR_INVALID_NAMESPACE, not an invalid class.
+func TestClientNamespace(t *testing.T) {
+	h := newTestHandler(t, 3, Config{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(cimom.WithViewer(r.Context(), cimom.Viewer{})))
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	ireg, err := schema.Interop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{URL: srv.URL + "/wsman", Schema: ireg, Namespace: `root\interop`}
+	var got []*cim.Instance
+	if err := c.EnumerateClass(ctx, "CIM_Namespace", func(p []*cim.Instance) error { got = append(got, p...); return nil }); err != nil || len(got) != 2 {
+		t.Fatalf("enumerate: %v %v", got, err)
+	}
+	if got[0].Path.Namespace != "root/interop" || got[0].Path.ClassName != "CIM_Namespace" {
+		t.Errorf("path %s", got[0].Path)
+	}
+	om, err := c.Get(ctx, cim.ObjectPath{ClassName: "CIM_ObjectManager", Keys: []cim.KeyBinding{
+		{Name: "CreationClassName", Value: "CIM_ObjectManager"}, {Name: "Name", Value: "cimsess"},
+		{Name: "SystemCreationClassName", Value: "CIM_ComputerSystem"}, {Name: "SystemName", Value: h.om.Host()}}})
+	if err != nil || om.Value("Started") != true {
+		t.Errorf("get: %v %v", om, err)
+	}
+	c.Namespace = "root/nothere"
+	err = c.EnumerateClass(ctx, "CIM_Namespace", func([]*cim.Instance) error { return nil })
+	if cim.CodeOf(err) != cim.ErrInvalidNamespace {
+		t.Errorf("an unknown namespace: %v", err)
+	}
+}

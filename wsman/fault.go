@@ -76,6 +76,7 @@ const (
 	wbemNotFound              = 0x80041002
 	wbemAccessDenied          = 0x80041003
 	wbemInvalidClass          = 0x80041010
+	wbemInvalidNamespace      = 0x8004100E
 )
 
 func senderFault(action, subcode, detail string, code uint32, format string, args ...any) *Fault {
@@ -180,8 +181,10 @@ func faultOfCIM(err error) *Fault {
 	switch cim.CodeOf(err) {
 	case cim.ErrNotFound:
 		return faultDestinationUnreachable("", wbemNotFound, "%s", msg)
-	case cim.ErrInvalidClass, cim.ErrInvalidNamespace:
+	case cim.ErrInvalidClass:
 		return faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%s", msg)
+	case cim.ErrInvalidNamespace:
+		return faultDestinationUnreachable("InvalidResourceURI", wbemInvalidNamespace, "%s", msg)
 	case cim.ErrInvalidQuery, cim.ErrQueryLanguageNotSupported:
 		return faultCannotProcessFilter("%s", msg)
 	case cim.ErrInvalidParameter:

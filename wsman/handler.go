@@ -410,7 +410,9 @@ func (h *Handler) resolve(req *Request) (resource, error) {
 	}
 	om, err := h.om.In(res.namespace)
 	if err != nil {
-		return resource{}, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%s", err.(*cim.Error).Description)
+		// WMI's code, as for an unknown class: the client can tell the
+		// namespace was the matter (CIM_ERR_INVALID_NAMESPACE).
+		return resource{}, faultDestinationUnreachable("InvalidResourceURI", wbemInvalidNamespace, "%s", err.(*cim.Error).Description)
 	}
 	res.om = om
 	if res.class != "" {
@@ -530,7 +532,7 @@ func (h *Handler) eprPath(e *EPR) (cim.ObjectPath, *cimom.ObjectManager, error) 
 	}
 	om, err := h.om.In(res.namespace)
 	if err != nil {
-		return cim.ObjectPath{}, nil, faultDestinationUnreachable("InvalidResourceURI", codeInvalidResourceURI, "%v", err)
+		return cim.ObjectPath{}, nil, faultDestinationUnreachable("InvalidResourceURI", wbemInvalidNamespace, "%v", err)
 	}
 	path, err := h.selectorPath(om, res.class, e.Selectors)
 	return path, om, err
