@@ -15,6 +15,7 @@ func init() { Register(newCallCmd) }
 
 func newCallCmd(e *Env) *cobra.Command {
 	var out string
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "call OBJECTPATH METHOD [PARAM=VALUE...]",
 		Short: "Call a method of an instance, such as Win32_Process's GetOwner",
@@ -35,6 +36,11 @@ func newCallCmd(e *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The path's namespace, else --namespace's.
+			ns, err := namespace.forPath(args[0], path)
+			if err != nil {
+				return err
+			}
 			var in []cim.PropertyValue
 			for _, a := range args[2:] {
 				name, val, ok := strings.Cut(a, "=")
@@ -43,7 +49,7 @@ func newCallCmd(e *Env) *cobra.Command {
 				}
 				in = append(in, cim.PropertyValue{Name: name, Value: val})
 			}
-			om, err := e.ObjectManager()
+			om, err := e.objectManagerIn(ns)
 			if err != nil {
 				return err
 			}
@@ -72,6 +78,7 @@ func newCallCmd(e *Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: list or json")
+	addNamespaceFlag(cmd, &namespace)
 	AddSourceFlags(cmd, &e.src)
 	return cmd
 }

@@ -20,16 +20,19 @@ var ClassXMLEncoder func(w io.Writer, c *cim.Class) error
 
 func newClassesCmd(e *Env) *cobra.Command {
 	var out string
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "classes",
-		Short: "Print the class tree of root/cimv2",
-		Args:  ExactArgs(0),
+		Short: "Print the class tree of a namespace (default root/cimv2)",
+		Example: `  cimsess classes
+  cimsess classes --namespace root/interop -o json`,
+		Args: ExactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.Table, output.JSON)
 			if err != nil {
 				return &usageError{err}
 			}
-			reg, err := schema.Default()
+			reg, err := namespaceSchema(&namespace)
 			if err != nil {
 				return err
 			}
@@ -61,7 +64,17 @@ func newClassesCmd(e *Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table or json")
+	addNamespaceFlag(cmd, &namespace)
 	return cmd
+}
+
+// namespaceSchema returns the classes of the namespace --namespace names.
+func namespaceSchema(n *namespaceFlag) (*schema.Registry, error) {
+	ns, err := n.get()
+	if err != nil {
+		return nil, err
+	}
+	return schemaIn(ns)
 }
 
 func classTags(c *cim.Class) string {
@@ -98,16 +111,19 @@ func classTree(reg *schema.Registry, name string) []classNode {
 
 func newClassCmd(e *Env) *cobra.Command {
 	var out string
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "class NAME",
 		Short: "Print one class: its MOF declaration, or its resolved form as JSON or CIM-XML",
-		Args:  ExactArgs(1),
+		Example: `  cimsess class Win32_LogonSession
+  cimsess class CIM_Namespace --namespace root/interop -o json`,
+		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := output.ParseFormat(out, output.MOF, output.JSON, output.XML)
 			if err != nil {
 				return &usageError{err}
 			}
-			reg, err := schema.Default()
+			reg, err := namespaceSchema(&namespace)
 			if err != nil {
 				return err
 			}
@@ -115,7 +131,7 @@ func newClassCmd(e *Env) *cobra.Command {
 			case output.JSON:
 				c, err := reg.Class(args[0])
 				if err != nil {
-					return err
+					return elsewhere(err, args[0], reg.Namespace())
 				}
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
@@ -123,7 +139,7 @@ func newClassCmd(e *Env) *cobra.Command {
 			case output.XML:
 				c, err := reg.Class(args[0])
 				if err != nil {
-					return err
+					return elsewhere(err, args[0], reg.Namespace())
 				}
 				if ClassXMLEncoder == nil {
 					return cim.Errorf(cim.ErrNotSupported, "XML output is not built in")
@@ -132,13 +148,14 @@ func newClassCmd(e *Env) *cobra.Command {
 			}
 			c, err := reg.Declared(args[0])
 			if err != nil {
-				return err
+				return elsewhere(err, args[0], reg.Namespace())
 			}
 			_, err = io.WriteString(e.stdout, mof.Format(c))
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "mof", "output format: mof, json or xml")
+	addNamespaceFlag(cmd, &namespace)
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/cimsess/cimsess/cimom"
 	"github.com/cimsess/cimsess/output"
 	"github.com/cimsess/cimsess/provider"
-	"github.com/cimsess/cimsess/schema"
 )
 
 func init() { Register(newEnumCmd) }
@@ -20,20 +18,27 @@ func newEnumCmd(e *Env) *cobra.Command {
 	var shallow bool
 	var remote remoteFlags
 	var table tableFlags
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "enum CLASS",
 		Short: "Enumerate the instances of a class and (unless --shallow) of its subclasses",
 		Example: `  cimsess enum Win32_Session
   cimsess enum Win32_LogonSession --output json
-  cimsess enum Win32_LogonSession --utmp ./utmp.copy --proc ./proc-snapshot`,
+  cimsess enum Win32_LogonSession --utmp ./utmp.copy --proc ./proc-snapshot
+  cimsess enum CIM_Namespace --namespace root/interop`,
 		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ns, err := namespace.get()
+			if err != nil {
+				return err
+			}
 			if remote.url != "" {
 				if shallow {
 					return &usageError{cim.Errorf(cim.ErrNotSupported, "--shallow is not asked of a --remote host")}
 				}
-				return e.listRemote(cmd.Context(), &remote, out, &table, "instances of "+args[0], nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
-					return c.EnumerateClass(ctx, args[0], checkRemotePages(remote.url, args[0], page))
+				reg := remoteSchema(ns)
+				return e.listRemote(cmd.Context(), &remote, ns, reg, out, &table, "instances of "+args[0], nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
+					return c.EnumerateClass(ctx, args[0], checkRemotePages(remote.url, reg, args[0], page))
 				})
 			}
 			// Every format but the table (which holds its first page) is
@@ -41,15 +46,16 @@ func newEnumCmd(e *Env) *cobra.Command {
 			// the next one in its memory.
 			f, _ := output.ParseFormat(out, instanceFormats...)
 			hint := provider.Hint{Lent: f != "" && f != output.Table}
-			return e.listInstances(cmd.Context(), out, &table, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
+			return elsewhere(e.listInstances(cmd.Context(), ns, out, &table, "instances of "+args[0], func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
 				return listing{classes: classesOf(om.Schema(), args[0], shallow), stream: func(emit provider.Emit) error {
 					return om.StreamInstances(ctx, args[0], cimom.EnumOptions{Shallow: shallow, Hint: hint}, emit)
 				}}, nil
-			})
+			}), args[0], ns)
 		},
 	}
 	cmd.Flags().BoolVar(&shallow, "shallow", false, "only instances of exactly CLASS, not of its subclasses")
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
+	addNamespaceFlag(cmd, &namespace)
 	addTableFlags(cmd, &table)
 	AddSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)
@@ -62,50 +68,53 @@ func newGetCmd(e *Env) *cobra.Command {
 	var out string
 	var remote remoteFlags
 	var table tableFlags
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "get OBJECTPATH",
 		Short: "Get one instance by its object path",
 		Example: `  cimsess get 'Win32_LogonSession.LogonId="42"'
-  cimsess get '\\HOST\root\cimv2:Win32_UserAccount.Domain="HOST",Name="alice"'`,
+  cimsess get '\\HOST\root\cimv2:Win32_UserAccount.Domain="HOST",Name="alice"'
+  cimsess get 'root/interop:CIM_ObjectManager.CreationClassName="CIM_ObjectManager",Name="cimsess",SystemCreationClassName="CIM_ComputerSystem",SystemName="HOST"'`,
 		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := cim.ParseObjectPath(args[0])
 			if err != nil {
 				return err
 			}
+			// The path's namespace, else --namespace's.
+			ns, err := namespace.forPath(args[0], path)
+			if err != nil {
+				return err
+			}
 			if remote.url != "" {
-				// Both protocols' clients ask root/cimv2: a path naming
-				// another namespace is not asked there by mistake.
-				if ns := strings.ReplaceAll(path.Namespace, `\`, "/"); ns != "" && !strings.EqualFold(ns, schema.Namespace) {
-					return &usageError{cim.Errorf(cim.ErrInvalidNamespace, "--remote asks %s only; %s names %s (ask it on the host itself: cimsess get PATH)", schema.Namespace, cim.Clip(args[0]), cim.Clip(path.Namespace))}
-				}
 				// The shorthand Class=value, and a number for a string key,
 				// as this schema reads them when it knows the class: a
 				// protocol's key binding names its key. A class it does
 				// not know goes to the host as it was written.
-				if reg, err := schema.Default(); err == nil {
+				reg := remoteSchema(ns)
+				if reg != nil {
 					if _, err := reg.Class(path.ClassName); err == nil {
 						if path, err = cim.ResolvePath(reg, path); err != nil {
 							return err
 						}
 					}
 				}
-				return e.listRemote(cmd.Context(), &remote, out, &table, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
+				return e.listRemote(cmd.Context(), &remote, ns, reg, out, &table, "instance", nil, func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
 					in, err := c.Get(ctx, path)
 					if err != nil {
 						return err
 					}
-					if err := checkRemoteGet(remote.url, path, in); err != nil {
+					if err := checkRemoteGet(remote.url, reg, path, in); err != nil {
 						return err
 					}
 					return page([]*cim.Instance{in})
 				})
 			}
-			return e.listInstances(cmd.Context(), out, &table, "instance", func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
+			return e.listInstances(cmd.Context(), ns, out, &table, "instance", func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
 				// One instance: a get is all at once by nature.
 				in, err := om.GetInstance(ctx, path)
 				if err != nil {
-					return listing{}, err
+					return listing{}, elsewhere(err, path.ClassName, ns)
 				}
 				return listing{classes: []string{in.ClassName}, stream: func(emit provider.Emit) error {
 					return emit([]*cim.Instance{in})
@@ -114,6 +123,7 @@ func newGetCmd(e *Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "list", "output format: table, list, json, csv, mof or xml")
+	addNamespaceFlag(cmd, &namespace)
 	addTableFlags(cmd, &table)
 	AddSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)

@@ -78,16 +78,16 @@ type listing struct {
 }
 
 // listInstances is what every instance-listing command does: check the
-// output format, build the object manager, plan (the stream and what it
-// shows) and write the instances as the stream yields them, in the
-// memory of one batch (the table: of its first page). When none came it
-// says on stderr where the program looked.
-func (e *Env) listInstances(ctx context.Context, out string, t *tableFlags, what string, plan func(context.Context, *cimom.ObjectManager) (listing, error)) error {
+// output format, build the object manager of namespace ns, plan (the
+// stream and what it shows) and write the instances as the stream yields
+// them, in the memory of one batch (the table: of its first page). When
+// none came it says on stderr where the program looked.
+func (e *Env) listInstances(ctx context.Context, ns, out string, t *tableFlags, what string, plan func(context.Context, *cimom.ObjectManager) (listing, error)) error {
 	f, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {
 		return &usageError{err}
 	}
-	om, err := e.ObjectManager()
+	om, err := e.objectManagerIn(ns)
 	if err != nil {
 		return err
 	}

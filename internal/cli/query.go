@@ -25,6 +25,7 @@ func newQueryCmd(e *Env) *cobra.Command {
 	var hosts string
 	var timeout time.Duration
 	var table tableFlags
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "query WQL",
 		Short: "Run a WQL query: SELECT, ASSOCIATORS OF or REFERENCES OF",
@@ -32,18 +33,27 @@ func newQueryCmd(e *Env) *cobra.Command {
   cimsess query "SELECT LogonId, UserName, StartTime FROM Linux_LogonSession WHERE LogonType = 10" -o csv
   cimsess query "SELECT * FROM Linux_LogonSession WHERE UserName LIKE 'a%' AND StartTime > '20260101000000.000000+000'"
   cimsess query 'ASSOCIATORS OF {Win32_LogonSession.LogonId="5"} WHERE ResultClass = Win32_Process'
-  cimsess query --fleet --hosts 'web-*' "SELECT * FROM Linux_LogonSession WHERE UserName = 'root'"`,
+  cimsess query --fleet --hosts 'web-*' "SELECT * FROM Linux_LogonSession WHERE UserName = 'root'"
+  cimsess query -n root/interop "SELECT Name FROM CIM_Namespace"`,
 		Args: ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ns, err := namespace.get()
+			if err != nil {
+				return err
+			}
 			if remote.url != "" {
-				return e.listRemote(cmd.Context(), &remote, out, &table, "instances match", selectList(args[0]), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
-					return c.Query(ctx, args[0], checkRemoteQueryPages(remote.url, args[0], page))
+				reg := remoteSchema(ns)
+				return e.listRemote(cmd.Context(), &remote, ns, reg, out, &table, "instances match", selectList(args[0], reg), func(ctx context.Context, c remoteAsker, page func([]*cim.Instance) error) error {
+					return c.Query(ctx, args[0], checkRemoteQueryPages(remote.url, reg, args[0], page))
 				})
 			}
 			if fleet {
+				if err := fleetNamespace(ns, "with --remote or on the host"); err != nil {
+					return err
+				}
 				return e.fleetQuery(cmd.Context(), ff, out, args[0], hosts, timeout)
 			}
-			return e.listInstances(cmd.Context(), out, &table, "instances match", func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
+			return e.listInstances(cmd.Context(), ns, out, &table, "instances match", func(ctx context.Context, om *cimom.ObjectManager) (listing, error) {
 				q, err := om.Compile(args[0])
 				if err != nil {
 					return listing{}, err
@@ -69,6 +79,7 @@ func newQueryCmd(e *Env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "table", "output format: table, list, json, csv, mof or xml")
+	addNamespaceFlag(cmd, &namespace)
 	addTableFlags(cmd, &table)
 	AddSourceFlags(cmd, &e.src)
 	addRemoteFlags(cmd, &remote)

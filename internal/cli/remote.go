@@ -52,8 +52,9 @@ type remoteAsker interface {
 	Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error)
 }
 
-// remoteClient opens the client for the remote flags.
-func (e *Env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
+// remoteClient opens the client for the remote flags, asking namespace
+// ns and typing what comes by reg (nil: values as sent).
+func (e *Env) remoteClient(r *remoteFlags, ns string, reg *schema.Registry) (remoteAsker, string, error) {
 	u, err := url.Parse(r.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, "", &usageError{cim.Errorf(cim.ErrInvalidParameter, "--remote %q is not an http(s)://HOST:PORT/wsman (or …/cimom) URL", r.url)}
@@ -100,9 +101,11 @@ func (e *Env) remoteClient(r *remoteFlags) (remoteAsker, string, error) {
 	hc := &http.Client{Transport: tr, Timeout: r.timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if strings.HasSuffix(u.Path, "/cimom") {
-		return &cimxml.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), MaxResponseBytes: r.maxResponse}, u.String(), nil
+		return &cimxml.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: reg, MaxResponseBytes: r.maxResponse, Namespace: ns}, u.String(), nil
 	}
-	return &wsman.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: schema.MustDefault(), PageSize: 100}, u.String(), nil
+	// WS-Man names the namespace in the resource URI, as WinRM reads it
+	// (…/wsman/1/wmi/root/interop/CLASS).
+	return &wsman.Client{URL: u.String(), User: r.user, Password: password, HTTP: hc, Schema: reg, PageSize: 100, Namespace: ns}, u.String(), nil
 }
 
 // checkRemoteClass checks that an instance a remote host sent for class
@@ -152,9 +155,13 @@ func hasKey(p cim.ObjectPath, name string) bool {
 }
 
 // checkRemotePages checks each instance of the pages a remote host sends
-// for class asked (checkRemoteInstance) before page has them.
-func checkRemotePages(where, asked string, page func([]*cim.Instance) error) func([]*cim.Instance) error {
-	reg := schema.MustDefault()
+// for class asked (checkRemoteInstance) before page has them; with no
+// schema (a namespace this program does not serve) it takes them as they
+// come.
+func checkRemotePages(where string, reg *schema.Registry, asked string, page func([]*cim.Instance) error) func([]*cim.Instance) error {
+	if reg == nil {
+		return page
+	}
 	return func(insts []*cim.Instance) error {
 		for _, in := range insts {
 			if err := checkRemoteInstance(reg, where, asked, in); err != nil {
@@ -171,14 +178,14 @@ func checkRemotePages(where, asked string, page func([]*cim.Instance) error) fun
 // carry their class too, but not always their keys, so keys are not
 // checked. The rows of ASSOCIATORS OF and REFERENCES OF may be of any
 // class, and meta_class's are classes: those, and a query this parser
-// cannot read (the host's to judge), are taken as they come.
-func checkRemoteQueryPages(where, query string, page func([]*cim.Instance) error) func([]*cim.Instance) error {
+// cannot read (the host's to judge), are taken as they come, and so are
+// all rows without a schema (reg nil).
+func checkRemoteQueryPages(where string, reg *schema.Registry, query string, page func([]*cim.Instance) error) func([]*cim.Instance) error {
 	st, err := wql.Parse(query)
 	sel, ok := st.(*wql.Select)
-	if err != nil || !ok || strings.EqualFold(sel.Class, wql.MetaClass) {
+	if err != nil || !ok || strings.EqualFold(sel.Class, wql.MetaClass) || reg == nil {
 		return page
 	}
-	reg := schema.MustDefault()
 	return func(insts []*cim.Instance) error {
 		for _, in := range insts {
 			if _, err := checkRemoteClass(reg, where, sel.Class, in); err != nil {
@@ -190,17 +197,31 @@ func checkRemoteQueryPages(where, query string, page func([]*cim.Instance) error
 }
 
 // checkRemoteGet checks that the instance a remote host sent for path is
-// the one path names.
-func checkRemoteGet(where string, path cim.ObjectPath, in *cim.Instance) error {
-	reg := schema.MustDefault()
-	if err := checkRemoteInstance(reg, where, path.ClassName, in); err != nil {
-		return err
+// the one path names: by reg's classes, or, without a schema (reg nil),
+// by its class's name and keys as written.
+func checkRemoteGet(where string, reg *schema.Registry, path cim.ObjectPath, in *cim.Instance) error {
+	var keys cim.KeySchema = noClasses{}
+	if reg != nil {
+		if err := checkRemoteInstance(reg, where, path.ClassName, in); err != nil {
+			return err
+		}
+		keys = reg
 	}
-	if !cim.SameObject(reg, path.Relative(), in.Path.Relative()) {
+	if !cim.SameObject(keys, path.Relative(), in.Path.Relative()) {
 		return cim.Errorf(cim.ErrFailed, "%s sent %s when asked for %s", where, cim.Clip(in.Path.Relative().String()), cim.Clip(path.Relative().String()))
 	}
 	return nil
 }
+
+// noClasses is a cim.KeySchema that knows no class: paths are compared
+// by their class's name and keys as written.
+type noClasses struct{}
+
+func (noClasses) Class(name string) (*cim.Class, error) {
+	return nil, cim.Errorf(cim.ErrInvalidClass, "no class %q here", cim.Clip(name))
+}
+
+func (noClasses) IsA(class, ancestor string) bool { return strings.EqualFold(class, ancestor) }
 
 // readCapped reads a small file whole, refusing one over max bytes.
 func readCapped(path string, max int64) ([]byte, error) {
@@ -238,18 +259,19 @@ func (e *Env) remotePassword(user, host string) (string, error) {
 }
 
 // listRemote is listInstances for --remote: write the pages from the
-// remote host as they come, with the usual formats.
-func (e *Env) listRemote(ctx context.Context, r *remoteFlags, out string, t *tableFlags, what string, props []string,
+// remote host's namespace ns as they come, with the usual formats, the
+// instances typed by reg (remoteSchema(ns)).
+func (e *Env) listRemote(ctx context.Context, r *remoteFlags, ns string, reg *schema.Registry, out string, t *tableFlags, what string, props []string,
 	fetch func(context.Context, remoteAsker, func([]*cim.Instance) error) error) error {
 	f, err := output.ParseFormat(out, instanceFormats...)
 	if err != nil {
 		return &usageError{err}
 	}
-	c, where, err := e.remoteClient(r)
+	c, where, err := e.remoteClient(r, ns, reg)
 	if err != nil {
 		return err
 	}
-	n, err := e.streamInstances(f, e.renderer(schema.MustDefault(), t, selectColumns(props, f), nil), func(emit provider.Emit) error {
+	n, err := e.streamInstances(f, e.renderer(reg, t, selectColumns(props, f), nil), func(emit provider.Emit) error {
 		return fetch(ctx, c, emit)
 	})
 	if err == nil && n == 0 {
@@ -259,9 +281,13 @@ func (e *Env) listRemote(ctx context.Context, r *remoteFlags, out string, t *tab
 }
 
 // selectList returns the select list of a WQL query when the local schema
-// can compile it (nil otherwise: every property the instances carry).
-func selectList(query string) []string {
-	q, err := wql.Compile(query, schema.MustDefault())
+// reg can compile it (nil otherwise, or without one: every property the
+// instances carry).
+func selectList(query string, reg *schema.Registry) []string {
+	if reg == nil {
+		return nil
+	}
+	q, err := wql.Compile(query, reg)
 	if err != nil {
 		return nil
 	}

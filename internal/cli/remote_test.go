@@ -172,12 +172,42 @@ func TestRemoteAnswersOfAnotherClass(t *testing.T) {
 	}
 }
 
-// TestRemoteGetOtherNamespace: --remote asks root/cimv2, so a path that
-// names another namespace is refused before anything is sent, where it
-// used to be asked in root/cimv2 and answered "no class".
-func TestRemoteGetOtherNamespace(t *testing.T) {
-	_, stderr, code := runCLI(t, "", "get", `root/interop:CIM_ObjectManager.Name="cimsess"`, "--remote", "http://127.0.0.1:1/cimom")
-	if code != 2 || !strings.Contains(stderr, "--remote asks root/cimv2 only") {
-		t.Errorf("exit %d, %s", code, stderr)
+// TestRemoteNamespace: --remote asks the namespace --namespace names, or
+// the one a get's path names, of either protocol (WS-Man in the resource
+// URI, as WinRM reads it; CIM-XML in LOCALNAMESPACEPATH), where it used to
+// refuse a path naming another namespace than root/cimv2; a path whose
+// namespace disagrees with --namespace is refused before anything is
+// sent.
+func TestRemoteNamespace(t *testing.T) {
+	var asked atomic.Value
+	asked.Store("")
+	url := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		asked.Store(string(b))
+		http.Error(w, "no", http.StatusServiceUnavailable)
+	})
+	om := `CIM_ObjectManager.CreationClassName="CIM_ObjectManager",Name="cimsess",SystemCreationClassName="CIM_ComputerSystem",SystemName="h"`
+	for _, tc := range []struct {
+		path string
+		args []string
+		want string
+	}{
+		{"/wsman", []string{"enum", "CIM_Namespace", "-n", `ROOT\Interop`}, "wmi/root/interop/CIM_Namespace<"},
+		{"/wsman", []string{"get", "root/interop:" + om}, "wmi/root/interop/CIM_ObjectManager<"},
+		{"/wsman", []string{"query", "SELECT * FROM CIM_Namespace", "--namespace", "root/interop"}, "wmi/root/interop/*<"},
+		{"/cimom", []string{"enum", "CIM_Namespace", "-n", "root/interop"}, `<NAMESPACE NAME="root"/><NAMESPACE NAME="interop"/>`},
+		{"/cimom", []string{"get", "//h/root/interop:" + om}, `<NAMESPACE NAME="root"/><NAMESPACE NAME="interop"/>`},
+		{"/cimom", []string{"enum", "Win32_Session"}, `<NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/>`},
+	} {
+		asked.Store("")
+		_, stderr, code := runCLI(t, "", append(tc.args, "--remote", url+tc.path)...)
+		if code == 0 || !strings.Contains(asked.Load().(string), tc.want) {
+			t.Errorf("%q over %s: exit %d, %s; asked %s, want %s in it", tc.args, tc.path, code, stderr, asked.Load(), tc.want)
+		}
+	}
+	asked.Store("")
+	_, stderr, code := runCLI(t, "", "get", "root/interop:"+om, "-n", "root/cimv2", "--remote", url+"/wsman")
+	if code != ExitUsage || asked.Load() != "" || !strings.Contains(stderr, "names namespace root/interop, --namespace root/cimv2") {
+		t.Errorf("a path of another namespace than --namespace: exit %d, %s (sent: %q)", code, stderr, asked.Load())
 	}
 }

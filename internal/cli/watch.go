@@ -26,6 +26,7 @@ func newWatchCmd(e *Env) *cobra.Command {
 	var fleet bool
 	var ff FleetFlags
 	var hosts, since string
+	var namespace namespaceFlag
 	cmd := &cobra.Command{
 		Use:   "watch 'EVENT QUERY'",
 		Short: "Print instance events (sessions created, deleted, modified) as they happen",
@@ -55,7 +56,14 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 			if count < 0 || timeout < 0 || within < 0 {
 				return &usageError{fmt.Errorf("--count, --timeout and --within must not be negative")}
 			}
+			ns, err := namespace.get()
+			if err != nil {
+				return err
+			}
 			if fleet {
+				if err := fleetNamespace(ns, "on the host"); err != nil {
+					return err
+				}
 				ctx := cmd.Context()
 				if timeout > 0 {
 					var cancel context.CancelFunc
@@ -64,7 +72,7 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 				}
 				return e.fleetWatch(ctx, ff, out, args[0], hosts, since, count)
 			}
-			om, err := e.ObjectManager()
+			om, err := e.objectManagerIn(ns)
 			if err != nil {
 				return err
 			}
@@ -108,6 +116,7 @@ PreviousInstance), for pipes; the table output is one line per event.`,
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "stop after this long, such as 30s (0: never)")
 	cmd.Flags().DurationVar(&within, "within", 0, "rescan interval, overriding the query's WITHIN (default: the query's, or 1s)")
 	cmd.Flags().BoolVar(&noNotify, "no-notify", false, "ignore the sources' change notifications; find changes by rescanning only")
+	addNamespaceFlag(cmd, &namespace)
 	AddSourceFlags(cmd, &e.src)
 	cmd.Flags().BoolVar(&fleet, "fleet", false, "follow the events of every host of the fleet from its stream (see cimsess hub)")
 	cmd.Flags().StringVar(&hosts, "hosts", "", "with --fleet: only the hosts whose names match this glob")
