@@ -46,6 +46,10 @@ func TestGoldenCLI(t *testing.T) {
 	cases := map[string][]string{
 		"classes":                {"classes"},
 		"class-mof":              {"class", "Win32_LogonSession", "-o", "mof"},
+		"classes-interop":        {"classes", "--namespace", "root/interop"},
+		"enum-interop-table":     q("enum", "CIM_Namespace", "-n", `root\interop`),
+		"enum-interop-csv":       q("enum", "CIM_Namespace", "-n", "ROOT/Interop", "-o", "csv"),
+		"enum-unknown-namespace": q("enum", "CIM_Namespace", "-n", "root/nothere"),
 		"enum-session-table":     q("enum", "Win32_Session"),
 		"enum-session-width60":   q("enum", "Win32_Session", "--width", "60"),
 		"enum-session-wrap":      q("enum", "Win32_LogonSession", "--width", "70", "--wrap"),
