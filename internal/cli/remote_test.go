@@ -211,3 +211,25 @@ func TestRemoteNamespace(t *testing.T) {
 		t.Errorf("a path of another namespace than --namespace: exit %d, %s (sent: %q)", code, stderr, asked.Load())
 	}
 }
+
+// TestRemoteUnservedNamespace: a namespace this program does not serve
+// goes to the --remote host as written, and what it answers is printed,
+// untyped and unchecked (no schema here knows its classes). Not in MOF:
+// an instance whose keys no schema here names has a path without keys,
+// which the MOF writer takes for a class (as for a class of root/cimv2
+// this schema lacks).
+func TestRemoteUnservedNamespace(t *testing.T) {
+	var asked atomic.Value
+	asked.Store("")
+	url := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		asked.Store(string(b))
+		io.WriteString(w, soap(`<n:EnumerateResponse><w:Items><p:MSFT_NetAdapter><p:Name>eth0</p:Name><p:Speed>1000</p:Speed></p:MSFT_NetAdapter></w:Items><w:EndOfSequence/></n:EnumerateResponse>`))
+	}) + "/wsman"
+	for _, f := range []string{"table", "list", "json", "csv", "xml"} {
+		stdout, stderr, code := runCLI(t, "", "enum", "MSFT_NetAdapter", "-n", `root\StandardCimv2`, "-o", f, "--remote", url)
+		if code != 0 || !strings.Contains(stdout, "eth0") || !strings.Contains(asked.Load().(string), "wmi/root/StandardCimv2/MSFT_NetAdapter<") {
+			t.Errorf("-o %s: exit %d, %s%s; asked %s", f, code, stdout, stderr, asked.Load())
+		}
+	}
+}
