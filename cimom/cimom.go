@@ -138,7 +138,7 @@ func (om *ObjectManager) In(ns string) (*ObjectManager, error) {
 	if om.interop != nil && strings.EqualFold(n, om.interop.ns) {
 		return om.interop, nil
 	}
-	return nil, cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not served; this server has %s", ns, strings.Join(om.Namespaces(), " and "))
+	return nil, cim.Errorf(cim.ErrInvalidNamespace, "namespace %q is not served here; the namespaces are %s", ns, strings.Join(om.Namespaces(), " and "))
 }
 
 // route returns the object manager of namespace ns when it is another
