@@ -34,25 +34,9 @@ func startServe(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr testenv.SyncBuffer
-	cmd := newServeCmd(cli.NewEnv(strings.NewReader(""), io.Discard, &stderr))
-	cmd.SetArgs([]string{"--no-auth", "--listen", addr, "--listen-winrm", "", "--log-format", "json",
+	stderr, done := runServe(t, "--no-auth", "--listen", addr, "--listen-winrm", "", "--log-format", "json",
 		"--utmp", filepath.Join(machine, "utmp"), "--layout", "384", "--proc", filepath.Join(machine, "proc"),
-		"--logind", filepath.Join(machine, "sessions"), "--smbstatus", filepath.Join(t.TempDir(), "none"), "--host", "fixture"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
+		"--logind", filepath.Join(machine, "sessions"), "--smbstatus", filepath.Join(t.TempDir(), "none"), "--host", "fixture")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {
@@ -118,4 +102,30 @@ func TestRemoteNamespace(t *testing.T) {
 			t.Errorf("%s: CIM_Namespace in root/cimv2: exit %d, %s", path, code, stderr)
 		}
 	}
+}
+
+// runServe runs serve with args in this process until the test ends,
+// when it is stopped and must end within 10 s without an error. It
+// returns serve's log and the channel that gets serve's error should it
+// end before.
+func runServe(t *testing.T, args ...string) (*testenv.SyncBuffer, <-chan error) {
+	t.Helper()
+	stderr := new(testenv.SyncBuffer)
+	cmd := newServeCmd(cli.NewEnv(strings.NewReader(""), io.Discard, stderr))
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	return stderr, done
 }

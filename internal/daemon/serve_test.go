@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cimsess/cimsess/internal/cli"
-	"github.com/cimsess/cimsess/internal/testenv"
 )
 
 func TestCheckServeFlags(t *testing.T) {
@@ -78,25 +76,8 @@ func TestServeCommand(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	var stderr testenv.SyncBuffer
-	e := cli.NewEnv(strings.NewReader(""), io.Discard, &stderr)
-	root := newServeCmd(e)
-	root.SetArgs([]string{"--users", users, "--listen", addr, "--log-format", "json", "--listen-winrm", "",
-		"--utmp", filepath.Join(t.TempDir(), "utmp"), "--smbstatus", filepath.Join(t.TempDir(), "none")})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
+	stderr, _ := runServe(t, "--users", users, "--listen", addr, "--log-format", "json", "--listen-winrm", "",
+		"--utmp", filepath.Join(t.TempDir(), "utmp"), "--smbstatus", filepath.Join(t.TempDir(), "none"))
 	body := `<?xml version="1.0" encoding="utf-8" ?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLEREQ><IMETHODCALL NAME="EnumerateClassNames"><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH></IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>`
 	var resp *http.Response
 	// Until it listens: it first makes a bcrypt hash of the users file's
