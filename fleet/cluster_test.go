@@ -1,8 +1,10 @@
 package fleet_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,41 +40,21 @@ func startCluster(t testing.TB) *cluster {
 		t.Fatal(err)
 	}
 	c := &cluster{dir: dir}
-	var client, routes []int
-	for i := 0; i < 3; i++ {
-		client = append(client, fleettest.FreePort(t))
-		routes = append(routes, fleettest.FreePort(t))
-	}
-	var routeURLs []string
-	for _, p := range routes {
-		routeURLs = append(routeURLs, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
-	}
-	for i := 0; i < 3; i++ {
-		conf := fmt.Sprintf(`server_name: n%d
-listen: 127.0.0.1:%d
-jetstream { store_dir: %q }
-cluster {
-  name: cimsess-test
-  listen: 127.0.0.1:%d
-  routes: [%s]
-}
-include auth.conf
-`, i, client[i], filepath.Join(dir, fmt.Sprintf("store%d", i)), routes[i], strings.Join(routeURLs, ", "))
-		path := filepath.Join(dir, fmt.Sprintf("n%d.conf", i))
-		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
+	t.Cleanup(func() { c.stop() })
+	// A port found free may be taken before nats-server binds it (by
+	// another test's connection): a node that does not listen is a
+	// cluster started again on other ports.
+	for attempt := 1; ; attempt++ {
+		err := c.launch(t)
+		if err == nil {
+			break
 		}
-		c.urls = append(c.urls, fmt.Sprintf("nats://127.0.0.1:%d", client[i]))
-		c.procs = append(c.procs, c.start(t, i))
-	}
-	t.Cleanup(func() {
-		for _, p := range c.procs {
-			if p != nil && p.Process != nil {
-				p.Process.Kill()
-				p.Wait()
-			}
+		c.stop()
+		if attempt == 3 {
+			t.Fatalf("starting the cluster: %v", err)
 		}
-	})
+		t.Logf("starting the cluster again: %v", err)
+	}
 	// The stream and the bucket, three replicas, once the cluster has a
 	// JetStream leader.
 	admin, err := natsconn.ReadCreds(hub.AdminCreds(dir), nil)
@@ -90,11 +72,90 @@ include auth.conf
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("setting up the cluster: %v", err)
+			t.Fatalf("setting up the cluster: %v\n%s", err, c.logs())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	return c
+}
+
+// launch writes the three servers' configurations on fresh ports and
+// starts them; it fails when one of them is not listening within 15 s.
+func (c *cluster) launch(t testing.TB) error {
+	c.urls, c.procs = nil, nil
+	var client, routes []int
+	for i := 0; i < 3; i++ {
+		client = append(client, fleettest.FreePort(t))
+		routes = append(routes, fleettest.FreePort(t))
+	}
+	var routeURLs []string
+	for _, p := range routes {
+		routeURLs = append(routeURLs, fmt.Sprintf("nats-route://127.0.0.1:%d", p))
+	}
+	for i := 0; i < 3; i++ {
+		// A store of an earlier start may name peers on other ports.
+		if err := os.RemoveAll(filepath.Join(c.dir, fmt.Sprintf("store%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		conf := fmt.Sprintf(`server_name: n%d
+listen: 127.0.0.1:%d
+jetstream { store_dir: %q }
+cluster {
+  name: cimsess-test
+  listen: 127.0.0.1:%d
+  routes: [%s]
+}
+include auth.conf
+`, i, client[i], filepath.Join(c.dir, fmt.Sprintf("store%d", i)), routes[i], strings.Join(routeURLs, ", "))
+		path := filepath.Join(c.dir, fmt.Sprintf("n%d.conf", i))
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.urls = append(c.urls, fmt.Sprintf("nats://127.0.0.1:%d", client[i]))
+		c.procs = append(c.procs, c.start(t, i))
+	}
+	for i, port := range client {
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		for deadline := time.Now().Add(15 * time.Second); !c.answers(addr, i); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("n%d is not listening on %s\n%s", i, addr, c.logs())
+			}
+		}
+	}
+	return nil
+}
+
+// answers reports whether server i is the one listening on addr: its
+// greeting names it (another program may hold the port it could not get).
+func (c *cluster) answers(addr string, i int) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	return strings.HasPrefix(line, "INFO ") && strings.Contains(line, fmt.Sprintf(`"server_name":"n%d"`, i))
+}
+
+// stop kills the servers still running.
+func (c *cluster) stop() {
+	for _, p := range c.procs {
+		if p != nil && p.Process != nil {
+			p.Process.Kill()
+			p.Wait()
+		}
+	}
+}
+
+// logs returns the last lines of each server's log.
+func (c *cluster) logs() string {
+	var b strings.Builder
+	for i := 0; i < 3; i++ {
+		log, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("n%d.log", i)))
+		fmt.Fprintf(&b, "n%d log:\n%s\n", i, lastLines(string(log), 20))
+	}
+	return b.String()
 }
 
 func (c *cluster) start(t testing.TB, i int) *exec.Cmd {
