@@ -114,7 +114,7 @@ func newGetCmd(e *Env) *cobra.Command {
 				// One instance: a get is all at once by nature.
 				in, err := om.GetInstance(ctx, path)
 				if err != nil {
-					return listing{}, elsewhere(err, path.ClassName, ns)
+					return listing{}, elsewherePath(err, path, ns, namespace.given())
 				}
 				return listing{classes: []string{in.ClassName}, stream: func(emit provider.Emit) error {
 					return emit([]*cim.Instance{in})

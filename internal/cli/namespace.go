@@ -140,6 +140,32 @@ func fleetNamespace(ns, instead string) error {
 // root/interop: --namespace root/interop"), as WMI users ask for a CIM_
 // class in root/cimv2 out of habit. Any other error is returned as it is.
 func elsewhere(err error, class, ns string) error {
+	return elsewhereHint(err, class, ns, func(other string) string { return "--namespace " + other })
+}
+
+// elsewherePath is elsewhere for a get of path: when the path names its
+// namespace, --namespace cannot move it (a path and a --namespace that
+// disagree are a usage error), so the hint is the path written in the
+// other namespace ("write root/cimv2:Linux_LogonSession.LogonId=…"), and
+// flagGiven adds that --namespace must then name it too, or be dropped.
+func elsewherePath(err error, path cim.ObjectPath, ns string, flagGiven bool) error {
+	if path.Namespace == "" {
+		return elsewhere(err, path.ClassName, ns)
+	}
+	return elsewhereHint(err, path.ClassName, ns, func(other string) string {
+		p := path
+		p.Namespace = other
+		hint := "write " + cim.Clip(p.String())
+		if flagGiven {
+			hint += " with --namespace " + other + " or without --namespace"
+		}
+		return hint
+	})
+}
+
+// elsewhereHint is elsewhere with the way to ask the other namespace
+// written by how.
+func elsewhereHint(err error, class, ns string, how func(other string) string) error {
 	ce, ok := err.(*cim.Error)
 	if !ok || ce.Code != cim.ErrInvalidClass {
 		return err
@@ -151,7 +177,7 @@ func elsewhere(err error, class, ns string) error {
 		if reg, e := schemaIn(other); e == nil {
 			if c, e := reg.Class(class); e == nil {
 				return &cim.Error{Code: ce.Code, Err: err,
-					Description: fmt.Sprintf("%s (%s is a class of %s: --namespace %s)", ce.Description, c.Name, other, other)}
+					Description: fmt.Sprintf("%s (%s is a class of %s: %s)", ce.Description, c.Name, other, how(other))}
 			}
 		}
 	}

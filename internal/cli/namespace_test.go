@@ -86,6 +86,11 @@ func TestNamespaceErrors(t *testing.T) {
 		{[]string{"enum", "CIM_Namespace"}, ExitInvalid, `no class named "CIM_Namespace" in root/cimv2 (CIM_Namespace is a class of root/interop: --namespace root/interop)`},
 		{[]string{"class", "cim_objectmanager"}, ExitInvalid, "(CIM_ObjectManager is a class of root/interop: --namespace root/interop)"},
 		{[]string{"enum", "Win32_LogonSession", "-n", "root/interop"}, ExitInvalid, "(Win32_LogonSession is a class of root/cimv2: --namespace root/cimv2)"},
+		// A path that names its namespace is moved by writing it again,
+		// not by --namespace, which must agree with it.
+		{[]string{"get", `root/interop:Linux_LogonSession.LogonId="x"`}, ExitInvalid, `(Linux_LogonSession is a class of root/cimv2: write root/cimv2:Linux_LogonSession.LogonId="x")`},
+		{[]string{"get", `root/interop:Linux_LogonSession.LogonId="x"`, "-n", "root/interop"}, ExitInvalid, `(Linux_LogonSession is a class of root/cimv2: write root/cimv2:Linux_LogonSession.LogonId="x" with --namespace root/cimv2 or without --namespace)`},
+		{[]string{"get", `Linux_LogonSession.LogonId="x"`, "-n", "root/interop"}, ExitInvalid, "(Linux_LogonSession is a class of root/cimv2: --namespace root/cimv2)"},
 	} {
 		_, stderr, code := runCLI(t, "", append(tc.args, "--host", "testhost")...)
 		if tc.args[0] == "classes" || tc.args[0] == "class" {
