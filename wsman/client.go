@@ -211,7 +211,10 @@ func (c *Client) Identify(ctx context.Context) (vendor, version string, err erro
 	return r.Child(NSIdentity, "ProductVendor").T(), r.Child(NSIdentity, "ProductVersion").T(), nil
 }
 
-// Get returns the instance of class with the given keys.
+// Get returns the instance of class with the given keys. A GetResponse
+// carries the instance alone, not its path: when the schema does not know
+// its class (so cannot tell its keys), the instance takes the keys asked,
+// its class name as sent, for the caller to compare with path's.
 func (c *Client) Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, error) {
 	sels, err := c.selectors(path)
 	if err != nil {
@@ -225,7 +228,23 @@ func (c *Client) Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, e
 	if len(b.Children) == 0 {
 		return nil, cim.Errorf(cim.ErrFailed, "%s: an empty GetResponse", c.URL)
 	}
-	return c.decodeInstance(b.Children[0])
+	in, err := c.decodeInstance(b.Children[0])
+	if err != nil {
+		return nil, err
+	}
+	if in.Path.IsClass() && !c.knows(in.ClassName) {
+		in.Path.Keys, in.Path.Singleton = path.Keys, path.Singleton
+	}
+	return in, nil
+}
+
+// knows reports whether the schema knows class.
+func (c *Client) knows(class string) bool {
+	if c.Schema == nil {
+		return false
+	}
+	_, err := c.Schema.Class(class)
+	return err == nil
 }
 
 // selectors returns a path's keys as selectors; reference keys as

@@ -233,3 +233,55 @@ func TestRemoteUnservedNamespace(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteGetUnknownClass: neither a WS-Man GetResponse nor a CIM-XML
+// GetInstance answer (a plain INSTANCE, as DSP0200 has it) carries a
+// path, and no schema here tells the keys of a class of a namespace this
+// program does not serve, or of one of root/cimv2 it lacks: the instance
+// takes the path asked, and only its class is compared with the one
+// asked, where every such get used to fail ("sent MSFT_NetAdapter when
+// asked for MSFT_NetAdapter.CreationClassName=…").
+func TestRemoteGetUnknownClass(t *testing.T) {
+	var class atomic.Value
+	class.Store("MSFT_NetAdapter")
+	url := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		c := class.Load().(string)
+		if strings.HasSuffix(r.URL.Path, "/cimom") {
+			if !strings.Contains(string(b), `IMETHODCALL NAME="GetInstance"`) {
+				http.Error(w, "not a GetInstance", http.StatusBadRequest)
+				return
+			}
+			io.WriteString(w, `<?xml version="1.0"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLERSP>`+
+				`<IMETHODRESPONSE NAME="GetInstance"><IRETURNVALUE><INSTANCE CLASSNAME="`+c+`">`+
+				`<PROPERTY NAME="DeviceID" TYPE="string"><VALUE>{1234}</VALUE></PROPERTY><PROPERTY NAME="Name" TYPE="string"><VALUE>eth0</VALUE></PROPERTY>`+
+				`</INSTANCE></IRETURNVALUE></IMETHODRESPONSE></SIMPLERSP></MESSAGE></CIM>`)
+			return
+		}
+		if !strings.Contains(string(b), "transfer/Get<") {
+			http.Error(w, "not a Get", http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, soap(`<p:`+c+`><p:DeviceID>{1234}</p:DeviceID><p:Name>eth0</p:Name></p:`+c+`>`))
+	})
+	adapter := `MSFT_NetAdapter.CreationClassName="MSFT_NetAdapter",DeviceID="{1234}",SystemCreationClassName="CIM_NetworkPort",SystemName="win1"`
+	for _, proto := range []string{"/wsman", "/cimom"} {
+		for _, args := range [][]string{
+			{"get", "root/StandardCimv2:" + adapter, "-o", "json"},
+			{"get", adapter, "-n", `root\StandardCimv2`, "-o", "json"},
+			{"get", adapter, "-o", "json"}, // root/cimv2, which lacks it
+		} {
+			class.Store("MSFT_NetAdapter")
+			stdout, stderr, code := runCLI(t, "", append(args, "--remote", url+proto)...)
+			if code != 0 || !strings.Contains(stdout, `"Name": "eth0"`) || !strings.Contains(stdout, `DeviceID=\"{1234}\"`) {
+				t.Errorf("%q over %s: exit %d, %s%s", args, proto, code, stdout, stderr)
+			}
+			// Another class than asked, which no schema here relates to it.
+			class.Store("MSFT_Other")
+			stdout, stderr, code = runCLI(t, "", append(args, "--remote", url+proto)...)
+			if code == 0 || strings.Contains(stdout, "eth0") || !strings.Contains(stderr, "when asked for") {
+				t.Errorf("%q over %s, another class: exit %d, %s%s", args, proto, code, stdout, stderr)
+			}
+		}
+	}
+}
