@@ -58,23 +58,23 @@ func TestHiddenProcessIsAlive(t *testing.T) {
 	defer n.reps.done()
 	var out recordSession
 	live := utmp.Record{Type: utmp.UserProcess, PID: int32(os.Getpid()), Line: "pts/7", User: "bob"}
-	if !n.name(live, &out) || !out.hiddenAlive || len(n.alive) != 1 {
+	if !n.name(live, &out, nil) || !out.hiddenAlive || len(n.alive) != 1 {
 		t.Errorf("a hidden live process: %+v, alive %v", out, n.alive)
 	}
 	gone := utmp.Record{Type: utmp.UserProcess, PID: 4_000_000, Line: "pts/8", User: "bob"}
-	if !n.name(gone, &out) || out.hiddenAlive {
+	if !n.name(gone, &out, nil) || out.hiddenAlive {
 		t.Errorf("a process that is gone: %+v", out)
 	}
 	// A process this user sees, found to be another (a reused pid, a
 	// zombie): not the login's, however much it exists.
 	n.owners.byPID = map[int]*procfs.Process{os.Getpid(): {PID: os.Getpid(), State: 'Z'}}
-	if !n.name(live, &out) || out.hiddenAlive {
+	if !n.name(live, &out, nil) || out.hiddenAlive {
 		t.Errorf("a visible zombie at the record's pid: %+v", out)
 	}
 	n.owners.byPID = nil
 	var m recordSessionMaker
-	n.name(live, &out)
-	if f := factsOf(m.session(&out), func(uint32) (string, bool) { return "", false }); !f.alive || f.status != "OK" {
+	n.name(live, &out, nil)
+	if f := factsOf(m.session(&out), func(uint32) (string, bool) { return "", false }, nil); !f.alive || f.status != "OK" {
 		t.Errorf("facts of a hidden live session: alive %v, status %q", f.alive, f.status)
 	}
 }

@@ -44,7 +44,9 @@ type facts struct {
 
 // factsOf resolves the facts of session s from its processes, utmp
 // record and logind file; userName names a uid. It reads nothing else.
-func factsOf(s *session, userName func(uint32) (string, bool)) facts {
+// A RemoteAddress written otherwise than its RemoteHost is made in room
+// when room is not nil (see addrText).
+func factsOf(s *session, userName func(uint32) (string, bool), room []byte) facts {
 	f := facts{id: s.id, audit: s.audit, hasAudit: s.hasAudit, alive: len(s.procs) > 0 || s.hiddenAlive, loggedOut: s.loggedOut}
 
 	// Who: the login uid is the truth; utmp and logind only name it.
@@ -74,7 +76,7 @@ func factsOf(s *session, userName func(uint32) (string, bool)) facts {
 			f.remoteHost = h
 		}
 		if s.rec.Addr.IsValid() && !s.rec.Addr.IsUnspecified() {
-			f.remoteAddr = addrText(s.rec.Addr.Unmap(), f.remoteHost)
+			f.remoteAddr = addrText(s.rec.Addr.Unmap(), f.remoteHost, room)
 		}
 	}
 	if s.ld != nil {
@@ -88,7 +90,7 @@ func factsOf(s *session, userName func(uint32) (string, bool)) facts {
 	}
 	if f.remoteAddr == "" && looksLikeAddr(f.remoteHost) {
 		if a, err := netip.ParseAddr(f.remoteHost); err == nil {
-			f.remoteAddr = addrText(a.Unmap(), f.remoteHost)
+			f.remoteAddr = addrText(a.Unmap(), f.remoteHost, room)
 		}
 	}
 
@@ -133,15 +135,16 @@ func factsOf(s *session, userName func(uint32) (string, bool)) facts {
 // idle time of its terminal and, when it is live, the origin it was
 // first known by.
 func (p *Provider) instance(s *session, now time.Time, a *instanceSlab) *cim.Instance {
-	f := p.facts(s, now)
+	f := p.facts(s, now, nil)
 	return f.build(a)
 }
 
 // facts are the facts of session s as its instance shows them now: those
 // of its sources, with the idle time of its terminal and, when it is live,
 // the origin it was first known by. It may be called from any goroutine.
-func (p *Provider) facts(s *session, now time.Time) facts {
-	f := factsOf(s, p.userName)
+// room, when not nil, is factsOf's for the address text.
+func (p *Provider) facts(s *session, now time.Time, room []byte) facts {
+	f := factsOf(s, p.userName, room)
 	if f.tty != "" && f.alive {
 		f.idle, f.hasIdle = p.idle(f.tty, now)
 	}
@@ -248,6 +251,7 @@ type valueSlots struct {
 	uint32s    [3]uint32       // UserId, LeaderProcessId, AuditSessionId
 	times      [2]cim.DateTime // StartTime, IdleTime
 	text       [textRoom]byte  // Name, Caption and Description (facts.texts)
+	addr       [addrRoom]byte  // RemoteAddress when not RemoteHost's text (addrText)
 	ns, nu, nt int
 }
 
@@ -461,15 +465,29 @@ const loggedOutNote = "; its logout is recorded but some of its processes remain
 const numProps = 20
 
 // addrText is a's text: host itself when host already spells a that way
-// (as a utmp record's host mostly does), so that no string is made.
-func addrText(a netip.Addr, host string) string {
-	var buf [64]byte
+// (as a utmp record's host mostly does), so that no string is made; else
+// made in room when room is not nil (good only as long as room is not
+// written again; a string of its own when it does not fit), else a
+// string of its own.
+func addrText(a netip.Addr, host string, room []byte) string {
+	if room != nil {
+		b := a.AppendTo(room[:0])
+		if string(b) == host {
+			return host
+		}
+		return box.String(b)
+	}
+	var buf [addrRoom]byte
 	b := a.AppendTo(buf[:0])
 	if string(b) == host {
 		return host
 	}
 	return string(b)
 }
+
+// addrRoom is room enough for the text of any IP address but an IPv6
+// one with a long zone.
+const addrRoom = 64
 
 // looksLikeAddr reports whether s may be an IP address (hex digits, dots,
 // colons, a zone): host names are not parsed, which would cost an error

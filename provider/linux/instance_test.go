@@ -22,7 +22,7 @@ func TestFactsOfIsPure(t *testing.T) {
 	}
 	ghost := &session{id: "utmp:pts/3:4000001", recordOnly: true, rec: &utmp.Record{Type: utmp.UserProcess, PID: 4000001,
 		Line: "pts/3", User: "bob", Host: "10.0.0.7", Addr: netip.MustParseAddr("10.0.0.7"), Time: at}}
-	f := factsOf(ghost, names)
+	f := factsOf(ghost, names, nil)
 	want := facts{id: ghost.id, userName: "bob", tty: "pts/3", remoteHost: "10.0.0.7", remoteAddr: "10.0.0.7",
 		leader: 4000001, start: at, status: StatusLostComm, logonType: 10, hasLogonType: true}
 	if f != want {
@@ -35,7 +35,7 @@ func TestFactsOfIsPure(t *testing.T) {
 		procs: []procfs.Process{{PID: 900, Comm: "sshd", LoginUID: 1000, SessionID: 42, StartTime: at.Add(-time.Second)}},
 		rec:   &utmp.Record{Type: utmp.UserProcess, PID: 901, Line: "pts/0", User: "root", Host: "example.org", Time: at},
 		ld:    &logind.Session{ID: "42", AuditID: 42, Leader: 900, State: "active", Service: "sshd", UID: 1000, Remote: true}}
-	f = factsOf(live, names)
+	f = factsOf(live, names, nil)
 	if f.userName != "alice" || !f.hasUID || f.uid != 1000 || f.leader != 900 || f.status != StatusOK ||
 		f.state != "active" || f.service != "sshd" || f.remoteHost != "example.org" || f.remoteAddr != "" || !f.start.Equal(at) {
 		t.Errorf("live: %+v", f)

@@ -36,6 +36,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/internal/ahead"
+	"github.com/cimsess/cimsess/internal/box"
 	"github.com/cimsess/cimsess/provider"
 	"github.com/cimsess/cimsess/sysfile/logind"
 	"github.com/cimsess/cimsess/sysfile/procfs"
@@ -317,10 +318,10 @@ func (p *Provider) emitRecordSessions(ctx context.Context, uf *utmp.File, owners
 			s   recordSessionMaker
 		)
 		_, err = uf.Each(ctx, func(r utmp.Record) error {
-			if !names.name(r, &one) {
+			if !names.name(r, &one, nil) {
 				return nil
 			}
-			f := p.facts(s.session(&one), now)
+			f := p.facts(s.session(&one), now, nil)
 			batch = append(batch, f.build(&slab))
 			if len(batch) < provider.MaxBatch {
 				return nil
@@ -408,7 +409,17 @@ type builtSession struct {
 	in    cim.Instance
 	props [numProps]cim.PropertyValue
 	slots valueSlots
+	// text holds, in a lent chunk, the texts of its record (its line,
+	// id, user and host) and its LogonId when they fit (most do): a
+	// string each was the most that a big utmp's listing allocated,
+	// and all the collector had to do.
+	text [recordTextRoom]byte
 }
+
+// recordTextRoom is room enough for the texts of most login records and
+// their LogonId ("utmp:pts/12:123456", a user and a host of usual
+// lengths).
+const recordTextRoom = 128
 
 // recordNamer decides, record by record in file order, which login
 // records are sessions of their own and gives each its LogonId: the
@@ -425,8 +436,10 @@ type recordNamer struct {
 }
 
 // name fills out with r's session and reports whether r is one of its
-// own (and, narrowed, the one wanted).
-func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
+// own (and, narrowed, the one wanted). Its LogonId is made in room when
+// room is not nil (a lent chunk's; a string of its own when it does not
+// fit), and what the namer keeps of it beyond the record is a copy.
+func (n *recordNamer) name(r utmp.Record, out *recordSession, room []byte) bool {
 	if !r.UserProcess() {
 		return false
 	}
@@ -434,9 +447,13 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 	if attached {
 		return false
 	}
-	b := appendFallbackID(n.idb[:0], r.Line, r.PID)
-	id := string(b)
-	if n.reps.maybe(b) {
+	var id string
+	if room != nil {
+		id = box.String(appendFallbackID(room[:0], r.Line, r.PID))
+	} else {
+		id = string(appendFallbackID(n.idb[:0], r.Line, r.PID))
+	}
+	if n.reps.maybe(id) {
 		if n.seen == nil {
 			n.seen = map[string]bool{}
 		}
@@ -445,7 +462,7 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 			// pid, another login that who shows too.
 			id = reusedID(func(id string) bool { return n.seen[id] || n.owners.sessions[id] != nil }, id, &r)
 		}
-		n.seen[id] = true
+		n.seen[strings.Clone(id)] = true
 	}
 	if n.narrowed && !strings.EqualFold(n.want, id) {
 		return false
@@ -454,12 +471,12 @@ func (n *recordNamer) name(r utmp.Record, out *recordSession) bool {
 	switch {
 	case pr != nil:
 		out.proc = pr
-		n.alive = append(n.alive, id)
+		n.alive = append(n.alive, strings.Clone(id))
 	case n.hidden && r.PID > 0 && n.owners.byPID[int(r.PID)] == nil && pidExists(int(r.PID)):
 		// Only a process this user cannot see: one it sees, and found
 		// started after the login (a reused pid) or a zombie, is not it.
 		out.hiddenAlive = true
-		n.alive = append(n.alive, id)
+		n.alive = append(n.alive, strings.Clone(id))
 	}
 	return true
 }
@@ -478,22 +495,30 @@ func (p *Provider) recordChunks(ctx context.Context, uf *utmp.File, n *recordNam
 			one recordSession
 			s   recordSessionMaker
 		)
-		_, err := uf.Each(ctx, func(r utmp.Record) error {
-			if !n.name(r, &one) {
-				return nil
+		_, err := uf.EachRaw(ctx, func(rd *utmp.Reader) error {
+			if h := rd.Head(); h.Type != utmp.UserProcess || len(h.User) == 0 {
+				return nil // not a login (as Record.UserProcess): not decoded
 			}
 			b := f.Add()
 			if b == nil {
 				return errStopped
 			}
-			fa := p.facts(s.session(&one), now)
-			// A lent chunk's values live in it: its instances are done
-			// with when it is reused. Others are copied out of the
-			// chunk, and their values must outlive it.
+			// A lent chunk's texts and values live in it: its instances
+			// are done with when it is reused. Others are copied out of
+			// the chunk, and their values must outlive it.
+			var room, addr []byte
 			slots := &b.slots
-			if !lent {
+			if lent {
+				room, addr = b.text[:], b.slots.addr[:]
+			} else {
 				slots = nil
 			}
+			r, rest := rd.DecodeIn(room)
+			if !n.name(r, &one, rest) {
+				f.Drop()
+				return nil
+			}
+			fa := p.facts(s.session(&one), now, addr)
 			b.in = cim.Instance{ClassName: ClassName, Owner: fa.userName, Properties: fa.appendProps(b.props[:0], slots)}
 			return nil
 		})
@@ -877,8 +902,8 @@ func (r *repeats) add(id []byte) {
 }
 
 // maybe reports whether id may occur more than once.
-func (r *repeats) maybe(id []byte) bool {
-	_, ok := r.again[string(id)]
+func (r *repeats) maybe(id string) bool {
+	_, ok := r.again[id]
 	return ok
 }
 
@@ -1032,10 +1057,10 @@ func (p *Provider) stableOrigin(id string, now origin) (string, string, uint32, 
 	if p.origins == nil {
 		p.origins = map[string]origin{}
 	}
-	o, ok := p.origins[id]
-	if !ok {
-		o = now
-	} else {
+	was, ok := p.origins[id]
+	o := now
+	if ok {
+		o = was
 		if o.remoteHost == "" {
 			o.remoteHost = now.remoteHost
 		}
@@ -1046,7 +1071,13 @@ func (p *Provider) stableOrigin(id string, now origin) (string, string, uint32, 
 			o.logonType, o.hasLogonType, o.withTTY = now.logonType, now.hasLogonType, now.withTTY
 		}
 	}
-	p.origins[id] = o
+	if !ok || o != was {
+		// What is kept is copied: id and now's texts may be in a lent
+		// chunk's memory (recordChunks), which is written again. (A map
+		// stores the key given even where it holds an equal one.)
+		o.remoteHost, o.remoteAddr = strings.Clone(o.remoteHost), strings.Clone(o.remoteAddr)
+		p.origins[strings.Clone(id)] = o
+	}
 	return o.remoteHost, o.remoteAddr, o.logonType, o.hasLogonType
 }
 

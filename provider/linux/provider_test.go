@@ -502,12 +502,18 @@ func TestAddrText(t *testing.T) {
 		{"2001:db8::5", "host.example", "2001:db8::5"},
 		{"192.0.2.1", "", "192.0.2.1"},
 	} {
-		if got := addrText(netip.MustParseAddr(tc.addr), tc.host); got != tc.want {
-			t.Errorf("addrText(%s, %q) = %q, want %q", tc.addr, tc.host, got, tc.want)
+		for _, room := range [][]byte{nil, make([]byte, addrRoom), make([]byte, 2)} {
+			if got := addrText(netip.MustParseAddr(tc.addr), tc.host, room); got != tc.want {
+				t.Errorf("addrText(%s, %q, room of %d) = %q, want %q", tc.addr, tc.host, len(room), got, tc.want)
+			}
 		}
 	}
-	if n := testing.AllocsPerRun(10, func() { _ = addrText(netip.MustParseAddr("192.0.2.1"), "192.0.2.1") }); n != 0 {
+	if n := testing.AllocsPerRun(10, func() { _ = addrText(netip.MustParseAddr("192.0.2.1"), "192.0.2.1", nil) }); n != 0 {
 		t.Errorf("addrText of a host spelt as the address allocates %v times", n)
+	}
+	room := make([]byte, addrRoom)
+	if n := testing.AllocsPerRun(10, func() { _ = addrText(netip.MustParseAddr("2001:db8::5"), "host.example", room) }); n != 0 {
+		t.Errorf("addrText in a room allocates %v times", n)
 	}
 }
 
@@ -674,7 +680,7 @@ func TestRepeatsInABigFile(t *testing.T) {
 	for k := range 41000 {
 		r.add([]byte("utmp:pts/1:" + strconv.Itoa(k%40000)))
 	}
-	if len(r.again) <= 1000 || !r.maybe([]byte("utmp:pts/1:999")) || r.maybe([]byte("utmp:pts/1:40001")) {
+	if len(r.again) <= 1000 || !r.maybe("utmp:pts/1:999") || r.maybe("utmp:pts/1:40001") {
 		t.Errorf("filter: %d ids kept", len(r.again))
 	}
 }
@@ -757,4 +763,91 @@ func TestConcurrentEnumerations(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestLentChunksKeepNothing: in a lent listing a record's texts, its
+// LogonId and its address text are made in the chunk, which later records
+// write again. What the provider keeps of them beyond the chunk (the
+// origins of live sessions, the ids that repeat, the ids alive) must be
+// copies: a second listing, and the origins themselves, show any that is
+// not.
+func TestLentChunksKeepNothing(t *testing.T) {
+	w := newWorld(t)
+	recs := benchRecords(5*chunkRecords + 77)
+	for k := range recs {
+		r := &recs[k]
+		if k%16 == 15 {
+			continue // a logout
+		}
+		if k%4 == 1 {
+			// A host name with the address it resolved to: the address's
+			// text is made apart from the host's.
+			r.Addr = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 14: byte(k >> 8), 15: byte(k)})
+		}
+		if k%10 == 3 {
+			w.addProc(fproc{pid: int(r.PID), ppid: 1, comm: "bash", start: r.Time, cmdline: "-bash", noAudit: true})
+		}
+	}
+	// The same line and pid again, later: a reused pid, named apart.
+	again := recs[7]
+	again.Time = again.Time.Add(time.Hour)
+	recs = append(recs, again)
+	w.records(recs...)
+	p := w.provider()
+	ctx := context.Background()
+	listing := func() []string {
+		var got []string
+		err := p.Enumerate(ctx, ClassName, provider.Hint{Lent: true}, func(batch []*cim.Instance) error {
+			for _, in := range batch {
+				got = append(got, fmt.Sprint(in.Properties))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first, second := listing(), listing()
+	held, err := provider.Collect(ctx, p, ClassName, provider.Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != len(held) || len(second) != len(held) {
+		t.Fatalf("%d and %d instances lent, %d held", len(first), len(second), len(held))
+	}
+	live := 0
+	for i, in := range held {
+		if want := fmt.Sprint(in.Properties); first[i] != want || second[i] != want {
+			t.Fatalf("instance %d\nfirst lent:  %s\nsecond lent: %s\nheld:        %s", i, first[i], second[i], want)
+		}
+		id, host, addr := text(in, "LogonId"), text(in, "RemoteHost"), text(in, "RemoteAddress")
+		o, ok := p.origins[id]
+		if text(in, "Status") != StatusOK {
+			continue
+		}
+		live++
+		if !ok || o.remoteHost != host || o.remoteAddr != addr {
+			t.Errorf("origin of %s: %+v (known %v), want host %q, address %q", id, o, ok, host, addr)
+		}
+	}
+	if live == 0 || len(p.origins) != live {
+		t.Errorf("%d origins kept for %d live sessions", len(p.origins), live)
+	}
+	named := 0
+	for _, in := range held {
+		if strings.Contains(text(in, "LogonId"), "@") {
+			named++
+		}
+	}
+	if named != 1 {
+		t.Errorf("%d records named apart, want the repeated one", named)
+	}
+}
+
+// text is in's string property name, "" when it has none.
+func text(in *cim.Instance, name string) string {
+	v, _ := in.Get(name)
+	s, _ := v.(string)
+	return s
 }

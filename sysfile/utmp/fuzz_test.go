@@ -76,6 +76,9 @@ func FuzzDecode(f *testing.F) {
 				if !ok || !equal(d, r) {
 					t.Fatalf("%v: Reader and Decode disagree:\n%+v\n%+v", l, r, d)
 				}
+				if in, _ := rd.DecodeIn(make([]byte, 24)); !equal(in, r) {
+					t.Fatalf("%v: DecodeIn and Next disagree:\n%+v\n%+v", l, in, r)
+				}
 				h := l.Head(b)
 				if h.Type != r.Type || h.PID != r.PID || string(h.Line) != r.Line || string(h.User) != r.User ||
 					r.Time.IsZero() != (h.Sec == 0) || (h.Sec != 0 && r.Time.Unix() != h.Sec) {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/cimsess/cimsess/internal/box"
 	"github.com/cimsess/cimsess/sysfile/internal/recfile"
 )
 
@@ -67,28 +68,50 @@ func (rd *Reader) Head() Head { return rd.l.Head(rd.rec[:rd.l.Size]) }
 
 // Decode decodes the record that Next or NextRaw read last.
 func (rd *Reader) Decode() Record {
-	b := rd.rec[:rd.l.Size]
-	var r Record
-	decodeFixed(b, rd.l, &r)
-	rd.strings(b, &r)
+	r, _ := rd.DecodeIn(nil)
 	return r
 }
 
-// strings sets the four string fields with one allocation: the fields
-// are gathered in scratch, turned into one string, and sliced.
-func (rd *Reader) strings(b []byte, r *Record) {
+// DecodeIn is Decode with the record's four text fields (Line, ID, User,
+// Host) made in room's bytes when they fit there, instead of in a string
+// of their own: a reader that makes records by the million in memory it
+// reuses (the Linux provider's chunks) then allocates nothing for them.
+// Such a record's text fields are good only as long as room's bytes are
+// not written again; a nil room, or one too small, makes them on the heap
+// as Decode does. rest is what room has left after them.
+func (rd *Reader) DecodeIn(room []byte) (r Record, rest []byte) {
+	b := rd.rec[:rd.l.Size]
+	decodeFixed(b, rd.l, &r)
+	return r, rd.strings(b, &r, room)
+}
+
+// strings sets the four string fields with at most one allocation: the
+// fields are gathered in room when they fit, else in scratch turned into
+// one string, and sliced. It returns what is left of room.
+func (rd *Reader) strings(b []byte, r *Record, room []byte) []byte {
 	line := recfile.CString(b[offLine : offLine+lineSize])
 	id := recfile.CString(b[offID : offID+idSize])
 	user := recfile.CString(b[offUser : offUser+userSize])
 	host := recfile.CString(b[offHost : offHost+hostSize])
-	n := copy(rd.scratch[:], line)
-	n += copy(rd.scratch[n:], id)
-	n += copy(rd.scratch[n:], user)
-	n += copy(rd.scratch[n:], host)
+	n := len(line) + len(id) + len(user) + len(host)
 	if n == 0 {
-		return
+		return room
 	}
-	s := string(rd.scratch[:n])
+	inRoom := n <= len(room)
+	dst := rd.scratch[:]
+	if inRoom {
+		dst = room
+	}
+	k := copy(dst, line)
+	k += copy(dst[k:], id)
+	k += copy(dst[k:], user)
+	copy(dst[k:], host)
+	var s string
+	if inRoom {
+		s, room = box.String(room[:n]), room[n:]
+	} else {
+		s = string(dst[:n])
+	}
 	i := len(line)
 	r.Line = s[:i]
 	r.ID = s[i : i+len(id)]
@@ -96,6 +119,7 @@ func (rd *Reader) strings(b []byte, r *Record) {
 	r.User = s[i : i+len(user)]
 	i += len(user)
 	r.Host = s[i:]
+	return room
 }
 
 // Raw returns the bytes of the record Next returned last, exactly as

@@ -455,6 +455,33 @@ func TestEachRaw(t *testing.T) {
 		if !equal(r, each[n]) {
 			t.Errorf("record %d: decoded %+v, Each read %+v", n, r, each[n])
 		}
+		texts := len(r.Line) + len(r.ID) + len(r.User) + len(r.Host)
+		for _, size := range []int{0, texts - 1, texts, 400} {
+			if size < 0 {
+				continue
+			}
+			room := make([]byte, size)
+			in, rest := rd.DecodeIn(room)
+			if !equal(in, r) {
+				t.Errorf("record %d: decoded in a room of %d %+v, Decode %+v", n, size, in, r)
+			}
+			wantRest := size // texts that do not fit are made apart
+			if texts > 0 && size >= texts {
+				wantRest = size - texts
+			}
+			if len(rest) != wantRest {
+				t.Errorf("record %d: a room of %d for %d bytes of texts leaves %d", n, size, texts, len(rest))
+			}
+			if size >= texts && texts > 0 {
+				if testing.AllocsPerRun(5, func() { rd.DecodeIn(room) }) != 0 {
+					t.Errorf("record %d: DecodeIn allocates in a room big enough", n)
+				}
+				room[0] ^= 0xff // the texts are the room's
+				if in2, _ := rd.DecodeIn(nil); equal(in, in2) {
+					t.Errorf("record %d: the texts decoded in a room are not in it", n)
+				}
+			}
+		}
 		n++
 		return nil
 	})
