@@ -13,6 +13,7 @@ import (
 
 	"github.com/cimsess/cimsess/cim"
 	"github.com/cimsess/cimsess/schema"
+	"github.com/cimsess/cimsess/wql"
 )
 
 // Client asks a WS-Management service (cimsess's, or WinRM on Windows)
@@ -266,15 +267,42 @@ func (c *Client) selectors(p cim.ObjectPath) ([]Selector, error) {
 }
 
 // EnumerateClass enumerates the instances of class (and its subclasses),
-// calling page with each page as it arrives.
+// calling page with each page as it arrives. For a class the schema does
+// not know, whose keys it cannot tell, each instance's path is the one
+// the service sends with it (EnumerateObjectAndEPR).
 func (c *Client) EnumerateClass(ctx context.Context, class string, page func([]*cim.Instance) error) error {
-	return c.Enumerate(ctx, c.ResourceURI(class), "", "", page)
+	return c.enumerate(ctx, c.ResourceURI(class), "", "", !c.knows(class), page)
 }
 
 // Query runs a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF) on the
-// wildcard resource URI, calling page with each page as it arrives.
+// wildcard resource URI, calling page with each page as it arrives. When
+// the schema cannot know the classes of the results (a SELECT from a
+// class it does not know, the instances of ASSOCIATORS OF and REFERENCES
+// OF), each one's path is the one the service sends with it
+// (EnumerateObjectAndEPR).
 func (c *Client) Query(ctx context.Context, wql string, page func([]*cim.Instance) error) error {
-	return c.Enumerate(ctx, c.ResourceURI("*"), DialectWQL, string(esc(nil, wql)), page)
+	return c.enumerate(ctx, c.ResourceURI("*"), DialectWQL, string(esc(nil, wql)), c.queryNeedsEPRs(wql), page)
+}
+
+// queryNeedsEPRs reports whether the results of a WQL query may be
+// instances of classes the schema does not know, so that their paths are
+// asked of the service. Classes (meta_class, ClassDefsOnly, SchemaOnly,
+// the associations of a class) have their paths as they are, and a
+// query that does not parse is the service's to refuse.
+func (c *Client) queryNeedsEPRs(query string) bool {
+	st, err := wql.Parse(query)
+	if err != nil {
+		return false
+	}
+	switch q := st.(type) {
+	case *wql.Select:
+		return !strings.EqualFold(q.Class, wql.MetaClass) && !c.knows(q.Class)
+	case *wql.Associators:
+		return !q.ClassDefsOnly && !q.SchemaOnly && !q.Path.IsClass()
+	case *wql.References:
+		return !q.ClassDefsOnly && !q.SchemaOnly && !q.Path.IsClass()
+	}
+	return false
 }
 
 // Enumerate runs an optimized enumeration of resourceURI with an optional
@@ -282,11 +310,29 @@ func (c *Client) Query(ctx context.Context, wql string, page func([]*cim.Instanc
 // page with each page's instances. An error of page releases the
 // enumeration and is returned.
 func (c *Client) Enumerate(ctx context.Context, resourceURI, dialect, filter string, page func([]*cim.Instance) error) error {
+	return c.enumerate(ctx, resourceURI, dialect, filter, false, page)
+}
+
+// enumerate is Enumerate, in mode EnumerateObjectAndEPR when withEPRs:
+// each item then holds its endpoint reference too, which gives its path.
+// A service that ignores the mode sends the objects alone, whose paths
+// are then the schema's (keyless for a class it does not know).
+func (c *Client) enumerate(ctx context.Context, resourceURI, dialect, filter string, withEPRs bool, page func([]*cim.Instance) error) error {
 	n := c.PageSize
 	if n <= 0 {
 		n = 100
 	}
-	env, err := c.Send(ctx, Message{Action: ActionEnumerate, ResourceURI: resourceURI, Body: EnumerateBody(n, dialect, filter, "")})
+	mode := ""
+	if withEPRs {
+		mode = "EnumerateObjectAndEPR"
+	}
+	env, err := c.Send(ctx, Message{Action: ActionEnumerate, ResourceURI: resourceURI, Body: EnumerateBody(n, dialect, filter, mode)})
+	if err != nil && mode != "" && cim.CodeOf(err) == cim.ErrNotSupported {
+		// A service that refuses the mode (w:UnsupportedFeature) is
+		// asked for the objects alone, as before the mode was asked:
+		// their paths are then the schema's.
+		env, err = c.Send(ctx, Message{Action: ActionEnumerate, ResourceURI: resourceURI, Body: EnumerateBody(n, dialect, filter, "")})
+	}
 	if err != nil {
 		return err
 	}
@@ -372,10 +418,19 @@ func (c *Client) release(resourceURI, id string, ended bool) {
 
 // decodeInstance reads an instance rendered per DSP0230 (or an
 // EndpointReference, as the path alone): the element names the class,
-// each child a property, typed by the schema when it knows the class.
+// each child a property, typed by the schema when it knows the class. An
+// Item of EnumerateObjectAndEPR holds the instance and its
+// EndpointReference (in either order), which gives its path when the
+// schema cannot.
 func (c *Client) decodeInstance(n *Node) (*cim.Instance, error) {
+	var epr *Node
 	if n.Is(NSWSMan, "Item") && len(n.Children) > 0 {
-		n = n.Children[0]
+		obj, ref := splitItem(n)
+		if obj != nil {
+			n, epr = obj, ref
+		} else {
+			n = ref // the reference alone: the path without the object
+		}
 	}
 	if n.Is(NSAddr, "EndpointReference") {
 		p, err := c.eprToPath(n)
@@ -426,13 +481,47 @@ func (c *Client) decodeInstance(n *Node) (*cim.Instance, error) {
 		}
 	}
 	p := cim.ObjectPath{Host: c.Host(), Namespace: c.ns(), ClassName: in.ClassName}
+	known := false
 	if c.Schema != nil && class != nil {
 		if path, err := c.Schema.PathOf(in, c.Host(), c.ns()); err == nil {
-			p = path
+			p, known = path, true
 		}
+	}
+	if epr != nil && !known {
+		// The schema cannot tell the keys (it lacks the class, or the
+		// instance lacks a key's value): the service's path of the
+		// instance tells them. Its class is the instance's, which the
+		// reference may name less precisely.
+		ep, err := c.eprToPath(epr)
+		if err != nil {
+			return nil, cim.Errorf(cim.ErrFailed, "the EndpointReference of an instance of %s: %v", in.ClassName, err)
+		}
+		ep.ClassName = in.ClassName
+		if ep.Namespace == "" {
+			ep.Namespace = c.ns()
+		}
+		p = ep
 	}
 	in.Path = p
 	return in, nil
+}
+
+// splitItem returns what a wsman:Item of EnumerateObjectAndEPR holds: the
+// object (its first child that is not an EndpointReference) and its
+// EndpointReference (the first one), either nil when missing. DSP0226
+// puts the object first; the order is not relied on.
+func splitItem(item *Node) (obj, epr *Node) {
+	for _, ch := range item.Children {
+		switch {
+		case ch.Is(NSAddr, "EndpointReference"):
+			if epr == nil {
+				epr = ch
+			}
+		case obj == nil:
+			obj = ch
+		}
+	}
+	return obj, epr
 }
 
 // decodeValue reads one property element's value.

@@ -1,6 +1,7 @@
 package wsman
 
 import (
+	"fmt"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -69,6 +70,20 @@ func FuzzClientDecode(f *testing.F) {
 	} {
 		_, resp := postRaw(h, admin, m.Envelope())
 		f.Add(resp)
+	}
+	// Items of EnumerateObjectAndEPR as other peers may send them: the
+	// reference first, the reference alone, a class the schema lacks, in
+	// a PullResponse.
+	item := `<w:Item><a:EndpointReference><a:Address>` + AddrAnonymous + `</a:Address><a:ReferenceParameters><w:ResourceURI>` +
+		PrefixWMI + `root/standardcimv2/MSFT_NetAdapter</w:ResourceURI><w:SelectorSet><w:Selector Name="DeviceID">{1}</w:Selector>` +
+		`</w:SelectorSet></a:ReferenceParameters></a:EndpointReference>%s</w:Item>`
+	for _, body := range []string{
+		`<n:EnumerateResponse><w:Items>` + fmt.Sprintf(item, `<p:MSFT_NetAdapter xmlns:p="urn:p"><p:Name>eth0</p:Name></p:MSFT_NetAdapter>`) + `</w:Items><w:EndOfSequence/></n:EnumerateResponse>`,
+		`<n:PullResponse><n:Items>` + fmt.Sprintf(item, "") + `<w:Item><p:Win32_LogonSession xmlns:p="urn:p"><p:LogonId>1</p:LogonId></p:Win32_LogonSession>` +
+			`<a:EndpointReference><a:Address/></a:EndpointReference></w:Item><w:Item/></n:Items><n:EndOfSequence/></n:PullResponse>`,
+	} {
+		f.Add([]byte(`<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr + `" xmlns:w="` + NSWSMan + `" xmlns:n="` + NSEnum +
+			`"><s:Body>` + body + `</s:Body></s:Envelope>`))
 	}
 	c := &Client{URL: "http://h/wsman", Schema: h.om.Schema()}
 	f.Fuzz(func(t *testing.T, data []byte) {
