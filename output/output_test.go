@@ -121,6 +121,34 @@ func TestListAndMOF(t *testing.T) {
 	}
 }
 
+// TestMOFKeylessInstance: an instance whose path has no keys (from a host
+// that did not send them, of a class no schema here knows, or of a
+// select list without its keys) is written as an instance with its
+// values; a class object, whose values are its system properties, as its
+// class (a comment for a class this schema lacks).
+func TestMOFKeylessInstance(t *testing.T) {
+	r := Renderer{Schema: schema.MustDefault()}
+	path := func(class string) cim.ObjectPath {
+		return cim.ObjectPath{Host: "h", Namespace: "root/standardcimv2", ClassName: class}
+	}
+	adapter := cim.NewInstance("MSFT_NetAdapter").Set("Name", "eth0").Set("Speed", "1000")
+	adapter.Path = path("MSFT_NetAdapter")
+	session := cim.NewInstance("Win32_LogonSession").Set("Name", "x")
+	session.Path = path("Win32_LogonSession")
+	class := cim.NewInstance("MSFT_NetAdapter").Set("__CLASS", "MSFT_NetAdapter").Set("__GENUS", "1")
+	class.Path = path("MSFT_NetAdapter")
+	m := render(t, r, MOF, []*cim.Instance{adapter, session, class})
+	for _, want := range []string{"instance of MSFT_NetAdapter\n{\n\tName = \"eth0\";\n\tSpeed = \"1000\";\n};",
+		"instance of Win32_LogonSession\n{", `Name = "x";`, "// class MSFT_NetAdapter: its declaration is not in this program's schema"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("MOF lacks %q:\n%s", want, m)
+		}
+	}
+	if strings.Contains(m, "class Win32_LogonSession") {
+		t.Errorf("an instance written as its class:\n%s", m)
+	}
+}
+
 func TestParseFormat(t *testing.T) {
 	if f, err := ParseFormat("JSON", Table, JSON); err != nil || f != JSON {
 		t.Errorf("ParseFormat(JSON) = %v, %v", f, err)

@@ -59,7 +59,7 @@ func (m *mofWriter) Write(batch []*cim.Instance) error {
 				m.w.WriteByte('\n')
 			}
 		}
-		if in.Path.ClassName != "" && in.Path.IsClass() {
+		if isClassObject(in) {
 			if c, err := m.r.declared(in.ClassName); err == nil {
 				m.w.WriteString(mof.Format(c))
 				m.w.WriteString("\n")
@@ -88,6 +88,27 @@ func (m *mofWriter) Write(batch []*cim.Instance) error {
 }
 
 func (m *mofWriter) Close() error { return m.w.Flush() }
+
+// isClassObject reports whether in is a class, as a query returns one
+// (meta_class, ClassDefsOnly, SchemaOnly): a path without keys, and
+// __GENUS 1 or no value but system properties. An instance whose path
+// has no keys because no schema here names them (from a host that did
+// not send its path) has values of its own and is written as an
+// instance.
+func isClassObject(in *cim.Instance) bool {
+	if in.Path.ClassName == "" || !in.Path.IsClass() {
+		return false
+	}
+	if g := in.Value("__GENUS"); g != nil {
+		return cim.FormatValue(g) == "1"
+	}
+	for _, pv := range in.Properties {
+		if pv.Value != nil && !strings.HasPrefix(pv.Name, "__") {
+			return false
+		}
+	}
+	return true
+}
 
 // jsonWriter writes a JSON array of objects, one at a time, indented as
 // encoding/json's Encoder with SetIndent("", "  ") would write the whole
