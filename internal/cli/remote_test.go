@@ -214,10 +214,12 @@ func TestRemoteNamespace(t *testing.T) {
 
 // TestRemoteUnservedNamespace: a namespace this program does not serve
 // goes to the --remote host as written, and what it answers is printed,
-// untyped and unchecked (no schema here knows its classes). Not in MOF:
-// an instance whose keys no schema here names has a path without keys,
-// which the MOF writer takes for a class (as for a class of root/cimv2
-// this schema lacks).
+// untyped and unchecked (no schema here knows its classes). No schema
+// here names the keys of its classes (nor of a class of root/cimv2 this
+// schema lacks): a WS-Man enumeration asks each instance's path with it
+// (EnumerateObjectAndEPR), and the instances have their keys. A host that
+// sends the objects alone (as the first server here) gives paths without
+// keys, which MOF still writes as instances, not as classes.
 func TestRemoteUnservedNamespace(t *testing.T) {
 	var asked atomic.Value
 	asked.Store("")
@@ -226,10 +228,61 @@ func TestRemoteUnservedNamespace(t *testing.T) {
 		asked.Store(string(b))
 		io.WriteString(w, soap(`<n:EnumerateResponse><w:Items><p:MSFT_NetAdapter><p:Name>eth0</p:Name><p:Speed>1000</p:Speed></p:MSFT_NetAdapter></w:Items><w:EndOfSequence/></n:EnumerateResponse>`))
 	}) + "/wsman"
-	for _, f := range []string{"table", "list", "json", "csv", "xml"} {
+	for _, f := range []string{"table", "list", "json", "csv", "xml", "mof"} {
 		stdout, stderr, code := runCLI(t, "", "enum", "MSFT_NetAdapter", "-n", `root\StandardCimv2`, "-o", f, "--remote", url)
-		if code != 0 || !strings.Contains(stdout, "eth0") || !strings.Contains(asked.Load().(string), "wmi/root/StandardCimv2/MSFT_NetAdapter<") {
+		if code != 0 || !strings.Contains(stdout, "eth0") || !strings.Contains(asked.Load().(string), "wmi/root/StandardCimv2/MSFT_NetAdapter<") ||
+			!strings.Contains(asked.Load().(string), "<w:EnumerationMode>EnumerateObjectAndEPR</w:EnumerationMode>") {
 			t.Errorf("-o %s: exit %d, %s%s; asked %s", f, code, stdout, stderr, asked.Load())
+		}
+		if f == "mof" && (!strings.Contains(stdout, "instance of MSFT_NetAdapter\n{\n\tName = \"eth0\";") || strings.Contains(stdout, "declaration is not")) {
+			t.Errorf("-o mof: %s", stdout)
+		}
+	}
+
+	// A host that sends each object with its reference (the first page
+	// object first, the page pulled after it reference first).
+	epr := func(ns, class, id string) string {
+		return `<a:EndpointReference xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"><a:Address>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:Address>` +
+			`<a:ReferenceParameters><w:ResourceURI>http://schemas.microsoft.com/wbem/wsman/1/wmi/` + ns + `/` + class + `</w:ResourceURI><w:SelectorSet>` +
+			`<w:Selector Name="CreationClassName">` + class + `</w:Selector><w:Selector Name="DeviceID">` + id + `</w:Selector></w:SelectorSet></a:ReferenceParameters></a:EndpointReference>`
+	}
+	url = hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		req := string(b)
+		ns, class := "root/StandardCimv2", "MSFT_NetAdapter"
+		if strings.Contains(req, "root/cimv2/Win32_OperatingSystem<") {
+			ns, class = "root/cimv2", "Win32_OperatingSystem"
+		}
+		obj := func(name, id string) string {
+			return `<p:` + class + `><p:DeviceID>` + id + `</p:DeviceID><p:Name>` + name + `</p:Name><p:Speed>1000</p:Speed></p:` + class + `>`
+		}
+		switch {
+		case strings.Contains(req, "enumeration/Pull<"):
+			io.WriteString(w, soap(`<n:PullResponse><n:Items><w:Item>`+epr(ns, class, "{2}")+obj("eth1", "{2}")+`</w:Item></n:Items><n:EndOfSequence/></n:PullResponse>`))
+		case strings.Contains(req, "EnumerateObjectAndEPR"):
+			io.WriteString(w, soap(`<n:EnumerateResponse><n:EnumerationContext>ctx</n:EnumerationContext><w:Items><w:Item>`+obj("eth0", "{1}")+epr(ns, class, "{1}")+`</w:Item></w:Items></n:EnumerateResponse>`))
+		default:
+			http.Error(w, "not asked with EnumerateObjectAndEPR", http.StatusBadRequest)
+		}
+	}) + "/wsman"
+	for _, args := range [][]string{{"enum", "MSFT_NetAdapter", "-n", `root\StandardCimv2`}, {"enum", "Win32_OperatingSystem"}} {
+		class := args[1]
+		for _, f := range []string{"mof", "json", "xml"} {
+			stdout, stderr, code := runCLI(t, "", append(args, "-o", f, "--remote", url)...)
+			var want []string
+			switch f {
+			case "mof":
+				want = []string{"instance of " + class + "\n{\n\tDeviceID = \"{1}\";\n\tName = \"eth0\";\n\tSpeed = \"1000\";\n};", "instance of " + class + "\n{\n\tDeviceID = \"{2}\";\n\tName = \"eth1\";"}
+			case "json":
+				want = []string{`:` + class + `.CreationClassName=\"` + class + `\",DeviceID=\"{1}\"`, `DeviceID=\"{2}\"`}
+			case "xml":
+				want = []string{`<INSTANCENAME CLASSNAME="` + class + `"><KEYBINDING NAME="CreationClassName">`, `<KEYBINDING NAME="DeviceID"><KEYVALUE VALUETYPE="string" TYPE="string">{1}</KEYVALUE>`, `{2}</KEYVALUE>`}
+			}
+			for _, wnt := range want {
+				if code != 0 || !strings.Contains(stdout, wnt) || strings.Contains(stdout, "declaration is not") {
+					t.Errorf("%q -o %s: exit %d, lacks %s:\n%s%s", args, f, code, wnt, stdout, stderr)
+				}
+			}
 		}
 	}
 }
