@@ -91,24 +91,9 @@ func (c *Client) Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, e
 	if len(insts) != 1 {
 		return nil, cim.Errorf(cim.ErrFailed, "%s: GetInstance returned %d instances", c.URL, len(insts))
 	}
-	// GetInstance answers an INSTANCE, without its path (DSP0200): when
-	// the schema does not know its class (so cannot tell its keys), it
-	// takes the keys asked, its class name as sent, for the caller to
-	// compare with path's.
 	in := insts[0]
-	if in.Path.IsClass() && !c.knows(in.ClassName) {
-		in.Path.Keys, in.Path.Singleton = path.Keys, path.Singleton
-	}
+	c.Schema.KeepAskedKeys(in, path) // GetInstance answers an INSTANCE, without its path (DSP0200)
 	return in, nil
-}
-
-// knows reports whether the schema knows class.
-func (c *Client) knows(class string) bool {
-	if c.Schema == nil {
-		return false
-	}
-	_, err := c.Schema.Class(class)
-	return err == nil
 }
 
 func iparam(name, value string) string {

@@ -236,6 +236,27 @@ func (r *Registry) Class(name string) (*cim.Class, error) {
 	return e.resolved, nil
 }
 
+// Knows reports whether r has a class named name (case-insensitive). A
+// nil registry knows none.
+func (r *Registry) Knows(name string) bool {
+	if r == nil {
+		return false
+	}
+	_, err := r.entry(name)
+	return err == nil
+}
+
+// KeepAskedKeys gives in, the answer to a GetInstance of asked, the keys
+// asked when r cannot tell its own: neither a CIM-XML GetInstance nor a
+// WS-Man Get answer carries the instance's path, and without its class
+// (a nil r, another namespace's class) in's path has no keys. Its class
+// name stays the one sent, for the caller to compare with asked's.
+func (r *Registry) KeepAskedKeys(in *cim.Instance, asked cim.ObjectPath) {
+	if in.Path.IsClass() && !r.Knows(in.ClassName) {
+		in.Path.Keys, in.Path.Singleton = asked.Keys, asked.Singleton
+	}
+}
+
 // entry returns the entry of the class named name (case-insensitive); a
 // name spelt as declared is found without allocating.
 func (r *Registry) entry(name string) (*entry, error) {

@@ -619,3 +619,29 @@ func TestStatusValues(t *testing.T) {
 		t.Errorf("Status Values %v", got)
 	}
 }
+
+// A GetInstance answer carries no path: one of a class the registry lacks
+// takes the keys asked, one of a class it knows keeps its own.
+func TestKeepAskedKeys(t *testing.T) {
+	r := reg(t)
+	if !r.Knows("win32_logonsession") || r.Knows("Win32_OperatingSystem") || (*Registry)(nil).Knows("Win32_LogonSession") {
+		t.Fatal("Knows")
+	}
+	asked := cim.ObjectPath{ClassName: "Win32_OperatingSystem", Keys: []cim.KeyBinding{{Name: "Name", Value: "x"}}}
+	in := &cim.Instance{ClassName: "Win32_OperatingSystem", Path: cim.ObjectPath{ClassName: "Win32_OperatingSystem"}}
+	r.KeepAskedKeys(in, asked)
+	if len(in.Path.Keys) != 1 || in.Path.Keys[0].Value != "x" {
+		t.Errorf("an unknown class's answer: %v", in.Path)
+	}
+	in = &cim.Instance{ClassName: "Win32_OperatingSystem", Path: cim.ObjectPath{ClassName: "Win32_OperatingSystem"}}
+	(*Registry)(nil).KeepAskedKeys(in, asked)
+	if len(in.Path.Keys) != 1 {
+		t.Errorf("without a registry: %v", in.Path)
+	}
+	own := cim.ObjectPath{ClassName: "Win32_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "7"}}}
+	in = &cim.Instance{ClassName: "Win32_LogonSession", Path: own}
+	r.KeepAskedKeys(in, cim.ObjectPath{ClassName: "Win32_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "8"}}})
+	if in.Path.Keys[0].Value != "7" {
+		t.Errorf("a known class's path was replaced: %v", in.Path)
+	}
+}

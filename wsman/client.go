@@ -233,19 +233,8 @@ func (c *Client) Get(ctx context.Context, path cim.ObjectPath) (*cim.Instance, e
 	if err != nil {
 		return nil, err
 	}
-	if in.Path.IsClass() && !c.knows(in.ClassName) {
-		in.Path.Keys, in.Path.Singleton = path.Keys, path.Singleton
-	}
+	c.Schema.KeepAskedKeys(in, path)
 	return in, nil
-}
-
-// knows reports whether the schema knows class.
-func (c *Client) knows(class string) bool {
-	if c.Schema == nil {
-		return false
-	}
-	_, err := c.Schema.Class(class)
-	return err == nil
 }
 
 // selectors returns a path's keys as selectors; reference keys as
@@ -271,7 +260,7 @@ func (c *Client) selectors(p cim.ObjectPath) ([]Selector, error) {
 // not know, whose keys it cannot tell, each instance's path is the one
 // the service sends with it (EnumerateObjectAndEPR).
 func (c *Client) EnumerateClass(ctx context.Context, class string, page func([]*cim.Instance) error) error {
-	return c.enumerate(ctx, c.ResourceURI(class), "", "", !c.knows(class), page)
+	return c.enumerate(ctx, c.ResourceURI(class), "", "", !c.Schema.Knows(class), page)
 }
 
 // Query runs a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF) on the
@@ -296,7 +285,7 @@ func (c *Client) queryNeedsEPRs(query string) bool {
 	}
 	switch q := st.(type) {
 	case *wql.Select:
-		return !strings.EqualFold(q.Class, wql.MetaClass) && !c.knows(q.Class)
+		return !strings.EqualFold(q.Class, wql.MetaClass) && !c.Schema.Knows(q.Class)
 	case *wql.Associators:
 		return !q.ClassDefsOnly && !q.SchemaOnly && !q.Path.IsClass()
 	case *wql.References:
