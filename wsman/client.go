@@ -256,28 +256,29 @@ func (c *Client) selectors(p cim.ObjectPath) ([]Selector, error) {
 }
 
 // EnumerateClass enumerates the instances of class (and its subclasses),
-// calling page with each page as it arrives. For a class the schema does
-// not know, whose keys it cannot tell, each instance's path is the one
-// the service sends with it (EnumerateObjectAndEPR).
+// calling page with each page as it arrives. Each instance's path is
+// the schema's when it knows the instance's class, else the one the
+// service sends with it (EnumerateObjectAndEPR): a class the schema
+// knows may have subclasses it does not (Win32_Account's Win32_Group).
 func (c *Client) EnumerateClass(ctx context.Context, class string, page func([]*cim.Instance) error) error {
-	return c.enumerate(ctx, c.ResourceURI(class), "", "", !c.Schema.Knows(class), page)
+	return c.enumerate(ctx, c.ResourceURI(class), "", "", true, page)
 }
 
 // Query runs a WQL query (SELECT, ASSOCIATORS OF, REFERENCES OF) on the
-// wildcard resource URI, calling page with each page as it arrives. When
-// the schema cannot know the classes of the results (a SELECT from a
-// class it does not know, the instances of ASSOCIATORS OF and REFERENCES
-// OF), each one's path is the one the service sends with it
-// (EnumerateObjectAndEPR).
+// wildcard resource URI, calling page with each page as it arrives. An
+// instance's path is the schema's when it knows the instance's class,
+// else the one the service sends with it (EnumerateObjectAndEPR, asked
+// of every query whose results are instances).
 func (c *Client) Query(ctx context.Context, wql string, page func([]*cim.Instance) error) error {
 	return c.enumerate(ctx, c.ResourceURI("*"), DialectWQL, string(esc(nil, wql)), c.queryNeedsEPRs(wql), page)
 }
 
-// queryNeedsEPRs reports whether the results of a WQL query may be
-// instances of classes the schema does not know, so that their paths are
-// asked of the service. Classes (meta_class, ClassDefsOnly, SchemaOnly,
-// the associations of a class) have their paths as they are, and a
-// query that does not parse is the service's to refuse.
+// queryNeedsEPRs reports whether the results of a WQL query are
+// instances, whose classes the schema may not know (a SELECT is
+// polymorphic), so that their paths are asked of the service. Classes
+// (meta_class, ClassDefsOnly, SchemaOnly, the associations of a class)
+// have their paths as they are, and a query that does not parse is the
+// service's to refuse.
 func (c *Client) queryNeedsEPRs(query string) bool {
 	st, err := wql.Parse(query)
 	if err != nil {
@@ -285,7 +286,7 @@ func (c *Client) queryNeedsEPRs(query string) bool {
 	}
 	switch q := st.(type) {
 	case *wql.Select:
-		return !strings.EqualFold(q.Class, wql.MetaClass) && !c.Schema.Knows(q.Class)
+		return !strings.EqualFold(q.Class, wql.MetaClass)
 	case *wql.Associators:
 		return !q.ClassDefsOnly && !q.SchemaOnly && !q.Path.IsClass()
 	case *wql.References:
@@ -413,8 +414,11 @@ func (c *Client) release(resourceURI, id string, ended bool) {
 // schema cannot.
 func (c *Client) decodeInstance(n *Node) (*cim.Instance, error) {
 	var epr *Node
-	if n.Is(NSWSMan, "Item") && len(n.Children) > 0 {
-		obj, ref := splitItem(n)
+	if n.Is(NSWSMan, "Item") {
+		obj, ref, err := splitItem(n)
+		if err != nil {
+			return nil, cim.Errorf(cim.ErrFailed, "%s: %v", c.URL, err)
+		}
 		if obj != nil {
 			n, epr = obj, ref
 		} else {
@@ -480,37 +484,67 @@ func (c *Client) decodeInstance(n *Node) (*cim.Instance, error) {
 		// The schema cannot tell the keys (it lacks the class, or the
 		// instance lacks a key's value): the service's path of the
 		// instance tells them. Its class is the instance's, which the
-		// reference may name less precisely.
-		ep, err := c.eprToPath(epr)
-		if err != nil {
-			return nil, cim.Errorf(cim.ErrFailed, "the EndpointReference of an instance of %s: %v", in.ClassName, err)
+		// reference may name less precisely. A reference this client
+		// cannot read (another vendor's resource URI), or one that
+		// cannot be the instance's, leaves the path as it was without
+		// the mode: asked only to better the paths, it costs no row.
+		if ep, ok := c.instancePath(epr, in.ClassName); ok {
+			p = ep
 		}
-		ep.ClassName = in.ClassName
-		if ep.Namespace == "" {
-			ep.Namespace = c.ns()
-		}
-		p = ep
 	}
 	in.Path = p
 	return in, nil
 }
 
-// splitItem returns what a wsman:Item of EnumerateObjectAndEPR holds: the
-// object (its first child that is not an EndpointReference) and its
-// EndpointReference (the first one), either nil when missing. DSP0226
-// puts the object first; the order is not relied on.
-func splitItem(item *Node) (obj, epr *Node) {
-	for _, ch := range item.Children {
-		switch {
-		case ch.Is(NSAddr, "EndpointReference"):
-			if epr == nil {
-				epr = ch
+// instancePath returns the path that epr, sent with an instance of
+// class, gives it; false when epr cannot be read, repeats a selector, or
+// names another class than class that the schema does not know for one
+// of its superclasses or subclasses (a wrong path is worse than none).
+func (c *Client) instancePath(epr *Node, class string) (cim.ObjectPath, bool) {
+	ep, err := c.eprToPath(epr)
+	if err != nil {
+		return ep, false
+	}
+	for i, k := range ep.Keys {
+		for _, other := range ep.Keys[:i] {
+			if strings.EqualFold(k.Name, other.Name) {
+				return ep, false
 			}
-		case obj == nil:
-			obj = ch
 		}
 	}
-	return obj, epr
+	if !strings.EqualFold(ep.ClassName, class) && (!c.Schema.Knows(ep.ClassName) || !c.Schema.Knows(class) ||
+		!c.Schema.IsA(class, ep.ClassName) && !c.Schema.IsA(ep.ClassName, class)) {
+		return ep, false
+	}
+	ep.ClassName = class
+	if ep.Namespace == "" {
+		ep.Namespace = c.ns()
+	}
+	return ep, true
+}
+
+// splitItem returns what a wsman:Item holds: an object, its
+// EndpointReference, or both (EnumerateObjectAndEPR), either nil when
+// missing. DSP0226 puts the object first; the order is not relied on. An
+// Item that is empty or holds two of either is an error.
+func splitItem(item *Node) (obj, epr *Node, err error) {
+	for _, ch := range item.Children {
+		if ch.Is(NSAddr, "EndpointReference") {
+			if epr != nil {
+				return nil, nil, errors.New("an enumeration item with two EndpointReferences")
+			}
+			epr = ch
+			continue
+		}
+		if obj != nil {
+			return nil, nil, fmt.Errorf("an enumeration item with two objects (%s and %s)", cim.Clip(obj.Name.Local), cim.Clip(ch.Name.Local))
+		}
+		obj = ch
+	}
+	if obj == nil && epr == nil {
+		return nil, nil, errors.New("an empty enumeration item")
+	}
+	return obj, epr, nil
 }
 
 // decodeValue reads one property element's value.

@@ -101,20 +101,21 @@ func TestClientEPRUnknownClass(t *testing.T) {
 		t.Fatalf("associators: %v, the mode asked %d times", got, modes.Load())
 	}
 
-	// The schema knows the class: no mode, the schema's paths.
+	// The schema knows the class: the mode is asked all the same (its
+	// subclasses may be unknown), and the paths are the schema's.
 	modes.Store(0)
 	c = &Client{URL: url, Schema: schema.MustDefault(), PageSize: 3}
 	got, _ = collect(t, func(p func([]*cim.Instance) error) error { return c.EnumerateClass(ctx, "Win32_LogonSession", p) })
-	if len(got) != 7 || got[0].Path.IsClass() || modes.Load() != 0 {
+	if len(got) != 7 || got[0].Path.IsClass() || modes.Load() == 0 {
 		t.Fatalf("a known class: %d, %s, the mode asked %d times", len(got), got[0].Path, modes.Load())
 	}
-	for _, q := range []string{"SELECT * FROM Win32_LogonSession", "SELECT * FROM meta_class", `ASSOCIATORS OF {Linux_LogonSession} WHERE SchemaOnly`,
+	for _, q := range []string{"SELECT * FROM meta_class", `ASSOCIATORS OF {Linux_LogonSession} WHERE SchemaOnly`,
 		`REFERENCES OF {Linux_LogonSession.LogonId="100"} WHERE ClassDefsOnly`, "SELECT FROM"} {
 		if c.queryNeedsEPRs(q) {
 			t.Errorf("%s asks for endpoint references", q)
 		}
 	}
-	for _, q := range []string{"SELECT * FROM Vendor_Thing", `REFERENCES OF {Linux_LogonSession.LogonId="100"}`} {
+	for _, q := range []string{"SELECT * FROM Vendor_Thing", "SELECT * FROM Win32_LogonSession", `REFERENCES OF {Linux_LogonSession.LogonId="100"}`} {
 		if !c.queryNeedsEPRs(q) {
 			t.Errorf("%s does not ask for endpoint references", q)
 		}
@@ -192,6 +193,56 @@ func TestDecodeItemOrders(t *testing.T) {
 		}
 		if sys, _ := got.Path.Key("SystemName"); sys != "win1" || got.Path.ClassName != "MSFT_NetAdapter" || got.Path.Namespace != "root/standardcimv2" || got.Path.Host != "h" {
 			t.Errorf("%s: path %s", tc.item, got.Path)
+		}
+	}
+}
+
+// TestDecodeOddItems: an Item that is empty or holds two objects or two
+// references is an error that names the service; a reference this client
+// cannot take for the object's (another vendor's resource URI, a selector
+// twice, an unrelated class) leaves the path as it was without the mode,
+// and costs no row.
+func TestDecodeOddItems(t *testing.T) {
+	r := renderer{reg: schema.MustDefault(), prefix: PrefixWMI + "root/cimv2/", namespace: "root/cimv2"}
+	svc := cim.NewInstance("Win32_Group").Set("Name", "Administrators").Set("Domain", "WIN")
+	svc.Path = cim.ObjectPath{ClassName: "Win32_Group", Keys: []cim.KeyBinding{{Name: "Domain", Value: "WIN"}, {Name: "Name", Value: "Administrators"}}}
+	obj := string(r.instance(nil, svc, nil))
+	epr := "<a:EndpointReference>" + string(r.epr(nil, svc.Path)) + "</a:EndpointReference>"
+	foreignEPR := func(uri, selectors string) string {
+		return `<a:EndpointReference><a:Address>http://h/wsman</a:Address><a:ReferenceParameters><w:ResourceURI>` + uri +
+			`</w:ResourceURI><w:SelectorSet>` + selectors + `</w:SelectorSet></a:ReferenceParameters></a:EndpointReference>`
+	}
+	c := &Client{URL: "http://h/wsman", Schema: schema.MustDefault()}
+	decode := func(item string) (*cim.Instance, error) {
+		t.Helper()
+		doc := `<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr + `" xmlns:w="` + NSWSMan + `" xmlns:cim="` + NSCommon +
+			`" xmlns:xsi="` + NSXSI + `"><s:Body><w:Item>` + item + `</w:Item></s:Body></s:Envelope>`
+		env, err := Parse([]byte(doc), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.decodeInstance(env.Child(NSSOAP, "Body").Children[0])
+	}
+	// A subclass the schema lacks, of a class it knows: the keys are the
+	// reference's.
+	in, err := decode(obj + epr)
+	if name, _ := in.Path.Key("Name"); err != nil || name != "Administrators" {
+		t.Errorf("a class the schema lacks: %v, %v", in, err)
+	}
+	for _, item := range []string{"", obj + obj, epr + epr, obj + epr + epr} {
+		if _, err := decode(item); err == nil || !strings.Contains(err.Error(), "http://h/wsman") {
+			t.Errorf("%.80s: %v, want an error naming the service", item, err)
+		}
+	}
+	for _, ref := range []string{
+		foreignEPR("http://sblim.sf.net/wbem/wscim/1/cim-schema/2/Linux_OperatingSystem", ""),
+		foreignEPR(PrefixWMI+"root/cimv2/*", `<w:Selector Name="Name">x</w:Selector>`),
+		foreignEPR(PrefixWMI+"root/cimv2/Win32_Group", `<w:Selector Name="Name">A</w:Selector><w:Selector Name="name">B</w:Selector>`),
+		foreignEPR(PrefixWMI+"root/cimv2/Win32_Process", `<w:Selector Name="Handle">4</w:Selector>`),
+	} {
+		in, err := decode(obj + ref)
+		if err != nil || in.ClassName != "Win32_Group" || !in.Path.IsClass() || in.Value("Name") != "Administrators" {
+			t.Errorf("%.120s: %v, %v; want the object with its path as without the mode", ref, in, err)
 		}
 	}
 }
