@@ -137,9 +137,13 @@ func TestMOFKeylessInstance(t *testing.T) {
 	session.Path = path("Win32_LogonSession")
 	class := cim.NewInstance("MSFT_NetAdapter").Set("__CLASS", "MSFT_NetAdapter").Set("__GENUS", "1")
 	class.Path = path("MSFT_NetAdapter")
-	m := render(t, r, MOF, []*cim.Instance{adapter, session, class})
+	// A projection whose one value is NULL is an instance all the same.
+	blank := cim.NewInstance("Win32_Process").Set("Description", nil)
+	blank.Path = path("Win32_Process")
+	m := render(t, r, MOF, []*cim.Instance{adapter, session, class, blank})
 	for _, want := range []string{"instance of MSFT_NetAdapter\n{\n\tName = \"eth0\";\n\tSpeed = \"1000\";\n};",
-		"instance of Win32_LogonSession\n{", `Name = "x";`, "// class MSFT_NetAdapter: its declaration is not in this program's schema"} {
+		"instance of Win32_LogonSession\n{", `Name = "x";`, "// class MSFT_NetAdapter: its declaration is not in this program's schema",
+		"instance of Win32_Process\n{"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("MOF lacks %q:\n%s", want, m)
 		}

@@ -91,19 +91,19 @@ func (m *mofWriter) Close() error { return m.w.Flush() }
 
 // isClassObject reports whether in is a class, as a query returns one
 // (meta_class, ClassDefsOnly, SchemaOnly): a path without keys, and
-// __GENUS 1 or no value but system properties. An instance whose path
-// has no keys because no schema here names them (from a host that did
-// not send its path) has values of its own and is written as an
-// instance.
+// __GENUS 1, or, from a host that sends no __GENUS, no property but
+// system ones. An instance whose path has no keys because no schema here
+// names them (from a host that did not send its path) has properties of
+// its own, NULL or not, and is written as an instance.
 func isClassObject(in *cim.Instance) bool {
 	if in.Path.ClassName == "" || !in.Path.IsClass() {
 		return false
 	}
-	if g := in.Value("__GENUS"); g != nil {
+	if g, ok := in.Get("__GENUS"); ok {
 		return cim.FormatValue(g) == "1"
 	}
 	for _, pv := range in.Properties {
-		if pv.Value != nil && !strings.HasPrefix(pv.Name, "__") {
+		if !strings.HasPrefix(pv.Name, "__") {
 			return false
 		}
 	}
