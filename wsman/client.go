@@ -270,7 +270,7 @@ func (c *Client) EnumerateClass(ctx context.Context, class string, page func([]*
 // else the one the service sends with it (EnumerateObjectAndEPR, asked
 // of every query whose results are instances).
 func (c *Client) Query(ctx context.Context, wql string, page func([]*cim.Instance) error) error {
-	return c.enumerate(ctx, c.ResourceURI("*"), DialectWQL, string(esc(nil, wql)), c.queryNeedsEPRs(wql), page)
+	return c.enumerate(ctx, c.ResourceURI("*"), DialectWQL, string(esc(nil, wql)), queryNeedsEPRs(wql), page)
 }
 
 // queryNeedsEPRs reports whether the results of a WQL query are
@@ -279,7 +279,7 @@ func (c *Client) Query(ctx context.Context, wql string, page func([]*cim.Instanc
 // (meta_class, ClassDefsOnly, SchemaOnly, the associations of a class)
 // have their paths as they are, and a query that does not parse is the
 // service's to refuse.
-func (c *Client) queryNeedsEPRs(query string) bool {
+func queryNeedsEPRs(query string) bool {
 	st, err := wql.Parse(query)
 	if err != nil {
 		return false

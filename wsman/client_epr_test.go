@@ -111,12 +111,12 @@ func TestClientEPRUnknownClass(t *testing.T) {
 	}
 	for _, q := range []string{"SELECT * FROM meta_class", `ASSOCIATORS OF {Linux_LogonSession} WHERE SchemaOnly`,
 		`REFERENCES OF {Linux_LogonSession.LogonId="100"} WHERE ClassDefsOnly`, "SELECT FROM"} {
-		if c.queryNeedsEPRs(q) {
+		if queryNeedsEPRs(q) {
 			t.Errorf("%s asks for endpoint references", q)
 		}
 	}
 	for _, q := range []string{"SELECT * FROM Vendor_Thing", "SELECT * FROM Win32_LogonSession", `REFERENCES OF {Linux_LogonSession.LogonId="100"}`} {
-		if !c.queryNeedsEPRs(q) {
+		if !queryNeedsEPRs(q) {
 			t.Errorf("%s does not ask for endpoint references", q)
 		}
 	}
@@ -162,11 +162,9 @@ func TestClientEPRIgnoredOrRefused(t *testing.T) {
 // TestDecodeItemOrders: an Item holds the object and its endpoint
 // reference in either order; the reference alone is the path alone.
 func TestDecodeItemOrders(t *testing.T) {
-	r := renderer{reg: schema.MustDefault(), prefix: PrefixWMI + "root/standardcimv2/", namespace: "root/standardcimv2"}
 	in := cim.NewInstance("MSFT_NetAdapter").Set("DeviceID", "{1234}").Set("Name", "eth0")
 	in.Path = cim.ObjectPath{ClassName: "MSFT_NetAdapter", Keys: []cim.KeyBinding{{Name: "DeviceID", Value: "{1234}"}, {Name: "SystemName", Value: "win1"}}}
-	obj := string(r.instance(nil, in, nil))
-	epr := "<a:EndpointReference>" + string(r.epr(nil, in.Path)) + "</a:EndpointReference>"
+	obj, epr := renderItemParts(in, "root/standardcimv2")
 	c := &Client{URL: "http://h/wsman", Schema: schema.MustDefault()}
 	for _, tc := range []struct{ item, wantName string }{
 		{obj + epr, "eth0"},
@@ -174,13 +172,7 @@ func TestDecodeItemOrders(t *testing.T) {
 		{epr, ""},
 		{"<x:Other xmlns:x=\"urn:x\"/>" + epr, ""},
 	} {
-		doc := `<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr + `" xmlns:w="` + NSWSMan + `" xmlns:cim="` + NSCommon +
-			`" xmlns:xsi="` + NSXSI + `"><s:Body><w:Item>` + tc.item + `</w:Item></s:Body></s:Envelope>`
-		env, err := Parse([]byte(doc), Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := c.decodeInstance(env.Child(NSSOAP, "Body").Children[0])
+		got, err := decodeItem(t, c, tc.item)
 		if err != nil {
 			t.Errorf("%.60s: %v", tc.item, err)
 			continue
@@ -203,26 +195,15 @@ func TestDecodeItemOrders(t *testing.T) {
 // twice, an unrelated class) leaves the path as it was without the mode,
 // and costs no row.
 func TestDecodeOddItems(t *testing.T) {
-	r := renderer{reg: schema.MustDefault(), prefix: PrefixWMI + "root/cimv2/", namespace: "root/cimv2"}
 	svc := cim.NewInstance("Win32_Group").Set("Name", "Administrators").Set("Domain", "WIN")
 	svc.Path = cim.ObjectPath{ClassName: "Win32_Group", Keys: []cim.KeyBinding{{Name: "Domain", Value: "WIN"}, {Name: "Name", Value: "Administrators"}}}
-	obj := string(r.instance(nil, svc, nil))
-	epr := "<a:EndpointReference>" + string(r.epr(nil, svc.Path)) + "</a:EndpointReference>"
+	obj, epr := renderItemParts(svc, "root/cimv2")
 	foreignEPR := func(uri, selectors string) string {
 		return `<a:EndpointReference><a:Address>http://h/wsman</a:Address><a:ReferenceParameters><w:ResourceURI>` + uri +
 			`</w:ResourceURI><w:SelectorSet>` + selectors + `</w:SelectorSet></a:ReferenceParameters></a:EndpointReference>`
 	}
 	c := &Client{URL: "http://h/wsman", Schema: schema.MustDefault()}
-	decode := func(item string) (*cim.Instance, error) {
-		t.Helper()
-		doc := `<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr + `" xmlns:w="` + NSWSMan + `" xmlns:cim="` + NSCommon +
-			`" xmlns:xsi="` + NSXSI + `"><s:Body><w:Item>` + item + `</w:Item></s:Body></s:Envelope>`
-		env, err := Parse([]byte(doc), Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.decodeInstance(env.Child(NSSOAP, "Body").Children[0])
-	}
+	decode := func(item string) (*cim.Instance, error) { return decodeItem(t, c, item) }
 	// A subclass the schema lacks, of a class it knows: the keys are the
 	// reference's.
 	in, err := decode(obj + epr)
@@ -245,4 +226,24 @@ func TestDecodeOddItems(t *testing.T) {
 			t.Errorf("%.120s: %v, %v; want the object with its path as without the mode", ref, in, err)
 		}
 	}
+}
+
+// renderItemParts renders in, of namespace ns, as this server writes the
+// object and the EndpointReference of an enumeration item.
+func renderItemParts(in *cim.Instance, ns string) (obj, epr string) {
+	r := renderer{reg: schema.MustDefault(), prefix: PrefixWMI + ns + "/", namespace: ns}
+	return string(r.instance(nil, in, nil)), "<a:EndpointReference>" + string(r.epr(nil, in.Path)) + "</a:EndpointReference>"
+}
+
+// decodeItem decodes a wsman:Item holding item as c decodes one of an
+// enumeration.
+func decodeItem(t *testing.T, c *Client, item string) (*cim.Instance, error) {
+	t.Helper()
+	doc := `<s:Envelope xmlns:s="` + NSSOAP + `" xmlns:a="` + NSAddr + `" xmlns:w="` + NSWSMan + `" xmlns:cim="` + NSCommon +
+		`" xmlns:xsi="` + NSXSI + `"><s:Body><w:Item>` + item + `</w:Item></s:Body></s:Envelope>`
+	env, err := Parse([]byte(doc), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.decodeInstance(env.Child(NSSOAP, "Body").Children[0])
 }
