@@ -1,7 +1,8 @@
 // Package ahead runs a producer on a goroutine of its own, a chunk ahead
 // of its consumer: two chunks of a fixed size take turns, so that on a
 // second CPU the consumer works through one while the producer fills the
-// other, and memory does not grow with the input. Both readers of big
+// other, and memory does not grow with the input. A side that has to wait
+// for the other polls a moment before it parks (wait.go). Both readers of big
 // login files use it: the history's merge of wtmp and the Linux provider's
 // listing of utmp.
 package ahead
@@ -22,6 +23,7 @@ type Reader[T any] struct {
 	done chan struct{}
 	held []T   // the chunk the consumer holds, given back at its next call
 	err  error // what ended the producing, once its last chunk was handed out
+	wait spinner
 }
 
 // chunk is a full chunk, or the last one with what ended the producing.
@@ -34,6 +36,7 @@ type chunk[T any] struct {
 type Filler[T any] struct {
 	r     *Reader[T]
 	items []T
+	wait  spinner
 }
 
 // Start runs produce on a goroutine of its own, filling chunks of size
@@ -45,13 +48,14 @@ func Start[T any](size int, produce func(*Filler[T]) error) *Reader[T] {
 		free: make(chan []T, 2),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
+		wait: newSpinner(),
 	}
 	for range 2 {
 		r.free <- make([]T, 0, size)
 	}
 	go func() {
 		defer close(r.done)
-		f := &Filler[T]{r: r}
+		f := &Filler[T]{r: r, wait: newSpinner()}
 		if !f.take() {
 			return
 		}
@@ -120,12 +124,7 @@ func (f *Filler[T]) Drop() {
 
 // handOver sends the full chunk to the consumer and takes a free one.
 func (f *Filler[T]) handOver() bool {
-	select {
-	case f.r.full <- chunk[T]{items: f.items}:
-	case <-f.r.stop:
-		return false
-	}
-	return f.take()
+	return send(&f.wait, f.r.full, chunk[T]{items: f.items}, f.r.stop) && f.take()
 }
 
 // take waits for a free chunk; false when the consumer has stopped,
@@ -136,13 +135,11 @@ func (f *Filler[T]) take() bool {
 		return false
 	default:
 	}
-	select {
-	case items := <-f.r.free:
+	items, ok := recv(&f.wait, f.r.free, f.r.stop)
+	if ok {
 		f.items = items
-		return true
-	case <-f.r.stop:
-		return false
 	}
+	return ok
 }
 
 // Next returns the next chunk, which is the caller's until its next call
@@ -159,7 +156,7 @@ func (r *Reader[T]) Next() ([]T, error) {
 		if r.err != nil {
 			return nil, r.err
 		}
-		c := <-r.full
+		c, _ := recv(&r.wait, r.full, nil) // the producer always ends with a chunk
 		if p, ok := c.err.(*Panic); ok {
 			r.err = io.ErrClosedPipe // should the caller recover and ask again
 			panic(p)
