@@ -22,18 +22,22 @@ type TruncatedError = recfile.TruncatedError
 type Reader struct {
 	s       recfile.Stream
 	l       Layout
-	rec     [400]byte
+	rec     []byte // the record read last, in the stream's buffer; zeros before the first
 	scratch [lineSize + idSize + userSize + hostSize]byte
 }
 
+// zeros is the record a Reader holds before it has read one.
+var zeros [400]byte
+
 // NewReader returns a Reader of records of layout l from r.
 func NewReader(r io.Reader, l Layout) *Reader {
-	rd := &Reader{l: l}
+	rd := &Reader{l: l, rec: zeros[:0]}
 	if !l.Valid() {
 		rd.s.Fail(invalidLayout(l))
 		return rd
 	}
 	rd.s.Init(r, l.Size, "utmp")
+	rd.rec = zeros[:l.Size]
 	return rd
 }
 
@@ -55,16 +59,17 @@ func (rd *Reader) Next() (Record, error) {
 // in place ([Layout.Head]) and decodes the few it keeps ([Reader.Decode]).
 // Errors are as for [Reader.Next].
 func (rd *Reader) NextRaw() ([]byte, error) {
-	b := rd.rec[:rd.l.Size]
-	if err := rd.s.Next(b); err != nil {
+	b, err := rd.s.Next()
+	if err != nil {
 		return nil, err
 	}
+	rd.rec = b
 	return b, nil
 }
 
 // Head returns the head of the record that Next or NextRaw read last,
 // read in place ([Layout.Head]): valid until the next call of either.
-func (rd *Reader) Head() Head { return rd.l.Head(rd.rec[:rd.l.Size]) }
+func (rd *Reader) Head() Head { return rd.l.Head(rd.rec) }
 
 // Decode decodes the record that Next or NextRaw read last.
 func (rd *Reader) Decode() Record {
@@ -80,7 +85,7 @@ func (rd *Reader) Decode() Record {
 // not written again; a nil room, or one too small, makes them on the heap
 // as Decode does. rest is what room has left after them.
 func (rd *Reader) DecodeIn(room []byte) (r Record, rest []byte) {
-	b := rd.rec[:rd.l.Size]
+	b := rd.rec
 	decodeFixed(b, rd.l, &r)
 	return r, rd.strings(b, &r, room)
 }
@@ -128,7 +133,7 @@ func (rd *Reader) Raw() []byte {
 	if !rd.l.Valid() {
 		return nil
 	}
-	return rd.rec[:rd.l.Size]
+	return rd.rec
 }
 
 // Offset returns how many bytes Next has consumed.

@@ -20,17 +20,21 @@ type TruncatedError = recfile.TruncatedError
 type Reader struct {
 	s   recfile.Stream
 	f   Format
-	rec [darwinSize]byte
+	rec []byte // the record read last, in the stream's buffer; zeros before the first
 }
+
+// zeros is the record a Reader holds before it has read one.
+var zeros [darwinSize]byte
 
 // NewReader returns a Reader of records of format f from r.
 func NewReader(r io.Reader, f Format) *Reader {
-	rd := &Reader{f: f}
+	rd := &Reader{f: f, rec: zeros[:0]}
 	if !f.Valid() {
 		rd.s.Fail(fmt.Errorf("utmpx: %v: %w", f, fs.ErrInvalid))
 		return rd
 	}
 	rd.s.Init(r, f.Size(), "utmpx")
+	rd.rec = zeros[:f.Size()]
 	return rd
 }
 
@@ -40,17 +44,18 @@ func NewReader(r io.Reader, f Format) *Reader {
 // [fs.ErrInvalid] for an invalid format); once Next has returned an error
 // it returns the same one again.
 func (rd *Reader) Next() (Record, error) {
-	b := rd.rec[:rd.f.Size()]
-	if err := rd.s.Next(b); err != nil {
+	b, err := rd.s.Next()
+	if err != nil {
 		return Record{}, err
 	}
+	rd.rec = b
 	r, _ := Decode(b, rd.f)
 	return r, nil
 }
 
 // Raw returns the bytes of the record Next returned last, exactly as
 // stored. They stay valid until the next call of Next.
-func (rd *Reader) Raw() []byte { return rd.rec[:rd.f.Size()] }
+func (rd *Reader) Raw() []byte { return rd.rec }
 
 // Offset returns how many bytes Next has consumed.
 func (rd *Reader) Offset() int64 { return rd.s.Offset() }

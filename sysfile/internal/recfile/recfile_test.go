@@ -16,21 +16,21 @@ import (
 
 // records is a format of 4-byte records decoded as strings.
 type records struct {
-	s   Stream
-	rec [4]byte
+	s Stream
 }
 
 func newRecords(r io.Reader) *records {
 	rd := &records{}
-	rd.s.Init(r, len(rd.rec), "test")
+	rd.s.Init(r, 4, "test")
 	return rd
 }
 
 func (rd *records) Next() (string, error) {
-	if err := rd.s.Next(rd.rec[:]); err != nil {
+	b, err := rd.s.Next()
+	if err != nil {
 		return "", err
 	}
-	return string(CString(rd.rec[:])), nil
+	return string(CString(b)), nil
 }
 
 func (rd *records) Warning() error { return rd.s.Warning() }
@@ -80,7 +80,7 @@ func TestStream(t *testing.T) {
 	}
 	var s Stream
 	s.Fail(io.ErrNoProgress)
-	if s.Next(make([]byte, 4)) != io.ErrNoProgress || s.Offset() != 0 {
+	if b, err := s.Next(); b != nil || err != io.ErrNoProgress || s.Offset() != 0 {
 		t.Error("Fail")
 	}
 }
@@ -130,9 +130,15 @@ func FuzzStream(f *testing.F) {
 		}
 		var s Stream
 		s.Init(bytes.NewReader(data), size, "fuzz")
-		b := make([]byte, size)
 		n := 0
-		for s.Next(b) == nil {
+		for {
+			b, err := s.Next()
+			if err != nil {
+				break
+			}
+			if len(b) != size || !bytes.Equal(b, data[n*size:(n+1)*size]) {
+				t.Fatalf("record %d is %x, want %x", n, b, data[n*size:(n+1)*size])
+			}
 			n++
 		}
 		if n != len(data)/size || s.Offset() != int64(len(data)) || (s.Warning() != nil) != (len(data)%size != 0) {
