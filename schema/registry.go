@@ -42,8 +42,14 @@ type Registry struct {
 	children map[string][]string
 }
 
+// entry is one class. Its resolved form and checks are made when it is
+// first asked for (and its ancestors' before it): a run of the command
+// line asks for a few of the schema's classes, and making them all was a
+// fortieth of a 10,000-record listing.
 type entry struct {
 	declared *cim.Class // as the MOF declares it
+	parent   *entry     // its superclass's entry; nil for a root class
+	once     sync.Once  // makes resolved and info
 	resolved *cim.Class // with inherited properties
 	info     *compiled  // resolved's checks and keys
 }
@@ -137,22 +143,27 @@ func New(decls []*cim.Class) (*Registry, error) {
 		if c.SuperClass == "" {
 			continue
 		}
-		if _, ok := r.byName[strings.ToLower(c.SuperClass)]; !ok {
+		sk := strings.ToLower(c.SuperClass)
+		sup, ok := r.byName[sk]
+		if !ok {
 			return nil, cim.Errorf(cim.ErrInvalidSuperclass, "class %s derives from %s, which is not in the schema", c.Name, c.SuperClass)
 		}
-		sk := strings.ToLower(c.SuperClass)
+		r.byExact[c.Name].parent = sup
 		r.children[sk] = append(r.children[sk], c.Name)
 	}
 	for _, kids := range r.children {
 		sort.Slice(kids, func(i, j int) bool { return strings.ToLower(kids[i]) < strings.ToLower(kids[j]) })
 	}
+	// Every chain of superclasses ends, so that a class can be resolved
+	// when it is asked for: nothing else about resolving can fail.
 	for _, c := range decls {
-		if _, err := r.resolve(c.Name, 0); err != nil {
-			return nil, err
+		e := r.byExact[c.Name]
+		for depth := 0; e != nil; depth++ {
+			if depth > len(decls) {
+				return nil, cim.Errorf(cim.ErrInvalidSuperclass, "class %s is its own ancestor", c.Name)
+			}
+			e = e.parent
 		}
-	}
-	for _, e := range r.byName {
-		e.info = compile(e.resolved)
 	}
 	var roots []string
 	for _, c := range decls {
@@ -174,22 +185,22 @@ func New(decls []*cim.Class) (*Registry, error) {
 	return r, nil
 }
 
-// resolve computes (once) the class with its inherited properties.
-func (r *Registry) resolve(name string, depth int) (*cim.Class, error) {
-	e := r.byName[strings.ToLower(name)]
-	if e.resolved != nil {
-		return e.resolved, nil
-	}
-	if depth > 64 {
-		return nil, cim.Errorf(cim.ErrInvalidSuperclass, "class %s is its own ancestor", name)
-	}
+// ready makes e's resolved class and its checks, once: its ancestors'
+// first, then its own.
+func ready(e *entry) *entry {
+	e.once.Do(func() {
+		e.resolved = resolve(e)
+		e.info = compile(e.resolved)
+	})
+	return e
+}
+
+// resolve returns e's class with its inherited properties.
+func resolve(e *entry) *cim.Class {
 	d := e.declared
 	out := &cim.Class{Name: d.Name, SuperClass: d.SuperClass, Qualifiers: d.Qualifiers}
-	if d.SuperClass != "" {
-		sup, err := r.resolve(d.SuperClass, depth+1)
-		if err != nil {
-			return nil, err
-		}
+	if e.parent != nil {
+		sup := ready(e.parent).resolved
 		if sup.IsAssociation() && !d.IsAssociation() {
 			out.Qualifiers = append(append(cim.Qualifiers(nil), d.Qualifiers...), cim.Qualifier{Name: "Association", Value: true})
 		}
@@ -208,8 +219,7 @@ func (r *Registry) resolve(name string, depth int) (*cim.Class, error) {
 		}
 		out.Properties = append(out.Properties, p)
 	}
-	e.resolved = out
-	return out, nil
+	return out
 }
 
 // mergeQualifiers keeps the inherited qualifiers a redeclared property
@@ -263,9 +273,10 @@ func (r *Registry) entry(name string) (*entry, error) {
 	// An enumeration asks for one class many times over, usually with
 	// the very string the registry holds, which compares at once.
 	if e := r.last.Load(); e != nil && e.declared.Name == name {
-		return e, nil
+		return e, nil // made ready before it was stored
 	}
 	if e, ok := r.byExact[name]; ok {
+		ready(e)
 		if r.last.Load() != e {
 			r.last.Store(e)
 		}
@@ -275,7 +286,7 @@ func (r *Registry) entry(name string) (*entry, error) {
 	if !ok {
 		return nil, cim.Errorf(cim.ErrInvalidClass, "no class named %q in %s", name, r.ns)
 	}
-	return e, nil
+	return ready(e), nil
 }
 
 // Declared returns the class named name as its MOF declares it, with only
@@ -296,7 +307,7 @@ func (r *Registry) Children(name string) []string {
 	if name == "" {
 		var roots []string
 		for _, n := range r.ordered {
-			if c, _ := r.Class(n); c.SuperClass == "" {
+			if r.byExact[n].parent == nil {
 				roots = append(roots, n)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -643,5 +644,50 @@ func TestKeepAskedKeys(t *testing.T) {
 	r.KeepAskedKeys(in, cim.ObjectPath{ClassName: "Win32_LogonSession", Keys: []cim.KeyBinding{{Name: "LogonId", Value: "8"}}})
 	if in.Path.Keys[0].Value != "7" {
 		t.Errorf("a known class's path was replaced: %v", in.Path)
+	}
+}
+
+// Classes are resolved when first asked for: goroutines asking at once
+// for classes and their ancestors, in any order, all get the one same
+// resolved class (run with -race).
+func TestResolvedOnDemandOnce(t *testing.T) {
+	want, err := New(declared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(declared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := r.Names()
+	got := make([][]*cim.Class, 8)
+	var wg sync.WaitGroup
+	for g := range got {
+		wg.Go(func() {
+			for i := range names {
+				n := names[(i+g*5)%len(names)] // each goroutine from another class on
+				c, err := r.Class(strings.ToUpper(n))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[g] = append(got[g], c)
+			}
+		})
+	}
+	wg.Wait()
+	for g := range got {
+		for _, c := range got[g] {
+			if kept, _ := r.Class(c.Name); kept != c {
+				t.Fatalf("goroutine %d got another %s than the registry keeps", g, c.Name)
+			}
+		}
+	}
+	for _, n := range names {
+		c, _ := r.Class(n)
+		w, _ := want.Class(n)
+		if !reflect.DeepEqual(c, w) {
+			t.Errorf("%s resolved by goroutines at once differs from %s resolved in the schema's order", n, n)
+		}
 	}
 }

@@ -18,10 +18,7 @@ func TestSpinnerTurnsOffForASlowSide(t *testing.T) {
 	if !s.off {
 		t.Fatal("after a wait of 2 ms the side still polls")
 	}
-	go func() { ch <- 2 }()
-	if v, ok := recv(&s, ch, nil); !ok || v != 2 {
-		t.Fatalf("recv = %d, %v; want 2, true", v, ok)
-	}
+	s.waited(time.Now()) // a wait that took no time (a goroutine's start may take ms under load)
 	if s.off {
 		t.Fatal("after a short wait the side still parks at once")
 	}
