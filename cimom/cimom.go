@@ -70,7 +70,9 @@ func New(reg *schema.Registry, opts Options, providers ...provider.Provider) (*O
 		byClass: map[string]provider.Provider{}, sources: map[string][]provider.Source{}}
 	for _, p := range providers {
 		for _, cn := range p.Classes() {
-			c, err := reg.Class(cn)
+			// As declared: being abstract is not inherited, and the
+			// registry resolves a class only once it is asked for.
+			c, err := reg.Declared(cn)
 			if err != nil {
 				return nil, fmt.Errorf("provider %s: %w", p.Name(), err)
 			}
