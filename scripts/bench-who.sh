@@ -25,8 +25,13 @@
 # to cimsess, as who shows it too.
 #
 # Run from anywhere in the repository. The two commands are timed in turn,
-# RUNS runs each, with date +%s%N: a run of who, a run of the command, and
-# so on, so that the shared machine's changing load weighs on both alike.
+# RUNS runs each, by bash's own clock ($EPOCHREALTIME, bash 5) around the
+# command started directly: a run of who, a run of the command, and so on,
+# so that the shared machine's changing load weighs on both alike. (The
+# timer was date +%s%N around bash -c "exec COMMAND": that added the
+# start of date and of a second bash, 5-7 ms, to every run of both,
+# which understated the speed-up of the faster.) What starting a process
+# costs at all is printed as the timer's floor: /bin/true timed the same way.
 # It prints the mean, the median (the figure least moved by a disturbed
 # run) and the best run of each. CPU time (user+sys) and peak RSS of one
 # run come from /usr/bin/time (Debian package "time") when present.
@@ -65,20 +70,17 @@ cmd_for() {
 # run of the other beside it, which a load that changes between the pairs
 # moves least.
 time_pair() {
-	local a=$1 b=$2 runs=$3 i start end
+	local runs=$3 i
+	local -a a b
+	read -ra a <<<"$1"
+	read -ra b <<<"$2"
 	: >"$work/ta"
 	: >"$work/tb"
-	bash -c "exec $a" >/dev/null 2>&1 || true # warm-up
-	bash -c "exec $b" >/dev/null 2>&1 || true
+	"${a[@]}" >/dev/null 2>&1 || true # warm-up
+	"${b[@]}" >/dev/null 2>&1 || true
 	for ((i = 0; i < runs; i++)); do
-		start=$(date +%s%N)
-		bash -c "exec $a" >/dev/null 2>&1 || true
-		end=$(date +%s%N)
-		echo $((end - start)) >>"$work/ta"
-		start=$(date +%s%N)
-		bash -c "exec $b" >/dev/null 2>&1 || true
-		end=$(date +%s%N)
-		echo $((end - start)) >>"$work/tb"
+		run_ns "${a[@]}" >>"$work/ta"
+		run_ns "${b[@]}" >>"$work/tb"
 	done
 	for f in "$work/ta" "$work/tb"; do
 		sort -n "$f" | awk '{ v[NR] = $1; t += $1 }
@@ -88,6 +90,17 @@ time_pair() {
 	paste "$work/ta" "$work/tb" | awk '$2 > 0 { print $1 / $2 }' | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit }
 			printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# run_ns COMMAND...: runs the command (its output dropped, its failure
+# ignored) and prints its wall time in nanoseconds, by bash's clock: no
+# process but the command's is started between the two readings.
+run_ns() {
+	local start end
+	start=${EPOCHREALTIME/[.,]/}
+	"$@" >/dev/null 2>&1 || true
+	end=${EPOCHREALTIME/[.,]/}
+	echo $(((10#$end - 10#$start) * 1000))
 }
 
 # "CPU-ms PEAK-RSS-KiB" of RSS_RUNS runs (the median CPU time, the highest
@@ -106,7 +119,8 @@ cpu_rss() {
 	fi
 }
 
-echo "timer: date loop, $RUNS runs of each ($BIG_RUNS above 100,000 records), in turn; $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg); pid_max $(cat /proc/sys/kernel/pid_max 2>/dev/null || echo ?)"
+floor=$(for ((i = 0; i < RUNS; i++)); do run_ns /bin/true; done | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f", v[int((NR + 1) / 2)] / 1e6 }')
+echo "timer: bash's clock, $RUNS runs of each ($BIG_RUNS above 100,000 records), in turn; floor (/bin/true) $floor ms; $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg); pid_max $(cat /proc/sys/kernel/pid_max 2>/dev/null || echo ?)"
 echo "command: $CMD"
 printf '%-8s %-8s %9s %10s %8s %7s %12s\n' records program mean-ms median-ms best-ms cpu-ms peak-rss-KiB
 for n in $SIZES; do
