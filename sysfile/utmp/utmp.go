@@ -198,6 +198,30 @@ func (l Layout) order() binary.ByteOrder {
 	return binary.LittleEndian
 }
 
+// u16, u32 and u64 read a field of a record in the layout's byte order,
+// without the interface call of order(): every record of a file is read
+// through them, twice in a listing.
+func (l Layout) u16(b []byte) uint16 {
+	if l.BigEndian {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (l Layout) u32(b []byte) uint32 {
+	if l.BigEndian {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+func (l Layout) u64(b []byte) uint64 {
+	if l.BigEndian {
+		return binary.BigEndian.Uint64(b)
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
 // wide reports whether ut_session and ut_tv are 64-bit.
 func (l Layout) wide() bool { return l.Size == 400 }
 
@@ -223,8 +247,8 @@ type Head struct {
 // must be valid and b a whole record.
 func (l Layout) Head(b []byte) Head {
 	return Head{
-		Type: Type(int16(l.order().Uint16(b[offType:]))),
-		PID:  int32(l.order().Uint32(b[offPID:])),
+		Type: Type(int16(l.u16(b[offType:]))),
+		PID:  int32(l.u32(b[offPID:])),
 		Sec:  l.seconds(b),
 		Line: recfile.CString(b[offLine : offLine+lineSize]),
 		User: recfile.CString(b[offUser : offUser+userSize]),
@@ -234,25 +258,24 @@ func (l Layout) Head(b []byte) Head {
 // seconds returns ut_tv.tv_sec of a record.
 func (l Layout) seconds(b []byte) int64 {
 	if l.wide() {
-		return int64(l.order().Uint64(b[344:]))
+		return int64(l.u64(b[344:]))
 	}
-	return int64(int32(l.order().Uint32(b[340:])))
+	return int64(int32(l.u32(b[340:])))
 }
 
 // decodeFixed decodes the non-string fields of one record of l.Size bytes.
 func decodeFixed(b []byte, l Layout, r *Record) {
-	o := l.order()
-	r.Type = Type(int16(o.Uint16(b[offType:])))
-	r.PID = int32(o.Uint32(b[offPID:]))
-	r.ExitTermination = int16(o.Uint16(b[offExitTerm:]))
-	r.ExitStatus = int16(o.Uint16(b[offExitCode:]))
+	r.Type = Type(int16(l.u16(b[offType:])))
+	r.PID = int32(l.u32(b[offPID:]))
+	r.ExitTermination = int16(l.u16(b[offExitTerm:]))
+	r.ExitStatus = int16(l.u16(b[offExitCode:]))
 	var usec int64
 	if l.wide() {
-		r.Session = int64(o.Uint64(b[offSession:]))
-		usec = int64(o.Uint64(b[352:]))
+		r.Session = int64(l.u64(b[offSession:]))
+		usec = int64(l.u64(b[352:]))
 	} else {
-		r.Session = int64(int32(o.Uint32(b[offSession:])))
-		usec = int64(int32(o.Uint32(b[344:])))
+		r.Session = int64(int32(l.u32(b[offSession:])))
+		usec = int64(int32(l.u32(b[344:])))
 	}
 	sec := l.seconds(b)
 	// who and last show tv_sec alone: a tv_usec outside 0–999,999 (a
