@@ -784,7 +784,6 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 	if uf != nil {
 		reps = newRepeats(uf.Records())
 		defer reps.done()
-		var idb [96]byte
 		warn, err = uf.EachRaw(ctx, func(rd *utmp.Reader) error {
 			h := rd.Head()
 			if h.Type != utmp.UserProcess || len(h.User) == 0 { // as Record.UserProcess
@@ -794,13 +793,13 @@ func (p *Provider) attachRecords(ctx context.Context, uf *utmp.File, o *recordOw
 			if o.alone(h.PID, h.Line) {
 				// Most records of a big file: read in place and never
 				// decoded, so that no string is made for them.
-				reps.add(appendFallbackID(idb[:0], h.Line, h.PID))
+				reps.addLine(h.Line, h.PID)
 				return nil
 			}
 			r := rd.Decode()
 			s, _, audit, attached := o.of(&r)
 			if !attached {
-				reps.add(appendFallbackID(idb[:0], r.Line, r.PID))
+				reps.addLineString(r.Line, r.PID)
 				return nil
 			}
 			live[string(o.key)] = audit
@@ -879,9 +878,48 @@ func (r *repeats) done() {
 	}
 }
 
-// add adds an id; one the filter may have seen is kept.
-func (r *repeats) add(id []byte) {
-	h := maphash.Bytes(r.seed, id)
+// addLine adds the id of a record with line and pid, "utmp:LINE:PID"
+// (appendFallbackID's), which tells any two apart. The filter hashes the
+// line and the pid as they are, not the id's text, which is made only for
+// an id it may have seen: formatting every record's id was an eighth of
+// the first pass. addLineString is the same for a decoded record's line.
+func (r *repeats) addLine(line []byte, pid int32) {
+	if r.add(mixPID(maphash.Bytes(r.seed, line), pid)) {
+		keep(r, line, pid)
+	}
+}
+
+// addLineString is addLine for a line held as a string: the same line
+// and pid hash alike either way (maphash's Bytes and String agree).
+func (r *repeats) addLineString(line string, pid int32) {
+	if r.add(mixPID(maphash.String(r.seed, line), pid)) {
+		keep(r, line, pid)
+	}
+}
+
+// mixPID mixes a pid into the hash of a line (MurmurHash3's finalizer),
+// so that every bit of the result depends on both.
+func mixPID(h uint64, pid int32) uint64 {
+	h ^= uint64(uint32(pid)) * 0x9e3779b97f4a7c15
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	return h ^ h>>33
+}
+
+// keep keeps the id of line and pid as one that may repeat.
+func keep[L string | []byte](r *repeats, line L, pid int32) {
+	if r.again == nil {
+		r.again = map[string]struct{}{}
+	}
+	var idb [96]byte
+	r.again[string(appendFallbackID(idb[:0], line, pid))] = struct{}{}
+}
+
+// add sets the filter's bits of hash h and reports whether all were set
+// already: whether the filter may have seen it.
+func (r *repeats) add(h uint64) bool {
 	step := h>>32 | h<<32 | 1
 	seen := true
 	for range 4 {
@@ -893,12 +931,7 @@ func (r *repeats) add(id []byte) {
 		}
 		h += step
 	}
-	if seen {
-		if r.again == nil {
-			r.again = map[string]struct{}{}
-		}
-		r.again[string(id)] = struct{}{}
-	}
+	return seen
 }
 
 // maybe reports whether id may occur more than once.
