@@ -187,7 +187,8 @@ func scalarKind(v any) (cim.Kind, bool) {
 // Truncate shortens s to at most max characters, for properties with a
 // MaxLen qualifier such as Caption (64); it never splits a character.
 func Truncate(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+	// No longer in bytes is no longer in characters, and needs no count.
+	if len(s) <= max || utf8.RuneCountInString(s) <= max {
 		return s
 	}
 	r := []rune(s)
