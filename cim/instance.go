@@ -1,6 +1,9 @@
 package cim
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // PropertyValue is one property's value in an instance.
 type PropertyValue struct {
@@ -62,7 +65,12 @@ func (in *Instance) HasNames(names []string) bool {
 		return false
 	}
 	for k := range in.Properties {
-		if in.Properties[k].Name != names[k] {
+		// A provider names its properties with the constants the layout
+		// was learnt from: the same bytes, told at once, without the
+		// call a comparison of their contents makes (a twentieth of the
+		// check of an instance).
+		a, b := in.Properties[k].Name, names[k]
+		if len(a) != len(b) || unsafe.StringData(a) != unsafe.StringData(b) && a != b {
 			return false
 		}
 	}

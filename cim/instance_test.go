@@ -1,6 +1,9 @@
 package cim
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestHasNames(t *testing.T) {
 	in := NewInstance("C").Set("A", "x").Set("B", nil)
@@ -9,6 +12,8 @@ func TestHasNames(t *testing.T) {
 		want  bool
 	}{
 		{[]string{"A", "B"}, true},
+		{[]string{strings.Clone("A"), strings.Clone("B")}, true}, // the same text elsewhere in memory
+		{[]string{"A", "C"}, false},
 		{[]string{"B", "A"}, false},
 		{[]string{"a", "B"}, false}, // spelt alike, not matched case-insensitively
 		{[]string{"A"}, false},
