@@ -879,12 +879,17 @@ func (r *repeats) done() {
 }
 
 // addLine adds the id of a record with line and pid, "utmp:LINE:PID"
-// (appendFallbackID's), which tells any two apart. The filter hashes the
-// line and the pid as they are, not the id's text, which is made only for
-// an id it may have seen: formatting every record's id was an eighth of
-// the first pass. addLineString is the same for a decoded record's line.
+// (appendFallbackID's). For a plain line (plainLine: every terminal name
+// but a hostile one) the id's text tells any two lines and pids apart, so
+// the filter hashes the line and the pid as they are and makes the text
+// only for an id it may have seen: formatting every record's id was an
+// eighth of the first pass. Another line's id is hashed as its text,
+// which two lines can share (utmp.Display escapes the byte 0x85 and the
+// character U+0085 alike): those must count as one id that repeats.
 func (r *repeats) addLine(line []byte, pid int32) {
-	if r.add(mixPID(maphash.Bytes(r.seed, line), pid)) {
+	if !plainLine(line) {
+		addText(r, line, pid)
+	} else if r.add(mixPID(maphash.Bytes(r.seed, line), pid)) {
 		keep(r, line, pid)
 	}
 }
@@ -892,7 +897,18 @@ func (r *repeats) addLine(line []byte, pid int32) {
 // addLineString is addLine for a line held as a string: the same line
 // and pid hash alike either way (maphash's Bytes and String agree).
 func (r *repeats) addLineString(line string, pid int32) {
-	if r.add(mixPID(maphash.String(r.seed, line), pid)) {
+	if !plainLine(line) {
+		addText(r, line, pid)
+	} else if r.add(mixPID(maphash.String(r.seed, line), pid)) {
+		keep(r, line, pid)
+	}
+}
+
+// addText adds the id of line and pid by its text.
+func addText[L string | []byte](r *repeats, line L, pid int32) {
+	var idb [96]byte
+	id := appendFallbackID(idb[:0], line, pid)
+	if r.add(maphash.Bytes(r.seed, id)) {
 		keep(r, line, pid)
 	}
 }

@@ -683,6 +683,14 @@ func TestRepeatsInABigFile(t *testing.T) {
 	if len(r.again) <= 1000 || !r.maybe("utmp:pts/1:999") || !r.maybe("utmp:pts/1:0") || r.maybe("utmp:pts/1:40001") {
 		t.Errorf("filter: %d ids kept", len(r.again))
 	}
+	// Two lines whose ids are one text (the byte 0x85 and the character
+	// U+0085 are escaped alike) are one id that repeats.
+	r = newRepeats(0)
+	r.addLine([]byte("\x85"), 7)
+	r.addLineString("\xc2\x85", 7)
+	if !r.maybe("utmp:\\x85:7") {
+		t.Errorf("filter: two lines with one id's text did not repeat: kept %v", r.again)
+	}
 	// A line read in place and the same line decoded hash alike.
 	r = newRepeats(0)
 	r.addLine([]byte("tty7"), 5)
@@ -858,4 +866,31 @@ func text(in *cim.Instance, name string) string {
 	v, _ := in.Get(name)
 	s, _ := v.(string)
 	return s
+}
+
+// Two logins on one pid whose lines differ in their bytes but not in
+// their escaped id's text (the byte 0x85, the character U+0085) are two
+// sessions with two LogonIds: a key is unique in its class.
+func TestLinesWithOneEscapedID(t *testing.T) {
+	w := newWorld(t)
+	t0 := bootTime.Add(time.Hour)
+	w.records(
+		utmp.Record{Type: utmp.UserProcess, PID: 4000123, Line: "\x85", User: "alice", Time: t0},
+		utmp.Record{Type: utmp.UserProcess, PID: 4000123, Line: "\xc2\x85", User: "bob", Time: t0.Add(time.Hour)},
+	)
+	insts, err := provider.Collect(context.Background(), w.provider(), ClassName, provider.Hint{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, in := range insts {
+		id, user := in.String("LogonId"), in.String("UserName")
+		if other, dup := ids[id]; dup {
+			t.Errorf("LogonId %q is both %s's and %s's", id, other, user)
+		}
+		ids[id] = user
+	}
+	if len(ids) != 2 {
+		t.Errorf("%d sessions, want 2: %v", len(ids), ids)
+	}
 }
