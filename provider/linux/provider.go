@@ -669,7 +669,10 @@ func appendRecordKey(b []byte, r *utmp.Record) []byte {
 
 // appendFallbackID appends the LogonId of a session known only by its
 // utmp record: "utmp:LINE:PID", the line escaped as utmp.Display does, so
-// that the key is valid UTF-8 and distinct lines give distinct ids.
+// that the key is valid UTF-8. Distinct lines give distinct ids but for
+// the few that Display escapes alike (the byte 0x85 and the character
+// U+0085, and their like): their ids repeat, and a repeat is told apart
+// by its time (reusedID), as a reused pid is.
 func appendFallbackID[L string | []byte](b []byte, line L, pid int32) []byte {
 	b = append(b, "utmp:"...)
 	if plainLine(line) {
