@@ -41,7 +41,11 @@ build "$OLD" old
 build "$NEW" new
 go run ./sysfile/utmp/internal/genutmp -out "$work/utmp" -n "$RECORDS"
 
-read -ra args <<<"${ARGS//F/$work/utmp}"
+args=()
+for w in $ARGS; do # the word F is the file
+	[ "$w" = F ] && w=$work/utmp
+	args+=("$w")
+done
 "$work/old" "${args[@]}" >"$work/out.old" 2>/dev/null || true
 "$work/new" "${args[@]}" >"$work/out.new" 2>/dev/null || true
 if ! cmp -s "$work/out.old" "$work/out.new"; then

@@ -33,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/cimsess" ./cmd/cimsess # the static command line README builds (not cimsessd: no daemon is timed); no dynamic loader at start
 
 # ms: milliseconds since the epoch by bash's own clock ($EPOCHREALTIME):
-# reading it starts no process (date did, and its start was timed too).
+# reading it runs no program (date did, and its start was timed too).
 ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t / 1000)); }
 
 # stats FILE: "MEAN MEDIAN" of the numbers in FILE

@@ -10,7 +10,9 @@
 # Usage: scripts/bench-who.sh [COMMAND] [RUNS]
 #   COMMAND  the command to compare, with F standing for the utmp file and
 #            CIMSESS for a cimsess binary this script builds from the tree
-#            (default: CIMSESS enum Win32_LogonSession --utmp F --output csv)
+#            (default: CIMSESS enum Win32_LogonSession --utmp F --output csv):
+#            a program and its arguments, split at blanks, started directly
+#            (no shell syntax: quotes, redirections and VAR=value are not)
 #   RUNS     runs per measurement (default 10)
 # Environment: SIZES (default "10000 100000"; "10000 100000 1000000" for the
 # memory goal), BIG_RUNS (runs for a file of more than 100,000 records, where
@@ -106,11 +108,13 @@ run_ns() {
 # "CPU-ms PEAK-RSS-KiB" of RSS_RUNS runs (the median CPU time, the highest
 # peak RSS), or "n/a n/a"
 cpu_rss() {
-	local cmd=$1 i
+	local i
+	local -a cmd
+	read -ra cmd <<<"$1" # its words, as time_pair runs them
 	if [ -x /usr/bin/time ]; then
 		: >"$work/rss"
 		for ((i = 0; i < RSS_RUNS; i++)); do
-			/usr/bin/time -f '%U %S %M' -a -o "$work/rss" bash -c "exec $cmd" >/dev/null 2>&1 || true
+			/usr/bin/time -f '%U %S %M' -a -o "$work/rss" "${cmd[@]}" >/dev/null 2>&1 || true
 		done
 		awk '{ printf "%.0f %s\n", ($1 + $2) * 1000, $3 }' "$work/rss" | sort -n |
 			awk '{ c[NR] = $1; if ($2 > m) m = $2 } END { printf "%s %s\n", c[int((NR + 1) / 2)], m }'
@@ -128,7 +132,8 @@ for n in $SIZES; do
 	go run ./sysfile/utmp/internal/genutmp -out "$file" -n "$n"
 	who_cmd="who $file"
 	other_cmd=$(cmd_for "$file")
-	if ! bash -c "$other_cmd" >/dev/null 2>&1; then
+	read -ra argv <<<"$other_cmd"
+	if ! "${argv[@]}" >/dev/null 2>&1; then
 		echo "warning: '$other_cmd' failed; its times are of a failing run" >&2
 	fi
 	{
