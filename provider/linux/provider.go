@@ -917,7 +917,7 @@ func addText[L string | []byte](r *repeats, line L, pid int32) {
 	var idb [96]byte
 	id := appendFallbackID(idb[:0], line, pid)
 	if r.add(maphash.Bytes(r.seed, id)) {
-		keep(r, line, pid)
+		r.keepID(id)
 	}
 }
 
@@ -934,11 +934,16 @@ func mixPID(h uint64, pid int32) uint64 {
 
 // keep keeps the id of line and pid as one that may repeat.
 func keep[L string | []byte](r *repeats, line L, pid int32) {
+	var idb [96]byte
+	r.keepID(appendFallbackID(idb[:0], line, pid))
+}
+
+// keepID keeps id as one that may repeat.
+func (r *repeats) keepID(id []byte) {
 	if r.again == nil {
 		r.again = map[string]struct{}{}
 	}
-	var idb [96]byte
-	r.again[string(appendFallbackID(idb[:0], line, pid))] = struct{}{}
+	r.again[string(id)] = struct{}{}
 }
 
 // add sets the filter's bits of hash h and reports whether all were set
