@@ -140,6 +140,11 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		st.Unchanged = m.file.known
 		return st, m.commit()
 	}
+	if opts.Settled != nil {
+		if err := m.keepFor(opts.Settled); err != nil {
+			return st, err
+		}
+	}
 	var times *recordTimes
 	if opts.Settled != nil {
 		if times, err = scanTimes(f, st.From, whole, l, m.batch); err != nil {
@@ -186,7 +191,22 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			return m.st, err
 		}
 		if times != nil {
-			opts.Settled.advance(m.settled(times.earliest(at), at < times.shutdowns))
+			shutdownAhead := at < times.shutdowns
+			if m.keep && !shutdownAhead {
+				// Past the last shutdown, a boot stays open to the end: its
+				// row is as it will stay, and the time passes it.
+				for _, p := range m.pr.boots {
+					if !p.kept {
+						m.keepRow(p.id, p.lc)
+						p.kept = true
+					}
+				}
+			}
+			if !opts.Settled.advance(m.settled(times.earliest(at), shutdownAhead), m.kept) {
+				m.keep = false
+			}
+			clear(m.kept)
+			m.kept = m.kept[:0]
 		}
 		if opts.Progress != nil { // after the advance: a listing may run already
 			opts.Progress(min(m.st.Records, total), total)
@@ -201,8 +221,58 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			return m.st, err
 		}
 	}
+	if m.keep {
+		// The rows still open: every one has its row since the last batch.
+		for _, p := range m.pr.pending() {
+			if !p.kept {
+				m.keepRow(p.id, p.lc)
+			}
+		}
+		opts.Settled.hand(m.kept)
+	}
 	m.st.From, m.st.Warning = st.From, st.Warning
 	return m.st, nil
+}
+
+// keepFor starts handing listing the rows the merge writes (see
+// [Settled]) when the history holds no rows at all: the merge's own are
+// then all there are.
+func (m *merger) keepFor(listing *Settled) error {
+	if m.maxID != 0 {
+		return nil
+	}
+	id, err := m.maxRowID()
+	if err != nil || id != 0 {
+		return err
+	}
+	m.keep, m.listing = true, listing
+	listing.keep()
+	return nil
+}
+
+// maxRowID is the largest row id of sessions, 0 for none.
+func (m *merger) maxRowID() (int64, error) {
+	q := m.stmts.maxID
+	defer q.reset()
+	if _, err := q.step(); err != nil {
+		return 0, err
+	}
+	return q.colInt(0), nil // NULL reads as 0
+}
+
+// keepRow keeps row id, session lc as it is now written, for the
+// listing.
+func (m *merger) keepRow(id int64, lc Lifecycle) {
+	m.kept = append(m.kept, keptOf(id, lc))
+}
+
+// stopKeeping leaves the listing to read the database: another writer's
+// rows may be in it.
+func (m *merger) stopKeeping() {
+	if m.keep {
+		m.keep, m.kept = false, nil
+		m.listing.spill()
+	}
 }
 
 // MergeRecords merges wtmp records held in memory, in one batch, with
@@ -258,7 +328,7 @@ type merger struct {
 		insert, insertN, close, match *stmt
 		tag, water, fileGet, fileAdd  *stmt
 		fileReset, fileUntag, fileSet *stmt
-		open                          *stmt
+		open, maxID                   *stmt
 	}
 	pr    pairing
 	seq   int
@@ -269,6 +339,13 @@ type merger struct {
 	minStart, maxStart int64
 	st                 MergeStats
 	queue              []Lifecycle // closed sessions to add, insertRows at a time
+	// keep: the merge hands listing every row it writes (see keepFor),
+	// the rows of a batch in kept until it ends; lastID is the last row
+	// it wrote, by which it sees another writer's.
+	keep    bool
+	listing *Settled
+	kept    []keptRow
+	lastID  int64
 	// ckpt, when not nil, checkpoints what the merge commits beside it.
 	ckpt *checkpointer
 }
@@ -319,6 +396,7 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 		{&m.stmts.fileUntag, `UPDATE sessions SET wtmp_file = 0 WHERE wtmp_file = ?`},
 		{&m.stmts.fileSet, `UPDATE wtmp_files SET merged = ?, path = ? WHERE id = ?`},
 		{&m.stmts.open, `SELECT id, tty, class, start_us FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`},
+		{&m.stmts.maxID, `SELECT max(id) FROM sessions`},
 	} {
 		if *p.st, err = c.prepare(p.q); err != nil {
 			m.close()
@@ -350,6 +428,13 @@ func (m *merger) sync() error {
 		return err
 	}
 	m.inTx = true
+	if m.keep {
+		if id, err := m.maxRowID(); err != nil {
+			return err
+		} else if id != m.lastID {
+			m.stopKeeping() // another writer's rows came meanwhile
+		}
+	}
 	ok, err := m.stmts.water.step()
 	if err != nil {
 		return err
@@ -404,6 +489,7 @@ func (m *merger) sync() error {
 		}
 	}
 	// Take up the sessions this file left open where the merge stopped.
+	m.stopKeeping() // another merge went on meanwhile; its rows are not kept
 	m.file.merged = merged
 	m.pr.lines, m.pr.noLine = nil, nil
 	m.pr.boots = nil
@@ -576,6 +662,10 @@ func (m *merger) end(p *pend, at time.Time, how End) error {
 		if m.c.changes() > 0 {
 			m.st.Closed++
 		}
+		if m.keep {
+			p.lc.End, p.lc.How = at, how
+			m.keepRow(p.id, p.lc)
+		}
 		return nil
 	}
 	if m.water != 0 && us(at) < m.water {
@@ -607,7 +697,10 @@ func (m *merger) insert(lc Lifecycle, p *pend) error {
 		return err
 	}
 	p.id = m.c.lastID()
-	p.lc = Lifecycle{}
+	m.lastID = p.id
+	if !m.keep {
+		p.lc = Lifecycle{} // only the row is needed now
+	}
 	m.st.Added++
 	return nil
 }
@@ -634,6 +727,13 @@ func (m *merger) flush() error {
 		if err != nil {
 			return err
 		}
+		// One statement's rows have the ids up to the last, in order.
+		m.lastID = m.c.lastID()
+		if m.keep {
+			for i, lc := range r {
+				m.keepRow(m.lastID-int64(len(r)-1-i), lc)
+			}
+		}
 	}
 	m.st.Added += len(m.queue)
 	clear(m.queue)
@@ -644,14 +744,12 @@ func (m *merger) flush() error {
 // bindRow binds a session to the ten parameters of insertSQL's row after
 // parameter base.
 func (m *merger) bindRow(q *stmt, base int, lc Lifecycle) {
-	host := lc.Host
-	if lc.Boot {
-		q.text(base+1, "") // a boot is no session of any class
-		q.null(base + 5)
+	class, host, lt, hasLT := wtmpRow(lc)
+	q.text(base+1, class)
+	if hasLT {
+		q.int(base+5, lt)
 	} else {
-		q.text(base+1, "Linux_LogonSession")
-		q.int(base+5, wtmpLogonType(lc))
-		host = remoteHost(host)
+		q.null(base + 5)
 	}
 	q.text(base+2, lc.User)
 	q.text(base+3, lc.Line)
@@ -665,6 +763,16 @@ func (m *merger) bindRow(q *stmt, base int, lc Lifecycle) {
 	}
 	q.text(base+9, string(lc.How))
 	q.int(base+10, m.file.id)
+}
+
+// wtmpRow is what a wtmp session's row holds besides its lifecycle's own
+// fields: its class, remote host and LogonType (none for a boot, which is
+// no session of any class and keeps the kernel's release as its host).
+func wtmpRow(lc Lifecycle) (class, host string, logonType int64, hasLogonType bool) {
+	if lc.Boot {
+		return "", lc.Host, 0, false
+	}
+	return "Linux_LogonSession", remoteHost(lc.Host), wtmpLogonType(lc), true
 }
 
 // checkpoint writes the sessions still open as open rows, records that
@@ -731,7 +839,7 @@ func (m *merger) close() {
 		m.ckpt = nil
 	}
 	for _, st := range []*stmt{m.stmts.insert, m.stmts.insertN, m.stmts.close, m.stmts.match, m.stmts.tag, m.stmts.water,
-		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open} {
+		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open, m.stmts.maxID} {
 		if st != nil {
 			st.close()
 		}

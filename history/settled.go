@@ -2,9 +2,11 @@ package history
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/cimsess/cimsess/cim"
@@ -28,6 +30,16 @@ import (
 // file's start holds it there, and the listing then waits for the end as
 // it did before there was a Settled.
 //
+// A merge into an empty history also hands the listing the rows it wrote,
+// as they settle, so that the listing need not read back from the
+// database what the merge has just written there (reading them back was a
+// quarter of a new history's CPU samples). The listing then gives
+// them in the same order with the same fields, and filters them as the
+// database would. The rows kept are bounded ([maxKept]): past the bound,
+// and whenever another writer's rows may be in the history too, the merge
+// stops keeping them and the listing reads the rest from the database, as
+// it always did.
+//
 // A Settled is safe for concurrent use.
 type Settled struct {
 	mu     sync.Mutex
@@ -35,23 +47,145 @@ type Settled struct {
 	done   bool  // every row is
 	err    error // the merge's, once done
 	wake   chan struct{}
+	// keeping: the merge hands over every row it writes (see keep);
+	// rows holds those the listing has not taken.
+	keeping bool
+	rows    []keptRow // in the order they came
+	limit   int       // maxKept; less in tests
+	taken   int       // rows the listing took, for tests
+}
+
+// maxKept bounds the rows a Settled keeps for the listing: about 1.5 MiB
+// of them. A row is kept from when the merge writes it until the listing
+// takes it, once the time passes its start; the time moves on once a
+// batch, so a merge of a busy wtmp keeps one or two batches' rows (up to
+// 7,700 in the benchmarks' files). One session open from the file's start
+// holds the time there, and the rows then go past the bound and are read
+// from the database instead.
+const maxKept = 16384
+
+// keptRow is a row a merge wrote from wtmp, with what the listing needs
+// to give it as the database would (see session).
+type keptRow struct {
+	start, end, id  int64 // start_us and end_us as the row holds them
+	user, tty, host string
+	how             End
+	pid             int32
+	boot, open      bool
+}
+
+// keptOf is row id, session lc as the merge writes it (see bindRow).
+func keptOf(id int64, lc Lifecycle) keptRow {
+	_, host, _, _ := wtmpRow(lc)
+	return keptRow{start: us(lc.Start), end: us(lc.End), id: id, user: lc.User, tty: lc.Line, host: host,
+		how: lc.How, pid: lc.PID, boot: lc.Boot, open: lc.How == EndNone}
+}
+
+// session is the row as a listing reads it back from the database (see
+// interner.session).
+func (r *keptRow) session() Session {
+	class, _, lt, hasLT := wtmpRow(Lifecycle{Host: r.host, Boot: r.boot})
+	s := Session{ID: r.id, Class: class, User: r.user, TTY: r.tty, RemoteHost: r.host, PID: int64(r.pid), How: r.how, Source: SourceWtmp}
+	if hasLT {
+		v := uint32(lt)
+		s.LogonType = &v
+	}
+	if r.start != 0 {
+		s.Start = fromUS(r.start) // 0: no time (a zero tv_sec), not 1970
+	}
+	if !r.open {
+		s.End = fromUS(r.end)
+	}
+	return s
 }
 
 // NewSettled returns a Settled before which nothing is settled yet.
 func NewSettled() *Settled {
-	return &Settled{before: math.MinInt64, wake: make(chan struct{})}
+	return &Settled{before: math.MinInt64, wake: make(chan struct{}), limit: maxKept}
 }
 
-// advance moves the time on (never back).
-func (s *Settled) advance(before int64) {
+// keep says that the merge, into a history that holds no rows but its
+// own, hands over every row it writes (with advance and hand), before it
+// first moves the time on.
+func (s *Settled) keep() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.keeping = !s.done && s.before == math.MinInt64
+}
+
+// spill says that the rows are no longer all kept: the listing reads
+// from the database from where it is.
+func (s *Settled) spill() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keeping, s.rows = false, nil
+}
+
+// hand takes over rows the merge wrote, as they are now (and will stay),
+// while it keeps them; past its limit ([maxKept]) it spills them all. It
+// reports whether it still keeps them.
+func (s *Settled) hand(rows []keptRow) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handLocked(rows)
+}
+
+func (s *Settled) handLocked(rows []keptRow) bool {
+	if !s.keeping {
+		return false
+	}
+	if len(s.rows)+len(rows) > s.limit {
+		s.keeping, s.rows = false, nil
+		return false
+	}
+	s.rows = append(s.rows, rows...)
+	return true
+}
+
+// take moves to dst the kept rows that start no later than hi, in the
+// listing's order (start, then id); ok is false when the rows are not
+// kept (and the listing reads the database).
+func (s *Settled) take(hi int64, dst []keptRow) (_ []keptRow, ok bool) {
+	s.mu.Lock()
+	if !s.keeping {
+		s.mu.Unlock()
+		return dst, false
+	}
+	w := 0
+	for _, r := range s.rows {
+		if r.start <= hi {
+			dst = append(dst, r)
+		} else {
+			s.rows[w] = r
+			w++
+		}
+	}
+	clear(s.rows[w:])
+	s.rows = s.rows[:w]
+	s.taken += len(dst)
+	s.mu.Unlock()
+	slices.SortFunc(dst, func(a, b keptRow) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	return dst, true
+}
+
+// advance moves the time on (never back), after taking over the rows the
+// merge wrote meanwhile (see hand, whose report it returns).
+func (s *Settled) advance(before int64, rows []keptRow) (keeping bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keeping = s.handLocked(rows)
 	if s.done || before <= s.before {
-		return
+		return keeping
 	}
 	s.before = before
 	close(s.wake)
 	s.wake = make(chan struct{})
+	return keeping
 }
 
 // Finish says the merge has ended: with err nil every row is settled;

@@ -352,3 +352,112 @@ func FuzzMayEndBoots(f *testing.F) {
 		}
 	})
 }
+
+// TestKeptRowsAreTheDatabases checks the listing beside a merge into an
+// empty history, which takes the rows the merge hands it instead of
+// reading them back: with every filter, with a bound small enough that
+// the rows spill to the database part of the way, and with another
+// writer's row coming in the middle of the merge, it lists exactly what
+// EachSession lists after the merge; and it does take rows when it may.
+func TestKeptRowsAreTheDatabases(t *testing.T) {
+	ctx := context.Background()
+	recs := busyWtmp(3000)
+	mid := recs[1500].Time
+	filters := []struct {
+		name string
+		f    Filter
+	}{
+		{"all", Filter{}},
+		{"since", Filter{Since: mid}},
+		{"until", Filter{Until: mid}},
+		{"since and until", Filter{Since: mid.Add(-3 * time.Hour), Until: mid}},
+		{"user", Filter{User: "user3"}},
+		{"class", Filter{Classes: []string{"LINUX_logonsession"}}},
+		{"other class", Filter{Classes: []string{"Win32_ServerSession"}}},
+		{"open", Filter{OpenOnly: true}},
+	}
+	for _, tc := range []struct {
+		name   string
+		limit  int
+		writer bool // another writer adds a row after the first batch
+		spill  bool // the listing spills once it took rows
+	}{
+		{"kept", maxKept, false, false},
+		{"over the bound", 100, false, false},
+		{"spilled midway", maxKept, false, true},
+		{"another writer", maxKept, true, false},
+	} {
+		for _, fc := range filters {
+			t.Run(tc.name+"/"+fc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				s, err := Open(ctx, filepath.Join(dir, "history.db"), Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				path := filepath.Join(dir, "wtmp")
+				writeWtmp(t, path, recs)
+				settled := NewSettled()
+				settled.limit = tc.limit
+				wrote := false
+				go func() {
+					_, err := s.MergeFile(ctx, path, MergeOptions{Batch: 200, Settled: settled, Progress: func(done, total int) {
+						if tc.spill && !wrote && done >= 1000 {
+							wrote = true
+							for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+								settled.mu.Lock()
+								taken := settled.taken
+								settled.mu.Unlock()
+								if taken > 0 {
+									break
+								}
+							}
+							settled.spill()
+						}
+						if tc.writer && !wrote {
+							wrote = true
+							if _, err := s.Begin(ctx, Session{Class: "Linux_LogonSession", LogonID: "x", Path: `x.logonid="x"`,
+								User: "user3", TTY: "pts/99", PID: 9, Start: mid, Status: "OK"}); err != nil {
+								t.Error(err)
+							}
+						}
+					}})
+					settled.Finish(err)
+				}()
+				got := before(rows(t, func(fn func(Session) error) error { return s.EachSettled(ctx, fc.f, settled, fn) }), math.MaxInt64)
+				want := before(rows(t, func(fn func(Session) error) error { return s.EachSession(ctx, fc.f, fn) }), math.MaxInt64)
+				if got != want {
+					t.Fatalf("beside the merge:\n%s\nafter it:\n%s", got, want)
+				}
+				if (tc.name == "kept" || tc.spill) && settled.taken == 0 {
+					t.Errorf("took no rows from the merge")
+				}
+				if tc.name != "kept" && settled.keeping {
+					t.Errorf("still kept the rows")
+				}
+				if fc.name == "all" && strings.Count(want, "\n") < 1000 {
+					t.Errorf("only %d rows", strings.Count(want, "\n"))
+				}
+			})
+		}
+	}
+	// A history with rows in it: nothing is taken.
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	writeWtmp(t, path, recs[:100])
+	if _, err := s.MergeFile(ctx, path, MergeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	writeWtmp(t, path+"2", recs)
+	settled := NewSettled()
+	go func() {
+		_, err := s.MergeFile(ctx, path+"2", MergeOptions{Batch: 200, Settled: settled})
+		settled.Finish(err)
+	}()
+	if err := s.EachSettled(ctx, Filter{}, settled, func(Session) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if settled.taken != 0 {
+		t.Errorf("took %d rows from a merge into a history with rows", settled.taken)
+	}
+}

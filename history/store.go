@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -692,6 +693,42 @@ type Filter struct {
 	OpenOnly     bool     // only sessions not ended
 }
 
+// selects reports whether the filter selects s, as EachSettled's query
+// does: by the values the row holds.
+func (f *Filter) selects(s *Session) bool {
+	if !f.Since.IsZero() && !s.End.IsZero() && us(s.End) < us(f.Since) {
+		return false
+	}
+	if !f.Until.IsZero() && us(s.Start) > us(f.Until) {
+		return false
+	}
+	if f.User != "" && s.User != f.User {
+		return false
+	}
+	if len(f.Classes) > 0 && !slices.ContainsFunc(f.Classes, func(c string) bool { return lowerIs(s.Class, strings.ToLower(c)) }) {
+		return false
+	}
+	return !f.OpenOnly || s.End.IsZero()
+}
+
+// lowerIs reports whether SQLite's lower() of s, which lowers ASCII
+// letters only, is lower.
+func lowerIs(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Sessions returns the sessions the filter selects, by start time.
 func (s *Store) Sessions(ctx context.Context, f Filter) ([]Session, error) {
 	var out []Session
@@ -726,7 +763,9 @@ func (s *Store) EachSession(ctx context.Context, f Filter, fn func(Session) erro
 //
 // Each stretch of time is read in a read transaction of its own, so
 // another process's writes meanwhile (a recorder's) show in the stretches
-// read after them: as in a listing started a moment later.
+// read after them: as in a listing started a moment later. Beside a merge
+// into an empty history, the stretches come from the rows the merge
+// handed over (see [Settled]) until it stops keeping them.
 func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn func(Session) error) error {
 	where := []string{"start_us >= ?", "start_us <= ?"}
 	var args []any
@@ -771,6 +810,7 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 	defer st.close()
 	st.bind(append([]any{int64(0), int64(0)}, args...)...)
 	var strs interner
+	var kept []keptRow
 	n := 0
 	for lo := int64(math.MinInt64); ; {
 		hi, done := int64(math.MaxInt64), true
@@ -781,6 +821,31 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 			}
 			if !end {
 				hi, done = before-1, false
+			}
+		}
+		if settled != nil {
+			// The rows of a merge into an empty history, when it kept
+			// them: no need to read them back.
+			var ok bool
+			if kept, ok = settled.take(hi, kept[:0]); ok {
+				for i := range kept {
+					if n++; n%1024 == 0 {
+						if err := ctx.Err(); err != nil {
+							return dbError(s.path, err)
+						}
+					}
+					if sess := kept[i].session(); f.selects(&sess) {
+						if err := fn(sess); err != nil {
+							return err
+						}
+					}
+				}
+				clear(kept)
+				if done {
+					return nil
+				}
+				lo = hi + 1
+				continue
 			}
 		}
 		st.int(1, lo)

@@ -133,6 +133,9 @@ type pend struct {
 	// start is no later than the start of its row (µs): where a merge
 	// that settles a listing may not have got past (see [Settled]).
 	start int64
+	// kept: its row, open, went to the listing (see [Settled]) as it
+	// will stay.
+	kept bool
 }
 
 // pairing pairs wtmp records forwards: login makes the pending session of
