@@ -245,9 +245,23 @@ func (m *merger) keepFor(listing *Settled) error {
 	if err != nil || id != 0 {
 		return err
 	}
+	if m.version, err = m.dataVersion(); err != nil {
+		return err
+	}
 	m.keep, m.listing = true, listing
 	listing.keep()
 	return nil
+}
+
+// dataVersion is SQLite's data_version, which moves on when another
+// connection commits (not when this one does, nor with a checkpoint).
+func (m *merger) dataVersion() (int64, error) {
+	q := m.stmts.version
+	defer q.reset()
+	if _, err := q.step(); err != nil {
+		return 0, err
+	}
+	return q.colInt(0), nil
 }
 
 // maxRowID is the largest row id of sessions, 0 for none.
@@ -328,7 +342,7 @@ type merger struct {
 		insert, insertN, close, match *stmt
 		tag, water, fileGet, fileAdd  *stmt
 		fileReset, fileUntag, fileSet *stmt
-		open, maxID                   *stmt
+		open, maxID, version          *stmt
 	}
 	pr    pairing
 	seq   int
@@ -340,11 +354,13 @@ type merger struct {
 	st                 MergeStats
 	queue              []Lifecycle // closed sessions to add, insertRows at a time
 	// keep: the merge hands listing every row it writes (see keepFor),
-	// the rows of a batch in kept until it ends; lastID is the last row
-	// it wrote, by which it sees another writer's.
+	// the rows of a batch in kept until it ends; version is the
+	// database's data_version when it began, by which it sees another
+	// writer's commits; lastID is the last row it wrote.
 	keep    bool
 	listing *Settled
 	kept    []keptRow
+	version int64
 	lastID  int64
 	// ckpt, when not nil, checkpoints what the merge commits beside it.
 	ckpt *checkpointer
@@ -397,6 +413,7 @@ func (s *Store) newMerger(ctx context.Context, opts MergeOptions, file wtmpFile)
 		{&m.stmts.fileSet, `UPDATE wtmp_files SET merged = ?, path = ? WHERE id = ?`},
 		{&m.stmts.open, `SELECT id, tty, class, start_us FROM sessions WHERE wtmp_file = ? AND end_us IS NULL ORDER BY start_us, id`},
 		{&m.stmts.maxID, `SELECT max(id) FROM sessions`},
+		{&m.stmts.version, `PRAGMA data_version`},
 	} {
 		if *p.st, err = c.prepare(p.q); err != nil {
 			m.close()
@@ -429,10 +446,10 @@ func (m *merger) sync() error {
 	}
 	m.inTx = true
 	if m.keep {
-		if id, err := m.maxRowID(); err != nil {
+		if v, err := m.dataVersion(); err != nil {
 			return err
-		} else if id != m.lastID {
-			m.stopKeeping() // another writer's rows came meanwhile
+		} else if v != m.version {
+			m.stopKeeping() // another writer's rows, or changes to these
 		}
 	}
 	ok, err := m.stmts.water.step()
@@ -839,7 +856,7 @@ func (m *merger) close() {
 		m.ckpt = nil
 	}
 	for _, st := range []*stmt{m.stmts.insert, m.stmts.insertN, m.stmts.close, m.stmts.match, m.stmts.tag, m.stmts.water,
-		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open, m.stmts.maxID} {
+		m.stmts.fileGet, m.stmts.fileAdd, m.stmts.fileReset, m.stmts.fileUntag, m.stmts.fileSet, m.stmts.open, m.stmts.maxID, m.stmts.version} {
 		if st != nil {
 			st.close()
 		}

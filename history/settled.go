@@ -36,9 +36,10 @@ import (
 // quarter of a new history's CPU samples). The listing then gives
 // them in the same order with the same fields, and filters them as the
 // database would. The rows kept are bounded ([maxKept]): past the bound,
-// and whenever another writer's rows may be in the history too, the merge
-// stops keeping them and the listing reads the rest from the database, as
-// it always did.
+// and whenever another writer may have changed the history meanwhile, the
+// merge stops keeping them and the listing reads the rest from the
+// database, as it always did. Only the first listing that follows a
+// Settled takes the rows; any other reads the database.
 //
 // A Settled is safe for concurrent use.
 type Settled struct {
@@ -51,12 +52,15 @@ type Settled struct {
 	// rows holds those the listing has not taken.
 	keeping bool
 	rows    []keptRow // in the order they came
+	lent    int       // rows the listing took last, which it may still hold
+	claimed bool      // a listing takes the rows (see claim)
 	limit   int       // maxKept; less in tests
 	taken   int       // rows the listing took, for tests
 }
 
-// maxKept bounds the rows a Settled keeps for the listing: about 1.5 MiB
-// of them. A row is kept from when the merge writes it until the listing
+// maxKept bounds the rows a Settled keeps, and those the listing took
+// last, together: about 1.5 MiB of them, besides the batch the merge is
+// writing. A row is kept from when the merge writes it until the listing
 // takes it, once the time passes its start; the time moves on once a
 // batch, so a merge of a busy wtmp keeps one or two batches' rows (up to
 // 7,700 in the benchmarks' files). One session open from the file's start
@@ -134,7 +138,7 @@ func (s *Settled) handLocked(rows []keptRow) bool {
 	if !s.keeping {
 		return false
 	}
-	if len(s.rows)+len(rows) > s.limit {
+	if len(s.rows)+s.lent+len(rows) > s.limit {
 		s.keeping, s.rows = false, nil
 		return false
 	}
@@ -142,11 +146,23 @@ func (s *Settled) handLocked(rows []keptRow) bool {
 	return true
 }
 
+// claim makes the caller the listing that takes the rows; only the
+// first call returns true.
+func (s *Settled) claim() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	first := !s.claimed
+	s.claimed = true
+	return first
+}
+
 // take moves to dst the kept rows that start no later than hi, in the
-// listing's order (start, then id); ok is false when the rows are not
+// listing's order (start, then id), for the listing that claimed them,
+// which gives up those it took before; ok is false when the rows are not
 // kept (and the listing reads the database).
 func (s *Settled) take(hi int64, dst []keptRow) (_ []keptRow, ok bool) {
 	s.mu.Lock()
+	s.lent = 0
 	if !s.keeping {
 		s.mu.Unlock()
 		return dst, false
@@ -163,6 +179,7 @@ func (s *Settled) take(hi int64, dst []keptRow) (_ []keptRow, ok bool) {
 	clear(s.rows[w:])
 	s.rows = s.rows[:w]
 	s.taken += len(dst)
+	s.lent = len(dst)
 	s.mu.Unlock()
 	slices.SortFunc(dst, func(a, b keptRow) int {
 		if c := cmp.Compare(a.start, b.start); c != 0 {

@@ -811,6 +811,7 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 	st.bind(append([]any{int64(0), int64(0)}, args...)...)
 	var strs interner
 	var kept []keptRow
+	taking := settled != nil && settled.claim()
 	n := 0
 	for lo := int64(math.MinInt64); ; {
 		hi, done := int64(math.MaxInt64), true
@@ -823,11 +824,13 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 				hi, done = before-1, false
 			}
 		}
-		if settled != nil {
+		if taking {
 			// The rows of a merge into an empty history, when it kept
 			// them: no need to read them back.
 			var ok bool
-			if kept, ok = settled.take(hi, kept[:0]); ok {
+			if kept, ok = settled.take(hi, kept[:0]); !ok {
+				taking, kept = false, nil
+			} else {
 				for i := range kept {
 					if n++; n%1024 == 0 {
 						if err := ctx.Err(); err != nil {
