@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -352,7 +354,8 @@ type merger struct {
 	maxID              int64
 	minStart, maxStart int64
 	st                 MergeStats
-	queue              []Lifecycle // closed sessions to add, insertRows at a time
+	queue              []Lifecycle // closed sessions to add at the batch's end
+	order              []queued    // the queue by start (see flush)
 	// keep: the merge hands listing every row it writes (see keepFor),
 	// the rows of a batch in kept until it ends; version is the
 	// database's data_version when it began, by which it sees another
@@ -694,13 +697,11 @@ func (m *merger) end(p *pend, at time.Time, how End) error {
 }
 
 // insert adds a session as a row; p, when not nil, is told its row id.
-// A closed session (p nil) is queued and added with others by one
-// statement; ids are in the order of the calls either way.
+// A closed session (p nil) is queued until the batch's end (see flush);
+// an open one is added at once, after the queue.
 func (m *merger) insert(lc Lifecycle, p *pend) error {
 	if p == nil {
-		if m.queue = append(m.queue, lc); len(m.queue) == insertRows {
-			return m.flush()
-		}
+		m.queue = append(m.queue, lc)
 		return nil
 	}
 	if err := m.flush(); err != nil {
@@ -722,22 +723,34 @@ func (m *merger) insert(lc Lifecycle, p *pend) error {
 	return nil
 }
 
-// flush adds the queued sessions.
+// flush adds the queued sessions, insertRows a statement, in the order of
+// their starts (and of their ends, as they were queued, for one start):
+// a listing reads the rows by start, and SQLite finds a row whose id is
+// one past the last row's without a search from the table's root, which
+// was a fifth of a long listing's time when the ids followed the ends.
 func (m *merger) flush() error {
-	if len(m.queue) == 0 {
+	n := len(m.queue)
+	if n == 0 {
 		return nil
 	}
-	rows := [][]Lifecycle{m.queue}
-	q := m.stmts.insertN
-	if len(m.queue) < insertRows {
-		rows, q = nil, m.stmts.insert
-		for i := range m.queue {
-			rows = append(rows, m.queue[i:i+1])
-		}
+	order := m.order[:0]
+	for i := range m.queue {
+		order = append(order, queued{us(m.queue[i].Start), int32(i)})
 	}
-	for _, r := range rows {
-		for i, lc := range r {
-			m.bindRow(q, 10*i, lc)
+	slices.SortFunc(order, func(a, b queued) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	m.order = order
+	for k := 0; k < n; {
+		q, rows := m.stmts.insertN, insertRows
+		if n-k < insertRows {
+			q, rows = m.stmts.insert, 1
+		}
+		for i := range rows {
+			m.bindRow(q, 10*i, m.queue[order[k+i].i])
 		}
 		_, err := q.step()
 		q.reset()
@@ -747,15 +760,22 @@ func (m *merger) flush() error {
 		// One statement's rows have the ids up to the last, in order.
 		m.lastID = m.c.lastID()
 		if m.keep {
-			for i, lc := range r {
-				m.keepRow(m.lastID-int64(len(r)-1-i), lc)
+			for i := range rows {
+				m.keepRow(m.lastID-int64(rows-1-i), m.queue[order[k+i].i])
 			}
 		}
+		k += rows
 	}
-	m.st.Added += len(m.queue)
+	m.st.Added += n
 	clear(m.queue)
 	m.queue = m.queue[:0]
 	return nil
+}
+
+// queued is a queued session's start (µs) and place in the queue.
+type queued struct {
+	start int64
+	i     int32
 }
 
 // bindRow binds a session to the ten parameters of insertSQL's row after

@@ -399,3 +399,32 @@ func TestMergeRepeatedRecordAsItGrows(t *testing.T) {
 		t.Fatalf("merged as it grew:\n%s\nat once:\n%s", a, b)
 	}
 }
+
+// TestMergeWritesRowsInStartOrder checks that a batch writes the sessions
+// it closed in the order of their starts, which a listing reads them in:
+// their ids ascend with their starts (the rows still open come after).
+func TestMergeWritesRowsInStartOrder(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	writeWtmp(t, path, busyWtmp(2000))
+	if _, err := s.MergeFile(ctx, path, MergeOptions{Batch: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	last, n := int64(0), 0
+	if err := s.EachSession(ctx, Filter{}, func(x Session) error {
+		if x.Open() {
+			return nil
+		}
+		if x.ID < last {
+			t.Errorf("row %d (%v) listed after row %d", x.ID, x.Start, last)
+		}
+		last, n = x.ID, n+1
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n < 500 {
+		t.Fatalf("only %d closed sessions", n)
+	}
+}
