@@ -21,11 +21,18 @@ type readAhead struct {
 // hand-over a thousand records apart, it costs nothing that shows.
 const aheadRecords = 1024
 
+// aheadChunks is how many chunks a readAhead may fill ahead of its
+// merge: a batch's worth ([DefaultBatch]), which the merge pairs in
+// memory and then writes at once, so that the next batch is decoded while
+// it writes. With two chunks, the merge waited for the decoding after
+// every 2,048 records of a batch: a sixth of its time.
+const aheadChunks = DefaultBatch/aheadRecords + 1
+
 // newReadAhead starts reading the records of f, in layout l, from byte
 // from up to byte to (a whole number of records).
 func newReadAhead(f io.ReaderAt, from, to int64, l utmp.Layout) *readAhead {
 	rd := utmp.NewReader(io.NewSectionReader(f, from, to-from), l)
-	return &readAhead{chunks: ahead.Start(aheadRecords, func(fl *ahead.Filler[utmp.Record]) error {
+	return &readAhead{chunks: ahead.StartN(aheadRecords, aheadChunks, func(fl *ahead.Filler[utmp.Record]) error {
 		for {
 			r := fl.Add()
 			if r == nil {

@@ -1,7 +1,8 @@
 // Package ahead runs a producer on a goroutine of its own, a chunk ahead
-// of its consumer: two chunks of a fixed size take turns, so that on a
-// second CPU the consumer works through one while the producer fills the
-// other, and memory does not grow with the input. A side that has to wait
+// of its consumer: two chunks of a fixed size take turns (or a few more,
+// with StartN), so that on a second CPU the consumer works through one
+// while the producer fills the other, and memory does not grow with the
+// input. A side that has to wait
 // for the other polls a moment before it parks (wait.go). Both readers of big
 // login files use it: the history's merge of wtmp and the Linux provider's
 // listing of utmp.
@@ -37,15 +38,28 @@ type Filler[T any] struct {
 	r     *Reader[T]
 	items []T
 	wait  spinner
+	// More chunks it may make when none is free (see StartN), of size.
+	more, size int
 }
 
 // Start runs produce on a goroutine of its own, filling chunks of size
 // items. What produce returns ends the input after the items it added:
 // nil is the input's end, which Next reports as io.EOF.
 func Start[T any](size int, produce func(*Filler[T]) error) *Reader[T] {
+	return StartN(size, 2, produce)
+}
+
+// StartN is Start with up to chunks chunks (at least 2) in turn, for a
+// consumer that works in bursts: while it is busy elsewhere (a merge
+// writing a batch to its database), the producer fills more than one
+// chunk ahead of it. Chunks beyond the first two are made only when the
+// producer finds none free, so a short input costs what it does with
+// Start.
+func StartN[T any](size, chunks int, produce func(*Filler[T]) error) *Reader[T] {
+	chunks = max(chunks, 2)
 	r := &Reader[T]{
-		full: make(chan chunk[T], 1),
-		free: make(chan []T, 2),
+		full: make(chan chunk[T], chunks-1),
+		free: make(chan []T, chunks),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 		wait: newSpinner(),
@@ -55,7 +69,7 @@ func Start[T any](size int, produce func(*Filler[T]) error) *Reader[T] {
 	}
 	go func() {
 		defer close(r.done)
-		f := &Filler[T]{r: r, wait: newSpinner()}
+		f := &Filler[T]{r: r, wait: newSpinner(), more: chunks - 2, size: size}
 		if !f.take() {
 			return
 		}
@@ -133,7 +147,15 @@ func (f *Filler[T]) take() bool {
 	select {
 	case <-f.r.stop:
 		return false
+	case items := <-f.r.free:
+		f.items = items
+		return true
 	default:
+	}
+	if f.more > 0 {
+		f.more--
+		f.items = make([]T, 0, f.size)
+		return true
 	}
 	items, ok := recv(&f.wait, f.r.free, f.r.stop)
 	if ok {
@@ -149,7 +171,7 @@ func (r *Reader[T]) Next() ([]T, error) {
 	for {
 		if r.held != nil {
 			// What its items point to stays reachable until they are
-			// written again: at most two chunks' worth.
+			// written again: at most all the chunks' worth.
 			r.free <- r.held[:0]
 			r.held = nil
 		}

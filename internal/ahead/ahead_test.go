@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // produceUpTo returns a producer of the even numbers below n (the odd ones
@@ -113,6 +114,67 @@ func TestTwoChunks(t *testing.T) {
 	}
 	if len(arrays) != 2 {
 		t.Errorf("%d chunks handed out, want the same two", len(arrays))
+	}
+}
+
+// TestStartNFillsAhead checks that with StartN the producer fills up to
+// its chunks ahead of a consumer that does not take them, in order, and
+// makes no more chunks than that however long the input: and no more
+// than two for a consumer that keeps up.
+func TestStartNFillsAhead(t *testing.T) {
+	const chunks = 5
+	produced := make(chan int, 100)
+	r := StartN(4, chunks, func(f *Filler[int]) error {
+		for i := range 1000 {
+			p := f.Add()
+			if p == nil {
+				return nil
+			}
+			*p = i
+			produced <- i
+		}
+		return nil
+	})
+	defer r.Close()
+	// Nothing taken yet: the producer fills every chunk (all but the one
+	// it is filling are handed over) and then waits.
+	deadline := time.After(10 * time.Second)
+	for n := 0; n < 4*chunks; n++ {
+		select {
+		case <-produced:
+		case <-deadline:
+			t.Fatalf("the producer stopped after %d items, want %d", n, 4*chunks)
+		}
+	}
+	select {
+	case i := <-produced:
+		t.Fatalf("the producer went on past %d chunks, to item %d", chunks, i)
+	case <-time.After(50 * time.Millisecond):
+	}
+	go func() {
+		for range produced {
+		}
+	}()
+	arrays := map[*int]bool{}
+	next := 0
+	for {
+		c, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range c {
+			if v != next {
+				t.Fatalf("item %d, want %d", v, next)
+			}
+			next++
+		}
+		arrays[&c[:1][0]] = true
+	}
+	if next != 1000 || len(arrays) > chunks {
+		t.Errorf("%d items in %d chunks, want 1000 in at most %d", next, len(arrays), chunks)
 	}
 }
 
