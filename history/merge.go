@@ -147,11 +147,24 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 			return st, err
 		}
 	}
+	// The times of the records ahead, for the listing: read on a
+	// goroutine of their own while the merge pairs its first batch, which
+	// needs them only at its end (a twentieth of a merge, when it read
+	// them first).
 	var times *recordTimes
+	var scanned chan error
 	if opts.Settled != nil {
-		if times, err = scanTimes(f, st.From, whole, l, m.batch); err != nil {
-			return st, cim.Errorf(cim.ErrFailed, "wtmp %s: reading its times: %v", path, err)
-		}
+		scanned = make(chan error, 1)
+		go func() {
+			var err error
+			times, err = scanTimes(f, st.From, whole, l, m.batch)
+			scanned <- err
+		}()
+		defer func() { // before the file is closed
+			if scanned != nil {
+				<-scanned
+			}
+		}()
 	}
 	var rd *readAhead
 	defer func() {
@@ -191,6 +204,13 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		at += int64(n) * int64(l.Size)
 		if err := m.checkpoint(at); err != nil {
 			return m.st, err
+		}
+		if scanned != nil {
+			if err := <-scanned; err != nil {
+				scanned = nil
+				return m.st, cim.Errorf(cim.ErrFailed, "wtmp %s: reading its times: %v", path, err)
+			}
+			scanned = nil
 		}
 		if times != nil {
 			shutdownAhead := at < times.shutdowns
