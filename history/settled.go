@@ -156,16 +156,23 @@ func (s *Settled) claim() bool {
 	return first
 }
 
-// take moves to dst the kept rows that start no later than hi, in the
-// listing's order (start, then id), for the listing that claimed them,
-// which gives up those it took before; ok is false when the rows are not
-// kept (and the listing reads the database).
-func (s *Settled) take(hi int64, dst []keptRow) (_ []keptRow, ok bool) {
+// rowKey is a taken row's place in the listing's order, and in the rows
+// taken: the rows are sorted by their keys, a fourth of their size.
+type rowKey struct {
+	start, id int64
+	i         int32
+}
+
+// take moves to dst the kept rows that start no later than hi, for the
+// listing that claimed them, which gives up those it took before, and
+// returns in keys the listing's order of them (start, then id); ok is
+// false when the rows are not kept (and the listing reads the database).
+func (s *Settled) take(hi int64, dst []keptRow, keys []rowKey) (_ []keptRow, _ []rowKey, ok bool) {
 	s.mu.Lock()
 	s.lent = 0
 	if !s.keeping {
 		s.mu.Unlock()
-		return dst, false
+		return dst, keys, false
 	}
 	w := 0
 	for _, r := range s.rows {
@@ -181,13 +188,16 @@ func (s *Settled) take(hi int64, dst []keptRow) (_ []keptRow, ok bool) {
 	s.taken += len(dst)
 	s.lent = len(dst)
 	s.mu.Unlock()
-	slices.SortFunc(dst, func(a, b keptRow) int {
+	for i := range dst {
+		keys = append(keys, rowKey{dst[i].start, dst[i].id, int32(i)})
+	}
+	slices.SortFunc(keys, func(a, b rowKey) int {
 		if c := cmp.Compare(a.start, b.start); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	return dst, true
+	return dst, keys, true
 }
 
 // advance moves the time on (never back), after taking over the rows the

@@ -811,6 +811,7 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 	st.bind(append([]any{int64(0), int64(0)}, args...)...)
 	var strs interner
 	var kept []keptRow
+	var keys []rowKey
 	taking := settled != nil && settled.claim()
 	n := 0
 	for lo := int64(math.MinInt64); ; {
@@ -828,16 +829,16 @@ func (s *Store) EachSettled(ctx context.Context, f Filter, settled *Settled, fn 
 			// The rows of a merge into an empty history, when it kept
 			// them: no need to read them back.
 			var ok bool
-			if kept, ok = settled.take(hi, kept[:0]); !ok {
-				taking, kept = false, nil
+			if kept, keys, ok = settled.take(hi, kept[:0], keys[:0]); !ok {
+				taking, kept, keys = false, nil, nil
 			} else {
-				for i := range kept {
+				for _, k := range keys {
 					if n++; n%1024 == 0 {
 						if err := ctx.Err(); err != nil {
 							return dbError(s.path, err)
 						}
 					}
-					if sess := kept[i].session(); f.selects(&sess) {
+					if sess := kept[k.i].session(); f.selects(&sess) {
 						if err := fn(sess); err != nil {
 							return err
 						}
