@@ -210,3 +210,38 @@ func TestKeptRowsOfAFailedMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestPipelinedMergeMeetsAnotherWriter checks a merge into an empty
+// history, which pairs ahead of its writes, when another writer commits
+// between two of its batches: it goes on from what the database holds,
+// and leaves the history a merge into the same history with that row
+// in it from the start leaves, counting every record once.
+func TestPipelinedMergeMeetsAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	recs := busyWtmp(2000)
+	path := filepath.Join(t.TempDir(), "wtmp")
+	writeWtmp(t, path, recs)
+	live := Session{Class: "Linux_LogonSession", LogonID: "9", Path: `x.logonid="9"`, User: "zed", TTY: "pts/77", PID: 9, Start: recs[0].Time.Add(time.Second), Status: "OK"}
+	s := openTemp(t)
+	batches := 0
+	st, err := s.MergeFile(ctx, path, MergeOptions{Batch: 100, Progress: func(int, int) {
+		if batches++; batches == 2 {
+			if _, err := s.Begin(ctx, live); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	if err != nil || st.Records != len(recs) || st.From != 0 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	want := openTemp(t)
+	if _, err := want.Begin(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := want.MergeFile(ctx, path, MergeOptions{Batch: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s), dump(t, want); a != b {
+		t.Fatalf("with another writer midway:\n%s\nwith its row first:\n%s", a, b)
+	}
+}

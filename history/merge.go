@@ -79,6 +79,28 @@ type MergeStats struct {
 // written; a single implausible record is skipped (see
 // [MergeStats.Implausible]).
 func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (MergeStats, error) {
+	st, err := s.mergeFile(ctx, path, opts, true)
+	if errors.Is(err, errConflict) {
+		// Another writer came between two batches of a merge into an
+		// empty history that paired ahead of its writes (see pipeline):
+		// go on from what the database holds, as a merge that does not.
+		if opts.Settled != nil {
+			opts.Settled.spill()
+		}
+		var again MergeStats
+		again, err = s.mergeFile(ctx, path, opts, false)
+		again.From = st.From
+		again.Records += st.Records
+		again.Added += st.Added
+		again.Closed += st.Closed
+		return again, err
+	}
+	return st, err
+}
+
+// mergeFile is MergeFile; pipe allows a merge into an empty history to
+// write its batches beside its pairing (see pipeline).
+func (s *Store) mergeFile(ctx context.Context, path string, opts MergeOptions, pipe bool) (MergeStats, error) {
 	var st MergeStats
 	l := opts.Layout
 	if !l.Valid() {
@@ -177,6 +199,32 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 	if total > m.batch {
 		m.checkpointBeside()
 	}
+	if pipe {
+		if pipe, err = m.pipes(); err != nil {
+			return st, err
+		}
+	}
+	// awaitTimes waits for the times of the records ahead.
+	awaitTimes := func() error {
+		if scanned != nil {
+			err := <-scanned
+			scanned = nil
+			if err != nil {
+				return cim.Errorf(cim.ErrFailed, "wtmp %s: reading its times: %v", path, err)
+			}
+		}
+		return nil
+	}
+	if pipe {
+		pl := m.startPipeline(ctx, opts.Settled, opts.Progress, total)
+		rd = newReadAhead(f, m.file.merged, whole, l)
+		err := m.pairAhead(ctx, pl, rd, m.file.merged, whole, int64(l.Size), awaitTimes, func() *recordTimes { return times })
+		if werr := pl.stop(); werr != nil {
+			err = werr // the writer's, such as errConflict, comes first
+		}
+		m.st.From, m.st.Warning = st.From, st.Warning
+		return m.st, err
+	}
 	for {
 		if at != m.file.merged {
 			// First, or another process merged this file meanwhile: read
@@ -205,12 +253,8 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		if err := m.checkpoint(at); err != nil {
 			return m.st, err
 		}
-		if scanned != nil {
-			if err := <-scanned; err != nil {
-				scanned = nil
-				return m.st, cim.Errorf(cim.ErrFailed, "wtmp %s: reading its times: %v", path, err)
-			}
-			scanned = nil
+		if err := awaitTimes(); err != nil {
+			return m.st, err
 		}
 		if times != nil {
 			shutdownAhead := at < times.shutdowns
@@ -254,6 +298,87 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 	}
 	m.st.From, m.st.Warning = st.From, st.Warning
 	return m.st, nil
+}
+
+// pipes reports whether the merge may pair ahead of its writes (see
+// pipeline): whether the history holds no rows at all, as its first
+// transaction sees it.
+func (m *merger) pipes() (bool, error) {
+	if m.maxID != 0 {
+		return false, nil
+	}
+	if id, err := m.maxRowID(); err != nil || id != 0 {
+		return false, err
+	}
+	if !m.keep {
+		var err error
+		if m.version, err = m.dataVersion(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// pairAhead reads and pairs the records of rd, from byte at to byte
+// whole, a batch at a time, and sends each batch to the writer of pl.
+// times returns the times of the records ahead once awaitTimes has
+// returned, nil when no listing follows the merge.
+func (m *merger) pairAhead(ctx context.Context, pl *pipeline, rd *readAhead, at, whole, size int64,
+	awaitTimes func() error, times func() *recordTimes) error {
+	records := 0
+	for {
+		n := 0
+		for ; n < m.batch; n++ {
+			r, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if err := m.add(r); err != nil {
+				return err
+			}
+		}
+		records += n
+		at += int64(n) * size
+		if err := awaitTimes(); err != nil {
+			return err
+		}
+		job := pl.cur
+		if rt := times(); rt != nil {
+			shutdownAhead := at < rt.shutdowns
+			if !shutdownAhead {
+				// Past the last shutdown, a boot stays open to the end (see
+				// MergeFile).
+				for _, p := range m.pr.boots {
+					if !p.kept {
+						p.kept = true
+						job.kept = append(job.kept, pendOp{p, p.lc})
+					}
+				}
+			}
+			job.before, job.settle = m.settled(rt.earliest(at), shutdownAhead), true
+		}
+		last := at >= whole
+		if last {
+			for _, p := range m.pr.pending() {
+				if !p.kept {
+					job.final = append(job.final, pendOp{p, p.lc})
+				}
+			}
+			job.last = true
+		}
+		if err := pl.send(ctx, at, records); err != nil {
+			return err
+		}
+		if last {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return cim.Wrap(cim.ErrFailed, err)
+		}
+	}
 }
 
 // keepFor starts handing listing the rows the merge writes (see
@@ -387,6 +512,8 @@ type merger struct {
 	lastID  int64
 	// ckpt, when not nil, checkpoints what the merge commits beside it.
 	ckpt *checkpointer
+	// pipe, when not nil, writes the batches beside the pairing.
+	pipe *pipeline
 }
 
 // insertRows is how many rows one INSERT adds: a statement per row costs
@@ -691,18 +818,12 @@ func (m *merger) settled(ahead int64, shutdownAhead bool) int64 {
 // end ends a pending session: a row is closed, a login in memory is
 // added as a closed row (unless retention pruned its time).
 func (m *merger) end(p *pend, at time.Time, how End) error {
+	if m.pipe != nil {
+		return m.pipe.end(p, at, how)
+	}
 	if p.id != 0 {
-		q := m.stmts.close
-		q.int(1, us(at))
-		q.text(2, string(how))
-		q.int(3, p.id)
-		_, err := q.step()
-		q.reset()
-		if err != nil {
+		if err := m.closeRow(p.id, at, how); err != nil {
 			return err
-		}
-		if m.c.changes() > 0 {
-			m.st.Closed++
 		}
 		if m.keep {
 			p.lc.End, p.lc.How = at, how
@@ -710,12 +831,38 @@ func (m *merger) end(p *pend, at time.Time, how End) error {
 		}
 		return nil
 	}
-	if m.water != 0 && us(at) < m.water {
-		m.st.Skipped++
+	if m.pruned(at) {
 		return nil
 	}
 	p.lc.End, p.lc.How = at, how
 	return m.insert(p.lc, nil)
+}
+
+// pruned reports (and counts) a session that ended before what retention
+// pruned: it is not added.
+func (m *merger) pruned(at time.Time) bool {
+	if m.water != 0 && us(at) < m.water {
+		m.st.Skipped++
+		return true
+	}
+	return false
+}
+
+// closeRow closes row id, when it is open, at at as how.
+func (m *merger) closeRow(id int64, at time.Time, how End) error {
+	q := m.stmts.close
+	q.int(1, us(at))
+	q.text(2, string(how))
+	q.int(3, id)
+	_, err := q.step()
+	q.reset()
+	if err != nil {
+		return err
+	}
+	if m.c.changes() > 0 {
+		m.st.Closed++
+	}
+	return nil
 }
 
 // insert adds a session as a row; p, when not nil, is told its row id.
@@ -729,20 +876,29 @@ func (m *merger) insert(lc Lifecycle, p *pend) error {
 	if err := m.flush(); err != nil {
 		return err
 	}
+	id, err := m.insertOpen(lc)
+	if err != nil {
+		return err
+	}
+	p.id = id
+	if !m.keep {
+		p.lc = Lifecycle{} // only the row is needed now
+	}
+	return nil
+}
+
+// insertOpen adds a session still open as a row, and returns its id.
+func (m *merger) insertOpen(lc Lifecycle) (int64, error) {
 	q := m.stmts.insert
 	m.bindRow(q, 0, lc)
 	_, err := q.step()
 	q.reset()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	p.id = m.c.lastID()
-	m.lastID = p.id
-	if !m.keep {
-		p.lc = Lifecycle{} // only the row is needed now
-	}
+	m.lastID = m.c.lastID()
 	m.st.Added++
-	return nil
+	return m.lastID, nil
 }
 
 // flush adds the queued sessions, insertRows a statement, in the order of
@@ -751,13 +907,23 @@ func (m *merger) insert(lc Lifecycle, p *pend) error {
 // one past the last row's without a search from the table's root, which
 // was a fifth of a long listing's time when the ids followed the ends.
 func (m *merger) flush() error {
-	n := len(m.queue)
+	if err := m.flushRows(m.queue); err != nil {
+		return err
+	}
+	clear(m.queue)
+	m.queue = m.queue[:0]
+	return nil
+}
+
+// flushRows adds the sessions of queue (see flush).
+func (m *merger) flushRows(queue []Lifecycle) error {
+	n := len(queue)
 	if n == 0 {
 		return nil
 	}
 	order := m.order[:0]
-	for i := range m.queue {
-		order = append(order, queued{us(m.queue[i].Start), int32(i)})
+	for i := range queue {
+		order = append(order, queued{us(queue[i].Start), int32(i)})
 	}
 	slices.SortFunc(order, func(a, b queued) int {
 		if c := cmp.Compare(a.start, b.start); c != 0 {
@@ -772,7 +938,7 @@ func (m *merger) flush() error {
 			q, rows = m.stmts.insert, 1
 		}
 		for i := range rows {
-			m.bindRow(q, 10*i, m.queue[order[k+i].i])
+			m.bindRow(q, 10*i, queue[order[k+i].i])
 		}
 		_, err := q.step()
 		q.reset()
@@ -783,14 +949,12 @@ func (m *merger) flush() error {
 		m.lastID = m.c.lastID()
 		if m.keep {
 			for i := range rows {
-				m.keepRow(m.lastID-int64(rows-1-i), m.queue[order[k+i].i])
+				m.keepRow(m.lastID-int64(rows-1-i), queue[order[k+i].i])
 			}
 		}
 		k += rows
 	}
 	m.st.Added += n
-	clear(m.queue)
-	m.queue = m.queue[:0]
 	return nil
 }
 
@@ -847,6 +1011,11 @@ func (m *merger) checkpoint(at int64) error {
 	if err := m.flush(); err != nil {
 		return err
 	}
+	return m.finishBatch(at)
+}
+
+// finishBatch records that the file is merged up to at, and commits.
+func (m *merger) finishBatch(at int64) error {
 	if m.file.id != 0 {
 		if err := m.stmts.fileSet.exec(at, m.file.path, m.file.id); err != nil {
 			return err

@@ -136,6 +136,9 @@ type pend struct {
 	// kept: its row, open, went to the listing (see [Settled]) as it
 	// will stay.
 	kept bool
+	// written: a pipelined merge gave its row, open, to the writer,
+	// which alone reads id (see pipeline).
+	written bool
 }
 
 // pairing pairs wtmp records forwards: login makes the pending session of
