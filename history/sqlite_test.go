@@ -95,3 +95,54 @@ func TestEachSessionStops(t *testing.T) {
 		t.Errorf("after: %d sessions, %v", len(all), err)
 	}
 }
+
+// TestConnBindsTextAgain checks that a text parameter bound again to the
+// same text (which is not bound anew) reads as that text, also after the
+// parameter was bound meanwhile to an integer, NULL or other text of the
+// same length.
+func TestConnBindsTextAgain(t *testing.T) {
+	s := openTemp(t)
+	c, err := s.openConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	q, err := c.prepare(`SELECT typeof(?1) || ':' || coalesce(?1, '')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.close()
+	read := func() string {
+		t.Helper()
+		ok, err := q.step()
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		v := string(q.colBytes(0))
+		q.reset()
+		return v
+	}
+	steps := []struct {
+		bind func()
+		want string
+	}{
+		{func() { q.text(1, "abc") }, "text:abc"},
+		{func() { q.text(1, "abc") }, "text:abc"},
+		{func() { q.int(1, 7) }, "integer:7"},
+		{func() { q.text(1, "abc") }, "text:abc"},
+		{func() { q.null(1) }, "null:"},
+		{func() { q.text(1, "abc") }, "text:abc"},
+		{func() { q.text(1, "xyz") }, "text:xyz"},
+		{func() { q.text(1, "xyz") }, "text:xyz"},
+		{func() { q.text(1, "") }, "text:"},
+		{func() { q.text(1, "") }, "text:"},
+		{func() { q.bind(int64(3)) }, "integer:3"},
+		{func() { q.bind("") }, "text:"},
+	}
+	for i, st := range steps {
+		st.bind()
+		if got := read(); got != st.want {
+			t.Errorf("step %d: %q, want %q", i, got, st.want)
+		}
+	}
+}
