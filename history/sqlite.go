@@ -148,13 +148,10 @@ type stmt struct {
 	texts []cbuf
 }
 
-// cbuf is C memory of n bytes; its first size bytes are the text its
-// parameter is bound to, when bound.
+// cbuf is C memory of n bytes.
 type cbuf struct {
-	p     uintptr
-	n     int
-	size  int
-	bound bool
+	p uintptr
+	n int
 }
 
 // prepare compiles one statement.
@@ -184,22 +181,11 @@ func (st *stmt) bound(rc int32) {
 
 // int binds an integer.
 func (st *stmt) int(i int, v int64) {
-	st.unbind(i)
 	st.bound(sqlite3.Xsqlite3_bind_int64(st.c.tls, st.p, int32(i), v))
 }
 
 // null binds NULL.
-func (st *stmt) null(i int) {
-	st.unbind(i)
-	st.bound(sqlite3.Xsqlite3_bind_null(st.c.tls, st.p, int32(i)))
-}
-
-// unbind notes that parameter i is no longer bound to its text.
-func (st *stmt) unbind(i int) {
-	if i <= len(st.texts) {
-		st.texts[i-1].bound = false
-	}
-}
+func (st *stmt) null(i int) { st.bound(sqlite3.Xsqlite3_bind_null(st.c.tls, st.p, int32(i))) }
 
 // text binds a string ("" is the empty string, not NULL).
 func (st *stmt) text(i int, v string) {
@@ -208,12 +194,6 @@ func (st *stmt) text(i int, v string) {
 		st.texts = append(st.texts, make([]cbuf, i-len(st.texts))...)
 	}
 	b := &st.texts[i-1]
-	if b.bound && b.size == len(v) && string(unsafe.Slice((*byte)(cmem(b.p)), b.size)) == v {
-		// Bound to the same text already (a merge's class, how a session
-		// ended, its user): SQLite reads it in place at the next step.
-		return
-	}
-	b.bound = false
 	if b.p == 0 || len(v) > b.n {
 		n := max(len(v), 2*b.n, 32)
 		p := libc.Xrealloc(c.tls, b.p, libc.Tsize_t(n))
@@ -226,9 +206,7 @@ func (st *stmt) text(i int, v string) {
 		b.p, b.n = p, n
 	}
 	copy(unsafe.Slice((*byte)(cmem(b.p)), len(v)), v)
-	rc := sqlite3.Xsqlite3_bind_text(c.tls, st.p, int32(i), b.p, int32(len(v)), static)
-	st.bound(rc)
-	b.size, b.bound = len(v), rc == sqlite3.SQLITE_OK
+	st.bound(sqlite3.Xsqlite3_bind_text(c.tls, st.p, int32(i), b.p, int32(len(v)), static))
 }
 
 // bind binds each argument in turn from parameter 1: an int64, int,
