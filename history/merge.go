@@ -93,6 +93,8 @@ func (s *Store) MergeFile(ctx context.Context, path string, opts MergeOptions) (
 		again.Records += st.Records
 		again.Added += st.Added
 		again.Closed += st.Closed
+		again.Skipped += st.Skipped
+		again.Implausible += st.Implausible
 		return again, err
 	}
 	return st, err
@@ -217,10 +219,20 @@ func (s *Store) mergeFile(ctx context.Context, path string, opts MergeOptions, p
 	}
 	if pipe {
 		pl := m.startPipeline(ctx, opts.Settled, opts.Progress, total)
+		stopped := false
+		defer func() { // a panic of the pairing's: before the connection closes
+			if !stopped {
+				pl.stop()
+			}
+		}()
 		rd = newReadAhead(f, m.file.merged, whole, l)
 		err := m.pairAhead(ctx, pl, rd, m.file.merged, whole, int64(l.Size), awaitTimes, func() *recordTimes { return times })
+		stopped = true
 		if werr := pl.stop(); werr != nil {
 			err = werr // the writer's, such as errConflict, comes first
+			// Only what was committed counts: a merge after this one
+			// reads the rest again.
+			m.st.Implausible, m.st.Skipped = pl.committed.implausible, pl.committed.skipped
 		}
 		m.st.From, m.st.Warning = st.From, st.Warning
 		return m.st, err

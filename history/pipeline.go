@@ -29,6 +29,9 @@ type pipeline struct {
 	ended  chan struct{}  // closed when the writer has returned
 	err    error          // the writer's, once failed is closed
 	cur    *batchJob      // the batch being paired
+	// committed: the pairing's counts up to the last batch committed
+	// (the writer's until it has returned).
+	committed struct{ implausible, skipped int }
 }
 
 // batchJob is one batch as the pairing leaves it for the writer.
@@ -43,7 +46,9 @@ type batchJob struct {
 	before  int64
 	settle  bool
 	records int // records read up to the batch's end
-	last    bool
+	// implausible and skipped: MergeStats' counts up to the batch's end.
+	implausible, skipped int
+	last                 bool
 }
 
 // pendOp is a pending session and its lifecycle as the batch leaves it.
@@ -122,6 +127,12 @@ func (pl *pipeline) send(ctx context.Context, at int64, records int) error {
 		}
 	}
 	job.at, job.records = at, records
+	job.implausible, job.skipped = pl.m.st.Implausible, pl.m.st.Skipped
+	select {
+	case <-pl.failed: // first: no batch more to pair in vain
+		return pl.err
+	default:
+	}
 	select {
 	case pl.jobs <- job:
 	case <-pl.failed:
@@ -190,6 +201,7 @@ func (pl *pipeline) write(job *batchJob, first bool, listing *Settled, progress 
 		return err
 	}
 	m.st.Records = job.records
+	pl.committed.implausible, pl.committed.skipped = job.implausible, job.skipped
 	if listing != nil {
 		if m.keep {
 			for _, op := range job.kept {

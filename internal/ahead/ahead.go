@@ -147,6 +147,9 @@ func (f *Filler[T]) take() bool {
 	select {
 	case <-f.r.stop:
 		return false
+	default:
+	}
+	select {
 	case items := <-f.r.free:
 		f.items = items
 		return true

@@ -205,3 +205,41 @@ func TestProducerPanic(t *testing.T) {
 	r.Next()
 	t.Error("Next did not panic")
 }
+
+// TestCloseWinsOverAFreeChunk checks that once Close is called, the producer's
+// next Add that needs a new chunk returns nil, even when a chunk is free
+// (take's comment: "the consumer has stopped, which wins over a free
+// chunk").
+func TestCloseWinsOverAFreeChunk(t *testing.T) {
+	extra := 0
+	for range 200 {
+		gate := make(chan struct{})
+		filled := make(chan struct{})
+		after := 0
+		r := StartN(1, 4, func(f *Filler[int]) error {
+			for i := 0; ; i++ {
+				p := f.Add()
+				if p == nil {
+					return nil
+				}
+				*p = i
+				if i == 0 {
+					close(filled)
+					<-gate // Close is called meanwhile
+				} else {
+					after++
+				}
+			}
+		})
+		<-filled
+		closed := make(chan struct{})
+		go func() { r.Close(); close(closed) }()
+		<-r.stop // Close has closed stop
+		close(gate)
+		<-closed
+		extra += after
+	}
+	if extra > 0 {
+		t.Fatalf("the producer was given %d items after Close over 200 runs", extra)
+	}
+}
