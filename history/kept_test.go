@@ -28,14 +28,7 @@ func TestKeptRowsSeeAnotherWritersUpdates(t *testing.T) {
 		recs = append(recs, login(1+2*i, "bob", fmt.Sprintf("pts/%d", i%3), "10.0.0.1", int32(100+i)), logout(2+2*i, fmt.Sprintf("pts/%d", i%3), int32(100+i)))
 	}
 	recs = append(recs, logout(500, "tty1", 10))
-	dir := t.TempDir()
-	s, err := Open(ctx, filepath.Join(dir, "history.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	path := filepath.Join(dir, "wtmp")
-	writeWtmp(t, path, recs)
+	s, path := historyWith(t, recs)
 	settled := NewSettled()
 	took := false
 	go func() {
@@ -146,14 +139,7 @@ func TestKeptRowsRandom(t *testing.T) {
 		f := filters[rnd.Intn(len(filters))]
 		slow := rnd.Intn(2) == 0
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			dir := t.TempDir()
-			s, err := Open(ctx, filepath.Join(dir, "history.db"), Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			path := filepath.Join(dir, "wtmp")
-			writeWtmp(t, path, recs)
+			s, path := historyWith(t, recs)
 			settled := NewSettled()
 			settled.limit = limit
 			go func() {
@@ -244,4 +230,19 @@ func TestPipelinedMergeMeetsAnotherWriter(t *testing.T) {
 	if a, b := dump(t, s), dump(t, want); a != b {
 		t.Fatalf("with another writer midway:\n%s\nwith its row first:\n%s", a, b)
 	}
+}
+
+// historyWith opens a new history in a folder of its own, closed when the
+// test ends, beside a wtmp file of recs.
+func historyWith(t *testing.T, recs []utmp.Record) (*Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(context.Background(), filepath.Join(dir, "history.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	path := filepath.Join(dir, "wtmp")
+	writeWtmp(t, path, recs)
+	return s, path
 }

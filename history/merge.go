@@ -247,18 +247,9 @@ func (s *Store) mergeFile(ctx context.Context, path string, opts MergeOptions, p
 			}
 			rd = newReadAhead(f, at, whole, l)
 		}
-		n := 0
-		for ; n < m.batch; n++ {
-			r, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return m.st, err
-			}
-			if err := m.add(r); err != nil {
-				return m.st, err
-			}
+		n, err := m.pairBatch(rd)
+		if err != nil {
+			return m.st, err
 		}
 		m.st.Records += n
 		at += int64(n) * int64(l.Size)
@@ -339,18 +330,9 @@ func (m *merger) pairAhead(ctx context.Context, pl *pipeline, rd *readAhead, at,
 	awaitTimes func() error, times func() *recordTimes) error {
 	records := 0
 	for {
-		n := 0
-		for ; n < m.batch; n++ {
-			r, err := rd.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if err := m.add(r); err != nil {
-				return err
-			}
+		n, err := m.pairBatch(rd)
+		if err != nil {
+			return err
 		}
 		records += n
 		at += int64(n) * size
@@ -391,6 +373,25 @@ func (m *merger) pairAhead(ctx context.Context, pl *pipeline, rd *readAhead, at,
 			return cim.Wrap(cim.ErrFailed, err)
 		}
 	}
+}
+
+// pairBatch reads and pairs up to a batch of records from rd, and
+// returns how many it read.
+func (m *merger) pairBatch(rd *readAhead) (int, error) {
+	n := 0
+	for ; n < m.batch; n++ {
+		r, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+		if err := m.add(r); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // keepFor starts handing listing the rows the merge writes (see

@@ -389,14 +389,7 @@ func TestKeptRowsAreTheDatabases(t *testing.T) {
 	} {
 		for _, fc := range filters {
 			t.Run(tc.name+"/"+fc.name, func(t *testing.T) {
-				dir := t.TempDir()
-				s, err := Open(ctx, filepath.Join(dir, "history.db"), Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				path := filepath.Join(dir, "wtmp")
-				writeWtmp(t, path, recs)
+				s, path := historyWith(t, recs)
 				settled := NewSettled()
 				settled.limit = tc.limit
 				wrote := false
