@@ -273,10 +273,10 @@ func TestPipelineCancelThenResume(t *testing.T) {
 	for _, c := range pipeCases() {
 		for _, batch := range []int{7, 100} {
 			for _, k := range []int{1, 2, 5} {
+				if k*batch >= len(c.recs) {
+					continue // the file has fewer batches
+				}
 				t.Run(fmt.Sprintf("%s/%d/%d", c.name, batch, k), func(t *testing.T) {
-					if k*batch >= len(c.recs) {
-						t.Skip("fewer batches")
-					}
 					path := writeCase(t, t.TempDir(), c)
 					var mid, final [2]string
 					for i, pipe := range []bool{true, false} {
