@@ -166,10 +166,17 @@ func (s *Store) mergeFile(ctx context.Context, path string, opts MergeOptions, p
 		st.Unchanged = m.file.known
 		return st, m.commit()
 	}
-	if opts.Settled != nil {
-		if err := m.keepFor(opts.Settled); err != nil {
-			return st, err
-		}
+	// A history with no rows at all: the merge's own are then all there
+	// are, which it may hand a listing (see Settled) and write beside
+	// its pairing (see pipeline).
+	empty, err := m.empty()
+	if err != nil {
+		return st, err
+	}
+	pipe = pipe && empty
+	if opts.Settled != nil && empty {
+		m.keep, m.listing = true, opts.Settled
+		opts.Settled.keep()
 	}
 	// The times of the records ahead, for the listing: read on a
 	// goroutine of their own while the merge pairs its first batch, which
@@ -200,11 +207,6 @@ func (s *Store) mergeFile(ctx context.Context, path string, opts MergeOptions, p
 	total := int((whole - st.From) / int64(l.Size))
 	if total > m.batch {
 		m.checkpointBeside()
-	}
-	if pipe {
-		if pipe, err = m.pipes(); err != nil {
-			return st, err
-		}
 	}
 	// awaitTimes waits for the times of the records ahead.
 	awaitTimes := func() error {
@@ -303,23 +305,19 @@ func (s *Store) mergeFile(ctx context.Context, path string, opts MergeOptions, p
 	return m.st, nil
 }
 
-// pipes reports whether the merge may pair ahead of its writes (see
-// pipeline): whether the history holds no rows at all, as its first
-// transaction sees it.
-func (m *merger) pipes() (bool, error) {
+// empty reports whether the history holds no rows at all, as the merge's
+// first transaction sees it, and then notes the database's data_version,
+// by which the merge sees another writer's commits from then on.
+func (m *merger) empty() (bool, error) {
 	if m.maxID != 0 {
 		return false, nil
 	}
 	if id, err := m.maxRowID(); err != nil || id != 0 {
 		return false, err
 	}
-	if !m.keep {
-		var err error
-		if m.version, err = m.dataVersion(); err != nil {
-			return false, err
-		}
-	}
-	return true, nil
+	var err error
+	m.version, err = m.dataVersion()
+	return err == nil, err
 }
 
 // pairAhead reads and pairs the records of rd, from byte at to byte
@@ -392,25 +390,6 @@ func (m *merger) pairBatch(rd *readAhead) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// keepFor starts handing listing the rows the merge writes (see
-// [Settled]) when the history holds no rows at all: the merge's own are
-// then all there are.
-func (m *merger) keepFor(listing *Settled) error {
-	if m.maxID != 0 {
-		return nil
-	}
-	id, err := m.maxRowID()
-	if err != nil || id != 0 {
-		return err
-	}
-	if m.version, err = m.dataVersion(); err != nil {
-		return err
-	}
-	m.keep, m.listing = true, listing
-	listing.keep()
-	return nil
 }
 
 // dataVersion is SQLite's data_version, which moves on when another
@@ -514,7 +493,7 @@ type merger struct {
 	st                 MergeStats
 	queue              []Lifecycle // closed sessions to add at the batch's end
 	order              []queued    // the queue by start (see flush)
-	// keep: the merge hands listing every row it writes (see keepFor),
+	// keep: the merge hands listing every row it writes (see empty),
 	// the rows of a batch in kept until it ends; version is the
 	// database's data_version when it began, by which it sees another
 	// writer's commits; lastID is the last row it wrote.
