@@ -30,7 +30,9 @@ type MergeOptions struct {
 	// [DefaultBatch].
 	Batch int
 	// Progress, when set, is told now and then how many of the records to
-	// read are done.
+	// read are done: after each batch is committed, one call at a time,
+	// and not always on the caller's goroutine (a merge into an empty
+	// history writes its batches on one of its own).
 	Progress func(done, total int)
 	// Settled, when set, is moved on after every batch the merge commits,
 	// for a listing that follows the merge (see [Settled]). The merge

@@ -22,10 +22,12 @@ type readAhead struct {
 const aheadRecords = 1024
 
 // aheadChunks is how many chunks a readAhead may fill ahead of its
-// merge: a batch's worth ([DefaultBatch]), which the merge pairs in
-// memory and then writes at once, so that the next batch is decoded while
-// it writes. With two chunks, the merge waited for the decoding after
-// every 2,048 records of a batch: a sixth of its time.
+// merge: a batch's worth ([DefaultBatch]). The merge works in bursts: a
+// serial merge pairs a batch and then writes it, a pipelined one pairs
+// ahead until it waits for its writer; meanwhile the next batch is
+// decoded. With two chunks, a serial merge waited for the decoding after
+// every 2,048 records, a sixth of its time, and a pipelined merge of
+// 1,000,000 records took 13 % longer (four chunks: 6 % at 100,000).
 const aheadChunks = DefaultBatch/aheadRecords + 1
 
 // newReadAhead starts reading the records of f, in layout l, from byte
